@@ -1,0 +1,228 @@
+//! Per-CPU data and "this CPU" (include/linux/percpu.h, kernel/smp.c).
+//!
+//! Linux reaches per-CPU data with preemption disabled: nothing else runs on
+//! the CPU, so the fast paths need no atomic instruction. ferrite's harts are
+//! host threads, and the same guarantee comes from a [`Cpu`] guard: a thread
+//! claims a CPU id once (one atomic), the guard cannot leave the thread
+//! (`!Send`), and only one guard per id exists. Per-CPU lists and slab array
+//! caches are reached only through it.
+//!
+//! Other CPUs sometimes must empty a CPU's caches (shrink, destroy, memory
+//! pressure: Linux's `drain_all_pages` and `on_each_cpu`). A requester claims
+//! an idle CPU and drains it itself; for a CPU held by a running hart it posts
+//! a request that the owner serves at its next mm call (the IPI), and waits.
+//! Like a Linux CPU with preemption off, a thread holding a guard must keep
+//! calling into mm (or [`Cpu::poll`]) or drop the guard before it blocks.
+
+use alloc::boxed::Box;
+use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::mem::Mem;
+use crate::sync::cpu_relax;
+
+/// Claim and drain-request state of one CPU.
+#[repr(align(64))]
+#[derive(Default)]
+pub(crate) struct CpuState {
+    claimed: AtomicBool,
+    pending: AtomicBool,
+    requested: AtomicU64,
+    done: AtomicU64,
+}
+
+impl CpuState {
+    fn try_claim(&self) -> bool {
+        self.claimed
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+}
+
+/// The CPU a thread runs kernel code on: `smp_processor_id()` with
+/// preemption disabled. Obtain one with [`Mem::cpu`].
+pub struct Cpu<'m> {
+    pub(crate) mem: &'m Mem,
+    pub(crate) id: usize,
+    comm: Cell<[u8; 16]>,
+    _not_send: PhantomData<*mut ()>,
+}
+
+/// Why [`Mem::cpu`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuClaimError {
+    /// No such CPU.
+    NoSuchCpu { id: usize, nr_cpus: usize },
+    /// Another thread holds it.
+    Busy(usize),
+}
+
+impl core::fmt::Display for CpuClaimError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CpuClaimError::NoSuchCpu { id, nr_cpus } => {
+                write!(f, "cpu {id} does not exist (nr_cpus = {nr_cpus})")
+            }
+            CpuClaimError::Busy(id) => write!(f, "cpu {id} is held by another thread"),
+        }
+    }
+}
+
+impl<'m> Cpu<'m> {
+    pub(crate) fn claim(mem: &'m Mem, id: usize) -> Result<Cpu<'m>, CpuClaimError> {
+        let st = mem.cpu_states.get(id).ok_or(CpuClaimError::NoSuchCpu {
+            id,
+            nr_cpus: mem.cpu_states.len(),
+        })?;
+        if !st.try_claim() {
+            return Err(CpuClaimError::Busy(id));
+        }
+        let mut comm = [0u8; 16];
+        comm[..7].copy_from_slice(b"swapper");
+        Ok(Cpu { mem, id, comm: Cell::new(comm), _not_send: PhantomData })
+    }
+
+    /// `smp_processor_id()`.
+    #[inline]
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// The memory this CPU allocates from.
+    #[inline]
+    pub fn mem(&self) -> &'m Mem {
+        self.mem
+    }
+
+    /// Name the task running here (`current->comm`), used in reports.
+    pub fn set_comm(&self, name: &str) {
+        let mut c = [0u8; 16];
+        let n = name.len().min(15);
+        c[..n].copy_from_slice(&name.as_bytes()[..n]);
+        self.comm.set(c);
+    }
+
+    /// `current->comm`.
+    pub fn comm(&self) -> alloc::string::String {
+        let c = self.comm.get();
+        let n = c.iter().position(|&b| b == 0).unwrap_or(16);
+        let s = alloc::string::String::from_utf8_lossy(&c[..n]).into_owned();
+        if s == "swapper" {
+            alloc::format!("swapper/{}", self.id)
+        } else {
+            s
+        }
+    }
+
+    /// Serve a pending drain request from another CPU (the IPI). Every mm
+    /// entry point calls this; an idle loop that keeps its guard should too.
+    #[inline]
+    pub fn poll(&self) {
+        // SAFETY-free fast path: a relaxed load is a plain load.
+        if self.mem.cpu_states[self.id].pending.load(Ordering::Relaxed) {
+            self.serve_drain();
+        }
+    }
+
+    #[cold]
+    fn serve_drain(&self) {
+        let st = &self.mem.cpu_states[self.id];
+        st.pending.store(false, Ordering::SeqCst);
+        let upto = st.requested.load(Ordering::SeqCst);
+        self.mem.drain_this_cpu(self);
+        st.done.fetch_max(upto, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Cpu<'_> {
+    fn drop(&mut self) {
+        self.mem.cpu_states[self.id].claimed.store(false, Ordering::Release);
+    }
+}
+
+impl Mem {
+    /// Empty every CPU's per-CPU caches (pcp lists and slab array caches):
+    /// Linux's `drain_all_pages` plus the slab drain of `on_each_cpu`.
+    /// `me` is the calling thread's own CPU, if it holds one.
+    pub(crate) fn drain_all_cpus(&self, me: Option<&Cpu<'_>>) {
+        for id in 0..self.cpu_states.len() {
+            if let Some(me) = me {
+                if me.id == id {
+                    self.drain_this_cpu(me);
+                    continue;
+                }
+            }
+            let st = &self.cpu_states[id];
+            let ticket = st.requested.fetch_add(1, Ordering::SeqCst) + 1;
+            st.pending.store(true, Ordering::SeqCst);
+            loop {
+                if st.done.load(Ordering::SeqCst) >= ticket {
+                    break;
+                }
+                if let Ok(other) = Cpu::claim(self, id) {
+                    // Nobody runs there: drain it ourselves.
+                    other.serve_drain();
+                    st.done.fetch_max(ticket, Ordering::SeqCst);
+                    break;
+                }
+                if let Some(me) = me {
+                    me.poll();
+                }
+                cpu_relax();
+            }
+        }
+    }
+}
+
+impl Mem {
+    /// Drain the CPUs no thread holds, without waiting for busy ones.
+    pub(crate) fn drain_idle_cpus(&self) {
+        for id in 0..self.cpu_states.len() {
+            if let Ok(c) = Cpu::claim(self, id) {
+                c.serve_drain();
+            }
+        }
+    }
+}
+
+/// Static per-CPU data (`DEFINE_PER_CPU`): one slot per CPU, reached only
+/// through that CPU's guard.
+pub(crate) struct PerCpu<T> {
+    slots: Box<[Slot<T>]>,
+}
+
+#[repr(align(64))]
+struct Slot<T> {
+    busy: Cell<bool>,
+    val: UnsafeCell<T>,
+}
+
+// SAFETY: slot `i` is only touched by the thread holding the unique `Cpu`
+// guard for id `i` (see `with`), so no two threads access one slot at once;
+// `T: Send` lets the value move between the threads that hold it in turn.
+unsafe impl<T: Send> Sync for PerCpu<T> {}
+
+impl<T> PerCpu<T> {
+    pub(crate) fn new(n: usize, mut init: impl FnMut() -> T) -> Self {
+        PerCpu {
+            slots: (0..n)
+                .map(|_| Slot { busy: Cell::new(false), val: UnsafeCell::new(init()) })
+                .collect(),
+        }
+    }
+
+    /// `this_cpu_ptr()`: run `f` on this CPU's slot.
+    #[inline]
+    pub(crate) fn with<R>(&self, cpu: &Cpu<'_>, f: impl FnOnce(&mut T) -> R) -> R {
+        let slot = &self.slots[cpu.id];
+        assert!(!slot.busy.get(), "per-CPU slot re-entered on cpu {}", cpu.id);
+        slot.busy.set(true);
+        // SAFETY: `cpu` is the only guard for this id and is !Send, so only
+        // this thread reaches the slot; the busy flag rules out a nested
+        // borrow on this thread. Hence this is the only live reference.
+        let r = f(unsafe { &mut *slot.val.get() });
+        slot.busy.set(false);
+        r
+    }
+}

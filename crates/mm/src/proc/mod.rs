@@ -1,0 +1,1 @@
+//! /proc views of the memory manager, in Linux's exact formats.

@@ -1,0 +1,71 @@
+//! Shared test harness: boot a `Mem` over RAM from the host heap and capture
+//! its console.
+#![allow(dead_code)]
+
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex};
+
+use mm::{Mem, MemConfig};
+
+/// RAM for one test instance: freed after the `Mem` that uses it.
+pub struct Ram {
+    ptr: NonNull<u8>,
+    layout: Layout,
+}
+
+impl Ram {
+    pub fn new(bytes: usize) -> Ram {
+        let layout = Layout::from_size_align(bytes, 4096).unwrap();
+        // SAFETY: layout has non-zero size.
+        let ptr = NonNull::new(unsafe { alloc_zeroed(layout) }).expect("host out of memory");
+        Ram { ptr, layout }
+    }
+}
+
+impl Drop for Ram {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { dealloc(self.ptr.as_ptr(), self.layout) }
+    }
+}
+
+/// A booted instance with its console log. Field order: `mem` drops before `ram`.
+pub struct Kernel {
+    pub mem: Mem,
+    pub log: Arc<Mutex<String>>,
+    _ram: Ram,
+}
+
+impl Kernel {
+    /// Everything printed so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+    /// Forget what was printed.
+    pub fn clear_log(&self) {
+        self.log.lock().unwrap().clear();
+    }
+}
+
+pub fn boot_with(bytes: usize, cfg: MemConfig) -> Kernel {
+    let ram = Ram::new(bytes);
+    let log = Arc::new(Mutex::new(String::new()));
+    let l2 = log.clone();
+    // SAFETY: `ram` is ours, writable, and outlives `mem` (field order).
+    let mem = unsafe {
+        Mem::boot(ram.ptr, bytes, cfg, Box::new(move |s| l2.lock().unwrap().push_str(s)))
+    }
+    .expect("boot");
+    Kernel { mem, log, _ram: ram }
+}
+
+/// 64 MiB, 4 CPUs, defaults.
+pub fn boot() -> Kernel {
+    boot_with(64 << 20, MemConfig::default())
+}
+
+/// Boot with `nr_cpus` CPUs and slab debugging on or off.
+pub fn boot_cpus(bytes: usize, nr_cpus: usize, slab_debug: bool) -> Kernel {
+    boot_with(bytes, MemConfig { nr_cpus, slab_debug, ..MemConfig::default() })
+}
