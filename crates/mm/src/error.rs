@@ -11,13 +11,24 @@ pub enum MmError {
     /// A page-allocator free that Linux would answer with "BUG: Bad page state".
     BadPageState { pfn: usize, reason: BadPageReason },
     /// `kfree` / `kmem_cache_free` of a pointer that is not a live object start.
-    InvalidFree { addr: usize, cache: Option<CacheName> },
+    InvalidFree {
+        addr: usize,
+        cache: Option<CacheName>,
+    },
     /// `kmem_cache_free(cache, obj)` where obj belongs to another cache.
-    WrongCache { addr: usize, expected: CacheName, actual: CacheName },
+    WrongCache {
+        addr: usize,
+        expected: CacheName,
+        actual: CacheName,
+    },
     /// The object was already free (found by the slab debug checks).
     DoubleFree { addr: usize, cache: CacheName },
     /// Red zone or poison of an object was overwritten (slab debug).
-    Corrupted { addr: usize, cache: CacheName, what: &'static str },
+    Corrupted {
+        addr: usize,
+        cache: CacheName,
+        what: &'static str,
+    },
     /// `kmem_cache_destroy` of a cache that still has live objects.
     CacheBusy { cache: CacheName, active: usize },
     /// `kmem_cache_create` arguments Linux would refuse.
@@ -84,7 +95,10 @@ impl CacheName {
         }
         let mut bytes = [0u8; crate::slab::KMEM_CACHE_NAME_MAX];
         bytes[..len].copy_from_slice(&s.as_bytes()[..len]);
-        CacheName { bytes, len: len as u8 }
+        CacheName {
+            bytes,
+            len: len as u8,
+        }
     }
     /// The name.
     pub fn as_str(&self) -> &str {
@@ -110,13 +124,20 @@ impl fmt::Display for MmError {
             MmError::BadPageState { pfn, reason } => {
                 write!(f, "Bad page state at pfn {pfn:#x}: {}", reason.describe())
             }
-            MmError::InvalidFree { addr, cache: Some(c) } => {
+            MmError::InvalidFree {
+                addr,
+                cache: Some(c),
+            } => {
                 write!(f, "{addr:#x} is not an object of cache {c}")
             }
             MmError::InvalidFree { addr, cache: None } => {
                 write!(f, "{addr:#x} was not returned by kmalloc")
             }
-            MmError::WrongCache { addr, expected, actual } => write!(
+            MmError::WrongCache {
+                addr,
+                expected,
+                actual,
+            } => write!(
                 f,
                 "object {addr:#x} freed to cache {expected} but it is from {actual}"
             ),

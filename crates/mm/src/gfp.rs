@@ -33,8 +33,7 @@ bitflags! {
 
 impl Gfp {
     /// Either kind of reclaim.
-    pub const __GFP_RECLAIM: Gfp =
-        Gfp::__GFP_DIRECT_RECLAIM.union(Gfp::__GFP_KSWAPD_RECLAIM);
+    pub const __GFP_RECLAIM: Gfp = Gfp::__GFP_DIRECT_RECLAIM.union(Gfp::__GFP_KSWAPD_RECLAIM);
     /// Normal kernel allocation: may sleep and reclaim.
     pub const GFP_KERNEL: Gfp = Gfp::__GFP_RECLAIM.union(Gfp::__GFP_IO).union(Gfp::__GFP_FS);
     /// Cannot sleep; may use part of the emergency reserve.
@@ -53,7 +52,10 @@ impl Gfp {
         use alloc::string::String;
         let mut rest = self;
         let mut parts: alloc::vec::Vec<&str> = alloc::vec::Vec::new();
-        for (n, f) in [("GFP_KERNEL", Gfp::GFP_KERNEL), ("GFP_ATOMIC", Gfp::GFP_ATOMIC)] {
+        for (n, f) in [
+            ("GFP_KERNEL", Gfp::GFP_KERNEL),
+            ("GFP_ATOMIC", Gfp::GFP_ATOMIC),
+        ] {
             if rest.contains(f) {
                 parts.push(n);
                 rest.remove(f);

@@ -36,16 +36,21 @@ impl<'m, T> TypedCache<'m, T> {
     pub fn create(mem: &'m Mem, name: &str, flags: SlabFlags) -> Result<Self, crate::MmError> {
         let size = core::mem::size_of::<T>().max(1);
         let cache = mem.kmem_cache_create(name, size, core::mem::align_of::<T>(), flags, None)?;
-        Ok(TypedCache { cache: CacheRef::Owned(cache), _t: PhantomData })
+        Ok(TypedCache {
+            cache: CacheRef::Owned(cache),
+            _t: PhantomData,
+        })
     }
 
     /// Use an existing cache (for example a standard one) for `T`s.
     /// Fails if its objects are too small or misaligned for `T`.
     pub fn from_cache(cache: &'m KmemCache) -> Option<Self> {
         let fits = cache.object_size() >= core::mem::size_of::<T>()
-            && cache.size() % core::mem::align_of::<T>() == 0
-            && core::mem::align_of::<T>() <= 64;
-        fits.then_some(TypedCache { cache: CacheRef::Borrowed(cache), _t: PhantomData })
+            && cache.align() >= core::mem::align_of::<T>();
+        fits.then_some(TypedCache {
+            cache: CacheRef::Borrowed(cache),
+            _t: PhantomData,
+        })
     }
 
     /// The underlying cache.
@@ -67,7 +72,11 @@ impl<'m, T> TypedCache<'m, T> {
         // SAFETY: `p` is a fresh object of at least size_of::<T>() bytes,
         // aligned for T (checked at creation), owned by nobody else.
         unsafe { p.as_ptr().write(value) };
-        Ok(KBox { ptr: p, cache: self, mem: cpu.mem() })
+        Ok(KBox {
+            ptr: p,
+            cache: self,
+            mem: cpu.mem(),
+        })
     }
 }
 
@@ -114,7 +123,9 @@ impl<T> Drop for KBox<'_, '_, T> {
     fn drop(&mut self) {
         // SAFETY: we own the initialised T; it is never used after this.
         unsafe { core::ptr::drop_in_place(self.ptr.as_ptr()) };
-        let r = self.mem.cache_free_nocpu(self.cache.cache(), self.ptr.cast());
+        let r = self
+            .mem
+            .cache_free_nocpu(self.cache.cache(), self.ptr.cast());
         debug_assert!(r.is_ok(), "KBox free failed: {r:?}");
     }
 }
@@ -135,7 +146,10 @@ pub struct Kmalloc<'m> {
 impl<'m> Kmalloc<'m> {
     /// Allocate with `GFP_KERNEL`.
     pub fn new(mem: &'m Mem) -> Self {
-        Kmalloc { mem, gfp: Gfp::GFP_KERNEL }
+        Kmalloc {
+            mem,
+            gfp: Gfp::GFP_KERNEL,
+        }
     }
     /// Allocate with other flags.
     pub fn with_gfp(mem: &'m Mem, gfp: Gfp) -> Self {
@@ -146,11 +160,11 @@ impl<'m> Kmalloc<'m> {
 // SAFETY: blocks come from kmalloc, which returns distinct live blocks of at
 // least the requested size until kfree; alignment is guaranteed by rounding
 // the size up to a power of two no smaller than the alignment (kmalloc's
-// power-of-two classes are naturally aligned), and larger alignments than a
-// page are refused.
+// power-of-two sizes, slab or page blocks, are naturally aligned because
+// RAM is aligned to a MAX_ORDER block), and larger alignments are refused.
 unsafe impl Allocator for Kmalloc<'_> {
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
-        if layout.align() > crate::page::PAGE_SIZE {
+        if layout.align() > crate::kmalloc::KMALLOC_MAX_SIZE {
             return Err(AllocError);
         }
         let mut size = layout.size().max(1);

@@ -81,7 +81,9 @@ impl Mem {
             return 0;
         }
         let map = self.mem_map();
-        let Some(mut pfn) = self.virt_to_pfn(a) else { return 0 };
+        let Some(mut pfn) = self.virt_to_pfn(a) else {
+            return 0;
+        };
         if map[pfn].flags().contains(PageFlags::TAIL) {
             pfn = map[pfn].private() as usize;
         }
@@ -112,7 +114,8 @@ impl Mem {
             self.check_obj(cache, a, "kfree")?;
             return Ok(KfreeTarget::Slab(cache));
         }
-        if flags.contains(PageFlags::LARGE_KMALLOC) && a == self.pfn_to_virt(pfn).as_ptr() as usize {
+        if flags.contains(PageFlags::LARGE_KMALLOC) && a == self.pfn_to_virt(pfn).as_ptr() as usize
+        {
             return Ok(KfreeTarget::Large(pfn));
         }
         self.printk(format_args!(
@@ -120,20 +123,26 @@ impl Mem {
             flags.bits(),
             flags.names()
         ));
-        Err(MmError::InvalidFree { addr: a, cache: None })
+        Err(MmError::InvalidFree {
+            addr: a,
+            cache: None,
+        })
     }
 
     fn kmalloc_large(&self, cpu: Option<&Cpu<'_>>, size: usize, gfp: Gfp) -> Option<NonNull<u8>> {
         if size > KMALLOC_MAX_SIZE {
             if !gfp.contains(Gfp::__GFP_NOWARN) && !self.config.quiet {
-                self.printk(format_args!("kmalloc: size {size} exceeds KMALLOC_MAX_SIZE\n"));
+                self.printk(format_args!(
+                    "kmalloc: size {size} exceeds KMALLOC_MAX_SIZE\n"
+                ));
             }
             return None;
         }
         let order = get_order(size);
         let pfn = self.alloc_pages_on(cpu, gfp | Gfp::__GFP_COMP, order)?;
         self.mem_map()[pfn].set_flag(PageFlags::LARGE_KMALLOC);
-        self.vmstat.add(NodeStatItem::NrSlabUnreclaimable, 1 << order);
+        self.vmstat
+            .add(NodeStatItem::NrSlabUnreclaimable, 1 << order);
         Some(self.pfn_to_virt(pfn))
     }
 
@@ -143,7 +152,8 @@ impl Mem {
         page.clear_flag(PageFlags::LARGE_KMALLOC);
         let r = self.free_pages_on(cpu, pfn, order);
         if r.is_ok() {
-            self.vmstat.add(NodeStatItem::NrSlabUnreclaimable, -(1 << order));
+            self.vmstat
+                .add(NodeStatItem::NrSlabUnreclaimable, -(1 << order));
         } else {
             page.set_flag(PageFlags::LARGE_KMALLOC);
         }
@@ -154,7 +164,9 @@ impl Mem {
     pub fn kmalloc_nocpu(&self, size: usize, gfp: Gfp) -> Option<NonNull<u8>> {
         match size {
             0 => NonNull::new(ZERO_SIZE_PTR as *mut u8),
-            1..=KMALLOC_MAX_CACHE_SIZE => self.cache_alloc_nocpu(self.kmalloc_cache(kmalloc_index(size)), gfp),
+            1..=KMALLOC_MAX_CACHE_SIZE => {
+                self.cache_alloc_nocpu(self.kmalloc_cache(kmalloc_index(size)), gfp)
+            }
             _ => self.kmalloc_large(None, size, gfp),
         }
     }
@@ -232,7 +244,8 @@ impl<'m> Cpu<'m> {
         }
         let ks = self.mem.ksize(ptr);
         if ks == 0 {
-            self.mem.printk(format_args!("krealloc: invalid pointer {a:#x}\n"));
+            self.mem
+                .printk(format_args!("krealloc: invalid pointer {a:#x}\n"));
             return None;
         }
         if new_size <= ks {
@@ -243,9 +256,11 @@ impl<'m> Cpu<'m> {
             return NonNull::new(a as *mut u8);
         }
         let new = self.kmalloc(new_size, gfp)?;
+        // ksize() above proved `a` is a live kmalloc block in our RAM.
+        let src = a as *const u8;
         // SAFETY: the old block has `ks` valid bytes, the new one at least
         // new_size > ks, and they are distinct allocations.
-        unsafe { core::ptr::copy_nonoverlapping(ptr, new.as_ptr(), ks) };
+        unsafe { core::ptr::copy_nonoverlapping(src, new.as_ptr(), ks) };
         let _ = self.kfree(ptr);
         Some(new)
     }

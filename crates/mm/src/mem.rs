@@ -18,13 +18,17 @@ use crate::error::MmError;
 use crate::page::{Page, PageFlags, MAX_ORDER, PAGE_SHIFT, PAGE_SIZE};
 use crate::page_alloc::{PerCpuPages, Zone, NR_PCP_ORDERS};
 use crate::percpu::{Cpu, CpuClaimError, CpuState, PerCpu};
-use crate::slab::{KmemCache, SlabGlobals};
 #[allow(unused_imports)]
 use crate::slab::StdCache;
+use crate::slab::{KmemCache, SlabGlobals};
 use crate::vmstat::VmStat;
 
 /// Most harts a ferrite instance may have.
 pub const NR_CPUS: usize = 64;
+/// Alignment of the RAM mapping: a MAX_ORDER block, so that every buddy
+/// block is aligned to its size in the host's address space just as it is
+/// in physical memory (and power-of-two kmalloc sizes are naturally aligned).
+pub const RAM_ALIGN: usize = PAGE_SIZE << MAX_ORDER;
 /// Smallest RAM ferrite boots with.
 pub const MIN_RAM: usize = 4 << 20;
 
@@ -63,7 +67,7 @@ impl Default for MemConfig {
 pub enum BootError {
     /// Less RAM than [`MIN_RAM`], or more than 2^32 pages.
     BadRamSize(usize),
-    /// The RAM mapping is not page aligned.
+    /// The RAM mapping is not aligned to [`RAM_ALIGN`] (4 MiB).
     Unaligned,
     /// `nr_cpus` is 0 or above [`NR_CPUS`].
     BadCpuCount(usize),
@@ -81,7 +85,7 @@ impl fmt::Display for BootError {
                 "RAM size {b} bytes is outside {} KiB ..= 16 TiB",
                 MIN_RAM >> 10
             ),
-            BootError::Unaligned => f.write_str("RAM is not page aligned"),
+            BootError::Unaligned => write!(f, "RAM is not aligned to {} KiB", RAM_ALIGN >> 10),
             BootError::BadCpuCount(n) => write!(f, "cpu count {n} is outside 1..={NR_CPUS}"),
             BootError::BadPcpOrders(n) => write!(f, "pcp_orders {n} is outside 1..=4"),
             BootError::NoMemory => f.write_str("RAM too small for the boot allocations"),
@@ -133,7 +137,7 @@ impl Mem {
         if bytes < MIN_RAM || nr_pages >= u32::MAX as usize {
             return Err(BootError::BadRamSize(bytes));
         }
-        if base.as_ptr() as usize % PAGE_SIZE != 0 {
+        if base.as_ptr() as usize % RAM_ALIGN != 0 {
             return Err(BootError::Unaligned);
         }
         if config.nr_cpus == 0 || config.nr_cpus > NR_CPUS {
@@ -176,7 +180,8 @@ impl Mem {
         // SAFETY: the descriptor area was reserved above, inside RAM, 64-byte
         // aligned, and is used for nothing else.
         let boot_cache = unsafe { NonNull::new_unchecked(base.as_ptr().add(boot_cache_off)) };
-        mem.kmem_cache_init(boot_cache.cast()).map_err(|_| BootError::NoMemory)?;
+        mem.kmem_cache_init(boot_cache.cast())
+            .map_err(|_| BootError::NoMemory)?;
         Ok(mem)
     }
 
@@ -237,7 +242,10 @@ impl Mem {
 
     /// Pages on all per-CPU lists.
     pub fn nr_pcp_pages(&self) -> usize {
-        self.pcp_count.iter().map(|c| c.load(core::sync::atomic::Ordering::Relaxed)).sum()
+        self.pcp_count
+            .iter()
+            .map(|c| c.load(core::sync::atomic::Ordering::Relaxed))
+            .sum()
     }
 
     /// The mem_map.

@@ -12,7 +12,9 @@
 //!   that freeing with the wrong order is caught, and a software flag
 //!   `PG_pcp` marks pages sitting on a per-CPU list.
 
-use core::sync::atomic::{AtomicI32, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicI32, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed,
+};
 
 /// log2 of the page size.
 pub const PAGE_SHIFT: usize = 12;
@@ -268,7 +270,11 @@ impl Default for PageList {
 impl PageList {
     /// `LIST_HEAD_INIT`.
     pub const fn new() -> Self {
-        PageList { first: NIL, last: NIL, len: 0 }
+        PageList {
+            first: NIL,
+            last: NIL,
+            len: 0,
+        }
     }
     /// Number of entries.
     #[inline]

@@ -17,7 +17,7 @@
 use alloc::boxed::Box;
 use core::cell::{Cell, UnsafeCell};
 use core::marker::PhantomData;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use crate::mem::Mem;
 use crate::sync::cpu_relax;
@@ -26,17 +26,23 @@ use crate::sync::cpu_relax;
 #[repr(align(64))]
 #[derive(Default)]
 pub(crate) struct CpuState {
-    claimed: AtomicBool,
+    /// FREE, OWNED (a thread runs there) or DRAINING (borrowed for a moment
+    /// by another CPU emptying its caches).
+    claimed: AtomicU8,
     pending: AtomicBool,
     requested: AtomicU64,
     done: AtomicU64,
 }
 
+const FREE: u8 = 0;
+const OWNED: u8 = 1;
+const DRAINING: u8 = 2;
+
 impl CpuState {
-    fn try_claim(&self) -> bool {
+    fn try_claim(&self, how: u8) -> Result<(), u8> {
         self.claimed
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+            .compare_exchange(FREE, how, Ordering::Acquire, Ordering::Relaxed)
+            .map(|_| ())
     }
 }
 
@@ -75,12 +81,32 @@ impl<'m> Cpu<'m> {
             id,
             nr_cpus: mem.cpu_states.len(),
         })?;
-        if !st.try_claim() {
-            return Err(CpuClaimError::Busy(id));
+        // A drainer holds an idle CPU only for a moment: wait it out.
+        loop {
+            match st.try_claim(OWNED) {
+                Ok(()) => break,
+                Err(DRAINING) => cpu_relax(),
+                Err(_) => return Err(CpuClaimError::Busy(id)),
+            }
         }
+        Ok(Self::guard(mem, id))
+    }
+
+    /// Borrow an idle CPU to drain it; None if a thread holds it.
+    fn claim_for_drain(mem: &'m Mem, id: usize) -> Option<Cpu<'m>> {
+        mem.cpu_states[id].try_claim(DRAINING).ok()?;
+        Some(Self::guard(mem, id))
+    }
+
+    fn guard(mem: &'m Mem, id: usize) -> Cpu<'m> {
         let mut comm = [0u8; 16];
         comm[..7].copy_from_slice(b"swapper");
-        Ok(Cpu { mem, id, comm: Cell::new(comm), _not_send: PhantomData })
+        Cpu {
+            mem,
+            id,
+            comm: Cell::new(comm),
+            _not_send: PhantomData,
+        }
     }
 
     /// `smp_processor_id()`.
@@ -137,7 +163,9 @@ impl<'m> Cpu<'m> {
 
 impl Drop for Cpu<'_> {
     fn drop(&mut self) {
-        self.mem.cpu_states[self.id].claimed.store(false, Ordering::Release);
+        self.mem.cpu_states[self.id]
+            .claimed
+            .store(FREE, Ordering::Release);
     }
 }
 
@@ -160,7 +188,7 @@ impl Mem {
                 if st.done.load(Ordering::SeqCst) >= ticket {
                     break;
                 }
-                if let Ok(other) = Cpu::claim(self, id) {
+                if let Some(other) = Cpu::claim_for_drain(self, id) {
                     // Nobody runs there: drain it ourselves.
                     other.serve_drain();
                     st.done.fetch_max(ticket, Ordering::SeqCst);
@@ -179,7 +207,7 @@ impl Mem {
     /// Drain the CPUs no thread holds, without waiting for busy ones.
     pub(crate) fn drain_idle_cpus(&self) {
         for id in 0..self.cpu_states.len() {
-            if let Ok(c) = Cpu::claim(self, id) {
+            if let Some(c) = Cpu::claim_for_drain(self, id) {
                 c.serve_drain();
             }
         }
@@ -207,7 +235,10 @@ impl<T> PerCpu<T> {
     pub(crate) fn new(n: usize, mut init: impl FnMut() -> T) -> Self {
         PerCpu {
             slots: (0..n)
-                .map(|_| Slot { busy: Cell::new(false), val: UnsafeCell::new(init()) })
+                .map(|_| Slot {
+                    busy: Cell::new(false),
+                    val: UnsafeCell::new(init()),
+                })
                 .collect(),
         }
     }
@@ -216,7 +247,11 @@ impl<T> PerCpu<T> {
     #[inline]
     pub(crate) fn with<R>(&self, cpu: &Cpu<'_>, f: impl FnOnce(&mut T) -> R) -> R {
         let slot = &self.slots[cpu.id];
-        assert!(!slot.busy.get(), "per-CPU slot re-entered on cpu {}", cpu.id);
+        assert!(
+            !slot.busy.get(),
+            "per-CPU slot re-entered on cpu {}",
+            cpu.id
+        );
         slot.busy.set(true);
         // SAFETY: `cpu` is the only guard for this id and is !Send, so only
         // this thread reaches the slot; the busy flag rules out a nested

@@ -20,7 +20,9 @@ fn boot_alloc_free_round_trip() {
     let big = cpu.kmalloc(100_000, Gfp::GFP_KERNEL).unwrap();
     assert_eq!(mem.ksize(big.as_ptr()), 128 << 10);
     cpu.kfree(big.as_ptr()).unwrap();
-    let c = mem.kmem_cache_create("dog", 40, 0, SlabFlags::empty(), None).unwrap();
+    let c = mem
+        .kmem_cache_create("dog", 40, 0, SlabFlags::empty(), None)
+        .unwrap();
     let o = cpu.kmem_cache_alloc(&c, Gfp::GFP_KERNEL).unwrap();
     cpu.kmem_cache_free(&c, o).unwrap();
     assert!(cpu.kmem_cache_destroy(c).is_ok());

@@ -17,7 +17,12 @@ impl Mem {
     /// Check that `pfn` heads an allocated block of `order` held only by the
     /// caller, then take that reference away (the block is the caller's to
     /// put on a free list).
-    pub(crate) fn free_pages_prepare(&self, cpu: Option<&Cpu<'_>>, pfn: usize, order: u32) -> Result<(), MmError> {
+    pub(crate) fn free_pages_prepare(
+        &self,
+        cpu: Option<&Cpu<'_>>,
+        pfn: usize,
+        order: u32,
+    ) -> Result<(), MmError> {
         let map = self.mem_map();
         let page = &map[pfn];
         loop {
@@ -50,14 +55,20 @@ impl Mem {
         let flags = page.flags();
         let rc = page.refcount();
         if order > MAX_ORDER {
-            return Err(BadPageReason::WrongOrder { allocated: page.order(), freed: order });
+            return Err(BadPageReason::WrongOrder {
+                allocated: page.order(),
+                freed: order,
+            });
         }
         if flags.contains(PageFlags::RESERVED) {
             return Err(BadPageReason::Reserved);
         }
         if flags.contains(PageFlags::TAIL) {
             let head = page.private() as usize;
-            return Err(BadPageReason::NotHead { head_pfn: head, order: map[head].order() });
+            return Err(BadPageReason::NotHead {
+                head_pfn: head,
+                order: map[head].order(),
+            });
         }
         if rc <= 0 {
             if let Some((head_pfn, order)) = self.enclosing_allocated_block(pfn) {
@@ -66,7 +77,10 @@ impl Mem {
             return Err(BadPageReason::DoubleFree);
         }
         if page.order() != order {
-            return Err(BadPageReason::WrongOrder { allocated: page.order(), freed: order });
+            return Err(BadPageReason::WrongOrder {
+                allocated: page.order(),
+                freed: order,
+            });
         }
         if rc != 1 {
             return Err(BadPageReason::NonzeroRefcount(rc));
@@ -102,7 +116,12 @@ impl Mem {
 
     /// `bad_page()` + `dump_page()`: the report, and the error to return.
     #[cold]
-    pub(crate) fn bad_page(&self, cpu: Option<&Cpu<'_>>, pfn: usize, reason: BadPageReason) -> MmError {
+    pub(crate) fn bad_page(
+        &self,
+        cpu: Option<&Cpu<'_>>,
+        pfn: usize,
+        reason: BadPageReason,
+    ) -> MmError {
         let p = &self.mem_map()[pfn];
         let flags = p.flags();
         self.printk(format_args!(
@@ -117,7 +136,11 @@ impl Mem {
             p.mapping(),
             p.index(),
             pfn,
-            if flags.contains(PageFlags::TAIL) { 0 } else { p.order() },
+            if flags.contains(PageFlags::TAIL) {
+                0
+            } else {
+                p.order()
+            },
             flags.bits(),
             flags.names(),
             reason.describe()

@@ -99,10 +99,13 @@ impl Mem {
         while pages > 0 && pcp.count > 0 {
             for order in 0..NR_PCP_ORDERS {
                 // Take from the tail: the page freed longest ago is coldest.
-                let Some(tail) = pcp.lists[order].pop_back(map) else { continue };
+                let Some(tail) = pcp.lists[order].pop_back(map) else {
+                    continue;
+                };
                 pcp.count -= 1 << order;
                 pages = pages.saturating_sub(1 << order);
-                self.zone.free_one_page(&mut fa, map, tail as usize, order as u32);
+                self.zone
+                    .free_one_page(&mut fa, map, tail as usize, order as u32);
                 if pages == 0 {
                     break;
                 }
@@ -122,7 +125,12 @@ impl Mem {
     }
 
     /// Take one block of `order` while staying above `mark`.
-    fn get_page_from_freelist(&self, cpu: Option<&Cpu<'_>>, order: u32, mark: usize) -> Option<usize> {
+    fn get_page_from_freelist(
+        &self,
+        cpu: Option<&Cpu<'_>>,
+        order: u32,
+        mark: usize,
+    ) -> Option<usize> {
         if !self.zone.watermark_ok(order, mark) {
             return None;
         }
@@ -150,7 +158,11 @@ impl Mem {
     #[cold]
     fn alloc_pages_slowpath(&self, cpu: Option<&Cpu<'_>>, gfp: Gfp, order: u32) -> Option<usize> {
         let min = self.zone.wmark[WMARK_MIN];
-        let mark = if gfp.contains(Gfp::__GFP_HIGH) { min / 2 } else { min };
+        let mark = if gfp.contains(Gfp::__GFP_HIGH) {
+            min / 2
+        } else {
+            min
+        };
         if let Some(p) = self.get_page_from_freelist(cpu, order, mark) {
             return Some(p);
         }
@@ -183,7 +195,12 @@ impl Mem {
 
     /// Allocate 2^order frames, through `cpu`'s lists when there is one.
     #[inline]
-    pub(crate) fn alloc_pages_on(&self, cpu: Option<&Cpu<'_>>, gfp: Gfp, order: u32) -> Option<usize> {
+    pub(crate) fn alloc_pages_on(
+        &self,
+        cpu: Option<&Cpu<'_>>,
+        gfp: Gfp,
+        order: u32,
+    ) -> Option<usize> {
         if order > MAX_ORDER {
             self.warn_alloc(cpu, gfp, order);
             return None;
@@ -198,7 +215,12 @@ impl Mem {
 
     /// Check and free a block, through `cpu`'s lists when there is one.
     #[inline]
-    pub(crate) fn free_pages_on(&self, cpu: Option<&Cpu<'_>>, pfn: usize, order: u32) -> Result<(), MmError> {
+    pub(crate) fn free_pages_on(
+        &self,
+        cpu: Option<&Cpu<'_>>,
+        pfn: usize,
+        order: u32,
+    ) -> Result<(), MmError> {
         self.free_pages_prepare(cpu, pfn, order)?;
         self.free_unref_block(cpu, pfn, order);
         Ok(())
@@ -269,7 +291,8 @@ impl<'m> Cpu<'m> {
     /// `__get_free_pages()`: like `alloc_pages` but returns the address.
     #[inline]
     pub fn __get_free_pages(&self, gfp: Gfp, order: u32) -> Option<NonNull<u8>> {
-        self.alloc_pages(gfp, order).map(|p| self.mem.page_address(p))
+        self.alloc_pages(gfp, order)
+            .map(|p| self.mem.page_address(p))
     }
 
     /// `__get_free_page()`.

@@ -42,10 +42,13 @@ pub struct Zone {
 }
 
 impl Zone {
-    /// A zone over `[start_pfn, end_pfn)` of a node of `end_pfn` frames; all
-    /// lists empty until boot frees the frames into it.
-    pub(crate) fn new(start_pfn: usize, end_pfn: usize) -> Zone {
-        let managed = end_pfn - start_pfn;
+    /// The zone of a node of `end_pfn` frames whose first `reserved` went to
+    /// boot allocations; all lists empty until boot frees the frames into it.
+    pub(crate) fn new(reserved: usize, end_pfn: usize) -> Zone {
+        // The zone spans all of RAM from pfn 0; the boot allocations at its
+        // start are present but not managed, as in Linux.
+        let start_pfn = 0;
+        let managed = end_pfn - reserved;
         // min_free_kbytes = sqrt(lowmem_kbytes * 16), clamped to [128, 262144].
         let kbytes = (managed * PAGE_SIZE / 1024) as u64;
         let min_free_kbytes = isqrt(kbytes * 16).clamp(128, 262_144) as usize;
@@ -60,7 +63,9 @@ impl Zone {
         batch = prev_power_of_two(batch + batch / 2) - 1;
         let batch = batch.max(1);
         Zone {
-            lock: SpinLock::new(FreeArea { lists: [PageList::new(); NR_PAGE_ORDERS] }),
+            lock: SpinLock::new(FreeArea {
+                lists: [PageList::new(); NR_PAGE_ORDERS],
+            }),
             start_pfn,
             spanned_pages: end_pfn,
             present_pages: end_pfn,
@@ -74,7 +79,12 @@ impl Zone {
 
     /// (start pfn, spanned, present, managed) pages, as /proc/zoneinfo shows.
     pub fn span(&self) -> (usize, usize, usize, usize) {
-        (self.start_pfn, self.spanned_pages, self.present_pages, self.managed_pages)
+        (
+            self.start_pfn,
+            self.spanned_pages,
+            self.present_pages,
+            self.managed_pages,
+        )
     }
 
     /// Free pages on the buddy lists.
@@ -102,8 +112,17 @@ impl Zone {
 
     /// `__free_one_page()`: put a block on the free lists, merging it with
     /// its buddy as long as the buddy is free and of the same order.
-    pub(crate) fn free_one_page(&self, fa: &mut FreeArea, map: &[Page], mut pfn: usize, mut order: u32) {
+    pub(crate) fn free_one_page(
+        &self,
+        fa: &mut FreeArea,
+        map: &[Page],
+        mut pfn: usize,
+        mut order: u32,
+    ) {
         let pages = 1isize << order;
+        // Whatever the block was (per-CPU list entry, allocated), it is now
+        // only a free page; only the final head of the merge carries PG_buddy.
+        map[pfn].set_flags_owned(PageFlags::empty());
         while order < MAX_ORDER {
             let buddy = pfn ^ (1 << order);
             if !self.page_is_buddy(map, buddy, order) {
@@ -124,7 +143,12 @@ impl Zone {
 
     /// `__rmqueue_smallest()` + `expand()`: take the smallest free block of at
     /// least `order` and split it down, freeing the upper halves.
-    pub(crate) fn rmqueue_smallest(&self, fa: &mut FreeArea, map: &[Page], order: u32) -> Option<usize> {
+    pub(crate) fn rmqueue_smallest(
+        &self,
+        fa: &mut FreeArea,
+        map: &[Page],
+        order: u32,
+    ) -> Option<usize> {
         for cur in order..=MAX_ORDER {
             let Some(pfn) = fa.lists[cur as usize].pop_front(map) else {
                 continue;
@@ -153,7 +177,7 @@ fn isqrt(v: u64) -> u64 {
         return v;
     }
     let mut x = v;
-    let mut y = (x + 1) / 2;
+    let mut y = x.div_ceil(2);
     while y < x {
         x = y;
         y = (x + v / x) / 2;

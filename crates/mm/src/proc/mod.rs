@@ -1,1 +1,53 @@
 //! /proc views of the memory manager, in Linux's exact formats.
+//!
+//! Each file mirrors the Linux code that prints the same view:
+//! - [`slabinfo`](mod@slabinfo): `/proc/slabinfo` version 2.1 (mm/slab_common.c
+//!   `slab_show`, `print_slabinfo_header`; the SLAB tunables columns).
+//! - [`buddyinfo`](mod@buddyinfo): `/proc/buddyinfo` (mm/vmstat.c `frag_show_print`).
+//! - [`meminfo`](mod@meminfo): `/proc/meminfo` (fs/proc/meminfo.c `meminfo_proc_show`,
+//!   mm/show_mem.c `si_mem_available`), the fields ferrite computes.
+//! - [`zoneinfo`](mod@zoneinfo): `/proc/zoneinfo` (mm/vmstat.c `zoneinfo_show_print`), a
+//!   subset: see that module for what is left out and why.
+//! - [`slabtop`](mod@slabtop): what procps' `slabtop -o -s c` prints (not a /proc file;
+//!   it is computed from the /proc/slabinfo rows as slabtop computes it).
+//!
+//! Every formatter has a pure `format_*` form that takes plain data, so the
+//! exact bytes can be checked against real Linux output
+//! (../shared/linux-formats/), and a form that reads a [`Mem`].
+
+pub mod buddyinfo;
+pub mod meminfo;
+pub mod slabinfo;
+pub mod slabtop;
+pub mod zoneinfo;
+
+pub use buddyinfo::{buddyinfo, format_buddyinfo};
+pub use meminfo::{format_meminfo, meminfo, meminfo_fields, si_mem_available};
+pub use slabinfo::{format_slabinfo, format_slabinfo_row, slabinfo};
+pub use slabtop::{
+    format_slabtop, format_slabtop_row, format_slabtop_summary, slabtop, slabtop_rows, SlabtopStats,
+};
+pub use zoneinfo::{format_zoneinfo, zoneinfo, zoneinfo_data, Pageset, ZoneInfo};
+
+use alloc::string::String;
+
+use crate::mem::Mem;
+
+/// The /proc files [`read`] serves.
+pub const PATHS: [&str; 4] = [
+    "/proc/slabinfo",
+    "/proc/buddyinfo",
+    "/proc/meminfo",
+    "/proc/zoneinfo",
+];
+
+/// The contents of one of the [`PATHS`], or None for any other path.
+pub fn read(mem: &Mem, path: &str) -> Option<String> {
+    match path {
+        "/proc/slabinfo" => Some(slabinfo(mem)),
+        "/proc/buddyinfo" => Some(buddyinfo(mem)),
+        "/proc/meminfo" => Some(meminfo(mem)),
+        "/proc/zoneinfo" => Some(zoneinfo(mem)),
+        _ => None,
+    }
+}

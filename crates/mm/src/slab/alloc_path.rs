@@ -27,14 +27,22 @@ struct Doomed {
 
 impl Doomed {
     fn new() -> Self {
-        Doomed { pfns: [0; AC_ENTRIES], n: 0 }
+        Doomed {
+            pfns: [0; AC_ENTRIES],
+            n: 0,
+        }
     }
 }
 
 impl Mem {
     /// Run `f` on this CPU's array cache of `cache`.
     #[inline]
-    pub(crate) fn with_ac<R>(&self, cpu: &Cpu<'_>, cache: &KmemCache, f: impl FnOnce(&mut ArrayCache) -> R) -> R {
+    pub(crate) fn with_ac<R>(
+        &self,
+        cpu: &Cpu<'_>,
+        cache: &KmemCache,
+        f: impl FnOnce(&mut ArrayCache) -> R,
+    ) -> R {
         assert!(cpu.id < cache.nr_cpus);
         let ac = cache.ac_ptr(cpu.id);
         // SAFETY: `ac` is in bounds (checked above). Array cache `cpu.id` is
@@ -116,7 +124,12 @@ impl Mem {
 
     /// Move up to `want` objects from the slab lists into `out`, partial slabs
     /// first, then free ones. Returns how many.
-    fn take_from_slabs(&self, cache: &KmemCache, n: &mut KmemCacheNode, out: &mut [*mut u8]) -> usize {
+    fn take_from_slabs(
+        &self,
+        cache: &KmemCache,
+        n: &mut KmemCacheNode,
+        out: &mut [*mut u8],
+    ) -> usize {
         let map = self.mem_map();
         let mut got = 0;
         while got < out.len() {
@@ -149,16 +162,36 @@ impl Mem {
 
     /// Return objects to their slabs (node lock held); slabs beyond the
     /// cache's free limit are collected in `doomed`.
-    fn free_block(&self, cache: &KmemCache, n: &mut KmemCacheNode, objs: &[*mut u8], doomed: &mut Doomed) {
+    fn free_block(
+        &self,
+        cache: &KmemCache,
+        n: &mut KmemCacheNode,
+        objs: &[*mut u8],
+        doomed: &mut Doomed,
+    ) {
         let map = self.mem_map();
         for &obj in objs {
-            let Some(mut pfn) = self.virt_to_pfn(obj as usize) else { continue };
+            let Some(mut pfn) = self.virt_to_pfn(obj as usize) else {
+                continue;
+            };
             if map[pfn].flags().contains(PageFlags::TAIL) {
                 pfn = map[pfn].private() as usize;
             }
-            let Some(idx) = self.obj_to_index(cache, pfn, obj as usize) else { continue };
+            let Some(idx) = self.obj_to_index(cache, pfn, obj as usize) else {
+                continue;
+            };
             let page = &map[pfn];
             let inuse = page.slab_inuse() as usize;
+            if inuse == 0 {
+                // Only an undetected double free gets here (slab_debug off).
+                cache.errors.fetch_add(1, Relaxed);
+                self.printk(format_args!(
+                    "BUG {} (Not tainted): free_block: object {:#x} freed to a slab with no objects in use (double free?)\n",
+                    cache.name(),
+                    obj as usize
+                ));
+                continue;
+            }
             let was_full = inuse == cache.num;
             self.set_free(cache, self.freelist(cache, pfn), inuse - 1, idx);
             page.set_slab_inuse((inuse - 1) as u16);
@@ -254,7 +287,13 @@ impl Mem {
         loop {
             let got = self.with_ac(cpu, cache, |ac| {
                 let avail = ac.avail as usize;
-                let want = (ac.batchcount as usize).min(ac.limit as usize - avail).max(1);
+                if avail > 0 {
+                    ac.avail -= 1;
+                    return Some(ac.entries[avail - 1]);
+                }
+                let want = (ac.batchcount as usize)
+                    .min(ac.limit as usize - avail)
+                    .max(1);
                 let mut n = cache.node.lock();
                 let got = self.take_from_slabs(cache, &mut n, &mut ac.entries[avail..avail + want]);
                 drop(n);
@@ -275,18 +314,22 @@ impl Mem {
         }
     }
 
-    /// `cache_flusharray()`: the array cache is full; send its oldest batch home.
+    /// `cache_flusharray()`: the array cache is full; send its oldest batch
+    /// home, and give back any slab that leaves beyond the free limit.
     #[cold]
-    fn cache_flusharray(&self, cpu: &Cpu<'_>, cache: &KmemCache, ac: &mut ArrayCache, doomed: &mut Doomed) {
+    fn cache_flusharray(&self, cpu: &Cpu<'_>, cache: &KmemCache, ac: &mut ArrayCache) {
         let batch = (ac.batchcount as usize).min(ac.avail as usize);
+        let mut doomed = Doomed::new();
         {
             let mut n = cache.node.lock();
-            self.free_block(cache, &mut n, &ac.entries[..batch], doomed);
+            self.free_block(cache, &mut n, &ac.entries[..batch], &mut doomed);
         }
         let avail = ac.avail as usize;
         ac.entries.copy_within(batch..avail, 0);
         ac.avail -= batch as u32;
-        let _ = cpu;
+        // Pages go back through this CPU's pcp lists; the array cache stays
+        // borrowed, which slab_destroy never touches.
+        self.destroy_doomed(Some(cpu), cache, &doomed);
     }
 
     /// Empty this CPU's array cache of `cache` (`drain_array`).
@@ -320,7 +363,12 @@ impl Mem {
     /// Validate `obj` as a live-able object of `cache`, reporting misuse as
     /// Linux does (`cache_from_obj`, `kfree` checks).
     #[inline]
-    pub(crate) fn check_obj(&self, cache: &KmemCache, obj: usize, caller: &str) -> Result<(), MmError> {
+    pub(crate) fn check_obj(
+        &self,
+        cache: &KmemCache,
+        obj: usize,
+        caller: &str,
+    ) -> Result<(), MmError> {
         let map = self.mem_map();
         let Some(mut pfn) = self.virt_to_pfn(obj) else {
             cache.errors.fetch_add(1, Relaxed);
@@ -343,7 +391,11 @@ impl Mem {
                 cache.name(),
                 actual.name()
             ));
-            return Err(MmError::WrongCache { addr: obj, expected: cache.name, actual: actual.name });
+            return Err(MmError::WrongCache {
+                addr: obj,
+                expected: cache.name,
+                actual: actual.name,
+            });
         }
         if self.obj_to_index(cache, pfn, obj).is_none() {
             return Err(self.invalid_free(cache, obj, caller));
@@ -358,7 +410,10 @@ impl Mem {
             "BUG {} (Not tainted): {caller}: {obj:#x} is not the start of an object of this cache\n",
             cache.name()
         ));
-        MmError::InvalidFree { addr: obj, cache: Some(cache.name) }
+        MmError::InvalidFree {
+            addr: obj,
+            cache: Some(cache.name),
+        }
     }
 
     #[inline]
@@ -390,11 +445,19 @@ impl Mem {
     }
 
     /// Free one object without a CPU.
-    pub(crate) fn cache_free_nocpu(&self, cache: &KmemCache, obj: NonNull<u8>) -> Result<(), MmError> {
+    pub(crate) fn cache_free_nocpu(
+        &self,
+        cache: &KmemCache,
+        obj: NonNull<u8>,
+    ) -> Result<(), MmError> {
         self.check_cache(cache);
         let o = obj.as_ptr();
         self.check_obj(cache, o as usize, "kmem_cache_free")?;
-        let late = if cache.debug { self.debug_free(cache, o)? } else { None };
+        let late = if cache.debug {
+            self.debug_free(cache, o)?
+        } else {
+            None
+        };
         let mut doomed = Doomed::new();
         {
             let mut n = cache.node.lock();
@@ -411,7 +474,10 @@ impl Mem {
             "BUG {} (Not tainted): Object already free\nINFO: Object {obj:#x}: double free detected\n",
             cache.name()
         ));
-        MmError::DoubleFree { addr: obj, cache: cache.name }
+        MmError::DoubleFree {
+            addr: obj,
+            cache: cache.name,
+        }
     }
 }
 
@@ -464,15 +530,18 @@ impl<'m> Cpu<'m> {
     #[inline]
     pub(crate) fn cache_free_checked(&self, cache: &KmemCache, o: *mut u8) -> Result<(), MmError> {
         let mem = self.mem;
-        let late = if cache.debug { mem.debug_free(cache, o)? } else { None };
-        let mut doomed = Doomed::new();
+        let late = if cache.debug {
+            mem.debug_free(cache, o)?
+        } else {
+            None
+        };
         let double = mem.with_ac(self, cache, |ac| {
             let avail = ac.avail as usize;
             if avail > 0 && ac.entries[avail - 1] == o {
                 return true;
             }
             if avail >= ac.limit as usize {
-                mem.cache_flusharray(self, cache, ac, &mut doomed);
+                mem.cache_flusharray(self, cache, ac);
             }
             ac.entries[ac.avail as usize] = o;
             ac.avail += 1;
@@ -480,9 +549,6 @@ impl<'m> Cpu<'m> {
         });
         if double {
             return Err(mem.report_double_free(cache, o as usize));
-        }
-        if doomed.n > 0 {
-            mem.destroy_doomed(Some(self), cache, &doomed);
         }
         late.map_or(Ok(()), Err)
     }

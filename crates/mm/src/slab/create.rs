@@ -6,7 +6,9 @@ use core::ptr::NonNull;
 use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 
 use super::layout::{array_cache_limit, calculate_slab_order, CACHE_LINE};
-use super::{ArrayCache, Ctor, KmemCache, KmemCacheNode, SlabFlags, SlabInfo, StdCache, AC_ENTRIES};
+use super::{
+    ArrayCache, Ctor, KmemCache, KmemCacheNode, SlabFlags, SlabInfo, StdCache, AC_ENTRIES,
+};
 use crate::error::{CacheName, MmError};
 use crate::gfp::Gfp;
 use crate::mem::Mem;
@@ -51,8 +53,10 @@ impl Mem {
         if size == 0 || size > (PAGE_SIZE << crate::page::MAX_ORDER) / 2 {
             return Err(MmError::InvalidCache("size must be 1 byte to 2 MiB"));
         }
-        if align != 0 && (!align.is_power_of_two() || align > PAGE_SIZE) {
-            return Err(MmError::InvalidCache("align must be a power of two up to PAGE_SIZE"));
+        if align != 0 && (!align.is_power_of_two() || align > crate::kmalloc::KMALLOC_MAX_CACHE_SIZE) {
+            return Err(MmError::InvalidCache(
+                "align must be a power of two up to 8 KiB",
+            ));
         }
         let mut align = align.max(8);
         if flags.contains(SlabFlags::SLAB_HWCACHE_ALIGN) {
@@ -65,7 +69,10 @@ impl Mem {
         let debug = self.config.slab_debug || flags.contains(SlabFlags::SLAB_DEBUG);
         let (obj_offset, stride) = if debug {
             let off = align.max(8);
-            (off, (off + size.next_multiple_of(8) + 8).next_multiple_of(align))
+            (
+                off,
+                (off + size.next_multiple_of(8) + 8).next_multiple_of(align),
+            )
         } else {
             (0, size.next_multiple_of(align))
         };
@@ -130,7 +137,9 @@ impl Mem {
         cache.list_next.store(list.head, Relaxed);
         cache.list_prev.store(0, Relaxed);
         if list.head != 0 {
-            self.cache_at(list.head).list_prev.store(cache.addr(), Relaxed);
+            self.cache_at(list.head)
+                .list_prev
+                .store(cache.addr(), Relaxed);
         }
         list.head = cache.addr();
         list.count += 1;
@@ -165,18 +174,28 @@ impl Mem {
     /// the standard caches.
     pub(crate) fn kmem_cache_init(&self, boot: NonNull<KmemCache>) -> Result<(), MmError> {
         let size = KmemCache::descriptor_size(self.config.nr_cpus);
-        self.init_descriptor(boot, "kmem_cache", size, 64, SlabFlags::SLAB_HWCACHE_ALIGN, None)?;
+        self.init_descriptor(
+            boot,
+            "kmem_cache",
+            size,
+            64,
+            SlabFlags::SLAB_HWCACHE_ALIGN,
+            None,
+        )?;
         // SAFETY: just initialised; lives in the reserved boot area forever.
         let kc = unsafe { boot.as_ref() };
         self.link_cache(kc);
         self.slab.kmem_cache.store(kc.addr(), Relaxed);
         for (i, (name, size)) in crate::kmalloc::KMALLOC_INFO.iter().enumerate() {
-            let c = self.create_cache(name, *size, 0, SlabFlags::empty(), None)?;
+            // Power-of-two kmalloc sizes are naturally aligned, as in Linux.
+            let align = if size.is_power_of_two() { *size } else { 8 };
+            let c = self.create_cache(name, *size, align, SlabFlags::empty(), None)?;
             self.slab.kmalloc[i].store(c.addr(), Relaxed);
         }
         for (i, which) in StdCache::ALL.iter().enumerate() {
             let size = self.config.std_cache_sizes[i];
-            let c = self.create_cache(which.name(), size, 0, SlabFlags::SLAB_HWCACHE_ALIGN, None)?;
+            let c =
+                self.create_cache(which.name(), size, 0, SlabFlags::SLAB_HWCACHE_ALIGN, None)?;
             self.slab.std[i].store(c.addr(), Relaxed);
         }
         Ok(())
@@ -216,7 +235,8 @@ impl Mem {
         flags: SlabFlags,
         ctor: Option<Ctor>,
     ) -> Result<OwnedCache<'_>, MmError> {
-        self.create_cache(name, size, align, flags, ctor).map(|cache| OwnedCache { cache })
+        self.create_cache(name, size, align, flags, ctor)
+            .map(|cache| OwnedCache { cache })
     }
 
     /// One of the standard caches boot created.
@@ -250,12 +270,24 @@ impl Mem {
     /// `kmem_cache_shrink()` from a thread without a CPU guard: drain every
     /// CPU's array caches and free every empty slab. Returns pages freed.
     pub fn kmem_cache_shrink(&self, cache: &KmemCache) -> usize {
-        self.drain_all_cpus(None);
-        self.drain_freelist(None, cache, 0)
+        self.shrink_cache(None, cache)
+    }
+
+    /// Drain every CPU, free every empty slab; pages freed, including the
+    /// slabs that drained array caches emptied beyond the free limit.
+    fn shrink_cache(&self, cpu: Option<&Cpu<'_>>, cache: &KmemCache) -> usize {
+        let before = cache.slab_counts().total;
+        self.drain_all_cpus(cpu);
+        self.drain_freelist(cpu, cache, 0);
+        let after = cache.slab_counts().total;
+        before.saturating_sub(after) << cache.order
     }
 
     /// `kmem_cache_destroy()` from a thread without a CPU guard.
-    pub fn kmem_cache_destroy<'m>(&'m self, cache: OwnedCache<'m>) -> Result<(), (OwnedCache<'m>, MmError)> {
+    pub fn kmem_cache_destroy<'m>(
+        &'m self,
+        cache: OwnedCache<'m>,
+    ) -> Result<(), (OwnedCache<'m>, MmError)> {
         self.destroy_cache(None, cache)
     }
 
@@ -277,7 +309,13 @@ impl Mem {
                     cache.name(),
                     active
                 ));
-                return Err((handle, MmError::CacheBusy { cache: cache.name, active }));
+                return Err((
+                    handle,
+                    MmError::CacheBusy {
+                        cache: cache.name,
+                        active,
+                    },
+                ));
             }
             self.unlink_cache(&mut list, cache);
         }
@@ -288,7 +326,12 @@ impl Mem {
     }
 
     /// Free empty slabs of `cache` until at most `keep` remain (`drain_freelist`).
-    pub(crate) fn drain_freelist(&self, cpu: Option<&Cpu<'_>>, cache: &KmemCache, keep: usize) -> usize {
+    pub(crate) fn drain_freelist(
+        &self,
+        cpu: Option<&Cpu<'_>>,
+        cache: &KmemCache,
+        keep: usize,
+    ) -> usize {
         let mut freed = 0;
         loop {
             let pfn = {
@@ -296,7 +339,9 @@ impl Mem {
                 if n.slabs_free.len() <= keep {
                     break;
                 }
-                let Some(pfn) = n.slabs_free.pop_front(self.mem_map()) else { break };
+                let Some(pfn) = n.slabs_free.pop_front(self.mem_map()) else {
+                    break;
+                };
                 n.total_slabs -= 1;
                 n.free_objects -= cache.num;
                 pfn
@@ -339,12 +384,14 @@ impl<'m> Cpu<'m> {
     /// `kmem_cache_shrink()`: drain the array caches of every CPU and give
     /// every empty slab back to the page allocator. Returns pages freed.
     pub fn kmem_cache_shrink(&self, cache: &KmemCache) -> usize {
-        self.mem.drain_all_cpus(Some(self));
-        self.mem.drain_freelist(Some(self), cache, 0)
+        self.mem.shrink_cache(Some(self), cache)
     }
 
     /// `kmem_cache_destroy()`: refused, with a report, while objects remain.
-    pub fn kmem_cache_destroy(&self, cache: OwnedCache<'m>) -> Result<(), (OwnedCache<'m>, MmError)> {
+    pub fn kmem_cache_destroy(
+        &self,
+        cache: OwnedCache<'m>,
+    ) -> Result<(), (OwnedCache<'m>, MmError)> {
         self.mem.destroy_cache(Some(self), cache)
     }
 }

@@ -20,6 +20,10 @@ use crate::mem::Mem;
 pub const RED_INACTIVE: u64 = 0x09F9_1102_9D74_E35B;
 /// Red-zone word of an allocated object.
 pub const RED_ACTIVE: u64 = 0xD841_56C5_6356_88C0;
+/// Padding bytes between the object and its right red-zone word, free.
+pub const RED_PAD_INACTIVE: u8 = 0xbb;
+/// Padding bytes between the object and its right red-zone word, allocated.
+pub const RED_PAD_ACTIVE: u8 = 0xcc;
 /// Poison byte of a free object.
 pub const POISON_FREE: u8 = 0x6b;
 /// Last poison byte of a free object.
@@ -47,6 +51,27 @@ impl Mem {
         unsafe { p.write_unaligned(v) }
     }
 
+    /// The bytes between `object_size` and the right red-zone word: part of
+    /// the right red zone, so that a one-byte overrun is caught.
+    fn pad(&self, cache: &KmemCache, obj: *mut u8) -> (*mut u8, usize) {
+        let len = cache.object_size.next_multiple_of(8) - cache.object_size;
+        // SAFETY: the bytes lie inside the object's stride, before the right
+        // red-zone word.
+        (unsafe { obj.add(cache.object_size) }, len)
+    }
+
+    fn pad_fill(&self, cache: &KmemCache, obj: *mut u8, v: u8) {
+        let (p, len) = self.pad(cache, obj);
+        // SAFETY: `pad` bytes of an object owned by our caller (alloc/free path).
+        unsafe { core::ptr::write_bytes(p, v, len) };
+    }
+
+    fn pad_is(&self, cache: &KmemCache, obj: *mut u8, v: u8) -> bool {
+        let (p, len) = self.pad(cache, obj);
+        // SAFETY: as in `pad_fill`; read only.
+        unsafe { core::slice::from_raw_parts(p, len) }.iter().all(|&b| b == v)
+    }
+
     fn poison(&self, cache: &KmemCache, obj: *mut u8) {
         if cache.poison && cache.object_size > 0 {
             // SAFETY: `object_size` bytes at `obj` belong to this free object.
@@ -62,6 +87,7 @@ impl Mem {
         let (l, r) = self.rz_ptrs(cache, obj);
         self.rz_write(l, RED_INACTIVE);
         self.rz_write(r, RED_INACTIVE);
+        self.pad_fill(cache, obj, RED_PAD_INACTIVE);
         self.poison(cache, obj);
     }
 
@@ -72,7 +98,7 @@ impl Mem {
         if self.rz_read(l) != RED_INACTIVE {
             self.slab_bug(cache, obj, "Left Redzone overwritten", self.rz_read(l));
         }
-        if self.rz_read(r) != RED_INACTIVE {
+        if self.rz_read(r) != RED_INACTIVE || !self.pad_is(cache, obj, RED_PAD_INACTIVE) {
             self.slab_bug(cache, obj, "Right Redzone overwritten", self.rz_read(r));
         }
         if cache.poison {
@@ -101,12 +127,17 @@ impl Mem {
         }
         self.rz_write(l, RED_ACTIVE);
         self.rz_write(r, RED_ACTIVE);
+        self.pad_fill(cache, obj, RED_PAD_ACTIVE);
     }
 
     /// On free: a free object is refused as a double free; overwritten red
     /// zones are reported and repaired and the object is still freed, as
     /// Linux does (the error comes back as `Ok(Some(_))`).
-    pub(crate) fn debug_free(&self, cache: &KmemCache, obj: *mut u8) -> Result<Option<MmError>, MmError> {
+    pub(crate) fn debug_free(
+        &self,
+        cache: &KmemCache,
+        obj: *mut u8,
+    ) -> Result<Option<MmError>, MmError> {
         let (l, r) = self.rz_ptrs(cache, obj);
         let (lv, rv) = (self.rz_read(l), self.rz_read(r));
         if lv == RED_INACTIVE && rv == RED_INACTIVE {
@@ -119,17 +150,21 @@ impl Mem {
                 cache.name(),
                 obj as usize
             ));
-            return Err(MmError::DoubleFree { addr: obj as usize, cache: cache.name });
+            return Err(MmError::DoubleFree {
+                addr: obj as usize,
+                cache: cache.name,
+            });
         }
         let mut late = None;
         if lv != RED_ACTIVE {
             late = Some(self.slab_bug(cache, obj, "Left Redzone overwritten", lv));
         }
-        if rv != RED_ACTIVE {
+        if rv != RED_ACTIVE || !self.pad_is(cache, obj, RED_PAD_ACTIVE) {
             late = Some(self.slab_bug(cache, obj, "Right Redzone overwritten", rv));
         }
         self.rz_write(l, RED_INACTIVE);
         self.rz_write(r, RED_INACTIVE);
+        self.pad_fill(cache, obj, RED_PAD_INACTIVE);
         self.poison(cache, obj);
         Ok(late)
     }
@@ -145,6 +180,10 @@ impl Mem {
             cache.name(),
             obj as usize
         ));
-        MmError::Corrupted { addr: obj as usize, cache: cache.name, what }
+        MmError::Corrupted {
+            addr: obj as usize,
+            cache: cache.name,
+            what,
+        }
     }
 }

@@ -54,7 +54,13 @@ pub fn calculate_slab_order(size: usize, align: usize) -> Option<Geometry> {
         if num == 0 {
             continue;
         }
-        let g = Geometry { order, num, idx_size, colour: left / colour_off, colour_off };
+        let g = Geometry {
+            order,
+            num,
+            idx_size,
+            colour: left / colour_off,
+            colour_off,
+        };
         let bytes = PAGE_SIZE << order;
         if left * 8 <= bytes {
             return Some(g);
@@ -110,7 +116,11 @@ mod tests {
             let g = calculate_slab_order(size, 8).unwrap();
             let bytes = PAGE_SIZE << g.order;
             let left = bytes - g.num * (size + g.idx_size);
-            assert!(left * 8 <= bytes, "size {size}: order {} left {left}", g.order);
+            assert!(
+                left * 8 <= bytes,
+                "size {size}: order {} left {left}",
+                g.order
+            );
         }
     }
 

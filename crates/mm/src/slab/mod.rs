@@ -157,6 +157,10 @@ impl KmemCache {
     pub fn size(&self) -> usize {
         self.size
     }
+    /// Alignment every object start honours.
+    pub fn align(&self) -> usize {
+        self.align
+    }
     /// Objects per slab.
     pub fn objs_per_slab(&self) -> usize {
         self.num

@@ -16,7 +16,7 @@ pub struct Ram {
 
 impl Ram {
     pub fn new(bytes: usize) -> Ram {
-        let layout = Layout::from_size_align(bytes, 4096).unwrap();
+        let layout = Layout::from_size_align(bytes, mm::mem::RAM_ALIGN).unwrap();
         // SAFETY: layout has non-zero size.
         let ptr = NonNull::new(unsafe { alloc_zeroed(layout) }).expect("host out of memory");
         Ram { ptr, layout }
@@ -54,10 +54,19 @@ pub fn boot_with(bytes: usize, cfg: MemConfig) -> Kernel {
     let l2 = log.clone();
     // SAFETY: `ram` is ours, writable, and outlives `mem` (field order).
     let mem = unsafe {
-        Mem::boot(ram.ptr, bytes, cfg, Box::new(move |s| l2.lock().unwrap().push_str(s)))
+        Mem::boot(
+            ram.ptr,
+            bytes,
+            cfg,
+            Box::new(move |s| l2.lock().unwrap().push_str(s)),
+        )
     }
     .expect("boot");
-    Kernel { mem, log, _ram: ram }
+    Kernel {
+        mem,
+        log,
+        _ram: ram,
+    }
 }
 
 /// 64 MiB, 4 CPUs, defaults.
@@ -67,5 +76,12 @@ pub fn boot() -> Kernel {
 
 /// Boot with `nr_cpus` CPUs and slab debugging on or off.
 pub fn boot_cpus(bytes: usize, nr_cpus: usize, slab_debug: bool) -> Kernel {
-    boot_with(bytes, MemConfig { nr_cpus, slab_debug, ..MemConfig::default() })
+    boot_with(
+        bytes,
+        MemConfig {
+            nr_cpus,
+            slab_debug,
+            ..MemConfig::default()
+        },
+    )
 }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Make sure the tools ferrite builds with are installed: cargo (Rust 1.85 or
+# newer) with rustfmt and clippy, and a C toolchain (cc) for the benchmark
+# dependencies.
+#
+# Idempotent and quiet when everything is present: it then installs nothing
+# and touches no network. When cargo is missing it installs Rust itself only
+# on Debian/Ubuntu as root (apt-get for curl and build-essential, then
+# rustup); anywhere else it says what to install and exits 1.
+set -euo pipefail
+
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$cargo_bin:$PATH"
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Debian, Ubuntu or a derivative, and we are root with apt-get.
+can_apt() {
+    [ "$(id -u)" = 0 ] && have apt-get && [ -r /etc/os-release ] &&
+        grep -qE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release
+}
+
+apt_install() {
+    echo "deps: apt-get install $*"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends "$@"
+}
+
+how_to_install() {
+    cat >&2 <<'MSG'
+deps: ferrite needs Rust 1.85 or newer (cargo, rustfmt, clippy) and a C
+compiler. Install them, then run make again:
+  - Rust, from https://rustup.rs:
+      curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | \
+        sh -s -- -y --profile minimal --component rustfmt --component clippy
+  - a C compiler and make: build-essential (Debian/Ubuntu),
+    gcc and make (Fedora: dnf install gcc make), the Xcode command line
+    tools (macOS: xcode-select --install).
+MSG
+}
+
+if ! have cargo; then
+    if ! can_apt; then
+        echo "deps: cargo is not installed." >&2
+        how_to_install
+        exit 1
+    fi
+    apt_install ca-certificates curl build-essential
+    echo "deps: installing Rust with rustup (minimal profile, rustfmt, clippy)"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+        sh -s -- -y --profile minimal --component rustfmt --component clippy
+    have cargo || { echo "deps: rustup did not install cargo in $cargo_bin" >&2; exit 1; }
+fi
+
+if ! have cc; then
+    if can_apt; then
+        apt_install build-essential
+    else
+        echo "deps: no C compiler (cc) found." >&2
+        how_to_install
+        exit 1
+    fi
+fi
+
+missing=""
+cargo fmt --version >/dev/null 2>&1 || missing="$missing rustfmt"
+cargo clippy --version >/dev/null 2>&1 || missing="$missing clippy"
+if [ -n "$missing" ]; then
+    if have rustup; then
+        echo "deps: rustup component add$missing"
+        # shellcheck disable=SC2086 # one word per component
+        rustup component add $missing
+    else
+        echo "deps: cargo is installed but these components are missing:$missing; there is no rustup to add them." >&2
+        how_to_install
+        exit 1
+    fi
+fi
