@@ -34,9 +34,11 @@ demo: build
 	@echo
 	$(FERRITE) slabtop
 
-# Tests use the workspace's [profile.test] (opt-level 2 with debug
-# assertions): on 2 cores it builds far faster than --release (thin LTO,
-# one codegen unit) and runs the allocator tests about as fast.
+# Tests use the workspace's [profile.test] (opt-level 2, debug assertions
+# on) rather than --release: on 2 cores a cold build takes about as long
+# (2 minutes), a rebuild after editing mm takes seconds instead of two
+# minutes (release links every test with thin LTO and one codegen unit), and
+# the debug assertions stay on.
 test: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -30,7 +30,11 @@ impl Ram {
         let map = MmapMut::map_anon(padded)?;
         let start = map.as_ptr() as usize;
         let offset = start.next_multiple_of(align) - start;
-        Ok(Ram { map, offset, len: bytes })
+        Ok(Ram {
+            map,
+            offset,
+            len: bytes,
+        })
     }
 
     /// Where the RAM starts (ferrite's physical address 0).

@@ -224,10 +224,12 @@ impl<'m> Cpu<'m> {
         if a <= ZERO_SIZE_PTR {
             return Ok(());
         }
-        self.poll();
         match self.mem.kfree_target(a)? {
             KfreeTarget::Slab(cache) => self.cache_free_checked(cache, a as *mut u8),
-            KfreeTarget::Large(pfn) => self.mem.kfree_large(Some(self), pfn),
+            KfreeTarget::Large(pfn) => {
+                self.poll();
+                self.mem.kfree_large(Some(self), pfn)
+            }
         }
     }
 

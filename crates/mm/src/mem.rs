@@ -12,7 +12,6 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt;
 use core::ptr::NonNull;
-use core::sync::atomic::AtomicUsize;
 
 use crate::error::MmError;
 use crate::page::{Page, PageFlags, MAX_ORDER, PAGE_SHIFT, PAGE_SIZE};
@@ -105,8 +104,6 @@ pub struct Mem {
     pub(crate) zone: Zone,
     pub(crate) cpu_states: Box<[CpuState]>,
     pub(crate) pcp: PerCpu<PerCpuPages>,
-    /// Pages on each CPU's pcp lists, mirrored for reports.
-    pub(crate) pcp_count: Box<[AtomicUsize]>,
     pub(crate) slab: SlabGlobals,
     /// Node-wide page counters.
     pub vmstat: VmStat,
@@ -168,7 +165,6 @@ impl Mem {
             mem_map,
             reserved_pages,
             pcp: PerCpu::new(nr_cpus, PerCpuPages::default),
-            pcp_count: (0..nr_cpus).map(|_| AtomicUsize::new(0)).collect(),
             cpu_states: (0..nr_cpus).map(|_| CpuState::default()).collect(),
             zone,
             slab: SlabGlobals::new(),
@@ -242,10 +238,20 @@ impl Mem {
 
     /// Pages on all per-CPU lists.
     pub fn nr_pcp_pages(&self) -> usize {
-        self.pcp_count
-            .iter()
-            .map(|c| c.load(core::sync::atomic::Ordering::Relaxed))
-            .sum()
+        (0..self.nr_cpus()).map(|c| self.pcp_count(c)).sum()
+    }
+
+    /// Pages on CPU `cpu`'s per-CPU lists (0 for a CPU that does not exist).
+    pub fn pcp_count(&self, cpu: usize) -> usize {
+        self.cpu_states.get(cpu).map_or(0, |s| {
+            s.pcp_count.load(core::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
+    /// Where RAM starts in the host's address space.
+    #[inline]
+    pub fn ram_base(&self) -> usize {
+        self.base.as_ptr() as usize
     }
 
     /// The mem_map.

@@ -30,6 +30,9 @@ pub(crate) struct CpuState {
     /// by another CPU emptying its caches).
     claimed: AtomicU8,
     pending: AtomicBool,
+    /// Pages on this CPU's pcp lists, mirrored for reports. Written only by
+    /// the owner, on the owner's cache line: no sharing on the fast path.
+    pub(crate) pcp_count: core::sync::atomic::AtomicUsize,
     requested: AtomicU64,
     done: AtomicU64,
 }
@@ -51,6 +54,7 @@ impl CpuState {
 pub struct Cpu<'m> {
     pub(crate) mem: &'m Mem,
     pub(crate) id: usize,
+    state: &'m CpuState,
     comm: Cell<[u8; 16]>,
     _not_send: PhantomData<*mut ()>,
 }
@@ -104,6 +108,7 @@ impl<'m> Cpu<'m> {
         Cpu {
             mem,
             id,
+            state: &mem.cpu_states[id],
             comm: Cell::new(comm),
             _not_send: PhantomData,
         }
@@ -146,7 +151,7 @@ impl<'m> Cpu<'m> {
     #[inline]
     pub fn poll(&self) {
         // SAFETY-free fast path: a relaxed load is a plain load.
-        if self.mem.cpu_states[self.id].pending.load(Ordering::Relaxed) {
+        if self.state.pending.load(Ordering::Relaxed) {
             self.serve_drain();
         }
     }

@@ -1,29 +1,16 @@
 //! Typed caches, KBox, the Kmalloc allocator and the standard caches.
 
 mod common;
+use common::settle;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use allocator_api2::vec::Vec as KVec;
-use common::Kernel;
 use mm::kbox::{Kmalloc, TypedCache};
 use mm::vmstat::NodeStatItem;
 use mm::{Gfp, MemConfig, PageFlags, SlabFlags, StdCache};
 
 const G: Gfp = Gfp::GFP_KERNEL;
-
-fn settle(k: &Kernel) -> (usize, Vec<(String, usize)>) {
-    for c in k.mem.caches() {
-        k.mem.kmem_cache_shrink(c);
-    }
-    let caches = k
-        .mem
-        .slabinfo()
-        .into_iter()
-        .map(|r| (r.name, r.active_objs))
-        .collect();
-    (k.mem.nr_free_pages() + k.mem.nr_pcp_pages(), caches)
-}
 
 static DROPS: AtomicUsize = AtomicUsize::new(0);
 
@@ -137,7 +124,7 @@ fn exhaustion_gives_the_value_back() {
     let mem = &k.mem;
     let base = {
         let tc = TypedCache::<[u64; 512]>::create(mem, "big_values", SlabFlags::empty()).unwrap();
-        let base = settle(&k);
+        let base = settle(&k.mem);
         let cpu = mem.cpu(0).unwrap();
         let mut boxes = Vec::new();
         let rejected = loop {
@@ -167,7 +154,7 @@ fn exhaustion_gives_the_value_back() {
         base
     };
     // The cache descriptor stays listed (TypedCache does not destroy it).
-    assert_eq!(settle(&k), base);
+    assert_eq!(settle(&k.mem), base);
 }
 
 #[test]
@@ -216,7 +203,7 @@ fn grow_vec(mem: &mm::Mem, n: u64) -> KVec<u64, Kmalloc<'_>> {
 fn kmalloc_vec_grows_into_large_kmalloc_and_is_freed() {
     let k = common::boot();
     let mem = &k.mem;
-    let base = settle(&k);
+    let base = settle(&k.mem);
     // Warm up: the kmalloc caches the small buffers pass through keep their
     // (now empty) slabs, so the second round grows no slab and the counter
     // moves for the large buffers only.
@@ -256,7 +243,7 @@ fn kmalloc_vec_grows_into_large_kmalloc_and_is_freed() {
         );
     }
     assert_eq!(mem.vmstat.get(NodeStatItem::NrSlabUnreclaimable), u0);
-    assert_eq!(settle(&k), base, "Vec<_, Kmalloc> leaked");
+    assert_eq!(settle(&k.mem), base, "Vec<_, Kmalloc> leaked");
     assert_eq!(k.log(), "");
 }
 

@@ -1,34 +1,15 @@
 //! kmalloc: size classes, zeroing, krealloc, kfree misuse, accounting.
 
 mod common;
+use common::{settle, total_free};
 
 use std::ptr::NonNull;
 
-use common::Kernel;
 use mm::kmalloc::{kmalloc_index, KMALLOC_INFO, KMALLOC_MAX_SIZE, ZERO_SIZE_PTR};
 use mm::vmstat::NodeStatItem;
-use mm::{Gfp, Mem, MmError, PageFlags, PAGE_SIZE};
+use mm::{Gfp, MmError, PageFlags, PAGE_SIZE};
 
 const G: Gfp = Gfp::GFP_KERNEL;
-
-fn total_free(mem: &Mem) -> usize {
-    mem.nr_free_pages() + mem.nr_pcp_pages()
-}
-
-/// Drain everything (no CPU guard may be held) and return the free pages
-/// and every cache's active objects.
-fn settle(k: &Kernel) -> (usize, Vec<(String, usize)>) {
-    for c in k.mem.caches() {
-        k.mem.kmem_cache_shrink(c);
-    }
-    let caches = k
-        .mem
-        .slabinfo()
-        .into_iter()
-        .map(|r| (r.name, r.active_objs))
-        .collect();
-    (total_free(&k.mem), caches)
-}
 
 fn fill(p: NonNull<u8>, n: usize, seed: u8) {
     for i in 0..n {
@@ -53,7 +34,7 @@ fn check(p: NonNull<u8>, n: usize, seed: u8) {
 fn size_class_boundaries_are_linuxs() {
     let k = common::boot();
     let mem = &k.mem;
-    let base = settle(&k);
+    let base = settle(&k.mem);
     let cpu = mem.cpu(0).unwrap();
     let cases: &[(usize, usize, Option<&str>)] = &[
         (1, 8, Some("kmalloc-8")),
@@ -152,7 +133,7 @@ fn size_class_boundaries_are_linuxs() {
     cpu.kfree(std::ptr::null()).unwrap();
     assert_eq!(k.log(), "");
     drop(cpu);
-    assert_eq!(settle(&k), base, "kmalloc leaked");
+    assert_eq!(settle(&k.mem), base, "kmalloc leaked");
 }
 
 /// Linux guarantees that kmalloc of a power-of-two size is aligned to that
@@ -232,7 +213,7 @@ fn kzalloc_zeroes_reused_memory() {
 fn krealloc_keeps_contents_across_classes_and_into_large() {
     let k = common::boot();
     let mem = &k.mem;
-    let base = settle(&k);
+    let base = settle(&k.mem);
     {
         let cpu = mem.cpu(0).unwrap();
         let mut p = cpu.krealloc(std::ptr::null(), 10, G).unwrap();
@@ -300,14 +281,14 @@ fn krealloc_keeps_contents_across_classes_and_into_large() {
         cpu.free_page(page).unwrap();
         cpu.kfree(q.as_ptr()).unwrap();
     }
-    assert_eq!(settle(&k), base, "krealloc leaked");
+    assert_eq!(settle(&k.mem), base, "krealloc leaked");
 }
 
 #[test]
 fn kfree_refuses_what_kmalloc_did_not_return() {
     let k = common::boot();
     let mem = &k.mem;
-    let base = settle(&k);
+    let base = settle(&k.mem);
     {
         let cpu = mem.cpu(0).unwrap();
         let small = cpu.kmalloc(64, G).unwrap();
@@ -393,7 +374,7 @@ fn kfree_refuses_what_kmalloc_did_not_return() {
         assert_eq!(mem.kfree_nocpu(h), Err(MmError::BadAddress(h as usize)));
         k.clear_log();
     }
-    assert_eq!(settle(&k), base);
+    assert_eq!(settle(&k.mem), base);
 }
 
 #[test]
@@ -429,7 +410,7 @@ fn large_kmalloc_is_counted_in_sunreclaim() {
 fn random_mix_frees_everything() {
     let k = common::boot();
     let mem = &k.mem;
-    let base = settle(&k);
+    let base = settle(&k.mem);
     {
         let cpu = mem.cpu(1).unwrap();
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
@@ -456,6 +437,6 @@ fn random_mix_frees_everything() {
             cpu.kfree(p.as_ptr()).unwrap();
         }
     }
-    assert_eq!(settle(&k), base);
+    assert_eq!(settle(&k.mem), base);
     assert_eq!(k.log(), "");
 }

@@ -3,6 +3,7 @@
 //! exhaustion fails cleanly; __GFP_ZERO zeroes.
 
 mod common;
+use common::total_free;
 
 use std::ptr::NonNull;
 
@@ -25,10 +26,6 @@ fn snap(mem: &Mem) -> Snap {
         free: mem.nr_free_pages(),
         pcp: mem.nr_pcp_pages(),
     }
-}
-
-fn total_free(mem: &Mem) -> usize {
-    mem.nr_free_pages() + mem.nr_pcp_pages()
 }
 
 fn boot() -> Kernel {

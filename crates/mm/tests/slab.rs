@@ -2,6 +2,7 @@
 //! shrink, the free limit, misuse, alignment.
 
 mod common;
+use common::total_free;
 
 use std::collections::HashSet;
 use std::ptr::NonNull;
@@ -16,10 +17,6 @@ const G: Gfp = Gfp::GFP_KERNEL;
 
 fn one_cpu() -> Kernel {
     common::boot_cpus(32 << 20, 1, false)
-}
-
-fn total_free(mem: &Mem) -> usize {
-    mem.nr_free_pages() + mem.nr_pcp_pages()
 }
 
 fn pfn_of(mem: &Mem, p: *const u8) -> usize {

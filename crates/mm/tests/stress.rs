@@ -5,6 +5,7 @@
 //! and running out of memory on several CPUs.
 
 mod common;
+use common::settle;
 
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -61,22 +62,6 @@ fn claim(mem: &Mem, id: usize) -> Cpu<'_> {
             Err(e) => panic!("{e}"),
         }
     }
-}
-
-/// Drain everything from CPU 0 and return the free pages and every cache's
-/// active objects. No other guard may be held.
-fn settle(mem: &Mem) -> (usize, Vec<(String, usize)>) {
-    let cpu = claim(mem, 0);
-    for c in mem.caches() {
-        cpu.kmem_cache_shrink(c);
-    }
-    drop(cpu);
-    let caches = mem
-        .slabinfo()
-        .into_iter()
-        .map(|r| (r.name, r.active_objs))
-        .collect();
-    (mem.nr_free_pages() + mem.nr_pcp_pages(), caches)
 }
 
 enum What<'a> {

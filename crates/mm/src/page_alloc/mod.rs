@@ -120,7 +120,9 @@ impl Mem {
                 let n = pcp.count;
                 self.free_pcppages_bulk(pcp, n);
             }
-            self.pcp_count[cpu.id].store(0, Ordering::Relaxed);
+            self.cpu_states[cpu.id]
+                .pcp_count
+                .store(0, Ordering::Relaxed);
         });
     }
 
@@ -145,7 +147,9 @@ impl Mem {
                 }
                 let pfn = pcp.lists[o].pop_front(map)?;
                 pcp.count -= 1 << order;
-                self.pcp_count[cpu.id].store(pcp.count, Ordering::Relaxed);
+                self.cpu_states[cpu.id]
+                    .pcp_count
+                    .store(pcp.count, Ordering::Relaxed);
                 Some(pfn as usize)
             })
         } else {
@@ -263,7 +267,9 @@ impl Mem {
                 if pcp.count >= self.zone.pcp_high {
                     self.free_pcppages_bulk(pcp, self.zone.pcp_batch);
                 }
-                self.pcp_count[cpu.id].store(pcp.count, Ordering::Relaxed);
+                self.cpu_states[cpu.id]
+                    .pcp_count
+                    .store(pcp.count, Ordering::Relaxed);
             });
         } else {
             let mut fa = self.zone.lock.lock();

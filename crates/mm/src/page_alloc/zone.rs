@@ -87,6 +87,15 @@ impl Zone {
         )
     }
 
+    /// Adjust `NR_FREE_PAGES`. Only called with the zone lock held (the
+    /// `&mut FreeArea` callers have), so a plain load and store suffice;
+    /// lock-free readers see one value or the other.
+    #[inline]
+    fn add_free(&self, delta: isize) {
+        self.nr_free
+            .store(self.nr_free.load(Relaxed) + delta, Relaxed);
+    }
+
     /// Free pages on the buddy lists.
     #[inline]
     pub(crate) fn nr_free(&self) -> usize {
@@ -138,7 +147,7 @@ impl Zone {
         p.set_flags_owned(PageFlags::BUDDY);
         p.set_private(order as u64);
         fa.lists[order as usize].push_front(map, pfn as u32);
-        self.nr_free.fetch_add(pages, Relaxed);
+        self.add_free(pages);
     }
 
     /// `__rmqueue_smallest()` + `expand()`: take the smallest free block of at
@@ -164,7 +173,7 @@ impl Zone {
                 p.set_private(high as u64);
                 fa.lists[high as usize].push_front(map, half as u32);
             }
-            self.nr_free.fetch_sub(1isize << order, Relaxed);
+            self.add_free(-(1isize << order));
             return Some(pfn);
         }
         None

@@ -24,7 +24,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use core::sync::atomic::Ordering::Relaxed;
 
 use crate::mem::Mem;
 
@@ -86,7 +85,7 @@ pub fn format_zoneinfo(z: &ZoneInfo) -> String {
 /// Pages on `cpu`'s per-CPU lists, from the mirror the page allocator keeps
 /// for reports (0 for a CPU that does not exist).
 fn pcp_count(mem: &Mem, cpu: usize) -> usize {
-    mem.pcp_count.get(cpu).map_or(0, |c| c.load(Relaxed))
+    mem.pcp_count(cpu)
 }
 
 /// `mem`'s zone as /proc/zoneinfo shows it.

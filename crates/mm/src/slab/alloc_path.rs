@@ -105,11 +105,12 @@ impl Mem {
     #[inline]
     fn obj_to_index(&self, cache: &KmemCache, pfn: usize, obj: usize) -> Option<usize> {
         let off = obj.wrapping_sub(self.slab_base(cache, pfn) + cache.obj_offset);
-        if off >= cache.num * cache.size {
+        if off >= cache.objs_bytes {
             return None;
         }
+        // off < num * size, so q < num.
         let q = ((off as u64 * cache.reciprocal) >> 32) as usize;
-        (q < cache.num && q * cache.size == off).then_some(q)
+        (q * cache.size == off).then_some(q)
     }
 
     /// Take one object off a slab (node lock held).
@@ -418,8 +419,9 @@ impl Mem {
 
     #[inline]
     fn check_cache(&self, cache: &KmemCache) {
+        // One compare: the descriptor records the RAM it was made in.
         assert!(
-            self.contains(cache.addr(), KmemCache::descriptor_size(cache.nr_cpus)),
+            cache.owner == self.ram_base(),
             "kmem_cache {} belongs to another ferrite instance",
             cache.name()
         );
@@ -518,9 +520,9 @@ impl<'m> Cpu<'m> {
     /// twice is reported and refused.
     #[inline]
     pub fn kmem_cache_free(&self, cache: &KmemCache, obj: NonNull<u8>) -> Result<(), MmError> {
-        self.poll();
         let mem = self.mem;
-        mem.check_cache(cache);
+        // No check_cache here: check_obj proves the object's slab page names
+        // this very descriptor, and only this Mem's descriptors are named.
         let o = obj.as_ptr();
         mem.check_obj(cache, o as usize, "kmem_cache_free")?;
         self.cache_free_checked(cache, o)
@@ -529,27 +531,48 @@ impl<'m> Cpu<'m> {
     /// `___cache_free()` of an object already validated.
     #[inline]
     pub(crate) fn cache_free_checked(&self, cache: &KmemCache, o: *mut u8) -> Result<(), MmError> {
+        if cache.debug {
+            return self.cache_free_debug(cache, o);
+        }
+        if self.ac_push(cache, o) {
+            return Err(self.mem.report_double_free(cache, o as usize));
+        }
+        Ok(())
+    }
+
+    /// The debug free: checks first, then the ordinary path.
+    #[cold]
+    fn cache_free_debug(&self, cache: &KmemCache, o: *mut u8) -> Result<(), MmError> {
+        let late = self.mem.debug_free(cache, o)?;
+        if self.ac_push(cache, o) {
+            return Err(self.mem.report_double_free(cache, o as usize));
+        }
+        late.map_or(Ok(()), Err)
+    }
+
+    /// Push onto this CPU's array cache, flushing a batch when full. True if
+    /// `o` is the object freed last here (a double free).
+    /// Drain requests are served after a flush (every `batchcount` frees)
+    /// rather than on every free: the free fast path reads nothing shared.
+    #[inline]
+    fn ac_push(&self, cache: &KmemCache, o: *mut u8) -> bool {
         let mem = self.mem;
-        let late = if cache.debug {
-            mem.debug_free(cache, o)?
-        } else {
-            None
-        };
-        let double = mem.with_ac(self, cache, |ac| {
+        let (double, flushed) = mem.with_ac(self, cache, |ac| {
             let avail = ac.avail as usize;
             if avail > 0 && ac.entries[avail - 1] == o {
-                return true;
+                return (true, false);
             }
-            if avail >= ac.limit as usize {
+            let flush = avail >= ac.limit as usize;
+            if flush {
                 mem.cache_flusharray(self, cache, ac);
             }
             ac.entries[ac.avail as usize] = o;
             ac.avail += 1;
-            false
+            (false, flush)
         });
-        if double {
-            return Err(mem.report_double_free(cache, o as usize));
+        if flushed {
+            self.poll();
         }
-        late.map_or(Ok(()), Err)
+        double
     }
 }

@@ -53,7 +53,9 @@ impl Mem {
         if size == 0 || size > (PAGE_SIZE << crate::page::MAX_ORDER) / 2 {
             return Err(MmError::InvalidCache("size must be 1 byte to 2 MiB"));
         }
-        if align != 0 && (!align.is_power_of_two() || align > crate::kmalloc::KMALLOC_MAX_CACHE_SIZE) {
+        if align != 0
+            && (!align.is_power_of_two() || align > crate::kmalloc::KMALLOC_MAX_CACHE_SIZE)
+        {
             return Err(MmError::InvalidCache(
                 "align must be a power of two up to 8 KiB",
             ));
@@ -92,6 +94,7 @@ impl Mem {
             ctor,
             order: g.order,
             num: g.num,
+            objs_bytes: g.num * stride,
             idx_size: g.idx_size,
             // colouroff is kept in a u16 of the page descriptor.
             colour: g.colour.min(u16::MAX as usize / g.colour_off),
@@ -102,6 +105,7 @@ impl Mem {
             debug,
             poison: debug && ctor.is_none(),
             nr_cpus,
+            owner: self.ram_base(),
             node: SpinLock::new(KmemCacheNode {
                 slabs_full: PageList::new(),
                 slabs_partial: PageList::new(),
@@ -253,13 +257,19 @@ impl Mem {
     pub fn caches(&self) -> alloc::vec::Vec<&KmemCache> {
         let list = self.slab.slab_mutex.lock();
         let mut v = alloc::vec::Vec::with_capacity(list.count);
+        self.for_each_cache(&list, |c| v.push(c));
+        v
+    }
+
+    /// Walk `slab_caches`, newest first; the held `slab_mutex` keeps every
+    /// descriptor alive meanwhile.
+    fn for_each_cache<'a>(&'a self, list: &super::CacheList, mut f: impl FnMut(&'a KmemCache)) {
         let mut cur = list.head;
         while cur != 0 {
-            let c = self.cache_at(cur);
-            v.push(c);
-            cur = c.list_next.load(Relaxed);
+            let cache = self.cache_at(cur);
+            f(cache);
+            cur = cache.list_next.load(Relaxed);
         }
-        v
     }
 
     /// The rows of /proc/slabinfo.
@@ -359,24 +369,14 @@ impl Mem {
         // freeing slabs under it takes only node and zone locks, never waits.
         let list = self.slab.slab_mutex.lock();
         let mut freed = 0;
-        let mut cur = list.head;
-        while cur != 0 {
-            let cache = self.cache_at(cur);
-            freed += self.drain_freelist(None, cache, 0);
-            cur = cache.list_next.load(Relaxed);
-        }
+        self.for_each_cache(&list, |cache| freed += self.drain_freelist(None, cache, 0));
         freed
     }
 
     /// Flush this CPU's array cache of every cache back to the slabs.
     pub(crate) fn slab_drain_cpu(&self, cpu: &Cpu<'_>) {
         let list = self.slab.slab_mutex.lock();
-        let mut cur = list.head;
-        while cur != 0 {
-            let cache = self.cache_at(cur);
-            self.drain_array(cpu, cache);
-            cur = cache.list_next.load(Relaxed);
-        }
+        self.for_each_cache(&list, |cache| self.drain_array(cpu, cache));
     }
 }
 

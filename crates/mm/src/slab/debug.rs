@@ -69,7 +69,9 @@ impl Mem {
     fn pad_is(&self, cache: &KmemCache, obj: *mut u8, v: u8) -> bool {
         let (p, len) = self.pad(cache, obj);
         // SAFETY: as in `pad_fill`; read only.
-        unsafe { core::slice::from_raw_parts(p, len) }.iter().all(|&b| b == v)
+        unsafe { core::slice::from_raw_parts(p, len) }
+            .iter()
+            .all(|&b| b == v)
     }
 
     fn poison(&self, cache: &KmemCache, obj: *mut u8) {

@@ -89,6 +89,8 @@ pub struct KmemCache {
     ctor: Option<Ctor>,
     order: u32,
     num: usize,
+    /// `num * size`: bytes of objects in a slab.
+    objs_bytes: usize,
     idx_size: usize,
     colour: usize,
     colour_off: usize,
@@ -98,6 +100,8 @@ pub struct KmemCache {
     debug: bool,
     poison: bool,
     nr_cpus: usize,
+    /// Base of the RAM (the `Mem`) this cache belongs to.
+    owner: usize,
     node: SpinLock<KmemCacheNode>,
     /// Links in the cache list (under slab_mutex): descriptor addresses.
     list_next: AtomicUsize,

@@ -85,3 +85,22 @@ pub fn boot_cpus(bytes: usize, nr_cpus: usize, slab_debug: bool) -> Kernel {
         },
     )
 }
+
+/// Free pages on the buddy lists and on every CPU's lists.
+pub fn total_free(mem: &Mem) -> usize {
+    mem.nr_free_pages() + mem.nr_pcp_pages()
+}
+
+/// Drain every CPU and shrink every cache (no CPU guard may be held), then
+/// return the free pages and each cache's active objects.
+pub fn settle(mem: &Mem) -> (usize, Vec<(String, usize)>) {
+    for c in mem.caches() {
+        mem.kmem_cache_shrink(c);
+    }
+    let caches = mem
+        .slabinfo()
+        .into_iter()
+        .map(|r| (r.name, r.active_objs))
+        .collect();
+    (total_free(mem), caches)
+}
