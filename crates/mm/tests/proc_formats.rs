@@ -124,10 +124,12 @@ const LINUX_SLABTOP: &str = "\
    600    542  90%    0.62K     50       12       400K debugfs_inode_cache    
 ";
 
-/// The constants above are the shared samples, when those are present.
+/// The constants above are the shared samples (`../shared/linux-formats`
+/// beside the repository), when those are present.
 #[test]
 fn samples_match_the_shared_files() {
-    let dir = std::path::Path::new("/work/shared/linux-formats");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/linux-formats");
     for (file, text) in [
         ("slabinfo.txt", LINUX_SLABINFO),
         ("buddyinfo.txt", LINUX_BUDDYINFO),
