@@ -11,9 +11,8 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout};
+use std::alloc::Layout;
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use mimalloc::MiMalloc;
@@ -46,14 +45,7 @@ fn kmalloc(c: &mut Criterion) {
         });
         let layout = Layout::from_size_align(size, 8).unwrap();
         g.bench_with_input(BenchmarkId::new("mimalloc", size), &layout, |b, &l| {
-            b.iter(|| {
-                // SAFETY: non-zero layout; freed with the same layout.
-                unsafe {
-                    let p = MiMalloc.alloc(black_box(l));
-                    assert!(!p.is_null());
-                    MiMalloc.dealloc(black_box(p), l);
-                }
-            })
+            b.iter(|| common::global_pair(&MiMalloc, l))
         });
     }
     g.finish();
@@ -61,10 +53,7 @@ fn kmalloc(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+    config = common::criterion_config();
     targets = kmalloc
 }
 criterion_main!(benches);

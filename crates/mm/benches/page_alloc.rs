@@ -17,7 +17,6 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
-use std::time::Duration;
 
 use buddy_system_allocator::{Heap, LockedHeap};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -53,22 +52,9 @@ fn order0(c: &mut Criterion) {
     let layout = block(0);
 
     let mut g = c.benchmark_group("page_alloc/order0");
-    g.bench_function("ferrite_pcp", |b| {
-        b.iter(|| {
-            let p = cpu.alloc_pages(black_box(Gfp::GFP_KERNEL), black_box(0));
-            cpu.__free_pages(black_box(p.unwrap()), black_box(0))
-                .unwrap();
-        })
-    });
+    g.bench_function("ferrite_pcp", |b| b.iter(|| common::page_pair(&cpu, 0)));
     g.bench_function("bsa_LockedHeap33", |b| {
-        b.iter(|| {
-            // SAFETY: layout has non-zero size; the block is freed with it.
-            unsafe {
-                let p = heap.alloc(black_box(layout));
-                assert!(!p.is_null());
-                heap.dealloc(black_box(p), layout);
-            }
-        })
+        b.iter(|| common::global_pair(heap, layout))
     });
     g.bench_function("bsa_Heap33_unlocked", |b| {
         b.iter(|| {
@@ -108,22 +94,9 @@ fn order0_fragmented(c: &mut Criterion) {
     }
 
     let mut g = c.benchmark_group("page_alloc/order0_fragmented");
-    g.bench_function("ferrite_pcp", |b| {
-        b.iter(|| {
-            let p = cpu.alloc_pages(black_box(Gfp::GFP_KERNEL), black_box(0));
-            cpu.__free_pages(black_box(p.unwrap()), black_box(0))
-                .unwrap();
-        })
-    });
+    g.bench_function("ferrite_pcp", |b| b.iter(|| common::page_pair(&cpu, 0)));
     g.bench_function("bsa_LockedHeap33", |b| {
-        b.iter(|| {
-            // SAFETY: as in `order0`.
-            unsafe {
-                let p = heap.alloc(black_box(layout));
-                assert!(!p.is_null());
-                heap.dealloc(black_box(p), layout);
-            }
-        })
+        b.iter(|| common::global_pair(heap, layout))
     });
     g.finish();
 }
@@ -136,25 +109,12 @@ fn orders(c: &mut Criterion) {
     for order in 1..=10u32 {
         let layout = block(order);
         g.bench_with_input(BenchmarkId::new("ferrite", order), &order, |b, &o| {
-            b.iter(|| {
-                let p = cpu.alloc_pages(black_box(Gfp::GFP_KERNEL), black_box(o));
-                cpu.__free_pages(black_box(p.unwrap()), black_box(o))
-                    .unwrap();
-            })
+            b.iter(|| common::page_pair(&cpu, o))
         });
         g.bench_with_input(
             BenchmarkId::new("bsa_LockedHeap33", order),
             &layout,
-            |b, &l| {
-                b.iter(|| {
-                    // SAFETY: as in `order0`.
-                    unsafe {
-                        let p = heap.alloc(black_box(l));
-                        assert!(!p.is_null());
-                        heap.dealloc(black_box(p), l);
-                    }
-                })
-            },
+            |b, &l| b.iter(|| common::global_pair(heap, l)),
         );
     }
     g.finish();
@@ -174,11 +134,7 @@ fn pcp_orders(c: &mut Criterion) {
     for order in 1..=3u32 {
         for (name, cpu) in [("pcp_orders=4", &cpu4), ("pcp_orders=1", &cpu1)] {
             g.bench_with_input(BenchmarkId::new(name, order), &order, |b, &o| {
-                b.iter(|| {
-                    let p = cpu.alloc_pages(black_box(Gfp::GFP_KERNEL), black_box(o));
-                    cpu.__free_pages(black_box(p.unwrap()), black_box(o))
-                        .unwrap();
-                })
+                b.iter(|| common::page_pair(cpu, o))
             });
         }
     }
@@ -187,10 +143,7 @@ fn pcp_orders(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+    config = common::criterion_config();
     targets = order0, orders, pcp_orders, order0_fragmented
 }
 criterion_main!(benches);

@@ -9,9 +9,8 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout};
+use std::alloc::Layout;
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use mimalloc::MiMalloc;
@@ -35,14 +34,7 @@ fn slab64(c: &mut Criterion) {
         })
     });
     g.bench_function("mimalloc", |b| {
-        b.iter(|| {
-            // SAFETY: non-zero layout; freed with the same layout.
-            unsafe {
-                let p = MiMalloc.alloc(black_box(layout));
-                assert!(!p.is_null());
-                MiMalloc.dealloc(black_box(p), layout);
-            }
-        })
+        b.iter(|| common::global_pair(&MiMalloc, layout))
     });
     g.bench_function("glibc_malloc", |b| {
         b.iter(|| {
@@ -59,10 +51,7 @@ fn slab64(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(30)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+    config = common::criterion_config();
     targets = slab64
 }
 criterion_main!(benches);

@@ -488,14 +488,7 @@ fn max_order_block_round_trip() {
 #[test]
 
 fn pcp_flag_cleared_on_drain() {
-    let k = common::boot_with(
-        8 << 20,
-        MemConfig {
-            nr_cpus: 1,
-            quiet: true,
-            ..MemConfig::default()
-        },
-    );
+    let k = common::boot_quiet(8 << 20, 1);
     let mem = &k.mem;
     let cpu = mem.cpu(0).unwrap();
     let pages: Vec<_> = (0..64)

@@ -113,14 +113,7 @@ fn alignment_and_zero_sized_types() {
 
 #[test]
 fn exhaustion_gives_the_value_back() {
-    let k = common::boot_with(
-        8 << 20,
-        MemConfig {
-            nr_cpus: 1,
-            quiet: true,
-            ..MemConfig::default()
-        },
-    );
+    let k = common::boot_quiet(8 << 20, 1);
     let mem = &k.mem;
     let base = {
         let tc = TypedCache::<[u64; 512]>::create(mem, "big_values", SlabFlags::empty()).unwrap();

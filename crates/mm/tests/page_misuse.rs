@@ -89,13 +89,24 @@ fn all_back(k: &Kernel, boot_free: usize) {
     assert_eq!(k.mem.nr_free_pages(), boot_free, "pages leaked");
 }
 
-#[test]
-fn double_free_order0_on_pcp_list() {
+/// The frame of every misuse test: boot, run `f` on CPU 0, then check the
+/// allocator still works and every page came back.
+fn misuse_case(f: impl FnOnce(&Kernel, &mm::Cpu<'_>)) {
     let k = boot();
     let mem = &k.mem;
     let boot_free = total_free(mem);
     {
         let cpu = mem.cpu(0).unwrap();
+        f(&k, &cpu);
+    }
+    still_works(mem);
+    all_back(&k, boot_free);
+}
+
+#[test]
+fn double_free_order0_on_pcp_list() {
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let p = cpu.alloc_pages(Gfp::GFP_KERNEL, 0).unwrap();
         let n = pfn(mem, p);
         cpu.__free_pages(p, 0).unwrap();
@@ -105,7 +116,7 @@ fn double_free_order0_on_pcp_list() {
         );
         let before = snap(mem);
         assert_bad_page(
-            &k,
+            k,
             cpu.__free_pages(p, 0),
             n,
             BadPageReason::DoubleFree,
@@ -114,7 +125,7 @@ fn double_free_order0_on_pcp_list() {
         // From another CPU too.
         let cpu1 = mem.cpu(1).unwrap();
         assert_bad_page(
-            &k,
+            k,
             cpu1.__free_pages(p, 0),
             n,
             BadPageReason::DoubleFree,
@@ -122,24 +133,19 @@ fn double_free_order0_on_pcp_list() {
         );
         // And by address.
         assert_bad_page(
-            &k,
+            k,
             cpu.free_pages(mem.page_address(p), 0),
             n,
             BadPageReason::DoubleFree,
             &before,
         );
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn double_free_order5_on_buddy_list() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let p = cpu.alloc_pages(Gfp::GFP_KERNEL, 5).unwrap();
         let n = pfn(mem, p);
         let pcp = mem.nr_pcp_pages();
@@ -147,7 +153,7 @@ fn double_free_order5_on_buddy_list() {
         assert_eq!(mem.nr_pcp_pages(), pcp, "order 5 must bypass the pcp lists");
         let before = snap(mem);
         assert_bad_page(
-            &k,
+            k,
             cpu.__free_pages(p, 5),
             n,
             BadPageReason::DoubleFree,
@@ -161,9 +167,7 @@ fn double_free_order5_on_buddy_list() {
         );
         assert_eq!(snap(mem), before);
         k.clear_log();
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
@@ -223,11 +227,8 @@ fn double_free_after_reuse_by_bigger_block_is_not_head() {
 
 #[test]
 fn wrong_order() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         for (alloc, freed) in [
             (2u32, 1u32),
             (2, 3),
@@ -240,7 +241,7 @@ fn wrong_order() {
             let n = pfn(mem, p);
             let before = snap(mem);
             assert_bad_page(
-                &k,
+                k,
                 cpu.__free_pages(p, freed),
                 n,
                 BadPageReason::WrongOrder {
@@ -252,18 +253,13 @@ fn wrong_order() {
             assert_eq!(p.refcount(), 1, "refused free dropped the reference");
             cpu.__free_pages(p, alloc).unwrap();
         }
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn freeing_a_tail_page_of_a_plain_block() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let p = cpu.alloc_pages(Gfp::GFP_KERNEL, 3).unwrap();
         let head = pfn(mem, p);
         assert!(!p.flags().contains(PageFlags::HEAD));
@@ -271,7 +267,7 @@ fn freeing_a_tail_page_of_a_plain_block() {
         for (off, order) in [(1usize, 0u32), (4, 2), (7, 0), (2, 1)] {
             let t = mem.pfn_to_page(head + off).unwrap();
             assert_bad_page(
-                &k,
+                k,
                 cpu.__free_pages(t, order),
                 head + off,
                 BadPageReason::NotHead {
@@ -282,18 +278,13 @@ fn freeing_a_tail_page_of_a_plain_block() {
             );
         }
         cpu.__free_pages(p, 3).unwrap();
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn freeing_a_tail_page_of_a_compound_block() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         for order in [1u32, 3, 6] {
             let p = cpu
                 .alloc_pages(Gfp::GFP_KERNEL | Gfp::__GFP_COMP, order)
@@ -310,7 +301,7 @@ fn freeing_a_tail_page_of_a_compound_block() {
             for t in [head + 1, last] {
                 let tp = mem.pfn_to_page(t).unwrap();
                 assert_bad_page(
-                    &k,
+                    k,
                     cpu.__free_pages(tp, 0),
                     t,
                     BadPageReason::NotHead {
@@ -322,7 +313,7 @@ fn freeing_a_tail_page_of_a_compound_block() {
                 // Freeing by an address inside the tail is the same misuse.
                 let addr = NonNull::new(mem.page_address(tp).as_ptr().wrapping_add(100)).unwrap();
                 assert_bad_page(
-                    &k,
+                    k,
                     cpu.free_pages(addr, order),
                     t,
                     BadPageReason::NotHead {
@@ -340,24 +331,19 @@ fn freeing_a_tail_page_of_a_compound_block() {
                 .flags()
                 .contains(PageFlags::TAIL));
         }
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn refcount_two_is_refused_then_put_page_releases() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let p = cpu.alloc_pages(Gfp::GFP_KERNEL, 1).unwrap();
         let n = pfn(mem, p);
         p.get_page();
         let before = snap(mem);
         assert_bad_page(
-            &k,
+            k,
             cpu.__free_pages(p, 1),
             n,
             BadPageReason::NonzeroRefcount(2),
@@ -373,18 +359,13 @@ fn refcount_two_is_refused_then_put_page_releases() {
             "put_page of a shared page must not free it"
         );
         cpu.__free_pages(p, 1).unwrap();
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn nonzero_mapcount() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let p = cpu.alloc_pages(Gfp::GFP_KERNEL, 0).unwrap();
         let n = pfn(mem, p);
         p.raw_mapcount()
@@ -392,7 +373,7 @@ fn nonzero_mapcount() {
         assert_eq!(p.mapcount(), 1);
         let before = snap(mem);
         assert_bad_page(
-            &k,
+            k,
             cpu.__free_pages(p, 0),
             n,
             BadPageReason::NonzeroMapcount(1),
@@ -401,24 +382,19 @@ fn nonzero_mapcount() {
         p.raw_mapcount()
             .store(-1, std::sync::atomic::Ordering::Relaxed);
         cpu.__free_pages(p, 0).unwrap();
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn non_null_mapping() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let p = cpu.alloc_pages(Gfp::GFP_KERNEL, 2).unwrap();
         let n = pfn(mem, p);
         p.set_mapping(0xffff_8880_dead_0000);
         let before = snap(mem);
         assert_bad_page(
-            &k,
+            k,
             cpu.__free_pages(p, 2),
             n,
             BadPageReason::NonNullMapping,
@@ -427,24 +403,19 @@ fn non_null_mapping() {
         // The dump shows the mapping.
         p.set_mapping(0);
         cpu.__free_pages(p, 2).unwrap();
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn flags_set_at_free() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let p = cpu.alloc_pages(Gfp::GFP_KERNEL, 0).unwrap();
         let n = pfn(mem, p);
         p.set_flag(PageFlags::LOCKED | PageFlags::LRU);
         let before = snap(mem);
         assert_bad_page(
-            &k,
+            k,
             cpu.__free_pages(p, 0),
             n,
             BadPageReason::FlagsSetAtFree((PageFlags::LOCKED | PageFlags::LRU).bits()),
@@ -462,7 +433,7 @@ fn flags_set_at_free() {
         let sn = pfn(mem, sp);
         let before = snap(mem);
         assert_bad_page(
-            &k,
+            k,
             cpu.__free_pages(sp, c.order()),
             sn,
             BadPageReason::FlagsSetAtFree(PageFlags::SLAB.bits()),
@@ -470,44 +441,34 @@ fn flags_set_at_free() {
         );
         cpu.kmem_cache_free(&c, obj).unwrap();
         assert!(cpu.kmem_cache_destroy(c).is_ok());
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn freeing_reserved_pages() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let before = snap(mem);
         for n in [0, 1, mem.reserved_pages() - 1] {
             let p = mem.pfn_to_page(n).unwrap();
             assert!(p.flags().contains(PageFlags::RESERVED));
             assert_bad_page(
-                &k,
+                k,
                 cpu.__free_pages(p, 0),
                 n,
                 BadPageReason::Reserved,
                 &before,
             );
-            assert_bad_page(&k, cpu.put_page(p), n, BadPageReason::Reserved, &before);
+            assert_bad_page(k, cpu.put_page(p), n, BadPageReason::Reserved, &before);
             assert_eq!(p.refcount(), 1, "reserved page refcount changed");
         }
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn free_pages_outside_ram() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         let before = snap(mem);
         let host = Box::new([0u8; 64]);
         let outside = NonNull::new(host.as_ptr() as *mut u8).unwrap();
@@ -541,18 +502,13 @@ fn free_pages_outside_ram() {
         assert_eq!(snap(mem), before);
         assert_eq!(op.refcount(), 1);
         k.clear_log();
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]
 fn put_page_frees_exactly_once() {
-    let k = boot();
-    let mem = &k.mem;
-    let boot_free = total_free(mem);
-    {
-        let cpu = mem.cpu(0).unwrap();
+    misuse_case(|k, cpu| {
+        let mem = &k.mem;
         for order in [0u32, 2, 5] {
             let p = cpu.alloc_pages(Gfp::GFP_KERNEL, order).unwrap();
             let n = pfn(mem, p);
@@ -569,16 +525,14 @@ fn put_page_frees_exactly_once() {
                 "last put_page did not free"
             );
             let before = snap(mem);
-            assert_bad_page(&k, cpu.put_page(p), n, BadPageReason::DoubleFree, &before);
+            assert_bad_page(k, cpu.put_page(p), n, BadPageReason::DoubleFree, &before);
             assert_eq!(
                 p.refcount(),
                 0,
                 "refused put_page left the refcount changed"
             );
         }
-    }
-    still_works(mem);
-    all_back(&k, boot_free);
+    });
 }
 
 #[test]

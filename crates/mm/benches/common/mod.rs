@@ -5,7 +5,11 @@
 use std::alloc::{alloc_zeroed, Layout};
 use std::ptr::NonNull;
 
-use mm::{Mem, MemConfig};
+use std::alloc::GlobalAlloc;
+use std::hint::black_box;
+use std::time::Duration;
+
+use mm::{Cpu, Gfp, Mem, MemConfig};
 
 /// RAM given to every instance booted here, and the region size of the
 /// buddy_system_allocator baseline.
@@ -46,4 +50,34 @@ pub fn pin_to_core(core: usize) {
         libc::CPU_SET(core, &mut set);
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
+}
+
+/// One alloc+free pair of 2^order pages through `cpu` (the per-CPU lists
+/// for orders below `pcp_orders`).
+#[inline(always)]
+pub fn page_pair(cpu: &Cpu<'_>, order: u32) {
+    let p = cpu.alloc_pages(black_box(Gfp::GFP_KERNEL), black_box(order));
+    cpu.__free_pages(black_box(p.expect("out of memory")), black_box(order))
+        .unwrap();
+}
+
+/// One alloc+free pair through a `GlobalAlloc` baseline.
+#[inline(always)]
+pub fn global_pair<A: GlobalAlloc>(a: &A, layout: Layout) {
+    // SAFETY: callers pass non-zero layouts; the block is freed at once
+    // with the layout it was allocated with.
+    unsafe {
+        let p = a.alloc(black_box(layout));
+        assert!(!p.is_null());
+        a.dealloc(black_box(p), layout);
+    }
+}
+
+/// Criterion settings shared by the benches: short, so the suite runs in
+/// minutes on two cores.
+pub fn criterion_config() -> criterion::Criterion {
+    criterion::Criterion::default()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
 }

@@ -74,6 +74,18 @@ pub fn boot() -> Kernel {
     boot_with(64 << 20, MemConfig::default())
 }
 
+/// Boot with `nr_cpus` CPUs and allocation-failure warnings off.
+pub fn boot_quiet(bytes: usize, nr_cpus: usize) -> Kernel {
+    boot_with(
+        bytes,
+        MemConfig {
+            nr_cpus,
+            quiet: true,
+            ..MemConfig::default()
+        },
+    )
+}
+
 /// Boot with `nr_cpus` CPUs and slab debugging on or off.
 pub fn boot_cpus(bytes: usize, nr_cpus: usize, slab_debug: bool) -> Kernel {
     boot_with(
