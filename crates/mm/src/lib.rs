@@ -23,6 +23,7 @@ pub mod kbox;
 pub mod kmalloc;
 pub mod maple;
 pub mod mem;
+pub mod mmap;
 pub mod page;
 pub mod page_alloc;
 pub mod percpu;

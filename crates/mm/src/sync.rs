@@ -26,3 +26,10 @@ pub fn cpu_relax() {
     #[cfg(not(feature = "std"))]
     core::hint::spin_loop();
 }
+
+/// A reader/writer lock (`struct rw_semaphore`, as the mmap lock uses it).
+pub type RwLock<T> = spin::rwlock::RwLock<T, Relax>;
+/// A [`RwLock`] held for reading.
+pub type RwLockReadGuard<'a, T> = spin::rwlock::RwLockReadGuard<'a, T>;
+/// A [`RwLock`] held for writing.
+pub type RwLockWriteGuard<'a, T> = spin::rwlock::RwLockWriteGuard<'a, T, Relax>;

@@ -10,6 +10,12 @@
 //!   subset: see that module for what is left out and why.
 //! - [`slabtop`](mod@slabtop): what procps' `slabtop -o -s c` prints (not a /proc file;
 //!   it is computed from the /proc/slabinfo rows as slabtop computes it).
+//! - [`pid_maps`](mod@pid_maps): `/proc/PID/maps` (fs/proc/task_mmu.c `show_map_vma`).
+//! - [`pid_smaps`](mod@pid_smaps): `/proc/PID/smaps` (fs/proc/task_mmu.c `show_smap`,
+//!   `show_smap_vma_flags`).
+//! - [`pid_status`](mod@pid_status): the memory lines of `/proc/PID/status`
+//!   (fs/proc/task_mmu.c `task_mem`).
+//! - [`pmap`](mod@pmap): what procps' `pmap`, `pmap -x` and `pmap -d` print.
 //!
 //! Every formatter has a pure `format_*` form that takes plain data, so the
 //! exact bytes can be checked against real Linux output
@@ -17,12 +23,20 @@
 
 pub mod buddyinfo;
 pub mod meminfo;
+pub mod pid_maps;
+pub mod pid_smaps;
+pub mod pid_status;
+pub mod pmap;
 pub mod slabinfo;
 pub mod slabtop;
 pub mod zoneinfo;
 
 pub use buddyinfo::{buddyinfo, format_buddyinfo};
 pub use meminfo::{format_meminfo, meminfo, meminfo_fields, si_mem_available};
+pub use pid_maps::{format_maps, format_maps_line, MapsRow};
+pub use pid_smaps::{format_smaps, format_smaps_entry, vm_flags_mnemonics, SmapsRow};
+pub use pid_status::{format_status_mem, StatusMem};
+pub use pmap::{format_pmap, format_pmap_d, format_pmap_x, pmap_mapping_name, PmapRow};
 pub use slabinfo::{format_slabinfo, format_slabinfo_row, slabinfo};
 pub use slabtop::{
     format_slabtop, format_slabtop_row, format_slabtop_summary, slabtop, slabtop_rows, SlabtopStats,

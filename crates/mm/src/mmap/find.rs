@@ -1,0 +1,96 @@
+//! `find_vma`, `find_vma_prev`, `find_vma_intersection`, `vma_lookup`
+//! (mm/mmap.c) with the notes' one-entry `mmap_cache`, and iteration.
+//!
+//! The cache holds the last VMA found; a lookup whose address falls inside
+//! it is a hit and skips the tree. Every change to the VMA set empties it
+//! (Linux's `vmacache_invalidate`).
+
+use core::sync::atomic::Ordering::Relaxed;
+
+use super::{MmapState, VmAreaStruct};
+use crate::maple::Entry;
+
+/// The VMA a tree entry points to.
+pub(crate) fn entry_vma<'a>(e: Entry) -> &'a VmAreaStruct {
+    // SAFETY: tree values are live VMAs owned by the mm, which outlive any
+    // borrow of its state (they are freed only through `&mut MmapState`).
+    unsafe { &*(e.2 as *const VmAreaStruct) }
+}
+
+impl MmapState<'_> {
+    /// `find_vma`: the first VMA whose `vm_end` is above `addr`; it
+    /// contains `addr` or lies wholly above it.
+    pub fn find_vma(&self, addr: usize) -> Option<&VmAreaStruct> {
+        self.cache_lookups.fetch_add(1, Relaxed);
+        let c = self.mmap_cache.load(Relaxed);
+        if c != 0 {
+            // SAFETY: the cache is emptied before any VMA is freed or moved.
+            let v = unsafe { &*(c as *const VmAreaStruct) };
+            if v.contains(addr) {
+                self.cache_hits.fetch_add(1, Relaxed);
+                return Some(v);
+            }
+        }
+        let e = self.mt.find(addr)?;
+        self.mmap_cache.store(e.2, Relaxed);
+        Some(entry_vma(e))
+    }
+
+    /// `find_vma_prev`: `find_vma(addr)` and the VMA just before it.
+    pub fn find_vma_prev(&self, addr: usize) -> (Option<&VmAreaStruct>, Option<&VmAreaStruct>) {
+        let v = self.find_vma(addr);
+        let prev = self.mt.find_prev(addr).map(entry_vma);
+        (v, prev)
+    }
+
+    /// `find_vma_intersection`: the first VMA overlapping `[start, end)`.
+    pub fn find_vma_intersection(&self, start: usize, end: usize) -> Option<&VmAreaStruct> {
+        if start >= end {
+            return None;
+        }
+        self.find_vma(start).filter(|v| v.vm_start < end)
+    }
+
+    /// `vma_lookup`: the VMA containing `addr`.
+    pub fn vma_lookup(&self, addr: usize) -> Option<&VmAreaStruct> {
+        self.find_vma(addr).filter(|v| v.vm_start <= addr)
+    }
+
+    /// Every VMA in address order.
+    pub fn vmas(&self) -> impl Iterator<Item = &VmAreaStruct> + '_ {
+        self.mt.iter().map(entry_vma)
+    }
+
+    /// `(hits, lookups)` of the `mmap_cache`.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        (
+            self.cache_hits.load(Relaxed),
+            self.cache_lookups.load(Relaxed),
+        )
+    }
+
+    /// Empty the `mmap_cache` (`vmacache_invalidate`).
+    pub(crate) fn invalidate_cache(&self) {
+        self.mmap_cache.store(0, Relaxed);
+    }
+
+    /// Check the index and the counters against each other.
+    pub fn validate(&self) -> Result<(), &'static str> {
+        self.mt.validate()?;
+        if self.mt.len() != self.map_count {
+            return Err("map_count does not match the tree");
+        }
+        let mut pages = 0;
+        for (s, e, v) in self.mt.iter() {
+            pages += (e - s) >> 12;
+            let vma = entry_vma((s, e, v));
+            if (vma.vm_start, vma.vm_end) != (s, e) {
+                return Err("VMA bounds differ from its tree range");
+            }
+        }
+        if pages != self.total_vm {
+            return Err("total_vm does not match the VMAs");
+        }
+        Ok(())
+    }
+}

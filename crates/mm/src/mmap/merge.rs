@@ -1,0 +1,196 @@
+//! Adding, removing, splitting and merging VMAs (mm/vma.c: `vma_merge`,
+//! `__split_vma`, `vm_stat_account`).
+//!
+//! Two neighbouring VMAs merge when Linux would merge them: they touch,
+//! their flags are equal (`VM_SOFTDIRTY` aside), neither is `VM_SPECIAL`,
+//! they have the same operations and backing object (the shmem identity of
+//! shared anonymous areas; files come later) and their page offsets are
+//! contiguous. Anonymous VMAs have no `anon_vma` yet, so that condition
+//! always holds. After any change of a range, every mergeable pair whose
+//! boundary lies in the range is merged: since no two mergeable neighbours
+//! are ever left apart, this is the result of Linux's `vma_merge` calls.
+
+use core::ptr::NonNull;
+
+use super::errno::ENOMEM;
+use super::find::entry_vma;
+use super::vma::{vm_area_alloc, vm_area_free};
+use super::{MmapState, VmAreaStruct, VmFlags};
+use crate::page::PAGE_SIZE;
+use crate::percpu::Cpu;
+
+/// Whether `a` followed by `b` may become one VMA.
+pub fn can_merge(a: &VmAreaStruct, b: &VmAreaStruct) -> bool {
+    let ops_eq = match (a.vm_ops, b.vm_ops) {
+        (None, None) => true,
+        (Some(x), Some(y)) => core::ptr::addr_eq(x, y),
+        _ => false,
+    };
+    a.vm_end == b.vm_start
+        && (a.vm_flags ^ b.vm_flags)
+            .difference(VmFlags::VM_SOFTDIRTY)
+            .is_empty()
+        && !a.vm_flags.intersects(VmFlags::VM_SPECIAL)
+        && ops_eq
+        && a.shmem == b.shmem
+        && a.vm_pgoff.wrapping_add(a.pages()) == b.vm_pgoff
+}
+
+fn vma_ptr(v: usize) -> NonNull<VmAreaStruct> {
+    NonNull::new(v as *mut VmAreaStruct).expect("null VMA in the tree")
+}
+
+impl MmapState<'_> {
+    /// `vm_stat_account`: `total_vm` and the exec/stack/data splits.
+    pub(crate) fn vm_stat_account(&mut self, flags: VmFlags, pages: isize) {
+        let add = |x: &mut usize| *x = x.saturating_add_signed(pages);
+        add(&mut self.total_vm);
+        let f = flags;
+        if f & (VmFlags::VM_EXEC | VmFlags::VM_WRITE | VmFlags::VM_STACK) == VmFlags::VM_EXEC {
+            add(&mut self.exec_vm);
+        } else if f.contains(VmFlags::VM_STACK) {
+            add(&mut self.stack_vm);
+        } else if f & (VmFlags::VM_WRITE | VmFlags::VM_SHARED | VmFlags::VM_STACK)
+            == VmFlags::VM_WRITE
+        {
+            add(&mut self.data_vm);
+        }
+        if f.contains(VmFlags::VM_LOCKED) {
+            add(&mut self.locked_vm);
+        }
+    }
+
+    /// Allocate a VMA holding `v` and index it; accounts its pages.
+    pub(crate) fn insert_vma(&mut self, cpu: &Cpu<'_>, v: VmAreaStruct) -> Result<(), i32> {
+        let p = vm_area_alloc(cpu, v).ok_or(ENOMEM)?;
+        if let Err(e) = self
+            .mt
+            .insert(cpu, v.vm_start, v.vm_end, p.as_ptr() as usize)
+        {
+            vm_area_free(cpu, p);
+            return Err(e.errno());
+        }
+        self.invalidate_cache();
+        self.map_count += 1;
+        self.vm_stat_account(v.vm_flags, v.pages() as isize);
+        Ok(())
+    }
+
+    /// Remove the VMA starting at `start` and free it; accounts its pages.
+    pub(crate) fn remove_vma(&mut self, cpu: &Cpu<'_>, start: usize) -> Option<VmAreaStruct> {
+        let (_, _, p) = self.mt.erase(cpu, start)?;
+        self.invalidate_cache();
+        let p = vma_ptr(p);
+        // SAFETY: a live VMA just taken out of the tree; freed below.
+        let v = unsafe { *p.as_ptr() };
+        if let Some(ops) = v.vm_ops {
+            ops.close(&v);
+        }
+        vm_area_free(cpu, p);
+        self.map_count -= 1;
+        self.vm_stat_account(v.vm_flags, -(v.pages() as isize));
+        Some(v)
+    }
+
+    /// Give the VMA at `start` new bounds (and page offset); accounting is
+    /// the caller's. On ENOMEM the VMA keeps its old bounds.
+    pub(crate) fn resize_vma(
+        &mut self,
+        cpu: &Cpu<'_>,
+        start: usize,
+        new_start: usize,
+        new_end: usize,
+        new_pgoff: usize,
+    ) -> Result<(), i32> {
+        let (s, e, p) = self.mt.erase(cpu, start).ok_or(ENOMEM)?;
+        self.invalidate_cache();
+        if let Err(err) = self.mt.insert(cpu, new_start, new_end, p) {
+            // Put it back as it was (the nodes just freed suffice in practice).
+            let _ = self.mt.insert(cpu, s, e, p);
+            return Err(err.errno());
+        }
+        let v = vma_ptr(p);
+        // SAFETY: a live VMA of this mm, reached through `&mut self`.
+        unsafe {
+            let v = &mut *v.as_ptr();
+            v.vm_start = new_start;
+            v.vm_end = new_end;
+            v.vm_pgoff = new_pgoff;
+        }
+        Ok(())
+    }
+
+    /// `split_vma`: cut the VMA containing `addr` at `addr` (nothing to do
+    /// if `addr` is a boundary or in a hole). With `check_limit`, ENOMEM
+    /// when `map_count` has reached `max_map_count`.
+    pub(crate) fn split_vma(
+        &mut self,
+        cpu: &Cpu<'_>,
+        addr: usize,
+        check_limit: bool,
+    ) -> Result<(), i32> {
+        let Some(v) = self.mt.find(addr).map(entry_vma).copied() else {
+            return Ok(());
+        };
+        if v.vm_start >= addr {
+            return Ok(());
+        }
+        if check_limit && self.map_count >= self.max_map_count {
+            return Err(ENOMEM);
+        }
+        let mut hi = v;
+        hi.vm_start = addr;
+        hi.vm_pgoff = v.vm_pgoff + (addr - v.vm_start) / PAGE_SIZE;
+        let p = vm_area_alloc(cpu, hi).ok_or(ENOMEM)?;
+        if let Err(e) = self.resize_vma(cpu, v.vm_start, v.vm_start, addr, v.vm_pgoff) {
+            vm_area_free(cpu, p);
+            return Err(e);
+        }
+        if let Err(e) = self.mt.insert(cpu, addr, v.vm_end, p.as_ptr() as usize) {
+            vm_area_free(cpu, p);
+            let _ = self.resize_vma(cpu, v.vm_start, v.vm_start, v.vm_end, v.vm_pgoff);
+            return Err(e.errno());
+        }
+        self.map_count += 1;
+        if let Some(ops) = hi.vm_ops {
+            // SAFETY: the new VMA is live and ours.
+            ops.open(unsafe { &*p.as_ptr() });
+        }
+        Ok(())
+    }
+
+    /// Merge every mergeable pair of neighbours whose boundary lies in
+    /// `[lo, hi]`. Merging never fails the caller: a pair that cannot be
+    /// merged for want of a maple node stays apart.
+    pub(crate) fn merge_range(&mut self, cpu: &Cpu<'_>, lo: usize, hi: usize) {
+        let first = self.mt.find_prev(lo).or_else(|| self.mt.find(lo));
+        let Some(mut cur) = first.map(entry_vma).copied() else {
+            return;
+        };
+        while cur.vm_end <= hi {
+            let Some(next) = self.mt.find(cur.vm_end).map(entry_vma).copied() else {
+                break;
+            };
+            if !can_merge(&cur, &next) {
+                cur = next;
+                continue;
+            }
+            // Take `next` out, then stretch `cur` over it.
+            let Some((ns, ne, np)) = self.mt.erase(cpu, next.vm_start) else {
+                break;
+            };
+            self.invalidate_cache();
+            if self
+                .resize_vma(cpu, cur.vm_start, cur.vm_start, next.vm_end, cur.vm_pgoff)
+                .is_err()
+            {
+                let _ = self.mt.insert(cpu, ns, ne, np);
+                cur = next;
+                continue;
+            }
+            vm_area_free(cpu, vma_ptr(np));
+            self.map_count -= 1;
+            cur.vm_end = next.vm_end;
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! Process address spaces: `struct mm_struct` (include/linux/mm_types.h)
+//! and the mmap family of mm/mmap.c, mm/vma.c, mm/mprotect.c (anonymous
+//! mappings; page faults, files, fork and the rest of issue 3 come later).
+//!
+//! - [`MmStruct`]: the mm; [`MmBox`] owns one in the `mm_struct` slab cache.
+//! - [`MmapState`]: everything the mmap lock guards (the VMA tree,
+//!   `map_count`, `total_vm`, the brk and layout fields, the `mmap_cache`),
+//!   with `find_vma` and friends ([`find`]), `get_unmapped_area`
+//!   ([`unmapped`]), `do_mmap`, `do_munmap`, `mprotect`, `brk` and merging.
+//! - [`vma`]: `vm_area_struct`, [`VmFlags`], [`VmOperations`].
+//!
+//! Locking: `mmap_lock` (a reader/writer lock, the notes' `mmap_sem`) wraps
+//! [`MmapState`]; `page_table_lock` (a spinlock) wraps the page table and
+//! the pending TLB flush, taken inside the mmap lock. The [`MmStruct`]
+//! methods take the locks themselves; with `&mut MmStruct` (nobody else can
+//! see the mm) the lookups read without locking.
+//!
+//! The `maple_node` cache is created once per [`Mem`], lazily by the first
+//! [`MmStruct::new`] (or by [`init_caches`], Linux's `maple_tree_init` at
+//! boot), found again by name afterwards, and lives as long as the `Mem`.
+//!
+//! Where ferrite differs from Linux (for now): no page faults, files,
+//! `anon_vma`, mremap, madvise, msync or mlock yet; unmapping clears PTEs
+//! and frees page tables but leaves the pages to their owner (the fault
+//! layer will put them); `MmStruct` and `VmAreaStruct` must fit the
+//! standard caches' object sizes (`MemConfig::std_cache_sizes`, checked by
+//! [`MmStruct::new`]); TLB flushes are recorded in the mm
+//! ([`MmStruct::take_tlb_flush`]) until harts exist to carry them out.
+
+pub mod brk;
+pub mod errno;
+pub mod find;
+pub mod merge;
+/// `do_mmap` (named after Linux's mm/mmap.c).
+#[allow(clippy::module_inception)]
+pub mod mmap;
+pub mod mprotect;
+pub mod munmap;
+pub mod unmapped;
+pub mod vma;
+
+pub use vma::{VmAreaStruct, VmFault, VmFaultResult, VmFlags, VmOperations};
+
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+
+use crate::gfp::Gfp;
+use crate::maple::{MapleTree, MAPLE_NODE_CACHE};
+use crate::mem::Mem;
+use crate::page::PAGE_SIZE;
+use crate::percpu::Cpu;
+use crate::pgtable::{PageTable, TlbFlush, TASK_SIZE};
+use crate::slab::{KmemCache, StdCache};
+use crate::sync::{cpu_relax, RwLock, RwLockReadGuard, RwLockWriteGuard, SpinLock};
+use errno::{EINVAL, ENOMEM};
+
+/// `PROT_NONE`.
+pub const PROT_NONE: usize = 0x0;
+/// `PROT_READ`.
+pub const PROT_READ: usize = 0x1;
+/// `PROT_WRITE`.
+pub const PROT_WRITE: usize = 0x2;
+/// `PROT_EXEC`.
+pub const PROT_EXEC: usize = 0x4;
+/// `PROT_SEM` (accepted, no effect).
+pub const PROT_SEM: usize = 0x8;
+/// `PROT_GROWSDOWN` (mprotect: extend down to the start of a stack area).
+pub const PROT_GROWSDOWN: usize = 0x0100_0000;
+/// `PROT_GROWSUP`.
+pub const PROT_GROWSUP: usize = 0x0200_0000;
+
+/// `MAP_SHARED`.
+pub const MAP_SHARED: usize = 0x01;
+/// `MAP_PRIVATE`.
+pub const MAP_PRIVATE: usize = 0x02;
+/// `MAP_SHARED_VALIDATE`.
+pub const MAP_SHARED_VALIDATE: usize = 0x03;
+/// `MAP_TYPE` mask.
+pub const MAP_TYPE: usize = 0x0f;
+/// `MAP_FIXED`.
+pub const MAP_FIXED: usize = 0x10;
+/// `MAP_ANONYMOUS`.
+pub const MAP_ANONYMOUS: usize = 0x20;
+/// `MAP_GROWSDOWN`.
+pub const MAP_GROWSDOWN: usize = 0x0100;
+/// `MAP_DENYWRITE` (ignored, as in Linux).
+pub const MAP_DENYWRITE: usize = 0x0800;
+/// `MAP_EXECUTABLE` (ignored, as in Linux).
+pub const MAP_EXECUTABLE: usize = 0x1000;
+/// `MAP_LOCKED`.
+pub const MAP_LOCKED: usize = 0x2000;
+/// `MAP_NORESERVE`.
+pub const MAP_NORESERVE: usize = 0x4000;
+/// `MAP_POPULATE`.
+pub const MAP_POPULATE: usize = 0x8000;
+/// `MAP_NONBLOCK`.
+pub const MAP_NONBLOCK: usize = 0x1_0000;
+/// `MAP_STACK`.
+pub const MAP_STACK: usize = 0x2_0000;
+/// `MAP_HUGETLB`.
+pub const MAP_HUGETLB: usize = 0x4_0000;
+/// `MAP_SYNC`.
+pub const MAP_SYNC: usize = 0x8_0000;
+/// `MAP_FIXED_NOREPLACE`.
+pub const MAP_FIXED_NOREPLACE: usize = 0x10_0000;
+/// `MAP_UNINITIALIZED` (ignored without CONFIG_MMAP_ALLOW_UNINITIALIZED).
+pub const MAP_UNINITIALIZED: usize = 0x400_0000;
+
+/// `DEFAULT_MAX_MAP_COUNT` (`vm.max_map_count`).
+pub const DEFAULT_MAX_MAP_COUNT: usize = 65530;
+/// `mmap_min_addr` (`vm.mmap_min_addr`): ferrite uses one page.
+pub const MMAP_MIN_ADDR: usize = 4096;
+/// `stack_guard_gap`: 256 pages.
+pub const STACK_GUARD_GAP: usize = 256 << 12;
+/// `mmap_base` without randomisation: `TASK_SIZE` less the minimum gap
+/// (128 MiB) left for the stack (`mmap_base()` in mm/util.c).
+pub const DEFAULT_MMAP_BASE: usize = TASK_SIZE - (128 << 20);
+/// `TASK_UNMAPPED_BASE` (riscv: a third of `TASK_SIZE`), the bottom-up
+/// fallback's floor.
+pub const TASK_UNMAPPED_BASE: usize = (TASK_SIZE / 3) & !(PAGE_SIZE - 1);
+
+/// Indices of the RSS counters (`MM_FILEPAGES`, ... in mm_types.h).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RssCounter {
+    /// Resident file pages.
+    FilePages = 0,
+    /// Resident anonymous pages.
+    AnonPages = 1,
+    /// Swap entries.
+    SwapEnts = 2,
+    /// Resident shmem pages.
+    ShmemPages = 3,
+}
+
+/// `PAGE_ALIGN`, `None` on overflow.
+pub(crate) fn page_align(x: usize) -> Option<usize> {
+    x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
+}
+
+/// What the mmap lock guards.
+pub struct MmapState<'m> {
+    /// The VMA index (`mm_mt`): `[vm_start, vm_end)` to the VMA's address.
+    pub(crate) mt: MapleTree<'m>,
+    /// Number of VMAs.
+    pub map_count: usize,
+    /// Limit on `map_count` (`sysctl_max_map_count`, per mm here so tests
+    /// can lower it).
+    pub max_map_count: usize,
+    /// Pages mapped.
+    pub total_vm: usize,
+    /// Pages of `VM_LOCKED` areas.
+    pub locked_vm: usize,
+    /// Pages of private writable areas (`data_vm`, VmData).
+    pub data_vm: usize,
+    /// Pages of executable, non-writable areas (`exec_vm`).
+    pub exec_vm: usize,
+    /// Pages of stack areas (`stack_vm`).
+    pub stack_vm: usize,
+    pub start_code: usize,
+    pub end_code: usize,
+    pub start_data: usize,
+    pub end_data: usize,
+    pub start_brk: usize,
+    pub brk: usize,
+    pub start_stack: usize,
+    pub arg_start: usize,
+    pub arg_end: usize,
+    pub env_start: usize,
+    pub env_end: usize,
+    /// Top of the top-down mmap area.
+    pub mmap_base: usize,
+    /// Lowest address mmap may use (`mmap_min_addr`).
+    pub mmap_min_addr: usize,
+    /// The one-entry lookup cache (`mmap_cache`): a VMA's address or 0.
+    mmap_cache: AtomicUsize,
+    cache_hits: AtomicU64,
+    cache_lookups: AtomicU64,
+    /// Next shmem identity for a shared anonymous mapping.
+    next_shmem: u64,
+}
+
+/// The page table and what its changes left to flush, under
+/// `page_table_lock`.
+pub struct PgtState<'m> {
+    /// The page table (`pgd`); `None` after `exit_mmap`.
+    pub pt: Option<PageTable<'m>>,
+    /// Flushes recorded and not yet carried out (harts come later).
+    pub tlb: TlbFlush,
+}
+
+/// `struct mm_struct`.
+pub struct MmStruct<'m> {
+    mem: &'m Mem,
+    /// The mmap lock (`mmap_lock`, the notes' `mmap_sem`).
+    pub mmap_lock: RwLock<MmapState<'m>>,
+    /// The page-table lock.
+    pub page_table_lock: SpinLock<PgtState<'m>>,
+    /// Users of the address space (threads sharing it).
+    pub mm_users: AtomicU32,
+    /// References to the `mm_struct` itself.
+    pub mm_count: AtomicU32,
+    /// RSS counters, indexed by [`RssCounter`].
+    pub rss_stat: [AtomicUsize; 4],
+}
+
+/// Create the caches the address-space layer needs (the `maple_node`
+/// cache, once per `Mem`), as boot does in Linux. Idempotent.
+pub fn init_caches(mem: &Mem) -> Result<&KmemCache, i32> {
+    static CREATE: SpinLock<()> = SpinLock::new(());
+    let find = || {
+        mem.caches()
+            .into_iter()
+            .find(|c| c.name() == MAPLE_NODE_CACHE)
+    };
+    if let Some(c) = find() {
+        return Ok(c);
+    }
+    let _g = CREATE.lock();
+    if let Some(c) = find() {
+        return Ok(c);
+    }
+    let owned = MapleTree::create_cache(mem).map_err(|_| ENOMEM)?;
+    // The cache lives as long as `mem` (like Linux's boot-time caches): the
+    // handle is forgotten, so it is never destroyed.
+    let owned = core::mem::ManuallyDrop::new(owned);
+    let c: *const KmemCache = owned.get();
+    // SAFETY: the cache descriptor lives in `mem`'s RAM and is never
+    // destroyed (its only handle is forgotten above).
+    Ok(unsafe { &*c })
+}
+
+impl<'m> MmStruct<'m> {
+    /// `mm_alloc` + `mm_init`: an empty address space with its pgd, in an
+    /// [`MmBox`] (the mm lives in the `mm_struct` cache, not by value).
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(cpu: &Cpu<'m>) -> Result<MmBox<'m>, i32> {
+        let mem = cpu.mem();
+        let maple = init_caches(mem)?;
+        let cache = mem.std_cache(StdCache::MmStruct);
+        let vcache = mem.std_cache(StdCache::VmAreaStruct);
+        if cache.object_size() < core::mem::size_of::<MmStruct<'_>>()
+            || cache.align() < core::mem::align_of::<MmStruct<'_>>()
+            || vcache.object_size() < core::mem::size_of::<VmAreaStruct>()
+            || vcache.align() < core::mem::align_of::<VmAreaStruct>()
+        {
+            return Err(EINVAL);
+        }
+        let pt = PageTable::new(cpu).map_err(|e| e.errno())?;
+        let all_cpus = if mem.nr_cpus() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << mem.nr_cpus()) - 1
+        };
+        let mm = MmStruct {
+            mem,
+            mmap_lock: RwLock::new(MmapState {
+                mt: MapleTree::new(maple),
+                map_count: 0,
+                max_map_count: DEFAULT_MAX_MAP_COUNT,
+                total_vm: 0,
+                locked_vm: 0,
+                data_vm: 0,
+                exec_vm: 0,
+                stack_vm: 0,
+                start_code: 0,
+                end_code: 0,
+                start_data: 0,
+                end_data: 0,
+                start_brk: 0,
+                brk: 0,
+                start_stack: 0,
+                arg_start: 0,
+                arg_end: 0,
+                env_start: 0,
+                env_end: 0,
+                mmap_base: DEFAULT_MMAP_BASE,
+                mmap_min_addr: MMAP_MIN_ADDR,
+                mmap_cache: AtomicUsize::new(0),
+                cache_hits: AtomicU64::new(0),
+                cache_lookups: AtomicU64::new(0),
+                next_shmem: 1,
+            }),
+            page_table_lock: SpinLock::new(PgtState {
+                pt: Some(pt),
+                tlb: TlbFlush::new(all_cpus),
+            }),
+            mm_users: AtomicU32::new(1),
+            mm_count: AtomicU32::new(1),
+            rss_stat: Default::default(),
+        };
+        let Some(p) = cpu.kmem_cache_alloc(cache, Gfp::GFP_KERNEL) else {
+            if let Some(pt) = mm.page_table_lock.lock().pt.take() {
+                pt.destroy(cpu);
+            }
+            return Err(ENOMEM);
+        };
+        let p = p.cast::<MmStruct<'m>>();
+        // SAFETY: a fresh object large and aligned enough (checked above).
+        unsafe { p.as_ptr().write(mm) };
+        Ok(MmBox { ptr: p, mem })
+    }
+
+    /// The `Mem` this mm allocates from.
+    pub fn mem(&self) -> &'m Mem {
+        self.mem
+    }
+
+    /// Take the mmap lock for reading (`mmap_read_lock`). While it waits,
+    /// the thread keeps serving requests addressed to its CPU (as a
+    /// sleeping task would let its CPU run), so a holder that drains other
+    /// CPUs' caches under memory pressure cannot deadlock with it.
+    pub fn mmap_read_lock(&self, cpu: &Cpu<'_>) -> RwLockReadGuard<'_, MmapState<'m>> {
+        loop {
+            if let Some(g) = self.mmap_lock.try_read() {
+                return g;
+            }
+            cpu.poll();
+            cpu_relax();
+        }
+    }
+
+    /// Take the mmap lock for writing (`mmap_write_lock`), serving CPU
+    /// requests while waiting, like [`MmStruct::mmap_read_lock`].
+    pub fn mmap_write_lock(&self, cpu: &Cpu<'_>) -> RwLockWriteGuard<'_, MmapState<'m>> {
+        loop {
+            if let Some(g) = self.mmap_lock.try_write() {
+                return g;
+            }
+            cpu.poll();
+            cpu_relax();
+        }
+    }
+
+    /// The state without locking (the caller has the mm to itself).
+    pub fn state(&mut self) -> &mut MmapState<'m> {
+        self.mmap_lock.get_mut()
+    }
+
+    /// `get_mm_counter`.
+    pub fn get_mm_counter(&self, c: RssCounter) -> usize {
+        self.rss_stat[c as usize].load(Relaxed)
+    }
+
+    /// `add_mm_counter` (negative `n` subtracts, never below zero).
+    pub fn add_mm_counter(&self, c: RssCounter, n: isize) {
+        let a = &self.rss_stat[c as usize];
+        let _ = a.fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_add_signed(n)));
+    }
+
+    /// `get_mm_rss`: file + anon + shmem pages.
+    pub fn get_mm_rss(&self) -> usize {
+        self.get_mm_counter(RssCounter::FilePages)
+            + self.get_mm_counter(RssCounter::AnonPages)
+            + self.get_mm_counter(RssCounter::ShmemPages)
+    }
+
+    /// `mmget`: one more user of the address space.
+    pub fn mmget(&self) {
+        self.mm_users.fetch_add(1, Relaxed);
+    }
+
+    /// `mmput` without the teardown: drop a user; true when it was the last
+    /// (the caller then runs [`MmStruct::exit_mmap`]).
+    pub fn mmput(&self) -> bool {
+        self.mm_users.fetch_sub(1, Relaxed) == 1
+    }
+
+    /// `mmgrab`: one more reference to the `mm_struct`.
+    pub fn mmgrab(&self) {
+        self.mm_count.fetch_add(1, Relaxed);
+    }
+
+    /// `mmdrop` without the free: true when it was the last reference.
+    pub fn mmdrop(&self) -> bool {
+        self.mm_count.fetch_sub(1, Relaxed) == 1
+    }
+
+    /// The page table's `satp` value, if it still exists.
+    pub fn satp(&self) -> Option<u64> {
+        self.page_table_lock.lock().pt.as_ref().map(|p| p.satp())
+    }
+
+    /// Take the TLB flushes recorded so far.
+    pub fn take_tlb_flush(&self) -> TlbFlush {
+        let mut g = self.page_table_lock.lock();
+        let cpus = g.tlb.cpus();
+        core::mem::replace(&mut g.tlb, TlbFlush::new(cpus))
+    }
+
+    /// `do_mmap` for anonymous mappings: the address mapped, or an errno.
+    pub fn do_mmap(
+        &self,
+        cpu: &Cpu<'_>,
+        addr: usize,
+        len: usize,
+        prot: usize,
+        flags: usize,
+    ) -> Result<usize, i32> {
+        self.mmap_write_lock(cpu)
+            .do_mmap(cpu, self, addr, len, prot, flags)
+    }
+
+    /// `do_munmap` (`munmap(2)`).
+    pub fn do_munmap(&self, cpu: &Cpu<'_>, addr: usize, len: usize) -> Result<(), i32> {
+        self.mmap_write_lock(cpu).do_munmap(cpu, self, addr, len)
+    }
+
+    /// `mprotect(2)`.
+    pub fn mprotect(&self, cpu: &Cpu<'_>, addr: usize, len: usize, prot: usize) -> Result<(), i32> {
+        self.mmap_write_lock(cpu)
+            .mprotect(cpu, self, addr, len, prot)
+    }
+
+    /// `brk(2)` with the raw syscall's result: the new break, or the old one
+    /// on failure.
+    pub fn brk(&self, cpu: &Cpu<'_>, new: usize) -> usize {
+        self.mmap_write_lock(cpu).brk(cpu, self, new)
+    }
+
+    /// `find_vma` with the mm to itself.
+    pub fn find_vma(&mut self, addr: usize) -> Option<&VmAreaStruct> {
+        self.mmap_lock.get_mut().find_vma(addr)
+    }
+
+    /// `find_vma_prev` with the mm to itself.
+    pub fn find_vma_prev(&mut self, addr: usize) -> (Option<&VmAreaStruct>, Option<&VmAreaStruct>) {
+        self.mmap_lock.get_mut().find_vma_prev(addr)
+    }
+
+    /// `find_vma_intersection` with the mm to itself.
+    pub fn find_vma_intersection(&mut self, start: usize, end: usize) -> Option<&VmAreaStruct> {
+        self.mmap_lock.get_mut().find_vma_intersection(start, end)
+    }
+
+    /// Every VMA in address order (for /proc/PID/maps), with the mm to
+    /// itself.
+    pub fn vmas(&mut self) -> impl Iterator<Item = &VmAreaStruct> + '_ {
+        self.mmap_lock.get_mut().vmas()
+    }
+
+    /// `exit_mmap`: unmap and free every VMA, every page-table page and every
+    /// maple node. The mm is empty (and has no pgd) afterwards.
+    pub fn exit_mmap(&self, cpu: &Cpu<'_>) {
+        let mut st = self.mmap_write_lock(cpu);
+        let mut pg = self.page_table_lock.lock();
+        let PgtState { pt, tlb } = &mut *pg;
+        while let Some((s, e, v)) = st.mt.first() {
+            let p = NonNull::new(v as *mut VmAreaStruct).expect("null VMA");
+            // SAFETY: values in the tree are live VMAs owned by this mm.
+            let vma = unsafe { *p.as_ptr() };
+            if let Some(pt) = pt.as_mut() {
+                zap(self, pt, tlb, &vma, s, e);
+            }
+            if let Some(ops) = vma.vm_ops {
+                ops.close(&vma);
+            }
+            st.mt.erase(cpu, s);
+            vma::vm_area_free(cpu, p);
+        }
+        st.mt.destroy(cpu);
+        st.mmap_cache.store(0, Relaxed);
+        st.map_count = 0;
+        st.total_vm = 0;
+        st.locked_vm = 0;
+        st.data_vm = 0;
+        st.exec_vm = 0;
+        st.stack_vm = 0;
+        if let Some(pt) = pt.take() {
+            tlb.flush_all();
+            pt.destroy(cpu);
+        }
+    }
+}
+
+/// Unmap the pages of `[s, e)` of `vma` (`zap_page_range`), updating the
+/// RSS counters. The pages themselves belong to the fault layer, which
+/// comes later; nothing maps pages into an mm yet except tests.
+pub(crate) fn zap(
+    mm: &MmStruct<'_>,
+    pt: &mut PageTable<'_>,
+    tlb: &mut TlbFlush,
+    vma: &VmAreaStruct,
+    s: usize,
+    e: usize,
+) {
+    let n = pt.unmap_range(s, e, tlb, |_, _| {});
+    let which = if vma.vm_flags.contains(VmFlags::VM_SHARED) {
+        RssCounter::ShmemPages
+    } else {
+        RssCounter::AnonPages
+    };
+    mm.add_mm_counter(which, -(n as isize));
+}
+
+/// Owns an [`MmStruct`] in the `mm_struct` slab cache.
+pub struct MmBox<'m> {
+    ptr: NonNull<MmStruct<'m>>,
+    mem: &'m Mem,
+}
+
+impl<'m> MmBox<'m> {
+    /// `exit_mmap` and free the `mm_struct` on `cpu`.
+    pub fn free(self, cpu: &Cpu<'_>) {
+        let me = core::mem::ManuallyDrop::new(self);
+        me.exit_mmap(cpu);
+        // SAFETY: we own the object; dropped once, never used again.
+        unsafe { core::ptr::drop_in_place(me.ptr.as_ptr()) };
+        let cache = me.mem.std_cache(StdCache::MmStruct);
+        let _ = cpu.kmem_cache_free(cache, me.ptr.cast());
+    }
+
+    /// The object's address in ferrite's RAM.
+    pub fn as_ptr(&self) -> *const MmStruct<'m> {
+        self.ptr.as_ptr()
+    }
+}
+
+impl<'m> Deref for MmBox<'m> {
+    type Target = MmStruct<'m>;
+    fn deref(&self) -> &MmStruct<'m> {
+        // SAFETY: the box owns an initialised MmStruct.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<'m> DerefMut for MmBox<'m> {
+    fn deref_mut(&mut self) -> &mut MmStruct<'m> {
+        // SAFETY: the box owns an initialised MmStruct, uniquely.
+        unsafe { self.ptr.as_mut() }
+    }
+}
+
+impl Drop for MmBox<'_> {
+    /// Dropping without [`MmBox::free`] frees the page table and the
+    /// `mm_struct`, but VMAs and maple nodes need a CPU: if any are left
+    /// they leak, with a report (call `exit_mmap` first).
+    fn drop(&mut self) {
+        let mem = self.mem;
+        {
+            let st = self.mmap_lock.get_mut();
+            if st.map_count != 0 || st.mt.node_count() != 0 {
+                mem.printk(format_args!(
+                    "BUG: mm_struct freed with {} VMAs still mapped (exit_mmap not called)\n",
+                    st.map_count
+                ));
+            }
+        }
+        // SAFETY: we own the initialised object; never used after this.
+        unsafe { core::ptr::drop_in_place(self.ptr.as_ptr()) };
+        let cache = self.mem.std_cache(StdCache::MmStruct);
+        let _ = self.mem.cache_free_nocpu(cache, self.ptr.cast());
+    }
+}
+
+// SAFETY: the mm's state is reached only through its locks (or `&mut`).
+unsafe impl Send for MmBox<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for MmBox<'_> {}

@@ -1,0 +1,245 @@
+//! `struct vm_area_struct` (include/linux/mm_types.h), its `vm_flags`
+//! (include/linux/mm.h) and the notes' `vm_operations_struct` as a trait.
+//!
+//! A VMA is an object of the `vm_area_struct` standard slab cache in
+//! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
+//! address. ferrite differs from Linux for now in having no `vm_file` and no
+//! `anon_vma` yet (files and the reverse map come later in issue 3): a
+//! `MAP_SHARED` anonymous area, which Linux backs by its own shmem file,
+//! carries a `shmem` identity instead, so that only pieces of the same
+//! shared mapping merge, as pieces of one file do.
+
+use core::fmt;
+use core::ptr::NonNull;
+
+use crate::gfp::Gfp;
+use crate::page::PAGE_SIZE;
+use crate::percpu::Cpu;
+use crate::pgtable::{protection_map, PgProt};
+use crate::slab::StdCache;
+
+bitflags::bitflags! {
+    /// `vm_flags_t` with Linux's bit values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub struct VmFlags: usize {
+        const VM_READ = 0x0000_0001;
+        const VM_WRITE = 0x0000_0002;
+        const VM_EXEC = 0x0000_0004;
+        const VM_SHARED = 0x0000_0008;
+        const VM_MAYREAD = 0x0000_0010;
+        const VM_MAYWRITE = 0x0000_0020;
+        const VM_MAYEXEC = 0x0000_0040;
+        const VM_MAYSHARE = 0x0000_0080;
+        const VM_GROWSDOWN = 0x0000_0100;
+        const VM_PFNMAP = 0x0000_0400;
+        const VM_LOCKED = 0x0000_2000;
+        const VM_IO = 0x0000_4000;
+        const VM_SEQ_READ = 0x0000_8000;
+        const VM_RAND_READ = 0x0001_0000;
+        const VM_DONTCOPY = 0x0002_0000;
+        const VM_DONTEXPAND = 0x0004_0000;
+        const VM_LOCKONFAULT = 0x0008_0000;
+        const VM_ACCOUNT = 0x0010_0000;
+        const VM_NORESERVE = 0x0020_0000;
+        const VM_HUGETLB = 0x0040_0000;
+        const VM_SYNC = 0x0080_0000;
+        const VM_WIPEONFORK = 0x0200_0000;
+        const VM_DONTDUMP = 0x0400_0000;
+        const VM_SOFTDIRTY = 0x0800_0000;
+        const VM_MIXEDMAP = 0x1000_0000;
+        const VM_HUGEPAGE = 0x2000_0000;
+        const VM_NOHUGEPAGE = 0x4000_0000;
+        const VM_MERGEABLE = 0x8000_0000;
+    }
+}
+
+impl VmFlags {
+    /// `VM_SPECIAL`: areas that never merge.
+    pub const VM_SPECIAL: VmFlags = VmFlags::VM_IO
+        .union(VmFlags::VM_DONTEXPAND)
+        .union(VmFlags::VM_PFNMAP)
+        .union(VmFlags::VM_MIXEDMAP);
+    /// `VM_ACCESS_FLAGS`.
+    pub const VM_ACCESS_FLAGS: VmFlags = VmFlags::VM_READ
+        .union(VmFlags::VM_WRITE)
+        .union(VmFlags::VM_EXEC);
+    /// `VM_STACK` (the stack grows down on riscv).
+    pub const VM_STACK: VmFlags = VmFlags::VM_GROWSDOWN;
+    /// riscv's `VM_DATA_DEFAULT_FLAGS` (`VM_DATA_FLAGS_NON_EXEC`): brk areas.
+    pub const VM_DATA_DEFAULT_FLAGS: VmFlags = VmFlags::VM_READ
+        .union(VmFlags::VM_WRITE)
+        .union(VmFlags::VM_MAYREAD)
+        .union(VmFlags::VM_MAYWRITE)
+        .union(VmFlags::VM_MAYEXEC);
+}
+
+/// What a fault handler reports (`vm_fault_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VmFaultResult {
+    /// The handler found the page; map this frame (`vmf->page`).
+    Page(u64),
+    /// The handler installed the PTE itself (`VM_FAULT_NOPAGE`).
+    NoPage,
+    /// Out of memory (`VM_FAULT_OOM`).
+    Oom,
+    /// Access beyond the object (`VM_FAULT_SIGBUS`).
+    Sigbus,
+    /// Bad access (`VM_FAULT_SIGSEGV`).
+    Sigsegv,
+    /// Drop the mmap lock and retry (`VM_FAULT_RETRY`).
+    Retry,
+}
+
+/// `struct vm_fault`: what a fault handler is told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VmFault {
+    /// The faulting address, page aligned.
+    pub address: usize,
+    /// The page's index in the backing object (`vmf->pgoff`).
+    pub pgoff: usize,
+    /// Whether the access is a write (`FAULT_FLAG_WRITE`).
+    pub write: bool,
+}
+
+/// `struct vm_operations_struct`: how files and devices bring their own
+/// behaviour to an area. Anonymous areas have none.
+pub trait VmOperations: Sync {
+    /// Called when an area is created by copying or splitting another.
+    fn open(&self, _vma: &VmAreaStruct) {}
+    /// Called when an area is removed.
+    fn close(&self, _vma: &VmAreaStruct) {}
+    /// Find the page for a fault.
+    fn fault(&self, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult;
+    /// A read-only shared page is about to become writable.
+    fn page_mkwrite(&self, _vma: &VmAreaStruct, _vmf: &VmFault) -> VmFaultResult {
+        VmFaultResult::NoPage
+    }
+}
+
+/// `struct vm_area_struct`.
+#[derive(Clone, Copy)]
+pub struct VmAreaStruct {
+    /// First address of the area.
+    pub vm_start: usize,
+    /// First address after the area.
+    pub vm_end: usize,
+    /// Access and behaviour flags.
+    pub vm_flags: VmFlags,
+    /// PTE protection derived from `vm_flags` (`vm_get_page_prot`).
+    pub vm_page_prot: PgProt,
+    /// Offset in pages: in the file, or `vm_start >> PAGE_SHIFT` for private
+    /// anonymous areas (as Linux sets it), 0-based for shared anonymous ones.
+    pub vm_pgoff: usize,
+    /// Identity of the shmem object of a `MAP_SHARED` anonymous area (0 for
+    /// private areas); stands in for `vm_file` until shmem exists.
+    pub shmem: u64,
+    /// The area's operations (`vm_ops`); `None` for anonymous areas.
+    pub vm_ops: Option<&'static dyn VmOperations>,
+}
+
+impl VmAreaStruct {
+    /// A new area with its protection computed from `vm_flags`.
+    pub fn new(vm_start: usize, vm_end: usize, vm_flags: VmFlags, vm_pgoff: usize) -> Self {
+        VmAreaStruct {
+            vm_start,
+            vm_end,
+            vm_flags,
+            vm_page_prot: vm_get_page_prot(vm_flags),
+            vm_pgoff,
+            shmem: 0,
+            vm_ops: None,
+        }
+    }
+
+    /// Pages covered (`vma_pages`).
+    pub fn pages(&self) -> usize {
+        (self.vm_end - self.vm_start) / PAGE_SIZE
+    }
+
+    /// Whether `addr` lies inside.
+    pub fn contains(&self, addr: usize) -> bool {
+        self.vm_start <= addr && addr < self.vm_end
+    }
+
+    /// `vma_is_anonymous`.
+    pub fn is_anonymous(&self) -> bool {
+        self.vm_ops.is_none()
+    }
+
+    /// `vm_start_gap`: the start lowered by the stack guard gap for areas
+    /// that grow down.
+    pub fn start_gap(&self) -> usize {
+        if self.vm_flags.contains(VmFlags::VM_GROWSDOWN) {
+            self.vm_start.saturating_sub(super::STACK_GUARD_GAP)
+        } else {
+            self.vm_start
+        }
+    }
+
+    /// The permissions as /proc/PID/maps shows them (`rwxp`).
+    pub fn perms(&self) -> [u8; 4] {
+        let f = self.vm_flags;
+        [
+            if f.contains(VmFlags::VM_READ) {
+                b'r'
+            } else {
+                b'-'
+            },
+            if f.contains(VmFlags::VM_WRITE) {
+                b'w'
+            } else {
+                b'-'
+            },
+            if f.contains(VmFlags::VM_EXEC) {
+                b'x'
+            } else {
+                b'-'
+            },
+            if f.contains(VmFlags::VM_MAYSHARE) {
+                b's'
+            } else {
+                b'p'
+            },
+        ]
+    }
+}
+
+impl fmt::Debug for VmAreaStruct {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.perms();
+        write!(
+            f,
+            "{:x}-{:x} {} {:?}",
+            self.vm_start,
+            self.vm_end,
+            core::str::from_utf8(&p).unwrap_or("????"),
+            self.vm_flags
+        )
+    }
+}
+
+/// `vm_get_page_prot`.
+pub fn vm_get_page_prot(flags: VmFlags) -> PgProt {
+    protection_map(flags.bits() & 0xf)
+}
+
+/// `vm_area_alloc`: a VMA object from the `vm_area_struct` cache holding
+/// `v`; `None` when memory is exhausted.
+pub(crate) fn vm_area_alloc(cpu: &Cpu<'_>, v: VmAreaStruct) -> Option<NonNull<VmAreaStruct>> {
+    let cache = cpu.mem().std_cache(StdCache::VmAreaStruct);
+    let p = cpu
+        .kmem_cache_alloc(cache, Gfp::GFP_KERNEL)?
+        .cast::<VmAreaStruct>();
+    // SAFETY: a fresh object at least as large and aligned as a
+    // VmAreaStruct (checked by `MmStruct::new`), owned by nobody else.
+    unsafe { p.as_ptr().write(v) };
+    Some(p)
+}
+
+/// `vm_area_free`.
+pub(crate) fn vm_area_free(cpu: &Cpu<'_>, p: NonNull<VmAreaStruct>) {
+    let cache = cpu.mem().std_cache(StdCache::VmAreaStruct);
+    // A refused free has been reported by the slab layer; the object was
+    // ours, so there is nothing to undo.
+    let _ = cpu.kmem_cache_free(cache, p.cast());
+}
