@@ -18,6 +18,8 @@
 extern crate alloc;
 
 pub mod error;
+pub mod fault;
+pub mod fork;
 pub mod gfp;
 pub mod kbox;
 pub mod kmalloc;
@@ -29,8 +31,10 @@ pub mod page_alloc;
 pub mod percpu;
 pub mod pgtable;
 pub mod proc;
+pub mod rmap;
 pub mod slab;
 pub mod sync;
+pub mod uaccess;
 pub mod vmstat;
 
 pub use error::{BadPageReason, MmError};

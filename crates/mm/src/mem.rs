@@ -43,8 +43,10 @@ pub struct MemConfig {
     /// Print a warning when an allocation fails (tests turn it off to stay quiet).
     pub quiet: bool,
     /// Object sizes of the standard caches, in [`StdCache::ALL`] order. The
-    /// kernel passes the sizes of its own structures; until those exist the
-    /// default is what Linux x86-64 reports for its structures
+    /// mm's own structures (`mm_struct`, `vm_area_struct`) default to their
+    /// real sizes; the kernel's (`task_struct`, `files_struct`,
+    /// `signal_struct`) are passed by the kernel, and until that crate
+    /// exists default to what Linux x86-64 reports for its structures
     /// (../shared/linux-formats/slabinfo.txt and slabtop.txt).
     pub std_cache_sizes: [usize; 5],
 }
@@ -56,7 +58,13 @@ impl Default for MemConfig {
             slab_debug: false,
             pcp_orders: NR_PCP_ORDERS as u32,
             quiet: false,
-            std_cache_sizes: [5888, 1600, 192, 704, 1152],
+            std_cache_sizes: [
+                5888,
+                core::mem::size_of::<crate::mmap::MmStruct>(),
+                core::mem::size_of::<crate::mmap::VmAreaStruct>(),
+                704,
+                1152,
+            ],
         }
     }
 }
@@ -109,6 +117,9 @@ pub struct Mem {
     pub vmstat: VmStat,
     pub(crate) config: MemConfig,
     console: Console,
+    /// The shared zero page's pfn + 1 (0: not allocated yet), see
+    /// [`crate::fault::zero_page`].
+    pub(crate) zero_pfn: core::sync::atomic::AtomicUsize,
 }
 
 // SAFETY: `Mem` owns the RAM region for its whole life (the contract of
@@ -171,6 +182,7 @@ impl Mem {
             vmstat: VmStat::default(),
             config,
             console,
+            zero_pfn: core::sync::atomic::AtomicUsize::new(0),
         };
         mem.free_boot_memory();
         // SAFETY: the descriptor area was reserved above, inside RAM, 64-byte

@@ -272,19 +272,22 @@ fn kmalloc_with_gfp_and_typed_std_caches() {
     assert!(spare.iter().all(|&b| b == 0));
     drop(v);
 
-    let vma = mem.std_cache(StdCache::VmAreaStruct);
-    let tc = TypedCache::<[u64; 24]>::from_cache(vma).expect("192-byte objects hold 24 words");
+    // signal_cache: 1152-byte objects (Linux's size until the kernel's
+    // signal_struct exists), cache-line aligned.
+    let sig = mem.std_cache(StdCache::SignalCache);
+    assert_eq!(sig.object_size(), 1152);
+    let tc = TypedCache::<[u64; 144]>::from_cache(sig).expect("1152-byte objects hold 144 words");
     assert!(
-        TypedCache::<[u64; 25]>::from_cache(vma).is_none(),
-        "too big for vm_area_struct"
+        TypedCache::<[u64; 145]>::from_cache(sig).is_none(),
+        "too big for signal_cache"
     );
     assert!(
-        TypedCache::<Aligned256>::from_cache(vma).is_none(),
+        TypedCache::<Aligned256>::from_cache(sig).is_none(),
         "alignment beyond a cache line"
     );
     let cpu = mem.cpu(0).unwrap();
-    let b = tc.alloc(&cpu, [5; 24], G).ok().unwrap();
-    assert_eq!(*b, [5; 24]);
+    let b = tc.alloc(&cpu, [5; 144], G).ok().unwrap();
+    assert_eq!(*b, [5; 144]);
     let obj_page = mem.virt_to_page(b.as_ptr() as usize).unwrap();
     assert!(
         obj_page.flags().contains(PageFlags::SLAB) || obj_page.flags().contains(PageFlags::TAIL)

@@ -19,10 +19,10 @@
 //! [`MmStruct::new`] (or by [`init_caches`], Linux's `maple_tree_init` at
 //! boot), found again by name afterwards, and lives as long as the `Mem`.
 //!
-//! Where ferrite differs from Linux (for now): no page faults, files,
-//! `anon_vma`, mremap, madvise, msync or mlock yet; unmapping clears PTEs
-//! and frees page tables but leaves the pages to their owner (the fault
-//! layer will put them); `MmStruct` and `VmAreaStruct` must fit the
+//! Where ferrite differs from Linux (for now): no files yet; page faults,
+//! fork and the anonymous reverse map live in [`crate::fault`],
+//! [`crate::fork`] and [`crate::rmap`]; unmapping puts the pages the fault
+//! layer mapped (see `zap`); `MmStruct` and `VmAreaStruct` must fit the
 //! standard caches' object sizes (`MemConfig::std_cache_sizes`, checked by
 //! [`MmStruct::new`]); TLB flushes are recorded in the mm
 //! ([`MmStruct::take_tlb_flush`]) until harts exist to carry them out.
@@ -30,11 +30,15 @@
 pub mod brk;
 pub mod errno;
 pub mod find;
+pub mod madvise;
 pub mod merge;
+pub mod mlock;
 /// `do_mmap` (named after Linux's mm/mmap.c).
 #[allow(clippy::module_inception)]
 pub mod mmap;
 pub mod mprotect;
+pub mod mremap;
+pub mod msync;
 pub mod munmap;
 pub mod unmapped;
 pub mod vma;
@@ -177,7 +181,7 @@ pub struct MmapState<'m> {
     cache_hits: AtomicU64,
     cache_lookups: AtomicU64,
     /// Next shmem identity for a shared anonymous mapping.
-    next_shmem: u64,
+    pub(crate) next_shmem: u64,
 }
 
 /// The page table and what its changes left to flush, under
@@ -202,6 +206,11 @@ pub struct MmStruct<'m> {
     pub mm_count: AtomicU32,
     /// RSS counters, indexed by [`RssCounter`].
     pub rss_stat: [AtomicUsize; 4],
+    /// The fork family's `anon_vma` (see [`crate::rmap`]), 0 until the first
+    /// anonymous page.
+    pub(crate) anon_vma: AtomicUsize,
+    /// Next mm on the `anon_vma`'s list of users.
+    pub(crate) anon_next: AtomicUsize,
 }
 
 /// Create the caches the address-space layer needs (the `maple_node`
@@ -288,6 +297,8 @@ impl<'m> MmStruct<'m> {
             mm_users: AtomicU32::new(1),
             mm_count: AtomicU32::new(1),
             rss_stat: Default::default(),
+            anon_vma: AtomicUsize::new(0),
+            anon_next: AtomicUsize::new(0),
         };
         let Some(p) = cpu.kmem_cache_alloc(cache, Gfp::GFP_KERNEL) else {
             if let Some(pt) = mm.page_table_lock.lock().pt.take() {
@@ -470,12 +481,16 @@ impl<'m> MmStruct<'m> {
             tlb.flush_all();
             pt.destroy(cpu);
         }
+        drop(pg);
+        drop(st);
+        crate::rmap::unlink_anon_vma(cpu, self);
     }
 }
 
-/// Unmap the pages of `[s, e)` of `vma` (`zap_page_range`), updating the
-/// RSS counters. The pages themselves belong to the fault layer, which
-/// comes later; nothing maps pages into an mm yet except tests.
+/// Unmap the pages of `[s, e)` of `vma` (`zap_page_range`): each page the
+/// fault layer mapped loses a mapcount and a reference (the last frees it),
+/// and the RSS counters drop. The zero page (a special PTE) and frames
+/// mapped without accounting (raw `map_page`, mapcount -1) are left alone.
 pub(crate) fn zap(
     mm: &MmStruct<'_>,
     pt: &mut PageTable<'_>,
@@ -484,13 +499,24 @@ pub(crate) fn zap(
     s: usize,
     e: usize,
 ) {
-    let n = pt.unmap_range(s, e, tlb, |_, _| {});
-    let which = if vma.vm_flags.contains(VmFlags::VM_SHARED) {
+    let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
+    let mem = mm.mem;
+    let mut n = 0isize;
+    // Linux puts the pages after the flush; ferrite's harts flush before
+    // running the mm again (see `pgtable::tlb`), so they are put here.
+    pt.unmap_range(s, e, tlb, |_, pte| {
+        if let Some(p) = crate::fault::mapped_page(mem, pte) {
+            crate::fault::page_remove_rmap(mem, p, shared);
+            crate::fault::put_page_nocpu(mem, p);
+            n += 1;
+        }
+    });
+    let which = if shared {
         RssCounter::ShmemPages
     } else {
         RssCounter::AnonPages
     };
-    mm.add_mm_counter(which, -(n as isize));
+    mm.add_mm_counter(which, -n);
 }
 
 /// Owns an [`MmStruct`] in the `mm_struct` slab cache.

@@ -1,0 +1,489 @@
+//! Page faults on anonymous memory (Linux's mm/memory.c `handle_mm_fault`,
+//! `do_anonymous_page`, `do_wp_page`, arch/riscv/mm/fault.c's access
+//! checks, mm/mmap.c's stack expansion).
+//!
+//! - No VMA at the address: `SIGSEGV`/`SEGV_MAPERR`; a VMA that forbids the
+//!   access: `SIGSEGV`/`SEGV_ACCERR` (riscv's rules: a load needs VM_READ or
+//!   VM_WRITE, a store VM_WRITE, a fetch VM_EXEC).
+//! - A read (or fetch) fault on an empty PTE of a private area maps the
+//!   shared zero page read-only (a special PTE, no refcount or mapcount,
+//!   as Linux); a write fault maps a fresh zeroed page. Shared anonymous
+//!   areas always get a real page.
+//! - A write to a present read-only PTE of a writable area is copy on
+//!   write: the page is reused when this mapping is its only user (mapcount
+//!   1 and refcount 1), copied otherwise; the zero page is replaced by a
+//!   fresh zeroed page.
+//! - A VM_GROWSDOWN area grows down to a faulting address below it, keeping
+//!   `stack_guard_gap` (256 pages) above an accessible area beneath, within
+//!   `RLIMIT_STACK` (8 MiB, Linux's default).
+//! - A and D are set as the hardware would (D on writes).
+//!
+//! Where ferrite differs (for now): file-backed areas (with `vm_ops`)
+//! return SIGBUS until the page cache exists; a fault takes the mmap lock
+//! itself (for writing when the stack grows), where Linux's arch code
+//! takes it.
+
+use core::sync::atomic::Ordering::Relaxed;
+
+use crate::gfp::Gfp;
+use crate::mem::Mem;
+use crate::mmap::{
+    MmStruct, MmapState, PgtState, RssCounter, VmAreaStruct, VmFlags, STACK_GUARD_GAP,
+};
+use crate::page::{Page, PageFlags, PAGE_SIZE};
+use crate::percpu::Cpu;
+use crate::pgtable::{is_user_addr, level_shift, PageTable, PgProt, Pte, TlbFlush};
+use crate::rmap;
+use crate::vmstat::NodeStatItem;
+
+/// `SIGBUS`.
+pub const SIGBUS: i32 = 7;
+/// `SIGSEGV`.
+pub const SIGSEGV: i32 = 11;
+/// `SEGV_MAPERR`: address not mapped.
+pub const SEGV_MAPERR: i32 = 1;
+/// `SEGV_ACCERR`: invalid permissions for the mapping.
+pub const SEGV_ACCERR: i32 = 2;
+/// `BUS_ADRERR`: nonexistent physical address.
+pub const BUS_ADRERR: i32 = 2;
+/// `RLIMIT_STACK`'s default (8 MiB).
+pub const RLIMIT_STACK_DEFAULT: usize = 8 << 20;
+
+/// The kind of access that faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load.
+    Read,
+    /// A store (or AMO).
+    Write,
+    /// An instruction fetch.
+    Exec,
+}
+
+/// Why a fault could not be resolved: the signal the task gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// `SIGSEGV` with `SEGV_MAPERR`: no VMA.
+    MapErr,
+    /// `SIGSEGV` with `SEGV_ACCERR`: the VMA forbids the access.
+    AccErr,
+    /// `SIGBUS` (`BUS_ADRERR`).
+    Sigbus,
+    /// `VM_FAULT_OOM`.
+    Oom,
+}
+
+impl FaultError {
+    /// The signal number (`SIGSEGV`, `SIGBUS`), or 0 for OOM (the OOM
+    /// killer's business).
+    pub fn signo(self) -> i32 {
+        match self {
+            FaultError::MapErr | FaultError::AccErr => SIGSEGV,
+            FaultError::Sigbus => SIGBUS,
+            FaultError::Oom => 0,
+        }
+    }
+
+    /// The `si_code`.
+    pub fn si_code(self) -> i32 {
+        match self {
+            FaultError::MapErr => SEGV_MAPERR,
+            FaultError::AccErr => SEGV_ACCERR,
+            FaultError::Sigbus => BUS_ADRERR,
+            FaultError::Oom => 0,
+        }
+    }
+}
+
+/// Boot-time set-up of the fault layer for `mem`: the zero page and the
+/// `anon_vma` cache (both live as long as `mem`). Idempotent; faults do it
+/// lazily otherwise.
+pub fn init(cpu: &Cpu<'_>) -> Result<(), FaultError> {
+    zero_page(cpu).ok_or(FaultError::Oom)?;
+    rmap::anon_vma_init(cpu.mem()).ok_or(FaultError::Oom)?;
+    Ok(())
+}
+
+/// The shared zero page's pfn (`my_zero_pfn`): one zeroed page per `Mem`,
+/// allocated on first use, marked `PG_reserved`, its reference pinned, and
+/// never freed.
+pub fn zero_page(cpu: &Cpu<'_>) -> Option<usize> {
+    let mem = cpu.mem();
+    let cur = mem.zero_pfn.load(Relaxed);
+    if cur != 0 {
+        return Some(cur - 1);
+    }
+    let page = cpu.alloc_page(Gfp::GFP_KERNEL | Gfp::__GFP_ZERO)?;
+    let pfn = mem.page_to_pfn(page)?;
+    page.set_flag(PageFlags::RESERVED);
+    match mem.zero_pfn.compare_exchange(0, pfn + 1, Relaxed, Relaxed) {
+        Ok(_) => Some(pfn),
+        Err(other) => {
+            page.clear_flag(PageFlags::RESERVED);
+            let _ = cpu.__free_pages(page, 0);
+            Some(other - 1)
+        }
+    }
+}
+
+/// The zero page's pfn if it exists.
+pub fn zero_pfn(mem: &Mem) -> Option<usize> {
+    mem.zero_pfn.load(Relaxed).checked_sub(1)
+}
+
+/// `vm_normal_page`: the page a PTE maps and the fault layer accounts for,
+/// or None (empty entry, the zero page or another special mapping, or a
+/// frame mapped without accounting: mapcount -1).
+pub fn mapped_page(mem: &Mem, pte: Pte) -> Option<&Page> {
+    if !pte.is_present() || pte.is_special() {
+        return None;
+    }
+    let page = mem.pfn_to_page(pte.pfn() as usize)?;
+    (page.mapcount() > 0).then_some(page)
+}
+
+/// `page_remove_rmap`: one mapping fewer; the last one uncounts the page
+/// (`NR_ANON_MAPPED`, or `NR_SHMEM` for shared anonymous memory) and
+/// clears `page->mapping`.
+pub fn page_remove_rmap(mem: &Mem, page: &Page, shared: bool) {
+    if page.raw_mapcount().fetch_sub(1, Relaxed) == 0 {
+        let item = if shared {
+            NodeStatItem::NrShmem
+        } else {
+            NodeStatItem::NrAnonMapped
+        };
+        mem.vmstat.add(item, -1);
+        page.set_mapping(0);
+        page.set_index(0);
+    }
+}
+
+/// `put_page` without a CPU guard (the locked path of the allocator).
+pub(crate) fn put_page_nocpu(mem: &Mem, page: &Page) {
+    let Some(pfn) = mem.page_to_pfn(page) else {
+        return;
+    };
+    let old = page
+        .refcount_atomic()
+        .fetch_sub(1, core::sync::atomic::Ordering::AcqRel);
+    if old > 1 {
+        return;
+    }
+    page.set_refcount(old);
+    // A misuse has been reported by the allocator; nothing more to do.
+    let _ = mem.free_pages_on(None, pfn, page.order());
+}
+
+/// The first non-empty PTE in `[va, end)` of `pt`, skipping absent tables
+/// the way a hardware walk would stop at them.
+pub(crate) fn next_pte(pt: &PageTable<'_>, mut va: usize, end: usize) -> Option<(usize, Pte)> {
+    while va < end {
+        let last = pt.walk(va).into_iter().flatten().last()?;
+        if last.level == 3 {
+            if !last.entry.is_none() {
+                return Some((va, last.entry));
+            }
+            va = va.checked_add(PAGE_SIZE)?;
+        } else {
+            let span = 1usize << level_shift(last.level);
+            va = (va & !(span - 1)).checked_add(span)?;
+        }
+    }
+    None
+}
+
+/// Replace the PTE at `va` (present) with `new`, recording the flush.
+fn set_pte(cpu: &Cpu<'_>, pt: &mut PageTable<'_>, tlb: &mut TlbFlush, va: usize, new: Pte) {
+    pt.unmap_page(va, tlb);
+    let prot = PgProt::new(new.flags()).expect("a leaf's own flags");
+    // The tables exist (the entry was just there), so this cannot fail.
+    let _ = pt.map_page(cpu, va, new.pfn(), prot);
+}
+
+/// `access_error` (arch/riscv/mm/fault.c).
+fn access_error(vma: &VmAreaStruct, access: Access) -> bool {
+    let f = vma.vm_flags;
+    match access {
+        Access::Exec => !f.contains(VmFlags::VM_EXEC),
+        Access::Read => !f.intersects(VmFlags::VM_READ | VmFlags::VM_WRITE),
+        Access::Write => !f.contains(VmFlags::VM_WRITE),
+    }
+}
+
+/// `handle_mm_fault` with the arch part (`do_page_fault`): find the VMA
+/// (growing a stack down to `addr` if need be), check the access, and
+/// make the PTE allow it.
+pub fn handle_mm_fault(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    addr: usize,
+    access: Access,
+) -> Result<(), FaultError> {
+    if !is_user_addr(addr) {
+        return Err(FaultError::MapErr);
+    }
+    {
+        let st = mm.mmap_read_lock(cpu);
+        match st.find_vma(addr).copied() {
+            None => return Err(FaultError::MapErr),
+            Some(v) if v.vm_start <= addr => {
+                return handle_vma_fault(cpu, mm, &v, addr, access);
+            }
+            Some(v) if !v.vm_flags.contains(VmFlags::VM_GROWSDOWN) => {
+                return Err(FaultError::MapErr);
+            }
+            Some(_) => {}
+        }
+    }
+    let mut st = mm.mmap_write_lock(cpu);
+    let v = expand_stack(cpu, &mut st, addr)?;
+    handle_vma_fault(cpu, mm, &v, addr, access)
+}
+
+/// `expand_stack` (`expand_downwards`): the VMA containing `addr` after
+/// growing the stack area above it down to `addr`'s page.
+pub fn expand_stack(
+    cpu: &Cpu<'_>,
+    st: &mut MmapState<'_>,
+    addr: usize,
+) -> Result<VmAreaStruct, FaultError> {
+    let (vma, prev) = st.find_vma_prev(addr);
+    let vma = *vma.ok_or(FaultError::MapErr)?;
+    let prev = prev.copied();
+    if vma.vm_start <= addr {
+        return Ok(vma);
+    }
+    if !vma.vm_flags.contains(VmFlags::VM_GROWSDOWN) {
+        return Err(FaultError::MapErr);
+    }
+    let new_start = addr & !(PAGE_SIZE - 1);
+    if new_start < st.mmap_min_addr {
+        return Err(FaultError::MapErr);
+    }
+    if let Some(p) = prev {
+        if !p.vm_flags.contains(VmFlags::VM_GROWSDOWN)
+            && p.vm_flags.intersects(VmFlags::VM_ACCESS_FLAGS)
+            && new_start - p.vm_end < STACK_GUARD_GAP
+        {
+            return Err(FaultError::MapErr);
+        }
+    }
+    if vma.vm_end - new_start > RLIMIT_STACK_DEFAULT {
+        return Err(FaultError::MapErr);
+    }
+    let grow = (vma.vm_start - new_start) / PAGE_SIZE;
+    st.resize_vma(
+        cpu,
+        vma.vm_start,
+        new_start,
+        vma.vm_end,
+        vma.vm_pgoff.wrapping_sub(grow),
+    )
+    .map_err(|_| FaultError::Oom)?;
+    st.vm_stat_account(vma.vm_flags, grow as isize);
+    let v = st.vma_lookup(addr).copied().ok_or(FaultError::MapErr)?;
+    Ok(v)
+}
+
+/// The fault inside `vma` (the mmap lock held).
+pub fn handle_vma_fault(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    vma: &VmAreaStruct,
+    addr: usize,
+    access: Access,
+) -> Result<(), FaultError> {
+    if access_error(vma, access) {
+        return Err(FaultError::AccErr);
+    }
+    if !vma.is_anonymous() {
+        // File-backed faults come with the page cache.
+        return Err(FaultError::Sigbus);
+    }
+    let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
+    let write = access == Access::Write;
+    let va = addr & !(PAGE_SIZE - 1);
+    let av = if shared {
+        0
+    } else {
+        rmap::anon_vma_prepare(cpu, mm).ok_or(FaultError::Oom)?
+    };
+    let orig = {
+        let pg = mm.page_table_lock.lock();
+        let pt = pg.pt.as_ref().ok_or(FaultError::MapErr)?;
+        pt.lookup(va).filter(|e| e.is_present())
+    };
+    match orig {
+        None => do_anonymous_page(cpu, mm, vma, va, write, av),
+        Some(e) if write && !e.is_write() => do_wp_page(cpu, mm, vma, va, e, av),
+        Some(_) => {
+            // Spurious (another hart got here first): what the hardware
+            // does on the retried access.
+            let pg = mm.page_table_lock.lock();
+            if let Some(pt) = pg.pt.as_ref() {
+                pt.set_accessed_dirty(va, write);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Account a page newly mapped into `mm` (first mapping: mapcount 0).
+fn account_new_page(mm: &MmStruct<'_>, page: &Page, shared: bool, av: usize, va: usize) {
+    page.raw_mapcount().store(0, Relaxed);
+    let (item, ctr) = if shared {
+        (NodeStatItem::NrShmem, RssCounter::ShmemPages)
+    } else {
+        rmap::page_set_anon_rmap(page, av, va);
+        (NodeStatItem::NrAnonMapped, RssCounter::AnonPages)
+    };
+    mm.mem().vmstat.add(item, 1);
+    mm.add_mm_counter(ctr, 1);
+}
+
+/// Undo [`account_new_page`] and free the page.
+fn unaccount_new_page(cpu: &Cpu<'_>, mm: &MmStruct<'_>, page: &Page, shared: bool) {
+    page_remove_rmap(mm.mem(), page, shared);
+    let ctr = if shared {
+        RssCounter::ShmemPages
+    } else {
+        RssCounter::AnonPages
+    };
+    mm.add_mm_counter(ctr, -1);
+    let _ = cpu.put_page(page);
+}
+
+/// `do_anonymous_page`.
+fn do_anonymous_page(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    vma: &VmAreaStruct,
+    va: usize,
+    write: bool,
+    av: usize,
+) -> Result<(), FaultError> {
+    let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
+    let mem = mm.mem();
+    if !write && !shared {
+        let zpfn = zero_page(cpu).ok_or(FaultError::Oom)?;
+        let e = Pte::new(zpfn as u64, vma.vm_page_prot)
+            .ok_or(FaultError::Oom)?
+            .mkspecial()
+            .mkyoung();
+        let mut pg = mm.page_table_lock.lock();
+        let pt = pg.pt.as_mut().ok_or(FaultError::MapErr)?;
+        let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
+        return match pt.map_page(cpu, va, zpfn as u64, prot) {
+            Ok(()) => Ok(()),
+            Err(crate::pgtable::PgtError::AlreadyMapped(_)) => Ok(()),
+            Err(_) => Err(FaultError::Oom),
+        };
+    }
+    let page = cpu
+        .alloc_page(Gfp::GFP_KERNEL | Gfp::__GFP_ZERO)
+        .ok_or(FaultError::Oom)?;
+    let pfn = mem.page_to_pfn(page).ok_or(FaultError::Oom)? as u64;
+    let mut e = Pte::new(pfn, vma.vm_page_prot)
+        .ok_or(FaultError::Oom)?
+        .mkyoung();
+    if write {
+        e = e.mkwrite().mkdirty();
+    }
+    let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
+    account_new_page(mm, page, shared, av, va);
+    let r = {
+        let mut pg = mm.page_table_lock.lock();
+        match pg.pt.as_mut() {
+            Some(pt) => pt.map_page(cpu, va, pfn, prot),
+            None => Err(crate::pgtable::PgtError::NoMemory),
+        }
+    };
+    match r {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            unaccount_new_page(cpu, mm, page, shared);
+            match err {
+                crate::pgtable::PgtError::AlreadyMapped(_) => Ok(()),
+                _ => Err(FaultError::Oom),
+            }
+        }
+    }
+}
+
+/// `do_wp_page`: a write to the present read-only PTE `orig` at `va` of a
+/// writable area.
+fn do_wp_page(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    vma: &VmAreaStruct,
+    va: usize,
+    orig: Pte,
+    av: usize,
+) -> Result<(), FaultError> {
+    let mem = mm.mem();
+    let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
+    let old = mapped_page(mem, orig);
+    let reuse = shared
+        || old.is_some_and(|p| p.mapcount() == 1 && p.refcount() == 1)
+        // A frame mapped without accounting is not ours to copy.
+        || (old.is_none() && !orig.is_special());
+    if reuse {
+        let mut pg = mm.page_table_lock.lock();
+        let PgtState { pt, tlb } = &mut *pg;
+        let pt = pt.as_mut().ok_or(FaultError::MapErr)?;
+        if pt.lookup(va) != Some(orig) {
+            return Ok(());
+        }
+        if let (Some(p), false) = (old, shared) {
+            // `page_move_anon_rmap`: now exclusively this mm's.
+            rmap::page_set_anon_rmap(p, av, va);
+        }
+        set_pte(cpu, pt, tlb, va, orig.mkwrite().mkdirty().mkyoung());
+        return Ok(());
+    }
+    // Copy (or, for the zero page, a fresh zeroed page).
+    let gfp = if old.is_none() {
+        Gfp::GFP_KERNEL | Gfp::__GFP_ZERO
+    } else {
+        Gfp::GFP_KERNEL
+    };
+    let new = cpu.alloc_page(gfp).ok_or(FaultError::Oom)?;
+    let new_pfn = mem.page_to_pfn(new).ok_or(FaultError::Oom)? as u64;
+    if let Some(p) = old {
+        let src = mem.page_address(p).as_ptr();
+        let dst = mem.page_address(new).as_ptr();
+        // SAFETY: two distinct pages of RAM; the old one is held by the
+        // mapping we are replacing (its PTE is rechecked below).
+        unsafe { core::ptr::copy_nonoverlapping(src, dst, PAGE_SIZE) };
+    }
+    let mut pg = mm.page_table_lock.lock();
+    let PgtState { pt, tlb } = &mut *pg;
+    let Some(pt) = pt.as_mut() else {
+        drop(pg);
+        let _ = cpu.put_page(new);
+        return Err(FaultError::MapErr);
+    };
+    if pt.lookup(va) != Some(orig) {
+        drop(pg);
+        let _ = cpu.put_page(new);
+        return Ok(());
+    }
+    new.raw_mapcount().store(0, Relaxed);
+    rmap::page_set_anon_rmap(new, av, va);
+    mem.vmstat.add(NodeStatItem::NrAnonMapped, 1);
+    let e = Pte::new(new_pfn, vma.vm_page_prot)
+        .ok_or(FaultError::Oom)?
+        .mkwrite()
+        .mkdirty()
+        .mkyoung();
+    set_pte(cpu, pt, tlb, va, e);
+    drop(pg);
+    match old {
+        Some(p) => {
+            page_remove_rmap(mem, p, false);
+            let _ = cpu.put_page(p);
+        }
+        None => mm.add_mm_counter(RssCounter::AnonPages, 1),
+    }
+    Ok(())
+}

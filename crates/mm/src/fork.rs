@@ -1,0 +1,137 @@
+//! `dup_mm` (kernel/fork.c `dup_mm`/`dup_mmap`, mm/memory.c
+//! `copy_page_range`/`copy_present_pte`): the address space of a child
+//! created without `CLONE_VM` (with `CLONE_VM` the caller shares the mm and
+//! counts it with [`MmStruct::mmget`]).
+//!
+//! Every VMA is copied except `VM_DONTCOPY` ones (`VM_LOCKED` is not
+//! inherited; `VM_WIPEONFORK` areas are copied empty). The PTEs are copied:
+//! in a private area that may become writable (a CoW mapping), a writable
+//! PTE is write-protected in both parent and child (the parent's change is
+//! recorded in its TLB flush); shared areas stay shared and writable. Each
+//! page copied gains one reference and one mapcount; the zero page is
+//! copied as the special entry it is. The child is "old" (A clear), as in
+//! Linux. The child joins the parent's anon_vma family ([`crate::rmap`]).
+//!
+//! Where ferrite differs: a `MAP_SHARED` anonymous page not yet faulted in
+//! before the fork is not shared with the child (no shmem object backs it
+//! yet); pages already present are.
+
+use crate::mmap::errno::ENOMEM;
+use crate::mmap::{MmBox, MmStruct, MmapState, PgtState, RssCounter, VmAreaStruct, VmFlags};
+use crate::page::PAGE_SIZE;
+use crate::percpu::Cpu;
+use crate::pgtable::PgProt;
+
+/// `dup_mm`: a copy of `old` for a forked child.
+pub fn dup_mm<'m>(cpu: &Cpu<'m>, old: &MmStruct<'m>) -> Result<MmBox<'m>, i32> {
+    let new = MmStruct::new(cpu)?;
+    let r = {
+        let ost = old.mmap_write_lock(cpu);
+        let mut nst = new.mmap_write_lock(cpu);
+        dup_mmap(cpu, old, &ost, &new, &mut nst)
+    };
+    match r {
+        Ok(()) => Ok(new),
+        Err(e) => {
+            new.free(cpu);
+            Err(e)
+        }
+    }
+}
+
+fn dup_mmap<'m>(
+    cpu: &Cpu<'m>,
+    old: &MmStruct<'m>,
+    ost: &MmapState<'m>,
+    new: &MmStruct<'m>,
+    nst: &mut MmapState<'m>,
+) -> Result<(), i32> {
+    nst.max_map_count = ost.max_map_count;
+    nst.start_code = ost.start_code;
+    nst.end_code = ost.end_code;
+    nst.start_data = ost.start_data;
+    nst.end_data = ost.end_data;
+    nst.start_brk = ost.start_brk;
+    nst.brk = ost.brk;
+    nst.start_stack = ost.start_stack;
+    nst.arg_start = ost.arg_start;
+    nst.arg_end = ost.arg_end;
+    nst.env_start = ost.env_start;
+    nst.env_end = ost.env_end;
+    nst.mmap_base = ost.mmap_base;
+    nst.mmap_min_addr = ost.mmap_min_addr;
+    nst.next_shmem = ost.next_shmem;
+    crate::rmap::anon_vma_fork(new, old);
+    for v in ost.vmas() {
+        if v.vm_flags.contains(VmFlags::VM_DONTCOPY) {
+            continue;
+        }
+        let mut c = *v;
+        c.vm_flags
+            .remove(VmFlags::VM_LOCKED | VmFlags::VM_LOCKONFAULT);
+        if let Some(ops) = c.vm_ops {
+            ops.open(&c);
+        }
+        nst.insert_vma(cpu, c)?;
+        if !v.vm_flags.contains(VmFlags::VM_WIPEONFORK) {
+            copy_page_range(cpu, old, new, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// `copy_page_range` for one VMA.
+fn copy_page_range<'m>(
+    cpu: &Cpu<'m>,
+    src: &MmStruct<'m>,
+    dst: &MmStruct<'m>,
+    vma: &VmAreaStruct,
+) -> Result<(), i32> {
+    let mem = src.mem();
+    let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
+    let cow = vma.vm_flags & (VmFlags::VM_SHARED | VmFlags::VM_MAYWRITE) == VmFlags::VM_MAYWRITE;
+    let ctr = if shared {
+        RssCounter::ShmemPages
+    } else {
+        RssCounter::AnonPages
+    };
+    // Lock order: the child's table lock, then the parent's (Linux nests
+    // the source PTL inside the destination's).
+    let mut dpg = dst.page_table_lock.lock();
+    let mut spg = src.page_table_lock.lock();
+    let dpt = dpg.pt.as_mut().ok_or(ENOMEM)?;
+    let PgtState { pt: spt, tlb: stlb } = &mut *spg;
+    let Some(spt) = spt.as_mut() else {
+        return Ok(());
+    };
+    let mut va = vma.vm_start;
+    while let Some((a, e)) = crate::fault::next_pte(spt, va, vma.vm_end) {
+        va = a + PAGE_SIZE;
+        let page = crate::fault::mapped_page(mem, e);
+        if page.is_none() && !e.is_special() {
+            // A frame mapped without accounting: not the mm's to share.
+            continue;
+        }
+        let mut child = e;
+        if cow && e.is_write() {
+            let ro = e.wrprotect();
+            let prot = PgProt::new(ro.flags()).expect("a leaf's own flags");
+            spt.change_protection(a, a + PAGE_SIZE, prot, stlb);
+            child = ro;
+        }
+        if shared {
+            child = child.mkclean();
+        }
+        child = child.mkold();
+        let prot = PgProt::new(child.flags()).expect("a leaf's own flags");
+        dpt.map_page(cpu, a, child.pfn(), prot)
+            .map_err(|err| err.errno())?;
+        if let Some(p) = page {
+            p.get_page();
+            p.raw_mapcount()
+                .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+            dst.add_mm_counter(ctr, 1);
+        }
+    }
+    Ok(())
+}

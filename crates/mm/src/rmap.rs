@@ -1,0 +1,237 @@
+//! Reverse mapping of anonymous pages (Linux's mm/rmap.c): from a page to
+//! every PTE that maps it, so that one page can be unmapped from every
+//! address space of a fork family (`try_to_unmap`).
+//!
+//! Where ferrite differs from Linux: Linux keeps an `anon_vma` per VMA
+//! family, chained to every VMA by `anon_vma_chain`s. ferrite keeps one
+//! [`AnonVma`] per *mm* family: the first anonymous fault of an mm creates
+//! it, `dup_mm` adds the child to its parent's, and `exit_mmap` removes the
+//! mm. Its list links the mms themselves (`MmStruct::anon_next`). A page
+//! records the `AnonVma` in `page->mapping` (with bit 0,
+//! `PAGE_MAPPING_ANON`, set) and its virtual page number in `page->index`;
+//! `try_to_unmap` looks the address up in each mm of the family and
+//! removes the PTE where it maps this page. Anonymous pages never move
+//! between addresses here (no mremap yet), so the index stays valid.
+//!
+//! Locking: the `AnonVma` lock (Linux's `anon_vma->rwsem`) guards the list;
+//! it is taken before any `page_table_lock`, never inside one.
+
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use crate::gfp::Gfp;
+use crate::mem::Mem;
+use crate::mmap::{MmStruct, PgtState, RssCounter};
+use crate::page::{Page, PAGE_SHIFT};
+use crate::percpu::Cpu;
+use crate::slab::{KmemCache, SlabFlags};
+use crate::sync::SpinLock;
+
+/// The slab cache's name, as in Linux.
+pub const ANON_VMA_CACHE: &str = "anon_vma";
+/// `PAGE_MAPPING_ANON`: bit 0 of `page->mapping` marks an `anon_vma`.
+pub const PAGE_MAPPING_ANON: usize = 1;
+
+/// `struct anon_vma`: one per fork family of mms.
+pub struct AnonVma {
+    /// Guards `head` and every `anon_next` on the list.
+    lock: SpinLock<()>,
+    /// Users (mms on the list).
+    refcount: AtomicUsize,
+    /// The first `MmStruct` on the list (its address), 0 when empty.
+    head: AtomicUsize,
+}
+
+/// Create the `anon_vma` cache once per `Mem` (as Linux's `anon_vma_init`
+/// does at boot); found again by name afterwards. Idempotent.
+pub fn anon_vma_init(mem: &Mem) -> Option<&KmemCache> {
+    static CREATE: SpinLock<()> = SpinLock::new(());
+    let find = || {
+        mem.caches()
+            .into_iter()
+            .find(|c| c.name() == ANON_VMA_CACHE)
+    };
+    if let Some(c) = find() {
+        return Some(c);
+    }
+    let _g = CREATE.lock();
+    if let Some(c) = find() {
+        return Some(c);
+    }
+    let owned = mem
+        .kmem_cache_create(
+            ANON_VMA_CACHE,
+            core::mem::size_of::<AnonVma>(),
+            core::mem::align_of::<AnonVma>(),
+            SlabFlags::empty(),
+            None,
+        )
+        .ok()?;
+    // Lives as long as `mem`: the handle is forgotten, never destroyed.
+    let owned = core::mem::ManuallyDrop::new(owned);
+    let c: *const KmemCache = owned.get();
+    // SAFETY: the descriptor lives in `mem`'s RAM and is never destroyed.
+    Some(unsafe { &*c })
+}
+
+fn av_ref<'a>(p: usize) -> &'a AnonVma {
+    // SAFETY: callers pass the address of a live AnonVma: one an mm holds a
+    // reference to, or a page's mapping while the page is mapped.
+    unsafe { &*(p as *const AnonVma) }
+}
+
+fn mm_ref<'a, 'm>(p: usize) -> &'a MmStruct<'m> {
+    // SAFETY: mms on an AnonVma's list are live until `unlink_anon_vma`
+    // removes them under the lock the caller holds.
+    unsafe { &*(p as *const MmStruct<'m>) }
+}
+
+/// `anon_vma_prepare`: the mm's family `AnonVma`, created on first use.
+pub fn anon_vma_prepare(cpu: &Cpu<'_>, mm: &MmStruct<'_>) -> Option<usize> {
+    let cur = mm.anon_vma.load(Relaxed);
+    if cur != 0 {
+        return Some(cur);
+    }
+    let cache = anon_vma_init(cpu.mem())?;
+    let p = cpu
+        .kmem_cache_alloc(cache, Gfp::GFP_KERNEL)?
+        .cast::<AnonVma>();
+    let me = mm as *const MmStruct<'_> as usize;
+    // SAFETY: a fresh object of the cache, sized and aligned for AnonVma.
+    unsafe {
+        p.as_ptr().write(AnonVma {
+            lock: SpinLock::new(()),
+            refcount: AtomicUsize::new(1),
+            head: AtomicUsize::new(me),
+        })
+    };
+    mm.anon_next.store(0, Relaxed);
+    let addr = p.as_ptr() as usize;
+    match mm.anon_vma.compare_exchange(0, addr, Relaxed, Relaxed) {
+        Ok(_) => Some(addr),
+        Err(other) => {
+            // Another fault of this mm won the race; ours was never seen.
+            let _ = cpu.kmem_cache_free(cache, p.cast());
+            Some(other)
+        }
+    }
+}
+
+/// `anon_vma_fork`: put `child` on `parent`'s family list.
+pub fn anon_vma_fork(child: &MmStruct<'_>, parent: &MmStruct<'_>) {
+    let av = parent.anon_vma.load(Relaxed);
+    if av == 0 {
+        return;
+    }
+    let a = av_ref(av);
+    let _g = a.lock.lock();
+    child.anon_next.store(a.head.load(Relaxed), Relaxed);
+    a.head.store(child as *const MmStruct<'_> as usize, Relaxed);
+    a.refcount.fetch_add(1, Relaxed);
+    child.anon_vma.store(av, Relaxed);
+}
+
+/// `unlink_anon_vmas`: take `mm` off its family list (by `exit_mmap`, after
+/// every page is unmapped); the last user frees the `AnonVma`.
+pub fn unlink_anon_vma(cpu: &Cpu<'_>, mm: &MmStruct<'_>) {
+    let av = mm.anon_vma.swap(0, Relaxed);
+    if av == 0 {
+        return;
+    }
+    let a = av_ref(av);
+    let me = mm as *const MmStruct<'_> as usize;
+    let last = {
+        let _g = a.lock.lock();
+        let mut cur = a.head.load(Relaxed);
+        if cur == me {
+            a.head.store(mm.anon_next.load(Relaxed), Relaxed);
+        } else {
+            while cur != 0 {
+                let m = mm_ref(cur);
+                let next = m.anon_next.load(Relaxed);
+                if next == me {
+                    m.anon_next.store(mm.anon_next.load(Relaxed), Relaxed);
+                    break;
+                }
+                cur = next;
+            }
+        }
+        mm.anon_next.store(0, Relaxed);
+        a.refcount.fetch_sub(1, Relaxed) == 1
+    };
+    if last {
+        if let Some(cache) = anon_vma_init(cpu.mem()) {
+            let p = NonNull::new(av as *mut u8).expect("null anon_vma");
+            let _ = cpu.kmem_cache_free(cache, p);
+        }
+    }
+}
+
+/// `page_add_new_anon_rmap` (`__page_set_anon_rmap`): a new anonymous page
+/// of the family `av` at `va`.
+pub fn page_set_anon_rmap(page: &Page, av: usize, va: usize) {
+    page.set_mapping(av | PAGE_MAPPING_ANON);
+    page.set_index((va >> PAGE_SHIFT) as u64);
+}
+
+/// `PageAnon`: whether `page->mapping` names an `AnonVma`.
+pub fn page_anon(page: &Page) -> bool {
+    page.mapping() & PAGE_MAPPING_ANON != 0
+}
+
+/// The mms of the family that maps `page` (its `AnonVma` list), as
+/// addresses; empty for a page that is not anonymous.
+pub fn page_mms(page: &Page) -> alloc::vec::Vec<usize> {
+    let mut out = alloc::vec::Vec::new();
+    if !page_anon(page) {
+        return out;
+    }
+    let a = av_ref(page.mapping() & !PAGE_MAPPING_ANON);
+    let _g = a.lock.lock();
+    let mut cur = a.head.load(Relaxed);
+    while cur != 0 {
+        out.push(cur);
+        cur = mm_ref(cur).anon_next.load(Relaxed);
+    }
+    out
+}
+
+/// `try_to_unmap`: remove every PTE that maps the anonymous `page` in its
+/// fork family, dropping the mapcount, the mappings' references and the
+/// RSS counters, and recording each mm's TLB flush. Returns the number of
+/// PTEs removed. The caller holds its own reference to the page (as Linux
+/// requires), so the page is not freed under it.
+pub fn try_to_unmap(cpu: &Cpu<'_>, page: &Page) -> usize {
+    if !page_anon(page) {
+        return 0;
+    }
+    let mem = cpu.mem();
+    let Some(pfn) = mem.page_to_pfn(page) else {
+        return 0;
+    };
+    let a = av_ref(page.mapping() & !PAGE_MAPPING_ANON);
+    let va = (page.index() as usize) << PAGE_SHIFT;
+    let mut n = 0;
+    let _g = a.lock.lock();
+    let mut cur = a.head.load(Relaxed);
+    while cur != 0 {
+        let mm = mm_ref(cur);
+        {
+            let mut pg = mm.page_table_lock.lock();
+            let PgtState { pt, tlb } = &mut *pg;
+            if let Some(pt) = pt.as_mut() {
+                let hit = pt
+                    .lookup(va)
+                    .filter(|e| e.is_present() && !e.is_special() && e.pfn() as usize == pfn);
+                if hit.is_some() && pt.unmap_page(va, tlb).is_some() {
+                    mm.add_mm_counter(RssCounter::AnonPages, -1);
+                    crate::fault::page_remove_rmap(mem, page, false);
+                    let _ = cpu.put_page(page);
+                    n += 1;
+                }
+            }
+        }
+        cur = mm.anon_next.load(Relaxed);
+    }
+    n
+}
