@@ -8,7 +8,6 @@ mod common;
 use mm::fault::{self, Access};
 use mm::fork::dup_mm;
 use mm::mmap::*;
-use mm::pgtable::Pte;
 use mm::rmap::try_to_unmap;
 use mm::uaccess::{user_access, user_load, user_store};
 use mm::vmstat::NodeStatItem;
@@ -19,12 +18,8 @@ const RW: usize = PROT_READ | PROT_WRITE;
 const ANON: usize = MAP_PRIVATE | MAP_ANONYMOUS;
 const BASE: usize = 0x1000_0000;
 
-fn pte(mm: &MmStruct<'_>, va: usize) -> Option<Pte> {
-    mm.page_table_lock.lock().pt.as_ref().unwrap().lookup(va)
-}
-
 fn page_at<'a>(mem: &'a Mem, mm: &MmStruct<'_>, va: usize) -> &'a Page {
-    mem.pfn_to_page(pte(mm, va).unwrap().pfn() as usize)
+    mem.pfn_to_page(common::pte(mm, va).unwrap().pfn() as usize)
         .unwrap()
 }
 
@@ -42,20 +37,9 @@ fn counts(p: &Page) -> (i32, i32) {
     (p.refcount(), p.mapcount())
 }
 
-fn setup() -> (common::Kernel, (usize, Vec<(String, usize)>)) {
-    let k = common::boot_quiet(64 << 20, 2);
-    {
-        let cpu = k.mem.cpu(0).unwrap();
-        init_caches(&k.mem).unwrap();
-        fault::init(&cpu).unwrap();
-    }
-    let before = common::settle(&k.mem);
-    (k, before)
-}
-
 #[test]
 fn fork_chain_values_are_independent_and_counts_exact() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     let free0 = common::total_free(&k.mem);
     {
         let cpu = k.mem.cpu(0).unwrap();
@@ -67,30 +51,30 @@ fn fork_chain_values_are_independent_and_counts_exact() {
         write_u64(&cpu, &parent, BASE + P, 10);
         user_access(&cpu, &parent, BASE + 2 * P, 8, Access::Read).unwrap(); // zero page
         let pg0 = page_at(&k.mem, &parent, BASE);
-        let pfn0 = pte(&parent, BASE).unwrap().pfn();
+        let pfn0 = common::pte(&parent, BASE).unwrap().pfn();
         assert_eq!(counts(pg0), (1, 1));
         parent.take_tlb_flush();
 
         let child = dup_mm(&cpu, &parent).unwrap();
         // Both write protected, one page, two mappings.
         for m in [&parent, &child] {
-            let e = pte(m, BASE).unwrap();
+            let e = common::pte(m, BASE).unwrap();
             assert!(!e.is_write() && e.pfn() == pfn0);
         }
-        assert!(!pte(&child, BASE).unwrap().is_young());
+        assert!(!common::pte(&child, BASE).unwrap().is_young());
         assert!(parent.take_tlb_flush().covers(BASE));
         assert_eq!(counts(pg0), (2, 2));
         assert_eq!(child.get_mm_counter(RssCounter::AnonPages), 2);
         assert_eq!(
-            pte(&child, BASE + 2 * P).unwrap().pfn() as usize,
+            common::pte(&child, BASE + 2 * P).unwrap().pfn() as usize,
             fault::zero_pfn(&k.mem).unwrap()
         );
-        assert!(pte(&child, BASE + 3 * P).is_none());
+        assert!(common::pte(&child, BASE + 3 * P).is_none());
         assert_eq!(read_u64(&cpu, &child, BASE), 1);
 
         // Child writes: it gets a copy; the parent keeps the original.
         write_u64(&cpu, &child, BASE, 2);
-        let cpfn = pte(&child, BASE).unwrap().pfn();
+        let cpfn = common::pte(&child, BASE).unwrap().pfn();
         assert_ne!(cpfn, pfn0);
         assert_eq!(counts(pg0), (1, 1));
         assert_eq!(counts(page_at(&k.mem, &child, BASE)), (1, 1));
@@ -115,8 +99,8 @@ fn fork_chain_values_are_independent_and_counts_exact() {
 
         // The parent's page now has one mapping: written in place.
         write_u64(&cpu, &parent, BASE, 4);
-        assert_eq!(pte(&parent, BASE).unwrap().pfn(), pfn0);
-        assert!(pte(&parent, BASE).unwrap().is_write());
+        assert_eq!(common::pte(&parent, BASE).unwrap().pfn(), pfn0);
+        assert!(common::pte(&parent, BASE).unwrap().is_write());
         assert_eq!(read_u64(&cpu, &child, BASE), 2);
         assert_eq!(read_u64(&cpu, &grand, BASE), 3);
 
@@ -137,7 +121,7 @@ fn fork_chain_values_are_independent_and_counts_exact() {
 
 #[test]
 fn a_page_left_to_one_process_is_reused_not_copied() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let parent = MmStruct::new(&cpu).unwrap();
@@ -145,7 +129,7 @@ fn a_page_left_to_one_process_is_reused_not_copied() {
             .do_mmap(&cpu, BASE, 2 * P, RW, ANON | MAP_FIXED)
             .unwrap();
         write_u64(&cpu, &parent, BASE, 7);
-        let pfn0 = pte(&parent, BASE).unwrap().pfn();
+        let pfn0 = common::pte(&parent, BASE).unwrap().pfn();
         let a = dup_mm(&cpu, &parent).unwrap();
         let b = dup_mm(&cpu, &parent).unwrap();
         assert_eq!(counts(page_at(&k.mem, &parent, BASE)), (3, 3));
@@ -154,9 +138,9 @@ fn a_page_left_to_one_process_is_reused_not_copied() {
         // Only b maps it now: its write reuses the page.
         let pg = page_at(&k.mem, &b, BASE);
         assert_eq!(counts(pg), (1, 1));
-        assert!(!pte(&b, BASE).unwrap().is_write());
+        assert!(!common::pte(&b, BASE).unwrap().is_write());
         write_u64(&cpu, &b, BASE, 8);
-        assert_eq!(pte(&b, BASE).unwrap().pfn(), pfn0);
+        assert_eq!(common::pte(&b, BASE).unwrap().pfn(), pfn0);
         assert_eq!(counts(pg), (1, 1));
         assert_eq!(read_u64(&cpu, &b, BASE), 8);
         // A kernel reference (refcount 2) forces a copy even with one mapping.
@@ -164,7 +148,7 @@ fn a_page_left_to_one_process_is_reused_not_copied() {
         c.free(&cpu);
         pg.get_page();
         write_u64(&cpu, &b, BASE, 9);
-        assert_ne!(pte(&b, BASE).unwrap().pfn(), pfn0);
+        assert_ne!(common::pte(&b, BASE).unwrap().pfn(), pfn0);
         assert_eq!(counts(pg), (1, 0));
         cpu.put_page(pg).unwrap();
         b.free(&cpu);
@@ -174,7 +158,7 @@ fn a_page_left_to_one_process_is_reused_not_copied() {
 
 #[test]
 fn shared_mappings_stay_shared_across_fork() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let parent = MmStruct::new(&cpu).unwrap();
@@ -189,16 +173,16 @@ fn shared_mappings_stay_shared_across_fork() {
             .unwrap();
         write_u64(&cpu, &parent, BASE, 5);
         let child = dup_mm(&cpu, &parent).unwrap();
-        let e = pte(&child, BASE).unwrap();
+        let e = common::pte(&child, BASE).unwrap();
         assert!(e.is_write() && !e.is_dirty());
-        assert!(pte(&parent, BASE).unwrap().is_write());
+        assert!(common::pte(&parent, BASE).unwrap().is_write());
         assert_eq!(counts(page_at(&k.mem, &parent, BASE)), (2, 2));
         assert_eq!(child.get_mm_counter(RssCounter::ShmemPages), 1);
         write_u64(&cpu, &child, BASE, 6);
         assert_eq!(read_u64(&cpu, &parent, BASE), 6);
         assert_eq!(
-            pte(&child, BASE).unwrap().pfn(),
-            pte(&parent, BASE).unwrap().pfn()
+            common::pte(&child, BASE).unwrap().pfn(),
+            common::pte(&parent, BASE).unwrap().pfn()
         );
         parent.free(&cpu);
         assert_eq!(read_u64(&cpu, &child, BASE), 6);
@@ -210,7 +194,7 @@ fn shared_mappings_stay_shared_across_fork() {
 
 #[test]
 fn fork_copies_layout_and_vmas() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mut parent = MmStruct::new(&cpu).unwrap();
@@ -251,7 +235,7 @@ fn fork_copies_layout_and_vmas() {
 
 #[test]
 fn try_to_unmap_removes_a_page_from_a_whole_fork_chain() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let parent = MmStruct::new(&cpu).unwrap();
@@ -276,7 +260,7 @@ fn try_to_unmap_removes_a_page_from_a_whole_fork_chain() {
         assert_eq!(counts(pg), (1, 0));
         assert_eq!(pg.mapping(), 0);
         for m in [&parent, &child, &grand] {
-            assert!(pte(m, BASE + P).is_none());
+            assert!(common::pte(m, BASE + P).is_none());
             assert!(m.take_tlb_flush().covers(BASE + P));
             assert_eq!(m.get_mm_counter(RssCounter::AnonPages), 1);
             // The next access faults afresh (zero page for a read).
@@ -291,7 +275,7 @@ fn try_to_unmap_removes_a_page_from_a_whole_fork_chain() {
         assert_eq!(counts(orig), (2, 2));
         orig.get_page();
         assert_eq!(try_to_unmap(&cpu, orig), 2);
-        assert!(pte(&parent, BASE).is_none() && pte(&grand, BASE).is_none());
+        assert!(common::pte(&parent, BASE).is_none() && common::pte(&grand, BASE).is_none());
         assert_eq!(read_u64(&cpu, &child, BASE), 13);
         cpu.put_page(orig).unwrap();
         // Not anonymous: nothing to do.
@@ -311,7 +295,7 @@ fn try_to_unmap_removes_a_page_from_a_whole_fork_chain() {
 
 #[test]
 fn teardown_in_any_order_returns_every_page() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     let free0 = common::total_free(&k.mem);
     for order in 0..6usize {
         {
@@ -353,7 +337,7 @@ fn teardown_in_any_order_returns_every_page() {
 #[test]
 fn dontfork_areas_are_skipped_and_wipeonfork_areas_copied_empty() {
     use mm::mmap::madvise::{MADV_DONTFORK, MADV_WIPEONFORK};
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mut parent = MmStruct::new(&cpu).unwrap();
@@ -376,12 +360,12 @@ fn dontfork_areas_are_skipped_and_wipeonfork_areas_copied_empty() {
         assert_eq!(child.state().map_count, 1);
         assert_eq!(parent.state().total_vm, 2);
         assert_eq!(child.state().total_vm, 1);
-        assert!(pte(&child, BASE + 4 * P).is_none());
+        assert!(common::pte(&child, BASE + 4 * P).is_none());
         assert_eq!(read_u64(&cpu, &child, BASE + 4 * P), 0);
         assert_eq!(counts(page_at(&k.mem, &parent, BASE)), (1, 1));
         assert_eq!(counts(page_at(&k.mem, &parent, BASE + 4 * P)), (1, 1));
         // The parent's pages were not write protected.
-        assert!(pte(&parent, BASE).unwrap().is_write());
+        assert!(common::pte(&parent, BASE).unwrap().is_write());
         child.free(&cpu);
         parent.free(&cpu);
     }

@@ -6,7 +6,6 @@ mod common;
 
 use mm::fault::{self, handle_mm_fault, Access, FaultError};
 use mm::mmap::*;
-use mm::pgtable::Pte;
 use mm::uaccess::{user_access, user_load, user_store};
 use mm::vmstat::NodeStatItem;
 use mm::{Mem, PAGE_SIZE};
@@ -16,29 +15,13 @@ const RW: usize = PROT_READ | PROT_WRITE;
 const ANON: usize = MAP_PRIVATE | MAP_ANONYMOUS;
 const BASE: usize = 0x1000_0000;
 
-fn pte(mm: &MmStruct<'_>, va: usize) -> Option<Pte> {
-    mm.page_table_lock.lock().pt.as_ref().unwrap().lookup(va)
-}
-
 fn anon_mapped(mem: &Mem) -> usize {
     mem.vmstat.get(NodeStatItem::NrAnonMapped)
 }
 
-/// Boot and set up the fault layer; the baseline for leak checks.
-fn setup() -> (common::Kernel, (usize, Vec<(String, usize)>)) {
-    let k = common::boot_quiet(64 << 20, 2);
-    {
-        let cpu = k.mem.cpu(0).unwrap();
-        init_caches(&k.mem).unwrap();
-        fault::init(&cpu).unwrap();
-    }
-    let before = common::settle(&k.mem);
-    (k, before)
-}
-
 #[test]
 fn no_vma_is_segv_maperr() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
@@ -65,7 +48,7 @@ fn no_vma_is_segv_maperr() {
 
 #[test]
 fn forbidden_access_is_segv_accerr() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
@@ -87,7 +70,7 @@ fn forbidden_access_is_segv_accerr() {
         }
         assert_eq!(FaultError::AccErr.si_code(), 2);
         // Nothing was mapped by the refused faults.
-        assert!(pte(&mm, BASE).is_none() && pte(&mm, BASE + 2 * P).is_none());
+        assert!(common::pte(&mm, BASE).is_none() && common::pte(&mm, BASE + 2 * P).is_none());
         // Read after a refused write is fine: the zero page.
         assert_eq!(handle_mm_fault(&cpu, &mm, BASE, Access::Read), Ok(()));
         // Write-only is readable (riscv's rule); exec-only is fetchable.
@@ -120,7 +103,7 @@ fn forbidden_access_is_segv_accerr() {
 
 #[test]
 fn read_maps_zero_page_then_write_gets_a_fresh_page() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let zpfn = fault::zero_page(&cpu).unwrap();
@@ -133,7 +116,7 @@ fn read_maps_zero_page_then_write_gets_a_fresh_page() {
         let mut buf = [0xffu8; 16];
         user_load(&cpu, &mm, BASE + 2 * P + 8, &mut buf).unwrap();
         assert_eq!(buf, [0; 16]);
-        let e = pte(&mm, BASE + 2 * P).unwrap();
+        let e = common::pte(&mm, BASE + 2 * P).unwrap();
         assert_eq!(e.pfn() as usize, zpfn);
         assert!(e.is_special() && e.is_read() && !e.is_write() && e.is_young() && !e.is_dirty());
         // The zero page is not counted: no RSS, no refcount, no mapcount.
@@ -142,7 +125,7 @@ fn read_maps_zero_page_then_write_gets_a_fresh_page() {
         assert_eq!((zpage.refcount(), zpage.mapcount()), (zref, 0));
 
         user_store(&cpu, &mm, BASE + 2 * P + 100, b"ferrite").unwrap();
-        let e = pte(&mm, BASE + 2 * P).unwrap();
+        let e = common::pte(&mm, BASE + 2 * P).unwrap();
         assert_ne!(e.pfn() as usize, zpfn);
         assert!(!e.is_special() && e.is_write() && e.is_dirty() && e.is_young());
         let page = k.mem.pfn_to_page(e.pfn() as usize).unwrap();
@@ -159,7 +142,7 @@ fn read_maps_zero_page_then_write_gets_a_fresh_page() {
 
         // A write fault on an empty PTE maps a fresh page at once.
         user_store(&cpu, &mm, BASE, &[1, 2, 3]).unwrap();
-        let e = pte(&mm, BASE).unwrap();
+        let e = common::pte(&mm, BASE).unwrap();
         assert!(e.is_write() && e.is_dirty() && !e.is_special());
         assert_eq!(mm.get_mm_counter(RssCounter::AnonPages), 2);
         assert_eq!(anon_mapped(&k.mem), anon0 + 2);
@@ -177,7 +160,7 @@ fn read_maps_zero_page_then_write_gets_a_fresh_page() {
 
 #[test]
 fn accessed_and_dirty_bits_follow_accesses() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
@@ -193,15 +176,15 @@ fn accessed_and_dirty_bits_follow_accesses() {
         .unwrap();
         // A shared read fault maps a real (writable) page, not D yet.
         user_access(&cpu, &mm, BASE + P, 4, Access::Read).unwrap();
-        let e = pte(&mm, BASE + P).unwrap();
+        let e = common::pte(&mm, BASE + P).unwrap();
         assert!(!e.is_special() && e.is_write() && e.is_young() && !e.is_dirty());
         assert_eq!(mm.get_mm_counter(RssCounter::ShmemPages), 1);
         // The hardware sets D on the first store, no fault needed.
         user_access(&cpu, &mm, BASE + P, 4, Access::Write).unwrap();
-        assert!(pte(&mm, BASE + P).unwrap().is_dirty());
+        assert!(common::pte(&mm, BASE + P).unwrap().is_dirty());
         // Fetch from an exec area.
         user_access(&cpu, &mm, BASE, 4, Access::Exec).unwrap();
-        let e = pte(&mm, BASE).unwrap();
+        let e = common::pte(&mm, BASE).unwrap();
         assert!(e.is_exec() && e.is_young() && !e.is_dirty());
         mm.free(&cpu);
     }
@@ -210,7 +193,7 @@ fn accessed_and_dirty_bits_follow_accesses() {
 
 #[test]
 fn stack_grows_down_and_keeps_the_guard_gap() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mut mm = MmStruct::new(&cpu).unwrap();
@@ -251,7 +234,7 @@ fn stack_grows_down_and_keeps_the_guard_gap() {
 
 #[test]
 fn stack_growth_stops_at_rlimit_and_mmap_min_addr() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
@@ -277,7 +260,7 @@ fn stack_growth_stops_at_rlimit_and_mmap_min_addr() {
 
 #[test]
 fn many_faults_leave_nothing_behind() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     let free0 = common::total_free(&k.mem);
     {
         let cpu = k.mem.cpu(0).unwrap();
@@ -340,7 +323,7 @@ fn concurrent_faults_on_one_mm_from_several_cpus() {
         assert_eq!(mm.get_mm_counter(RssCounter::AnonPages), N);
         assert_eq!(anon_mapped(&k.mem), N);
         for page in 0..N {
-            let e = pte(&mm, BASE + page * P).unwrap();
+            let e = common::pte(&mm, BASE + page * P).unwrap();
             let pg = k.mem.pfn_to_page(e.pfn() as usize).unwrap();
             assert_eq!((pg.refcount(), pg.mapcount()), (1, 1));
             for t in 0..4 {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use mm::fault::{self, Access, FaultError};
+use mm::fault::{Access, FaultError};
 use mm::mmap::*;
 use mm::uaccess::*;
 use mm::PAGE_SIZE;
@@ -14,20 +14,9 @@ const RW: usize = PROT_READ | PROT_WRITE;
 const ANON: usize = MAP_PRIVATE | MAP_ANONYMOUS;
 const BASE: usize = 0x2000_0000;
 
-fn setup() -> (common::Kernel, (usize, Vec<(String, usize)>)) {
-    let k = common::boot_quiet(64 << 20, 2);
-    {
-        let cpu = k.mem.cpu(0).unwrap();
-        init_caches(&k.mem).unwrap();
-        fault::init(&cpu).unwrap();
-    }
-    let before = common::settle(&k.mem);
-    (k, before)
-}
-
 #[test]
 fn copies_cross_page_boundaries_and_fault_pages_in() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
@@ -58,7 +47,7 @@ fn copies_cross_page_boundaries_and_fault_pages_in() {
 
 #[test]
 fn bad_addresses_are_efault_not_panics() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
@@ -103,7 +92,7 @@ fn bad_addresses_are_efault_not_panics() {
 
 #[test]
 fn strncpy_from_user_stops_at_nul_or_limit() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
@@ -135,7 +124,7 @@ fn strncpy_from_user_stops_at_nul_or_limit() {
 
 #[test]
 fn user_access_faults_then_retries_like_the_mmu() {
-    let (k, before) = setup();
+    let (k, before) = common::boot_vm();
     {
         let cpu = k.mem.cpu(0).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();

@@ -116,3 +116,21 @@ pub fn settle(mem: &Mem) -> (usize, Vec<(String, usize)>) {
         .collect();
     (total_free(mem), caches)
 }
+
+/// Boot 64 MiB on 2 CPUs with the mm caches and the fault layer (the zero
+/// page) set up; returns the baseline for leak checks taken after that.
+pub fn boot_vm() -> (Kernel, (usize, Vec<(String, usize)>)) {
+    let k = boot_quiet(64 << 20, 2);
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        mm::mmap::init_caches(&k.mem).unwrap();
+        mm::fault::init(&cpu).unwrap();
+    }
+    let before = settle(&k.mem);
+    (k, before)
+}
+
+/// The PTE mapping `va` in `mm`, if any.
+pub fn pte(mm: &mm::mmap::MmStruct<'_>, va: usize) -> Option<mm::pgtable::Pte> {
+    mm.page_table_lock.lock().pt.as_ref().unwrap().lookup(va)
+}
