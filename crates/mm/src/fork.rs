@@ -20,7 +20,8 @@ use crate::mmap::errno::ENOMEM;
 use crate::mmap::{MmBox, MmStruct, MmapState, PgtState, RssCounter, VmAreaStruct, VmFlags};
 use crate::page::PAGE_SIZE;
 use crate::percpu::Cpu;
-use crate::pgtable::PgProt;
+use crate::pgtable::{pte_index, Pte, PMD_SIZE};
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 
 /// `dup_mm`: a copy of `old` for a forked child.
 pub fn dup_mm<'m>(cpu: &Cpu<'m>, old: &MmStruct<'m>) -> Result<MmBox<'m>, i32> {
@@ -72,6 +73,7 @@ fn dup_mmap<'m>(
         if let Some(ops) = c.vm_ops {
             ops.open(&c);
         }
+
         nst.insert_vma(cpu, c)?;
         if !v.vm_flags.contains(VmFlags::VM_WIPEONFORK) {
             copy_page_range(cpu, old, new, v)?;
@@ -104,34 +106,69 @@ fn copy_page_range<'m>(
     let Some(spt) = spt.as_mut() else {
         return Ok(());
     };
+    // copy_pte_range: one leaf table (PMD_SIZE of address space) at a
+    // time, so each table is walked to once, not each page three times.
     let mut va = vma.vm_start;
-    while let Some((a, e)) = crate::fault::next_pte(spt, va, vma.vm_end) {
-        va = a + PAGE_SIZE;
-        let page = crate::fault::mapped_page(mem, e);
-        if page.is_none() && !e.is_special() {
-            // A frame mapped without accounting: not the mm's to share.
+    while va < vma.vm_end {
+        let end = ((va & !(PMD_SIZE - 1)) + PMD_SIZE).min(vma.vm_end);
+        let Some(src_t) = spt.pte_table(va) else {
+            va = end;
             continue;
+        };
+        let mut dst_t = None;
+        let mut wrprotected = false;
+        let (mut file_pages, mut other_pages) = (0isize, 0isize);
+        for a in (va..end).step_by(PAGE_SIZE) {
+            let slot = &src_t[pte_index(a)];
+            let e = Pte(slot.load(Acquire));
+            if e.is_none() {
+                continue;
+            }
+            let page = crate::fault::mapped_page(mem, e);
+            if page.is_none() && !e.is_special() {
+                // A frame mapped without accounting: not the mm's to share.
+                continue;
+            }
+            let mut child = e;
+            if cow && e.is_write() {
+                // ptep_set_wrprotect: clear exactly what wrprotect clears,
+                // atomically, keeping A/D bits an MMU may set meanwhile.
+                let ro = e.wrprotect();
+                slot.fetch_and(!(e.val() ^ ro.val()), AcqRel);
+                child = ro;
+                wrprotected = true;
+            }
+            if shared {
+                child = child.mkclean();
+            }
+            child = child.mkold();
+            let dt = match dst_t {
+                Some(t) => t,
+                None => {
+                    let t = dpt.pte_table_alloc(cpu, a).map_err(|err| err.errno())?;
+                    dst_t = Some(t);
+                    t
+                }
+            };
+            // The child runs nowhere yet and its table slot is empty.
+            debug_assert_eq!(dt[pte_index(a)].load(Relaxed), 0);
+            dt[pte_index(a)].store(child.val(), Release);
+            if let Some(p) = page {
+                p.get_page();
+                p.raw_mapcount().fetch_add(1, Relaxed);
+                if crate::filemap::page_is_file(p) {
+                    file_pages += 1;
+                } else {
+                    other_pages += 1;
+                }
+            }
         }
-        let mut child = e;
-        if cow && e.is_write() {
-            let ro = e.wrprotect();
-            let prot = PgProt::new(ro.flags()).expect("a leaf's own flags");
-            spt.change_protection(a, a + PAGE_SIZE, prot, stlb);
-            child = ro;
+        if wrprotected {
+            stlb.add_range(va, end);
         }
-        if shared {
-            child = child.mkclean();
-        }
-        child = child.mkold();
-        let prot = PgProt::new(child.flags()).expect("a leaf's own flags");
-        dpt.map_page(cpu, a, child.pfn(), prot)
-            .map_err(|err| err.errno())?;
-        if let Some(p) = page {
-            p.get_page();
-            p.raw_mapcount()
-                .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-            dst.add_mm_counter(ctr, 1);
-        }
+        dst.add_mm_counter(RssCounter::FilePages, file_pages);
+        dst.add_mm_counter(ctr, other_pages);
+        va = end;
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ extern crate alloc;
 
 pub mod error;
 pub mod fault;
+pub mod filemap;
 pub mod fork;
 pub mod gfp;
 pub mod kbox;

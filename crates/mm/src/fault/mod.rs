@@ -18,8 +18,12 @@
 //!   `RLIMIT_STACK` (8 MiB, Linux's default).
 //! - A and D are set as the hardware would (D on writes).
 //!
-//! Where ferrite differs (for now): file-backed areas (with `vm_ops`)
-//! return SIGBUS until the page cache exists; a fault takes the mmap lock
+//! - File-backed areas (`vm_file`) fault through their `vm_ops` into the
+//!   page cache (see [`crate::filemap`]); a private write copies the file
+//!   page into an anonymous one (`do_cow_fault`, or `do_wp_page` when the
+//!   file page is already mapped). Areas with other `vm_ops` give SIGBUS.
+//!
+//! Where ferrite differs (for now): a fault takes the mmap lock
 //! itself (for writing when the stack grows), where Linux's arch code
 //! takes it.
 
@@ -147,6 +151,11 @@ pub fn mapped_page(mem: &Mem, pte: Pte) -> Option<&Page> {
 /// clears `page->mapping`.
 pub fn page_remove_rmap(mem: &Mem, page: &Page, shared: bool) {
     if page.raw_mapcount().fetch_sub(1, Relaxed) == 0 {
+        if crate::filemap::page_is_file(page) {
+            // A page-cache page keeps its mapping and index.
+            mem.vmstat.add(NodeStatItem::NrFileMapped, -1);
+            return;
+        }
         let item = if shared {
             NodeStatItem::NrShmem
         } else {
@@ -193,7 +202,13 @@ pub(crate) fn next_pte(pt: &PageTable<'_>, mut va: usize, end: usize) -> Option<
 }
 
 /// Replace the PTE at `va` (present) with `new`, recording the flush.
-fn set_pte(cpu: &Cpu<'_>, pt: &mut PageTable<'_>, tlb: &mut TlbFlush, va: usize, new: Pte) {
+pub(crate) fn set_pte(
+    cpu: &Cpu<'_>,
+    pt: &mut PageTable<'_>,
+    tlb: &mut TlbFlush,
+    va: usize,
+    new: Pte,
+) {
     pt.unmap_page(va, tlb);
     let prot = PgProt::new(new.flags()).expect("a leaf's own flags");
     // The tables exist (the entry was just there), so this cannot fail.
@@ -296,10 +311,11 @@ pub fn handle_vma_fault(
     if access_error(vma, access) {
         return Err(FaultError::AccErr);
     }
-    if !vma.is_anonymous() {
-        // File-backed faults come with the page cache.
+    if !vma.is_anonymous() && vma.vm_file == 0 {
+        // Device mappings come later.
         return Err(FaultError::Sigbus);
     }
+    let file = vma.vm_file != 0;
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
     let write = access == Access::Write;
     let va = addr & !(PAGE_SIZE - 1);
@@ -314,7 +330,11 @@ pub fn handle_vma_fault(
         pt.lookup(va).filter(|e| e.is_present())
     };
     match orig {
+        None if file => crate::filemap::do_fault(cpu, mm, vma, va, write, av),
         None => do_anonymous_page(cpu, mm, vma, va, write, av),
+        Some(e) if write && !e.is_write() && file && shared => {
+            crate::filemap::do_shared_wp(cpu, mm, vma, va, e)
+        }
         Some(e) if write && !e.is_write() => do_wp_page(cpu, mm, vma, va, e, av),
         Some(_) => {
             // Spurious (another hart got here first): what the hardware
@@ -480,6 +500,11 @@ fn do_wp_page(
     drop(pg);
     match old {
         Some(p) => {
+            if crate::filemap::page_is_file(p) {
+                // A private copy of a file page: file RSS becomes anon.
+                mm.add_mm_counter(RssCounter::FilePages, -1);
+                mm.add_mm_counter(RssCounter::AnonPages, 1);
+            }
             page_remove_rmap(mem, p, false);
             let _ = cpu.put_page(p);
         }

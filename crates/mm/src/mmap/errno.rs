@@ -17,3 +17,5 @@ pub const EEXIST: i32 = 17;
 pub const EINVAL: i32 = 22;
 /// Value too large for defined data type.
 pub const EOVERFLOW: i32 = 75;
+/// Operation not supported.
+pub const EOPNOTSUPP: i32 = 95;

@@ -17,17 +17,26 @@ pub(crate) fn entry_vma<'a>(e: Entry) -> &'a VmAreaStruct {
     unsafe { &*(e.2 as *const VmAreaStruct) }
 }
 
+/// Count an event the way Linux counts VM events (`count_vm_event`): a plain
+/// increment, no locked instruction. Exact for one thread; concurrent
+/// readers under the shared mmap lock may lose an increment, which a
+/// statistic tolerates (Linux's per-CPU event counters are approximate too).
+#[inline]
+fn event(c: &core::sync::atomic::AtomicU64) {
+    c.store(c.load(Relaxed).wrapping_add(1), Relaxed);
+}
+
 impl MmapState<'_> {
     /// `find_vma`: the first VMA whose `vm_end` is above `addr`; it
     /// contains `addr` or lies wholly above it.
     pub fn find_vma(&self, addr: usize) -> Option<&VmAreaStruct> {
-        self.cache_lookups.fetch_add(1, Relaxed);
+        event(&self.cache_lookups);
         let c = self.mmap_cache.load(Relaxed);
         if c != 0 {
             // SAFETY: the cache is emptied before any VMA is freed or moved.
             let v = unsafe { &*(c as *const VmAreaStruct) };
             if v.contains(addr) {
-                self.cache_hits.fetch_add(1, Relaxed);
+                event(&self.cache_hits);
                 return Some(v);
             }
         }

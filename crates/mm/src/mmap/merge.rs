@@ -4,7 +4,7 @@
 //! Two neighbouring VMAs merge when Linux would merge them: they touch,
 //! their flags are equal (`VM_SOFTDIRTY` aside), neither is `VM_SPECIAL`,
 //! they have the same operations and backing object (the shmem identity of
-//! shared anonymous areas; files come later) and their page offsets are
+//! shared anonymous areas, the file of file areas) and their page offsets are
 //! contiguous. Anonymous VMAs have no `anon_vma` yet, so that condition
 //! always holds. After any change of a range, every mergeable pair whose
 //! boundary lies in the range is merged: since no two mergeable neighbours
@@ -33,6 +33,7 @@ pub fn can_merge(a: &VmAreaStruct, b: &VmAreaStruct) -> bool {
         && !a.vm_flags.intersects(VmFlags::VM_SPECIAL)
         && ops_eq
         && a.shmem == b.shmem
+        && a.vm_file == b.vm_file
         && a.vm_pgoff.wrapping_add(a.pages()) == b.vm_pgoff
 }
 
@@ -73,6 +74,9 @@ impl MmapState<'_> {
         self.invalidate_cache();
         self.map_count += 1;
         self.vm_stat_account(v.vm_flags, v.pages() as isize);
+        if v.vm_file != 0 {
+            crate::filemap::i_mmap_link(v.vm_file, self.owner);
+        }
         Ok(())
     }
 
@@ -87,6 +91,9 @@ impl MmapState<'_> {
             ops.close(&v);
         }
         vm_area_free(cpu, p);
+        if v.vm_file != 0 {
+            crate::filemap::i_mmap_unlink(v.vm_file, self.owner);
+        }
         self.map_count -= 1;
         self.vm_stat_account(v.vm_flags, -(v.pages() as isize));
         Some(v)

@@ -62,7 +62,12 @@ impl MmapState<'_> {
         unsafe {
             let v = &mut *(p as *mut VmAreaStruct);
             v.vm_flags = newflags;
-            v.vm_page_prot = vm_get_page_prot(newflags);
+            // Shared file areas keep write-notify (see mprotect).
+            v.vm_page_prot = if v.vm_file != 0 {
+                vm_get_page_prot(newflags - VmFlags::VM_SHARED)
+            } else {
+                vm_get_page_prot(newflags)
+            };
         }
         self.invalidate_cache();
         Ok(())

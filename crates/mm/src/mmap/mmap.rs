@@ -1,21 +1,23 @@
 //! `do_mmap` for anonymous mappings (mm/mmap.c `do_mmap`, `mmap_region`),
 //! with Linux's flag checks, errno values and order of checks.
 //!
-//! File-backed mappings come with files; without `MAP_ANONYMOUS` the call
-//! fails with EBADF, as Linux does for a descriptor that is not open.
+//! [`MmapState::do_mmap`] maps anonymous memory: without `MAP_ANONYMOUS`
+//! it fails with EBADF, as Linux does for a descriptor that is not open.
+//! [`MmapState::do_mmap_file`] maps a [`File`] (see [`crate::filemap`]).
 //! `MAP_POPULATE` is accepted; populating waits for the fault layer.
 //! `MAP_LOCKED` sets `VM_LOCKED` and counts `locked_vm`; RLIMIT_MEMLOCK is
 //! not checked yet. `MAP_HUGETLB` fails with ENOMEM, as on a Linux with no
 //! huge pages reserved.
 
-use super::errno::{EBADF, EEXIST, EINVAL, ENOMEM};
+use super::errno::{EACCES, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW};
 use super::vma::VmAreaStruct;
 use super::{
     page_align, MmStruct, MmapState, VmFlags, MAP_ANONYMOUS, MAP_DENYWRITE, MAP_EXECUTABLE,
     MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_GROWSDOWN, MAP_HUGETLB, MAP_LOCKED, MAP_NONBLOCK,
-    MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_STACK, MAP_SYNC, MAP_TYPE,
-    MAP_UNINITIALIZED, PROT_EXEC, PROT_READ, PROT_WRITE,
+    MAP_NORESERVE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_STACK, MAP_SYNC,
+    MAP_TYPE, MAP_UNINITIALIZED, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
+use crate::filemap::File;
 use crate::page::PAGE_SIZE;
 use crate::percpu::Cpu;
 
@@ -35,6 +37,26 @@ pub const MAP_KNOWN: usize = MAP_TYPE
     | MAP_SYNC
     | MAP_FIXED_NOREPLACE
     | MAP_UNINITIALIZED;
+
+/// `LEGACY_MAP_MASK`: what `MAP_SHARED_VALIDATE` accepts (with `MAP_SYNC`
+/// only on files that support it, which none do yet).
+pub const LEGACY_MAP_MASK: usize = MAP_SHARED
+    | MAP_PRIVATE
+    | MAP_FIXED
+    | MAP_ANONYMOUS
+    | MAP_DENYWRITE
+    | MAP_EXECUTABLE
+    | MAP_UNINITIALIZED
+    | MAP_GROWSDOWN
+    | MAP_LOCKED
+    | MAP_NORESERVE
+    | MAP_POPULATE
+    | MAP_NONBLOCK
+    | MAP_STACK
+    | MAP_HUGETLB;
+
+/// `MAX_LFS_FILESIZE` in pages: the largest file offset a mapping reaches.
+const MAX_FILE_PAGES: usize = (i64::MAX as u64 >> 12) as usize;
 
 /// `calc_vm_prot_bits`.
 pub fn calc_vm_prot_bits(prot: usize) -> VmFlags {
@@ -135,6 +157,109 @@ impl MmapState<'_> {
             vm_flags |= VmFlags::VM_NORESERVE;
         }
         self.mmap_region(cpu, mm, addr, len, vm_flags, shared)
+    }
+
+    /// `do_mmap` with a file: `file` None (or `MAP_ANONYMOUS`, which
+    /// ignores the file as Linux ignores the descriptor) is [`Self::do_mmap`];
+    /// otherwise Linux's file checks (EINVAL for MAP_HUGETLB on a regular
+    /// file, EOVERFLOW, EOPNOTSUPP, EACCES) and a VMA carrying the file and
+    /// `vm_pgoff`. The caller has linked `mm` into the file's `i_mmap`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn do_mmap_file(
+        &mut self,
+        cpu: &Cpu<'_>,
+        mm: &MmStruct<'_>,
+        addr: usize,
+        len: usize,
+        prot: usize,
+        flags: usize,
+        file: Option<&File>,
+        pgoff: usize,
+    ) -> Result<usize, i32> {
+        let file = match file {
+            Some(f) if flags & MAP_ANONYMOUS == 0 => f,
+            _ => return self.do_mmap(cpu, mm, addr, len, prot, flags),
+        };
+        if flags & MAP_HUGETLB != 0 {
+            return Err(EINVAL);
+        }
+        if len == 0 {
+            return Err(EINVAL);
+        }
+        let mut flags = flags;
+        let mut addr = addr;
+        if flags & MAP_FIXED == 0 && addr != 0 && addr < self.mmap_min_addr {
+            addr = page_align(self.mmap_min_addr).unwrap_or(self.mmap_min_addr);
+        }
+        let len = match page_align(len) {
+            Some(l) if l != 0 => l,
+            _ => return Err(ENOMEM),
+        };
+        // The offset plus the length must not wrap, nor pass the largest
+        // file offset (`file_mmap_ok`).
+        match pgoff.checked_add(len / PAGE_SIZE) {
+            Some(end) if end <= MAX_FILE_PAGES => {}
+            _ => return Err(EOVERFLOW),
+        }
+        if self.map_count > self.max_map_count {
+            return Err(ENOMEM);
+        }
+        if flags & MAP_FIXED_NOREPLACE != 0 {
+            flags |= MAP_FIXED;
+        }
+        let addr = self.get_unmapped_area(addr, len, flags)?;
+        let end = addr + len;
+        if flags & MAP_FIXED_NOREPLACE != 0 && self.find_vma_intersection(addr, end).is_some() {
+            return Err(EEXIST);
+        }
+        let mut vm_flags = calc_vm_prot_bits(prot)
+            | calc_vm_flag_bits(flags)
+            | VmFlags::VM_MAYREAD
+            | VmFlags::VM_MAYWRITE
+            | VmFlags::VM_MAYEXEC;
+        let ty = flags & MAP_TYPE;
+        match ty {
+            MAP_SHARED | MAP_SHARED_VALIDATE => {
+                if ty == MAP_SHARED_VALIDATE && flags & !LEGACY_MAP_MASK != 0 {
+                    return Err(EOPNOTSUPP);
+                }
+                if prot & PROT_WRITE != 0 && !file.can_write() {
+                    return Err(EACCES);
+                }
+                vm_flags |= VmFlags::VM_SHARED | VmFlags::VM_MAYSHARE;
+                if !file.can_write() {
+                    vm_flags.remove(VmFlags::VM_MAYWRITE | VmFlags::VM_SHARED);
+                }
+            }
+            MAP_PRIVATE => {}
+            _ => return Err(EINVAL),
+        }
+        if !file.can_read() {
+            return Err(EACCES);
+        }
+        if vm_flags.contains(VmFlags::VM_GROWSDOWN) {
+            return Err(EINVAL);
+        }
+        if flags & MAP_NORESERVE != 0 {
+            vm_flags |= VmFlags::VM_NORESERVE;
+        }
+        if self.find_vma_intersection(addr, end).is_some() {
+            self.do_munmap(cpu, mm, addr, len)?;
+        }
+        if accountable(vm_flags) {
+            vm_flags |= VmFlags::VM_ACCOUNT;
+        }
+        let mut v = VmAreaStruct::new(addr, end, vm_flags, pgoff);
+        if vm_flags.contains(VmFlags::VM_SHARED) {
+            // Write-notify: the first write to each page goes through
+            // `page_mkwrite`, which dirties it.
+            v.vm_page_prot = super::vma::vm_get_page_prot(vm_flags - VmFlags::VM_SHARED);
+        }
+        v.vm_file = file.mapping_addr();
+        v.vm_ops = Some(&crate::filemap::FILE_VM_OPS);
+        self.insert_vma(cpu, v)?;
+        self.merge_range(cpu, addr, end);
+        Ok(addr)
     }
 
     /// `mmap_region`: replace whatever is in `[addr, addr + len)` by a new

@@ -182,6 +182,8 @@ pub struct MmapState<'m> {
     cache_lookups: AtomicU64,
     /// Next shmem identity for a shared anonymous mapping.
     pub(crate) next_shmem: u64,
+    /// The `MmStruct` this state belongs to (for the files' `i_mmap`).
+    pub(crate) owner: usize,
 }
 
 /// The page table and what its changes left to flush, under
@@ -289,6 +291,7 @@ impl<'m> MmStruct<'m> {
                 cache_hits: AtomicU64::new(0),
                 cache_lookups: AtomicU64::new(0),
                 next_shmem: 1,
+                owner: 0,
             }),
             page_table_lock: SpinLock::new(PgtState {
                 pt: Some(pt),
@@ -309,6 +312,8 @@ impl<'m> MmStruct<'m> {
         let p = p.cast::<MmStruct<'m>>();
         // SAFETY: a fresh object large and aligned enough (checked above).
         unsafe { p.as_ptr().write(mm) };
+        // SAFETY: just initialised, ours alone.
+        unsafe { (*p.as_ptr()).mmap_lock.get_mut().owner = p.as_ptr() as usize };
         Ok(MmBox { ptr: p, mem })
     }
 
@@ -412,6 +417,23 @@ impl<'m> MmStruct<'m> {
             .do_mmap(cpu, self, addr, len, prot, flags)
     }
 
+    /// `do_mmap` of a file (or, with `file` None, an anonymous mapping):
+    /// the address mapped, or an errno.
+    #[allow(clippy::too_many_arguments)]
+    pub fn do_mmap_file(
+        &self,
+        cpu: &Cpu<'_>,
+        addr: usize,
+        len: usize,
+        prot: usize,
+        flags: usize,
+        file: Option<&crate::filemap::File>,
+        pgoff: usize,
+    ) -> Result<usize, i32> {
+        self.mmap_write_lock(cpu)
+            .do_mmap_file(cpu, self, addr, len, prot, flags, file, pgoff)
+    }
+
     /// `do_munmap` (`munmap(2)`).
     pub fn do_munmap(&self, cpu: &Cpu<'_>, addr: usize, len: usize) -> Result<(), i32> {
         self.mmap_write_lock(cpu).do_munmap(cpu, self, addr, len)
@@ -456,10 +478,14 @@ impl<'m> MmStruct<'m> {
         let mut st = self.mmap_write_lock(cpu);
         let mut pg = self.page_table_lock.lock();
         let PgtState { pt, tlb } = &mut *pg;
+        let mut files = alloc::vec::Vec::new();
         while let Some((s, e, v)) = st.mt.first() {
             let p = NonNull::new(v as *mut VmAreaStruct).expect("null VMA");
             // SAFETY: values in the tree are live VMAs owned by this mm.
             let vma = unsafe { *p.as_ptr() };
+            if vma.vm_file != 0 {
+                files.push(vma.vm_file);
+            }
             if let Some(pt) = pt.as_mut() {
                 zap(self, pt, tlb, &vma, s, e);
             }
@@ -484,6 +510,9 @@ impl<'m> MmStruct<'m> {
         drop(pg);
         drop(st);
         crate::rmap::unlink_anon_vma(cpu, self);
+        for f in files {
+            crate::filemap::i_mmap_unlink(f, self as *const MmStruct<'_> as usize);
+        }
     }
 }
 
@@ -502,15 +531,26 @@ pub(crate) fn zap(
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
     let mem = mm.mem;
     let mut n = 0isize;
+    let mut nf = 0isize;
     // Linux puts the pages after the flush; ferrite's harts flush before
     // running the mm again (see `pgtable::tlb`), so they are put here.
     pt.unmap_range(s, e, tlb, |_, pte| {
         if let Some(p) = crate::fault::mapped_page(mem, pte) {
+            if crate::filemap::page_is_file(p) {
+                // The page stays in the page cache (its reference is the
+                // cache's); a dirty PTE dirties the page.
+                if pte.is_dirty() {
+                    crate::filemap::set_page_dirty(mem, p);
+                }
+                nf += 1;
+            } else {
+                n += 1;
+            }
             crate::fault::page_remove_rmap(mem, p, shared);
             crate::fault::put_page_nocpu(mem, p);
-            n += 1;
         }
     });
+    mm.add_mm_counter(RssCounter::FilePages, -nf);
     let which = if shared {
         RssCounter::ShmemPages
     } else {

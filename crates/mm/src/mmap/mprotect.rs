@@ -121,7 +121,15 @@ impl MmapState<'_> {
         let pages = ((end - start) / PAGE_SIZE) as isize;
         self.vm_stat_account(oldflags, -pages);
         self.vm_stat_account(newflags, pages);
-        let prot = vm_get_page_prot(newflags);
+        // SAFETY: a live VMA of this mm.
+        let is_file = unsafe { (*(p as *const super::VmAreaStruct)).vm_file != 0 };
+        // Shared file areas keep write-notify: a write faults to dirty the
+        // page (`vma_wants_writenotify`).
+        let prot = if is_file {
+            vm_get_page_prot(newflags - VmFlags::VM_SHARED)
+        } else {
+            vm_get_page_prot(newflags)
+        };
         // SAFETY: a live VMA of this mm, changed through `&mut self`.
         unsafe {
             let v = &mut *(p as *mut super::VmAreaStruct);

@@ -3,8 +3,8 @@
 //!
 //! A VMA is an object of the `vm_area_struct` standard slab cache in
 //! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
-//! address. ferrite differs from Linux for now in having no `vm_file` and no
-//! `anon_vma` yet (files and the reverse map come later in issue 3): a
+//! address. File areas record their file in `vm_file` (the address of its
+//! [`crate::filemap::AddressSpace`]) with the file's `FILE_VM_OPS`. A
 //! `MAP_SHARED` anonymous area, which Linux backs by its own shmem file,
 //! carries a `shmem` identity instead, so that only pieces of the same
 //! shared mapping merge, as pieces of one file do.
@@ -110,6 +110,12 @@ pub trait VmOperations: Sync {
     fn close(&self, _vma: &VmAreaStruct) {}
     /// Find the page for a fault.
     fn fault(&self, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult;
+    /// [`VmOperations::fault`] with a CPU to allocate on (the page cache
+    /// reads missing pages in): a `Page` result carries a reference for
+    /// the caller.
+    fn fault_cpu(&self, _cpu: &Cpu<'_>, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult {
+        self.fault(vma, vmf)
+    }
     /// A read-only shared page is about to become writable.
     fn page_mkwrite(&self, _vma: &VmAreaStruct, _vmf: &VmFault) -> VmFaultResult {
         VmFaultResult::NoPage
@@ -135,6 +141,9 @@ pub struct VmAreaStruct {
     pub shmem: u64,
     /// The area's operations (`vm_ops`); `None` for anonymous areas.
     pub vm_ops: Option<&'static dyn VmOperations>,
+    /// The mapped file (`vm_file`): the address of its
+    /// [`crate::filemap::AddressSpace`], 0 for anonymous areas.
+    pub vm_file: usize,
 }
 
 impl VmAreaStruct {
@@ -148,6 +157,7 @@ impl VmAreaStruct {
             vm_pgoff,
             shmem: 0,
             vm_ops: None,
+            vm_file: 0,
         }
     }
 

@@ -21,7 +21,8 @@ use crate::percpu::Cpu;
 use crate::vmstat::NodeStatItem;
 
 /// One table in RAM, seen as the MMU sees it.
-type Table = [AtomicU64; PTRS_PER_TABLE];
+/// One table page: 512 entries.
+pub type Table = [AtomicU64; PTRS_PER_TABLE];
 
 /// The level of the last table (pte).
 const PTE_LEVEL: usize = PGTABLE_LEVELS - 1;
@@ -138,6 +139,13 @@ impl<'m> PageTable<'m> {
 
     /// The slot of the pte-level entry for `va`, if its tables exist.
     fn leaf_slot(&self, va: usize) -> Option<&'m AtomicU64> {
+        Some(&self.pte_table(va)?[level_index(va, PTE_LEVEL)])
+    }
+
+    /// `pte_offset_map()`: the pte-level table covering `va` (the 512
+    /// entries of its `PMD_SIZE` span), if the tables above it exist. For
+    /// walkers that handle a whole table at a time (`copy_pte_range`).
+    pub fn pte_table(&self, va: usize) -> Option<&'m Table> {
         if self.pgd == NO_PGD || !is_user_addr(va) {
             return None;
         }
@@ -146,20 +154,13 @@ impl<'m> PageTable<'m> {
             let e = Pte(self.table(table)[level_index(va, level)].load(Acquire));
             table = self.child(e)?;
         }
-        Some(&self.table(table)[level_index(va, PTE_LEVEL)])
+        Some(self.table(table))
     }
 
-    /// Map the page at `va` to `pfn` with `prot`, allocating the tables on
-    /// the way (`__pte_alloc` + `set_pte_at`).
-    pub fn map_page(
-        &mut self,
-        cpu: &Cpu<'_>,
-        va: usize,
-        pfn: u64,
-        prot: PgProt,
-    ) -> Result<(), PgtError> {
-        check_user_page(va)?;
-        let new = Pte::new(pfn, prot).ok_or(PgtError::BadPfn(pfn))?;
+    /// `pte_alloc()`: the pte-level table covering `va`, allocating the
+    /// tables above it on the way.
+    pub fn pte_table_alloc(&mut self, cpu: &Cpu<'_>, va: usize) -> Result<&'m Table, PgtError> {
+        check_user_page(va & !(PAGE_SIZE - 1))?;
         if !ptr::eq(cpu.mem(), self.mem) {
             return Err(PgtError::ForeignCpu);
         }
@@ -177,7 +178,21 @@ impl<'m> PageTable<'m> {
                 self.child(e).ok_or(PgtError::AlreadyMapped(va))?
             };
         }
-        let slot = &self.table(table)[level_index(va, PTE_LEVEL)];
+        Ok(self.table(table))
+    }
+
+    /// Map the page at `va` to `pfn` with `prot`, allocating the tables on
+    /// the way (`__pte_alloc` + `set_pte_at`).
+    pub fn map_page(
+        &mut self,
+        cpu: &Cpu<'_>,
+        va: usize,
+        pfn: u64,
+        prot: PgProt,
+    ) -> Result<(), PgtError> {
+        check_user_page(va)?;
+        let new = Pte::new(pfn, prot).ok_or(PgtError::BadPfn(pfn))?;
+        let slot = &self.pte_table_alloc(cpu, va)?[level_index(va, PTE_LEVEL)];
         slot.compare_exchange(0, new.val(), AcqRel, Acquire)
             .map(|_| ())
             .map_err(|_| PgtError::AlreadyMapped(va))

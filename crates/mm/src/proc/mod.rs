@@ -16,6 +16,8 @@
 //! - [`pid_status`](mod@pid_status): the memory lines of `/proc/PID/status`
 //!   (fs/proc/task_mmu.c `task_mem`).
 //! - [`pmap`](mod@pmap): what procps' `pmap`, `pmap -x` and `pmap -d` print.
+//! - [`pid`](mod@pid): the per-process views above computed from a live
+//!   `MmStruct` (VMAs, page tables, counters).
 //!
 //! Every formatter has a pure `format_*` form that takes plain data, so the
 //! exact bytes can be checked against real Linux output
@@ -23,6 +25,7 @@
 
 pub mod buddyinfo;
 pub mod meminfo;
+pub mod pid;
 pub mod pid_maps;
 pub mod pid_smaps;
 pub mod pid_status;
@@ -33,6 +36,11 @@ pub mod zoneinfo;
 
 pub use buddyinfo::{buddyinfo, format_buddyinfo};
 pub use meminfo::{format_meminfo, meminfo, meminfo_fields, si_mem_available};
+pub use pid::{
+    maps_rows, maps_rows_locked, pmap_rows, pmap_x_rows, proc_pid_maps, proc_pid_pmap,
+    proc_pid_pmap_d, proc_pid_pmap_x, proc_pid_smaps, proc_pid_status_mem, smaps_rows,
+    smaps_rows_locked, status_mem, status_mem_locked,
+};
 pub use pid_maps::{format_maps, format_maps_line, MapsRow};
 pub use pid_smaps::{format_smaps, format_smaps_entry, vm_flags_mnemonics, SmapsRow};
 pub use pid_status::{format_status_mem, StatusMem};

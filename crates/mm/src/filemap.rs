@@ -1,0 +1,673 @@
+//! The page cache and file-backed faults (Linux's mm/filemap.c, the
+//! `address_space` and `struct file` parts of include/linux/fs.h, and
+//! mm/memory.c's `do_read_fault`, `do_cow_fault`, `do_shared_fault`).
+//!
+//! - [`AddressSpace`]: the page cache of one file. Its pages are kept in a
+//!   [`MapleTree`] (nodes in ferrite's RAM) keyed by page index, each entry
+//!   a range of one index. A cached page has `page->mapping` = the
+//!   address space (bit 0 clear, unlike anonymous pages), `page->index`,
+//!   `PG_uptodate`, and one reference held by the cache; `NrFilePages`
+//!   counts it.
+//! - [`FileBacking`]: where the contents come from (a disk, later); the
+//!   [`MemFile`] implementation keeps them in a host `Vec` for tests.
+//! - [`File`]: an open file with its mode (`FMODE_READ`, `FMODE_WRITE`),
+//!   which `do_mmap_file` checks.
+//! - `i_mmap`: the mms with VMAs of the file (each with a count of them),
+//!   so that truncate can unmap pages from every mapper.
+//!
+//! Faults: a read fault (or any fault of a shared area) maps the cached
+//! page; a shared area maps it read-only until the first write, which goes
+//! through `page_mkwrite` and marks the page dirty (write-notify). A write
+//! fault on a private area copies the page into a fresh anonymous one
+//! (`do_cow_fault`); a write to an already mapped file page of a private
+//! area is `do_wp_page`'s copy. An index at or past `ceil(size / 4096)`
+//! is SIGBUS. Mapped file pages count in `NrFileMapped` (first mapping)
+//! and the mm's `FilePages`.
+//!
+//! Lifetimes: a VMA records its file as the address of the
+//! `AddressSpace` (Linux's VMAs hold a file reference); the caller keeps
+//! the `AddressSpace` alive until every mm that mapped it has exited, then
+//! calls [`AddressSpace::release`].
+//!
+//! Locking: the mmap lock is taken before `i_mmap` (as Linux's
+//! `i_mmap_rwsem` nests in `mmap_lock`); truncate, which holds `i_mmap`
+//! while walking the mappers, only *tries* their mmap locks and starts over
+//! when one is busy. The page-cache lock is taken alone.
+//!
+//! Not yet: writeback does not write-protect mapped pages (`page_mkclean`),
+//! so a page written again through a still-writable PTE after
+//! [`AddressSpace::writeback`] is not dirtied again; readahead and the LRU
+//! come with real files.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use crate::fault::{mapped_page, set_pte, FaultError};
+use crate::gfp::Gfp;
+use crate::maple::MapleTree;
+use crate::mem::Mem;
+use crate::mmap::errno::{EEXIST, EINVAL, ENOMEM};
+use crate::mmap::{
+    MmStruct, PgtState, RssCounter, VmAreaStruct, VmFault, VmFaultResult, VmFlags, VmOperations,
+};
+use crate::page::{Page, PageFlags, PAGE_SIZE};
+use crate::percpu::Cpu;
+use crate::pgtable::{PgProt, PgtError, Pte};
+use crate::rmap::{self, PAGE_MAPPING_ANON};
+use crate::sync::{cpu_relax, SpinLock};
+use crate::vmstat::NodeStatItem;
+
+/// The file is open for reading.
+pub const FMODE_READ: u32 = 0x1;
+/// The file is open for writing.
+pub const FMODE_WRITE: u32 = 0x2;
+
+/// Where a file's contents live (the filesystem's `read_folio` and
+/// `writepage`).
+pub trait FileBacking: Send + Sync {
+    /// The file size in bytes (`i_size`).
+    fn size(&self) -> u64;
+    /// Fill `buf` with page `index` (zeros past the end of the file).
+    fn read_page(&self, index: u64, buf: &mut [u8; PAGE_SIZE]) -> Result<(), i32>;
+    /// Write page `index` back (what lies past the end of the file is
+    /// dropped).
+    fn write_page(&self, index: u64, buf: &[u8; PAGE_SIZE]) -> Result<(), i32>;
+    /// Set the size (truncate or extend with zeros).
+    fn set_size(&self, _size: u64) -> Result<(), i32> {
+        Err(EINVAL)
+    }
+}
+
+/// A file whose contents are a host `Vec` (they stand for a disk).
+pub struct MemFile {
+    data: SpinLock<Vec<u8>>,
+}
+
+impl MemFile {
+    /// A file holding `data`.
+    pub fn new(data: Vec<u8>) -> MemFile {
+        MemFile {
+            data: SpinLock::new(data),
+        }
+    }
+
+    /// A copy of the contents.
+    pub fn contents(&self) -> Vec<u8> {
+        self.data.lock().clone()
+    }
+}
+
+impl FileBacking for MemFile {
+    fn size(&self) -> u64 {
+        self.data.lock().len() as u64
+    }
+
+    fn read_page(&self, index: u64, buf: &mut [u8; PAGE_SIZE]) -> Result<(), i32> {
+        let d = self.data.lock();
+        buf.fill(0);
+        let off = (index as usize).saturating_mul(PAGE_SIZE);
+        if off < d.len() {
+            let n = (d.len() - off).min(PAGE_SIZE);
+            buf[..n].copy_from_slice(&d[off..off + n]);
+        }
+        Ok(())
+    }
+
+    fn write_page(&self, index: u64, buf: &[u8; PAGE_SIZE]) -> Result<(), i32> {
+        let mut d = self.data.lock();
+        let off = (index as usize).saturating_mul(PAGE_SIZE);
+        if off < d.len() {
+            let n = (d.len() - off).min(PAGE_SIZE);
+            d[off..off + n].copy_from_slice(&buf[..n]);
+        }
+        Ok(())
+    }
+
+    fn set_size(&self, size: u64) -> Result<(), i32> {
+        self.data
+            .lock()
+            .resize(usize::try_from(size).map_err(|_| EINVAL)?, 0);
+        Ok(())
+    }
+}
+
+/// Pages covering `size` bytes.
+fn size_pages(size: u64) -> u64 {
+    size.div_ceil(PAGE_SIZE as u64)
+}
+
+/// `struct address_space`: the page cache of one file.
+pub struct AddressSpace<'m> {
+    mem: &'m Mem,
+    backing: Box<dyn FileBacking + 'm>,
+    /// Index → pfn + 1, one-index ranges (Linux's `i_pages` xarray).
+    pages: SpinLock<MapleTree<'m>>,
+    /// `nrpages`.
+    nrpages: AtomicUsize,
+    /// `i_mmap`: (mm address, number of its VMAs mapping this file).
+    i_mmap: SpinLock<Vec<(usize, usize)>>,
+}
+
+// SAFETY: the tree and the mapper list are reached only under their locks;
+// the tree's nodes are ferrite RAM owned by this address space.
+unsafe impl Send for AddressSpace<'_> {}
+// SAFETY: as above.
+unsafe impl Sync for AddressSpace<'_> {}
+
+impl<'m> AddressSpace<'m> {
+    /// An empty page cache for the file `backing`. Boxed: VMAs and pages
+    /// record its address.
+    pub fn new(mem: &'m Mem, backing: Box<dyn FileBacking + 'm>) -> Result<Box<Self>, i32> {
+        let cache = crate::mmap::init_caches(mem)?;
+        Ok(Box::new(AddressSpace {
+            mem,
+            backing,
+            pages: SpinLock::new(MapleTree::new(cache)),
+            nrpages: AtomicUsize::new(0),
+            i_mmap: SpinLock::new(Vec::new()),
+        }))
+    }
+
+    /// The file's contents.
+    pub fn backing(&self) -> &dyn FileBacking {
+        &*self.backing
+    }
+
+    /// `i_size_read`.
+    pub fn size(&self) -> u64 {
+        self.backing.size()
+    }
+
+    /// `mapping->nrpages`.
+    pub fn nrpages(&self) -> usize {
+        self.nrpages.load(Relaxed)
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    /// Number of mms with VMAs of this file (`mapping_mapped`).
+    pub fn nr_mappers(&self) -> usize {
+        self.i_mmap.lock().len()
+    }
+
+    /// `find_get_page`: the cached page at `index` with a reference for
+    /// the caller.
+    pub fn find_get_page(&self, index: usize) -> Option<&'m Page> {
+        let t = self.pages.lock();
+        let (_, _, v) = t.find_containing(index)?;
+        let page = self.mem.pfn_to_page(v - 1)?;
+        page.get_page();
+        Some(page)
+    }
+
+    /// `add_to_page_cache`: cache `page` (which the caller holds) at
+    /// `index`, up to date. The cache takes its own reference. EEXIST if
+    /// another page is there.
+    pub fn add_to_page_cache(&self, cpu: &Cpu<'_>, page: &Page, index: usize) -> Result<(), i32> {
+        let pfn = self.mem.page_to_pfn(page).ok_or(EINVAL)?;
+        let end = index.checked_add(1).ok_or(EINVAL)?;
+        self.pages
+            .lock()
+            .insert(cpu, index, end, pfn + 1)
+            .map_err(|e| e.errno())?;
+        page.set_mapping(self.addr());
+        page.set_index(index as u64);
+        page.set_flag(PageFlags::UPTODATE);
+        page.get_page();
+        self.nrpages.fetch_add(1, Relaxed);
+        self.mem.vmstat.add(NodeStatItem::NrFilePages, 1);
+        Ok(())
+    }
+
+    /// `read_cache_page`: the page at `index`, read in if missing, with a
+    /// reference for the caller.
+    pub fn read_cache_page(&self, cpu: &Cpu<'_>, index: usize) -> Result<&'m Page, i32> {
+        loop {
+            if let Some(p) = self.find_get_page(index) {
+                return Ok(p);
+            }
+            let page = cpu.alloc_page(Gfp::GFP_KERNEL).ok_or(ENOMEM)?;
+            // The same descriptor, borrowed from this address space's mem_map.
+            let pfn = self.mem.page_to_pfn(page).ok_or(ENOMEM)?;
+            let page = self.mem.pfn_to_page(pfn).ok_or(ENOMEM)?;
+            let buf = self.mem.page_address(page).as_ptr() as *mut [u8; PAGE_SIZE];
+            // SAFETY: a fresh page of ferrite RAM, ours alone.
+            let r = self.backing.read_page(index as u64, unsafe { &mut *buf });
+            let r = r.and_then(|()| self.add_to_page_cache(cpu, page, index));
+            match r {
+                Ok(()) => return Ok(page),
+                Err(EEXIST) => {
+                    // Someone cached it first: use theirs.
+                    let _ = cpu.put_page(page);
+                }
+                Err(e) => {
+                    let _ = cpu.put_page(page);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// `filemap_fault`: the page for `vmf`, with a reference for the
+    /// caller; SIGBUS past the end of the file.
+    pub fn filemap_fault(&self, cpu: &Cpu<'_>, vmf: &VmFault) -> VmFaultResult {
+        if vmf.pgoff as u64 >= size_pages(self.size()) {
+            return VmFaultResult::Sigbus;
+        }
+        match self.read_cache_page(cpu, vmf.pgoff) {
+            Ok(p) => match self.mem.page_to_pfn(p) {
+                Some(pfn) => VmFaultResult::Page(pfn as u64),
+                None => VmFaultResult::Sigbus,
+            },
+            Err(ENOMEM) => VmFaultResult::Oom,
+            Err(_) => VmFaultResult::Sigbus,
+        }
+    }
+
+    /// The indices and pages cached at `first` and above.
+    fn cached_from(&self, first: usize) -> Vec<(usize, &'m Page)> {
+        let t = self.pages.lock();
+        t.iter()
+            .filter(|&(s, _, _)| s >= first)
+            .filter_map(|(s, _, v)| Some((s, self.mem.pfn_to_page(v - 1)?)))
+            .collect()
+    }
+
+    /// `truncate_inode_pages_range(first..)`: drop the cache's pages at
+    /// `first` and above (dirty data is discarded, as on truncate). Pages
+    /// still mapped keep the mappers' references.
+    pub fn truncate_inode_pages(&self, cpu: &Cpu<'_>, first: usize) {
+        for (index, page) in self.cached_from(first) {
+            self.pages.lock().erase(cpu, index);
+            page.set_mapping(0);
+            page.set_index(0);
+            page.clear_flag(PageFlags::UPTODATE);
+            clear_page_dirty(self.mem, page);
+            self.nrpages.fetch_sub(1, Relaxed);
+            self.mem.vmstat.add(NodeStatItem::NrFilePages, -1);
+            let _ = cpu.put_page(page);
+        }
+    }
+
+    /// `unmap_mapping_range(first.., even_cows)`: unmap every page at file
+    /// index `first` and above (private copies included) from every mm
+    /// mapping the file.
+    pub fn unmap_mapping_range(&self, cpu: &Cpu<'_>, first: usize) {
+        'retry: loop {
+            let list = self.i_mmap.lock();
+            for &(m, _) in list.iter() {
+                // SAFETY: an mm leaves `i_mmap` (under this lock) before it
+                // is freed.
+                let mm = unsafe { &*(m as *const MmStruct<'static>) };
+                let Some(st) = mm.mmap_lock.try_read() else {
+                    drop(list);
+                    cpu.poll();
+                    cpu_relax();
+                    continue 'retry;
+                };
+                let mut pg = mm.page_table_lock.lock();
+                let PgtState { pt, tlb } = &mut *pg;
+                let Some(pt) = pt.as_mut() else {
+                    continue;
+                };
+                for v in st.vmas().filter(|v| v.vm_file == self.addr()) {
+                    if v.vm_pgoff + v.pages() <= first {
+                        continue;
+                    }
+                    let s = if v.vm_pgoff >= first {
+                        v.vm_start
+                    } else {
+                        v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE
+                    };
+                    crate::mmap::zap(mm, pt, tlb, v, s, v.vm_end);
+                }
+            }
+            return;
+        }
+    }
+
+    /// `truncate_setsize` + `truncate_pagecache`: set the size, zero the
+    /// tail of a partial last page, unmap and drop every page past it.
+    pub fn truncate(&self, cpu: &Cpu<'_>, size: u64) -> Result<(), i32> {
+        self.backing.set_size(size)?;
+        let first = usize::try_from(size_pages(size)).map_err(|_| EINVAL)?;
+        self.unmap_mapping_range(cpu, first);
+        self.truncate_inode_pages(cpu, first);
+        let tail = (size % PAGE_SIZE as u64) as usize;
+        if tail != 0 {
+            if let Some(p) = self.find_get_page(first - 1) {
+                let a = self.mem.page_address(p).as_ptr();
+                // SAFETY: a cached page of ferrite RAM; the tail is past EOF.
+                unsafe { core::ptr::write_bytes(a.add(tail), 0, PAGE_SIZE - tail) };
+                let _ = cpu.put_page(p);
+            }
+        }
+        Ok(())
+    }
+
+    /// Write every dirty cached page back and clean it
+    /// (`filemap_write_and_wait`); the number written.
+    pub fn writeback(&self, cpu: &Cpu<'_>) -> Result<usize, i32> {
+        let _ = cpu;
+        let mut n = 0;
+        for (index, page) in self.cached_from(0) {
+            if !page.flags().contains(PageFlags::DIRTY) {
+                continue;
+            }
+            let buf = self.mem.page_address(page).as_ptr() as *const [u8; PAGE_SIZE];
+            // SAFETY: a cached page (the cache's reference keeps it).
+            self.backing.write_page(index as u64, unsafe { &*buf })?;
+            clear_page_dirty(self.mem, page);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Drop every cached page and the tree's nodes (the file is closed
+    /// for good). Every mm that mapped the file must have exited.
+    pub fn release(&self, cpu: &Cpu<'_>) {
+        self.truncate_inode_pages(cpu, 0);
+        self.pages.lock().destroy(cpu);
+    }
+
+    fn link(&self, mm: usize) {
+        let mut l = self.i_mmap.lock();
+        match l.iter_mut().find(|(m, _)| *m == mm) {
+            Some((_, n)) => *n += 1,
+            None => l.push((mm, 1)),
+        }
+    }
+
+    fn unlink(&self, mm: usize) {
+        let mut l = self.i_mmap.lock();
+        if let Some(i) = l.iter().position(|(m, _)| *m == mm) {
+            l[i].1 -= 1;
+            if l[i].1 == 0 {
+                l.swap_remove(i);
+            }
+        }
+    }
+}
+
+/// The address space a VMA's `vm_file` names.
+///
+/// # Safety
+/// `file` is the address of a live `AddressSpace`.
+unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
+    // SAFETY: the caller's promise.
+    unsafe { &*(file as *const AddressSpace<'static>) }
+}
+
+/// A VMA of the file at `file` was added to the mm at `mm`.
+pub(crate) fn i_mmap_link(file: usize, mm: usize) {
+    // SAFETY: VMAs name live address spaces (see the module docs).
+    unsafe { mapping_of(file) }.link(mm);
+}
+
+/// A VMA of the file at `file` left the mm at `mm`.
+pub(crate) fn i_mmap_unlink(file: usize, mm: usize) {
+    // SAFETY: as for `i_mmap_link`.
+    unsafe { mapping_of(file) }.unlink(mm);
+}
+
+/// Whether `page` is a page-cache page (`page->mapping` names an address
+/// space, not an `anon_vma`).
+pub fn page_is_file(page: &Page) -> bool {
+    let m = page.mapping();
+    m != 0 && m & PAGE_MAPPING_ANON == 0
+}
+
+/// `set_page_dirty`: counted in `NrFileDirty` once.
+pub fn set_page_dirty(mem: &Mem, page: &Page) {
+    if !page.flags().contains(PageFlags::DIRTY) {
+        page.set_flag(PageFlags::DIRTY);
+        mem.vmstat.add(NodeStatItem::NrFileDirty, 1);
+    }
+}
+
+fn clear_page_dirty(mem: &Mem, page: &Page) {
+    if page.flags().contains(PageFlags::DIRTY) {
+        page.clear_flag(PageFlags::DIRTY);
+        mem.vmstat.add(NodeStatItem::NrFileDirty, -1);
+    }
+}
+
+/// An open file (`struct file`): its page cache and open mode.
+#[derive(Clone, Copy)]
+pub struct File<'a, 'm> {
+    mapping: &'a AddressSpace<'m>,
+    f_mode: u32,
+}
+
+impl<'a, 'm> File<'a, 'm> {
+    /// Open `mapping` with `f_mode` (`FMODE_READ`, `FMODE_WRITE`).
+    pub fn open(mapping: &'a AddressSpace<'m>, f_mode: u32) -> Self {
+        File { mapping, f_mode }
+    }
+
+    /// `f_mapping`.
+    pub fn mapping(&self) -> &'a AddressSpace<'m> {
+        self.mapping
+    }
+
+    /// The address VMAs record as `vm_file`.
+    pub fn mapping_addr(&self) -> usize {
+        self.mapping.addr()
+    }
+
+    /// `f_mode & FMODE_READ`.
+    pub fn can_read(&self) -> bool {
+        self.f_mode & FMODE_READ != 0
+    }
+
+    /// `f_mode & FMODE_WRITE`.
+    pub fn can_write(&self) -> bool {
+        self.f_mode & FMODE_WRITE != 0
+    }
+}
+
+/// The `vm_operations_struct` of page-cache files
+/// (`generic_file_vm_ops`).
+pub struct FileVmOps;
+
+/// The one instance file VMAs point to (VMAs merge only with equal ops).
+pub static FILE_VM_OPS: FileVmOps = FileVmOps;
+
+impl VmOperations for FileVmOps {
+    fn fault(&self, _vma: &VmAreaStruct, _vmf: &VmFault) -> VmFaultResult {
+        // Reading a page in needs a CPU: see `fault_cpu`.
+        VmFaultResult::Retry
+    }
+
+    fn fault_cpu(&self, cpu: &Cpu<'_>, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult {
+        // SAFETY: file VMAs name live address spaces.
+        unsafe { mapping_of(vma.vm_file) }.filemap_fault(cpu, vmf)
+    }
+
+    fn page_mkwrite(&self, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult {
+        // SAFETY: as above.
+        let m = unsafe { mapping_of(vma.vm_file) };
+        if vmf.pgoff as u64 >= size_pages(m.size()) {
+            return VmFaultResult::Sigbus;
+        }
+        VmFaultResult::NoPage
+    }
+}
+
+fn vm_fault(vma: &VmAreaStruct, va: usize, write: bool) -> VmFault {
+    VmFault {
+        address: va,
+        pgoff: vma.vm_pgoff + (va - vma.vm_start) / PAGE_SIZE,
+        write,
+    }
+}
+
+fn result_err(r: VmFaultResult) -> FaultError {
+    match r {
+        VmFaultResult::Oom => FaultError::Oom,
+        VmFaultResult::Sigsegv => FaultError::AccErr,
+        _ => FaultError::Sigbus,
+    }
+}
+
+/// `do_fault` for an empty PTE at `va` of the file area `vma`:
+/// `do_read_fault`, `do_cow_fault` (a private write) or `do_shared_fault`.
+pub(crate) fn do_fault(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    vma: &VmAreaStruct,
+    va: usize,
+    write: bool,
+    av: usize,
+) -> Result<(), FaultError> {
+    let mem = mm.mem();
+    let ops = vma.vm_ops.ok_or(FaultError::Sigbus)?;
+    let vmf = vm_fault(vma, va, write);
+    let page = match ops.fault_cpu(cpu, vma, &vmf) {
+        VmFaultResult::Page(pfn) => mem.pfn_to_page(pfn as usize).ok_or(FaultError::Sigbus)?,
+        r => return Err(result_err(r)),
+    };
+    let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
+    if write && !shared {
+        return do_cow_fault(cpu, mm, vma, va, page, av);
+    }
+    let mut e = Pte::new(
+        mem.page_to_pfn(page).ok_or(FaultError::Oom)? as u64,
+        vma.vm_page_prot,
+    )
+    .ok_or(FaultError::Oom)?
+    .mkyoung();
+    if !write {
+        // Write-notify, whatever `vm_page_prot` says: the first write
+        // faults to dirty the page.
+        e = e.wrprotect();
+    } else {
+        let r = ops.page_mkwrite(vma, &vmf);
+        if r != VmFaultResult::NoPage {
+            let _ = cpu.put_page(page);
+            return Err(result_err(r));
+        }
+        set_page_dirty(mem, page);
+        e = e.mkwrite().mkdirty();
+    }
+    finish_fault(cpu, mm, va, page, e)
+}
+
+/// Map `page` (whose reference the caller passes on) at `va` with `e`,
+/// accounting a file mapping.
+fn finish_fault(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    va: usize,
+    page: &Page,
+    e: Pte,
+) -> Result<(), FaultError> {
+    let mem = mm.mem();
+    let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
+    let mut pg = mm.page_table_lock.lock();
+    let r = match pg.pt.as_mut() {
+        Some(pt) => pt.map_page(cpu, va, e.pfn(), prot),
+        None => Err(PgtError::NoMemory),
+    };
+    match r {
+        Ok(()) => {
+            if page.raw_mapcount().fetch_add(1, Relaxed) == -1 {
+                mem.vmstat.add(NodeStatItem::NrFileMapped, 1);
+            }
+            mm.add_mm_counter(RssCounter::FilePages, 1);
+            Ok(())
+        }
+        Err(err) => {
+            drop(pg);
+            let _ = cpu.put_page(page);
+            match err {
+                PgtError::AlreadyMapped(_) => Ok(()),
+                _ => Err(FaultError::Oom),
+            }
+        }
+    }
+}
+
+/// `do_cow_fault`: a private copy of the file page `page` (whose fault
+/// reference is dropped) mapped writable at `va`.
+fn do_cow_fault(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    vma: &VmAreaStruct,
+    va: usize,
+    page: &Page,
+    av: usize,
+) -> Result<(), FaultError> {
+    let mem = mm.mem();
+    let new = cpu.alloc_page(Gfp::GFP_KERNEL);
+    if let Some(new) = new {
+        let src = mem.page_address(page).as_ptr();
+        let dst = mem.page_address(new).as_ptr();
+        // SAFETY: two distinct pages of RAM; `page` is held by our reference.
+        unsafe { core::ptr::copy_nonoverlapping(src, dst, PAGE_SIZE) };
+    }
+    let _ = cpu.put_page(page);
+    let new = new.ok_or(FaultError::Oom)?;
+    let pfn = mem.page_to_pfn(new).ok_or(FaultError::Oom)? as u64;
+    let e = Pte::new(pfn, vma.vm_page_prot)
+        .ok_or(FaultError::Oom)?
+        .mkwrite()
+        .mkdirty()
+        .mkyoung();
+    let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
+    let mut pg = mm.page_table_lock.lock();
+    let r = match pg.pt.as_mut() {
+        Some(pt) => pt.map_page(cpu, va, pfn, prot),
+        None => Err(PgtError::NoMemory),
+    };
+    match r {
+        Ok(()) => {
+            new.raw_mapcount().store(0, Relaxed);
+            rmap::page_set_anon_rmap(new, av, va);
+            mem.vmstat.add(NodeStatItem::NrAnonMapped, 1);
+            mm.add_mm_counter(RssCounter::AnonPages, 1);
+            Ok(())
+        }
+        Err(err) => {
+            drop(pg);
+            let _ = cpu.put_page(new);
+            match err {
+                PgtError::AlreadyMapped(_) => Ok(()),
+                _ => Err(FaultError::Oom),
+            }
+        }
+    }
+}
+
+/// `do_wp_page` on a shared file area (`wp_page_shared`): the first write
+/// to a read-only mapped page calls `page_mkwrite`, dirties the page and
+/// makes the PTE writable.
+pub(crate) fn do_shared_wp(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    vma: &VmAreaStruct,
+    va: usize,
+    orig: Pte,
+) -> Result<(), FaultError> {
+    let mem = mm.mem();
+    if let Some(ops) = vma.vm_ops {
+        let r = ops.page_mkwrite(vma, &vm_fault(vma, va, true));
+        if r != VmFaultResult::NoPage {
+            return Err(result_err(r));
+        }
+    }
+    let mut pg = mm.page_table_lock.lock();
+    let PgtState { pt, tlb } = &mut *pg;
+    let pt = pt.as_mut().ok_or(FaultError::MapErr)?;
+    if pt.lookup(va) != Some(orig) {
+        return Ok(());
+    }
+    if let Some(p) = mapped_page(mem, orig) {
+        set_page_dirty(mem, p);
+    }
+    set_pte(cpu, pt, tlb, va, orig.mkwrite().mkdirty().mkyoung());
+    Ok(())
+}

@@ -1,0 +1,461 @@
+//! File-backed mappings over the page cache: mmap's file errno, private
+//! reads and copy-on-write, shared writes across mms and dirtying, SIGBUS
+//! past the end of the file, truncate unmapping every mapper, VMA merging
+//! by file and offset, and leak checks.
+
+mod common;
+
+use mm::fault::{handle_mm_fault, Access, FaultError};
+use mm::filemap::{AddressSpace, File, MemFile, FMODE_READ, FMODE_WRITE};
+use mm::fork::dup_mm;
+use mm::mmap::errno::*;
+use mm::mmap::madvise::MADV_DONTNEED;
+use mm::mmap::mremap::MREMAP_MAYMOVE;
+use mm::mmap::*;
+use mm::uaccess::{user_load, user_store};
+use mm::vmstat::NodeStatItem;
+use mm::{Mem, PageFlags, PAGE_SIZE};
+
+const P: usize = PAGE_SIZE;
+const RW: usize = PROT_READ | PROT_WRITE;
+const BASE: usize = 0x1000_0000;
+const RDWR: u32 = FMODE_READ | FMODE_WRITE;
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
+
+fn space(mem: &Mem, bytes: usize) -> Box<AddressSpace<'_>> {
+    AddressSpace::new(mem, Box::new(MemFile::new(pattern(bytes)))).unwrap()
+}
+
+fn file_page(a: &AddressSpace<'_>, index: u64) -> Vec<u8> {
+    let mut b = [0u8; P];
+    a.backing().read_page(index, &mut b).unwrap();
+    b.to_vec()
+}
+
+fn load(cpu: &mm::Cpu<'_>, mm: &MmStruct<'_>, addr: usize, n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    user_load(cpu, mm, addr, &mut b).unwrap();
+    b
+}
+
+fn stat(mem: &Mem, i: NodeStatItem) -> usize {
+    mem.vmstat.get(i)
+}
+
+/// (what, prot, flags, file, pgoff, errno).
+type Case<'a, 'b, 'm> = (
+    &'static str,
+    usize,
+    usize,
+    Option<&'a File<'b, 'm>>,
+    usize,
+    i32,
+);
+
+#[test]
+fn mmap_file_errno_table() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 3 * P);
+        let ro = File::open(&a, FMODE_READ);
+        let wo = File::open(&a, FMODE_WRITE);
+        let rw = File::open(&a, RDWR);
+        let mm = MmStruct::new(&cpu).unwrap();
+        let fx = MAP_FIXED;
+        #[rustfmt::skip]
+        let cases: &[Case<'_, '_, '_>] = &[
+            ("no file, not anonymous", PROT_READ, MAP_PRIVATE, None, 0, EBADF),
+            ("shared writable, read-only file", RW, MAP_SHARED, Some(&ro), 0, EACCES),
+            ("validate writable, read-only file", RW, MAP_SHARED_VALIDATE, Some(&ro), 0, EACCES),
+            ("private, write-only file", PROT_READ, MAP_PRIVATE, Some(&wo), 0, EACCES),
+            ("shared read, write-only file", PROT_READ, MAP_SHARED, Some(&wo), 0, EACCES),
+            ("offset wraps", PROT_READ, MAP_PRIVATE, Some(&rw), usize::MAX, EOVERFLOW),
+            ("past the largest offset", PROT_READ, MAP_SHARED, Some(&rw), (i64::MAX as usize) >> 12, EOVERFLOW),
+            ("validate with MAP_SYNC", PROT_READ, MAP_SHARED_VALIDATE | MAP_SYNC, Some(&rw), 0, EOPNOTSUPP),
+            ("neither private nor shared", PROT_READ, 0, Some(&rw), 0, EINVAL),
+            ("hugetlb on a regular file", PROT_READ, MAP_PRIVATE | MAP_HUGETLB, Some(&rw), 0, EINVAL),
+            ("growsdown file", PROT_READ, MAP_PRIVATE | MAP_GROWSDOWN, Some(&rw), 0, EINVAL),
+        ];
+        for &(what, prot, flags, f, pgoff, want) in cases {
+            assert_eq!(
+                mm.do_mmap_file(&cpu, BASE, P, prot, flags | fx, f, pgoff),
+                Err(want),
+                "{what}"
+            );
+        }
+        assert_eq!(
+            mm.do_mmap_file(&cpu, BASE, 0, PROT_READ, MAP_PRIVATE, Some(&rw), 0),
+            Err(EINVAL)
+        );
+        assert_eq!(a.nr_mappers(), 0);
+        // What is allowed.
+        let ok = |flags, prot, f: &File<'_, '_>, at: usize| {
+            mm.do_mmap_file(&cpu, at, P, prot, flags | fx, Some(f), 0)
+        };
+        assert_eq!(ok(MAP_PRIVATE, RW, &ro, BASE), Ok(BASE));
+        assert_eq!(
+            ok(MAP_SHARED, PROT_READ, &ro, BASE + 2 * P),
+            Ok(BASE + 2 * P)
+        );
+        // A shared mapping of a read-only file never becomes writable.
+        assert_eq!(mm.mprotect(&cpu, BASE + 2 * P, P, RW), Err(EACCES));
+        assert_eq!(
+            ok(MAP_SHARED | MAP_SYNC, RW, &rw, BASE + 4 * P),
+            Ok(BASE + 4 * P)
+        );
+        assert_eq!(
+            ok(MAP_SHARED_VALIDATE, RW, &rw, BASE + 6 * P),
+            Ok(BASE + 6 * P)
+        );
+        assert_eq!(a.nr_mappers(), 1);
+        // MAP_ANONYMOUS ignores the file.
+        let x = mm
+            .do_mmap_file(&cpu, 0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS, Some(&wo), 7)
+            .unwrap();
+        let mut mm = mm;
+        assert_eq!(mm.find_vma(x).unwrap().vm_file, 0);
+        assert_eq!(mm.find_vma(BASE).unwrap().vm_file, rw.mapping_addr());
+        assert_eq!(mm.find_vma(BASE + 6 * P).unwrap().vm_pgoff, 0);
+        mm.free(&cpu);
+        assert_eq!(a.nr_mappers(), 0);
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn file_vmas_merge_only_with_contiguous_offsets_of_the_same_file() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 16 * P);
+        let b = space(&k.mem, 16 * P);
+        let fa = File::open(&a, RDWR);
+        let fb = File::open(&b, RDWR);
+        let mut mm = MmStruct::new(&cpu).unwrap();
+        let map = |at: usize, f: &File<'_, '_>, pgoff: usize| {
+            mm.do_mmap_file(
+                &cpu,
+                at,
+                P,
+                PROT_READ,
+                MAP_PRIVATE | MAP_FIXED,
+                Some(f),
+                pgoff,
+            )
+            .unwrap()
+        };
+        map(BASE, &fa, 0);
+        map(BASE + P, &fa, 1);
+        map(BASE + 2 * P, &fa, 5);
+        map(BASE + 3 * P, &fb, 6);
+        let v: Vec<_> = mm
+            .vmas()
+            .map(|v| (v.vm_start, v.vm_end, v.vm_pgoff))
+            .collect();
+        assert_eq!(
+            v,
+            [
+                (BASE, BASE + 2 * P, 0),
+                (BASE + 2 * P, BASE + 3 * P, 5),
+                (BASE + 3 * P, BASE + 4 * P, 6)
+            ]
+        );
+        // A split piece keeps its offset: page 1 of the merged area reads
+        // file page 1.
+        mm.do_munmap(&cpu, BASE, P).unwrap();
+        assert_eq!(mm.find_vma(BASE + P).unwrap().vm_pgoff, 1);
+        assert_eq!(load(&cpu, &mm, BASE + P, 8), pattern(2 * P)[P..P + 8]);
+        assert_eq!(a.nr_mappers(), 1);
+        mm.free(&cpu);
+        assert_eq!((a.nr_mappers(), b.nr_mappers()), (0, 0));
+        a.release(&cpu);
+        b.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn private_mapping_reads_the_file_and_writes_a_private_copy() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 3 * P);
+        let f = File::open(&a, FMODE_READ);
+        let mm1 = MmStruct::new(&cpu).unwrap();
+        let mm2 = MmStruct::new(&cpu).unwrap();
+        mm1.do_mmap_file(&cpu, BASE, 3 * P, RW, MAP_PRIVATE | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        mm2.do_mmap_file(
+            &cpu,
+            BASE,
+            3 * P,
+            PROT_READ,
+            MAP_PRIVATE | MAP_FIXED,
+            Some(&f),
+            0,
+        )
+        .unwrap();
+        let data = pattern(3 * P);
+        assert_eq!(load(&cpu, &mm1, BASE + 100, 200), data[100..300]);
+        assert_eq!(load(&cpu, &mm2, BASE + 100, 200), data[100..300]);
+        let pg = a.find_get_page(0).unwrap();
+        // The cache, two mappings, and our lookup.
+        assert_eq!((pg.refcount(), pg.mapcount()), (4, 2));
+        assert!(pg.flags().contains(PageFlags::UPTODATE));
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 1);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFilePages), 1);
+        assert_eq!(mm1.get_mm_counter(RssCounter::FilePages), 1);
+        // The file page is mapped read-only in the private writable area.
+        assert!(!common::pte(&mm1, BASE).unwrap().is_write());
+        // A write copies it (do_wp_page on a file page).
+        user_store(&cpu, &mm1, BASE + 100, b"private").unwrap();
+        assert_eq!(load(&cpu, &mm1, BASE + 100, 7), b"private");
+        assert_eq!(load(&cpu, &mm2, BASE + 100, 7), data[100..107]);
+        assert_eq!(file_page(&a, 0), data[..P]);
+        assert_eq!((pg.refcount(), pg.mapcount()), (3, 1));
+        assert!(!pg.flags().contains(PageFlags::DIRTY));
+        assert_eq!(mm1.get_mm_counter(RssCounter::FilePages), 0);
+        assert_eq!(mm1.get_mm_counter(RssCounter::AnonPages), 1);
+        // A first write to an unmapped page copies at once (do_cow_fault).
+        user_store(&cpu, &mm1, BASE + P, b"cow").unwrap();
+        let p1 = a.find_get_page(1).unwrap();
+        assert_eq!((p1.refcount(), p1.mapcount()), (2, 0));
+        assert_eq!(load(&cpu, &mm2, BASE + P, 3), data[P..P + 3]);
+        assert_eq!(mm1.get_mm_counter(RssCounter::AnonPages), 2);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 2);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 0);
+        assert_eq!(a.writeback(&cpu).unwrap(), 0);
+        assert_eq!(file_page(&a, 1), data[P..2 * P]);
+        cpu.put_page(pg).unwrap();
+        cpu.put_page(p1).unwrap();
+        mm1.free(&cpu);
+        // The cache keeps its pages after the mms are gone.
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 2);
+        mm2.free(&cpu);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 0);
+        assert_eq!(a.nrpages(), 2);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFilePages), 2);
+        a.release(&cpu);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFilePages), 0);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn shared_writes_are_seen_by_other_mms_and_dirty_the_page() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 2 * P);
+        let f = File::open(&a, RDWR);
+        let mm1 = MmStruct::new(&cpu).unwrap();
+        let mm2 = MmStruct::new(&cpu).unwrap();
+        mm1.do_mmap_file(&cpu, BASE, 2 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        mm2.do_mmap_file(
+            &cpu,
+            BASE + 8 * P,
+            2 * P,
+            RW,
+            MAP_SHARED | MAP_FIXED,
+            Some(&f),
+            0,
+        )
+        .unwrap();
+        assert_eq!(a.nr_mappers(), 2);
+        // mm2 maps the page read-only first (write-notify).
+        assert_eq!(load(&cpu, &mm2, BASE + 8 * P + 10, 5), pattern(15)[10..]);
+        assert!(!common::pte(&mm2, BASE + 8 * P).unwrap().is_write());
+        user_store(&cpu, &mm1, BASE + 10, b"hello").unwrap();
+        assert_eq!(load(&cpu, &mm2, BASE + 8 * P + 10, 5), b"hello");
+        let pg = a.find_get_page(0).unwrap();
+        assert!(pg.flags().contains(PageFlags::DIRTY));
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 1);
+        assert_eq!((pg.refcount(), pg.mapcount()), (4, 2));
+        let e = common::pte(&mm1, BASE).unwrap();
+        assert!(e.is_write() && e.is_dirty());
+        // mm2's read-only PTE becomes writable through page_mkwrite.
+        user_store(&cpu, &mm2, BASE + 8 * P + 20, b"world").unwrap();
+        assert!(common::pte(&mm2, BASE + 8 * P).unwrap().is_write());
+        assert_eq!(load(&cpu, &mm1, BASE + 20, 5), b"world");
+        // mprotect keeps write-notify: a page mapped read-only after it
+        // stays read-only until written, and the write dirties it.
+        mm1.mprotect(&cpu, BASE, 2 * P, PROT_READ).unwrap();
+        mm1.mprotect(&cpu, BASE, 2 * P, RW).unwrap();
+        load(&cpu, &mm1, BASE + P, 1);
+        assert!(!common::pte(&mm1, BASE + P).unwrap().is_write());
+        let p1 = a.find_get_page(1).unwrap();
+        assert!(!p1.flags().contains(PageFlags::DIRTY));
+        user_store(&cpu, &mm1, BASE + P, b"!").unwrap();
+        assert!(p1.flags().contains(PageFlags::DIRTY));
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 2);
+        cpu.put_page(p1).unwrap();
+        // A fork shares the page.
+        let child = dup_mm(&cpu, &mm1).unwrap();
+        assert_eq!(a.nr_mappers(), 3);
+        assert_eq!(load(&cpu, &child, BASE + 10, 5), b"hello");
+        assert_eq!(child.get_mm_counter(RssCounter::FilePages), 2);
+        assert_eq!(child.get_mm_counter(RssCounter::ShmemPages), 0);
+        assert_eq!((pg.refcount(), pg.mapcount()), (5, 3));
+        // Writeback puts the data in the file and cleans the page.
+        assert_eq!(a.writeback(&cpu).unwrap(), 2);
+        assert_eq!(file_page(&a, 1)[0], b'!');
+        let fp = file_page(&a, 0);
+        assert_eq!(&fp[10..15], b"hello");
+        assert_eq!(&fp[20..25], b"world");
+        assert!(!pg.flags().contains(PageFlags::DIRTY));
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 0);
+        cpu.put_page(pg).unwrap();
+        child.free(&cpu);
+        mm1.free(&cpu);
+        mm2.free(&cpu);
+        assert_eq!(a.nr_mappers(), 0);
+        let pg = a.find_get_page(0).unwrap();
+        assert_eq!((pg.refcount(), pg.mapcount()), (2, 0));
+        cpu.put_page(pg).unwrap();
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn access_past_end_of_file_is_sigbus() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, P + 100);
+        let f = File::open(&a, RDWR);
+        let mm = MmStruct::new(&cpu).unwrap();
+        mm.do_mmap_file(&cpu, BASE, 4 * P, RW, MAP_PRIVATE | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        mm.do_mmap_file(
+            &cpu,
+            BASE + 8 * P,
+            2 * P,
+            RW,
+            MAP_SHARED | MAP_FIXED,
+            Some(&f),
+            1,
+        )
+        .unwrap();
+        // The partial last page reads zeros past the end.
+        let b = load(&cpu, &mm, BASE + P, P);
+        assert_eq!(b[..100], pattern(P + 100)[P..]);
+        assert!(b[100..].iter().all(|&x| x == 0));
+        for (addr, acc) in [
+            (BASE + 2 * P, Access::Read),
+            (BASE + 3 * P + 5, Access::Write),
+            (BASE + 9 * P, Access::Read),
+            (BASE + 9 * P, Access::Write),
+        ] {
+            let e = handle_mm_fault(&cpu, &mm, addr, acc).unwrap_err();
+            assert_eq!((e, e.signo()), (FaultError::Sigbus, 7), "{addr:#x}");
+        }
+        // Offset 1: the shared area's first page is file page 1.
+        assert_eq!(load(&cpu, &mm, BASE + 8 * P, 4), pattern(P + 4)[P..]);
+        mm.free(&cpu);
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn truncate_unmaps_pages_from_every_mapper() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 4 * P);
+        let f = File::open(&a, RDWR);
+        let mm1 = MmStruct::new(&cpu).unwrap();
+        let mm2 = MmStruct::new(&cpu).unwrap();
+        mm1.do_mmap_file(&cpu, BASE, 4 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        mm2.do_mmap_file(&cpu, BASE, 4 * P, RW, MAP_PRIVATE | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        for i in 0..4 {
+            load(&cpu, &mm1, BASE + i * P, 1);
+            load(&cpu, &mm2, BASE + i * P, 1);
+        }
+        // A private copy of page 3 in mm2.
+        user_store(&cpu, &mm2, BASE + 3 * P, b"x").unwrap();
+        let child = dup_mm(&cpu, &mm1).unwrap();
+        load(&cpu, &child, BASE + 2 * P, 1);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 4);
+        assert_eq!(a.nrpages(), 4);
+        a.truncate(&cpu, (P + P / 2) as u64).unwrap();
+        assert_eq!(a.nrpages(), 2);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFilePages), 2);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 2);
+        for m in [&mm1, &mm2, &child] {
+            for i in 2..4 {
+                assert!(common::pte(m, BASE + i * P).is_none(), "page {i}");
+                assert_eq!(
+                    handle_mm_fault(&cpu, m, BASE + i * P, Access::Read),
+                    Err(FaultError::Sigbus)
+                );
+            }
+        }
+        assert!(common::pte(&mm1, BASE).is_some());
+        // The tail of the partial page is zeroed.
+        let b = load(&cpu, &mm1, BASE + P, P);
+        assert_eq!(b[..P / 2], pattern(2 * P)[P..P + P / 2]);
+        assert!(b[P / 2..].iter().all(|&x| x == 0));
+        assert_eq!(mm2.get_mm_counter(RssCounter::AnonPages), 0);
+        assert_eq!(mm2.get_mm_counter(RssCounter::FilePages), 2);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrAnonMapped), 0);
+        child.free(&cpu);
+        mm1.free(&cpu);
+        mm2.free(&cpu);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 0);
+        a.release(&cpu);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFilePages), 0);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn mremap_and_madvise_keep_file_pages_in_the_cache() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 4 * P);
+        let f = File::open(&a, RDWR);
+        let mm = MmStruct::new(&cpu).unwrap();
+        mm.do_mmap_file(&cpu, BASE, 2 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 1)
+            .unwrap();
+        // Something right after, so growing has to move.
+        mm.do_mmap(
+            &cpu,
+            BASE + 2 * P,
+            P,
+            RW,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+        )
+        .unwrap();
+        user_store(&cpu, &mm, BASE + P, b"moved").unwrap();
+        let to = mm
+            .mremap(&cpu, BASE, 2 * P, 3 * P, MREMAP_MAYMOVE, 0)
+            .unwrap();
+        assert_ne!(to, BASE);
+        assert_eq!(a.nr_mappers(), 1);
+        assert_eq!(load(&cpu, &mm, to + P, 5), b"moved");
+        // The grown page is file page 3.
+        assert_eq!(load(&cpu, &mm, to + 2 * P, 4), pattern(3 * P + 4)[3 * P..]);
+        assert_eq!(mm.get_mm_counter(RssCounter::FilePages), 2);
+        mm.madvise(&cpu, to, 3 * P, MADV_DONTNEED).unwrap();
+        assert_eq!(mm.get_mm_counter(RssCounter::FilePages), 0);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 0);
+        // The data is still in the cache.
+        assert_eq!(load(&cpu, &mm, to + P, 5), b"moved");
+        assert_eq!(a.nrpages(), 2);
+        mm.free(&cpu);
+        assert_eq!(a.nr_mappers(), 0);
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
