@@ -94,6 +94,36 @@ pub fn accountable(f: VmFlags) -> bool {
 }
 
 impl MmapState<'_> {
+    /// What every mmap does between its own checks and building the VMA
+    /// (`do_mmap`'s middle): the `map_count` limit, MAP_FIXED_NOREPLACE,
+    /// `get_unmapped_area`, and the VMA flags that `prot` and `flags` ask
+    /// for. Returns (start, end, vm_flags, flags as adjusted).
+    fn place_mapping(
+        &mut self,
+        addr: usize,
+        len: usize,
+        prot: usize,
+        mut flags: usize,
+    ) -> Result<(usize, usize, VmFlags, usize), i32> {
+        if self.map_count > self.max_map_count {
+            return Err(ENOMEM);
+        }
+        if flags & MAP_FIXED_NOREPLACE != 0 {
+            flags |= MAP_FIXED;
+        }
+        let addr = self.get_unmapped_area(addr, len, flags)?;
+        let end = addr + len;
+        if flags & MAP_FIXED_NOREPLACE != 0 && self.find_vma_intersection(addr, end).is_some() {
+            return Err(EEXIST);
+        }
+        let vm_flags = calc_vm_prot_bits(prot)
+            | calc_vm_flag_bits(flags)
+            | VmFlags::VM_MAYREAD
+            | VmFlags::VM_MAYWRITE
+            | VmFlags::VM_MAYEXEC;
+        Ok((addr, end, vm_flags, flags))
+    }
+
     /// `do_mmap` of an anonymous mapping: the address, or an errno.
     pub fn do_mmap(
         &mut self,
@@ -114,7 +144,6 @@ impl MmapState<'_> {
         if len == 0 {
             return Err(EINVAL);
         }
-        let mut flags = flags;
         let mut addr = addr;
         if flags & MAP_FIXED == 0 && addr != 0 && addr < self.mmap_min_addr {
             // round_hint_to_min
@@ -124,22 +153,7 @@ impl MmapState<'_> {
             Some(l) if l != 0 => l,
             _ => return Err(ENOMEM),
         };
-        if self.map_count > self.max_map_count {
-            return Err(ENOMEM);
-        }
-        if flags & MAP_FIXED_NOREPLACE != 0 {
-            flags |= MAP_FIXED;
-        }
-        let addr = self.get_unmapped_area(addr, len, flags)?;
-        let end = addr + len;
-        if flags & MAP_FIXED_NOREPLACE != 0 && self.find_vma_intersection(addr, end).is_some() {
-            return Err(EEXIST);
-        }
-        let mut vm_flags = calc_vm_prot_bits(prot)
-            | calc_vm_flag_bits(flags)
-            | VmFlags::VM_MAYREAD
-            | VmFlags::VM_MAYWRITE
-            | VmFlags::VM_MAYEXEC;
+        let (addr, _, mut vm_flags, flags) = self.place_mapping(addr, len, prot, flags)?;
         // Anonymous mappings know only the two legacy types, so
         // MAP_SHARED_VALIDATE (both bits) is EINVAL, as in Linux.
         let shared = match flags & MAP_TYPE {
@@ -186,7 +200,6 @@ impl MmapState<'_> {
         if len == 0 {
             return Err(EINVAL);
         }
-        let mut flags = flags;
         let mut addr = addr;
         if flags & MAP_FIXED == 0 && addr != 0 && addr < self.mmap_min_addr {
             addr = page_align(self.mmap_min_addr).unwrap_or(self.mmap_min_addr);
@@ -201,22 +214,7 @@ impl MmapState<'_> {
             Some(end) if end <= MAX_FILE_PAGES => {}
             _ => return Err(EOVERFLOW),
         }
-        if self.map_count > self.max_map_count {
-            return Err(ENOMEM);
-        }
-        if flags & MAP_FIXED_NOREPLACE != 0 {
-            flags |= MAP_FIXED;
-        }
-        let addr = self.get_unmapped_area(addr, len, flags)?;
-        let end = addr + len;
-        if flags & MAP_FIXED_NOREPLACE != 0 && self.find_vma_intersection(addr, end).is_some() {
-            return Err(EEXIST);
-        }
-        let mut vm_flags = calc_vm_prot_bits(prot)
-            | calc_vm_flag_bits(flags)
-            | VmFlags::VM_MAYREAD
-            | VmFlags::VM_MAYWRITE
-            | VmFlags::VM_MAYEXEC;
+        let (addr, end, mut vm_flags, flags) = self.place_mapping(addr, len, prot, flags)?;
         let ty = flags & MAP_TYPE;
         match ty {
             MAP_SHARED | MAP_SHARED_VALIDATE => {
