@@ -43,7 +43,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use crate::fault::{mapped_page, set_pte, FaultError};
+use crate::fault::{account_new_page, install_pte, mapped_page, set_pte, FaultError};
 use crate::gfp::Gfp;
 use crate::maple::MapleTree;
 use crate::mem::Mem;
@@ -53,8 +53,8 @@ use crate::mmap::{
 };
 use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
-use crate::pgtable::{PgProt, PgtError, Pte};
-use crate::rmap::{self, PAGE_MAPPING_ANON};
+use crate::pgtable::Pte;
+use crate::rmap::PAGE_MAPPING_ANON;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
 
@@ -566,29 +566,16 @@ fn finish_fault(
     e: Pte,
 ) -> Result<(), FaultError> {
     let mem = mm.mem();
-    let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
-    let mut pg = mm.page_table_lock.lock();
-    let r = match pg.pt.as_mut() {
-        Some(pt) => pt.map_page(cpu, va, e.pfn(), prot),
-        None => Err(PgtError::NoMemory),
-    };
-    match r {
-        Ok(()) => {
-            if page.raw_mapcount().fetch_add(1, Relaxed) == -1 {
-                mem.vmstat.add(NodeStatItem::NrFileMapped, 1);
-            }
-            mm.add_mm_counter(RssCounter::FilePages, 1);
-            Ok(())
+    let installed = install_pte(cpu, mm, va, e, || {
+        if page.raw_mapcount().fetch_add(1, Relaxed) == -1 {
+            mem.vmstat.add(NodeStatItem::NrFileMapped, 1);
         }
-        Err(err) => {
-            drop(pg);
-            let _ = cpu.put_page(page);
-            match err {
-                PgtError::AlreadyMapped(_) => Ok(()),
-                _ => Err(FaultError::Oom),
-            }
-        }
+        mm.add_mm_counter(RssCounter::FilePages, 1);
+    });
+    if installed != Ok(true) {
+        let _ = cpu.put_page(page);
     }
+    installed.map(|_| ())
 }
 
 /// `do_cow_fault`: a private copy of the file page `page` (whose fault
@@ -617,29 +604,13 @@ fn do_cow_fault(
         .mkwrite()
         .mkdirty()
         .mkyoung();
-    let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
-    let mut pg = mm.page_table_lock.lock();
-    let r = match pg.pt.as_mut() {
-        Some(pt) => pt.map_page(cpu, va, pfn, prot),
-        None => Err(PgtError::NoMemory),
-    };
-    match r {
-        Ok(()) => {
-            new.raw_mapcount().store(0, Relaxed);
-            rmap::page_set_anon_rmap(new, av, va);
-            mem.vmstat.add(NodeStatItem::NrAnonMapped, 1);
-            mm.add_mm_counter(RssCounter::AnonPages, 1);
-            Ok(())
-        }
-        Err(err) => {
-            drop(pg);
-            let _ = cpu.put_page(new);
-            match err {
-                PgtError::AlreadyMapped(_) => Ok(()),
-                _ => Err(FaultError::Oom),
-            }
-        }
+    let installed = install_pte(cpu, mm, va, e, || {
+        account_new_page(mm, new, false, av, va);
+    });
+    if installed != Ok(true) {
+        let _ = cpu.put_page(new);
     }
+    installed.map(|_| ())
 }
 
 /// `do_wp_page` on a shared file area (`wp_page_shared`): the first write

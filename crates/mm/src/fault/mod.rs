@@ -348,8 +348,34 @@ pub fn handle_vma_fault(
     }
 }
 
+/// `set_pte_at` at the end of a fault: install `e` at `va` under the
+/// page-table lock, running `on_installed` (the rmap and counter updates)
+/// under that lock too, so a concurrent zap never sees an unaccounted page.
+/// Ok(true) when installed; Ok(false) when another thread mapped `va` first
+/// (the fault is done, and the caller drops what it prepared).
+pub(crate) fn install_pte(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    va: usize,
+    e: Pte,
+    on_installed: impl FnOnce(),
+) -> Result<bool, FaultError> {
+    let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
+    let mut pg = mm.page_table_lock.lock();
+    // An mm without a page table has no mappings left.
+    let pt = pg.pt.as_mut().ok_or(FaultError::MapErr)?;
+    match pt.map_page(cpu, va, e.pfn(), prot) {
+        Ok(()) => {
+            on_installed();
+            Ok(true)
+        }
+        Err(crate::pgtable::PgtError::AlreadyMapped(_)) => Ok(false),
+        Err(_) => Err(FaultError::Oom),
+    }
+}
+
 /// Account a page newly mapped into `mm` (first mapping: mapcount 0).
-fn account_new_page(mm: &MmStruct<'_>, page: &Page, shared: bool, av: usize, va: usize) {
+pub(crate) fn account_new_page(mm: &MmStruct<'_>, page: &Page, shared: bool, av: usize, va: usize) {
     page.raw_mapcount().store(0, Relaxed);
     let (item, ctr) = if shared {
         (NodeStatItem::NrShmem, RssCounter::ShmemPages)
@@ -390,14 +416,7 @@ fn do_anonymous_page(
             .ok_or(FaultError::Oom)?
             .mkspecial()
             .mkyoung();
-        let mut pg = mm.page_table_lock.lock();
-        let pt = pg.pt.as_mut().ok_or(FaultError::MapErr)?;
-        let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
-        return match pt.map_page(cpu, va, zpfn as u64, prot) {
-            Ok(()) => Ok(()),
-            Err(crate::pgtable::PgtError::AlreadyMapped(_)) => Ok(()),
-            Err(_) => Err(FaultError::Oom),
-        };
+        return install_pte(cpu, mm, va, e, || {}).map(|_| ());
     }
     let page = cpu
         .alloc_page(Gfp::GFP_KERNEL | Gfp::__GFP_ZERO)
@@ -409,25 +428,12 @@ fn do_anonymous_page(
     if write {
         e = e.mkwrite().mkdirty();
     }
-    let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
     account_new_page(mm, page, shared, av, va);
-    let r = {
-        let mut pg = mm.page_table_lock.lock();
-        match pg.pt.as_mut() {
-            Some(pt) => pt.map_page(cpu, va, pfn, prot),
-            None => Err(crate::pgtable::PgtError::NoMemory),
-        }
-    };
-    match r {
-        Ok(()) => Ok(()),
-        Err(err) => {
-            unaccount_new_page(cpu, mm, page, shared);
-            match err {
-                crate::pgtable::PgtError::AlreadyMapped(_) => Ok(()),
-                _ => Err(FaultError::Oom),
-            }
-        }
+    let r = install_pte(cpu, mm, va, e, || {});
+    if r != Ok(true) {
+        unaccount_new_page(cpu, mm, page, shared);
     }
+    r.map(|_| ())
 }
 
 /// `do_wp_page`: a write to the present read-only PTE `orig` at `va` of a
