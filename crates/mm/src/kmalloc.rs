@@ -80,14 +80,10 @@ impl Mem {
         if a <= ZERO_SIZE_PTR {
             return 0;
         }
-        let map = self.mem_map();
-        let Some(mut pfn) = self.virt_to_pfn(a) else {
+        let Some(pfn) = self.virt_to_head_pfn(a) else {
             return 0;
         };
-        if map[pfn].flags().contains(PageFlags::TAIL) {
-            pfn = map[pfn].private() as usize;
-        }
-        let head = &map[pfn];
+        let head = &self.mem_map()[pfn];
         let flags = head.flags();
         if flags.contains(PageFlags::SLAB) {
             self.cache_at(head.slab_cache()).object_size()
@@ -100,18 +96,15 @@ impl Mem {
 
     /// Where a kfree'd pointer belongs.
     fn kfree_target(&self, a: usize) -> Result<KfreeTarget<'_>, MmError> {
-        let map = self.mem_map();
-        let Some(mut pfn) = self.virt_to_pfn(a) else {
+        let Some(pfn) = self.virt_to_head_pfn(a) else {
             return Err(self.bad_address("kfree", a));
         };
-        if map[pfn].flags().contains(PageFlags::TAIL) {
-            pfn = map[pfn].private() as usize;
-        }
-        let head = &map[pfn];
+        let head = &self.mem_map()[pfn];
         let flags = head.flags();
         if flags.contains(PageFlags::SLAB) {
             let cache = self.cache_at(head.slab_cache());
-            self.check_obj(cache, a, "kfree")?;
+            // The page lookup above already found the slab and its cache.
+            self.check_obj_start(cache, pfn, a, "kfree")?;
             return Ok(KfreeTarget::Slab(cache));
         }
         if flags.contains(PageFlags::LARGE_KMALLOC) && a == self.pfn_to_virt(pfn).as_ptr() as usize

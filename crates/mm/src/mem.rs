@@ -317,6 +317,20 @@ impl Mem {
         self.virt_to_pfn(addr).map(|pfn| &self.mem_map()[pfn])
     }
 
+    /// `virt_to_head_page()` as a pfn: the head page of the block holding
+    /// `addr` (the page itself unless it is a compound tail), or None
+    /// outside RAM.
+    #[inline]
+    pub fn virt_to_head_pfn(&self, addr: usize) -> Option<usize> {
+        let pfn = self.virt_to_pfn(addr)?;
+        let page = &self.mem_map()[pfn];
+        Some(if page.flags().contains(PageFlags::TAIL) {
+            page.private() as usize
+        } else {
+            pfn
+        })
+    }
+
     /// Whether `[addr, addr+len)` lies in RAM.
     pub fn contains(&self, addr: usize, len: usize) -> bool {
         let start = self.base.as_ptr() as usize;

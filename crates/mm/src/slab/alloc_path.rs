@@ -172,12 +172,9 @@ impl Mem {
     ) {
         let map = self.mem_map();
         for &obj in objs {
-            let Some(mut pfn) = self.virt_to_pfn(obj as usize) else {
+            let Some(pfn) = self.virt_to_head_pfn(obj as usize) else {
                 continue;
             };
-            if map[pfn].flags().contains(PageFlags::TAIL) {
-                pfn = map[pfn].private() as usize;
-            }
             let Some(idx) = self.obj_to_index(cache, pfn, obj as usize) else {
                 continue;
             };
@@ -371,16 +368,11 @@ impl Mem {
         caller: &str,
     ) -> Result<(), MmError> {
         let map = self.mem_map();
-        let Some(mut pfn) = self.virt_to_pfn(obj) else {
+        let Some(pfn) = self.virt_to_head_pfn(obj) else {
             cache.errors.fetch_add(1, Relaxed);
             return Err(self.bad_address(caller, obj));
         };
-        let mut flags = map[pfn].flags();
-        if flags.contains(PageFlags::TAIL) {
-            pfn = map[pfn].private() as usize;
-            flags = map[pfn].flags();
-        }
-        if !flags.contains(PageFlags::SLAB) {
+        if !map[pfn].flags().contains(PageFlags::SLAB) {
             return Err(self.invalid_free(cache, obj, caller));
         }
         let owner = map[pfn].slab_cache();
@@ -398,6 +390,20 @@ impl Mem {
                 actual: actual.name,
             });
         }
+        self.check_obj_start(cache, pfn, obj, caller)
+    }
+
+    /// The last of [`Self::check_obj`]'s checks, for a caller that already
+    /// found `obj`'s slab head page `pfn` and its cache (`kfree`): `obj` must
+    /// start an object of that slab.
+    #[inline]
+    pub(crate) fn check_obj_start(
+        &self,
+        cache: &KmemCache,
+        pfn: usize,
+        obj: usize,
+        caller: &str,
+    ) -> Result<(), MmError> {
         if self.obj_to_index(cache, pfn, obj).is_none() {
             return Err(self.invalid_free(cache, obj, caller));
         }
