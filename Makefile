@@ -1,12 +1,16 @@
 # ferrite: build, demonstrate and test.
 #
-#   make demo    build the release binary, run `ferrite boot` then `ferrite slabtop`
+#   make demo    build ferrite and the user programs; run the course notes'
+#                examples under `ferrite run`, showing /proc/1/maps and
+#                /proc/slabinfo as each exits; then `ferrite boot`'s kernel
+#                examples
 #   make test    rustfmt check, clippy (warnings are errors), every test
-#   make bench   the mm benchmarks (criterion)
+#   make bench   the benchmarks (criterion, and ferrite against qemu-riscv64)
 #   make clean   remove build output
 #
-# Each target first runs scripts/deps.sh, which installs the Rust toolchain
-# when it is missing (Debian/Ubuntu as root) and does nothing otherwise.
+# Each target first runs scripts/deps.sh (the Rust toolchain, cc, cmake) and
+# scripts/user-deps.sh (Debian's riscv64 cross compiler and qemu-user), which
+# install what is missing (Debian/Ubuntu as root) and do nothing otherwise.
 # Nothing here reads stdin, so CI=true with no terminal works.
 
 SHELL := /bin/bash
@@ -19,33 +23,41 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 CARGO ?= cargo
 FERRITE := $(CARGO) run --release --quiet -p ferrite --
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps user build demo test bench clean
 
 all: demo
 
 deps:
 	@bash scripts/deps.sh
+	@bash scripts/user-deps.sh
+
+user: deps
+	$(MAKE) -s -C user
 
 build: deps
 	$(CARGO) build --release -p ferrite
 
-demo: build
-	$(FERRITE) boot
+demo: build user
+	$(FERRITE) run --show /proc/1/maps user/build/addrs
 	@echo
-	$(FERRITE) slabtop
+	$(FERRITE) run --show /proc/1/maps --show /proc/slabinfo user/build/sizeof
+	@echo
+	$(FERRITE) boot --show /proc/buddyinfo
 
 # Tests use the workspace's [profile.test] (opt-level 2, debug assertions
 # on) rather than --release: on 2 cores a cold build takes about as long
 # (2 minutes), a rebuild after editing mm takes seconds instead of two
 # minutes (release links every test with thin LTO and one codegen unit), and
 # the debug assertions stay on.
-test: deps
+test: deps user
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace
 
-bench: deps
+bench: deps user
 	$(CARGO) bench -p mm
+	$(CARGO) bench -p rv64
+	$(CARGO) bench -p ferrite
 
 clean:
 	@if command -v $(CARGO) >/dev/null 2>&1; then $(CARGO) clean; else rm -rf target; fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the tools ferrite builds with are installed: cargo (Rust 1.85 or
-# newer) with rustfmt and clippy, and a C toolchain (cc) for the benchmark
-# dependencies.
+# newer) with rustfmt and clippy, a C toolchain (cc) for the benchmark
+# dependencies, and cmake, which builds Berkeley SoftFloat (the hart's
+# floating-point unit, through the softfloat-wrapper crate).
 #
 # Idempotent and quiet when everything is present: it then installs nothing
 # and touches no network. When cargo is missing it installs Rust itself only
@@ -34,9 +35,9 @@ compiler. Install them, then run make again:
   - Rust, from https://rustup.rs:
       curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | \
         sh -s -- -y --profile minimal --component rustfmt --component clippy
-  - a C compiler and make: build-essential (Debian/Ubuntu),
-    gcc and make (Fedora: dnf install gcc make), the Xcode command line
-    tools (macOS: xcode-select --install).
+  - a C compiler, make and cmake: build-essential and cmake
+    (Debian/Ubuntu), gcc, make and cmake (Fedora: dnf install gcc make
+    cmake), the Xcode command line tools and cmake (macOS).
 MSG
 }
 
@@ -58,6 +59,16 @@ if ! have cc; then
         apt_install build-essential
     else
         echo "deps: no C compiler (cc) found." >&2
+        how_to_install
+        exit 1
+    fi
+fi
+
+if ! have cmake; then
+    if can_apt; then
+        apt_install cmake
+    else
+        echo "deps: cmake is not installed." >&2
         how_to_install
         exit 1
     fi

@@ -3,8 +3,8 @@
 
 use mm::mem::{MIN_RAM, NR_CPUS};
 
-use crate::boot::Machine;
-use crate::size::parse_mem;
+use kernel::boot::Machine;
+use kernel::size::parse_mem;
 
 /// Turn `--mem`, `--cpus` and `--slab-debug` into a [`Machine`], or say
 /// which argument is wrong.

@@ -3,17 +3,16 @@
 //!
 //! - `ferrite boot`: boot the memory subsystems, run the course notes' kernel
 //!   examples, print /proc files;
-//! - `ferrite slabtop`: the same boot, then the slab caches once (`slabtop -o`).
+//! - `ferrite slabtop`: the same boot, then the slab caches once (`slabtop -o`);
+//! - `ferrite run PROGRAM [ARGS]...`: boot and run a static riscv64 Linux
+//!   program as pid 1, exiting with its status.
 //!
 //! Every bad argument is reported on stderr with exit status 2, before
 //! anything boots.
 
-mod boot;
 mod cmdline;
 mod commands;
 mod demo;
-mod ram;
-mod size;
 
 use std::process::ExitCode;
 
@@ -38,6 +37,36 @@ enum Command {
     /// Boot, run the same examples quietly, and print the slab caches once
     /// (like `slabtop -o`).
     Slabtop(MachineArgs),
+    /// Boot and run a static riscv64 Linux program as pid 1; exit with its
+    /// status (128 + the signal if it was killed).
+    Run(RunCmd),
+}
+
+#[derive(Args, Debug)]
+struct RunCmd {
+    #[command(flatten)]
+    machine: MachineArgs,
+    /// The host directory the program sees as `/` (default: the current
+    /// directory); paths cannot leave it.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    root: std::path::PathBuf,
+    /// Print every system call to stderr, as strace does.
+    #[arg(long)]
+    strace: bool,
+    /// At exit, print to stderr the instructions retired, syscalls and page
+    /// faults, and the guest instructions per second.
+    #[arg(long)]
+    stats: bool,
+    /// A /proc file to print when the program exits (for example
+    /// /proc/1/maps, /proc/1/smaps, /proc/slabinfo). Repeat for several.
+    #[arg(long, value_name = "PATH")]
+    show: Vec<String>,
+    /// The program: a static riscv64 Linux executable (host path).
+    #[arg(value_name = "PROGRAM")]
+    program: std::path::PathBuf,
+    /// Its arguments.
+    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<std::ffi::OsString>,
 }
 
 /// The machine to boot.
@@ -66,25 +95,35 @@ struct BootArgs {
     show: Vec<String>,
 }
 
-fn run(command: &Command) -> Result<(), Failure> {
+fn run(command: Command) -> Result<u8, Failure> {
     let machine =
         |a: &MachineArgs| cmdline::machine(&a.mem, a.cpus, a.slab_debug).map_err(Failure::Usage);
     match command {
-        Command::Boot(a) => commands::boot::run(&machine(&a.machine)?, &a.show),
-        Command::Slabtop(a) => commands::slabtop::run(&machine(a)?),
+        Command::Boot(a) => commands::boot::run(&machine(&a.machine)?, &a.show).map(|()| 0),
+        Command::Slabtop(a) => commands::slabtop::run(&machine(&a)?).map(|()| 0),
+        Command::Run(r) => commands::run::run(commands::run::RunArgs {
+            machine: machine(&r.machine)?,
+            root: r.root,
+            strace: r.strace,
+            stats: r.stats,
+            show: r.show,
+            program: r.program,
+            args: r.args,
+        }),
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(&cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+    let sub = match cli.command {
+        Command::Boot(_) => "boot",
+        Command::Slabtop(_) => "slabtop",
+        Command::Run(_) => "run",
+    };
+    match run(cli.command) {
+        Ok(code) => ExitCode::from(code),
         Err(f) if f.is_broken_pipe() => ExitCode::SUCCESS,
         Err(f @ Failure::Usage(_)) => {
-            let sub = match cli.command {
-                Command::Boot(_) => "boot",
-                Command::Slabtop(_) => "slabtop",
-            };
             eprintln!("error: {f}\n\nFor more information, try 'ferrite {sub} --help'.");
             ExitCode::from(f.exit_code())
         }

@@ -34,10 +34,18 @@
 //! while walking the mappers, only *tries* their mmap locks and starts over
 //! when one is busy. The page-cache lock is taken alone.
 //!
-//! Not yet: writeback does not write-protect mapped pages (`page_mkclean`),
-//! so a page written again through a still-writable PTE after
-//! [`AddressSpace::writeback`] is not dirtied again; readahead and the LRU
-//! come with real files.
+//! Writeback ([`AddressSpace::writeback`]) write-protects and cleans every
+//! shared PTE of a page before writing it (`page_mkclean`), so the next
+//! write faults through `page_mkwrite` and dirties the page again.
+//!
+//! shmem: a `MAP_SHARED | MAP_ANONYMOUS` mapping is backed by an
+//! `AddressSpace` of its own ([`shmem_zero_setup`]) over a zero-filled
+//! backing ([`ShmemBacking`]): its pages live in that page cache, count in
+//! `NrShmem` (meminfo's Shmem) and the mms' `ShmemPages` (RssShmem), are
+//! not dirty-accounted nor written back, are mapped writable at once (no
+//! write-notify), and the object is freed with the last VMA that maps it.
+//!
+//! Not yet: readahead and the LRU come with real files.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -77,6 +85,33 @@ pub trait FileBacking: Send + Sync {
     fn set_size(&self, _size: u64) -> Result<(), i32> {
         Err(EINVAL)
     }
+    /// How /proc/PID/maps names the file: its path, device and inode
+    /// (`d_path`, `s_dev`, `i_ino`). None: an unnamed file (tests).
+    fn identity(&self) -> Option<FileIdentity> {
+        None
+    }
+}
+
+/// A file's name in /proc/PID/maps (see [`FileBacking::identity`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileIdentity {
+    /// The path as the process sees it.
+    pub path: alloc::string::String,
+    /// Device major number.
+    pub dev_major: u32,
+    /// Device minor number.
+    pub dev_minor: u32,
+    /// Inode number.
+    pub ino: u64,
+}
+
+/// The identity of the file a VMA maps (`vm_file`), if it has one.
+pub fn vma_file_identity(vm_file: usize) -> Option<FileIdentity> {
+    if vm_file == 0 {
+        return None;
+    }
+    // SAFETY: VMAs name live address spaces (see the module docs).
+    unsafe { mapping_of(vm_file) }.backing().identity()
 }
 
 /// A file whose contents are a host `Vec` (they stand for a disk).
@@ -147,6 +182,10 @@ pub struct AddressSpace<'m> {
     nrpages: AtomicUsize,
     /// `i_mmap`: (mm address, number of its VMAs mapping this file).
     i_mmap: SpinLock<Vec<(usize, usize)>>,
+    /// A shmem object (`shmem_zero_setup`): pages counted as `NrShmem` and
+    /// the mms' `ShmemPages`, never written back nor dirty-accounted, and
+    /// the object freed with its last VMA.
+    shmem: bool,
 }
 
 // SAFETY: the tree and the mapper list are reached only under their locks;
@@ -166,7 +205,13 @@ impl<'m> AddressSpace<'m> {
             pages: SpinLock::new(MapleTree::new(cache)),
             nrpages: AtomicUsize::new(0),
             i_mmap: SpinLock::new(Vec::new()),
+            shmem: false,
         }))
+    }
+
+    /// Whether this is the shmem object of a shared anonymous mapping.
+    pub fn is_shmem(&self) -> bool {
+        self.shmem
     }
 
     /// The file's contents.
@@ -219,6 +264,9 @@ impl<'m> AddressSpace<'m> {
         page.get_page();
         self.nrpages.fetch_add(1, Relaxed);
         self.mem.vmstat.add(NodeStatItem::NrFilePages, 1);
+        if self.shmem {
+            self.mem.vmstat.add(NodeStatItem::NrShmem, 1);
+        }
         Ok(())
     }
 
@@ -280,16 +328,44 @@ impl<'m> AddressSpace<'m> {
     /// `first` and above (dirty data is discarded, as on truncate). Pages
     /// still mapped keep the mappers' references.
     pub fn truncate_inode_pages(&self, cpu: &Cpu<'_>, first: usize) {
+        self.truncate_inode_pages_range(cpu, first, usize::MAX, false);
+    }
+
+    /// `truncate_inode_pages_range(first..end)`; with `unmapped_only`,
+    /// pages still mapped somewhere are kept.
+    fn truncate_inode_pages_range(
+        &self,
+        cpu: &Cpu<'_>,
+        first: usize,
+        end: usize,
+        unmapped_only: bool,
+    ) {
         for (index, page) in self.cached_from(first) {
+            if index >= end {
+                break;
+            }
+            if unmapped_only && page.mapcount() > 0 {
+                continue;
+            }
             self.pages.lock().erase(cpu, index);
+            clear_page_dirty(self.mem, page);
             page.set_mapping(0);
             page.set_index(0);
             page.clear_flag(PageFlags::UPTODATE);
-            clear_page_dirty(self.mem, page);
             self.nrpages.fetch_sub(1, Relaxed);
             self.mem.vmstat.add(NodeStatItem::NrFilePages, -1);
+            if self.shmem {
+                self.mem.vmstat.add(NodeStatItem::NrShmem, -1);
+            }
             let _ = cpu.put_page(page);
         }
+    }
+
+    /// `shmem_fallocate(FALLOC_FL_PUNCH_HOLE)` for MADV_REMOVE: drop the
+    /// pages of `[first, end)` that no page table maps any more (the
+    /// caller has unmapped its own range).
+    pub(crate) fn punch_hole(&self, cpu: &Cpu<'_>, first: usize, end: usize) {
+        self.truncate_inode_pages_range(cpu, first, end, true);
     }
 
     /// `unmap_mapping_range(first.., even_cows)`: unmap every page at file
@@ -336,6 +412,9 @@ impl<'m> AddressSpace<'m> {
         let first = usize::try_from(size_pages(size)).map_err(|_| EINVAL)?;
         self.unmap_mapping_range(cpu, first);
         self.truncate_inode_pages(cpu, first);
+        // Again, as Linux's `truncate_pagecache` does: a fault that raced
+        // with the first pass may have mapped a page just dropped.
+        self.unmap_mapping_range(cpu, first);
         let tail = (size % PAGE_SIZE as u64) as usize;
         if tail != 0 {
             if let Some(p) = self.find_get_page(first - 1) {
@@ -352,18 +431,79 @@ impl<'m> AddressSpace<'m> {
     /// (`filemap_write_and_wait`); the number written.
     pub fn writeback(&self, cpu: &Cpu<'_>) -> Result<usize, i32> {
         let _ = cpu;
+        if self.shmem {
+            // shmem has no backing store to write to (until swap).
+            return Ok(0);
+        }
         let mut n = 0;
         for (index, page) in self.cached_from(0) {
             if !page.flags().contains(PageFlags::DIRTY) {
                 continue;
             }
+            // `folio_clear_dirty_for_io`: write-protect the mappings first,
+            // so a write from now on faults and dirties the page again.
+            self.page_mkclean(cpu, index, page);
+            clear_page_dirty(self.mem, page);
             let buf = self.mem.page_address(page).as_ptr() as *const [u8; PAGE_SIZE];
             // SAFETY: a cached page (the cache's reference keeps it).
-            self.backing.write_page(index as u64, unsafe { &*buf })?;
-            clear_page_dirty(self.mem, page);
+            if let Err(e) = self.backing.write_page(index as u64, unsafe { &*buf }) {
+                // `folio_redirty_for_writepage`: try again next time.
+                set_page_dirty(self.mem, page);
+                return Err(e);
+            }
             n += 1;
         }
         Ok(n)
+    }
+
+    /// `page_mkclean`: clear the write and dirty bits of every PTE that
+    /// maps `page` (at `index`) in a shared area of the file, recording the
+    /// TLB flushes; the number of PTEs cleaned. Like truncate, it only
+    /// tries the mappers' mmap locks (for reading) while holding `i_mmap`,
+    /// and starts over when one is held for writing.
+    pub fn page_mkclean(&self, cpu: &Cpu<'_>, index: usize, page: &Page) -> usize {
+        let Some(pfn) = self.mem.page_to_pfn(page) else {
+            return 0;
+        };
+        let mut n = 0;
+        'retry: loop {
+            let list = self.i_mmap.lock();
+            for &(m, _) in list.iter() {
+                // SAFETY: an mm leaves `i_mmap` (under this lock) before it
+                // is freed.
+                let mm = unsafe { &*(m as *const MmStruct<'static>) };
+                let Some(st) = mm.mmap_lock.try_read() else {
+                    drop(list);
+                    cpu.poll();
+                    cpu_relax();
+                    continue 'retry;
+                };
+                let mut pg = mm.page_table_lock.lock();
+                let PgtState { pt, tlb } = &mut *pg;
+                let Some(pt) = pt.as_mut() else {
+                    continue;
+                };
+                for v in st.vmas() {
+                    if v.vm_file != self.addr() || !v.vm_flags.contains(VmFlags::VM_SHARED) {
+                        continue;
+                    }
+                    let Some(va) = crate::rmap::vma_address(v, index) else {
+                        continue;
+                    };
+                    let Some(e) = pt.lookup(va) else {
+                        continue;
+                    };
+                    if !e.is_present() || e.pfn() as usize != pfn {
+                        continue;
+                    }
+                    if e.is_write() || e.is_dirty() {
+                        set_pte(cpu, pt, tlb, va, e.wrprotect().mkclean());
+                        n += 1;
+                    }
+                }
+            }
+            return n;
+        }
     }
 
     /// Drop every cached page and the tree's nodes (the file is closed
@@ -381,7 +521,8 @@ impl<'m> AddressSpace<'m> {
         }
     }
 
-    fn unlink(&self, mm: usize) {
+    /// Drop one VMA of `mm`; true when no VMA maps the file any more.
+    fn unlink(&self, mm: usize) -> bool {
         let mut l = self.i_mmap.lock();
         if let Some(i) = l.iter().position(|(m, _)| *m == mm) {
             l[i].1 -= 1;
@@ -389,6 +530,7 @@ impl<'m> AddressSpace<'m> {
                 l.swap_remove(i);
             }
         }
+        l.is_empty()
     }
 }
 
@@ -407,10 +549,86 @@ pub(crate) fn i_mmap_link(file: usize, mm: usize) {
     unsafe { mapping_of(file) }.link(mm);
 }
 
-/// A VMA of the file at `file` left the mm at `mm`.
-pub(crate) fn i_mmap_unlink(file: usize, mm: usize) {
+/// A VMA of the file at `file` left the mm at `mm` (its pages are
+/// unmapped). The last VMA of a shmem object frees it.
+pub(crate) fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
     // SAFETY: as for `i_mmap_link`.
-    unsafe { mapping_of(file) }.unlink(mm);
+    let m = unsafe { mapping_of(file) };
+    if m.unlink(mm) && m.shmem {
+        shmem_free(cpu, file);
+    }
+}
+
+/// The in-RAM contents of a shmem object: nothing but its size. Every
+/// page lives in the page cache from its first fault (zero-filled) until
+/// the object goes; there is nothing to write back (no swap yet).
+pub struct ShmemBacking {
+    size: core::sync::atomic::AtomicU64,
+}
+
+impl FileBacking for ShmemBacking {
+    fn size(&self) -> u64 {
+        self.size.load(Relaxed)
+    }
+
+    fn read_page(&self, _index: u64, buf: &mut [u8; PAGE_SIZE]) -> Result<(), i32> {
+        buf.fill(0);
+        Ok(())
+    }
+
+    fn write_page(&self, _index: u64, _buf: &[u8; PAGE_SIZE]) -> Result<(), i32> {
+        Ok(())
+    }
+
+    fn set_size(&self, size: u64) -> Result<(), i32> {
+        self.size.store(size, Relaxed);
+        Ok(())
+    }
+}
+
+/// `shmem_zero_setup` (`shmem_kernel_file_setup("dev/zero")`): the shmem
+/// object behind a `MAP_SHARED | MAP_ANONYMOUS` mapping of `size` bytes,
+/// as the address VMAs record in `vm_file`. It lives until the last VMA
+/// that maps it goes (fork and splits add VMAs; see [`i_mmap_unlink`]).
+pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
+    let backing = Box::new(ShmemBacking {
+        size: core::sync::atomic::AtomicU64::new(size),
+    });
+    let cache = crate::mmap::init_caches(mem)?;
+    let a = Box::new(AddressSpace {
+        mem,
+        backing,
+        pages: SpinLock::new(MapleTree::new(cache)),
+        nrpages: AtomicUsize::new(0),
+        i_mmap: SpinLock::new(Vec::new()),
+        shmem: true,
+    });
+    Ok(Box::into_raw(a) as usize)
+}
+
+/// Free the shmem object at `file` (its pages and the object), once no
+/// VMA maps it.
+pub(crate) fn shmem_free(cpu: &Cpu<'_>, file: usize) {
+    let p = file as *mut AddressSpace<'_>;
+    // SAFETY: `file` came from `Box::into_raw` in `shmem_zero_setup`, and
+    // no VMA names it any more, so this is the only owner.
+    let a = unsafe { Box::from_raw(p) };
+    a.release(cpu);
+}
+
+/// Whether `page` belongs to a shmem object's page cache.
+pub fn page_is_shmem(page: &Page) -> bool {
+    // SAFETY: a page-cache page's mapping is its live address space.
+    page_is_file(page) && unsafe { mapping_of(page.mapping()) }.shmem
+}
+
+/// `mm_counter_file`: the RSS counter a mapped page-cache page counts in.
+pub fn mm_counter_file(page: &Page) -> RssCounter {
+    if page_is_shmem(page) {
+        RssCounter::ShmemPages
+    } else {
+        RssCounter::FilePages
+    }
 }
 
 /// Whether `page` is a page-cache page (`page->mapping` names an address
@@ -420,10 +638,10 @@ pub fn page_is_file(page: &Page) -> bool {
     m != 0 && m & PAGE_MAPPING_ANON == 0
 }
 
-/// `set_page_dirty`: counted in `NrFileDirty` once.
+/// `set_page_dirty`: counted in `NrFileDirty` once (not for shmem, which
+/// has no writeback: `mapping_can_writeback` is false).
 pub fn set_page_dirty(mem: &Mem, page: &Page) {
-    if !page.flags().contains(PageFlags::DIRTY) {
-        page.set_flag(PageFlags::DIRTY);
+    if !page.test_and_set_flag(PageFlags::DIRTY) && !page_is_shmem(page) {
         mem.vmstat.add(NodeStatItem::NrFileDirty, 1);
     }
 }
@@ -431,7 +649,9 @@ pub fn set_page_dirty(mem: &Mem, page: &Page) {
 fn clear_page_dirty(mem: &Mem, page: &Page) {
     if page.flags().contains(PageFlags::DIRTY) {
         page.clear_flag(PageFlags::DIRTY);
-        mem.vmstat.add(NodeStatItem::NrFileDirty, -1);
+        if !page_is_shmem(page) {
+            mem.vmstat.add(NodeStatItem::NrFileDirty, -1);
+        }
     }
 }
 
@@ -541,9 +761,11 @@ pub(crate) fn do_fault(
     .ok_or(FaultError::Oom)?
     .mkyoung();
     if !write {
-        // Write-notify, whatever `vm_page_prot` says: the first write
-        // faults to dirty the page.
-        e = e.wrprotect();
+        if vma.wants_writenotify() {
+            // Write-notify, whatever `vm_page_prot` says: the first write
+            // faults to dirty the page.
+            e = e.wrprotect();
+        }
     } else {
         let r = ops.page_mkwrite(vma, &vmf);
         if r != VmFaultResult::NoPage {
@@ -570,7 +792,7 @@ fn finish_fault(
         if page.raw_mapcount().fetch_add(1, Relaxed) == -1 {
             mem.vmstat.add(NodeStatItem::NrFileMapped, 1);
         }
-        mm.add_mm_counter(RssCounter::FilePages, 1);
+        mm.add_mm_counter(mm_counter_file(page), 1);
     });
     if installed != Ok(true) {
         let _ = cpu.put_page(page);
@@ -605,7 +827,7 @@ fn do_cow_fault(
         .mkdirty()
         .mkyoung();
     let installed = install_pte(cpu, mm, va, e, || {
-        account_new_page(mm, new, false, av, va);
+        account_new_page(mm, new, false, av, vma, va);
     });
     if installed != Ok(true) {
         let _ = cpu.put_page(new);

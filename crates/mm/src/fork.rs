@@ -11,10 +11,10 @@
 //! page copied gains one reference and one mapcount; the zero page is
 //! copied as the special entry it is. The child is "old" (A clear), as in
 //! Linux. The child joins the parent's anon_vma family ([`crate::rmap`]).
-//!
-//! Where ferrite differs: a `MAP_SHARED` anonymous page not yet faulted in
-//! before the fork is not shared with the child (no shmem object backs it
-//! yet); pages already present are.
+//! A `MAP_SHARED` anonymous area is backed by its shmem object (see
+//! [`crate::filemap::shmem_zero_setup`]), which the child's copy of the
+//! area names too, so a page first touched after the fork, by either
+//! side, is seen by both.
 
 use crate::mmap::errno::ENOMEM;
 use crate::mmap::{MmBox, MmStruct, MmapState, PgtState, RssCounter, VmAreaStruct, VmFlags};
@@ -117,7 +117,7 @@ fn copy_page_range<'m>(
         };
         let mut dst_t = None;
         let mut wrprotected = false;
-        let (mut file_pages, mut other_pages) = (0isize, 0isize);
+        let (mut file_pages, mut shmem_pages, mut other_pages) = (0isize, 0isize, 0isize);
         for a in (va..end).step_by(PAGE_SIZE) {
             let slot = &src_t[pte_index(a)];
             let e = Pte(slot.load(Acquire));
@@ -157,7 +157,11 @@ fn copy_page_range<'m>(
                 p.get_page();
                 p.raw_mapcount().fetch_add(1, Relaxed);
                 if crate::filemap::page_is_file(p) {
-                    file_pages += 1;
+                    if crate::filemap::page_is_shmem(p) {
+                        shmem_pages += 1;
+                    } else {
+                        file_pages += 1;
+                    }
                 } else {
                     other_pages += 1;
                 }
@@ -167,6 +171,7 @@ fn copy_page_range<'m>(
             stlb.add_range(va, end);
         }
         dst.add_mm_counter(RssCounter::FilePages, file_pages);
+        dst.add_mm_counter(RssCounter::ShmemPages, shmem_pages);
         dst.add_mm_counter(ctr, other_pages);
         va = end;
     }

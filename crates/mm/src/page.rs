@@ -37,6 +37,9 @@ bitflags::bitflags! {
         const DIRTY = 1 << 4;
         const LRU = 1 << 5;
         const ACTIVE = 1 << 6;
+        /// `PG_arch_1`: on riscv, `PG_dcache_clean` (see
+        /// [`PageFlags::DCACHE_CLEAN`]).
+        const ARCH_1 = 1 << 8;
         const SLAB = 1 << 9;
         const RESERVED = 1 << 10;
         const PRIVATE = 1 << 11;
@@ -55,6 +58,13 @@ bitflags::bitflags! {
 }
 
 impl PageFlags {
+    /// riscv's `PG_dcache_clean` (= `PG_arch_1`): the instruction caches
+    /// have seen this page's contents. Clear on a newly allocated page (the
+    /// allocator resets the flags); set by the first executable mapping,
+    /// which then asks for an instruction-cache flush
+    /// ([`crate::pgtable::flush_icache_pte`]).
+    pub const DCACHE_CLEAN: PageFlags = PageFlags::ARCH_1;
+
     /// Flags that must not be set when a page is freed (PAGE_FLAGS_CHECK_AT_FREE).
     pub const CHECK_AT_FREE: PageFlags = PageFlags::LOCKED
         .union(PageFlags::LRU)
@@ -138,6 +148,12 @@ impl Page {
     #[inline]
     pub fn set_flag(&self, f: PageFlags) {
         self.flags.fetch_or(f.bits(), Relaxed);
+    }
+    /// Atomically set flags, returning whether all of them were already
+    /// set (`TestSetPageXxx`, `test_and_set_bit`).
+    #[inline]
+    pub fn test_and_set_flag(&self, f: PageFlags) -> bool {
+        self.flags.fetch_or(f.bits(), Relaxed) & f.bits() == f.bits()
     }
     /// Atomically clear flags (`ClearPageXxx`).
     #[inline]

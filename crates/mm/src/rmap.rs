@@ -8,24 +8,33 @@
 //! it, `dup_mm` adds the child to its parent's, and `exit_mmap` removes the
 //! mm. Its list links the mms themselves (`MmStruct::anon_next`). A page
 //! records the `AnonVma` in `page->mapping` (with bit 0,
-//! `PAGE_MAPPING_ANON`, set) and its virtual page number in `page->index`;
-//! `try_to_unmap` looks the address up in each mm of the family and
-//! removes the PTE where it maps this page. Anonymous pages never move
-//! between addresses here (no mremap yet), so the index stays valid.
+//! `PAGE_MAPPING_ANON`, set) and, as in Linux, its linear page index in
+//! `page->index`: `vm_pgoff + (addr - vm_start) / PAGE_SIZE` of the area
+//! it was first mapped in ([`linear_page_index`]). An anonymous area's
+//! `vm_pgoff` is `vm_start >> PAGE_SHIFT` when it is created and stays
+//! with its pages through splits, merges (which require contiguous
+//! offsets), stack growth and mremap moves, so the index keeps naming the
+//! page wherever mremap moved it. `try_to_unmap` computes, in each mm of
+//! the family, the address in every area that covers the index
+//! ([`vma_address`]) and removes the PTE where it maps this page.
 //!
 //! Locking: the `AnonVma` lock (Linux's `anon_vma->rwsem`) guards the list;
-//! it is taken before any `page_table_lock`, never inside one.
+//! it is taken before any `page_table_lock`, never inside one. Reading an
+//! mm's areas, `try_to_unmap` only *tries* its mmap lock (for reading)
+//! under the `AnonVma` lock and starts over when a writer holds it, as
+//! truncate does with `i_mmap`; its caller must not hold the mmap lock of
+//! an mm of the family for writing.
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use crate::gfp::Gfp;
 use crate::mem::Mem;
-use crate::mmap::{MmStruct, PgtState, RssCounter};
+use crate::mmap::{MmStruct, PgtState, RssCounter, VmAreaStruct, VmFlags};
 use crate::page::{Page, PAGE_SHIFT};
 use crate::percpu::Cpu;
 use crate::slab::{KmemCache, SlabFlags};
-use crate::sync::SpinLock;
+use crate::sync::{cpu_relax, SpinLock};
 
 /// The slab cache's name, as in Linux.
 pub const ANON_VMA_CACHE: &str = "anon_vma";
@@ -167,11 +176,34 @@ pub fn unlink_anon_vma(cpu: &Cpu<'_>, mm: &MmStruct<'_>) {
     }
 }
 
-/// `page_add_new_anon_rmap` (`__page_set_anon_rmap`): a new anonymous page
-/// of the family `av` at `va`.
+/// `__page_set_anon_rmap` for an area whose `vm_pgoff` is
+/// `vm_start >> PAGE_SHIFT` (one never moved by mremap): the page's index
+/// is `va`'s page number. [`page_add_new_anon_rmap`] is the general form.
 pub fn page_set_anon_rmap(page: &Page, av: usize, va: usize) {
     page.set_mapping(av | PAGE_MAPPING_ANON);
     page.set_index((va >> PAGE_SHIFT) as u64);
+}
+
+/// `linear_page_index`: the index of `va` in `vma`'s object (the file, or
+/// for an anonymous area the linear space `vm_pgoff` starts).
+pub fn linear_page_index(vma: &VmAreaStruct, va: usize) -> usize {
+    vma.vm_pgoff
+        .wrapping_add(va.wrapping_sub(vma.vm_start) >> PAGE_SHIFT)
+}
+
+/// `vma_address`: where page index `pgoff` is mapped in `vma`, or None
+/// when the area does not cover it.
+pub fn vma_address(vma: &VmAreaStruct, pgoff: usize) -> Option<usize> {
+    let off = pgoff.checked_sub(vma.vm_pgoff)?;
+    (off < vma.pages()).then(|| vma.vm_start + (off << PAGE_SHIFT))
+}
+
+/// `page_add_new_anon_rmap` (`__page_set_anon_rmap`): a new anonymous page
+/// of the family `av` at `va` of `vma` (also `page_move_anon_rmap` when a
+/// write fault reuses a page).
+pub fn page_add_new_anon_rmap(page: &Page, av: usize, vma: &VmAreaStruct, va: usize) {
+    page.set_mapping(av | PAGE_MAPPING_ANON);
+    page.set_index(linear_page_index(vma, va) as u64);
 }
 
 /// `PageAnon`: whether `page->mapping` names an `AnonVma`.
@@ -197,41 +229,61 @@ pub fn page_mms(page: &Page) -> alloc::vec::Vec<usize> {
 }
 
 /// `try_to_unmap`: remove every PTE that maps the anonymous `page` in its
-/// fork family, dropping the mapcount, the mappings' references and the
-/// RSS counters, and recording each mm's TLB flush. Returns the number of
+/// fork family (at [`vma_address`] of every private area covering its
+/// index), dropping the mapcount, the mappings' references and the RSS
+/// counters, and recording each mm's TLB flush. Returns the number of
 /// PTEs removed. The caller holds its own reference to the page (as Linux
 /// requires), so the page is not freed under it.
 pub fn try_to_unmap(cpu: &Cpu<'_>, page: &Page) -> usize {
-    if !page_anon(page) {
-        return 0;
-    }
-    let mem = cpu.mem();
-    let Some(pfn) = mem.page_to_pfn(page) else {
-        return 0;
-    };
-    let a = av_ref(page.mapping() & !PAGE_MAPPING_ANON);
-    let va = (page.index() as usize) << PAGE_SHIFT;
     let mut n = 0;
-    let _g = a.lock.lock();
-    let mut cur = a.head.load(Relaxed);
-    while cur != 0 {
-        let mm = mm_ref(cur);
-        {
+    'retry: loop {
+        // The last mapping gone clears `page->mapping`: nothing left.
+        if !page_anon(page) {
+            return n;
+        }
+        let mem = cpu.mem();
+        let Some(pfn) = mem.page_to_pfn(page) else {
+            return n;
+        };
+        let a = av_ref(page.mapping() & !PAGE_MAPPING_ANON);
+        let index = page.index() as usize;
+        let g = a.lock.lock();
+        let mut cur = a.head.load(Relaxed);
+        while cur != 0 {
+            let mm = mm_ref(cur);
+            let Some(st) = mm.mmap_lock.try_read() else {
+                // A writer (perhaps waiting for this lock): start over.
+                drop(g);
+                cpu.poll();
+                cpu_relax();
+                continue 'retry;
+            };
             let mut pg = mm.page_table_lock.lock();
             let PgtState { pt, tlb } = &mut *pg;
             if let Some(pt) = pt.as_mut() {
-                let hit = pt
-                    .lookup(va)
-                    .filter(|e| e.is_present() && !e.is_special() && e.pfn() as usize == pfn);
-                if hit.is_some() && pt.unmap_page(va, tlb).is_some() {
-                    mm.add_mm_counter(RssCounter::AnonPages, -1);
-                    crate::fault::page_remove_rmap(mem, page, false);
-                    let _ = cpu.put_page(page);
-                    n += 1;
+                for v in st.vmas() {
+                    if v.vm_flags.contains(VmFlags::VM_SHARED) {
+                        continue;
+                    }
+                    let Some(va) = vma_address(v, index) else {
+                        continue;
+                    };
+                    let hit = pt
+                        .lookup(va)
+                        .filter(|e| e.is_present() && !e.is_special() && e.pfn() as usize == pfn);
+                    if hit.is_some() && pt.unmap_page(va, tlb).is_some() {
+                        mm.update_hiwater_rss();
+                        mm.add_mm_counter(RssCounter::AnonPages, -1);
+                        crate::fault::page_remove_rmap(mem, page, false);
+                        let _ = cpu.put_page(page);
+                        n += 1;
+                    }
                 }
             }
+            drop(pg);
+            drop(st);
+            cur = mm.anon_next.load(Relaxed);
         }
-        cur = mm.anon_next.load(Relaxed);
+        return n;
     }
-    n
 }

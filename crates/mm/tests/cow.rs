@@ -176,7 +176,8 @@ fn shared_mappings_stay_shared_across_fork() {
         let e = common::pte(&child, BASE).unwrap();
         assert!(e.is_write() && !e.is_dirty());
         assert!(common::pte(&parent, BASE).unwrap().is_write());
-        assert_eq!(counts(page_at(&k.mem, &parent, BASE)), (2, 2));
+        // The shmem object's page cache holds a reference too.
+        assert_eq!(counts(page_at(&k.mem, &parent, BASE)), (3, 2));
         assert_eq!(child.get_mm_counter(RssCounter::ShmemPages), 1);
         write_u64(&cpu, &child, BASE, 6);
         assert_eq!(read_u64(&cpu, &parent, BASE), 6);
@@ -366,6 +367,78 @@ fn dontfork_areas_are_skipped_and_wipeonfork_areas_copied_empty() {
         assert_eq!(counts(page_at(&k.mem, &parent, BASE + 4 * P)), (1, 1));
         // The parent's pages were not write protected.
         assert!(common::pte(&parent, BASE).unwrap().is_write());
+        child.free(&cpu);
+        parent.free(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn try_to_unmap_finds_pages_moved_by_mremap() {
+    use mm::mmap::mremap::{MREMAP_FIXED, MREMAP_MAYMOVE};
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let parent = MmStruct::new(&cpu).unwrap();
+        parent
+            .do_mmap(&cpu, BASE, 4 * P, RW, ANON | MAP_FIXED)
+            .unwrap();
+        for i in 0..4 {
+            write_u64(&cpu, &parent, BASE + i * P, 100 + i as u64);
+        }
+        // Moved before the fork: the area keeps its vm_pgoff, the pages
+        // their index.
+        let new = BASE + 0x100_0000;
+        let fixed = MREMAP_MAYMOVE | MREMAP_FIXED;
+        assert_eq!(parent.mremap(&cpu, BASE, 4 * P, 4 * P, fixed, new), Ok(new));
+        let v = *parent.mmap_lock.read().find_vma(new).unwrap();
+        assert_eq!(v.vm_pgoff, BASE / P);
+        // A page first touched after the move gets the area's linear index.
+        assert_eq!(parent.mremap(&cpu, new, 4 * P, 6 * P, 0, 0), Ok(new));
+        write_u64(&cpu, &parent, new + 5 * P, 7);
+        let late = page_at(&k.mem, &parent, new + 5 * P);
+        assert_eq!(late.index() as usize, BASE / P + 5);
+
+        let child = dup_mm(&cpu, &parent).unwrap();
+        let pg = page_at(&k.mem, &parent, new + P);
+        assert_eq!(pg.index() as usize, BASE / P + 1);
+        assert_eq!(counts(pg), (2, 2));
+        // Moved again in the child only: the page now sits at different
+        // addresses in parent and child.
+        let cnew = BASE + 0x200_0000;
+        assert_eq!(child.mremap(&cpu, new, 6 * P, 6 * P, fixed, cnew), Ok(cnew));
+        assert_eq!(page_at(&k.mem, &child, cnew + P).index(), pg.index());
+        for m in [&parent, &child] {
+            m.take_tlb_flush();
+        }
+        pg.get_page();
+        assert_eq!(try_to_unmap(&cpu, pg), 2);
+        assert_eq!(counts(pg), (1, 0));
+        assert!(common::pte(&parent, new + P).is_none());
+        assert!(common::pte(&child, cnew + P).is_none());
+        assert!(parent.take_tlb_flush().covers(new + P));
+        assert!(child.take_tlb_flush().covers(cnew + P));
+        cpu.put_page(pg).unwrap();
+        late.get_page();
+        assert_eq!(try_to_unmap(&cpu, late), 2);
+        cpu.put_page(late).unwrap();
+        // The other pages are untouched; the unmapped ones read as zero.
+        for (m, at) in [(&parent, new), (&child, cnew)] {
+            assert_eq!(read_u64(&cpu, m, at), 100);
+            assert_eq!(read_u64(&cpu, m, at + 2 * P), 102);
+            assert_eq!(read_u64(&cpu, m, at + P), 0);
+            assert_eq!(read_u64(&cpu, m, at + 5 * P), 0);
+            assert_eq!(m.get_mm_counter(RssCounter::AnonPages), 3);
+        }
+        // A moved area does not merge with a neighbour whose offsets do
+        // not follow on (Linux's pgoff rule for anonymous areas).
+        parent
+            .do_mmap(&cpu, new + 6 * P, P, RW, ANON | MAP_FIXED)
+            .unwrap();
+        assert_eq!(
+            parent.mmap_lock.read().find_vma(new).unwrap().vm_end,
+            new + 6 * P
+        );
         child.free(&cpu);
         parent.free(&cpu);
     }

@@ -459,3 +459,123 @@ fn mremap_and_madvise_keep_file_pages_in_the_cache() {
     }
     assert_eq!(common::settle(&k.mem), before);
 }
+
+#[test]
+fn writeback_write_protects_so_a_second_write_is_written_too() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 2 * P);
+        let f = File::open(&a, RDWR);
+        let mm1 = MmStruct::new(&cpu).unwrap();
+        let mm2 = MmStruct::new(&cpu).unwrap();
+        mm1.do_mmap_file(&cpu, BASE, 2 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        // mm2 maps it at another address and offset 1 first: vma_address
+        // finds the page there too.
+        mm2.do_mmap_file(
+            &cpu,
+            BASE + 16 * P,
+            P,
+            RW,
+            MAP_SHARED | MAP_FIXED,
+            Some(&f),
+            1,
+        )
+        .unwrap();
+        user_store(&cpu, &mm1, BASE + P + 8, b"first").unwrap();
+        user_store(&cpu, &mm2, BASE + 16 * P, b"other").unwrap();
+        assert!(common::pte(&mm1, BASE + P).unwrap().is_write());
+        mm1.take_tlb_flush();
+        mm2.take_tlb_flush();
+        assert_eq!(a.writeback(&cpu).unwrap(), 1);
+        assert_eq!(&file_page(&a, 1)[8..13], b"first");
+        assert_eq!(&file_page(&a, 1)[..5], b"other");
+        // Every shared PTE of the page is read-only and clean again, and
+        // the harts are told.
+        for (m, va) in [(&mm1, BASE + P), (&mm2, BASE + 16 * P)] {
+            let e = common::pte(m, va).unwrap();
+            assert!(!e.is_write() && !e.is_dirty(), "{e:?}");
+            assert!(m.take_tlb_flush().covers(va));
+        }
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 0);
+        assert_eq!(a.writeback(&cpu).unwrap(), 0);
+        // The next write faults through page_mkwrite and dirties the page.
+        user_store(&cpu, &mm1, BASE + P + 8, b"again").unwrap();
+        assert!(common::pte(&mm1, BASE + P).unwrap().is_write());
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 1);
+        assert_eq!(a.writeback(&cpu).unwrap(), 1);
+        assert_eq!(&file_page(&a, 1)[8..13], b"again");
+        // And through the other mm as well.
+        user_store(&cpu, &mm2, BASE + 16 * P, b"third").unwrap();
+        assert_eq!(a.writeback(&cpu).unwrap(), 1);
+        assert_eq!(&file_page(&a, 1)[..5], b"third");
+        // Unmapping a cleaned page does not dirty it again.
+        mm1.free(&cpu);
+        mm2.free(&cpu);
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 0);
+        assert_eq!(a.writeback(&cpu).unwrap(), 0);
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn split_file_areas_stay_in_i_mmap_until_the_last_piece_goes() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 4 * P);
+        let f = File::open(&a, RDWR);
+        let mm = MmStruct::new(&cpu).unwrap();
+        mm.do_mmap_file(&cpu, BASE, 4 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        // Split in three, then two pieces unmapped: the mm still maps the
+        // file, so it stays a mapper, and truncate still reaches it.
+        mm.mprotect(&cpu, BASE + P, P, PROT_READ).unwrap();
+        for i in 0..4 {
+            load(&cpu, &mm, BASE + i * P, 1);
+        }
+        mm.do_munmap(&cpu, BASE, 2 * P).unwrap();
+        assert_eq!(a.nr_mappers(), 1);
+        a.truncate(&cpu, (3 * P) as u64).unwrap();
+        assert!(common::pte(&mm, BASE + 3 * P).is_none());
+        assert!(common::pte(&mm, BASE + 2 * P).is_some());
+        // Merged back after a split: still one mapper, gone with the area.
+        mm.mprotect(&cpu, BASE + 2 * P, P, PROT_READ).unwrap();
+        mm.mprotect(&cpu, BASE + 2 * P, P, RW).unwrap();
+        assert_eq!(a.nr_mappers(), 1);
+        mm.do_munmap(&cpu, BASE + 2 * P, 2 * P).unwrap();
+        assert_eq!(a.nr_mappers(), 0);
+        mm.free(&cpu);
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn msync_ms_sync_writes_each_new_write_back() {
+    use mm::mmap::msync::{MS_ASYNC, MS_SYNC};
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 2 * P);
+        let f = File::open(&a, RDWR);
+        let mm = MmStruct::new(&cpu).unwrap();
+        mm.do_mmap_file(&cpu, BASE, 2 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        user_store(&cpu, &mm, BASE + 4, b"one").unwrap();
+        // MS_ASYNC starts nothing (as Linux today); MS_SYNC writes.
+        mm.msync(&cpu, BASE, 2 * P, MS_ASYNC).unwrap();
+        assert_eq!(&file_page(&a, 0)[4..7], &pattern(7)[4..7]);
+        mm.msync(&cpu, BASE, 2 * P, MS_SYNC).unwrap();
+        assert_eq!(&file_page(&a, 0)[4..7], b"one");
+        user_store(&cpu, &mm, BASE + 4, b"two").unwrap();
+        mm.msync(&cpu, BASE, P, MS_SYNC).unwrap();
+        assert_eq!(&file_page(&a, 0)[4..7], b"two");
+        assert_eq!(stat(&k.mem, NodeStatItem::NrFileDirty), 0);
+        mm.free(&cpu);
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}

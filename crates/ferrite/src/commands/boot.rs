@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 use mm::Mem;
 
 use super::Failure;
-use crate::boot::{boot, Machine};
+use kernel::boot::{boot, Machine};
 use crate::demo;
 
 /// What `ferrite boot` prints when no `--show` is given.

@@ -1,12 +1,13 @@
 //! The subcommands, and how each kind of failure ends the process.
 
 pub mod boot;
+pub mod run;
 pub mod slabtop;
 
 use std::fmt;
 use std::io;
 
-use crate::boot::BootFailure;
+use kernel::boot::BootFailure;
 use crate::demo::DemoError;
 
 /// Why a command failed.
@@ -20,6 +21,8 @@ pub enum Failure {
     Demo(DemoError),
     /// Writing the output failed.
     Io(io::Error),
+    /// The program could not be started (missing, not a riscv64 ELF, ...).
+    Run(String),
 }
 
 impl Failure {
@@ -27,7 +30,7 @@ impl Failure {
     /// usage errors), 0 when the reader of our output went away, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Usage(_) | Failure::Boot(_) => 2,
+            Failure::Usage(_) | Failure::Boot(_) | Failure::Run(_) => 2,
             Failure::Io(e) | Failure::Demo(DemoError::Io(e))
                 if e.kind() == io::ErrorKind::BrokenPipe =>
             {
@@ -50,6 +53,7 @@ impl fmt::Display for Failure {
             Failure::Boot(e) => e.fmt(f),
             Failure::Demo(e) => write!(f, "boot demonstration: {e}"),
             Failure::Io(e) => write!(f, "cannot write output: {e}"),
+            Failure::Run(m) => f.write_str(m),
         }
     }
 }

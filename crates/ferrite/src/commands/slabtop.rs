@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::Failure;
-use crate::boot::{boot, Machine};
+use kernel::boot::{boot, Machine};
 use crate::demo;
 
 /// Run `ferrite slabtop`.

@@ -1,4 +1,4 @@
-//! Page faults on anonymous memory (Linux's mm/memory.c `handle_mm_fault`,
+//! Page faults (Linux's mm/memory.c `handle_mm_fault`,
 //! `do_anonymous_page`, `do_wp_page`, arch/riscv/mm/fault.c's access
 //! checks, mm/mmap.c's stack expansion).
 //!
@@ -8,7 +8,7 @@
 //! - A read (or fetch) fault on an empty PTE of a private area maps the
 //!   shared zero page read-only (a special PTE, no refcount or mapcount,
 //!   as Linux); a write fault maps a fresh zeroed page. Shared anonymous
-//!   areas always get a real page.
+//!   areas are shmem-backed and fault through the page cache like files.
 //! - A write to a present read-only PTE of a writable area is copy on
 //!   write: the page is reused when this mapping is its only user (mapcount
 //!   1 and refcount 1), copied otherwise; the zero page is replaced by a
@@ -36,7 +36,9 @@ use crate::mmap::{
 };
 use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
-use crate::pgtable::{is_user_addr, level_shift, PageTable, PgProt, Pte, TlbFlush};
+use crate::pgtable::{
+    flush_icache_pte, is_user_addr, level_shift, PageTable, PgProt, Pte, TlbFlush,
+};
 use crate::rmap;
 use crate::vmstat::NodeStatItem;
 
@@ -201,7 +203,8 @@ pub(crate) fn next_pte(pt: &PageTable<'_>, mut va: usize, end: usize) -> Option<
     None
 }
 
-/// Replace the PTE at `va` (present) with `new`, recording the flush.
+/// Replace the PTE at `va` (present) with `new`, recording the flush (and
+/// the instruction-cache flush a new executable page needs).
 pub(crate) fn set_pte(
     cpu: &Cpu<'_>,
     pt: &mut PageTable<'_>,
@@ -210,9 +213,13 @@ pub(crate) fn set_pte(
     new: Pte,
 ) {
     pt.unmap_page(va, tlb);
-    let prot = PgProt::new(new.flags()).expect("a leaf's own flags");
+    let Some(prot) = PgProt::new(new.flags()) else {
+        return;
+    };
     // The tables exist (the entry was just there), so this cannot fail.
-    let _ = pt.map_page(cpu, va, new.pfn(), prot);
+    if pt.map_page(cpu, va, new.pfn(), prot).is_ok() {
+        flush_icache_pte(cpu.mem(), new, tlb);
+    }
 }
 
 /// `access_error` (arch/riscv/mm/fault.c).
@@ -349,7 +356,8 @@ pub fn handle_vma_fault(
 }
 
 /// `set_pte_at` at the end of a fault: install `e` at `va` under the
-/// page-table lock, running `on_installed` (the rmap and counter updates)
+/// page-table lock (an executable entry of a page the instruction caches
+/// have not seen asks for `fence.i`: [`flush_icache_pte`]), running `on_installed` (the rmap and counter updates)
 /// under that lock too, so a concurrent zap never sees an unaccounted page.
 /// Ok(true) when installed; Ok(false) when another thread mapped `va` first
 /// (the fault is done, and the caller drops what it prepared).
@@ -362,10 +370,12 @@ pub(crate) fn install_pte(
 ) -> Result<bool, FaultError> {
     let prot = PgProt::new(e.flags()).ok_or(FaultError::Oom)?;
     let mut pg = mm.page_table_lock.lock();
+    let PgtState { pt, tlb } = &mut *pg;
     // An mm without a page table has no mappings left.
-    let pt = pg.pt.as_mut().ok_or(FaultError::MapErr)?;
+    let pt = pt.as_mut().ok_or(FaultError::MapErr)?;
     match pt.map_page(cpu, va, e.pfn(), prot) {
         Ok(()) => {
+            flush_icache_pte(mm.mem(), e, tlb);
             on_installed();
             Ok(true)
         }
@@ -374,13 +384,21 @@ pub(crate) fn install_pte(
     }
 }
 
-/// Account a page newly mapped into `mm` (first mapping: mapcount 0).
-pub(crate) fn account_new_page(mm: &MmStruct<'_>, page: &Page, shared: bool, av: usize, va: usize) {
+/// Account a page newly mapped at `va` of `vma` in `mm` (first mapping:
+/// mapcount 0).
+pub(crate) fn account_new_page(
+    mm: &MmStruct<'_>,
+    page: &Page,
+    shared: bool,
+    av: usize,
+    vma: &VmAreaStruct,
+    va: usize,
+) {
     page.raw_mapcount().store(0, Relaxed);
     let (item, ctr) = if shared {
         (NodeStatItem::NrShmem, RssCounter::ShmemPages)
     } else {
-        rmap::page_set_anon_rmap(page, av, va);
+        rmap::page_add_new_anon_rmap(page, av, vma, va);
         (NodeStatItem::NrAnonMapped, RssCounter::AnonPages)
     };
     mm.mem().vmstat.add(item, 1);
@@ -428,7 +446,7 @@ fn do_anonymous_page(
     if write {
         e = e.mkwrite().mkdirty();
     }
-    account_new_page(mm, page, shared, av, va);
+    account_new_page(mm, page, shared, av, vma, va);
     let r = install_pte(cpu, mm, va, e, || {});
     if r != Ok(true) {
         unaccount_new_page(cpu, mm, page, shared);
@@ -462,7 +480,7 @@ fn do_wp_page(
         }
         if let (Some(p), false) = (old, shared) {
             // `page_move_anon_rmap`: now exclusively this mm's.
-            rmap::page_set_anon_rmap(p, av, va);
+            rmap::page_add_new_anon_rmap(p, av, vma, va);
         }
         set_pte(cpu, pt, tlb, va, orig.mkwrite().mkdirty().mkyoung());
         return Ok(());
@@ -495,7 +513,7 @@ fn do_wp_page(
         return Ok(());
     }
     new.raw_mapcount().store(0, Relaxed);
-    rmap::page_set_anon_rmap(new, av, va);
+    rmap::page_add_new_anon_rmap(new, av, vma, va);
     mem.vmstat.add(NodeStatItem::NrAnonMapped, 1);
     let e = Pte::new(new_pfn, vma.vm_page_prot)
         .ok_or(FaultError::Oom)?

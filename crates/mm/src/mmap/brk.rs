@@ -1,5 +1,7 @@
 //! `brk` (mm/mmap.c `SYSCALL_DEFINE1(brk)`, `do_brk_flags`) with the raw
-//! system call's result: the new break, or the old one on failure.
+//! system call's result: the new break, or the old one on failure. The new
+//! part of the heap carries the mm's `def_flags`; after
+//! `mlockall(MCL_FUTURE)` it is locked and populated.
 
 use super::find::entry_vma;
 use super::vma::VmAreaStruct;
@@ -46,6 +48,10 @@ impl MmapState<'_> {
             return origbrk;
         }
         self.brk = brk;
+        if self.def_flags.contains(VmFlags::VM_LOCKED) {
+            // mlockall(MCL_FUTURE): the new heap is locked and populated.
+            self.mm_populate(cpu, mm, oldbrk, newbrk - oldbrk);
+        }
         brk
     }
 
@@ -55,7 +61,7 @@ impl MmapState<'_> {
         if self.map_count > self.max_map_count {
             return Err(super::errno::ENOMEM);
         }
-        let flags = VmFlags::VM_DATA_DEFAULT_FLAGS | VmFlags::VM_ACCOUNT;
+        let flags = VmFlags::VM_DATA_DEFAULT_FLAGS | VmFlags::VM_ACCOUNT | self.def_flags;
         let v = VmAreaStruct::new(addr, addr + len, flags, addr / PAGE_SIZE);
         self.insert_vma(cpu, v)?;
         self.merge_range(cpu, addr, addr + len);

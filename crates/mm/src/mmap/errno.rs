@@ -5,6 +5,8 @@
 pub const EPERM: i32 = 1;
 /// Bad file number.
 pub const EBADF: i32 = 9;
+/// Try again (mlock could not populate for want of memory).
+pub const EAGAIN: i32 = 11;
 /// Out of memory.
 pub const ENOMEM: i32 = 12;
 /// Permission denied.

@@ -73,8 +73,7 @@ pub const MADV_POPULATE_WRITE: usize = 23;
 pub const MADV_DONTNEED_LOCKED: usize = 24;
 /// `MADV_COLLAPSE` (THP; not supported).
 pub const MADV_COLLAPSE: usize = 25;
-/// `EAGAIN`.
-pub const EAGAIN: i32 = 11;
+pub use super::errno::EAGAIN;
 
 /// `madvise_behavior_valid` for the advice ferrite supports.
 pub fn madvise_behavior_valid(advice: usize) -> bool {
@@ -195,6 +194,15 @@ impl MmapState<'_> {
                     return Err(EACCES);
                 }
                 self.zap_range(mm, v, start, end);
+                if v.shmem != 0 && v.vm_file != 0 {
+                    // Punch the hole in the shmem object: its pages no
+                    // page table maps any more are freed.
+                    let first = crate::rmap::linear_page_index(v, start);
+                    let last = crate::rmap::linear_page_index(v, end);
+                    // SAFETY: a VMA's `vm_file` names a live address space.
+                    let m = unsafe { &*(v.vm_file as *const crate::filemap::AddressSpace<'_>) };
+                    m.punch_hole(cpu, first, last);
+                }
                 return Ok(());
             }
             MADV_COLD | MADV_PAGEOUT => {

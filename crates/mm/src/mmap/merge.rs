@@ -1,5 +1,6 @@
 //! Adding, removing, splitting and merging VMAs (mm/vma.c: `vma_merge`,
-//! `__split_vma`, `vm_stat_account`).
+//! `__split_vma`, `vm_stat_account`, which keeps `hiwater_vm` as
+//! `total_vm` drops).
 //!
 //! Two neighbouring VMAs merge when Linux would merge them: they touch,
 //! their flags are equal (`VM_SOFTDIRTY` aside), neither is `VM_SPECIAL`,
@@ -44,6 +45,9 @@ fn vma_ptr(v: usize) -> NonNull<VmAreaStruct> {
 impl MmapState<'_> {
     /// `vm_stat_account`: `total_vm` and the exec/stack/data splits.
     pub(crate) fn vm_stat_account(&mut self, flags: VmFlags, pages: isize) {
+        if pages < 0 {
+            self.update_hiwater_vm();
+        }
         let add = |x: &mut usize| *x = x.saturating_add_signed(pages);
         add(&mut self.total_vm);
         let f = flags;
@@ -92,7 +96,7 @@ impl MmapState<'_> {
         }
         vm_area_free(cpu, p);
         if v.vm_file != 0 {
-            crate::filemap::i_mmap_unlink(v.vm_file, self.owner);
+            crate::filemap::i_mmap_unlink(cpu, v.vm_file, self.owner);
         }
         self.map_count -= 1;
         self.vm_stat_account(v.vm_flags, -(v.pages() as isize));
@@ -159,6 +163,10 @@ impl MmapState<'_> {
             return Err(e.errno());
         }
         self.map_count += 1;
+        if hi.vm_file != 0 {
+            // One `i_mmap` entry per VMA, as `remove_vma` drops one.
+            crate::filemap::i_mmap_link(hi.vm_file, self.owner);
+        }
         if let Some(ops) = hi.vm_ops {
             // SAFETY: the new VMA is live and ours.
             ops.open(unsafe { &*p.as_ptr() });
@@ -197,6 +205,10 @@ impl MmapState<'_> {
             }
             vm_area_free(cpu, vma_ptr(np));
             self.map_count -= 1;
+            if next.vm_file != 0 {
+                // `cur` maps the same file and stays linked.
+                crate::filemap::i_mmap_unlink(cpu, next.vm_file, self.owner);
+            }
             cur.vm_end = next.vm_end;
         }
     }

@@ -2,15 +2,20 @@
 //! `VM_LOCKED` over a range, splitting areas at its ends and merging back,
 //! with `locked_vm` kept exact in pages.
 //!
+//! `mlock` and `mlockall(MCL_CURRENT)` then fault the locked pages in
+//! ([`super::populate`]); `MCL_ONFAULT` locks without populating
+//! (`VM_LOCKONFAULT`). `mlockall(MCL_FUTURE)` puts `VM_LOCKED` (and
+//! `VM_LOCKONFAULT` with `MCL_ONFAULT`) in the mm's `def_flags`, so every
+//! later mmap and brk area is locked (and, without `MCL_ONFAULT`,
+//! populated); `munlockall` clears them. A stack grows with the flags of
+//! its area, as in Linux (locked only when the stack area itself is).
+//!
 //! Where ferrite differs from Linux (for now):
-//! - nothing is populated: the pages of a locked range are faulted in by the
-//!   fault layer when touched, so `NrMlock` (vmstat) is not counted until
-//!   pages are populated; `locked_vm` counts the locked areas' pages;
-//! - RLIMIT_MEMLOCK is not checked (as for a caller with CAP_IPC_LOCK);
-//! - `MCL_FUTURE` fails with EINVAL: it needs the mm's `def_flags`, which
-//!   `do_mmap` does not have yet.
+//! - `locked_vm` counts the locked areas' pages; there is no unevictable
+//!   LRU, so `NrMlock` (vmstat) is not counted;
+//! - RLIMIT_MEMLOCK is not checked (as for a caller with CAP_IPC_LOCK).
 
-use super::errno::{EINVAL, ENOMEM};
+use super::errno::{EAGAIN, EINVAL, ENOMEM};
 use super::find::entry_vma;
 use super::vma::vm_get_page_prot;
 use super::{MmStruct, MmapState, VmAreaStruct, VmFlags};
@@ -63,7 +68,7 @@ impl MmapState<'_> {
             let v = &mut *(p as *mut VmAreaStruct);
             v.vm_flags = newflags;
             // Shared file areas keep write-notify (see mprotect).
-            v.vm_page_prot = if v.vm_file != 0 {
+            v.vm_page_prot = if v.wants_writenotify() {
                 vm_get_page_prot(newflags - VmFlags::VM_SHARED)
             } else {
                 vm_get_page_prot(newflags)
@@ -132,11 +137,19 @@ impl MmapState<'_> {
     }
 
     /// `mlock(start, len)`: the range is widened to whole pages (an
-    /// unaligned start is fine).
+    /// unaligned start is fine), locked, then populated (`__mm_populate`,
+    /// whose failure is mlock's: EAGAIN out of memory, ENOMEM otherwise,
+    /// Linux's `__mlock_posix_error_return`).
     pub fn mlock(&mut self, cpu: &Cpu<'_>, start: usize, len: usize) -> Result<(), i32> {
         let len = page_align_wrap(len.wrapping_add(start % PAGE_SIZE));
         let start = start & !(PAGE_SIZE - 1);
-        self.apply_vma_lock_flags(cpu, start, len, VmFlags::VM_LOCKED)
+        self.apply_vma_lock_flags(cpu, start, len, VmFlags::VM_LOCKED)?;
+        let mm = self.owner_mm();
+        match self.__mm_populate(cpu, mm, start, len, false) {
+            Ok(()) => Ok(()),
+            Err(crate::fault::FaultError::Oom) => Err(EAGAIN),
+            Err(_) => Err(ENOMEM),
+        }
     }
 
     /// `munlock(start, len)`.
@@ -146,9 +159,28 @@ impl MmapState<'_> {
         self.apply_vma_lock_flags(cpu, start, len, VmFlags::empty())
     }
 
-    /// `apply_mlockall_flags`: every area gets `to_add` in place of its
+    /// `apply_mlockall_flags`: `def_flags` gets the lock flags of
+    /// `MCL_FUTURE` (none without it), and with `MCL_CURRENT` (or for
+    /// `munlockall`, `flags` 0) every area gets `to_add` in place of its
     /// lock flags; failures (a split cannot happen here) are ignored.
-    fn apply_mlockall_flags(&mut self, cpu: &Cpu<'_>, to_add: VmFlags) {
+    fn apply_mlockall_flags(&mut self, cpu: &Cpu<'_>, flags: usize) {
+        self.def_flags.remove(VM_LOCKED_MASK);
+        if flags & MCL_FUTURE != 0 {
+            self.def_flags |= VmFlags::VM_LOCKED;
+            if flags & MCL_ONFAULT != 0 {
+                self.def_flags |= VmFlags::VM_LOCKONFAULT;
+            }
+            if flags & MCL_CURRENT == 0 {
+                return;
+            }
+        }
+        let mut to_add = VmFlags::empty();
+        if flags & MCL_CURRENT != 0 {
+            to_add |= VmFlags::VM_LOCKED;
+            if flags & MCL_ONFAULT != 0 {
+                to_add |= VmFlags::VM_LOCKONFAULT;
+            }
+        }
         let mut addr = 0;
         while let Some(v) = self.mt.find(addr).map(entry_vma).copied() {
             let newflags = v.vm_flags.difference(VM_LOCKED_MASK) | to_add;
@@ -158,7 +190,8 @@ impl MmapState<'_> {
         self.merge_range(cpu, 0, TASK_SIZE);
     }
 
-    /// `mlockall(flags)`.
+    /// `mlockall(flags)`; with `MCL_CURRENT` (and not `MCL_ONFAULT`)
+    /// every area is then populated, failures ignored as in Linux.
     pub fn mlockall(&mut self, cpu: &Cpu<'_>, flags: usize) -> Result<(), i32> {
         if flags == 0
             || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0
@@ -166,21 +199,17 @@ impl MmapState<'_> {
         {
             return Err(EINVAL);
         }
-        if flags & MCL_FUTURE != 0 {
-            // Needs `mm->def_flags` in do_mmap (see the module notes).
-            return Err(EINVAL);
+        self.apply_mlockall_flags(cpu, flags);
+        if flags & MCL_CURRENT != 0 {
+            let mm = self.owner_mm();
+            self.mm_populate(cpu, mm, 0, TASK_SIZE);
         }
-        let mut to_add = VmFlags::VM_LOCKED;
-        if flags & MCL_ONFAULT != 0 {
-            to_add |= VmFlags::VM_LOCKONFAULT;
-        }
-        self.apply_mlockall_flags(cpu, to_add);
         Ok(())
     }
 
-    /// `munlockall()`.
+    /// `munlockall()`: every area unlocked, `def_flags` cleared.
     pub fn munlockall(&mut self, cpu: &Cpu<'_>) {
-        self.apply_mlockall_flags(cpu, VmFlags::empty());
+        self.apply_mlockall_flags(cpu, 0);
     }
 }
 

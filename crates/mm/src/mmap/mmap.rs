@@ -4,9 +4,12 @@
 //! [`MmapState::do_mmap`] maps anonymous memory: without `MAP_ANONYMOUS`
 //! it fails with EBADF, as Linux does for a descriptor that is not open.
 //! [`MmapState::do_mmap_file`] maps a [`File`] (see [`crate::filemap`]).
-//! `MAP_POPULATE` is accepted; populating waits for the fault layer.
-//! `MAP_LOCKED` sets `VM_LOCKED` and counts `locked_vm`; RLIMIT_MEMLOCK is
-//! not checked yet. `MAP_HUGETLB` fails with ENOMEM, as on a Linux with no
+//! `MAP_POPULATE` (without `MAP_NONBLOCK`) and locked mappings (`MAP_LOCKED`,
+//! or `VM_LOCKED` in the mm's `def_flags` after `mlockall(MCL_FUTURE)`) are
+//! faulted in once mapped ([`MmapState::mm_populate`]); a failure there
+//! (out of memory) leaves the mapping in place, as in Linux. `MAP_LOCKED`
+//! sets `VM_LOCKED` and counts `locked_vm`; RLIMIT_MEMLOCK is not checked
+//! yet. `MAP_HUGETLB` fails with ENOMEM, as on a Linux with no
 //! huge pages reserved.
 
 use super::errno::{EACCES, EBADF, EEXIST, EINVAL, ENOMEM, EOPNOTSUPP, EOVERFLOW};
@@ -118,6 +121,7 @@ impl MmapState<'_> {
         }
         let vm_flags = calc_vm_prot_bits(prot)
             | calc_vm_flag_bits(flags)
+            | self.def_flags
             | VmFlags::VM_MAYREAD
             | VmFlags::VM_MAYWRITE
             | VmFlags::VM_MAYEXEC;
@@ -170,14 +174,35 @@ impl MmapState<'_> {
         if flags & MAP_NORESERVE != 0 {
             vm_flags |= VmFlags::VM_NORESERVE;
         }
-        self.mmap_region(cpu, mm, addr, len, vm_flags, shared)
+        let addr = self.mmap_region(cpu, mm, addr, len, vm_flags, shared)?;
+        self.populate_new(cpu, mm, addr, len, vm_flags, flags);
+        Ok(addr)
+    }
+
+    /// The end of `vm_mmap_pgoff`: `mm_populate` the new mapping when it
+    /// is locked or `MAP_POPULATE` asks for it (not with `MAP_NONBLOCK`).
+    /// Failures leave the mapping as it is, as in Linux.
+    fn populate_new(
+        &mut self,
+        cpu: &Cpu<'_>,
+        mm: &MmStruct<'_>,
+        addr: usize,
+        len: usize,
+        vm_flags: VmFlags,
+        flags: usize,
+    ) {
+        if vm_flags.contains(VmFlags::VM_LOCKED)
+            || flags & (MAP_POPULATE | MAP_NONBLOCK) == MAP_POPULATE
+        {
+            self.mm_populate(cpu, mm, addr, len);
+        }
     }
 
     /// `do_mmap` with a file: `file` None (or `MAP_ANONYMOUS`, which
     /// ignores the file as Linux ignores the descriptor) is [`Self::do_mmap`];
     /// otherwise Linux's file checks (EINVAL for MAP_HUGETLB on a regular
     /// file, EOVERFLOW, EOPNOTSUPP, EACCES) and a VMA carrying the file and
-    /// `vm_pgoff`. The caller has linked `mm` into the file's `i_mmap`.
+    /// `vm_pgoff` (inserting it links the mm into the file's `i_mmap`).
     #[allow(clippy::too_many_arguments)]
     pub fn do_mmap_file(
         &mut self,
@@ -257,6 +282,7 @@ impl MmapState<'_> {
         v.vm_ops = Some(&crate::filemap::FILE_VM_OPS);
         self.insert_vma(cpu, v)?;
         self.merge_range(cpu, addr, end);
+        self.populate_new(cpu, mm, addr, len, vm_flags, flags);
         Ok(addr)
     }
 
@@ -278,16 +304,25 @@ impl MmapState<'_> {
         if accountable(vm_flags) {
             vm_flags |= VmFlags::VM_ACCOUNT;
         }
-        let mut v = if shared {
-            let mut v = VmAreaStruct::new(addr, end, vm_flags, 0);
-            v.shmem = self.next_shmem;
-            self.next_shmem += 1;
-            v
-        } else {
-            VmAreaStruct::new(addr, end, vm_flags, addr / PAGE_SIZE)
-        };
-        v.vm_ops = None;
-        self.insert_vma(cpu, v)?;
+        if !shared {
+            let v = VmAreaStruct::new(addr, end, vm_flags, addr / PAGE_SIZE);
+            self.insert_vma(cpu, v)?;
+            self.merge_range(cpu, addr, end);
+            return Ok(addr);
+        }
+        // shmem_zero_setup: the area maps its own shmem object from offset
+        // 0; shmem has no dirty accounting, so no write-notify (pages are
+        // mapped writable at once and the D bit dirties them).
+        let file = crate::filemap::shmem_zero_setup(cpu.mem(), len as u64)?;
+        let mut v = VmAreaStruct::new(addr, end, vm_flags, 0);
+        v.shmem = self.next_shmem;
+        self.next_shmem += 1;
+        v.vm_file = file;
+        v.vm_ops = Some(&crate::filemap::FILE_VM_OPS);
+        if let Err(e) = self.insert_vma(cpu, v) {
+            crate::filemap::shmem_free(cpu, file);
+            return Err(e);
+        }
         self.merge_range(cpu, addr, end);
         Ok(addr)
     }

@@ -1,6 +1,6 @@
 //! Process address spaces: `struct mm_struct` (include/linux/mm_types.h)
-//! and the mmap family of mm/mmap.c, mm/vma.c, mm/mprotect.c (anonymous
-//! mappings; page faults, files, fork and the rest of issue 3 come later).
+//! and the mmap family of mm/mmap.c, mm/vma.c, mm/mprotect.c, mm/mremap.c,
+//! mm/madvise.c, mm/mlock.c and the populate part of mm/gup.c.
 //!
 //! - [`MmStruct`]: the mm; [`MmBox`] owns one in the `mm_struct` slab cache.
 //! - [`MmapState`]: everything the mmap lock guards (the VMA tree,
@@ -19,7 +19,11 @@
 //! [`MmStruct::new`] (or by [`init_caches`], Linux's `maple_tree_init` at
 //! boot), found again by name afterwards, and lives as long as the `Mem`.
 //!
-//! Where ferrite differs from Linux (for now): no files yet; page faults,
+//! `hiwater_vm` (here) and `hiwater_rss` (in [`MmStruct`]) keep the peaks
+//! VmPeak and VmHWM show; `def_flags` holds what `mlockall(MCL_FUTURE)`
+//! gives every new area.
+//!
+//! Where ferrite differs from Linux (for now): page faults,
 //! fork and the anonymous reverse map live in [`crate::fault`],
 //! [`crate::fork`] and [`crate::rmap`]; unmapping puts the pages the fault
 //! layer mapped (see `zap`); `MmStruct` and `VmAreaStruct` must fit the
@@ -40,6 +44,7 @@ pub mod mprotect;
 pub mod mremap;
 pub mod msync;
 pub mod munmap;
+pub mod populate;
 pub mod unmapped;
 pub mod vma;
 
@@ -153,8 +158,14 @@ pub struct MmapState<'m> {
     pub max_map_count: usize,
     /// Pages mapped.
     pub total_vm: usize,
+    /// The peak of `total_vm` (`hiwater_vm`, VmPeak) as of its last drop;
+    /// [`MmapState::get_mm_hiwater_vm`] is the peak so far.
+    pub hiwater_vm: usize,
     /// Pages of `VM_LOCKED` areas.
     pub locked_vm: usize,
+    /// Flags every new area gets (`def_flags`): `VM_LOCKED` (and
+    /// `VM_LOCKONFAULT`) after `mlockall(MCL_FUTURE)`.
+    pub def_flags: VmFlags,
     /// Pages of private writable areas (`data_vm`, VmData).
     pub data_vm: usize,
     /// Pages of executable, non-writable areas (`exec_vm`).
@@ -208,6 +219,9 @@ pub struct MmStruct<'m> {
     pub mm_count: AtomicU32,
     /// RSS counters, indexed by [`RssCounter`].
     pub rss_stat: [AtomicUsize; 4],
+    /// The peak RSS (`hiwater_rss`, VmHWM) as of its last drop;
+    /// [`MmStruct::get_mm_hiwater_rss`] is the peak so far.
+    pub hiwater_rss: AtomicUsize,
     /// The fork family's `anon_vma` (see [`crate::rmap`]), 0 until the first
     /// anonymous page.
     pub(crate) anon_vma: AtomicUsize,
@@ -270,7 +284,9 @@ impl<'m> MmStruct<'m> {
                 map_count: 0,
                 max_map_count: DEFAULT_MAX_MAP_COUNT,
                 total_vm: 0,
+                hiwater_vm: 0,
                 locked_vm: 0,
+                def_flags: VmFlags::empty(),
                 data_vm: 0,
                 exec_vm: 0,
                 stack_vm: 0,
@@ -300,6 +316,7 @@ impl<'m> MmStruct<'m> {
             mm_users: AtomicU32::new(1),
             mm_count: AtomicU32::new(1),
             rss_stat: Default::default(),
+            hiwater_rss: AtomicUsize::new(0),
             anon_vma: AtomicUsize::new(0),
             anon_next: AtomicUsize::new(0),
         };
@@ -369,6 +386,17 @@ impl<'m> MmStruct<'m> {
         self.get_mm_counter(RssCounter::FilePages)
             + self.get_mm_counter(RssCounter::AnonPages)
             + self.get_mm_counter(RssCounter::ShmemPages)
+    }
+
+    /// `update_hiwater_rss`: record the current RSS as the peak if it is
+    /// one; called before the RSS drops.
+    pub fn update_hiwater_rss(&self) {
+        self.hiwater_rss.fetch_max(self.get_mm_rss(), Relaxed);
+    }
+
+    /// `get_mm_hiwater_rss`: the peak RSS so far, in pages.
+    pub fn get_mm_hiwater_rss(&self) -> usize {
+        self.hiwater_rss.load(Relaxed).max(self.get_mm_rss())
     }
 
     /// `mmget`: one more user of the address space.
@@ -498,6 +526,7 @@ impl<'m> MmStruct<'m> {
         st.mt.destroy(cpu);
         st.mmap_cache.store(0, Relaxed);
         st.map_count = 0;
+        st.update_hiwater_vm();
         st.total_vm = 0;
         st.locked_vm = 0;
         st.data_vm = 0;
@@ -511,7 +540,7 @@ impl<'m> MmStruct<'m> {
         drop(st);
         crate::rmap::unlink_anon_vma(cpu, self);
         for f in files {
-            crate::filemap::i_mmap_unlink(f, self as *const MmStruct<'_> as usize);
+            crate::filemap::i_mmap_unlink(cpu, f, self as *const MmStruct<'_> as usize);
         }
     }
 }
@@ -532,6 +561,7 @@ pub(crate) fn zap(
     let mem = mm.mem;
     let mut n = 0isize;
     let mut nf = 0isize;
+    let mut ns = 0isize;
     // Linux puts the pages after the flush; ferrite's harts flush before
     // running the mm again (see `pgtable::tlb`), so they are put here.
     pt.unmap_range(s, e, tlb, |_, pte| {
@@ -542,7 +572,11 @@ pub(crate) fn zap(
                 if pte.is_dirty() {
                     crate::filemap::set_page_dirty(mem, p);
                 }
-                nf += 1;
+                if crate::filemap::page_is_shmem(p) {
+                    ns += 1;
+                } else {
+                    nf += 1;
+                }
             } else {
                 n += 1;
             }
@@ -550,13 +584,30 @@ pub(crate) fn zap(
             crate::fault::put_page_nocpu(mem, p);
         }
     });
+    if n + nf + ns != 0 {
+        mm.update_hiwater_rss();
+    }
     mm.add_mm_counter(RssCounter::FilePages, -nf);
+    mm.add_mm_counter(RssCounter::ShmemPages, -ns);
     let which = if shared {
         RssCounter::ShmemPages
     } else {
         RssCounter::AnonPages
     };
     mm.add_mm_counter(which, -n);
+}
+
+impl MmapState<'_> {
+    /// `update_hiwater_vm`: record `total_vm` as the peak if it is one;
+    /// called before `total_vm` drops.
+    pub fn update_hiwater_vm(&mut self) {
+        self.hiwater_vm = self.hiwater_vm.max(self.total_vm);
+    }
+
+    /// The peak `total_vm` so far, in pages (VmPeak).
+    pub fn get_mm_hiwater_vm(&self) -> usize {
+        self.hiwater_vm.max(self.total_vm)
+    }
 }
 
 /// Owns an [`MmStruct`] in the `mm_struct` slab cache.

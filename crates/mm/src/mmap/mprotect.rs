@@ -122,7 +122,7 @@ impl MmapState<'_> {
         self.vm_stat_account(oldflags, -pages);
         self.vm_stat_account(newflags, pages);
         // SAFETY: a live VMA of this mm.
-        let is_file = unsafe { (*(p as *const super::VmAreaStruct)).vm_file != 0 };
+        let is_file = unsafe { (*(p as *const super::VmAreaStruct)).wants_writenotify() };
         // Shared file areas keep write-notify: a write faults to dirty the
         // page (`vma_wants_writenotify`).
         let prot = if is_file {

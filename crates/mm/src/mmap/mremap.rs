@@ -19,8 +19,8 @@
 //! finds no page (zero fill for private memory), as in Linux 5.13+.
 //!
 //! Where ferrite differs from Linux (for now):
-//! - no RLIMIT_AS / RLIMIT_MEMLOCK checks and no population of a grown
-//!   locked area (the fault layer does that when it is touched);
+//! - no RLIMIT_AS / RLIMIT_MEMLOCK checks (the grown part of a locked
+//!   area is populated, as in Linux);
 //! - a moved private area keeps its page offset (Linux: when it has an
 //!   `anon_vma`) when it had any page mapped, and gets `new_addr >>
 //!   PAGE_SHIFT` otherwise; ferrite has no per-area `anon_vma` to ask;
@@ -138,6 +138,10 @@ impl MmapState<'_> {
                 .map_err(|_| ENOMEM)?;
             self.vm_stat_account(vma.vm_flags, ((new_len - old_len) / PAGE_SIZE) as isize);
             self.merge_range(cpu, vma.vm_start, end);
+            if vma.vm_flags.contains(VmFlags::VM_LOCKED) {
+                // The grown part of a locked area is populated.
+                self.mm_populate(cpu, mm, vma.vm_end, new_len - old_len);
+            }
             return Ok(addr);
         }
         if flags & MREMAP_MAYMOVE == 0 {
@@ -324,6 +328,9 @@ impl MmapState<'_> {
             let _ = self.do_munmap(cpu, mm, old_addr, old_len);
         }
         self.merge_range(cpu, new_addr, new_addr + new_len);
+        if new_len > old_len && vma.vm_flags.contains(VmFlags::VM_LOCKED) {
+            self.mm_populate(cpu, mm, new_addr + old_len, new_len - old_len);
+        }
         Ok(new_addr)
     }
 }

@@ -1,6 +1,9 @@
 //! `msync` (mm/msync.c): flag and range validation with Linux's errno.
-//! Anonymous memory has nothing to write back, so a valid call does no
-//! work; `MS_INVALIDATE` over a locked area is EBUSY, as in Linux.
+//! Anonymous memory (and shmem) has nothing to write back; with `MS_SYNC`
+//! the files of the shared file areas in the range are written back
+//! (`vfs_fsync_range`, here the whole file's dirty pages), after the mmap
+//! lock is dropped, as Linux drops it. `MS_INVALIDATE` over a locked area
+//! is EBUSY, as in Linux.
 
 use super::errno::{EINVAL, ENOMEM};
 use super::find::entry_vma;
@@ -73,6 +76,31 @@ impl MmapState<'_> {
 impl MmStruct<'_> {
     /// `msync(2)`.
     pub fn msync(&self, cpu: &Cpu<'_>, start: usize, len: usize, flags: usize) -> Result<(), i32> {
-        self.mmap_read_lock(cpu).msync(start, len, flags)
+        let mut files = alloc::vec::Vec::new();
+        let r = {
+            let st = self.mmap_read_lock(cpu);
+            let r = st.msync(start, len, flags);
+            let end = start.wrapping_add(page_align_wrap(len));
+            if flags & MS_SYNC != 0 && matches!(r, Ok(()) | Err(ENOMEM)) && start < end {
+                for v in st.vmas() {
+                    if v.vm_start < end
+                        && v.vm_end > start
+                        && v.vm_flags.contains(VmFlags::VM_SHARED)
+                        && v.wants_writenotify()
+                        && !files.contains(&v.vm_file)
+                    {
+                        files.push(v.vm_file);
+                    }
+                }
+            }
+            r
+        };
+        for f in files {
+            // SAFETY: a file this mm maps stays alive while the mm does
+            // (see crate::filemap); the mm is alive (`&self`).
+            let m = unsafe { &*(f as *const crate::filemap::AddressSpace<'_>) };
+            m.writeback(cpu)?;
+        }
+        r
     }
 }

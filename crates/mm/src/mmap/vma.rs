@@ -5,9 +5,9 @@
 //! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
 //! address. File areas record their file in `vm_file` (the address of its
 //! [`crate::filemap::AddressSpace`]) with the file's `FILE_VM_OPS`. A
-//! `MAP_SHARED` anonymous area, which Linux backs by its own shmem file,
-//! carries a `shmem` identity instead, so that only pieces of the same
-//! shared mapping merge, as pieces of one file do.
+//! `MAP_SHARED` anonymous area is backed, as in Linux, by a shmem object of
+//! its own (`vm_file`, see [`crate::filemap::shmem_zero_setup`]) and also
+//! carries that object's `shmem` identity (the inode /proc shows).
 
 use core::fmt;
 use core::ptr::NonNull;
@@ -133,11 +133,14 @@ pub struct VmAreaStruct {
     pub vm_flags: VmFlags,
     /// PTE protection derived from `vm_flags` (`vm_get_page_prot`).
     pub vm_page_prot: PgProt,
-    /// Offset in pages: in the file, or `vm_start >> PAGE_SHIFT` for private
-    /// anonymous areas (as Linux sets it), 0-based for shared anonymous ones.
+    /// Offset in pages: in the file, or for a private anonymous area the
+    /// linear page index of `vm_start` (`vm_start >> PAGE_SHIFT` when
+    /// created, kept through splits, merges and mremap moves, as Linux
+    /// keeps it for the anonymous rmap), 0-based in the shmem object of a
+    /// shared anonymous one.
     pub vm_pgoff: usize,
-    /// Identity of the shmem object of a `MAP_SHARED` anonymous area (0 for
-    /// private areas); stands in for `vm_file` until shmem exists.
+    /// Identity (inode number) of the shmem object of a `MAP_SHARED`
+    /// anonymous area, 0 for every other area.
     pub shmem: u64,
     /// The area's operations (`vm_ops`); `None` for anonymous areas.
     pub vm_ops: Option<&'static dyn VmOperations>,
@@ -174,6 +177,15 @@ impl VmAreaStruct {
     /// `vma_is_anonymous`.
     pub fn is_anonymous(&self) -> bool {
         self.vm_ops.is_none()
+    }
+
+    /// `vma_wants_writenotify`: a shared file area (not shmem, which has
+    /// no dirty accounting) maps pages read-only until the first write,
+    /// which goes through `page_mkwrite` and dirties the page.
+    pub fn wants_writenotify(&self) -> bool {
+        self.vm_file != 0
+            && self.shmem == 0
+            && self.vm_flags.contains(VmFlags::VM_SHARED)
     }
 
     /// `vm_start_gap`: the start lowered by the stack guard gap for areas

@@ -39,7 +39,7 @@ pub mod tlb;
 mod walk;
 
 pub use pte::{protection_map, PgProt, Pte};
-pub use tlb::{FlushRange, TlbFlush};
+pub use tlb::{flush_icache_pte, FlushRange, TlbFlush};
 pub use walk::{PageTable, WalkEntry};
 
 use core::fmt;

@@ -11,6 +11,15 @@
 //! pages to free: callers put pages after they have issued the flush. As in
 //! Linux riscv, a range of more than [`TLB_FLUSH_ALL_THRESHOLD`] pages becomes
 //! a flush of everything (`tlb_flush_all_threshold`).
+//!
+//! A gather also records whether an executable mapping of a page the
+//! instruction caches have not seen was installed (riscv's
+//! `flush_icache_pte`, [`flush_icache_pte`]): the harts then run `fence.i`
+//! (Linux's `flush_icache_all`) before they run the mm again.
+
+use crate::mem::Mem;
+use crate::page::PageFlags;
+use crate::pgtable::Pte;
 
 use crate::page::PAGE_SIZE;
 
@@ -39,6 +48,7 @@ pub struct TlbFlush {
     cpus: u64,
     range: FlushRange,
     freed_tables: bool,
+    icache: bool,
 }
 
 impl TlbFlush {
@@ -49,6 +59,7 @@ impl TlbFlush {
             cpus,
             range: FlushRange::None,
             freed_tables: false,
+            icache: false,
         }
     }
 
@@ -128,9 +139,38 @@ impl TlbFlush {
         }
     }
 
+    /// Whether every hart must flush its instruction cache (`fence.i`,
+    /// `flush_icache_all`) before running the mm: an executable mapping of
+    /// a page not yet `PG_dcache_clean` was installed.
+    pub const fn needs_icache_flush(&self) -> bool {
+        self.icache
+    }
+
+    /// Ask for an instruction-cache flush on every hart.
+    pub fn set_icache_flush(&mut self) {
+        self.icache = true;
+    }
+
     /// Forget the range once the harts have flushed (`__tlb_reset_range`).
     pub fn reset(&mut self) {
         self.range = FlushRange::None;
         self.freed_tables = false;
+        self.icache = false;
+    }
+}
+
+/// riscv's `flush_icache_pte`, run for every leaf entry installed: when
+/// `pte` is present and executable and its page is not yet
+/// `PG_dcache_clean`, set the flag and record an instruction-cache flush
+/// in `tlb`. Frames without a `struct page` are left alone.
+#[inline]
+pub fn flush_icache_pte(mem: &Mem, pte: Pte, tlb: &mut TlbFlush) {
+    if !pte.is_present() || !pte.is_exec() {
+        return;
+    }
+    if let Some(page) = mem.pfn_to_page(pte.pfn() as usize) {
+        if !page.test_and_set_flag(PageFlags::DCACHE_CLEAN) {
+            tlb.set_icache_flush();
+        }
     }
 }

@@ -325,7 +325,8 @@ impl<'m> PageTable<'m> {
     /// `change_protection()`: give every mapped page in `[start, end)` the
     /// protection `prot`, keeping PFN, A, D and the software bits
     /// (`pte_modify`). Returns the pages whose entry changed; each valid one
-    /// is added to `tlb`.
+    /// is added to `tlb`, and an entry that becomes executable goes through
+    /// [`super::flush_icache_pte`] (as `set_pte_at` does in Linux).
     pub fn change_protection(
         &mut self,
         start: usize,
@@ -337,18 +338,20 @@ impl<'m> PageTable<'m> {
             return 0;
         };
         let mut changed = 0;
+        let mem = self.mem();
         self.for_each_leaf(self.pgd, 0, 0, start, end, &mut |va, slot| {
             let mut cur = slot.load(Acquire);
-            loop {
+            let new = loop {
                 let new = Pte(cur).modify(prot).val();
                 if new == cur {
                     return;
                 }
                 match slot.compare_exchange_weak(cur, new, AcqRel, Acquire) {
-                    Ok(_) => break,
+                    Ok(_) => break new,
                     Err(now) => cur = now,
                 }
-            }
+            };
+            super::flush_icache_pte(mem, Pte(new), tlb);
             changed += 1;
             if Pte(cur).is_valid() {
                 tlb.add_page(va);

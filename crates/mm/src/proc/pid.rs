@@ -28,9 +28,10 @@
 //! counter, 0), no KSM, no THP (THPeligible 0), no hugetlb, no pinning
 //! (VmPin 0); LazyFree is 0 because ferrite does not track `PG_swapbacked`
 //! (Linux counts clean anonymous pages without it, i.e. after MADV_FREE)
-//! and MADV_FREE leaves pages as they are; `hiwater_vm`/`hiwater_rss` are
-//! not tracked, so VmPeak is `total_vm` and VmHWM the current RSS (the
-//! values Linux prints while the peaks have not been exceeded).
+//! and MADV_FREE leaves pages as they are. VmPeak and VmHWM are the
+//! larger of `hiwater_vm`/`hiwater_rss` (updated before `total_vm` or the
+//! RSS drops, as Linux's `update_hiwater_vm`/`update_hiwater_rss`) and
+//! the current values.
 //!
 //! Locking: the `*_locked` forms take the mmap state the caller already
 //! holds (a caller with a CPU guard takes it with
@@ -82,10 +83,16 @@ fn maps_row(st: &MmapState<'_>, v: &VmAreaStruct) -> MapsRow {
         r.inode = v.shmem;
         r.name = Some(String::from(SHMEM_ZERO_NAME));
     } else if !v.is_anonymous() {
-        // A file (or device) area: files have no path or inode yet, so
-        // only the offset is shown, and the area is never [heap] or
-        // [stack] (Linux names it by its file first).
+        // A file (or device) area: named by its file when the file has a
+        // name, and never [heap] or [stack] (Linux names it by its file
+        // first).
         r.offset = (v.vm_pgoff as u64) << PAGE_SHIFT;
+        if let Some(id) = crate::filemap::vma_file_identity(v.vm_file) {
+            r.dev_major = id.dev_major;
+            r.dev_minor = id.dev_minor;
+            r.inode = id.ino;
+            r.name = Some(id.path);
+        }
     } else if v.vm_start <= st.brk && v.vm_end >= st.start_brk {
         r.name = Some(String::from("[heap]"));
     } else if v.vm_start <= st.start_stack && v.vm_end >= st.start_stack {
@@ -255,11 +262,14 @@ pub fn status_mem_locked(mm: &MmStruct<'_>, st: &MmapState<'_>) -> StatusMem {
         .as_ref()
         .map_or(0, |pt| pt.pgtables_bytes());
     StatusMem {
-        vm_peak: kb(st.total_vm),
+        vm_peak: kb(st.get_mm_hiwater_vm()),
         vm_size: kb(st.total_vm),
         vm_lck: kb(st.locked_vm),
         vm_pin: 0,
-        vm_hwm: kb(rss),
+        vm_hwm: kb(mm
+            .hiwater_rss
+            .load(core::sync::atomic::Ordering::Relaxed)
+            .max(rss)),
         vm_rss: kb(rss),
         rss_anon: kb(anon),
         rss_file: kb(file),

@@ -27,6 +27,18 @@ pub struct Kernel {
     _ram: Ram,
 }
 
+impl Kernel {
+    /// Keep the machine for the rest of the host process: kernel objects
+    /// (tasks, page caches, VMAs naming them) then hold `&'static Mem`, as a
+    /// real kernel's memory never goes away. The RAM is unmapped when the
+    /// host process exits.
+    pub fn leak(self) -> &'static Mem {
+        let Kernel { mem, _ram } = self;
+        std::mem::forget(_ram);
+        Box::leak(Box::new(mem))
+    }
+}
+
 /// Why boot failed.
 #[derive(Debug)]
 pub enum BootFailure {
@@ -63,6 +75,9 @@ pub fn boot(m: &Machine) -> Result<Kernel, BootFailure> {
         slab_debug: m.slab_debug,
         ..MemConfig::default()
     };
+    // The task_struct cache holds this kernel's task_struct.
+    let mut config = config;
+    config.std_cache_sizes[0] = std::mem::size_of::<crate::task::TaskStruct>();
     let console: mm::Console = Box::new(|s: &str| {
         // A console that cannot print must not take the kernel down.
         let _ = std::io::stderr().write_all(s.as_bytes());

@@ -1,0 +1,416 @@
+//! End to end: the C programs of `user/` (static riscv64 glibc binaries) run
+//! under `ferrite run` and under `qemu-riscv64`, and must behave the same.
+//!
+//! The programs are built once per test binary (`scripts/user-deps.sh`, then
+//! `make -C user`). For every program with deterministic output, stdout and
+//! the exit status under ferrite must equal qemu-riscv64's byte for byte;
+//! the programs also check Linux's behaviour themselves, so the tests first
+//! require a clean run under qemu (exit 0). `addrs` prints addresses, which
+//! are checked against ferrite's /proc/1/maps (`--show`); `segv` must die by
+//! SIGSEGV with Linux's report on stderr.
+//!
+//! Both run from the workspace root, with the program given as
+//! `user/build/NAME` (ferrite's `--root` defaults to the current directory,
+//! so the path means the same file to both).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Longest any single run may take before it is killed and the test fails.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The workspace root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// Build the user programs, once per test binary; panics with the build's
+/// output when the toolchain cannot be installed or the build fails.
+fn build() {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = BUILT.get_or_init(|| {
+        let root = root();
+        let steps: [(&str, &[&str]); 2] = [
+            ("bash", &["scripts/user-deps.sh"]),
+            ("make", &["-s", "-C", "user"]),
+        ];
+        for (prog, args) in steps {
+            let out = Command::new(prog)
+                .args(args)
+                .current_dir(&root)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| format!("{prog} {args:?}: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "{prog} {args:?} failed ({}):\n{}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("building user/ failed: {e}");
+    }
+}
+
+/// What one run produced.
+struct Run {
+    what: String,
+    stdout: String,
+    stderr: String,
+    /// The exit status as a shell reports it: the code, or 128 + the signal.
+    status: i32,
+}
+
+fn shell_status(s: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (s.code(), s.signal()) {
+        (Some(c), _) => c,
+        (None, Some(sig)) => 128 + sig,
+        (None, None) => -1,
+    }
+}
+
+/// Run `cmd` from the workspace root with no stdin, capturing stdout and
+/// stderr; kill it after [`TIMEOUT`].
+fn run(mut cmd: Command) -> Run {
+    let what = format!("{cmd:?}");
+    let mut child = cmd
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let reader = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).map(|_| v)
+        })
+    };
+    let out = reader(Box::new(child.stdout.take().expect("stdout")));
+    let err = reader(Box::new(child.stderr.take().expect("stderr")));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {TIMEOUT:?}; killed");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let text = |h: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
+        String::from_utf8_lossy(&h.join().expect("reader").expect("read")).into_owned()
+    };
+    Run {
+        stdout: text(out),
+        stderr: text(err),
+        status: shell_status(status),
+        what,
+    }
+}
+
+fn program(name: &str) -> String {
+    format!("user/build/{name}")
+}
+
+/// `qemu-riscv64 user/build/NAME ARGS...`
+fn qemu(name: &str, args: &[&str]) -> Run {
+    build();
+    let mut cmd = Command::new("qemu-riscv64");
+    cmd.arg(program(name)).args(args);
+    run(cmd)
+}
+
+/// `ferrite run OPTIONS... user/build/NAME ARGS...`
+fn ferrite(options: &[&str], name: &str, args: &[&str]) -> Run {
+    build();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.arg("run").args(options).arg(program(name)).args(args);
+    run(cmd)
+}
+
+/// A unified-diff-like listing of where two outputs first differ: a few
+/// lines of context, then up to 20 lines of each side.
+fn diff(want: &str, got: &str) -> String {
+    let w: Vec<&str> = want.lines().collect();
+    let g: Vec<&str> = got.lines().collect();
+    let first = w
+        .iter()
+        .zip(&g)
+        .position(|(a, b)| a != b)
+        .unwrap_or(w.len().min(g.len()));
+    let from = first.saturating_sub(3);
+    let mut s = format!(
+        "--- qemu-riscv64 ({} lines)\n+++ ferrite ({} lines)\n@@ first difference at line {} @@\n",
+        w.len(),
+        g.len(),
+        first + 1
+    );
+    for l in &w[from..first] {
+        s += &format!(" {l}\n");
+    }
+    for l in w.iter().skip(first).take(20) {
+        s += &format!("-{l}\n");
+    }
+    for l in g.iter().skip(first).take(20) {
+        s += &format!("+{l}\n");
+    }
+    if want.ends_with('\n') != got.ends_with('\n') {
+        s += "\\ the outputs differ in the final newline\n";
+    }
+    s
+}
+
+/// The reference run must pass the program's own checks.
+fn assert_clean(r: &Run) {
+    assert_eq!(
+        r.status, 0,
+        "{}: exit status {}\nstderr:\n{}\nstdout (tail):\n{}",
+        r.what, r.status, r.stderr, tail(&r.stdout)
+    );
+}
+
+fn tail(s: &str) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// Run NAME under qemu-riscv64 and ferrite; stdout and exit status must be
+/// identical. Returns ferrite's run for further checks.
+fn same_as_qemu(name: &str, args: &[&str]) -> Run {
+    let q = qemu(name, args);
+    assert_clean(&q);
+    let f = ferrite(&[], name, args);
+    assert!(
+        !f.stderr.contains("panicked"),
+        "{}: ferrite panicked:\n{}",
+        f.what,
+        f.stderr
+    );
+    if f.stdout != q.stdout {
+        panic!(
+            "{name}: stdout differs from qemu-riscv64's (exit status: qemu {}, ferrite {})\n{}\nferrite's stderr:\n{}",
+            q.status,
+            f.status,
+            diff(&q.stdout, &f.stdout),
+            f.stderr
+        );
+    }
+    assert_eq!(
+        f.status, q.status,
+        "{name}: exit status differs; ferrite's stderr:\n{}",
+        f.stderr
+    );
+    f
+}
+
+#[test]
+fn hello() {
+    same_as_qemu("hello", &[]);
+}
+
+#[test]
+fn sizeof() {
+    same_as_qemu("sizeof", &[]);
+}
+
+#[test]
+fn heap() {
+    let f = same_as_qemu("heap", &[]);
+    assert!(f.stdout.ends_with("heap: ok\n"), "{}", f.stdout);
+}
+
+#[test]
+fn mmapx() {
+    let f = same_as_qemu("mmapx", &[]);
+    // qemu-riscv64 7.2 ignores MAP_FIXED_NOREPLACE and mmapx falls back to
+    // what man mmap prescribes for such kernels; ferrite must not need that.
+    assert!(
+        !f.stderr.contains("ignored MAP_FIXED_NOREPLACE"),
+        "ferrite ignored MAP_FIXED_NOREPLACE:\n{}",
+        f.stderr
+    );
+}
+
+#[test]
+fn isa_int() {
+    same_as_qemu("isa_int", &[]);
+}
+
+#[test]
+fn isa_m() {
+    same_as_qemu("isa_m", &[]);
+}
+
+#[test]
+fn isa_a() {
+    same_as_qemu("isa_a", &[]);
+}
+
+#[test]
+fn isa_fd() {
+    same_as_qemu("isa_fd", &[]);
+}
+
+#[test]
+fn isa_c() {
+    same_as_qemu("isa_c", &[]);
+}
+
+#[test]
+fn cpubound_scale_1() {
+    same_as_qemu("cpubound", &["1"]);
+}
+
+#[test]
+fn syscalls() {
+    same_as_qemu("syscalls", &[]);
+}
+
+#[test]
+fn segv_is_killed_by_sigsegv_with_linux_report() {
+    let q = qemu("segv", &[]);
+    assert_eq!(q.status, 128 + 11, "qemu-riscv64: {}", q.stderr);
+    let f = ferrite(&[], "segv", &[]);
+    assert_eq!(f.stdout, "segv: writing to NULL\n", "{}", f.stderr);
+    assert_eq!(f.status, 139, "ferrite's stderr:\n{}", f.stderr);
+    assert!(
+        f.stderr.contains("segv[1]: segfault at 0 ip "),
+        "no Linux-style segfault report on stderr:\n{}",
+        f.stderr
+    );
+}
+
+/// Split `ferrite run --show ...` output into the program's own output and
+/// the shown files: each file starts with a line `==> PATH <==`.
+fn split_show(stdout: &str) -> (String, Vec<(String, String)>) {
+    let mut program = String::new();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for line in stdout.split_inclusive('\n') {
+        let header = line
+            .trim_end_matches('\n')
+            .strip_prefix("==> ")
+            .and_then(|l| l.strip_suffix(" <=="));
+        match (header, files.last_mut()) {
+            (Some(path), _) => files.push((path.to_string(), String::new())),
+            (None, Some((_, body))) => body.push_str(line),
+            (None, None) => program.push_str(line),
+        }
+    }
+    (program, files)
+}
+
+/// One line of /proc/PID/maps.
+#[derive(Debug)]
+struct Vma {
+    start: u64,
+    end: u64,
+    perms: String,
+    path: String,
+}
+
+fn parse_maps(text: &str) -> Vec<Vma> {
+    text.lines()
+        .map(|l| {
+            let mut f = l.split_whitespace();
+            let range = f.next().unwrap_or_else(|| panic!("maps line {l:?}"));
+            let (s, e) = range
+                .split_once('-')
+                .unwrap_or_else(|| panic!("maps range {l:?}"));
+            let hex = |x: &str| u64::from_str_radix(x, 16).unwrap_or_else(|_| panic!("{l:?}"));
+            let perms = f.next().unwrap_or_else(|| panic!("maps perms {l:?}"));
+            // offset, dev, inode, then the path (which may be absent).
+            let path = f.nth(3).unwrap_or("").to_string();
+            Vma {
+                start: hex(s),
+                end: hex(e),
+                perms: perms.to_string(),
+                path,
+            }
+        })
+        .collect()
+}
+
+/// The address a line `LABEL ... VALUE` of addrs' output prints.
+fn address(out: &str, label: &str) -> u64 {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(label))
+        .unwrap_or_else(|| panic!("no {label:?} line in:\n{out}"));
+    let v = line.rsplit(' ').next().expect("value").trim();
+    let v = v.strip_prefix("0x").unwrap_or(v);
+    u64::from_str_radix(v, 16).unwrap_or_else(|_| panic!("bad address in {line:?}"))
+}
+
+#[test]
+fn show_parser_splits_program_output_and_files() {
+    let (p, files) = split_show(
+        "hello\n==> x <== not a header\n==> /proc/1/maps <==\n1000-2000 r-xp 0 0:0 0 /a\n==> /proc/meminfo <==\nMemTotal: 1 kB\n",
+    );
+    assert_eq!(p, "hello\n==> x <== not a header\n");
+    assert_eq!(files.len(), 2);
+    assert_eq!(files[0].0, "/proc/1/maps");
+    let maps = parse_maps(&files[0].1);
+    assert_eq!((maps[0].start, maps[0].end), (0x1000, 0x2000));
+    assert_eq!((maps[0].perms.as_str(), maps[0].path.as_str()), ("r-xp", "/a"));
+    assert_eq!(files[1], ("/proc/meminfo".into(), "MemTotal: 1 kB\n".into()));
+}
+
+#[test]
+fn addrs_under_qemu_prints_five_addresses() {
+    let q = qemu("addrs", &[]);
+    assert_clean(&q);
+    for label in [
+        "location of code",
+        "location of heap",
+        "location of stack",
+        "Data at",
+        "mmap at",
+    ] {
+        assert_ne!(address(&q.stdout, label), 0, "{label}");
+    }
+}
+
+#[test]
+fn addrs_lie_in_the_right_vmas() {
+    let f = ferrite(&["--show", "/proc/1/maps"], "addrs", &[]);
+    assert_eq!(f.status, 0, "ferrite's stderr:\n{}", f.stderr);
+    let (out, files) = split_show(&f.stdout);
+    assert_eq!(files.len(), 1, "one shown file expected:\n{}", f.stdout);
+    assert_eq!(files[0].0, "/proc/1/maps");
+    let maps = parse_maps(&files[0].1);
+    let containing = |label: &str| -> &Vma {
+        let a = address(&out, label);
+        maps.iter()
+            .find(|v| v.start <= a && a < v.end)
+            .unwrap_or_else(|| panic!("{label} {a:#x} is in no VMA of\n{}", files[0].1))
+    };
+    let own = |v: &Vma| v.path.ends_with("/addrs") || v.path == "addrs";
+    let code = containing("location of code");
+    assert!(code.perms == "r-xp" && own(code), "code in {code:?}");
+    let heap = containing("location of heap");
+    assert_eq!(heap.path, "[heap]", "heap in {heap:?}");
+    let stack = containing("location of stack");
+    assert_eq!(stack.path, "[stack]", "stack in {stack:?}");
+    let data = containing("Data at");
+    assert!(data.perms == "rw-p" && own(data), "data in {data:?}");
+    let mmap = containing("mmap at");
+    assert!(
+        mmap.perms == "rw-p" && mmap.path.is_empty(),
+        "mmap in {mmap:?}"
+    );
+}

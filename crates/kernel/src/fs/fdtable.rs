@@ -1,0 +1,182 @@
+//! Open files and the descriptor table (Linux's `struct file` and
+//! fs/file.c's `files_struct`: lowest free descriptor first,
+//! close-on-exec, dup).
+//!
+//! An [`OpenFile`] is an open file description: descriptors made by `dup`
+//! or inherited by `fork` share it, with its offset and status flags.
+//! Where ferrite differs: the table is a plain vector limited to
+//! [`NR_OPEN`] descriptors (no `RLIMIT_NOFILE` changes), and it lives on
+//! the host heap.
+
+use std::fs::File;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::errno::{Errno, EBADF, EMFILE};
+
+use super::flags::NR_OPEN;
+use super::namei::Comps;
+
+/// What an open file is.
+pub(crate) enum Kind {
+    /// A host regular file (or device) with its inode.
+    Host {
+        file: File,
+        dev: u64,
+        ino: u64,
+        /// A regular file (positioned I/O); else a stream like a tty.
+        regular: bool,
+    },
+    /// A host directory.
+    Dir { file: File },
+    /// A host standard stream: the host keeps the position.
+    Stdio { file: Arc<File> },
+    /// A procfs file (its snapshot) or directory (`data` empty).
+    Proc {
+        rel: String,
+        node: super::procfs::ProcNode,
+        data: Vec<u8>,
+    },
+    /// An `O_PATH` descriptor of a host file or symlink.
+    HostPath { file: File },
+}
+
+/// An open file description (`struct file`).
+pub(crate) struct OpenFile {
+    pub(crate) kind: Kind,
+    /// `FMODE_READ | FMODE_WRITE`.
+    pub(crate) fmode: u32,
+    /// `f_flags`: the access mode and status flags.
+    pub(crate) flags: Mutex<i32>,
+    /// `f_pos`.
+    pub(crate) pos: Mutex<u64>,
+    /// Where it was opened in the guest (for `*at` calls and fchdir).
+    pub(crate) guest: Comps,
+}
+
+/// A poisoned lock is still usable here: the data are plain values.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl OpenFile {
+    pub(crate) fn new(kind: Kind, fmode: u32, flags: i32, guest: Comps) -> Arc<OpenFile> {
+        Arc::new(OpenFile {
+            kind,
+            fmode,
+            flags: Mutex::new(flags),
+            pos: Mutex::new(0),
+            guest,
+        })
+    }
+
+    /// The file status flags.
+    pub(crate) fn flags(&self) -> i32 {
+        *lock(&self.flags)
+    }
+
+    /// A directory (host or procfs).
+    pub(crate) fn is_dir(&self) -> bool {
+        match &self.kind {
+            Kind::Dir { .. } => true,
+            Kind::Proc { node, .. } => *node == super::procfs::ProcNode::Dir,
+            Kind::HostPath { file } => file.metadata().is_ok_and(|m| m.is_dir()),
+            _ => false,
+        }
+    }
+
+    /// An `O_PATH` descriptor.
+    pub(crate) fn is_path(&self) -> bool {
+        self.flags() & super::flags::O_PATH != 0
+    }
+}
+
+/// One descriptor.
+#[derive(Clone)]
+pub(crate) struct Fd {
+    pub(crate) file: Arc<OpenFile>,
+    pub(crate) cloexec: bool,
+}
+
+/// The descriptor table.
+#[derive(Clone, Default)]
+pub(crate) struct FdTable {
+    fds: Vec<Option<Fd>>,
+}
+
+impl FdTable {
+    /// The descriptor `fd`, or EBADF.
+    pub(crate) fn get(&self, fd: i32) -> Result<&Fd, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get(i))
+            .and_then(Option::as_ref)
+            .ok_or(EBADF)
+    }
+
+    /// The descriptor `fd` to change, or EBADF.
+    pub(crate) fn get_mut(&mut self, fd: i32) -> Result<&mut Fd, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get_mut(i))
+            .and_then(Option::as_mut)
+            .ok_or(EBADF)
+    }
+
+    /// The lowest free descriptor at or above `min`, or EMFILE.
+    pub(crate) fn free_slot(&self, min: usize) -> Result<usize, Errno> {
+        (min..NR_OPEN)
+            .find(|&i| self.fds.get(i).is_none_or(Option::is_none))
+            .ok_or(EMFILE)
+    }
+
+    /// Install `fd` at the lowest free descriptor at or above `min`.
+    pub(crate) fn install(&mut self, min: usize, fd: Fd) -> Result<i32, Errno> {
+        let i = self.free_slot(min)?;
+        self.set(i, fd);
+        Ok(i as i32)
+    }
+
+    /// Put `fd` at `i` (< NR_OPEN), returning what was there.
+    pub(crate) fn set(&mut self, i: usize, fd: Fd) -> Option<Fd> {
+        if self.fds.len() <= i {
+            self.fds.resize(i + 1, None);
+        }
+        self.fds[i].replace(fd)
+    }
+
+    /// Remove descriptor `fd`.
+    pub(crate) fn remove(&mut self, fd: i32) -> Result<Fd, Errno> {
+        self.get(fd)?;
+        let i = fd as usize;
+        let old = self.fds[i].take().ok_or(EBADF)?;
+        while self.fds.last().is_some_and(Option::is_none) {
+            self.fds.pop();
+        }
+        Ok(old)
+    }
+
+    /// Close every close-on-exec descriptor.
+    pub(crate) fn close_on_exec(&mut self) {
+        for s in &mut self.fds {
+            if s.as_ref().is_some_and(|f| f.cloexec) {
+                *s = None;
+            }
+        }
+        while self.fds.last().is_some_and(Option::is_none) {
+            self.fds.pop();
+        }
+    }
+
+    /// The open descriptors, in order.
+    pub(crate) fn fds(&self) -> Vec<i32> {
+        (0..self.fds.len())
+            .filter(|&i| self.fds[i].is_some())
+            .map(|i| i as i32)
+            .collect()
+    }
+
+    /// Number of open descriptors.
+    pub(crate) fn count(&self) -> usize {
+        self.fds.iter().filter(|f| f.is_some()).count()
+    }
+}

@@ -1,0 +1,320 @@
+//! The page cache of host files (Linux's mm/filemap.c seen from a file
+//! system: `read_folio`/`writepage` of hostfs, `generic_perform_write`'s
+//! copy into cached pages, `truncate_setsize` on ftruncate).
+//!
+//! One `AddressSpace` per host inode (device, inode number), created the
+//! first time the file is mapped or executed and kept, with a host file
+//! descriptor for its I/O, as long as the [`HostFs`](super::HostFs) (the
+//! address spaces are leaked: VMAs record their address).
+//!
+//! Coherence with `read`/`write`, as chosen here: the host file stays the
+//! reference for the file descriptor paths, and the cache is kept in step
+//! with it where it has pages:
+//! - `write`/`pwrite` write the host file, then copy the same bytes into
+//!   the cached pages the write covers (pages not cached are not read in);
+//!   a dirty page stays dirty, so a later writeback rewrites the same bytes.
+//! - `read`/`pread` read the host file, then take the bytes of cached pages
+//!   over it: data stored through a `MAP_SHARED` mapping and not yet
+//!   written back is seen by `read` as on Linux.
+//! - `ftruncate` and `O_TRUNC` resize the host file and then call mm's
+//!   `AddressSpace::truncate` (unmap from every mapper, drop the pages
+//!   past the end, zero the tail of the last page).
+//! - `fsync` writes the file's dirty pages back; [`HostFs::sync`](super::HostFs::sync)
+//!   writes back every file.
+//!
+//! Where ferrite differs: pages are read in only by faults (no readahead,
+//! `read` does not populate the cache), nothing is ever evicted, and a
+//! dirty page is written back only by fsync/sync. Changes made to the host
+//! file by other host processes are not seen by pages already cached.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex, RwLock};
+
+use mm::filemap::{AddressSpace, FileBacking, FileIdentity};
+use mm::{Cpu, Mem, Page, PAGE_SIZE};
+
+use crate::errno::{Errno, EBADF, EINVAL, EIO};
+
+use super::hostfs::host_errno;
+
+/// What `do_mmap_file` needs of an open file: its page cache and mode.
+#[derive(Clone, Copy)]
+pub struct MmapFile {
+    /// The file's page cache.
+    pub mapping: &'static AddressSpace<'static>,
+    /// `FMODE_READ` / `FMODE_WRITE` of the descriptor.
+    pub f_mode: u32,
+}
+
+impl MmapFile {
+    pub(crate) fn new(mapping: &'static AddressSpace<'static>, f_mode: u32) -> MmapFile {
+        MmapFile { mapping, f_mode }
+    }
+
+    /// The `struct file` to pass to `do_mmap_file`.
+    pub fn file(&self) -> mm::filemap::File<'static, 'static> {
+        mm::filemap::File::open(self.mapping, self.f_mode)
+    }
+
+    /// The file's page cache.
+    pub fn mapping(&self) -> &'static AddressSpace<'static> {
+        self.mapping
+    }
+
+    /// `FMODE_READ` / `FMODE_WRITE` of the descriptor.
+    pub fn f_mode(&self) -> u32 {
+        self.f_mode
+    }
+}
+
+/// The host file behind an address space.
+struct HostBacking {
+    /// The host descriptor, and whether it was opened for writing (a
+    /// writable one replaces a read-only one when the file is mapped for
+    /// writing).
+    file: RwLock<(Arc<File>, bool)>,
+    /// How /proc/PID/maps names it: the guest path it was first mapped
+    /// by, the host device and inode.
+    identity: FileIdentity,
+}
+
+impl HostBacking {
+    fn file(&self) -> Arc<File> {
+        match self.file.read() {
+            Ok(g) => g.0.clone(),
+            Err(p) => p.into_inner().0.clone(),
+        }
+    }
+}
+
+/// The `FileBacking` handed to mm (it owns a reference to the backing).
+struct Backing(Arc<HostBacking>);
+
+impl FileBacking for Backing {
+    fn size(&self) -> u64 {
+        self.0.file().metadata().map_or(0, |m| m.len())
+    }
+
+    fn read_page(&self, index: u64, buf: &mut [u8; PAGE_SIZE]) -> Result<(), i32> {
+        buf.fill(0);
+        let off = index.checked_mul(PAGE_SIZE as u64).ok_or(EINVAL)?;
+        let f = self.0.file();
+        let mut done = 0;
+        while done < PAGE_SIZE {
+            match f.read_at(&mut buf[done..], off + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(host_errno(&e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn write_page(&self, index: u64, buf: &[u8; PAGE_SIZE]) -> Result<(), i32> {
+        let off = index.checked_mul(PAGE_SIZE as u64).ok_or(EINVAL)?;
+        let size = self.size();
+        if off >= size {
+            return Ok(());
+        }
+        let n = (size - off).min(PAGE_SIZE as u64) as usize;
+        let g = self.0.file.read().map_err(|_| EIO)?;
+        if !g.1 {
+            return Err(EBADF);
+        }
+        g.0.write_all_at(&buf[..n], off).map_err(|e| host_errno(&e))
+    }
+
+    fn identity(&self) -> Option<FileIdentity> {
+        Some(self.0.identity.clone())
+    }
+
+    fn set_size(&self, size: u64) -> Result<(), i32> {
+        if self.size() == size {
+            return Ok(());
+        }
+        let g = self.0.file.read().map_err(|_| EIO)?;
+        if !g.1 {
+            return Err(EBADF);
+        }
+        g.0.set_len(size).map_err(|e| host_errno(&e))
+    }
+}
+
+struct Entry {
+    space: &'static AddressSpace<'static>,
+    backing: Arc<HostBacking>,
+}
+
+/// The address spaces of host inodes.
+pub(crate) struct PageCache {
+    mem: &'static Mem,
+    map: Mutex<HashMap<(u64, u64), Entry>>,
+}
+
+/// The major number of a host `dev_t` (glibc's `gnu_dev_major`).
+pub(crate) fn dev_major(dev: u64) -> u32 {
+    (((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff)) as u32
+}
+
+/// The minor number of a host `dev_t` (glibc's `gnu_dev_minor`).
+pub(crate) fn dev_minor(dev: u64) -> u32 {
+    ((dev & 0xff) | ((dev >> 12) & !0xff)) as u32
+}
+
+/// The bytes of a cached page.
+fn page_ptr(mem: &Mem, page: &Page) -> *mut u8 {
+    mem.page_address(page).as_ptr()
+}
+
+impl PageCache {
+    pub(crate) fn new(mem: &'static Mem) -> PageCache {
+        PageCache {
+            mem,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn mem(&self) -> &'static Mem {
+        self.mem
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(u64, u64), Entry>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The address space of inode (dev, ino), if it has one.
+    pub(crate) fn get(&self, dev: u64, ino: u64) -> Option<&'static AddressSpace<'static>> {
+        self.lock().get(&(dev, ino)).map(|e| e.space)
+    }
+
+    /// The address space of inode (dev, ino), created over a duplicate of
+    /// `file` if it has none (`path`: its guest path, for
+    /// /proc/PID/maps). `writable`: `file` was opened for writing (it then
+    /// replaces a read-only descriptor kept for the inode).
+    pub(crate) fn get_or_create(
+        &self,
+        file: &File,
+        dev: u64,
+        ino: u64,
+        writable: bool,
+        path: &[u8],
+    ) -> Result<&'static AddressSpace<'static>, Errno> {
+        let mut map = self.lock();
+        if let Some(e) = map.get(&(dev, ino)) {
+            if writable {
+                let mut g = e.backing.file.write().unwrap_or_else(|p| p.into_inner());
+                if !g.1 {
+                    *g = (
+                        Arc::new(file.try_clone().map_err(|e| host_errno(&e))?),
+                        true,
+                    );
+                }
+            }
+            return Ok(e.space);
+        }
+        let dup = file.try_clone().map_err(|e| host_errno(&e))?;
+        let backing = Arc::new(HostBacking {
+            file: RwLock::new((Arc::new(dup), writable)),
+            identity: FileIdentity {
+                path: String::from_utf8_lossy(path).into_owned(),
+                dev_major: dev_major(dev),
+                dev_minor: dev_minor(dev),
+                ino,
+            },
+        });
+        let space = AddressSpace::new(self.mem, Box::new(Backing(backing.clone())))?;
+        let space: &'static AddressSpace<'static> = Box::leak(space);
+        map.insert((dev, ino), Entry { space, backing });
+        Ok(space)
+    }
+
+    /// Call `f(page bytes, offset in page, offset in data, len)` for every
+    /// cached page of (dev, ino) that bytes `pos..pos + len` cover.
+    fn each_cached(
+        &self,
+        cpu: &Cpu<'_>,
+        dev: u64,
+        ino: u64,
+        pos: u64,
+        len: usize,
+        mut f: impl FnMut(*mut u8, usize, usize, usize),
+    ) {
+        let Some(space) = self.get(dev, ino) else {
+            return;
+        };
+        if space.nrpages() == 0 || len == 0 {
+            return;
+        }
+        let end = pos.saturating_add(len as u64);
+        let mut at = pos;
+        while at < end {
+            let index = at / PAGE_SIZE as u64;
+            let in_page = (at % PAGE_SIZE as u64) as usize;
+            let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
+            if let Ok(i) = usize::try_from(index) {
+                if let Some(page) = space.find_get_page(i) {
+                    f(page_ptr(self.mem, page), in_page, (at - pos) as usize, n);
+                    let _ = cpu.put_page(page);
+                }
+            }
+            at += n as u64;
+        }
+    }
+
+    /// Take the cached bytes of `pos..pos + buf.len()` over `buf` (just
+    /// read from the host).
+    pub(crate) fn overlay_read(&self, cpu: &Cpu<'_>, dev: u64, ino: u64, pos: u64, buf: &mut [u8]) {
+        let len = buf.len();
+        self.each_cached(cpu, dev, ino, pos, len, |page, in_page, off, n| {
+            // SAFETY: `page` is a cached page of ferrite RAM held by our
+            // reference; `in_page + n <= PAGE_SIZE`, `off + n <= buf.len()`.
+            unsafe { std::ptr::copy(page.add(in_page), buf[off..off + n].as_mut_ptr(), n) };
+        });
+    }
+
+    /// Copy `data`, just written to the host at `pos`, into the cached
+    /// pages it covers.
+    pub(crate) fn update_written(&self, cpu: &Cpu<'_>, dev: u64, ino: u64, pos: u64, data: &[u8]) {
+        self.each_cached(cpu, dev, ino, pos, data.len(), |page, in_page, off, n| {
+            // SAFETY: as in `overlay_read`, the other way round.
+            unsafe { std::ptr::copy(data[off..off + n].as_ptr(), page.add(in_page), n) };
+        });
+    }
+
+    /// The host file of (dev, ino) now has `size` bytes: resize the cache.
+    pub(crate) fn truncate(
+        &self,
+        cpu: &Cpu<'_>,
+        dev: u64,
+        ino: u64,
+        size: u64,
+    ) -> Result<(), Errno> {
+        match self.get(dev, ino) {
+            Some(space) => space.truncate(cpu, size),
+            None => Ok(()),
+        }
+    }
+
+    /// Write the dirty pages of (dev, ino) back.
+    pub(crate) fn writeback(&self, cpu: &Cpu<'_>, dev: u64, ino: u64) -> Result<(), Errno> {
+        match self.get(dev, ino) {
+            Some(space) => space.writeback(cpu).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
+    /// Write back every cached file; the first error, after trying all.
+    pub(crate) fn sync_all(&self, cpu: &Cpu<'_>) -> Result<(), Errno> {
+        let spaces: Vec<_> = self.lock().values().map(|e| e.space).collect();
+        let mut r = Ok(());
+        for s in spaces {
+            if let Err(e) = s.writeback(cpu) {
+                r = r.and(Err(e));
+            }
+        }
+        r
+    }
+}

@@ -1,0 +1,26 @@
+//! ferrite's kernel proper: boot, tasks, the syscall table, exec and files
+//! (Linux's kernel/, fs/ and init/), over the `mm` crate's memory manager
+//! and the `rv64` crate's harts.
+//!
+//! - [`boot`], [`ram`], [`size`]: the machine's RAM from the host and the
+//!   memory subsystems' boot (`start_kernel`'s `mm_core_init`).
+//! - [`kernel`]: the running kernel: init, the run queue, exit.
+//! - [`trap`]: each hart's thread and the user-trap handling.
+//! - [`syscall`]: the riscv64 syscall table; [`strace`] prints it.
+//! - [`task`]: `task_struct`; [`procfs`]: what /proc shows of processes.
+//! - [`exec`]: the ELF loader; [`fs`]: files (hostfs, /proc, descriptors).
+
+pub mod boot;
+pub mod errno;
+pub mod exec;
+pub mod fs;
+pub mod kernel;
+pub mod procfs;
+pub mod ram;
+pub mod size;
+pub mod strace;
+pub mod syscall;
+pub mod task;
+pub mod trap;
+
+pub use kernel::{Config, ExitStatus, Kernel, Outcome, RunError, Stats};

@@ -1,0 +1,284 @@
+//! Identity, limits, randomness and time: kernel/sys.c (`uname`,
+//! `prlimit64`, `getrlimit`, `setrlimit`), drivers/char/random.c
+//! (`getrandom`), kernel/time/posix-timers.c and hrtimer.c (clocks and
+//! sleeps), kernel/futex/syscalls.c (`set_robust_list`).
+//!
+//! Where ferrite differs: clocks are the host's (CLOCK_PROCESS_CPUTIME_ID
+//! counts the whole ferrite process, CLOCK_THREAD_CPUTIME_ID the hart's host
+//! thread); a sleep blocks the hart's thread (the scheduler issue makes it
+//! give the hart to another task).
+
+use std::time::Duration;
+
+use super::{Sys, SysResult};
+use crate::errno::{Errno, EFAULT, EINVAL, EPERM, ESRCH};
+use crate::task::{Rlimit, RLIMIT_NOFILE, RLIM_NLIMITS};
+
+/// `sizeof(struct robust_list_head)`.
+const ROBUST_LIST_HEAD_SIZE: u64 = 24;
+/// `__NEW_UTS_LEN + 1`.
+const UTS_FIELD: usize = 65;
+/// `sysctl_nr_open`: the most RLIMIT_NOFILE may be.
+const NR_OPEN: u64 = 1 << 20;
+/// `TIMER_ABSTIME`.
+const TIMER_ABSTIME: u64 = 1;
+
+/// What `uname` reports: Linux on a RISC-V board, named ferrite.
+pub const UTSNAME: [&str; 6] = [
+    "Linux",
+    "ferrite",
+    "6.1.0-ferrite",
+    "#1 SMP ferrite",
+    "riscv64",
+    "(none)",
+];
+
+/// `set_robust_list(2)`: recorded (the futex issue walks it at exit).
+pub fn sys_set_robust_list(s: &mut Sys<'_>, head: u64, len: u64) -> SysResult {
+    if len != ROBUST_LIST_HEAD_SIZE {
+        return Err(EINVAL);
+    }
+    s.task.ts.robust_list = (head, len);
+    Ok(0)
+}
+
+/// `uname(2)`: `struct new_utsname`.
+pub fn sys_uname(s: &mut Sys<'_>, buf: u64) -> SysResult {
+    let mut u = [0u8; 6 * UTS_FIELD];
+    for (i, f) in UTSNAME.iter().enumerate() {
+        u[i * UTS_FIELD..i * UTS_FIELD + f.len()].copy_from_slice(f.as_bytes());
+    }
+    s.write_user(buf, &u)?;
+    Ok(0)
+}
+
+fn rlimit_bytes(r: Rlimit) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&r.cur.to_le_bytes());
+    b[8..].copy_from_slice(&r.max.to_le_bytes());
+    b
+}
+
+fn read_rlimit(s: &Sys<'_>, addr: u64) -> Result<Rlimit, Errno> {
+    let b = s.read_user(addr, 16)?;
+    let cur = u64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
+    let max = u64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
+    Ok(Rlimit { cur, max })
+}
+
+/// `do_prlimit`: check and set limit `res`.
+fn set_rlimit(s: &mut Sys<'_>, res: usize, new: Rlimit) -> Result<(), Errno> {
+    if new.cur > new.max {
+        return Err(EINVAL);
+    }
+    if res == RLIMIT_NOFILE && new.max > NR_OPEN {
+        return Err(EPERM);
+    }
+    let old = s.task.ts.rlim[res];
+    // Raising the hard limit needs CAP_SYS_RESOURCE: root has it.
+    if new.max > old.max && s.task.ts.cred[1] != 0 {
+        return Err(EPERM);
+    }
+    s.task.ts.rlim[res] = new;
+    Ok(())
+}
+
+/// `prlimit64(2)`.
+pub fn sys_prlimit64(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
+    let [pid, res, new, old, _, _] = a;
+    let res = res as usize;
+    if res >= RLIM_NLIMITS {
+        return Err(EINVAL);
+    }
+    if pid as i32 != 0 && pid as i32 != s.task.ts.tgid {
+        return Err(ESRCH);
+    }
+    let new = if new != 0 {
+        Some(read_rlimit(s, new)?)
+    } else {
+        None
+    };
+    if old != 0 {
+        s.write_user(old, &rlimit_bytes(s.task.ts.rlim[res]))?;
+    }
+    if let Some(n) = new {
+        set_rlimit(s, res, n)?;
+    }
+    Ok(0)
+}
+
+/// `getrlimit(2)`.
+pub fn sys_getrlimit(s: &mut Sys<'_>, res: u64, rlim: u64) -> SysResult {
+    let res = res as usize;
+    if res >= RLIM_NLIMITS {
+        return Err(EINVAL);
+    }
+    s.write_user(rlim, &rlimit_bytes(s.task.ts.rlim[res]))?;
+    Ok(0)
+}
+
+/// `setrlimit(2)`.
+pub fn sys_setrlimit(s: &mut Sys<'_>, res: u64, rlim: u64) -> SysResult {
+    let res = res as usize;
+    if res >= RLIM_NLIMITS {
+        return Err(EINVAL);
+    }
+    let new = read_rlimit(s, rlim)?;
+    set_rlimit(s, res, new)?;
+    Ok(0)
+}
+
+/// `GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE`.
+const GRND_ALL: u64 = 0x7;
+
+/// `getrandom(2)`: bytes from the host's generator.
+pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResult {
+    if flags & !GRND_ALL != 0 || flags & 0x6 == 0x6 {
+        return Err(EINVAL);
+    }
+    let len = (len as usize).min(super::file::MAX_RW_COUNT);
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(super::file::CHUNK);
+        let bytes = host_random(n);
+        if s.write_user(buf + done as u64, &bytes).is_err() {
+            if done == 0 {
+                return Err(EFAULT);
+            }
+            break;
+        }
+        done += n;
+    }
+    Ok(done as u64)
+}
+
+/// `n` random bytes from the host (getrandom(2) on the host).
+pub fn host_random(n: usize) -> Vec<u8> {
+    let mut v = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        // SAFETY: the pointer and length name the unfilled tail of `v`.
+        let r = unsafe { libc::getrandom(v[got..].as_mut_ptr().cast(), n - got, 0) };
+        if r <= 0 {
+            // The host generator failing is not the program's fault; fall
+            // back to a clock-seeded mix rather than loop forever.
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            for (i, b) in v[got..].iter_mut().enumerate() {
+                *b = (seed.rotate_left(i as u32 % 64) ^ (i as u64).wrapping_mul(0x9e37_79b9)) as u8;
+            }
+            break;
+        }
+        got += r as usize;
+    }
+    v
+}
+
+/// The clocks Linux's `clock_gettime` accepts (REALTIME, MONOTONIC,
+/// PROCESS/THREAD_CPUTIME, MONOTONIC_RAW, the COARSE ones, BOOTTIME, TAI).
+fn valid_clock(id: u64) -> bool {
+    matches!(id as i32, 0..=7 | 11)
+}
+
+fn host_clock(id: u64) -> Result<libc::timespec, Errno> {
+    if !valid_clock(id) {
+        return Err(EINVAL);
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out pointer; the id is one the host knows.
+    if unsafe { libc::clock_gettime(id as libc::clockid_t, &mut ts) } != 0 {
+        return Err(EINVAL);
+    }
+    Ok(ts)
+}
+
+fn timespec_bytes(sec: i64, nsec: i64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&sec.to_le_bytes());
+    b[8..].copy_from_slice(&nsec.to_le_bytes());
+    b
+}
+
+/// `clock_gettime(2)`.
+pub fn sys_clock_gettime(s: &mut Sys<'_>, id: u64, tp: u64) -> SysResult {
+    let ts = host_clock(id)?;
+    s.write_user(tp, &timespec_bytes(ts.tv_sec, ts.tv_nsec))?;
+    Ok(0)
+}
+
+/// `clock_getres(2)`.
+pub fn sys_clock_getres(s: &mut Sys<'_>, id: u64, tp: u64) -> SysResult {
+    if !valid_clock(id) {
+        return Err(EINVAL);
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out pointer.
+    unsafe { libc::clock_getres(id as libc::clockid_t, &mut ts) };
+    if tp != 0 {
+        s.write_user(tp, &timespec_bytes(ts.tv_sec, ts.tv_nsec))?;
+    }
+    Ok(0)
+}
+
+/// `gettimeofday(2)`.
+pub fn sys_gettimeofday(s: &mut Sys<'_>, tv: u64, tz: u64) -> SysResult {
+    if tv != 0 {
+        let ts = host_clock(0)?;
+        s.write_user(tv, &timespec_bytes(ts.tv_sec, ts.tv_nsec / 1000))?;
+    }
+    if tz != 0 {
+        s.write_user(tz, &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+/// A user `struct timespec`, checked as `timespec64_valid` does.
+fn read_timespec(s: &Sys<'_>, addr: u64) -> Result<Duration, Errno> {
+    let b = s.read_user(addr, 16)?;
+    let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
+    let nsec = i64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(EINVAL);
+    }
+    Ok(Duration::new(sec as u64, nsec as u32))
+}
+
+fn sleep(s: &mut Sys<'_>, d: Duration) {
+    s.task
+        .proc
+        .nvcsw
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::thread::sleep(d);
+}
+
+/// `nanosleep(2)` (never interrupted: no signals are delivered yet).
+pub fn sys_nanosleep(s: &mut Sys<'_>, req: u64, _rem: u64) -> SysResult {
+    let d = read_timespec(s, req)?;
+    sleep(s, d);
+    Ok(0)
+}
+
+/// `clock_nanosleep(2)`.
+pub fn sys_clock_nanosleep(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
+    let [id, flags, req, _rem, _, _] = a;
+    if !matches!(id as i32, 0 | 1 | 7 | 11) {
+        return Err(EINVAL);
+    }
+    let d = read_timespec(s, req)?;
+    let d = if flags & TIMER_ABSTIME != 0 {
+        let now = host_clock(id)?;
+        let now = Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec.clamp(0, 999_999_999) as u32);
+        d.saturating_sub(now)
+    } else {
+        d
+    };
+    sleep(s, d);
+    Ok(0)
+}

@@ -1,0 +1,129 @@
+//! System call numbers of the generic table riscv64 uses
+//! (include/uapi/asm-generic/unistd.h) and their names, for dispatch and
+//! for strace.
+
+macro_rules! syscalls {
+    ($($name:ident = $nr:expr, $s:expr;)*) => {
+        $(#[doc = concat!("`__NR_", $s, "`")]
+        pub const $name: u64 = $nr;)*
+
+        /// The name of syscall `nr`, as strace prints it.
+        pub fn name(nr: u64) -> Option<&'static str> {
+            match nr {
+                $($nr => Some($s),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+syscalls! {
+    GETCWD = 17, "getcwd";
+    DUP = 23, "dup";
+    DUP3 = 24, "dup3";
+    FCNTL = 25, "fcntl";
+    IOCTL = 29, "ioctl";
+    MKDIRAT = 34, "mkdirat";
+    UNLINKAT = 35, "unlinkat";
+    SYMLINKAT = 36, "symlinkat";
+    LINKAT = 37, "linkat";
+    RENAMEAT = 38, "renameat";
+    FTRUNCATE = 46, "ftruncate";
+    FACCESSAT = 48, "faccessat";
+    CHDIR = 49, "chdir";
+    FCHDIR = 50, "fchdir";
+    FCHMODAT = 53, "fchmodat";
+    FCHOWNAT = 54, "fchownat";
+    OPENAT = 56, "openat";
+    CLOSE = 57, "close";
+    PIPE2 = 59, "pipe2";
+    GETDENTS64 = 61, "getdents64";
+    LSEEK = 62, "lseek";
+    READ = 63, "read";
+    WRITE = 64, "write";
+    READV = 65, "readv";
+    WRITEV = 66, "writev";
+    PREAD64 = 67, "pread64";
+    PWRITE64 = 68, "pwrite64";
+    PPOLL = 73, "ppoll";
+    READLINKAT = 78, "readlinkat";
+    NEWFSTATAT = 79, "newfstatat";
+    FSTAT = 80, "fstat";
+    SYNC = 81, "sync";
+    FSYNC = 82, "fsync";
+    FDATASYNC = 83, "fdatasync";
+    EXIT = 93, "exit";
+    EXIT_GROUP = 94, "exit_group";
+    SET_TID_ADDRESS = 96, "set_tid_address";
+    FUTEX = 98, "futex";
+    SET_ROBUST_LIST = 99, "set_robust_list";
+    GET_ROBUST_LIST = 100, "get_robust_list";
+    NANOSLEEP = 101, "nanosleep";
+    CLOCK_GETTIME = 113, "clock_gettime";
+    CLOCK_GETRES = 114, "clock_getres";
+    CLOCK_NANOSLEEP = 115, "clock_nanosleep";
+    SCHED_YIELD = 124, "sched_yield";
+    KILL = 129, "kill";
+    TKILL = 130, "tkill";
+    TGKILL = 131, "tgkill";
+    SIGALTSTACK = 132, "sigaltstack";
+    RT_SIGSUSPEND = 133, "rt_sigsuspend";
+    RT_SIGACTION = 134, "rt_sigaction";
+    RT_SIGPROCMASK = 135, "rt_sigprocmask";
+    RT_SIGRETURN = 139, "rt_sigreturn";
+    SETGID = 144, "setgid";
+    SETUID = 146, "setuid";
+    TIMES = 153, "times";
+    SETPGID = 154, "setpgid";
+    GETPGID = 155, "getpgid";
+    GETSID = 156, "getsid";
+    SETSID = 157, "setsid";
+    UNAME = 160, "uname";
+    GETRLIMIT = 163, "getrlimit";
+    SETRLIMIT = 164, "setrlimit";
+    GETRUSAGE = 165, "getrusage";
+    UMASK = 166, "umask";
+    PRCTL = 167, "prctl";
+    GETTIMEOFDAY = 169, "gettimeofday";
+    GETPID = 172, "getpid";
+    GETPPID = 173, "getppid";
+    GETUID = 174, "getuid";
+    GETEUID = 175, "geteuid";
+    GETGID = 176, "getgid";
+    GETEGID = 177, "getegid";
+    GETTID = 178, "gettid";
+    SYSINFO = 179, "sysinfo";
+    BRK = 214, "brk";
+    MUNMAP = 215, "munmap";
+    MREMAP = 216, "mremap";
+    CLONE = 220, "clone";
+    EXECVE = 221, "execve";
+    MMAP = 222, "mmap";
+    FADVISE64 = 223, "fadvise64";
+    MPROTECT = 226, "mprotect";
+    MSYNC = 227, "msync";
+    MLOCK = 228, "mlock";
+    MUNLOCK = 229, "munlock";
+    MLOCKALL = 230, "mlockall";
+    MUNLOCKALL = 231, "munlockall";
+    MINCORE = 232, "mincore";
+    MADVISE = 233, "madvise";
+    WAIT4 = 260, "wait4";
+    PRLIMIT64 = 261, "prlimit64";
+    RENAMEAT2 = 276, "renameat2";
+    GETRANDOM = 278, "getrandom";
+    STATX = 291, "statx";
+    RSEQ = 293, "rseq";
+    CLONE3 = 435, "clone3";
+    FACCESSAT2 = 439, "faccessat2";
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names() {
+        assert_eq!(super::name(64), Some("write"));
+        assert_eq!(super::name(222), Some("mmap"));
+        assert_eq!(super::name(9999), None);
+    }
+}

@@ -1,0 +1,224 @@
+//! Guest loads and stores through the data TLB: the hit path is a tag
+//! compare plus an add to a host pointer; misses walk the page tables
+//! (`mmu::walk`) and refill. Misaligned accesses are done bytewise (Linux
+//! emulates them for user space, so they must simply work); one that
+//! crosses a page translates both pages before touching either, and faults
+//! with the address of the first faulting byte.
+
+use super::Cpu;
+use crate::mmu::tlb::{slot, NO_TAG};
+use crate::mmu::{walk, PTE_A, PTE_D, PTE_R, PTE_W, PTE_X};
+use crate::ram::{load_host, store_host};
+use crate::{Access, Exit};
+use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+/// Loads `N` bytes at an `N`-aligned host address.
+///
+/// # Safety
+/// `p` must be `N`-aligned and point into live RAM with `N` bytes left.
+#[inline(always)]
+unsafe fn load_aligned<const N: usize>(p: *mut u8) -> u64 {
+    // SAFETY: the caller guarantees alignment and bounds.
+    unsafe {
+        match N {
+            1 => AtomicU8::from_ptr(p).load(Ordering::Relaxed) as u64,
+            2 => AtomicU16::from_ptr(p.cast()).load(Ordering::Relaxed) as u64,
+            4 => AtomicU32::from_ptr(p.cast()).load(Ordering::Relaxed) as u64,
+            _ => AtomicU64::from_ptr(p.cast()).load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Stores `N` bytes at an `N`-aligned host address.
+///
+/// # Safety
+/// As for [`load_aligned`].
+#[inline(always)]
+unsafe fn store_aligned<const N: usize>(p: *mut u8, v: u64) {
+    // SAFETY: the caller guarantees alignment and bounds.
+    unsafe {
+        match N {
+            1 => AtomicU8::from_ptr(p).store(v as u8, Ordering::Relaxed),
+            2 => AtomicU16::from_ptr(p.cast()).store(v as u16, Ordering::Relaxed),
+            4 => AtomicU32::from_ptr(p.cast()).store(v as u32, Ordering::Relaxed),
+            _ => AtomicU64::from_ptr(p.cast()).store(v, Ordering::Relaxed),
+        }
+    }
+}
+
+impl Cpu {
+    /// The TLB-hit path of an `N`-byte load: None on a miss or misalignment.
+    #[inline(always)]
+    pub(crate) fn load_fast<const N: usize>(&self, va: u64) -> Option<u64> {
+        let vpn = va >> 12;
+        let e = &self.tlb.d[slot(vpn)];
+        if e.rtag == vpn && va & (N as u64 - 1) == 0 {
+            let p = e.addend.wrapping_add(va as usize) as *mut u8;
+            // SAFETY: as in `load`.
+            return Some(unsafe { load_aligned::<N>(p) });
+        }
+        None
+    }
+
+    /// The TLB-hit path of an `N`-byte store: false (nothing stored) on a
+    /// miss or misalignment.
+    #[inline(always)]
+    pub(crate) fn store_fast<const N: usize>(&self, va: u64, v: u64) -> bool {
+        let vpn = va >> 12;
+        let e = &self.tlb.d[slot(vpn)];
+        if e.wtag == vpn && va & (N as u64 - 1) == 0 {
+            let p = e.addend.wrapping_add(va as usize) as *mut u8;
+            // SAFETY: as in `load`, for the write tag.
+            unsafe { store_aligned::<N>(p, v) };
+            self.machine.store_hits(self.id, p as u64 - self.ram_base);
+            return true;
+        }
+        false
+    }
+
+    /// Loads `N` bytes at `va` (zero-extended).
+    #[inline(always)]
+    pub(crate) fn load<const N: usize>(&mut self, va: u64) -> Result<u64, Exit> {
+        let vpn = va >> 12;
+        let e = &self.tlb.d[slot(vpn)];
+        if e.rtag == vpn && va & (N as u64 - 1) == 0 {
+            let p = e.addend.wrapping_add(va as usize) as *mut u8;
+            // SAFETY: a read tag is only set for a page inside RAM whose
+            // host address is `addend + page`; the access is aligned so it
+            // stays inside that page.
+            return Ok(unsafe { load_aligned::<N>(p) });
+        }
+        self.load_slow(va, N)
+    }
+
+    /// Stores the low `N` bytes of `v` at `va`.
+    #[inline(always)]
+    pub(crate) fn store<const N: usize>(&mut self, va: u64, v: u64) -> Result<(), Exit> {
+        let vpn = va >> 12;
+        let e = &self.tlb.d[slot(vpn)];
+        if e.wtag == vpn && va & (N as u64 - 1) == 0 {
+            let p = e.addend.wrapping_add(va as usize) as *mut u8;
+            // SAFETY: as in `load`, for the write tag.
+            unsafe { store_aligned::<N>(p, v) };
+            self.machine.store_hits(self.id, p as u64 - self.ram_base);
+            return Ok(());
+        }
+        self.store_slow(va, N, v)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn load_slow(&mut self, va: u64, n: usize) -> Result<u64, Exit> {
+        let last = va.wrapping_add(n as u64 - 1);
+        let p1 = self.translate(va, Access::Load)?;
+        if last >> 12 == va >> 12 {
+            // SAFETY: translate returned a host pointer into a RAM page and
+            // the n bytes lie in the same page.
+            return Ok(unsafe { load_host(p1, n) });
+        }
+        let p2 = self.translate(last & !0xfff, Access::Load)?;
+        let first = (0x1000 - (va & 0xfff)) as usize;
+        let mut v = 0u64;
+        for i in 0..n {
+            // SAFETY: byte i is in page 1 (first bytes) or page 2, both
+            // translated into RAM.
+            let b = unsafe {
+                if i < first {
+                    load_host(p1.add(i), 1)
+                } else {
+                    load_host(p2.add(i - first), 1)
+                }
+            };
+            v |= b << (8 * i);
+        }
+        Ok(v)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn store_slow(&mut self, va: u64, n: usize, v: u64) -> Result<(), Exit> {
+        let last = va.wrapping_add(n as u64 - 1);
+        let p1 = self.translate(va, Access::Store)?;
+        if last >> 12 == va >> 12 {
+            // SAFETY: as in load_slow.
+            unsafe { store_host(p1, n, v) };
+            self.machine.store_hits(self.id, p1 as u64 - self.ram_base);
+            self.machine
+                .store_hits(self.id, p1 as u64 - self.ram_base + n as u64 - 1);
+            return Ok(());
+        }
+        let p2 = self.translate(last & !0xfff, Access::Store)?;
+        let first = (0x1000 - (va & 0xfff)) as usize;
+        for i in 0..n {
+            let b = v >> (8 * i);
+            // SAFETY: as in load_slow.
+            unsafe {
+                if i < first {
+                    store_host(p1.add(i), 1, b)
+                } else {
+                    store_host(p2.add(i - first), 1, b)
+                }
+            }
+        }
+        self.machine.store_hits(self.id, p1 as u64 - self.ram_base);
+        self.machine.store_hits(self.id, p2 as u64 - self.ram_base);
+        Ok(())
+    }
+
+    /// Translates `va` for a data `access`, filling the TLB; returns the
+    /// host address of the byte.
+    pub(crate) fn translate(&mut self, va: u64, access: Access) -> Result<*mut u8, Exit> {
+        let vpn = va >> 12;
+        let e = &self.tlb.d[slot(vpn)];
+        let tag = if access == Access::Store {
+            e.wtag
+        } else {
+            e.rtag
+        };
+        if tag == vpn {
+            return Ok(e.addend.wrapping_add(va as usize) as *mut u8);
+        }
+        let leaf = walk(&self.ram, self.satp, va, access)
+            .map_err(|_| Exit::PageFault { addr: va, access })?;
+        let pte = leaf.pte;
+        let addend = (self.ram_base as usize)
+            .wrapping_add(leaf.pa_page as usize)
+            .wrapping_sub((vpn << 12) as usize);
+        let e = &mut self.tlb.d[slot(vpn)];
+        e.addend = addend;
+        e.rtag = if pte & (PTE_R | PTE_A) == PTE_R | PTE_A {
+            vpn
+        } else {
+            NO_TAG
+        };
+        e.wtag = if pte & (PTE_W | PTE_A | PTE_D) == PTE_W | PTE_A | PTE_D {
+            vpn
+        } else {
+            NO_TAG
+        };
+        Ok(addend.wrapping_add(va as usize) as *mut u8)
+    }
+
+    /// Translates the fetch address `va` to a physical address through the
+    /// instruction TLB.
+    #[inline]
+    pub(crate) fn fetch_pa(&mut self, va: u64) -> Result<u64, Exit> {
+        let vpn = va >> 12;
+        let e = &self.tlb.i[slot(vpn)];
+        if e.tag == vpn {
+            return Ok(e.pa_page | (va & 0xfff));
+        }
+        let leaf = walk(&self.ram, self.satp, va, Access::Fetch).map_err(|_| Exit::PageFault {
+            addr: va,
+            access: Access::Fetch,
+        })?;
+        let e = &mut self.tlb.i[slot(vpn)];
+        e.tag = if leaf.pte & (PTE_X | PTE_A) == PTE_X | PTE_A {
+            vpn
+        } else {
+            NO_TAG
+        };
+        e.pa_page = leaf.pa_page;
+        Ok(leaf.pa_page | (va & 0xfff))
+    }
+}

@@ -1,0 +1,85 @@
+//! The interpreter: runs pre-decoded blocks (see [`icache`]) as threaded
+//! code: every decoded instruction carries a pointer to its handler, and
+//! each handler ends by jumping straight to the next instruction's handler
+//! (see [`ops`]). This is the "hardware pipeline" of the hart; nothing here
+//! corresponds to Linux code. Traps stop the block with the pc at the
+//! trapping instruction and the instructions before it retired.
+
+pub mod amo;
+pub mod fp;
+pub mod icache;
+pub mod mem;
+pub mod ops;
+
+use std::sync::Arc;
+
+use crate::machine::Machine;
+use crate::mmu::tlb::Tlb;
+use crate::ram::Ram;
+use crate::Exit;
+
+/// The architectural state of one hart plus its TLBs.
+pub struct Cpu {
+    /// Integer registers; index 32 is the x0 write sink, 33..255 unused
+    /// (the array is 256 long so a `u8` index needs no bounds check).
+    pub x: [u64; 256],
+    /// FP registers (raw 64-bit contents, singles NaN-boxed).
+    pub f: [u64; 32],
+    /// The program counter.
+    pub pc: u64,
+    /// fcsr: fflags bits 0..4, frm bits 5..7.
+    pub fcsr: u32,
+    /// satp.
+    pub satp: u64,
+    /// Instructions retired.
+    pub instret: u64,
+    /// The TLBs.
+    pub tlb: Tlb,
+    /// RAM.
+    pub ram: Ram,
+    /// RAM's host base address (cached).
+    pub ram_base: u64,
+    /// The machine.
+    pub machine: Arc<Machine>,
+    /// Hart id.
+    pub id: usize,
+    /// What the last LR read: (physical address, value, word-sized).
+    pub lr: Option<(u64, u64, bool)>,
+    /// A `fence.i` ran: drop the decoded cache after this block.
+    pub fence_i: bool,
+    /// The pc of the running block's first instruction.
+    pub blk_base: u64,
+    /// The pc just past the running block's last instruction.
+    pub blk_end: u64,
+    /// The trap that stopped the running block.
+    pub exit: Option<Exit>,
+    /// Index in its block of the instruction that trapped.
+    pub trap_idx: u16,
+}
+
+impl Cpu {
+    /// A hart in its reset state (all registers 0, Bare translation).
+    pub fn new(id: usize, machine: Arc<Machine>) -> Cpu {
+        let ram = machine.ram();
+        Cpu {
+            x: [0; 256],
+            f: [0; 32],
+            pc: 0,
+            fcsr: 0,
+            satp: 0,
+            instret: 0,
+            tlb: Tlb::default(),
+            ram,
+            ram_base: ram.base() as u64,
+            machine,
+            id,
+            lr: None,
+            fence_i: false,
+            blk_base: 0,
+            blk_end: 0,
+            exit: None,
+            trap_idx: 0,
+        }
+    }
+}
+

@@ -1,0 +1,238 @@
+//! The public per-hart API the kernel drives: register access, satp, and
+//! `run()`, which plays the part of "return to user mode" (`sret` in
+//! Linux's `ret_from_exception`) and comes back at the next trap.
+
+use core::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::decode::decode;
+use crate::exec::icache::{set_of, ICache};
+use crate::exec::ops::Slot;
+use crate::exec::Cpu;
+use crate::machine::{Machine, REQ_ICACHE, REQ_TLB};
+use crate::Exit;
+
+/// One hardware thread. Runs on its own host thread (it is `Send`).
+pub struct Hart {
+    cpu: Cpu,
+    icache: ICache,
+    /// The last mailbox request sequence number acted on.
+    seen_seq: u64,
+}
+
+const SCRATCH: usize = usize::MAX;
+
+impl Hart {
+    /// Hart `id` of `machine`, in reset state (registers 0, pc 0, satp 0 =
+    /// Bare).
+    pub fn new(id: usize, machine: Arc<Machine>) -> Hart {
+        Hart {
+            cpu: Cpu::new(id, machine),
+            icache: ICache::default(),
+            seen_seq: 0,
+        }
+    }
+
+    /// The hart id.
+    pub fn id(&self) -> usize {
+        self.cpu.id
+    }
+
+    /// The machine.
+    pub fn machine(&self) -> &Arc<Machine> {
+        &self.cpu.machine
+    }
+
+    /// Integer register `i` (0..32; others read 0).
+    pub fn x(&self, i: usize) -> u64 {
+        if (1..32).contains(&i) {
+            self.cpu.x[i]
+        } else {
+            0
+        }
+    }
+
+    /// Sets integer register `i`; x0 (and out-of-range) writes are ignored.
+    pub fn set_x(&mut self, i: usize, v: u64) {
+        if (1..32).contains(&i) {
+            self.cpu.x[i] = v;
+        }
+    }
+
+    /// FP register `i` (raw 64 bits).
+    pub fn f(&self, i: usize) -> u64 {
+        self.cpu.f.get(i).copied().unwrap_or(0)
+    }
+
+    /// Sets FP register `i` (raw 64 bits; box singles yourself).
+    pub fn set_f(&mut self, i: usize, v: u64) {
+        if let Some(r) = self.cpu.f.get_mut(i) {
+            *r = v;
+        }
+    }
+
+    /// The pc.
+    pub fn pc(&self) -> u64 {
+        self.cpu.pc
+    }
+
+    /// Sets the pc.
+    pub fn set_pc(&mut self, pc: u64) {
+        self.cpu.pc = pc;
+    }
+
+    /// fcsr (fflags | frm << 5).
+    pub fn fcsr(&self) -> u32 {
+        self.cpu.fcsr
+    }
+
+    /// Sets fcsr (bits above 7 are dropped).
+    pub fn set_fcsr(&mut self, v: u32) {
+        self.cpu.fcsr = v & 0xff;
+    }
+
+    /// satp.
+    pub fn satp(&self) -> u64 {
+        self.cpu.satp
+    }
+
+    /// Sets satp ((9 << 60) | root PPN for Sv48) and flushes the local TLB.
+    pub fn set_satp(&mut self, satp: u64) {
+        self.cpu.satp = satp;
+        self.cpu.tlb.flush(None);
+    }
+
+    /// Instructions retired so far.
+    pub fn instret(&self) -> u64 {
+        self.cpu.instret
+    }
+
+    /// Local sfence.vma over `[start, end)` (None = everything).
+    pub fn flush_tlb(&mut self, range: Option<(u64, u64)>) {
+        self.cpu.tlb.flush(range);
+    }
+
+    /// Local fence.i.
+    pub fn flush_icache(&mut self) {
+        self.icache.flush();
+    }
+
+    /// Runs until a trap or until `budget` instructions have retired.
+    pub fn run(&mut self, budget: u64) -> Exit {
+        let machine = self.cpu.machine.clone();
+        let mb = machine.mailboxes.get(self.cpu.id);
+        if let Some(mb) = mb {
+            mb.in_run.store(true, Ordering::SeqCst);
+        }
+        let exit = self.run_inner(budget);
+        if let Some(mb) = mb {
+            mb.in_run.store(false, Ordering::SeqCst);
+        }
+        if exit != Exit::Budget {
+            // A trap drops the reservation, like Linux's exception return.
+            self.cpu.lr = None;
+            machine.unreserve(self.cpu.id);
+        }
+        exit
+    }
+
+    /// Acts on pending remote requests (one atomic load when none).
+    #[inline]
+    fn poll_mailbox(&mut self) {
+        let Some(mb) = self.cpu.machine.mailboxes.get(self.cpu.id) else {
+            return;
+        };
+        let seq = mb.req_seq.load(Ordering::SeqCst);
+        if seq == self.seen_seq {
+            return;
+        }
+        let bits = mb.pending.swap(0, Ordering::SeqCst);
+        if bits & REQ_TLB != 0 {
+            self.cpu.tlb.flush(None);
+        }
+        if bits & REQ_ICACHE != 0 {
+            self.icache.flush();
+        }
+        mb.done_seq.store(seq, Ordering::SeqCst);
+        self.seen_seq = seq;
+    }
+
+    fn run_inner(&mut self, budget: u64) -> Exit {
+        let mut left = budget;
+        loop {
+            self.poll_mailbox();
+            if left == 0 {
+                return Exit::Budget;
+            }
+            let pc = self.cpu.pc;
+            let slot = match self.lookup(pc) {
+                Ok(s) => s,
+                Err(e) => return e,
+            };
+            let (slots, bytes, count): (&[Slot], u64, u64) = if slot == SCRATCH {
+                (&self.icache.scratch, 4, 1)
+            } else {
+                let b = &self.icache.blocks[slot];
+                (&b.slots, b.bytes, b.count)
+            };
+            self.cpu.blk_base = pc;
+            self.cpu.blk_end = pc.wrapping_add(bytes);
+            self.cpu.exit = None;
+            let mut exit = None;
+            if count <= left {
+                // The whole block, threaded.
+                (slots[0].h)(&mut self.cpu, &slots[0]);
+                match self.cpu.exit.take() {
+                    None => {
+                        self.cpu.instret += count;
+                        left -= count;
+                    }
+                    Some(e) => {
+                        self.cpu.instret += self.cpu.trap_idx as u64;
+                        exit = Some(e);
+                    }
+                }
+            } else {
+                // The budget ends inside the block: step instruction by
+                // instruction, each followed by an end sentinel.
+                for s in &slots[..left as usize] {
+                    let step = [Slot { idx: 0, ..*s }, Slot::end(s.off + s.i.len as u16, 1)];
+                    (step[0].h)(&mut self.cpu, &step[0]);
+                    if let Some(e) = self.cpu.exit.take() {
+                        exit = Some(e);
+                        break;
+                    }
+                    self.cpu.instret += 1;
+                }
+                left = 0;
+            }
+            if self.cpu.fence_i {
+                self.cpu.fence_i = false;
+                self.icache.flush();
+            }
+            if let Some(e) = exit {
+                return e;
+            }
+        }
+    }
+
+    /// Finds (or decodes) the block at virtual `pc`.
+    #[inline]
+    fn lookup(&mut self, pc: u64) -> Result<usize, Exit> {
+        let pa = self.cpu.fetch_pa(pc)?;
+        let set = set_of(pa);
+        if self.icache.blocks[set].pa == pa {
+            return Ok(set);
+        }
+        match self.icache.fill(&self.cpu.ram, pa) {
+            Ok(set) => Ok(set),
+            Err(lo) => {
+                // A 32-bit instruction straddling two pages.
+                let pa2 = self.cpu.fetch_pa(pc.wrapping_add(2))?;
+                let hi = self.cpu.ram.read(pa2, 2).unwrap_or(0) as u16;
+                self.icache.fill_scratch(decode(lo, hi));
+                Ok(SCRATCH)
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Make sure the tools the user programs (user/) build and test with are
+# installed: a riscv64 Linux cross compiler with static glibc
+# (riscv64-linux-gnu-gcc) and the qemu-riscv64 user-mode emulator that the
+# end-to-end tests compare ferrite against.
+#
+# Idempotent and quiet when everything is present: it then installs nothing
+# and touches no network. When something is missing it installs Debian's
+# packages (gcc-riscv64-linux-gnu, libc6-dev-riscv64-cross, qemu-user) only
+# on Debian/Ubuntu as root; anywhere else it says what to install and exits 1.
+set -euo pipefail
+
+CC="${CC:-riscv64-linux-gnu-gcc}"
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Debian, Ubuntu or a derivative, and we are root with apt-get.
+can_apt() {
+    [ "$(id -u)" = 0 ] && have apt-get && [ -r /etc/os-release ] &&
+        grep -qE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release
+}
+
+apt_install() {
+    echo "user-deps: apt-get install $*"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends "$@"
+}
+
+how_to_install() {
+    cat >&2 <<'MSG'
+user-deps: the user programs need a riscv64 Linux cross compiler with a
+static glibc, and qemu-riscv64 (user mode) for the comparison tests:
+  - Debian/Ubuntu: apt-get install gcc-riscv64-linux-gnu \
+      libc6-dev-riscv64-cross qemu-user
+  - Fedora: dnf install gcc-riscv64-linux-gnu qemu-user-static, plus a
+    riscv64 glibc sysroot with static libraries (the Fedora cross gcc ships
+    none; point CC at a gcc that has one, e.g. CC="riscv64-linux-gnu-gcc
+    --sysroot=/path/to/sysroot")
+  - elsewhere: any riscv64-linux-gnu cross gcc with a static glibc (set CC
+    to it) and qemu-riscv64 from qemu's user-mode build.
+MSG
+}
+
+# Can $CC link a static glibc program? (The compiler may be there without
+# libc6-dev-riscv64-cross.)
+cc_links_static() {
+    # shellcheck disable=SC2086 # CC may carry flags, e.g. --sysroot
+    have "${CC%% *}" || return 1
+    local dir
+    dir="$(mktemp -d)"
+    printf '#include <stdio.h>\nint main(void){puts("x");return 0;}\n' >"$dir/t.c"
+    # shellcheck disable=SC2086
+    if $CC -static -o "$dir/t" "$dir/t.c" >/dev/null 2>&1; then
+        rm -rf "$dir"
+        return 0
+    fi
+    rm -rf "$dir"
+    return 1
+}
+
+missing=""
+cc_links_static || missing="$missing gcc-riscv64-linux-gnu libc6-dev-riscv64-cross"
+have qemu-riscv64 || missing="$missing qemu-user"
+
+if [ -n "$missing" ]; then
+    if ! can_apt; then
+        [[ "$missing" == *gcc* ]] &&
+            echo "user-deps: $CC cannot build static riscv64 programs." >&2
+        [[ "$missing" == *qemu* ]] &&
+            echo "user-deps: qemu-riscv64 is not installed." >&2
+        how_to_install
+        exit 1
+    fi
+    # shellcheck disable=SC2086 # one word per package
+    apt_install $missing
+    cc_links_static || { echo "user-deps: $CC still cannot link a static program" >&2; exit 1; }
+    have qemu-riscv64 || { echo "user-deps: qemu-riscv64 still missing after apt-get" >&2; exit 1; }
+fi

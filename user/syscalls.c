@@ -1,0 +1,216 @@
+/* File and process system calls, through glibc and raw syscall(). Works in
+ * a scratch directory it creates in the current directory (and removes).
+ * Prints names, errno names and booleans, never values that vary from run
+ * to run or kernel to kernel (pids, times, inode numbers). */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "check.h"
+
+static void expect(const char *what, int failed, int want)
+{
+    int e = failed ? errno : 0;
+    printf("%s: %s\n", what, errname(e));
+    if (e != want) {
+        fflush(stdout);
+        fprintf(stderr, "syscalls: %s: got %s, want %s\n", what, errname(e),
+                errname(want));
+        check_failures++;
+    }
+}
+
+static void yesno(const char *what, int v)
+{
+    printf("%s: %s\n", what, v ? "yes" : "no");
+    CHECK(v);
+}
+
+static void files(void)
+{
+    char dir[64], cwd[4096], cwd2[4096];
+    snprintf(dir, sizeof dir, "syscalls-tmp-%d", (int)getpid());
+    expect("getcwd", getcwd(cwd, sizeof cwd) == NULL, 0);
+    yesno("getcwd is absolute", cwd[0] == '/');
+    expect("mkdirat", mkdirat(AT_FDCWD, dir, 0755) != 0, 0);
+    expect("mkdirat again", mkdirat(AT_FDCWD, dir, 0755) != 0, EEXIST);
+    expect("chdir into it", chdir(dir) != 0, 0);
+    expect("getcwd after chdir", getcwd(cwd2, sizeof cwd2) == NULL, 0);
+    char want[4200];
+    snprintf(want, sizeof want, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, dir);
+    yesno("getcwd = old cwd + /dir", strcmp(cwd2, want) == 0);
+
+    int fd = openat(AT_FDCWD, "data.txt", O_CREAT | O_EXCL | O_RDWR, 0644);
+    expect("openat O_CREAT|O_EXCL", fd < 0, 0);
+    expect("openat O_CREAT|O_EXCL again",
+           openat(AT_FDCWD, "data.txt", O_CREAT | O_EXCL | O_RDWR, 0644) < 0,
+           EEXIST);
+    expect("openat missing file", openat(AT_FDCWD, "nope", O_RDONLY) < 0, ENOENT);
+    ssize_t w = write(fd, "hello, ", 7);
+    printf("write: %zd\n", w);
+    struct iovec iov[2] = {{"file ", 5}, {"world\n", 6}};
+    w = writev(fd, iov, 2);
+    printf("writev: %zd\n", w);
+    CHECK(w == 11);
+    off_t off = lseek(fd, 0, SEEK_CUR);
+    printf("lseek SEEK_CUR: %lld\n", (long long)off);
+    off = lseek(fd, 0, SEEK_SET);
+    char buf[64] = {0};
+    ssize_t r = read(fd, buf, sizeof buf - 1);
+    printf("read: %zd \"%.*s\"\n", r, (int)(r > 0 ? r - 1 : 0), buf);
+    CHECK(r == 18 && memcmp(buf, "hello, file world\n", 18) == 0);
+    r = read(fd, buf, sizeof buf);
+    printf("read at EOF: %zd\n", r);
+    w = pwrite(fd, "FILE", 4, 7);
+    printf("pwrite64 at 7: %zd\n", w);
+    memset(buf, 0, sizeof buf);
+    r = pread(fd, buf, 10, 3);
+    printf("pread64 10 at 3: %zd \"%s\"\n", r, buf);
+    CHECK(strcmp(buf, "lo, FILE w") == 0);
+    printf("offset unchanged by pread/pwrite: %lld\n", (long long)lseek(fd, 0, SEEK_CUR));
+    printf("lseek SEEK_END: %lld\n", (long long)lseek(fd, 0, SEEK_END));
+    printf("lseek SEEK_END+100: %lld\n", (long long)lseek(fd, 100, SEEK_END));
+    expect("lseek negative", lseek(fd, -1000, SEEK_SET) < 0, EINVAL);
+    expect("lseek bad whence", lseek(fd, 0, 42) < 0, EINVAL);
+
+    struct stat st;
+    expect("fstat", fstat(fd, &st) != 0, 0);
+    printf("fstat size %lld regular %s\n", (long long)st.st_size,
+           S_ISREG(st.st_mode) ? "yes" : "no");
+    expect("ftruncate 5", ftruncate(fd, 5) != 0, 0);
+    expect("newfstatat", fstatat(AT_FDCWD, "data.txt", &st, 0) != 0, 0);
+    printf("newfstatat size %lld\n", (long long)st.st_size);
+    expect("ftruncate 10000 (grow)", ftruncate(fd, 10000) != 0, 0);
+    fstat(fd, &st);
+    printf("size after grow %lld\n", (long long)st.st_size);
+    memset(buf, 1, sizeof buf);
+    r = pread(fd, buf, 8, 5000);
+    printf("hole reads zero: %s\n", r == 8 && buf[0] == 0 && buf[7] == 0 ? "yes" : "no");
+    expect("fsync", fsync(fd) != 0, 0);
+    expect("fdatasync", fdatasync(fd) != 0, 0);
+    expect("faccessat R_OK|W_OK", faccessat(AT_FDCWD, "data.txt", R_OK | W_OK, 0) != 0, 0);
+    expect("faccessat missing", faccessat(AT_FDCWD, "nope", F_OK, 0) != 0, ENOENT);
+    expect("newfstatat dir", fstatat(AT_FDCWD, ".", &st, 0) != 0, 0);
+    yesno("directory is S_ISDIR", S_ISDIR(st.st_mode));
+    expect("close", close(fd) != 0, 0);
+    expect("close again", close(fd) != 0, EBADF);
+    expect("read closed fd", read(fd, buf, 1) < 0, EBADF);
+    expect("write to O_RDONLY fd", ({
+               int f = open("data.txt", O_RDONLY);
+               int bad = write(f, "x", 1) < 0;
+               int e = errno;
+               close(f);
+               errno = e;
+               bad;
+           }), EBADF);
+
+    /* ioctl(TCGETS) on a regular file and a pipe: not a terminal. */
+    struct termios t;
+    fd = open("data.txt", O_RDONLY);
+    expect("ioctl TCGETS on a file", ioctl(fd, TCGETS, &t) != 0, ENOTTY);
+    close(fd);
+    int p[2];
+    expect("pipe2", pipe2(p, O_CLOEXEC) != 0, 0);
+    expect("ioctl TCGETS on a pipe", ioctl(p[0], TCGETS, &t) != 0, ENOTTY);
+    w = write(p[1], "ping", 4);
+    memset(buf, 0, sizeof buf);
+    r = read(p[0], buf, sizeof buf);
+    printf("pipe round trip: %zd \"%s\"\n", r, buf);
+    expect("lseek on a pipe", lseek(p[0], 0, SEEK_SET) < 0, ESPIPE);
+    close(p[0]);
+    close(p[1]);
+
+    expect("unlinkat file", unlinkat(AT_FDCWD, "data.txt", 0) != 0, 0);
+    expect("unlinkat file again", unlinkat(AT_FDCWD, "data.txt", 0) != 0, ENOENT);
+    expect("chdir ..", chdir("..") != 0, 0);
+    expect("unlinkat dir without AT_REMOVEDIR", unlinkat(AT_FDCWD, dir, 0) != 0, EISDIR);
+    expect("unlinkat dir", unlinkat(AT_FDCWD, dir, AT_REMOVEDIR) != 0, 0);
+    expect("chdir to removed dir", chdir(dir) != 0, ENOENT);
+}
+
+static void process(void)
+{
+    struct utsname u;
+    expect("uname", uname(&u) != 0, 0);
+    printf("uname sysname %s machine %s\n", u.sysname, u.machine);
+    CHECK(strcmp(u.sysname, "Linux") == 0);
+    CHECK(strcmp(u.machine, "riscv64") == 0);
+
+    pid_t pid = getpid(), tid = gettid();
+    yesno("getpid > 0", pid > 0);
+    yesno("gettid = getpid (one thread)", tid == pid);
+    yesno("raw getpid = getpid", syscall(SYS_getpid) == pid);
+    yesno("getppid >= 0", getppid() >= 0);
+    yesno("getuid = geteuid", getuid() == geteuid());
+    yesno("getgid = getegid", getgid() == getegid());
+    yesno("getpgid(0) >= 0", getpgid(0) >= 0);
+
+    struct timespec a, b, res;
+    expect("clock_gettime MONOTONIC", clock_gettime(CLOCK_MONOTONIC, &a) != 0, 0);
+    expect("clock_getres MONOTONIC", clock_getres(CLOCK_MONOTONIC, &res) != 0, 0);
+    struct timespec ms = {0, 1000000};
+    expect("nanosleep 1 ms", nanosleep(&ms, NULL) != 0, 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long long dt = (b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec);
+    yesno("monotonic clock advanced by >= 1 ms over the sleep", dt >= 1000000);
+    struct timespec rt;
+    expect("clock_gettime REALTIME", clock_gettime(CLOCK_REALTIME, &rt) != 0, 0);
+    yesno("realtime after 2020", rt.tv_sec > 1577836800);
+    expect("clock_gettime bad clock", clock_gettime(12345, &rt) != 0, EINVAL);
+    struct timespec bad = {0, 2000000000};
+    expect("nanosleep bad tv_nsec", nanosleep(&bad, NULL) != 0, EINVAL);
+
+    unsigned char rnd[16] = {0}, rnd2[16] = {0};
+    ssize_t got = getrandom(rnd, sizeof rnd, 0);
+    printf("getrandom: %zd\n", got);
+    getrandom(rnd2, sizeof rnd2, 0);
+    yesno("two getrandom draws differ", memcmp(rnd, rnd2, 16) != 0);
+
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    yesno("readlink /proc/self/exe non-empty", n > 0);
+    if (n > 0) {
+        exe[n] = 0;
+        yesno("readlink /proc/self/exe ends in /syscalls",
+              n >= 9 && strcmp(exe + n - 9, "/syscalls") == 0);
+    }
+
+    /* A bad pointer is an errno, not a crash (hidden from the compiler,
+     * which would reject the constant). */
+    void *volatile badp = (void *)1;
+    expect("write(1, (void*)1, 10)", write(1, badp, 10) < 0, EFAULT);
+    expect("unknown syscall 4000", syscall(4000) == -1, ENOSYS);
+    expect("sched_yield", sched_yield() != 0, 0);
+
+    struct rlimit rl, rl2;
+    expect("getrlimit RLIMIT_STACK", getrlimit(RLIMIT_STACK, &rl) != 0, 0);
+    yesno("stack soft limit >= 128 KiB", rl.rlim_cur >= 128 * 1024);
+    yesno("soft <= hard", rl.rlim_max == RLIM_INFINITY || rl.rlim_cur <= rl.rlim_max);
+    expect("prlimit64 RLIMIT_STACK", prlimit(0, RLIMIT_STACK, NULL, &rl2) != 0, 0);
+    yesno("prlimit64 = getrlimit", rl.rlim_cur == rl2.rlim_cur && rl.rlim_max == rl2.rlim_max);
+    expect("getrlimit bad resource", getrlimit(1000, &rl) != 0, EINVAL);
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    files();
+    process();
+    if (check_exit("syscalls"))
+        return 1;
+    printf("syscalls: ok\n");
+    return 0;
+}
