@@ -43,6 +43,10 @@ static void files(void)
 {
     char dir[64], cwd[4096], cwd2[4096];
     snprintf(dir, sizeof dir, "syscalls-tmp-%d", (int)getpid());
+    /* Leftovers of an interrupted run (same pid under ferrite: 1). */
+    snprintf(cwd, sizeof cwd, "%s/data.txt", dir);
+    unlinkat(AT_FDCWD, cwd, 0);
+    unlinkat(AT_FDCWD, dir, AT_REMOVEDIR);
     expect("getcwd", getcwd(cwd, sizeof cwd) == NULL, 0);
     yesno("getcwd is absolute", cwd[0] == '/');
     expect("mkdirat", mkdirat(AT_FDCWD, dir, 0755) != 0, 0);
@@ -117,21 +121,12 @@ static void files(void)
                bad;
            }), EBADF);
 
-    /* ioctl(TCGETS) on a regular file and a pipe: not a terminal. */
+    /* ioctl(TCGETS) on a regular file: not a terminal. (Pipes come with
+       the process issue.) */
     struct termios t;
     fd = open("data.txt", O_RDONLY);
     expect("ioctl TCGETS on a file", ioctl(fd, TCGETS, &t) != 0, ENOTTY);
     close(fd);
-    int p[2];
-    expect("pipe2", pipe2(p, O_CLOEXEC) != 0, 0);
-    expect("ioctl TCGETS on a pipe", ioctl(p[0], TCGETS, &t) != 0, ENOTTY);
-    w = write(p[1], "ping", 4);
-    memset(buf, 0, sizeof buf);
-    r = read(p[0], buf, sizeof buf);
-    printf("pipe round trip: %zd \"%s\"\n", r, buf);
-    expect("lseek on a pipe", lseek(p[0], 0, SEEK_SET) < 0, ESPIPE);
-    close(p[0]);
-    close(p[1]);
 
     expect("unlinkat file", unlinkat(AT_FDCWD, "data.txt", 0) != 0, 0);
     expect("unlinkat file again", unlinkat(AT_FDCWD, "data.txt", 0) != 0, ENOENT);

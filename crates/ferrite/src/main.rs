@@ -65,7 +65,11 @@ struct RunCmd {
     #[arg(value_name = "PROGRAM")]
     program: std::path::PathBuf,
     /// Its arguments.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     args: Vec<std::ffi::OsString>,
 }
 

@@ -11,7 +11,8 @@
 //!
 //! Both run from the workspace root, with the program given as
 //! `user/build/NAME` (ferrite's `--root` defaults to the current directory,
-//! so the path means the same file to both).
+//! so the path means the same file to both); `syscalls`, which creates
+//! files, runs from `user/build` as `./syscalls`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -41,7 +42,15 @@ fn build() {
             ("make", &["-s", "-C", "user"]),
         ];
         for (prog, args) in steps {
-            let out = Command::new(prog)
+            let mut cmd = Command::new(prog);
+            // A host CC or CFLAGS (as set for C build scripts) must not leak
+            // into the cross build; FERRITE_USER_CC names another riscv64
+            // cross compiler on purpose.
+            cmd.env_remove("CC").env_remove("CFLAGS");
+            if let Some(cc) = std::env::var_os("FERRITE_USER_CC") {
+                cmd.env("CC", cc);
+            }
+            let out = cmd
                 .args(args)
                 .current_dir(&root)
                 .stdin(Stdio::null())
@@ -81,12 +90,12 @@ fn shell_status(s: ExitStatus) -> i32 {
     }
 }
 
-/// Run `cmd` from the workspace root with no stdin, capturing stdout and
-/// stderr; kill it after [`TIMEOUT`].
-fn run(mut cmd: Command) -> Run {
-    let what = format!("{cmd:?}");
+/// Run `cmd` in `dir` (relative to the workspace root) with no stdin,
+/// capturing stdout and stderr; kill it after [`TIMEOUT`].
+fn run(mut cmd: Command, dir: &str) -> Run {
+    let what = format!("(cd {dir} && {cmd:?})");
     let mut child = cmd
-        .current_dir(root())
+        .current_dir(root().join(dir))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -123,29 +132,64 @@ fn run(mut cmd: Command) -> Run {
     }
 }
 
-fn program(name: &str) -> String {
-    format!("user/build/{name}")
+/// Where a program runs: from the workspace root as `user/build/NAME`, or
+/// (for programs that create files) from `user/build` as `./NAME`, so that
+/// anything left behind by a failed run stays in the build directory.
+#[derive(Clone, Copy)]
+enum Cwd {
+    Root,
+    Build,
+}
+
+impl Cwd {
+    fn dir(self) -> &'static str {
+        match self {
+            Cwd::Root => ".",
+            Cwd::Build => "user/build",
+        }
+    }
+
+    fn program(self, name: &str) -> String {
+        match self {
+            Cwd::Root => format!("user/build/{name}"),
+            Cwd::Build => format!("./{name}"),
+        }
+    }
 }
 
 /// `qemu-riscv64 user/build/NAME ARGS...`
 fn qemu(name: &str, args: &[&str]) -> Run {
+    qemu_in(Cwd::Root, name, args)
+}
+
+fn qemu_in(cwd: Cwd, name: &str, args: &[&str]) -> Run {
     build();
     let mut cmd = Command::new("qemu-riscv64");
-    cmd.arg(program(name)).args(args);
-    run(cmd)
+    cmd.arg(cwd.program(name)).args(args);
+    run(cmd, cwd.dir())
 }
 
 /// `ferrite run OPTIONS... user/build/NAME ARGS...`
 fn ferrite(options: &[&str], name: &str, args: &[&str]) -> Run {
-    build();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
-    cmd.arg("run").args(options).arg(program(name)).args(args);
-    run(cmd)
+    ferrite_in(Cwd::Root, options, name, args)
 }
 
-/// A unified-diff-like listing of where two outputs first differ: a few
-/// lines of context, then up to 20 lines of each side.
+fn ferrite_in(cwd: Cwd, options: &[&str], name: &str, args: &[&str]) -> Run {
+    build();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.arg("run")
+        .args(options)
+        .arg(cwd.program(name))
+        .args(args);
+    run(cmd, cwd.dir())
+}
+
+/// A unified-diff-like listing of where two outputs first differ: three
+/// lines of context, then a line diff (longest common subsequence) of the
+/// next 200 lines of each side, cut at 40 lines.
 fn diff(want: &str, got: &str) -> String {
+    const WINDOW: usize = 200;
+    const SHOWN: usize = 40;
     let w: Vec<&str> = want.lines().collect();
     let g: Vec<&str> = got.lines().collect();
     let first = w
@@ -153,21 +197,44 @@ fn diff(want: &str, got: &str) -> String {
         .zip(&g)
         .position(|(a, b)| a != b)
         .unwrap_or(w.len().min(g.len()));
-    let from = first.saturating_sub(3);
     let mut s = format!(
         "--- qemu-riscv64 ({} lines)\n+++ ferrite ({} lines)\n@@ first difference at line {} @@\n",
         w.len(),
         g.len(),
         first + 1
     );
-    for l in &w[from..first] {
+    for l in &w[first.saturating_sub(3)..first] {
         s += &format!(" {l}\n");
     }
-    for l in w.iter().skip(first).take(20) {
-        s += &format!("-{l}\n");
+    let a = &w[first..w.len().min(first + WINDOW)];
+    let b = &g[first..g.len().min(first + WINDOW)];
+    // lcs[i][j]: length of the longest common subsequence of a[i..], b[j..].
+    let mut lcs = vec![vec![0u16; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
     }
-    for l in g.iter().skip(first).take(20) {
-        s += &format!("+{l}\n");
+    let (mut i, mut j, mut shown) = (0, 0, 0);
+    while (i < a.len() || j < b.len()) && shown < SHOWN {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            s += &format!(" {}\n", a[i]);
+            (i, j) = (i + 1, j + 1);
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            s += &format!("-{}\n", a[i]);
+            i += 1;
+        } else {
+            s += &format!("+{}\n", b[j]);
+            j += 1;
+        }
+        shown += 1;
+    }
+    if i < a.len() || j < b.len() || a.len() == WINDOW {
+        s += "(...)\n";
     }
     if want.ends_with('\n') != got.ends_with('\n') {
         s += "\\ the outputs differ in the final newline\n";
@@ -175,12 +242,27 @@ fn diff(want: &str, got: &str) -> String {
     s
 }
 
+#[test]
+fn diff_lists_the_first_difference() {
+    let d = diff("a\nb\nc\nd\ne\n", "a\nb\nc\nX\ne\n");
+    assert!(
+        d.contains("@@ first difference at line 4 @@\n a\n b\n c\n-d\n+X\n e\n"),
+        "{d}"
+    );
+    let d = diff("a\nb\n", "a\nb\nc\n");
+    assert!(d.contains("line 3 @@\n a\n b\n+c\n"), "{d}");
+}
+
 /// The reference run must pass the program's own checks.
 fn assert_clean(r: &Run) {
     assert_eq!(
-        r.status, 0,
+        r.status,
+        0,
         "{}: exit status {}\nstderr:\n{}\nstdout (tail):\n{}",
-        r.what, r.status, r.stderr, tail(&r.stdout)
+        r.what,
+        r.status,
+        r.stderr,
+        tail(&r.stdout)
     );
 }
 
@@ -192,9 +274,13 @@ fn tail(s: &str) -> String {
 /// Run NAME under qemu-riscv64 and ferrite; stdout and exit status must be
 /// identical. Returns ferrite's run for further checks.
 fn same_as_qemu(name: &str, args: &[&str]) -> Run {
-    let q = qemu(name, args);
+    same_as_qemu_in(Cwd::Root, name, args)
+}
+
+fn same_as_qemu_in(cwd: Cwd, name: &str, args: &[&str]) -> Run {
+    let q = qemu_in(cwd, name, args);
     assert_clean(&q);
-    let f = ferrite(&[], name, args);
+    let f = ferrite_in(cwd, &[], name, args);
     assert!(
         !f.stderr.contains("panicked"),
         "{}: ferrite panicked:\n{}",
@@ -278,7 +364,8 @@ fn cpubound_scale_1() {
 
 #[test]
 fn syscalls() {
-    same_as_qemu("syscalls", &[]);
+    // It creates (and removes) a scratch directory in its cwd.
+    same_as_qemu_in(Cwd::Build, "syscalls", &[]);
 }
 
 #[test]
@@ -366,8 +453,14 @@ fn show_parser_splits_program_output_and_files() {
     assert_eq!(files[0].0, "/proc/1/maps");
     let maps = parse_maps(&files[0].1);
     assert_eq!((maps[0].start, maps[0].end), (0x1000, 0x2000));
-    assert_eq!((maps[0].perms.as_str(), maps[0].path.as_str()), ("r-xp", "/a"));
-    assert_eq!(files[1], ("/proc/meminfo".into(), "MemTotal: 1 kB\n".into()));
+    assert_eq!(
+        (maps[0].perms.as_str(), maps[0].path.as_str()),
+        ("r-xp", "/a")
+    );
+    assert_eq!(
+        files[1],
+        ("/proc/meminfo".into(), "MemTotal: 1 kB\n".into())
+    );
 }
 
 #[test]

@@ -225,7 +225,9 @@ impl Kernel {
         // reboot path syncs the file systems.
         if let Ok(cpu) = k.mem.cpu(0) {
             if let Err(e) = k.hostfs.sync(&cpu) {
-                k.console(&format!("ferrite: writeback at shutdown failed: errno {e}\n"));
+                k.console(&format!(
+                    "ferrite: writeback at shutdown failed: errno {e}\n"
+                ));
             }
         }
         let outcome = k.outcome.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -240,12 +242,21 @@ impl Kernel {
     }
 
     /// Create pid 1 running `program` and queue it.
-    fn spawn_init(&self, program: &Path, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(), RunError> {
+    fn spawn_init(
+        &self,
+        program: &Path,
+        argv: &[Vec<u8>],
+        envp: &[Vec<u8>],
+    ) -> Result<(), RunError> {
         let cpu = self
             .mem
             .cpu(0)
             .map_err(|e| RunError::Init(format!("cpu 0: {e}")))?;
-        let fail = |e: Errno| RunError::Init(crate::errno::describe(e).map_or_else(|| format!("errno {e}"), |d| d.1.to_string()));
+        let fail = |e: Errno| {
+            RunError::Init(
+                crate::errno::describe(e).map_or_else(|| format!("errno {e}"), |d| d.1.to_string()),
+            )
+        };
         mm::fault::init(&cpu).map_err(|_| RunError::Init("out of memory".into()))?;
         let (mmap_file, data) = self.hostfs.open_exec(program).map_err(fail)?;
         let image = exec::parse(&data).map_err(|err| RunError::Exec {
@@ -253,7 +264,10 @@ impl Kernel {
             err,
         })?;
         let mm = MmStruct::new(&cpu).map_err(fail)?;
-        let execfn = argv.first().cloned().unwrap_or_else(|| program.as_os_str().as_encoded_bytes().to_vec());
+        let execfn = argv
+            .first()
+            .cloned()
+            .unwrap_or_else(|| program.as_os_str().as_encoded_bytes().to_vec());
         let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
         let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
         let cred = host_cred();
@@ -278,7 +292,11 @@ impl Kernel {
                 });
             }
         };
-        let comm = execfn.rsplit(|&b| b == b'/').next().unwrap_or_default().to_vec();
+        let comm = execfn
+            .rsplit(|&b| b == b'/')
+            .next()
+            .unwrap_or_default()
+            .to_vec();
         let exe = exe_path(&self.config.root, program);
         let mut cmdline = Vec::new();
         for a in argv {
@@ -349,13 +367,20 @@ impl Kernel {
 
     /// Put a task that was running back on the run queue.
     pub fn requeue(&self, t: Task) {
-        self.runq.lock().unwrap_or_else(|p| p.into_inner()).push_back(t);
+        self.runq
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(t);
         self.runq_cv.notify_one();
     }
 
     /// Whether another task waits for a hart.
     pub fn others_waiting(&self) -> bool {
-        !self.runq.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+        !self
+            .runq
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
     }
 
     /// The next task for an idle hart, or None when the kernel shuts down.
@@ -460,5 +485,12 @@ fn exe_path(root: &Path, program: &Path) -> Vec<u8> {
 /// (as qemu-user's do).
 pub fn host_cred() -> [u32; 4] {
     // SAFETY: these calls cannot fail and touch no memory.
-    unsafe { [libc::getuid(), libc::geteuid(), libc::getgid(), libc::getegid()] }
+    unsafe {
+        [
+            libc::getuid(),
+            libc::geteuid(),
+            libc::getgid(),
+            libc::getegid(),
+        ]
+    }
 }

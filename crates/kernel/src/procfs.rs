@@ -109,7 +109,9 @@ impl ProcView {
 impl ProcSource for ProcView {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         match self.split(path)? {
-            (None, name) => mm::proc::read(self.mem, &format!("/proc/{name}")).map(String::into_bytes),
+            (None, name) => {
+                mm::proc::read(self.mem, &format!("/proc/{name}")).map(String::into_bytes)
+            }
             (Some(p), file) => pid_file(&p, file),
         }
     }

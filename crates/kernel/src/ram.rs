@@ -47,4 +47,9 @@ impl Ram {
     pub fn len(&self) -> usize {
         self.len
     }
+
+    /// Whether the mapping has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }

@@ -88,6 +88,7 @@ fn formats(n: u64) -> Option<&'static [A]> {
         RENAMEAT2 => &[Dirfd, Path, Dirfd, Path, X],
         UMASK => &[Mode],
         SYNC => &[],
+        GETPGID | GETSID => &[D],
         BRK => &[P],
         MMAP => &[P, U, Prot, Map, Fd, X],
         MUNMAP => &[P, U],
@@ -97,7 +98,8 @@ fn formats(n: u64) -> Option<&'static [A]> {
         MSYNC => &[P, U, X],
         MLOCK | MUNLOCK => &[P, U],
         MLOCKALL => &[X],
-        MUNLOCKALL | GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID | SCHED_YIELD => &[],
+        MUNLOCKALL | GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID
+        | SCHED_YIELD => &[],
         SET_TID_ADDRESS => &[P],
         SET_ROBUST_LIST => &[P, U],
         UNAME => &[P],
@@ -258,10 +260,38 @@ const RLIMITS: &[&str] = &[
 ];
 
 const SIGNALS: &[&str] = &[
-    "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-    "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-    "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-    "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    "0",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
 ];
 
 fn madvise_name(v: u64) -> Option<&'static str> {
@@ -409,7 +439,11 @@ pub fn format(s: &Sys<'_>, n: u64, a: [u64; 6], flow: Flow) -> String {
             A::Mode => {
                 let _ = write!(out, "0{v:02o}");
             }
-            A::Whence => named(v, &["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"], &mut out),
+            A::Whence => named(
+                v,
+                &["SEEK_SET", "SEEK_CUR", "SEEK_END", "SEEK_DATA", "SEEK_HOLE"],
+                &mut out,
+            ),
             A::Clock => named(v, CLOCKS, &mut out),
             A::Rlimit => named(v, RLIMITS, &mut out),
             A::Madv => match madvise_name(v) {

@@ -37,7 +37,7 @@ pub const RLIMIT_NOFILE: usize = 7;
 
 /// The user registers of a task while it is not on a hart (`pt_regs` and
 /// the D-extension state).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Regs {
     /// x0..x31 (x0 always 0).
     pub x: [u64; 32],
@@ -47,17 +47,6 @@ pub struct Regs {
     pub pc: u64,
     /// fcsr.
     pub fcsr: u32,
-}
-
-impl Default for Regs {
-    fn default() -> Self {
-        Regs {
-            x: [0; 32],
-            f: [0; 32],
-            pc: 0,
-            fcsr: 0,
-        }
-    }
 }
 
 impl Regs {
@@ -157,7 +146,11 @@ impl TaskStruct {
 
     /// `comm` as text.
     pub fn comm(&self) -> String {
-        let end = self.comm.iter().position(|&b| b == 0).unwrap_or(TASK_COMM_LEN);
+        let end = self
+            .comm
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(TASK_COMM_LEN);
         String::from_utf8_lossy(&self.comm[..end]).into_owned()
     }
 }
@@ -186,7 +179,7 @@ pub fn init_rlimits(nr_pages: usize) -> [Rlimit; RLIM_NLIMITS] {
             cur: 0,
             max: RLIM_INFINITY,
         }, // RLIMIT_CORE
-        INF,  // RLIMIT_RSS
+        INF, // RLIMIT_RSS
         half, // RLIMIT_NPROC
         Rlimit {
             cur: 1024,
@@ -196,8 +189,8 @@ pub fn init_rlimits(nr_pages: usize) -> [Rlimit; RLIM_NLIMITS] {
             cur: 8 << 20,
             max: 8 << 20,
         }, // RLIMIT_MEMLOCK
-        INF,  // RLIMIT_AS
-        INF,  // RLIMIT_LOCKS
+        INF, // RLIMIT_AS
+        INF, // RLIMIT_LOCKS
         half, // RLIMIT_SIGPENDING
         Rlimit {
             cur: 819_200,
@@ -205,7 +198,7 @@ pub fn init_rlimits(nr_pages: usize) -> [Rlimit; RLIM_NLIMITS] {
         }, // RLIMIT_MSGQUEUE
         Rlimit { cur: 0, max: 0 }, // RLIMIT_NICE
         Rlimit { cur: 0, max: 0 }, // RLIMIT_RTPRIO
-        INF,  // RLIMIT_RTTIME
+        INF, // RLIMIT_RTTIME
     ]
 }
 

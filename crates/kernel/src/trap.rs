@@ -17,8 +17,8 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use mm::fault::{handle_mm_fault, Access as FaultAccess, FaultError};
-use mm::pgtable::FlushRange;
 use mm::percpu::Cpu;
+use mm::pgtable::FlushRange;
 use rv64::{Access, Exit, Hart};
 
 use crate::kernel::{ExitStatus, Kernel};
@@ -73,7 +73,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, mut task: Task) {
         return;
     };
     hart.set_satp(satp);
-    task.proc.mm_cpumask.fetch_or(1 << (hart.id() % 64), Relaxed);
+    task.proc
+        .mm_cpumask
+        .fetch_or(1 << (hart.id() % 64), Relaxed);
     let leave = run_user(k, cpu, hart, &mut task);
     task.ts.regs.save(hart);
     match leave {
@@ -184,7 +186,16 @@ fn touches_mm(nr: u64) -> bool {
     use syscall::nr::*;
     !matches!(
         nr,
-        GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID | SCHED_YIELD | EXIT | EXIT_GROUP
+        GETPID
+            | GETTID
+            | GETPPID
+            | GETUID
+            | GETEUID
+            | GETGID
+            | GETEGID
+            | SCHED_YIELD
+            | EXIT
+            | EXIT_GROUP
     )
 }
 
@@ -193,7 +204,9 @@ fn touches_mm(nr: u64) -> bool {
 /// the mm; and the instruction-cache flush a newly executable page needs.
 pub fn sync_tlb(k: &Kernel, hart: &mut Hart, task: &Task) {
     let f = task.mm().take_tlb_flush();
-    if false /* TODO(icache) */ {
+    if false
+    /* TODO(icache) */
+    {
         k.machine.flush_icache_all();
         hart.flush_icache();
     }
@@ -231,7 +244,11 @@ fn report_fault(
         Access::Fetch => code |= 16,
         Access::Load => {}
     }
-    let what = if e == FaultError::Sigbus { "bus error" } else { "segfault" };
+    let what = if e == FaultError::Sigbus {
+        "bus error"
+    } else {
+        "segfault"
+    };
     let pc = hart.pc();
     let mut msg = format!(
         "{}[{}]: {what} at {addr:x} ip {pc:016x} sp {:016x} error {code:x}",
@@ -245,7 +262,15 @@ fn report_fault(
 }
 
 /// riscv's `do_trap` report for other fatal traps.
-fn report_trap(k: &Kernel, hart: &Hart, task: &Task, sig: i32, code: i32, addr: u64, bits: Option<u32>) {
+fn report_trap(
+    k: &Kernel,
+    hart: &Hart,
+    task: &Task,
+    sig: i32,
+    code: i32,
+    addr: u64,
+    bits: Option<u32>,
+) {
     let mut msg = format!(
         "{}[{}]: unhandled signal {sig} code 0x{code:x} at 0x{addr:016x}",
         task.ts.comm(),

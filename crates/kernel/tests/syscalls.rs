@@ -33,11 +33,26 @@ fn env() -> Env {
 fn task(k: &Kernel, cpu: &Cpu<'static>) -> (Task, u64) {
     let mm = MmStruct::new(cpu).unwrap();
     let rw = mm
-        .do_mmap(cpu, 0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS)
+        .do_mmap(
+            cpu,
+            0,
+            8192,
+            PROT_READ | PROT_WRITE,
+            MAP_PRIVATE | MAP_ANONYMOUS,
+        )
         .unwrap();
     mm.mprotect(cpu, rw + 4096, 4096, PROT_READ).unwrap();
     let t = k
-        .new_task(cpu, 7, 1, b"t", b"/t".to_vec(), b"t\0".to_vec(), host_cred(), mm)
+        .new_task(
+            cpu,
+            7,
+            1,
+            b"t",
+            b"/t".to_vec(),
+            b"t\0".to_vec(),
+            host_cred(),
+            mm,
+        )
         .unwrap();
     (t, rw as u64)
 }
@@ -65,17 +80,35 @@ fn bad_pointers_are_efault() {
     // write(1, (void *)1, 10): unmapped source.
     assert_eq!(call(&e.k, &cpu, &mut t, WRITE, &[1, 1, 10]), err(EFAULT));
     // A kernel address.
-    assert_eq!(call(&e.k, &cpu, &mut t, WRITE, &[1, u64::MAX - 100, 10]), err(EFAULT));
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, WRITE, &[1, u64::MAX - 100, 10]),
+        err(EFAULT)
+    );
     // uname into a read-only page, and into nothing.
     assert_eq!(call(&e.k, &cpu, &mut t, UNAME, &[ro]), err(EFAULT));
     assert_eq!(call(&e.k, &cpu, &mut t, UNAME, &[0]), err(EFAULT));
     // clock_gettime, getrandom, prlimit64 old pointer, rt_sigprocmask.
-    assert_eq!(call(&e.k, &cpu, &mut t, CLOCK_GETTIME, &[1, ro]), err(EFAULT));
-    assert_eq!(call(&e.k, &cpu, &mut t, GETRANDOM, &[ro, 16, 0]), err(EFAULT));
-    assert_eq!(call(&e.k, &cpu, &mut t, PRLIMIT64, &[0, 3, 0, 8]), err(EFAULT));
-    assert_eq!(call(&e.k, &cpu, &mut t, RT_SIGPROCMASK, &[0, 16, 0, 8]), err(EFAULT));
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, CLOCK_GETTIME, &[1, ro]),
+        err(EFAULT)
+    );
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, GETRANDOM, &[ro, 16, 0]),
+        err(EFAULT)
+    );
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, PRLIMIT64, &[0, 3, 0, 8]),
+        err(EFAULT)
+    );
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, RT_SIGPROCMASK, &[0, 16, 0, 8]),
+        err(EFAULT)
+    );
     // openat with a path pointer that is not mapped.
-    assert_eq!(call(&e.k, &cpu, &mut t, OPENAT, &[(-100i64) as u64, 16, 0, 0]), err(EFAULT));
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, OPENAT, &[(-100i64) as u64, 16, 0, 0]),
+        err(EFAULT)
+    );
     // The good cases work on the writable page.
     assert_eq!(call(&e.k, &cpu, &mut t, UNAME, &[rw]), 0);
     assert_eq!(call(&e.k, &cpu, &mut t, GETRANDOM, &[rw, 16, 0]), 16);
@@ -105,30 +138,65 @@ fn errnos_of_bad_arguments() {
     let cases: &[(&str, u64, &[u64], i32)] = &[
         ("unknown syscall", 4000, &[], ENOSYS),
         ("rseq is not there", RSEQ, &[], ENOSYS),
-        ("mmap offset unaligned", MMAP, &[0, 4096, 3, 2, 3, 100], EINVAL),
+        (
+            "mmap offset unaligned",
+            MMAP,
+            &[0, 4096, 3, 2, 3, 100],
+            EINVAL,
+        ),
         ("mmap bad fd", MMAP, &[0, 4096, 1, 2, 99, 0], EBADF),
         ("mmap length 0", MMAP, &[0, 0, 3, 0x22, u64::MAX, 0], EINVAL),
         ("munmap unaligned", MUNMAP, &[rw + 1, 4096], EINVAL),
         ("mprotect over a hole", MPROTECT, &[rw, 1 << 20, 1], ENOMEM),
-        ("mremap of a hole", MREMAP, &[0x1000_0000, 4096, 8192, 1, 0], EFAULT),
+        (
+            "mremap of a hole",
+            MREMAP,
+            &[0x1000_0000, 4096, 8192, 1, 0],
+            EFAULT,
+        ),
         ("madvise bad advice", MADVISE, &[rw, 4096, 999], EINVAL),
         ("close bad fd", CLOSE, &[77], EBADF),
         ("read bad fd", READ, &[77, rw, 1], EBADF),
         ("lseek bad whence", LSEEK, &[0, 0, 99], EINVAL),
         ("ioctl TCGETS on a bad fd", IOCTL, &[77, 0x5401, rw], EBADF),
         ("getcwd size 1", GETCWD, &[rw, 1], ERANGE),
-        ("readlinkat size 0", READLINKAT, &[(-100i64) as u64, rw, rw, 0], EINVAL),
+        (
+            "readlinkat size 0",
+            READLINKAT,
+            &[(-100i64) as u64, rw, rw, 0],
+            EINVAL,
+        ),
         ("rt_sigaction SIGKILL", RT_SIGACTION, &[9, rw, 0, 8], EINVAL),
-        ("rt_sigaction bad size", RT_SIGACTION, &[10, 0, 0, 4], EINVAL),
-        ("rt_sigaction signal 65", RT_SIGACTION, &[65, 0, 0, 8], EINVAL),
-        ("rt_sigprocmask bad how", RT_SIGPROCMASK, &[7, rw, 0, 8], EINVAL),
+        (
+            "rt_sigaction bad size",
+            RT_SIGACTION,
+            &[10, 0, 0, 4],
+            EINVAL,
+        ),
+        (
+            "rt_sigaction signal 65",
+            RT_SIGACTION,
+            &[65, 0, 0, 8],
+            EINVAL,
+        ),
+        (
+            "rt_sigprocmask bad how",
+            RT_SIGPROCMASK,
+            &[7, rw, 0, 8],
+            EINVAL,
+        ),
         ("prlimit64 bad resource", PRLIMIT64, &[0, 16, 0, 0], EINVAL),
         ("prlimit64 other pid", PRLIMIT64, &[12345, 3, 0, 0], ESRCH),
         ("getrlimit bad resource", GETRLIMIT, &[99, rw], EINVAL),
         ("clock_gettime bad clock", CLOCK_GETTIME, &[99, rw], EINVAL),
         ("clock_getres bad clock", CLOCK_GETRES, &[99, rw], EINVAL),
         ("getrandom bad flags", GETRANDOM, &[rw, 8, 0x10], EINVAL),
-        ("set_robust_list bad size", SET_ROBUST_LIST, &[rw, 12], EINVAL),
+        (
+            "set_robust_list bad size",
+            SET_ROBUST_LIST,
+            &[rw, 12],
+            EINVAL,
+        ),
         ("readv too many vectors", READV, &[0, rw, 1025], EINVAL),
         ("msync bad flags", MSYNC, &[rw, 4096, 0x100], EINVAL),
         ("mlockall bad flags", MLOCKALL, &[0x100], EINVAL),
@@ -197,7 +265,10 @@ fn exit_group_carries_the_status_and_sched_yield_yields() {
         k: &e.k,
         task: &mut t,
     };
-    assert_eq!(dispatch(&mut s, EXIT_GROUP, [0x1ff, 0, 0, 0, 0, 0]), Flow::Exit(0xff << 8));
+    assert_eq!(
+        dispatch(&mut s, EXIT_GROUP, [0x1ff, 0, 0, 0, 0, 0]),
+        Flow::Exit(0xff << 8)
+    );
     assert_eq!(dispatch(&mut s, SCHED_YIELD, [0; 6]), Flow::Yield(0));
 }
 
@@ -212,16 +283,34 @@ fn strace_lines_look_like_straces() {
         k: &e.k,
         task: &mut t,
     };
-    let line = kernel::strace::format(&s, MMAP, [0, 4096, 3, 0x22, u64::MAX, 0], Flow::Return(0x3ff7ff0000));
+    let line = kernel::strace::format(
+        &s,
+        MMAP,
+        [0, 4096, 3, 0x22, u64::MAX, 0],
+        Flow::Return(0x3ff7ff0000),
+    );
     assert_eq!(
         line,
         "mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x3ff7ff0000"
     );
-    let line = kernel::strace::format(&s, MMAP, [0, 1 << 50, 3, 0x22, u64::MAX, 0], Flow::Return(-12));
-    assert!(line.ends_with(" = -1 ENOMEM (Cannot allocate memory)"), "{line}");
+    let line = kernel::strace::format(
+        &s,
+        MMAP,
+        [0, 1 << 50, 3, 0x22, u64::MAX, 0],
+        Flow::Return(-12),
+    );
+    assert!(
+        line.ends_with(" = -1 ENOMEM (Cannot allocate memory)"),
+        "{line}"
+    );
     let line = kernel::strace::format(&s, WRITE, [1, rw, 6, 0, 0, 0], Flow::Return(6));
     assert_eq!(line, "write(1, \"hello\\n\", 6) = 6");
-    let line = kernel::strace::format(&s, OPENAT, [(-100i64) as u64, rw, 0o2000000, 0, 0, 0], Flow::Return(-2));
+    let line = kernel::strace::format(
+        &s,
+        OPENAT,
+        [(-100i64) as u64, rw, 0o2000000, 0, 0, 0],
+        Flow::Return(-2),
+    );
     assert_eq!(
         line,
         "openat(AT_FDCWD, \"hello\\n\", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)"

@@ -263,7 +263,15 @@ fn map_populate_of_a_file_reads_shared_and_copies_private_writable() {
         assert_eq!(b[0], 7);
         // A mapping longer than the file populates up to its end only.
         let l = mm
-            .do_mmap_file(&cpu, 0, 5 * P, PROT_READ, MAP_PRIVATE | MAP_POPULATE, Some(&f), 0)
+            .do_mmap_file(
+                &cpu,
+                0,
+                5 * P,
+                PROT_READ,
+                MAP_PRIVATE | MAP_POPULATE,
+                Some(&f),
+                0,
+            )
             .unwrap();
         assert!(present(&mm, l + 2 * P) && !present(&mm, l + 3 * P));
         mm.free(&cpu);

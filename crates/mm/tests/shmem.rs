@@ -116,6 +116,15 @@ fn splits_madv_remove_and_growth_follow_the_object() {
         assert_eq!(read_u64(&cpu, &mm, BASE + 2 * P), 0);
         assert_eq!(read_u64(&cpu, &child, BASE + 2 * P), 0);
         assert_eq!(read_u64(&cpu, &child, BASE + 3 * P), 13);
+        // mremap with old_len 0 maps the same object a second time.
+        let dup = mm
+            .mremap(&cpu, BASE + 3 * P, 0, P, MREMAP_MAYMOVE, 0)
+            .unwrap();
+        assert_eq!(read_u64(&cpu, &mm, dup), 13);
+        write_u64(&cpu, &mm, dup, 33);
+        assert_eq!(read_u64(&cpu, &child, BASE + 3 * P), 33);
+        mm.do_munmap(&cpu, dup, P).unwrap();
+        write_u64(&cpu, &mm, BASE + 3 * P, 13);
         // Growing past the object's size: SIGBUS there, as in Linux.
         child.free(&cpu);
         let g = mm

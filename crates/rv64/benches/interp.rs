@@ -48,7 +48,10 @@ fn alu_loop() -> Vec<u32> {
 /// This thread's CPU time: on a loaded host the wall clock also counts time
 /// the thread spent waiting for a CPU, so both figures are reported.
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -80,6 +83,28 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // a real compiled program (tests/fixtures/prog.elf), start to exit
+    let elf = include_bytes!("../tests/fixtures/prog.elf");
+    let count = {
+        let mut env = Env::new(1);
+        let mut h = common::elf::load(&mut env, elf);
+        common::elf::run_to_exit(&mut env, &mut h);
+        h.instret()
+    };
+    g.throughput(Throughput::Elements(count));
+    g.bench_function("prog_elf/cpu_time", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let mut env = Env::new(1);
+                let mut h = common::elf::load(&mut env, elf);
+                let t0 = thread_cpu_time();
+                common::elf::run_to_exit(&mut env, &mut h);
+                total += thread_cpu_time() - t0;
+            }
+            total
+        })
+    });
     g.finish();
 }
 

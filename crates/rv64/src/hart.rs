@@ -9,8 +9,8 @@ use crate::decode::decode;
 use crate::exec::icache::{set_of, ICache};
 use crate::exec::ops::Slot;
 use crate::exec::Cpu;
-use crate::machine::{Machine, REQ_ICACHE, REQ_TLB};
-use crate::Exit;
+use crate::machine::{Machine, Mailbox, REQ_ICACHE, REQ_TLB};
+use crate::{Access, Exit};
 
 /// One hardware thread. Runs on its own host thread (it is `Send`).
 pub struct Hart {
@@ -124,7 +124,7 @@ impl Hart {
         if let Some(mb) = mb {
             mb.in_run.store(true, Ordering::SeqCst);
         }
-        let exit = self.run_inner(budget);
+        let exit = self.run_inner(budget, mb);
         if let Some(mb) = mb {
             mb.in_run.store(false, Ordering::SeqCst);
         }
@@ -136,16 +136,12 @@ impl Hart {
         exit
     }
 
-    /// Acts on pending remote requests (one atomic load when none).
-    #[inline]
-    fn poll_mailbox(&mut self) {
-        let Some(mb) = self.cpu.machine.mailboxes.get(self.cpu.id) else {
-            return;
-        };
+    /// Acts on pending remote requests (called when the mailbox's request
+    /// sequence number moved).
+    #[cold]
+    #[inline(never)]
+    fn serve_mailbox(&mut self, mb: &Mailbox) {
         let seq = mb.req_seq.load(Ordering::SeqCst);
-        if seq == self.seen_seq {
-            return;
-        }
         let bits = mb.pending.swap(0, Ordering::SeqCst);
         if bits & REQ_TLB != 0 {
             self.cpu.tlb.flush(None);
@@ -157,10 +153,15 @@ impl Hart {
         self.seen_seq = seq;
     }
 
-    fn run_inner(&mut self, budget: u64) -> Exit {
+    fn run_inner(&mut self, budget: u64, mb: Option<&Mailbox>) -> Exit {
         let mut left = budget;
         loop {
-            self.poll_mailbox();
+            // Remote requests: one atomic load per block.
+            if let Some(mb) = mb {
+                if mb.req_seq.load(Ordering::Acquire) != self.seen_seq {
+                    self.serve_mailbox(mb);
+                }
+            }
             if left == 0 {
                 return Exit::Budget;
             }
@@ -219,6 +220,13 @@ impl Hart {
     /// Finds (or decodes) the block at virtual `pc`.
     #[inline]
     fn lookup(&mut self, pc: u64) -> Result<usize, Exit> {
+        if pc & 1 != 0 {
+            // Only the kernel can set an odd pc (jumps clear bit 0).
+            return Err(Exit::Misaligned {
+                addr: pc,
+                access: Access::Fetch,
+            });
+        }
         let pa = self.cpu.fetch_pa(pc)?;
         let set = set_of(pa);
         if self.icache.blocks[set].pa == pa {

@@ -10,8 +10,9 @@
 //! Layout: [`ram`] (physical memory), [`machine`] (state shared by all
 //! harts: LR/SC reservations, shootdown mailboxes), [`mmu`] (Sv48 walk and
 //! the TLBs), [`decode`] (instruction words to pre-decoded ops), [`exec`]
-//! (the block interpreter), [`csr`], [`hart`] (the public per-hart API) and
-//! [`fpu`] (IEEE-754 soft-float).
+//! (the threaded-code block interpreter), [`csr`], [`hart`] (the public
+//! per-hart API) and [`fpu`] (IEEE-754 soft-float). See README.md for the
+//! design, the differences from hardware and the benchmark figures.
 
 pub mod csr;
 pub mod decode;
@@ -57,11 +58,12 @@ pub enum Exit {
         /// The instruction (a compressed one zero-extended).
         bits: u32,
     },
-    /// A misaligned LR/SC/AMO; pc at it.
+    /// A misaligned LR/SC/AMO (or a fetch from an odd pc, which only the
+    /// kernel can set up with `set_pc`); pc at it.
     Misaligned {
         /// The address of the access.
         addr: u64,
-        /// Load for LR, Store for SC and AMOs.
+        /// Load for LR, Store for SC and AMOs, Fetch for an odd pc.
         access: Access,
     },
     /// The instruction budget is used up; pc at the next instruction.

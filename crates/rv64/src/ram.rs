@@ -31,6 +31,7 @@ impl Ram {
     /// aligned guest accesses are aligned host atomics). The region may be
     /// accessed concurrently only through atomics.
     pub unsafe fn new(base: *mut u8, bytes: usize) -> Ram {
+        debug_assert!(base as usize % 8 == 0, "Ram base must be 8-byte aligned");
         Ram { base, size: bytes }
     }
 

@@ -338,3 +338,38 @@ fn flush_for_self_does_not_deadlock() {
     env.machine.flush_tlb(0b11, None);
     env.machine.flush_icache_all();
 }
+
+#[test]
+fn fetch_sets_accessed_bit() {
+    let mut env = Env::new(1);
+    let va = 0x60000;
+    env.map_new(va, URX);
+    env.write_va(va, &ECALL.to_le_bytes());
+    let mut h = env.hart(0);
+    h.set_pc(va);
+    assert_eq!(h.run(10), Exit::Ecall);
+    assert_eq!(env.pte(va) & (PTE_A | PTE_D), PTE_A);
+}
+
+#[test]
+fn remote_flush_for_a_hart_outside_run_applies_on_next_entry() {
+    let mut env = Env::new(2);
+    let va = 0x50000;
+    let pa1 = env.map_new(va, URW | AD);
+    let pa2 = env.alloc_page();
+    env.w64(pa1, 1);
+    env.w64(pa2, 2);
+    let mut p = li(A0, va);
+    p.extend([ld(A1, A0, 0), ECALL]);
+    env.load(&p);
+    let mut h = env.hart(1);
+    h.set_pc(CODE);
+    assert_eq!(h.run(100), Exit::Ecall);
+    assert_eq!(h.x(A1 as usize), 1);
+    env.map(va, pa2, URW | AD);
+    // hart 1 is not inside run(): this must return at once
+    env.machine.flush_tlb(1 << 1, None);
+    h.set_pc(CODE);
+    assert_eq!(h.run(100), Exit::Ecall);
+    assert_eq!(h.x(A1 as usize), 2);
+}

@@ -267,3 +267,32 @@ fn instruction_straddling_a_page_boundary() {
     );
     assert_eq!(h.pc(), CODE + 4094);
 }
+
+#[test]
+fn odd_pc_is_a_misaligned_fetch() {
+    let mut env = Env::new(1);
+    env.load(&[ECALL]);
+    let mut h = env.hart(0);
+    h.set_pc(CODE + 4095);
+    assert_eq!(
+        h.run(10),
+        Exit::Misaligned {
+            addr: CODE + 4095,
+            access: rv64::Access::Fetch
+        }
+    );
+    assert_eq!(h.instret(), 0);
+}
+
+#[test]
+fn api_types_are_thread_safe() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    fn copy<T: Copy>() {}
+    send::<rv64::Ram>();
+    sync::<rv64::Ram>();
+    copy::<rv64::Ram>();
+    send::<rv64::Hart>();
+    send::<std::sync::Arc<rv64::Machine>>();
+    sync::<rv64::Machine>();
+}

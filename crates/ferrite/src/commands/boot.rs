@@ -6,8 +6,8 @@ use std::io::{self, BufWriter, Write};
 use mm::Mem;
 
 use super::Failure;
-use kernel::boot::{boot, Machine};
 use crate::demo;
+use kernel::boot::{boot, Machine};
 
 /// What `ferrite boot` prints when no `--show` is given.
 pub const DEFAULT_SHOW: [&str; 3] = ["/proc/meminfo", "/proc/buddyinfo", "/proc/slabinfo"];

@@ -7,8 +7,8 @@ pub mod slabtop;
 use std::fmt;
 use std::io;
 
-use kernel::boot::BootFailure;
 use crate::demo::DemoError;
+use kernel::boot::BootFailure;
 
 /// Why a command failed.
 #[derive(Debug)]

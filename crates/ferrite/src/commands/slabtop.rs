@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 
 use super::Failure;
-use kernel::boot::{boot, Machine};
 use crate::demo;
+use kernel::boot::{boot, Machine};
 
 /// Run `ferrite slabtop`.
 pub fn run(machine: &Machine) -> Result<(), Failure> {

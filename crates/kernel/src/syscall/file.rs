@@ -96,7 +96,10 @@ fn write_from_user(
 /// `openat(2)`.
 pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let path = s.read_path(a[1])?;
-    let fd = s.task.fs.openat(s.cpu, fd(a[0]), &path, a[2] as i32, a[3] as u32)?;
+    let fd = s
+        .task
+        .fs
+        .openat(s.cpu, fd(a[0]), &path, a[2] as i32, a[3] as u32)?;
     Ok(fd as u64)
 }
 
@@ -272,7 +275,9 @@ pub fn sys_chdir(s: &mut Sys<'_>, path: u64) -> SysResult {
 /// `faccessat(2)` and `faccessat2(2)`.
 pub fn sys_faccessat(s: &mut Sys<'_>, dirfd: u64, path: u64, mode: u64, flags: u64) -> SysResult {
     let p = s.read_path(path)?;
-    s.task.fs.faccessat(fd(dirfd), &p, mode as i32, flags as i32)?;
+    s.task
+        .fs
+        .faccessat(fd(dirfd), &p, mode as i32, flags as i32)?;
     Ok(0)
 }
 
@@ -320,10 +325,7 @@ pub fn sys_dup3(s: &mut Sys<'_>, old: u64, new: u64, flags: u64) -> SysResult {
 
 /// `fcntl(2)` (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL).
 pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
-    s.task
-        .fs
-        .fcntl(fd(f), cmd as i32, arg)
-        .map(|v| v as u64)
+    s.task.fs.fcntl(fd(f), cmd as i32, arg).map(|v| v as u64)
 }
 
 /// `getdents64(2)`.

@@ -274,7 +274,10 @@ pub fn sys_clock_nanosleep(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let d = read_timespec(s, req)?;
     let d = if flags & TIMER_ABSTIME != 0 {
         let now = host_clock(id)?;
-        let now = Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec.clamp(0, 999_999_999) as u32);
+        let now = Duration::new(
+            now.tv_sec.max(0) as u64,
+            now.tv_nsec.clamp(0, 999_999_999) as u32,
+        );
         d.saturating_sub(now)
     } else {
         d

@@ -160,6 +160,13 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         GETEUID => Ok(s.task.ts.cred[1] as u64),
         GETGID => Ok(s.task.ts.cred[2] as u64),
         GETEGID => Ok(s.task.ts.cred[3] as u64),
+        // Every process is its own process group and session leader until
+        // fork and setsid exist (init is both on Linux too).
+        GETPGID | GETSID => match a[0] as i32 {
+            0 => Ok(s.task.ts.tgid as u64),
+            p if p == s.task.ts.tgid => Ok(p as u64),
+            _ => Err(crate::errno::ESRCH),
+        },
         SET_TID_ADDRESS => {
             s.task.ts.clear_child_tid = a[0];
             Ok(s.task.ts.pid as u64)

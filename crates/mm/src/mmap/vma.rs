@@ -183,9 +183,7 @@ impl VmAreaStruct {
     /// no dirty accounting) maps pages read-only until the first write,
     /// which goes through `page_mkwrite` and dirties the page.
     pub fn wants_writenotify(&self) -> bool {
-        self.vm_file != 0
-            && self.shmem == 0
-            && self.vm_flags.contains(VmFlags::VM_SHARED)
+        self.vm_file != 0 && self.shmem == 0 && self.vm_flags.contains(VmFlags::VM_SHARED)
     }
 
     /// `vm_start_gap`: the start lowered by the stack guard gap for areas

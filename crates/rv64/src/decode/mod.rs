@@ -102,7 +102,7 @@ pub enum Op {
     Fsd,
     // F/D compute: sub = decode::FpOp, rm = rounding mode field
     Fp,
-    // misc
+    // misc; Fence: imm = the instruction bits (fm/pred/succ)
     Fence,
     FenceI,
     Ecall,

@@ -163,7 +163,7 @@ pub fn decode32(b: u32) -> Inst {
             r(op)
         }
         0x0f => match f3(b) {
-            0 => Inst::new(Op::Fence, 0, 0, 0, 0, 4),
+            0 => Inst::new(Op::Fence, 0, 0, 0, b as i64, 4),
             1 => Inst::new(Op::FenceI, 0, 0, 0, 0, 4),
             _ => ill,
         },

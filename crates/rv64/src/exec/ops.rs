@@ -14,6 +14,7 @@
 use super::Cpu;
 use crate::decode::{Inst, Op};
 use crate::Exit;
+use core::sync::atomic::{fence, Ordering};
 
 /// A handler: executes `s` (and, unless it ends the block, the rest).
 pub type Handler = fn(&mut Cpu, &Slot);
@@ -34,19 +35,33 @@ pub struct Slot {
 
 impl core::fmt::Debug for Slot {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Slot").field("i", &self.i).field("off", &self.off).field("idx", &self.idx).finish()
+        f.debug_struct("Slot")
+            .field("i", &self.i)
+            .field("off", &self.off)
+            .field("idx", &self.idx)
+            .finish()
     }
 }
 
 impl Slot {
     /// The slot for `i`, `off` bytes and `idx` instructions into its block.
     pub fn new(i: Inst, off: u16, idx: u16) -> Slot {
-        Slot { h: handler(i.op), i, off, idx }
+        Slot {
+            h: handler(i.op),
+            i,
+            off,
+            idx,
+        }
     }
 
     /// The end-of-block sentinel: continue at block start + `off`.
     pub fn end(off: u16, idx: u16) -> Slot {
-        Slot { h: op_end, i: Inst::new(Op::Fence, 0, 0, 0, off as i64, 0), off, idx }
+        Slot {
+            h: op_end,
+            i: Inst::new(Op::Fence, 0, 0, 0, off as i64, 0),
+            off,
+            idx,
+        }
     }
 }
 
@@ -303,7 +318,20 @@ fn op_fp(cpu: &mut Cpu, s: &Slot) {
     next(cpu, s)
 }
 
+/// `fence`: guest loads and stores are relaxed host atomics and AMOs are
+/// SeqCst, so ordering needs a host fence only where the host might not
+/// keep it. Ordering earlier stores before later loads (pred W, succ R,
+/// not fence.tso) needs a full fence even on x86 (TSO lets a load pass a
+/// store); every other combination is an acquire/release fence, which is
+/// free on x86 and a barrier on weaker hosts.
 fn op_fence(cpu: &mut Cpu, s: &Slot) {
+    let b = s.i.imm as u32;
+    let (fm, pred_w, succ_r) = (b >> 28, b & (1 << 24) != 0, b & (1 << 21) != 0);
+    if pred_w && succ_r && fm != 0b1000 {
+        fence(Ordering::SeqCst);
+    } else {
+        fence(Ordering::AcqRel);
+    }
     next(cpu, s)
 }
 
@@ -321,7 +349,13 @@ fn op_ebreak(cpu: &mut Cpu, s: &Slot) {
 }
 
 fn op_illegal(cpu: &mut Cpu, s: &Slot) {
-    trap(cpu, s, Exit::Illegal { bits: s.i.imm as u32 })
+    trap(
+        cpu,
+        s,
+        Exit::Illegal {
+            bits: s.i.imm as u32,
+        },
+    )
 }
 
 /// The end-of-block sentinel (imm = byte offset to continue at).

@@ -1,4 +1,4 @@
-//! The MMU: Sv48 page-table walks ([`walk`]) and the per-hart TLBs
+//! The MMU: Sv48 page-table walks ([`walk()`]) and the per-hart TLBs
 //! ([`tlb`]). Linux's `arch/riscv/include/asm/pgtable*.h` describes the
 //! same PTE format from the software side; this is the hardware side that
 //! reads it.

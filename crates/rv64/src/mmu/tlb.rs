@@ -44,9 +44,19 @@ pub struct Tlb {
 
 impl Default for Tlb {
     fn default() -> Self {
-        let d = DEntry { rtag: NO_TAG, wtag: NO_TAG, addend: 0 };
-        let i = IEntry { tag: NO_TAG, pa_page: 0 };
-        Tlb { d: [d; TLB_SIZE], i: [i; TLB_SIZE] }
+        let d = DEntry {
+            rtag: NO_TAG,
+            wtag: NO_TAG,
+            addend: 0,
+        };
+        let i = IEntry {
+            tag: NO_TAG,
+            pa_page: 0,
+        };
+        Tlb {
+            d: [d; TLB_SIZE],
+            i: [i; TLB_SIZE],
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod asm;
+pub mod elf;
 
 use std::sync::Arc;
 
