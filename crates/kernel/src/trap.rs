@@ -204,9 +204,7 @@ fn touches_mm(nr: u64) -> bool {
 /// the mm; and the instruction-cache flush a newly executable page needs.
 pub fn sync_tlb(k: &Kernel, hart: &mut Hart, task: &Task) {
     let f = task.mm().take_tlb_flush();
-    if false
-    /* TODO(icache) */
-    {
+    if f.needs_icache_flush() {
         k.machine.flush_icache_all();
         hart.flush_icache();
     }

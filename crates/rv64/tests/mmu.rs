@@ -373,3 +373,42 @@ fn remote_flush_for_a_hart_outside_run_applies_on_next_entry() {
     assert_eq!(h.run(100), Exit::Ecall);
     assert_eq!(h.x(A1 as usize), 2);
 }
+
+#[test]
+fn many_shootdowns_while_harts_enter_and_leave_run() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut env = Env::new(3);
+    let mut p = vec![addi(A0, A0, 1), jal(ZERO, -4)];
+    p.push(ECALL);
+    env.load(&p);
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads: Vec<_> = (1..3)
+        .map(|id| {
+            let mut h = env.hart(id);
+            h.set_pc(CODE);
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                // alternate long and tiny budgets so the hart is often
+                // entering and leaving run()
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    assert_eq!(h.run(if n % 2 == 0 { 1 } else { 5000 }), Exit::Budget);
+                }
+                h.instret()
+            })
+        })
+        .collect();
+    for k in 0..2000 {
+        if k % 2 == 0 {
+            env.machine.flush_tlb(0b110, None);
+        } else {
+            env.machine.flush_icache_all();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        assert!(t.join().unwrap() > 0);
+    }
+}
