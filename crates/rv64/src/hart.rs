@@ -179,14 +179,19 @@ impl Hart {
             self.cpu.blk_base = pc;
             self.cpu.blk_end = pc.wrapping_add(bytes);
             self.cpu.exit = None;
+            self.cpu.side_exit = 0;
             let mut exit = None;
             if count <= left {
                 // The whole block, threaded.
                 (slots[0].h)(&mut self.cpu, &slots[0]);
                 match self.cpu.exit.take() {
                     None => {
-                        self.cpu.instret += count;
-                        left -= count;
+                        let n = match self.cpu.side_exit {
+                            0 => count,
+                            n => n as u64,
+                        };
+                        self.cpu.instret += n;
+                        left -= n;
                     }
                     Some(e) => {
                         self.cpu.instret += self.cpu.trap_idx as u64;
@@ -195,17 +200,24 @@ impl Hart {
                 }
             } else {
                 // The budget ends inside the block: step instruction by
-                // instruction, each followed by an end sentinel.
+                // instruction, each followed by an end sentinel, until the
+                // budget is used or a taken branch leaves the block.
+                let mut done = 0;
                 for s in &slots[..left as usize] {
                     let step = [Slot { idx: 0, ..*s }, Slot::end(s.off + s.i.len as u16, 1)];
+                    self.cpu.side_exit = 0;
                     (step[0].h)(&mut self.cpu, &step[0]);
                     if let Some(e) = self.cpu.exit.take() {
                         exit = Some(e);
                         break;
                     }
                     self.cpu.instret += 1;
+                    done += 1;
+                    if self.cpu.side_exit != 0 {
+                        break;
+                    }
                 }
-                left = 0;
+                left -= done;
             }
             if self.cpu.fence_i {
                 self.cpu.fence_i = false;

@@ -109,7 +109,7 @@ impl Machine {
             while mb.in_run.load(Ordering::SeqCst) && mb.done_seq.load(Ordering::SeqCst) < waits[h]
             {
                 spins += 1;
-                if spins < 64 {
+                if spins < 2000 {
                     core::hint::spin_loop();
                 } else {
                     std::thread::yield_now();

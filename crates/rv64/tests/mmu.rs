@@ -383,12 +383,16 @@ fn many_shootdowns_while_harts_enter_and_leave_run() {
     p.push(ECALL);
     env.load(&p);
     let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let threads: Vec<_> = (1..3)
         .map(|id| {
             let mut h = env.hart(id);
             h.set_pc(CODE);
             let stop = stop.clone();
+            let started = started.clone();
             std::thread::spawn(move || {
+                assert_eq!(h.run(100), Exit::Budget);
+                started.fetch_add(1, Ordering::SeqCst);
                 // alternate long and tiny budgets so the hart is often
                 // entering and leaving run()
                 let mut n = 0u64;
@@ -400,7 +404,10 @@ fn many_shootdowns_while_harts_enter_and_leave_run() {
             })
         })
         .collect();
-    for k in 0..2000 {
+    while started.load(Ordering::SeqCst) < 2 {
+        std::thread::yield_now();
+    }
+    for k in 0..200 {
         if k % 2 == 0 {
             env.machine.flush_tlb(0b110, None);
         } else {

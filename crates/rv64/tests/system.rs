@@ -296,3 +296,37 @@ fn api_types_are_thread_safe() {
     send::<std::sync::Arc<rv64::Machine>>();
     sync::<rv64::Machine>();
 }
+
+/// Conditional branches are side exits inside a block: the instructions
+/// retired must be exact whichever way they go and whatever the budget.
+#[test]
+fn side_exits_count_exactly_under_any_budget() {
+    let prog = [
+        addi(A0, A0, 1), // 0
+        beq(A0, A1, 12), // 4 -> 16 when a0 == 5
+        addi(A2, A2, 1), // 8
+        jal(ZERO, -12),  // 12 -> 0
+        ECALL,           // 16
+    ];
+    for budget in [1u64, 2, 3, 5, 7, 1000] {
+        let mut env = Env::new(1);
+        env.load(&prog);
+        let mut h = env.hart(0);
+        h.set_x(A1 as usize, 5);
+        h.set_pc(CODE);
+        let mut runs = 0;
+        loop {
+            let before = h.instret();
+            match h.run(budget) {
+                Exit::Budget => assert_eq!(h.instret() - before, budget),
+                Exit::Ecall => break,
+                e => panic!("{e:?}"),
+            }
+            runs += 1;
+            assert!(runs < 1000);
+        }
+        assert_eq!(h.instret(), 4 * 4 + 2, "budget {budget}");
+        assert_eq!(h.x(A2 as usize), 4);
+        assert_eq!(h.pc(), CODE + 16);
+    }
+}

@@ -155,22 +155,13 @@ impl Inst {
         }
     }
 
-    /// Whether this instruction ends a decoded block.
+    /// Whether this instruction ends a decoded block. Conditional
+    /// branches do not: a block runs on past a branch that is not taken
+    /// (a taken one leaves the block early, a "side exit").
     pub fn ends_block(&self) -> bool {
         matches!(
             self.op,
-            Op::Jal
-                | Op::Jalr
-                | Op::Beq
-                | Op::Bne
-                | Op::Blt
-                | Op::Bge
-                | Op::Bltu
-                | Op::Bgeu
-                | Op::FenceI
-                | Op::Ecall
-                | Op::Ebreak
-                | Op::Illegal
+            Op::Jal | Op::Jalr | Op::FenceI | Op::Ecall | Op::Ebreak | Op::Illegal
         )
     }
 }

@@ -55,6 +55,8 @@ pub struct Cpu {
     pub exit: Option<Exit>,
     /// Index in its block of the instruction that trapped.
     pub trap_idx: u16,
+    /// A taken branch left the block: the instructions retired in it, or 0.
+    pub side_exit: u16,
 }
 
 impl Cpu {
@@ -79,6 +81,7 @@ impl Cpu {
             blk_end: 0,
             exit: None,
             trap_idx: 0,
+            side_exit: 0,
         }
     }
 }

@@ -2,9 +2,9 @@
 //! [`Slot`]s, each holding its handler; a handler does its instruction and
 //! then calls the next slot's handler in tail position, so in an optimised
 //! build the whole block runs as a chain of indirect jumps with no central
-//! dispatch loop. Every block ends with a terminator (a control transfer, a
-//! trapping instruction, or the [`Slot::end`] sentinel) that returns
-//! instead, so a chain is at most `MAX_BLOCK + 1` calls deep even where
+//! dispatch loop. Every block ends with a terminator (a jump, a trapping
+//! instruction, or the [`Slot::end`] sentinel) that returns instead (a
+//! taken conditional branch returns too, from anywhere in the block), so a chain is at most `MAX_BLOCK + 1` calls deep even where
 //! the compiler does not turn the calls into jumps.
 //!
 //! pc-relative immediates were rebased to the block start at decode time,
@@ -263,13 +263,19 @@ fn op_fsd(cpu: &mut Cpu, s: &Slot) {
     next(cpu, s)
 }
 
-/// Conditional branches (block terminators).
+/// Conditional branches: taken, they leave the block (a side exit that
+/// records how many instructions retired); not taken, the block goes on.
 macro_rules! branch {
     ($($name:ident => |$a:ident, $b:ident| $c:expr;)*) => {$(
         fn $name(cpu: &mut Cpu, s: &Slot) {
             let $a = xa(cpu, s);
             let $b = xb(cpu, s);
-            cpu.pc = if $c { cpu.blk_base.wrapping_add(s.i.imm as u64) } else { cpu.blk_end };
+            if $c {
+                cpu.pc = cpu.blk_base.wrapping_add(s.i.imm as u64);
+                cpu.side_exit = s.idx + 1;
+                return;
+            }
+            next(cpu, s)
         }
     )*};
 }
