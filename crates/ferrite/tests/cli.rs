@@ -238,3 +238,62 @@ fn version_and_help() {
         assert!(help.contains(flag), "{help}");
     }
 }
+
+/// `ferrite run FILE` for a FILE that is not a program ferrite runs: exit
+/// status 2 and one line naming the file and the reason.
+fn run_refused(name: &str, bytes: Option<&[u8]>) -> String {
+    let dir = std::env::temp_dir().join(format!("ferrite-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    if let Some(b) = bytes {
+        std::fs::write(&path, b).unwrap();
+    }
+    let p = path.to_string_lossy().into_owned();
+    let o = ferrite(&["run", &p]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "ferrite run {p}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with(&format!("ferrite: {p}: ")), "{err}");
+    assert!(o.stdout.is_empty());
+    err
+}
+
+/// A minimal ELF64 header with the given class, data and machine.
+fn elf_header(class: u8, data: u8, machine: u16) -> Vec<u8> {
+    let mut h = vec![0u8; 64];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = class;
+    h[5] = data;
+    h[6] = 1;
+    h[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    h[18..20].copy_from_slice(&machine.to_le_bytes());
+    h[20..24].copy_from_slice(&1u32.to_le_bytes());
+    h[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
+    h[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    h[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+    h[56..58].copy_from_slice(&3u16.to_le_bytes()); // e_phnum: past the end
+    h
+}
+
+#[test]
+fn run_refuses_what_is_not_a_riscv64_program() {
+    assert!(run_refused("missing", None).contains("No such file"));
+    assert!(run_refused("empty", Some(b"")).contains("not an ELF file"));
+    assert!(run_refused("script", Some(b"#!/bin/sh\necho hi\n")).contains("not an ELF file"));
+    assert!(run_refused("x86", Some(&elf_header(2, 1, 62))).contains("x86-64"));
+    assert!(run_refused("elf32", Some(&elf_header(1, 1, 243))).contains("32-bit"));
+    let e = run_refused("truncated", Some(&elf_header(2, 1, 243)));
+    assert!(e.contains("truncated"), "{e}");
+    let e = run_refused("half", Some(&elf_header(2, 1, 243)[..30]));
+    assert!(e.contains("ELF"), "{e}");
+}
+
+#[test]
+fn run_usage_errors() {
+    usage_error(&["run"]);
+    usage_error(&["run", "--cpus", "0", "x"]);
+    usage_error(&["run", "--mem", "1K", "x"]);
+    usage_error(&["run", "--show", "/etc/passwd", "x"]);
+    usage_error(&["run", "--root", "/nonexistent-ferrite-root", "x"]);
+}

@@ -507,3 +507,76 @@ fn addrs_lie_in_the_right_vmas() {
         "mmap in {mmap:?}"
     );
 }
+
+#[test]
+fn strace_prints_the_calls_as_strace_does() {
+    build();
+    let r = ferrite(&["--strace"], "hello", &[]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "hello, world\n");
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert!(
+        lines.iter().any(|l| l.starts_with("brk(NULL) = 0x")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines.contains(&"write(1, \"hello, world\\n\", 13) = 13"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("set_robust_list(0x") && l.ends_with(", 24) = 0")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(lines[lines.len() - 2], "exit_group(0) = ?");
+    assert_eq!(lines[lines.len() - 1], "+++ exited with 0 +++");
+}
+
+#[test]
+fn show_status_is_the_programs_own() {
+    build();
+    let r = ferrite(
+        &["--show", "/proc/1/status", "--show", "/proc/slabinfo"],
+        "sizeof",
+        &[],
+    );
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let status = r
+        .stdout
+        .split("==> /proc/1/status <==\n")
+        .nth(1)
+        .expect("no status")
+        .split("==> ")
+        .next()
+        .unwrap();
+    assert!(status.starts_with("Name:\tsizeof\n"), "{status}");
+    assert!(status.contains("\nPid:\t1\n"), "{status}");
+    let rss_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().strip_suffix(" kB"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("VmRSS");
+    assert!(rss_kb > 0, "{status}");
+    let slab = r
+        .stdout
+        .split("==> /proc/slabinfo <==\n")
+        .nth(1)
+        .expect("no slabinfo");
+    assert!(slab.starts_with("slabinfo - version: 2.1\n"), "{slab}");
+    // The live process's own kernel objects are counted.
+    let active = |name: &str| -> u64 {
+        slab.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} row:\n{slab}"))
+    };
+    assert!(active("task_struct") >= 1);
+    assert!(active("mm_struct") >= 1);
+    assert!(active("vm_area_struct") >= 4);
+}

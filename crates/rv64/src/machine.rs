@@ -21,8 +21,10 @@ pub(crate) const REQ_TLB: u64 = 1;
 /// Mailbox bit: flush the decoded-instruction cache.
 pub(crate) const REQ_ICACHE: u64 = 2;
 
-/// One hart's mailbox.
+/// One hart's mailbox (a cache line of its own, so harts entering and
+/// leaving `run()` do not disturb each other's per-block check).
 #[derive(Default)]
+#[repr(align(64))]
 pub(crate) struct Mailbox {
     /// Pending request bits (REQ_*).
     pub pending: AtomicU64,
@@ -40,9 +42,22 @@ pub struct Machine {
     pub(crate) mailboxes: Box<[Mailbox]>,
     /// Per hart: reserved granule physical address | 1, or 0.
     pub(crate) resv: Box<[AtomicU64]>,
-    /// How many harts hold a reservation (lets stores skip the check).
-    pub(crate) nr_resv: AtomicUsize,
+    /// How many harts hold a reservation (lets stores skip the check); in
+    /// a cache line of its own, as every guest store reads it.
+    pub(crate) nr_resv: Padded<AtomicUsize>,
     pub(crate) epoch: Instant,
+}
+
+/// A value alone in its cache line.
+#[derive(Default)]
+#[repr(align(64))]
+pub(crate) struct Padded<T>(pub T);
+
+impl<T> core::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 /// The LR/SC reservation granule: 8 bytes (one doubleword).
@@ -56,7 +71,7 @@ impl Machine {
             ram,
             mailboxes: (0..nr).map(|_| Mailbox::default()).collect(),
             resv: (0..nr).map(|_| AtomicU64::new(0)).collect(),
-            nr_resv: AtomicUsize::new(0),
+            nr_resv: Padded(AtomicUsize::new(0)),
             epoch: Instant::now(),
         })
     }

@@ -242,3 +242,22 @@ fn amoadd_counter_from_two_threads_is_exact() {
 fn lr_sc_counter_from_two_threads_is_exact() {
     counter_race(true);
 }
+
+#[test]
+fn sc_fails_when_memory_no_longer_holds_the_lr_value() {
+    // The hart's own store between LR and SC keeps the reservation but
+    // changes the value: SC's compare-exchange fails (the spec allows an SC
+    // to fail after an intervening store; LR/SC loops never contain one).
+    let mut p = li(A0, DATA);
+    p.extend([
+        lr_d(A2, A0),
+        addi(A1, ZERO, 7),
+        sd(A1, A0, 0),
+        sc_d(A3, A0, A2),
+        ld(A4, A0, 0),
+        ECALL,
+    ]);
+    let h = run_ok(&p);
+    assert_eq!(h.x(A3 as usize), 1);
+    assert_eq!(h.x(A4 as usize), 7);
+}

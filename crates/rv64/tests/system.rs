@@ -138,17 +138,23 @@ fn illegal_32bit_encodings() {
         slli(A0, A0, 0) | 1 << 31,
         slliw(A0, A0, 0) | 1 << 25,
         op(0, 0x02, A0, A0, A0),
-        amo(0b00101, 3, A0, A0, A0), // unused funct5
-        amo(0b00010, 3, A0, A0, A1), // lr with rs2 != 0
-        amo(0, 4, A0, A0, A0),       // width 4
-        fadd_s(1, 2, 3, 5),          // rm 5
-        fadd_d(1, 2, 3, 6),          // rm 6
-        opfp(0x2c, 0, 1, 2, 1),      // fsqrt.s rs2 != 0
-        opfp(0x10, 3, 1, 2, 3),      // fsgnj funct3 3
-        0x0000_200f,                 // misc-mem funct3 2
-        i(0x67, 1, A0, A0, 0),       // jalr funct3 1
-        b(2, A0, A0, 8),             // branch funct3 2
-        i(0x03, 7, A0, A0, 0),       // load funct3 7
+        amo(0b00101, 3, A0, A0, A0),      // unused funct5
+        amo(0b00010, 3, A0, A0, A1),      // lr with rs2 != 0
+        amo(0, 4, A0, A0, A0),            // width 4
+        fadd_s(1, 2, 3, 5),               // rm 5
+        fadd_d(1, 2, 3, 6),               // rm 6
+        opfp(0x2c, 0, 1, 2, 1),           // fsqrt.s rs2 != 0
+        opfp(0x10, 3, 1, 2, 3),           // fsgnj funct3 3
+        0x0000_200f,                      // misc-mem funct3 2
+        i(0x67, 1, A0, A0, 0),            // jalr funct3 1
+        b(2, A0, A0, 8),                  // branch funct3 2
+        i(0x03, 7, A0, A0, 0),            // load funct3 7
+        opfp(0x02, 0, 1, 2, 3),           // fadd.h (Zfh not implemented)
+        opfp(0x21, 5, 1, 2, 0),           // fcvt.d.s with rm 5
+        opfp(0x20, 0, 1, 2, 0),           // fcvt.s.d needs rs2 = 1
+        opfp(0x70, 0, A0, 1, 1),          // fmv.x.w needs rs2 = 0
+        fmadd_d(1, 2, 3, 4, 0) | 3 << 25, // fmadd.q
+        i(0x07, 4, 1, A0, 0),             // flq
     ] {
         assert_eq!(decode32(bits).op, Op::Illegal, "{bits:#010x}");
     }

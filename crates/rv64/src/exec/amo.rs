@@ -45,10 +45,9 @@ impl Cpu {
         };
         let p = self.translate(va, access)?;
         let pa = p as u64 - self.ram_base;
-        // SAFETY (all atomics below): `p` comes from a translation to a RAM
-        // page, is `size`-aligned (checked above; RAM's base is 8-aligned)
-        // and the access stays inside the page.
-        let (p32, p64) = unsafe { (AtomicU32::from_ptr(p.cast()), AtomicU64::from_ptr(p.cast())) };
+        // `p` comes from a translation to a RAM page, is `size`-aligned
+        // (checked above; RAM's base is 8-aligned) and the `size` bytes stay
+        // inside the page: the atomics below are sound for that width only.
         let ext = |v: u64| {
             if word {
                 v as u32 as i32 as i64 as u64
@@ -59,9 +58,11 @@ impl Cpu {
         let old = match i.sub {
             LR => {
                 let v = if word {
-                    p32.load(SeqCst) as u64
+                    // SAFETY: 4-aligned, 4 bytes inside a RAM page (above).
+                    unsafe { AtomicU32::from_ptr(p.cast()) }.load(SeqCst) as u64
                 } else {
-                    p64.load(SeqCst)
+                    // SAFETY: 8-aligned, 8 bytes inside a RAM page (above).
+                    unsafe { AtomicU64::from_ptr(p.cast()) }.load(SeqCst)
                 };
                 self.machine.reserve(self.id, pa);
                 self.lr = Some((pa, v, word));
@@ -75,10 +76,14 @@ impl Cpu {
                     && match lr {
                         Some((lpa, lv, lw)) if lpa == pa && lw == word => {
                             if word {
-                                p32.compare_exchange(lv as u32, src as u32, SeqCst, SeqCst)
+                                // SAFETY: 4-aligned, inside a RAM page (above).
+                                let a = unsafe { AtomicU32::from_ptr(p.cast()) };
+                                a.compare_exchange(lv as u32, src as u32, SeqCst, SeqCst)
                                     .is_ok()
                             } else {
-                                p64.compare_exchange(lv, src, SeqCst, SeqCst).is_ok()
+                                // SAFETY: 8-aligned, inside a RAM page (above).
+                                let a = unsafe { AtomicU64::from_ptr(p.cast()) };
+                                a.compare_exchange(lv, src, SeqCst, SeqCst).is_ok()
                             }
                         }
                         _ => false,
@@ -89,10 +94,13 @@ impl Cpu {
                 (!ok) as u64
             }
             f => {
-                let v = if word {
-                    amo32(p, f, src as u32) as u64
-                } else {
-                    amo64(p, f, src)
+                // SAFETY: `size`-aligned, inside a RAM page (above).
+                let v = unsafe {
+                    if word {
+                        amo32(p, f, src as u32) as u64
+                    } else {
+                        amo64(p, f, src)
+                    }
                 };
                 self.machine.store_hits(self.id, pa);
                 ext(v)
@@ -103,8 +111,12 @@ impl Cpu {
     }
 }
 
-fn amo32(p: *mut u8, f: u8, v: u32) -> u32 {
-    // SAFETY: see exec_amo; the pointer is 4-aligned inside RAM.
+/// Does AMO `f` (funct5) on the 32-bit word at `p`; returns the old value.
+///
+/// # Safety
+/// `p` must be 4-aligned with 4 bytes of live RAM behind it.
+unsafe fn amo32(p: *mut u8, f: u8, v: u32) -> u32 {
+    // SAFETY: the caller's contract.
     let (u, s) = unsafe { (AtomicU32::from_ptr(p.cast()), AtomicI32::from_ptr(p.cast())) };
     match f {
         0b00001 => u.swap(v, SeqCst),
@@ -119,8 +131,12 @@ fn amo32(p: *mut u8, f: u8, v: u32) -> u32 {
     }
 }
 
-fn amo64(p: *mut u8, f: u8, v: u64) -> u64 {
-    // SAFETY: see exec_amo; the pointer is 8-aligned inside RAM.
+/// Does AMO `f` (funct5) on the 64-bit word at `p`; returns the old value.
+///
+/// # Safety
+/// `p` must be 8-aligned with 8 bytes of live RAM behind it.
+unsafe fn amo64(p: *mut u8, f: u8, v: u64) -> u64 {
+    // SAFETY: the caller's contract.
     let (u, s) = unsafe { (AtomicU64::from_ptr(p.cast()), AtomicI64::from_ptr(p.cast())) };
     match f {
         0b00001 => u.swap(v, SeqCst),

@@ -71,10 +71,18 @@ pub fn load(env: &mut Env, elf: &[u8]) -> Hart {
 
 /// Runs until exit(2); returns what the program wrote.
 pub fn run_to_exit(env: &mut Env, h: &mut Hart) -> Vec<u8> {
+    run_to_exit_budget(env, h, 1 << 20)
+}
+
+/// Runs until exit(2) in slices of `budget` instructions, checking that
+/// each slice retires exactly `budget`; returns what the program wrote.
+pub fn run_to_exit_budget(env: &mut Env, h: &mut Hart, budget: u64) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        match h.run(1 << 20) {
-            Exit::Budget => continue,
+        let before = h.instret();
+        match h.run(budget) {
+            Exit::Budget if h.instret() - before == budget => continue,
+            Exit::Budget => panic!("slice retired {} of {budget}", h.instret() - before),
             Exit::Ecall => match h.x(17) {
                 64 => {
                     let (buf, len) = (h.x(11), h.x(12) as usize);
