@@ -13,20 +13,9 @@ set -euo pipefail
 cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
 export PATH="$cargo_bin:$PATH"
 
-have() { command -v "$1" >/dev/null 2>&1; }
-
-# Debian, Ubuntu or a derivative, and we are root with apt-get.
-can_apt() {
-    [ "$(id -u)" = 0 ] && have apt-get && [ -r /etc/os-release ] &&
-        grep -qE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release
-}
-
-apt_install() {
-    echo "deps: apt-get install $*"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y --no-install-recommends "$@"
-}
+APT_WHO=deps
+# shellcheck source=scripts/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 how_to_install() {
     cat >&2 <<'MSG'

@@ -12,20 +12,9 @@ set -euo pipefail
 
 CC="${CC:-riscv64-linux-gnu-gcc}"
 
-have() { command -v "$1" >/dev/null 2>&1; }
-
-# Debian, Ubuntu or a derivative, and we are root with apt-get.
-can_apt() {
-    [ "$(id -u)" = 0 ] && have apt-get && [ -r /etc/os-release ] &&
-        grep -qE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release
-}
-
-apt_install() {
-    echo "user-deps: apt-get install $*"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y --no-install-recommends "$@"
-}
+APT_WHO=user-deps
+# shellcheck source=scripts/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
 
 how_to_install() {
     cat >&2 <<'MSG'

@@ -57,11 +57,12 @@ use crate::maple::MapleTree;
 use crate::mem::Mem;
 use crate::mmap::errno::{EEXIST, EINVAL, ENOMEM};
 use crate::mmap::{
-    MmStruct, PgtState, RssCounter, VmAreaStruct, VmFault, VmFaultResult, VmFlags, VmOperations,
+    MmStruct, MmapState, PgtState, RssCounter, VmAreaStruct, VmFault, VmFaultResult, VmFlags,
+    VmOperations,
 };
 use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
-use crate::pgtable::Pte;
+use crate::pgtable::{PageTable, Pte, TlbFlush};
 use crate::rmap::PAGE_MAPPING_ANON;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
@@ -372,6 +373,36 @@ impl<'m> AddressSpace<'m> {
     /// index `first` and above (private copies included) from every mm
     /// mapping the file.
     pub fn unmap_mapping_range(&self, cpu: &Cpu<'_>, first: usize) {
+        self.for_each_mapper(cpu, |mm, st, pt, tlb| {
+            for v in st.vmas().filter(|v| v.vm_file == self.addr()) {
+                if v.vm_pgoff + v.pages() <= first {
+                    continue;
+                }
+                let s = if v.vm_pgoff >= first {
+                    v.vm_start
+                } else {
+                    v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE
+                };
+                crate::mmap::zap(mm, pt, tlb, v, s, v.vm_end);
+            }
+        });
+    }
+
+    /// Run `f` for every mm mapping this file, with its mmap lock held for
+    /// reading and its page-table lock held (Linux walks `i_mmap` under
+    /// `i_mmap_rwsem`). The mmap locks are only tried, since `i_mmap` nests
+    /// inside them: a busy one means dropping `i_mmap` and starting over, so
+    /// `f` must be harmless to repeat for an mm it has already seen.
+    fn for_each_mapper(
+        &self,
+        cpu: &Cpu<'_>,
+        mut f: impl FnMut(
+            &MmStruct<'static>,
+            &MmapState<'static>,
+            &mut PageTable<'static>,
+            &mut TlbFlush,
+        ),
+    ) {
         'retry: loop {
             let list = self.i_mmap.lock();
             for &(m, _) in list.iter() {
@@ -386,19 +417,8 @@ impl<'m> AddressSpace<'m> {
                 };
                 let mut pg = mm.page_table_lock.lock();
                 let PgtState { pt, tlb } = &mut *pg;
-                let Some(pt) = pt.as_mut() else {
-                    continue;
-                };
-                for v in st.vmas().filter(|v| v.vm_file == self.addr()) {
-                    if v.vm_pgoff + v.pages() <= first {
-                        continue;
-                    }
-                    let s = if v.vm_pgoff >= first {
-                        v.vm_start
-                    } else {
-                        v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE
-                    };
-                    crate::mmap::zap(mm, pt, tlb, v, s, v.vm_end);
+                if let Some(pt) = pt.as_mut() {
+                    f(mm, &st, pt, tlb);
                 }
             }
             return;
@@ -466,44 +486,27 @@ impl<'m> AddressSpace<'m> {
             return 0;
         };
         let mut n = 0;
-        'retry: loop {
-            let list = self.i_mmap.lock();
-            for &(m, _) in list.iter() {
-                // SAFETY: an mm leaves `i_mmap` (under this lock) before it
-                // is freed.
-                let mm = unsafe { &*(m as *const MmStruct<'static>) };
-                let Some(st) = mm.mmap_lock.try_read() else {
-                    drop(list);
-                    cpu.poll();
-                    cpu_relax();
-                    continue 'retry;
-                };
-                let mut pg = mm.page_table_lock.lock();
-                let PgtState { pt, tlb } = &mut *pg;
-                let Some(pt) = pt.as_mut() else {
+        self.for_each_mapper(cpu, |_, st, pt, tlb| {
+            for v in st.vmas() {
+                if v.vm_file != self.addr() || !v.vm_flags.contains(VmFlags::VM_SHARED) {
+                    continue;
+                }
+                let Some(va) = crate::rmap::vma_address(v, index) else {
                     continue;
                 };
-                for v in st.vmas() {
-                    if v.vm_file != self.addr() || !v.vm_flags.contains(VmFlags::VM_SHARED) {
-                        continue;
-                    }
-                    let Some(va) = crate::rmap::vma_address(v, index) else {
-                        continue;
-                    };
-                    let Some(e) = pt.lookup(va) else {
-                        continue;
-                    };
-                    if !e.is_present() || e.pfn() as usize != pfn {
-                        continue;
-                    }
-                    if e.is_write() || e.is_dirty() {
-                        set_pte(cpu, pt, tlb, va, e.wrprotect().mkclean());
-                        n += 1;
-                    }
+                let Some(e) = pt.lookup(va) else {
+                    continue;
+                };
+                if !e.is_present() || e.pfn() as usize != pfn {
+                    continue;
+                }
+                if e.is_write() || e.is_dirty() {
+                    set_pte(cpu, pt, tlb, va, e.wrprotect().mkclean());
+                    n += 1;
                 }
             }
-            return n;
-        }
+        });
+        n
     }
 
     /// Drop every cached page and the tree's nodes (the file is closed

@@ -15,7 +15,6 @@ use crate::errno::*;
 
 use super::hostfs::host_errno;
 use super::namei::{Last, Parent};
-use super::procfs;
 use super::Fs;
 
 /// `renameat2` flag: fail if the new name exists.
@@ -29,29 +28,11 @@ impl Fs {
         if target.is_empty() {
             return Err(ENOENT);
         }
-        let start = self.start_checked(newdirfd, linkpath)?;
-        let (parent, last, trailing_slash) = self.walker().parent(&start, linkpath)?;
-        let Last::Norm(name) = last else {
-            return Err(EEXIST);
-        };
-        match parent {
-            Parent::ProcMount => Err(EEXIST),
-            Parent::Proc(dir) => match procfs::lookup(&*self.proc, &procfs::join(&dir, &name)) {
-                Some(_) => Err(EEXIST),
-                None => Err(EACCES),
-            },
-            Parent::Host { host, .. } => {
-                let p = host.join(OsStr::from_bytes(&name));
-                if std::fs::symlink_metadata(&p).is_ok() {
-                    return Err(EEXIST);
-                }
-                if trailing_slash {
-                    return Err(ENOENT);
-                }
-                std::os::unix::fs::symlink(OsStr::from_bytes(target), &p)
-                    .map_err(|e| host_errno(&e))
-            }
+        let (p, trailing_slash) = self.new_entry(newdirfd, linkpath)?;
+        if trailing_slash {
+            return Err(ENOENT);
         }
+        std::os::unix::fs::symlink(OsStr::from_bytes(target), &p).map_err(|e| host_errno(&e))
     }
 
     /// `renameat2(2)` (`flags`: 0 or [`RENAME_NOREPLACE`]); `renameat` is

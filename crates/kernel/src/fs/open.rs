@@ -288,10 +288,17 @@ impl Fs {
         }
     }
 
-    /// `mkdirat(2)`.
-    pub fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> Result<(), Errno> {
+    /// `filename_create`: the host path where a new entry named by `path`
+    /// (relative to `dirfd`) goes, and whether `path` ended in a slash.
+    /// `EEXIST` when something is there (or the name is `.` or `..`),
+    /// `EACCES` for a new name under /proc.
+    pub(super) fn new_entry(
+        &self,
+        dirfd: i32,
+        path: &[u8],
+    ) -> Result<(std::path::PathBuf, bool), Errno> {
         let start = self.start_checked(dirfd, path)?;
-        let (parent, last, _) = self.walker().parent(&start, path)?;
+        let (parent, last, trailing_slash) = self.walker().parent(&start, path)?;
         let Last::Norm(name) = last else {
             return Err(EEXIST);
         };
@@ -306,17 +313,23 @@ impl Fs {
                 if std::fs::symlink_metadata(&p).is_ok() {
                     return Err(EEXIST);
                 }
-                let umask = *lock(&self.umask);
-                let mode = mode & !umask & 0o7777;
-                std::fs::DirBuilder::new()
-                    .mode(mode)
-                    .create(&p)
-                    .map_err(|e| host_errno(&e))?;
-                // The mode exactly, whatever the host process's umask.
-                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
-                    .map_err(|e| host_errno(&e))
+                Ok((p, trailing_slash))
             }
         }
+    }
+
+    /// `mkdirat(2)`.
+    pub fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let (p, _) = self.new_entry(dirfd, path)?;
+        let umask = *lock(&self.umask);
+        let mode = mode & !umask & 0o7777;
+        std::fs::DirBuilder::new()
+            .mode(mode)
+            .create(&p)
+            .map_err(|e| host_errno(&e))?;
+        // The mode exactly, whatever the host process's umask.
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| host_errno(&e))
     }
 
     /// `unlinkat(2)` (`flags`: `AT_REMOVEDIR` for rmdir).
