@@ -580,3 +580,22 @@ fn show_status_is_the_programs_own() {
     assert!(active("mm_struct") >= 1);
     assert!(active("vm_area_struct") >= 4);
 }
+
+#[test]
+fn out_of_memory_kills_the_program_not_the_kernel() {
+    build();
+    // heap needs tens of MiB; 8 MiB of RAM runs out while it faults.
+    let r = ferrite(&["--mem", "8M"], "heap", &[]);
+    assert_eq!(r.status, 128 + 9, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("heap: page allocation failure: order:0"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("Out of memory: killed process 1 (heap)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+}

@@ -40,17 +40,22 @@ const A7: usize = 17;
 const A0: usize = 10;
 const SP: usize = 2;
 
-/// One hart's thread: claim the CPU, then run tasks until shutdown.
+/// One hart's thread: run tasks until shutdown. The hart holds its CPU
+/// (mm's `Cpu` claim) only while it runs a task: an idle hart has released
+/// it, so another CPU that must drain this one's per-CPU lists (memory
+/// pressure) does it itself instead of waiting for a hart asleep in the
+/// run queue, as Linux's idle loop answers IPIs.
 pub fn hart_main(k: &Kernel, id: usize) {
-    let cpu = match k.mem.cpu(id) {
-        Ok(c) => c,
-        Err(e) => {
-            k.console(&format!("ferrite: hart {id}: cannot claim CPU: {e}\n"));
-            return;
-        }
-    };
     let mut hart = Hart::new(id, k.machine.clone());
     while let Some(task) = k.pick_next_task() {
+        let cpu = match k.mem.cpu(id) {
+            Ok(c) => c,
+            Err(e) => {
+                k.console(&format!("ferrite: hart {id}: cannot claim CPU: {e}\n"));
+                k.requeue(task);
+                return;
+            }
+        };
         run_task(k, &cpu, &mut hart, task);
     }
     k.instructions.fetch_add(hart.instret(), Relaxed);
@@ -68,6 +73,8 @@ enum Leave {
 /// out.
 fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, mut task: Task) {
     task.ts.regs.restore(hart);
+    // `current->comm`, for the reports mm prints on this CPU.
+    cpu.set_comm(&task.ts.comm());
     let Some(satp) = task.mm().satp() else {
         k.do_exit(cpu, task, ExitStatus::Signaled(SIGSEGV));
         return;
