@@ -182,29 +182,47 @@ impl Hart {
             self.cpu.side_exit = 0;
             let mut exit = None;
             if count <= left {
-                // The whole block, threaded.
-                (slots[0].h)(&mut self.cpu, &slots[0]);
-                match self.cpu.exit.take() {
-                    None => {
-                        let n = match self.cpu.side_exit {
-                            0 => count,
-                            n => n as u64,
-                        };
-                        self.cpu.instret += n;
-                        left -= n;
-                    }
-                    Some(e) => {
+                // The whole block, threaded; again and again while a taken
+                // branch comes back to its start (a loop) with the budget
+                // for another whole run and no mailbox request: nothing
+                // inside a block can change its translation or decoding
+                // (satp is the kernel's; fence.i ends a block), so the
+                // lookup would find it again.
+                loop {
+                    (slots[0].h)(&mut self.cpu, &slots[0]);
+                    if let Some(e) = self.cpu.exit.take() {
                         self.cpu.instret += self.cpu.trap_idx as u64;
                         exit = Some(e);
+                        break;
                     }
+                    let n = match self.cpu.side_exit {
+                        0 => count,
+                        n => n as u64,
+                    };
+                    self.cpu.instret += n;
+                    left -= n;
+                    if self.cpu.pc != pc || left < count || self.cpu.fence_i {
+                        break;
+                    }
+                    if let Some(mb) = mb {
+                        if mb.req_seq.load(Ordering::Acquire) != self.seen_seq {
+                            break;
+                        }
+                    }
+                    self.cpu.side_exit = 0;
                 }
             } else {
                 // The budget ends inside the block: step instruction by
                 // instruction, each followed by an end sentinel, until the
-                // budget is used or a taken branch leaves the block.
+                // budget is used or a taken branch leaves the block. Each
+                // runs with its plain handler, never a fused pair's, so a
+                // pair split by the budget retires exactly its first half.
                 let mut done = 0;
                 for s in &slots[..left as usize] {
-                    let step = [Slot { idx: 0, ..*s }, Slot::end(s.off + s.i.len as u16, 1)];
+                    let step = [
+                        Slot::new(s.i, s.off, 0),
+                        Slot::end(s.off + s.i.len as u16, 1),
+                    ];
                     self.cpu.side_exit = 0;
                     (step[0].h)(&mut self.cpu, &step[0]);
                     if let Some(e) = self.cpu.exit.take() {

@@ -419,3 +419,31 @@ fn many_shootdowns_while_harts_enter_and_leave_run() {
         assert!(t.join().unwrap() > 0);
     }
 }
+
+#[test]
+fn shootdown_reaches_a_hart_looping_inside_one_block() {
+    // a taken branch back to its block's start re-runs the block without a
+    // lookup; the mailbox must still be served on every pass
+    let mut env = Env::new(2);
+    env.load(&[addi(A0, A0, 1), bne(A0, ZERO, -4), ECALL]);
+    let mut h = env.hart(1);
+    h.set_pc(CODE);
+    let t = std::thread::spawn(move || {
+        let e = h.run(u64::MAX);
+        (e, h.pc(), h.x(A0 as usize))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // unmap the code: once the flush is served, the next lookup faults
+    env.set_pte(CODE, 0);
+    env.machine.flush_tlb(1 << 1, None);
+    let (e, pc, a0) = t.join().unwrap();
+    assert_eq!(
+        e,
+        Exit::PageFault {
+            addr: CODE,
+            access: Access::Fetch
+        }
+    );
+    assert_eq!(pc, CODE);
+    assert!(a0 > 0);
+}

@@ -2,7 +2,8 @@
 //! PHYSICAL address of their first instruction, so TLB flushes and address
 //! space switches keep them. A block ends at a control transfer, a trap-ish
 //! instruction, the end of the physical page, or after `MAX_BLOCK`
-//! instructions. Hardware's I-cache is not coherent with stores either:
+//! instructions; adjacent dependent ALU pairs are then fused (see
+//! [`super::fuse`]). Hardware's I-cache is not coherent with stores either:
 //! like real RISC-V, a hart sees its own code changes only after
 //! `fence.i` (locally) or `Machine::flush_icache_all` (remote fence.i).
 //!
@@ -10,6 +11,7 @@
 //! a one-instruction scratch block each time (its bytes come from two
 //! separate translations, so it cannot be keyed by one physical address).
 
+use super::fuse::fuse;
 use super::ops::Slot;
 use crate::decode::{decode, Inst};
 use crate::ram::Ram;
@@ -123,6 +125,7 @@ impl ICache {
         b.pa = pa;
         b.bytes = at - pa;
         b.count = b.slots.len() as u64;
+        fuse(&mut b.slots);
         b.slots.push(Slot::end(b.bytes as u16, b.count as u16));
         Ok(set)
     }

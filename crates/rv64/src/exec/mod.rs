@@ -2,11 +2,13 @@
 //! code: every decoded instruction carries a pointer to its handler, and
 //! each handler ends by jumping straight to the next instruction's handler
 //! (see [`ops`]). This is the "hardware pipeline" of the hart; nothing here
-//! corresponds to Linux code. Traps stop the block with the pc at the
+//! corresponds to Linux code. Adjacent dependent ALU pairs run as one
+//! fused handler (see [`fuse`]). Traps stop the block with the pc at the
 //! trapping instruction and the instructions before it retired.
 
 pub mod amo;
 pub mod fp;
+pub mod fuse;
 pub mod icache;
 pub mod mem;
 pub mod ops;

@@ -67,7 +67,7 @@ impl Slot {
 
 /// Runs the next slot.
 #[inline(always)]
-fn next(cpu: &mut Cpu, s: &Slot) {
+pub(super) fn next(cpu: &mut Cpu, s: &Slot) {
     // SAFETY: every block's slot array ends with a terminator whose handler
     // never calls `next`, and only non-terminators call it, so `s + 1` is
     // inside the same array.
@@ -97,63 +97,82 @@ fn set_rd(cpu: &mut Cpu, s: &Slot, v: u64) {
     cpu.x[s.i.rd as usize] = v;
 }
 
-/// rd = f(rs1, rs2, imm)
+/// rd = f(rs1, rs2, imm); also defines [`alu`], the same computations
+/// selected by operation (for the fused handlers in `fuse`).
 macro_rules! alu {
-    ($($name:ident => |$a:ident, $b:ident, $imm:ident| $e:expr;)*) => {$(
+    ($($name:ident, $op:ident => |$a:ident, $b:ident, $imm:ident| $e:expr;)*) => {
+        $(
+            #[allow(unused_variables)]
+            fn $name(cpu: &mut Cpu, s: &Slot) {
+                let $a = xa(cpu, s);
+                let $b = xb(cpu, s);
+                let $imm = s.i.imm as u64;
+                set_rd(cpu, s, $e);
+                next(cpu, s)
+            }
+        )*
+
+        /// The result of register-computing operation `op` (an `Op as u8`;
+        /// not `Auipc`) on `x` = rs1's value, `y` = rs2's and `z` = imm.
+        /// Meant to be called with a constant `op`, which folds to one
+        /// expression.
+        #[inline(always)]
         #[allow(unused_variables)]
-        fn $name(cpu: &mut Cpu, s: &Slot) {
-            let $a = xa(cpu, s);
-            let $b = xb(cpu, s);
-            let $imm = s.i.imm as u64;
-            set_rd(cpu, s, $e);
-            next(cpu, s)
+        pub(super) fn alu(op: u8, x: u64, y: u64, z: u64) -> u64 {
+            $(
+                if op == Op::$op as u8 {
+                    let ($a, $b, $imm) = (x, y, z);
+                    return $e;
+                }
+            )*
+            unreachable!("not an ALU operation")
         }
-    )*};
+    };
 }
 
 alu! {
-    op_lui => |a, b, imm| imm;
-    op_addi => |a, b, imm| a.wrapping_add(imm);
-    op_slti => |a, b, imm| ((a as i64) < (imm as i64)) as u64;
-    op_sltiu => |a, b, imm| (a < imm) as u64;
-    op_xori => |a, b, imm| a ^ imm;
-    op_ori => |a, b, imm| a | imm;
-    op_andi => |a, b, imm| a & imm;
-    op_slli => |a, b, imm| a << (imm & 63);
-    op_srli => |a, b, imm| a >> (imm & 63);
-    op_srai => |a, b, imm| ((a as i64) >> (imm & 63)) as u64;
-    op_addiw => |a, b, imm| (a as i32).wrapping_add(imm as i32) as u64;
-    op_slliw => |a, b, imm| ((a as u32) << (imm & 31)) as i32 as u64;
-    op_srliw => |a, b, imm| ((a as u32) >> (imm & 31)) as i32 as u64;
-    op_sraiw => |a, b, imm| ((a as i32) >> (imm & 31)) as u64;
-    op_add => |a, b, imm| a.wrapping_add(b);
-    op_sub => |a, b, imm| a.wrapping_sub(b);
-    op_sll => |a, b, imm| a << (b & 63);
-    op_slt => |a, b, imm| ((a as i64) < (b as i64)) as u64;
-    op_sltu => |a, b, imm| (a < b) as u64;
-    op_xor => |a, b, imm| a ^ b;
-    op_srl => |a, b, imm| a >> (b & 63);
-    op_sra => |a, b, imm| ((a as i64) >> (b & 63)) as u64;
-    op_or => |a, b, imm| a | b;
-    op_and => |a, b, imm| a & b;
-    op_addw => |a, b, imm| (a as i32).wrapping_add(b as i32) as u64;
-    op_subw => |a, b, imm| (a as i32).wrapping_sub(b as i32) as u64;
-    op_sllw => |a, b, imm| ((a as u32) << (b & 31)) as i32 as u64;
-    op_srlw => |a, b, imm| ((a as u32) >> (b & 31)) as i32 as u64;
-    op_sraw => |a, b, imm| ((a as i32) >> (b & 31)) as u64;
-    op_mul => |a, b, imm| a.wrapping_mul(b);
-    op_mulh => |a, b, imm| ((a as i64 as i128 * b as i64 as i128) >> 64) as u64;
-    op_mulhsu => |a, b, imm| ((a as i64 as i128).wrapping_mul(b as i128) >> 64) as u64;
-    op_mulhu => |a, b, imm| ((a as u128 * b as u128) >> 64) as u64;
-    op_div => |a, b, imm| div(a as i64, b as i64) as u64;
-    op_divu => |a, b, imm| a.checked_div(b).unwrap_or(u64::MAX);
-    op_rem => |a, b, imm| rem(a as i64, b as i64) as u64;
-    op_remu => |a, b, imm| a.checked_rem(b).unwrap_or(a);
-    op_mulw => |a, b, imm| (a as i32).wrapping_mul(b as i32) as u64;
-    op_divw => |a, b, imm| div32(a as i32, b as i32) as u64;
-    op_divuw => |a, b, imm| (a as u32).checked_div(b as u32).unwrap_or(u32::MAX) as i32 as u64;
-    op_remw => |a, b, imm| rem32(a as i32, b as i32) as u64;
-    op_remuw => |a, b, imm| (a as u32).checked_rem(b as u32).unwrap_or(a as u32) as i32 as u64;
+    op_lui, Lui => |a, b, imm| imm;
+    op_addi, Addi => |a, b, imm| a.wrapping_add(imm);
+    op_slti, Slti => |a, b, imm| ((a as i64) < (imm as i64)) as u64;
+    op_sltiu, Sltiu => |a, b, imm| (a < imm) as u64;
+    op_xori, Xori => |a, b, imm| a ^ imm;
+    op_ori, Ori => |a, b, imm| a | imm;
+    op_andi, Andi => |a, b, imm| a & imm;
+    op_slli, Slli => |a, b, imm| a << (imm & 63);
+    op_srli, Srli => |a, b, imm| a >> (imm & 63);
+    op_srai, Srai => |a, b, imm| ((a as i64) >> (imm & 63)) as u64;
+    op_addiw, Addiw => |a, b, imm| (a as i32).wrapping_add(imm as i32) as u64;
+    op_slliw, Slliw => |a, b, imm| ((a as u32) << (imm & 31)) as i32 as u64;
+    op_srliw, Srliw => |a, b, imm| ((a as u32) >> (imm & 31)) as i32 as u64;
+    op_sraiw, Sraiw => |a, b, imm| ((a as i32) >> (imm & 31)) as u64;
+    op_add, Add => |a, b, imm| a.wrapping_add(b);
+    op_sub, Sub => |a, b, imm| a.wrapping_sub(b);
+    op_sll, Sll => |a, b, imm| a << (b & 63);
+    op_slt, Slt => |a, b, imm| ((a as i64) < (b as i64)) as u64;
+    op_sltu, Sltu => |a, b, imm| (a < b) as u64;
+    op_xor, Xor => |a, b, imm| a ^ b;
+    op_srl, Srl => |a, b, imm| a >> (b & 63);
+    op_sra, Sra => |a, b, imm| ((a as i64) >> (b & 63)) as u64;
+    op_or, Or => |a, b, imm| a | b;
+    op_and, And => |a, b, imm| a & b;
+    op_addw, Addw => |a, b, imm| (a as i32).wrapping_add(b as i32) as u64;
+    op_subw, Subw => |a, b, imm| (a as i32).wrapping_sub(b as i32) as u64;
+    op_sllw, Sllw => |a, b, imm| ((a as u32) << (b & 31)) as i32 as u64;
+    op_srlw, Srlw => |a, b, imm| ((a as u32) >> (b & 31)) as i32 as u64;
+    op_sraw, Sraw => |a, b, imm| ((a as i32) >> (b & 31)) as u64;
+    op_mul, Mul => |a, b, imm| a.wrapping_mul(b);
+    op_mulh, Mulh => |a, b, imm| ((a as i64 as i128 * b as i64 as i128) >> 64) as u64;
+    op_mulhsu, Mulhsu => |a, b, imm| ((a as i64 as i128).wrapping_mul(b as i128) >> 64) as u64;
+    op_mulhu, Mulhu => |a, b, imm| ((a as u128 * b as u128) >> 64) as u64;
+    op_div, Div => |a, b, imm| div(a as i64, b as i64) as u64;
+    op_divu, Divu => |a, b, imm| a.checked_div(b).unwrap_or(u64::MAX);
+    op_rem, Rem => |a, b, imm| rem(a as i64, b as i64) as u64;
+    op_remu, Remu => |a, b, imm| a.checked_rem(b).unwrap_or(a);
+    op_mulw, Mulw => |a, b, imm| (a as i32).wrapping_mul(b as i32) as u64;
+    op_divw, Divw => |a, b, imm| div32(a as i32, b as i32) as u64;
+    op_divuw, Divuw => |a, b, imm| (a as u32).checked_div(b as u32).unwrap_or(u32::MAX) as i32 as u64;
+    op_remw, Remw => |a, b, imm| rem32(a as i32, b as i32) as u64;
+    op_remuw, Remuw => |a, b, imm| (a as u32).checked_rem(b as u32).unwrap_or(a as u32) as i32 as u64;
 }
 
 fn op_auipc(cpu: &mut Cpu, s: &Slot) {
@@ -265,28 +284,49 @@ fn op_fsd(cpu: &mut Cpu, s: &Slot) {
 
 /// Conditional branches: taken, they leave the block (a side exit that
 /// records how many instructions retired); not taken, the block goes on.
+/// Also defines [`taken`], the conditions selected by operation.
 macro_rules! branch {
-    ($($name:ident => |$a:ident, $b:ident| $c:expr;)*) => {$(
-        fn $name(cpu: &mut Cpu, s: &Slot) {
-            let $a = xa(cpu, s);
-            let $b = xb(cpu, s);
-            if $c {
-                cpu.pc = cpu.blk_base.wrapping_add(s.i.imm as u64);
-                cpu.side_exit = s.idx + 1;
-                return;
+    ($($name:ident, $op:ident => |$a:ident, $b:ident| $c:expr;)*) => {
+        $(
+            fn $name(cpu: &mut Cpu, s: &Slot) {
+                let $a = xa(cpu, s);
+                let $b = xb(cpu, s);
+                if $c {
+                    return side_exit(cpu, s);
+                }
+                next(cpu, s)
             }
-            next(cpu, s)
+        )*
+
+        /// Whether branch `op` (an `Op as u8`) is taken on `x` = rs1's
+        /// value and `y` = rs2's (folds like [`alu`] for a constant `op`).
+        #[inline(always)]
+        pub(super) fn taken(op: u8, x: u64, y: u64) -> bool {
+            $(
+                if op == Op::$op as u8 {
+                    let ($a, $b) = (x, y);
+                    return $c;
+                }
+            )*
+            unreachable!("not a branch")
         }
-    )*};
+    };
+}
+
+/// Leaves the block at taken branch `s`.
+#[inline(always)]
+pub(super) fn side_exit(cpu: &mut Cpu, s: &Slot) {
+    cpu.pc = cpu.blk_base.wrapping_add(s.i.imm as u64);
+    cpu.side_exit = s.idx + 1;
 }
 
 branch! {
-    op_beq => |a, b| a == b;
-    op_bne => |a, b| a != b;
-    op_blt => |a, b| (a as i64) < (b as i64);
-    op_bge => |a, b| (a as i64) >= (b as i64);
-    op_bltu => |a, b| a < b;
-    op_bgeu => |a, b| a >= b;
+    op_beq, Beq => |a, b| a == b;
+    op_bne, Bne => |a, b| a != b;
+    op_blt, Blt => |a, b| (a as i64) < (b as i64);
+    op_bge, Bge => |a, b| (a as i64) >= (b as i64);
+    op_bltu, Bltu => |a, b| a < b;
+    op_bgeu, Bgeu => |a, b| a >= b;
 }
 
 fn op_jal(cpu: &mut Cpu, s: &Slot) {
