@@ -12,7 +12,8 @@
 //! an idle CPU and drains it itself; for a CPU held by a running hart it posts
 //! a request that the owner serves at its next mm call (the IPI), and waits.
 //! Like a Linux CPU with preemption off, a thread holding a guard must keep
-//! calling into mm (or [`Cpu::poll`]) or drop the guard before it blocks.
+//! calling into mm (or [`Cpu::poll`]), drop the guard, or block inside
+//! [`Cpu::blocking`], which counts the CPU as idle while it blocks.
 
 use alloc::boxed::Box;
 use core::cell::{Cell, UnsafeCell};
@@ -154,6 +155,23 @@ impl<'m> Cpu<'m> {
         if self.state.pending.load(Ordering::Relaxed) {
             self.serve_drain();
         }
+    }
+
+    /// Run `f`, which may block in the host (a read from a terminal, a
+    /// sleep), with this CPU open to the others: while `f` runs the CPU
+    /// counts as idle, so a drain request is carried out by the requester
+    /// itself instead of waiting for an owner that cannot answer (Linux: a
+    /// task that sleeps leaves its CPU free to take IPIs). `f` must be
+    /// `Send`, which keeps out this guard (neither `Send` nor `Sync`) and so
+    /// every per-CPU access. If another thread claims this CPU meanwhile,
+    /// `blocking` returns when that thread lets it go.
+    pub fn blocking<R>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.state.claimed.store(FREE, Ordering::Release);
+        let r = f();
+        while self.state.try_claim(OWNED).is_err() {
+            cpu_relax();
+        }
+        r
     }
 
     #[cold]

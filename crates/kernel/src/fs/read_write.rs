@@ -156,7 +156,9 @@ impl Fs {
         drop(pos);
         let len = buf.len().min(MAX_RW_COUNT);
         let mut s = Self::stream(&f)?;
-        retry(|| s.read(&mut buf[..len]))
+        // A terminal or pipe may block: leave the CPU open to the others
+        // meanwhile (mm's `Cpu::blocking`).
+        cpu.blocking(|| retry(|| s.read(&mut buf[..len])))
     }
 
     /// `write(2)`.
@@ -174,7 +176,7 @@ impl Fs {
         }
         let len = buf.len().min(MAX_RW_COUNT);
         let mut s = Self::stream(&f)?;
-        retry(|| s.write(&buf[..len]))
+        cpu.blocking(|| retry(|| s.write(&buf[..len])))
     }
 
     /// `pread64(2)`: EINVAL for a negative offset, ESPIPE on a stream.

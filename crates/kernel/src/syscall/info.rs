@@ -250,23 +250,14 @@ fn read_timespec(s: &Sys<'_>, addr: u64) -> Result<Duration, Errno> {
     Ok(Duration::new(sec as u64, nsec as u32))
 }
 
-/// Sleep for `d`. The hart keeps its CPU claim, so it wakes every
-/// millisecond to answer drain requests from other CPUs (mm's
-/// `Cpu::poll`), as a CPU in a sleeping task's place would take IPIs.
+/// Sleep for `d`, with the CPU open to the others meanwhile (a sleeping
+/// task's CPU takes IPIs; mm's `Cpu::blocking`).
 fn sleep(s: &mut Sys<'_>, d: Duration) {
     s.task
         .proc
         .nvcsw
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let until = std::time::Instant::now() + d;
-    loop {
-        let now = std::time::Instant::now();
-        if now >= until {
-            return;
-        }
-        std::thread::sleep((until - now).min(Duration::from_millis(1)));
-        s.cpu.poll();
-    }
+    s.cpu.blocking(|| std::thread::sleep(d));
 }
 
 /// `nanosleep(2)` (never interrupted: no signals are delivered yet).
