@@ -112,8 +112,13 @@ pub fn run(mem: &Mem, out: &mut dyn Write) -> Result<Vec<usize>, DemoError> {
     // as a standard cache, with sizeof(struct task_struct) from MemConfig).
     let tsk_cache = mem.std_cache(StdCache::TaskStruct);
     let padded = if tsk_cache.size() != tsk_cache.object_size() {
+        let debug = if mem.config().slab_debug {
+            " and debug red zones"
+        } else {
+            ""
+        };
         format!(
-            " ({} bytes per object with alignment and debug red zones)",
+            " ({} bytes per object with alignment{debug})",
             tsk_cache.size()
         )
     } else {
