@@ -258,11 +258,19 @@ impl Kernel {
             )
         };
         mm::fault::init(&cpu).map_err(|_| RunError::Init("out of memory".into()))?;
+        // Parse the bytes read through the page cache's own file handle, not
+        // the copy `run` checked before booting: the mappings must match
+        // the image even if the file was replaced in between.
         let (mmap_file, data) = self.hostfs.open_exec(program).map_err(fail)?;
         let image = exec::parse(&data).map_err(|err| RunError::Exec {
             path: program.to_path_buf(),
             err,
         })?;
+        // AT_RANDOM: 16 bytes from the host's generator.
+        let random: [u8; 16] = crate::syscall::info::host_random(16)
+            .map_err(fail)?
+            .try_into()
+            .map_err(|_| fail(crate::errno::EIO))?;
         let mm = MmStruct::new(&cpu).map_err(fail)?;
         let execfn = argv
             .first()
@@ -275,9 +283,7 @@ impl Kernel {
             argv: &argv_refs,
             envp: &envp_refs,
             execfn: &execfn,
-            random: crate::syscall::info::host_random(16)
-                .try_into()
-                .unwrap_or([0x5a; 16]),
+            random,
             uid: cred[0],
             gid: cred[2],
         };
@@ -297,7 +303,7 @@ impl Kernel {
             .next()
             .unwrap_or_default()
             .to_vec();
-        let exe = exe_path(&self.config.root, program);
+        let exe = self.hostfs.guest_path(program);
         let mut cmdline = Vec::new();
         for a in argv {
             cmdline.extend_from_slice(a);
@@ -464,21 +470,6 @@ fn show_file(view: &ProcView, path: &str) -> Option<Vec<u8>> {
     use crate::fs::ProcSource;
     let rest = path.strip_prefix("/proc/")?;
     view.read(rest)
-}
-
-/// The guest path of the program for /proc/PID/exe: its path under the
-/// root when it lies there, else its host path.
-fn exe_path(root: &Path, program: &Path) -> Vec<u8> {
-    let abs = std::fs::canonicalize(program).unwrap_or_else(|_| program.to_path_buf());
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    match abs.strip_prefix(&root) {
-        Ok(rel) => {
-            let mut v = b"/".to_vec();
-            v.extend_from_slice(rel.as_os_str().as_encoded_bytes());
-            v
-        }
-        Err(_) => abs.as_os_str().as_encoded_bytes().to_vec(),
-    }
 }
 
 /// The host's uid, euid, gid and egid, which ferrite's processes run with

@@ -120,10 +120,6 @@ impl ProcSource for ProcView {
         match self.split(path)? {
             (None, "self") => Some(self.pid.to_string().into_bytes()),
             (Some(p), "exe") => Some(p.exe.clone()),
-            (Some(p), "cwd") | (Some(p), "root") => {
-                let _ = p;
-                None
-            }
             _ => None,
         }
     }

@@ -159,7 +159,7 @@ fn run_user(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &mut Task) ->
                     Err(e) => {
                         sync_tlb(k, hart, task);
                         let sig = e.signo();
-                        report_fault(k, cpu, hart, task, addr, access, e);
+                        report_fault(k, hart, task, addr, access, e);
                         return Leave::Exit(ExitStatus::Signaled(sig));
                     }
                 }
@@ -229,15 +229,7 @@ pub fn sync_tlb(k: &Kernel, hart: &mut Hart, task: &Task) {
 
 /// Linux's `show_signal_msg` for a fatal SIGSEGV/SIGBUS from a fault:
 /// `comm[pid]: segfault at ADDR ip PC sp SP error CODE in FILE[START+SIZE]`.
-fn report_fault(
-    k: &Kernel,
-    cpu: &Cpu<'static>,
-    hart: &Hart,
-    task: &Task,
-    addr: u64,
-    access: Access,
-    e: FaultError,
-) {
+fn report_fault(k: &Kernel, hart: &Hart, task: &Task, addr: u64, access: Access, e: FaultError) {
     // The x86 error-code bits Linux prints: 1 = protection (a VMA exists),
     // 2 = write, 4 = user mode; 16 = instruction fetch.
     let mut code = 4u64;
@@ -261,7 +253,7 @@ fn report_fault(
         task.ts.pid,
         hart.x(SP)
     );
-    msg.push_str(&vma_of(cpu, task, pc));
+    msg.push_str(&vma_of(task, pc));
     msg.push('\n');
     k.console(&msg);
 }
@@ -290,7 +282,7 @@ fn report_trap(
 
 /// `print_vma_addr`: " in NAME[START+SIZE]" for the file mapping holding
 /// `ip`, or nothing.
-fn vma_of(_cpu: &Cpu<'static>, task: &Task, ip: u64) -> String {
+fn vma_of(task: &Task, ip: u64) -> String {
     let rows = mm::proc::maps_rows(task.mm());
     for r in rows {
         if (r.start..r.end).contains(&ip) {

@@ -86,18 +86,23 @@ impl HostFs {
     /// lies in the root, else by its host path.
     pub fn open_exec(&self, host_path: &Path) -> Result<(MmapFile, Vec<u8>), Errno> {
         let meta = std::fs::metadata(host_path).map_err(|e| host_errno(&e))?;
+        self.open_exec_checked(host_path, &meta, &self.guest_path(host_path))
+    }
+
+    /// The name a host file has in the guest: its path under the root
+    /// when it lies there, else its absolute host path.
+    pub fn guest_path(&self, host_path: &Path) -> Vec<u8> {
         let abs = host_path
             .canonicalize()
             .unwrap_or_else(|_| host_path.to_path_buf());
-        let guest = match abs.strip_prefix(&self.root) {
+        match abs.strip_prefix(&self.root) {
             Ok(rel) => {
                 let mut g = b"/".to_vec();
                 g.extend_from_slice(rel.as_os_str().as_bytes());
                 g
             }
             Err(_) => abs.as_os_str().as_bytes().to_vec(),
-        };
-        self.open_exec_checked(host_path, &meta, &guest)
+        }
     }
 
     /// [`open_exec`](Self::open_exec) of a file already looked up, whose

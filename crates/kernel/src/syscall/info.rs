@@ -140,7 +140,11 @@ pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResu
     let mut done = 0;
     while done < len {
         let n = (len - done).min(super::file::CHUNK);
-        let bytes = host_random(n);
+        let bytes = match host_random(n) {
+            Ok(b) => b,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
         if s.write_user(buf + done as u64, &bytes).is_err() {
             if done == 0 {
                 return Err(EFAULT);
@@ -152,27 +156,24 @@ pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResu
     Ok(done as u64)
 }
 
-/// `n` random bytes from the host (getrandom(2) on the host).
-pub fn host_random(n: usize) -> Vec<u8> {
+/// `n` random bytes from the host's generator (getrandom(2) on the
+/// host), or the host's errno. Never made-up bytes.
+pub fn host_random(n: usize) -> Result<Vec<u8>, Errno> {
     let mut v = vec![0u8; n];
     let mut got = 0;
     while got < n {
         // SAFETY: the pointer and length name the unfilled tail of `v`.
         let r = unsafe { libc::getrandom(v[got..].as_mut_ptr().cast(), n - got, 0) };
-        if r <= 0 {
-            // The host generator failing is not the program's fault; fall
-            // back to a clock-seeded mix rather than loop forever.
-            let seed = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64);
-            for (i, b) in v[got..].iter_mut().enumerate() {
-                *b = (seed.rotate_left(i as u32 % 64) ^ (i as u64).wrapping_mul(0x9e37_79b9)) as u8;
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
             }
-            break;
+            return Err(e.raw_os_error().unwrap_or(crate::errno::EIO));
         }
         got += r as usize;
     }
-    v
+    Ok(v)
 }
 
 /// The clocks Linux's `clock_gettime` accepts (REALTIME, MONOTONIC,
