@@ -21,7 +21,17 @@ SHELL := /bin/bash
 export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 CARGO ?= cargo
-FERRITE := $(CARGO) run --release --quiet -p ferrite --
+FERRITE := target/release/ferrite
+LOGS := target/logs
+
+# $(call quiet,WHAT,LOG,COMMAND): run a build step with its output in
+# target/logs/LOG.log, printed only when the step fails.
+quiet = mkdir -p $(LOGS); echo "$(1) (log: $(LOGS)/$(2).log)"; \
+	$(3) >$(LOGS)/$(2).log 2>&1 || { cat $(LOGS)/$(2).log >&2; \
+	echo "$(1): failed (log above)" >&2; exit 1; }
+
+# $(call show,ARGS): print a ferrite command line, then run it.
+show = printf '\n\033[1m$$ ferrite %s\033[0m\n' "$(1)"; $(FERRITE) $(1)
 
 .PHONY: all deps user build demo test bench clean
 
@@ -35,14 +45,13 @@ user: deps
 	$(MAKE) -s -C user
 
 build: deps
-	$(CARGO) build --release -p ferrite
+	@$(call quiet,building ferrite,build,$(CARGO) build --release -p ferrite)
 
-demo: build user
-	$(FERRITE) run --show /proc/1/maps user/build/addrs
-	@echo
-	$(FERRITE) run --show /proc/1/maps --show /proc/slabinfo user/build/sizeof
-	@echo
-	$(FERRITE) boot --show /proc/buddyinfo
+demo: build
+	@$(call quiet,building the user programs,user,$(MAKE) -C user)
+	@$(call show,run --show /proc/1/maps user/build/addrs)
+	@$(call show,run --show /proc/1/maps --show /proc/slabinfo user/build/sizeof)
+	@$(call show,boot --show /proc/buddyinfo)
 
 # Tests use the workspace's [profile.test] (opt-level 2, debug assertions
 # on) rather than --release: on 2 cores a cold build takes about as long

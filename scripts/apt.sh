@@ -11,9 +11,16 @@ can_apt() {
         grep -qE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release
 }
 
+# Install Debian packages quietly: one line says what, apt's own output
+# goes to a log file that is printed only if the install fails.
 apt_install() {
-    echo "${APT_WHO:-deps}: apt-get install $*"
+    local log
+    log="${APT_LOG:-${TMPDIR:-/tmp}/ferrite-apt.log}"
+    echo "${APT_WHO:-deps}: installing $* (log: $log)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update
-    apt-get install -y --no-install-recommends "$@"
+    if ! { apt-get update && apt-get install -y --no-install-recommends "$@"; } >"$log" 2>&1; then
+        cat "$log" >&2
+        echo "${APT_WHO:-deps}: apt-get install $* failed (log above, in $log)" >&2
+        return 1
+    fi
 }
