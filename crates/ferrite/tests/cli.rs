@@ -242,8 +242,7 @@ fn version_and_help() {
 /// `ferrite run FILE` for a FILE that is not a program ferrite runs: exit
 /// status 2 and one line naming the file and the reason.
 fn run_refused(name: &str, bytes: Option<&[u8]>) -> String {
-    let dir = std::env::temp_dir().join(format!("ferrite-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(name);
     let path = dir.join(name);
     if let Some(b) = bytes {
         // Executable: only the contents are wrong.
@@ -356,12 +355,27 @@ fn tiny_elf(interp: Option<&[u8]>) -> Vec<u8> {
     f
 }
 
-/// A fresh directory for one test.
-fn scratch(test: &str) -> std::path::PathBuf {
+/// A fresh directory for one test, removed when the test ends.
+struct Scratch(std::path::PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(test: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("ferrite-cli-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
 }
 
 /// Write an executable file.
