@@ -648,6 +648,19 @@ fn kernel_panic_ends_the_run_with_status_70() {
         assert!(!err.contains("panicked"), "{err}");
         assert!(o.stdout.is_empty());
     }
+    // While init starts, on the thread that boots: CPU 0, no task yet.
+    let o = ferrite_watched(&["run", "--cpus", "2", p], &[("FERRITE_INJECT_PANIC", "0")]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(70), "{err}");
+    assert!(
+        err.contains("\nCPU: 0 PID: 0 Comm: swapper/0 ferrite "),
+        "{err}"
+    );
+    assert!(
+        err.contains("\nKernel panic - not syncing: fault injection: BUG while starting init\n"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 5, "{err}");
     // Without the injection the same run exits normally.
     let o = ferrite_watched(&["run", "--cpus", "4", p, "arg"], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));

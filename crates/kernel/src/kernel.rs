@@ -381,6 +381,8 @@ impl Kernel {
             )
         };
         mm::fault::init(&cpu).map_err(|_| RunError::Init("out of memory".into()))?;
+        #[cfg(feature = "fault-injection")]
+        crate::panic::inject_at_syscall(0);
         // Parse the bytes read through the page cache's own file handle, not
         // the copy `run` checked before booting: the mappings must match
         // the image even if the file was replaced in between.

@@ -38,8 +38,9 @@
 //! Fault injection (cargo feature `fault-injection`, enabled only for
 //! ferrite's own tests through a dev-dependency; normal builds do not
 //! contain it): `FERRITE_INJECT_PANIC=N` in ferrite's environment makes the
-//! kernel panic on the Nth system call of the run. No guest action can
-//! reach it.
+//! kernel panic on the Nth system call of the run (on whichever hart makes
+//! it), and `FERRITE_INJECT_PANIC=0` while it starts init, on the booting
+//! thread. No guest action can reach it.
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -348,7 +349,7 @@ pub(crate) fn catch<T>(
 }
 
 /// Fault injection: the system call number `n` (counted over the run,
-/// from 1) panics when `FERRITE_INJECT_PANIC=n`.
+/// from 1; 0 is the start of init) panics when `FERRITE_INJECT_PANIC=n`.
 #[cfg(feature = "fault-injection")]
 pub(crate) fn inject_at_syscall(n: u64) {
     use std::sync::OnceLock;
@@ -359,6 +360,9 @@ pub(crate) fn inject_at_syscall(n: u64) {
             .and_then(|v| v.parse().ok())
     });
     if *at == Some(n) {
+        if n == 0 {
+            panic!("fault injection: BUG while starting init");
+        }
         panic!("fault injection: BUG at system call {n}");
     }
 }
