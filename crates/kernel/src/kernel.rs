@@ -186,7 +186,7 @@ fn file_kind(ft: std::fs::FileType) -> &'static str {
     } else if ft.is_block_device() {
         "a block device"
     } else {
-        "not a file"
+        "an unknown file type"
     }
 }
 
