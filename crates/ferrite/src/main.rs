@@ -8,7 +8,8 @@
 //!   program as pid 1, exiting with its status.
 //!
 //! Every bad argument is reported on stderr with exit status 2, before
-//! anything boots.
+//! anything boots. A kernel panic prints Linux's report and ends with exit
+//! status 70 (`EX_SOFTWARE`).
 
 mod cmdline;
 mod commands;
@@ -61,16 +62,17 @@ struct RunCmd {
     /// /proc/1/maps, /proc/1/smaps, /proc/slabinfo). Repeat for several.
     #[arg(long, value_name = "PATH")]
     show: Vec<String>,
-    /// The program: a static riscv64 Linux executable (host path).
-    #[arg(value_name = "PROGRAM")]
-    program: std::path::PathBuf,
-    /// Its arguments.
+    /// The program (a static riscv64 Linux executable, host path) and its
+    /// arguments. Everything from PROGRAM on is the program's own: options
+    /// for ferrite come before it.
     #[arg(
-        value_name = "ARGS",
+        value_name = "PROGRAM [ARGS]...",
+        required = true,
+        num_args = 1..,
         trailing_var_arg = true,
         allow_hyphen_values = true
     )]
-    args: Vec<std::ffi::OsString>,
+    command: Vec<std::ffi::OsString>,
 }
 
 /// The machine to boot.
@@ -105,15 +107,19 @@ fn run(command: Command) -> Result<u8, Failure> {
     match command {
         Command::Boot(a) => commands::boot::run(&machine(&a.machine)?, &a.show).map(|()| 0),
         Command::Slabtop(a) => commands::slabtop::run(&machine(&a)?).map(|()| 0),
-        Command::Run(r) => commands::run::run(commands::run::RunArgs {
-            machine: machine(&r.machine)?,
-            root: r.root,
-            strace: r.strace,
-            stats: r.stats,
-            show: r.show,
-            program: r.program,
-            args: r.args,
-        }),
+        Command::Run(r) => {
+            let mut command = r.command.into_iter();
+            let program = command.next().map(Into::into).unwrap_or_default();
+            commands::run::run(commands::run::RunArgs {
+                machine: machine(&r.machine)?,
+                root: r.root,
+                strace: r.strace,
+                stats: r.stats,
+                show: r.show,
+                program,
+                args: command.collect(),
+            })
+        }
     }
 }
 
@@ -127,6 +133,8 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(f) if f.is_broken_pipe() => ExitCode::SUCCESS,
+        // The kernel's own report is on stderr already.
+        Err(f @ Failure::Panic(_)) => ExitCode::from(f.exit_code()),
         Err(f @ Failure::Usage(_)) => {
             eprintln!("error: {f}\n\nFor more information, try 'ferrite {sub} --help'.");
             ExitCode::from(f.exit_code())

@@ -362,6 +362,19 @@ fn cpubound_scale_1() {
     same_as_qemu("cpubound", &["1"]);
 }
 
+/// Everything after the program's name is the program's, even words that
+/// look like ferrite's own options, as under qemu-riscv64.
+#[test]
+fn args_are_the_programs_own() {
+    let f = same_as_qemu("args", &["-V", "--stats", "--", "--cpus", "2", "a b"]);
+    assert_eq!(
+        f.stdout,
+        "argc 7\nargv[0] user/build/args\nargv[1] -V\nargv[2] --stats\nargv[3] --\n\
+         argv[4] --cpus\nargv[5] 2\nargv[6] a b\n"
+    );
+    assert_eq!(f.stderr, "", "ferrite took the program's --stats");
+}
+
 #[test]
 fn syscalls() {
     // It creates (and removes) a scratch directory in its cwd.

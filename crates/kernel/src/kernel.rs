@@ -8,6 +8,17 @@
 //! registers and page table, and runs it in [`crate::trap`] until the task
 //! exits or gives the hart up.
 //!
+//! A bug in kernel code on any hart ends the run with Linux's panic report
+//! and [`RunError::Panic`] ([`crate::panic`]); it never leaves the other
+//! harts waiting.
+//!
+//! Before anything boots, [`Kernel::run`] checks the program as `execve`
+//! would and reads it without trusting it: only a regular file is opened
+//! (a FIFO, device, socket or directory is refused at once, from its
+//! metadata and again from the opened file's), never blocking (the open is
+//! `O_NONBLOCK`), and at most its length is read, up to
+//! [`MAX_PROGRAM_SIZE`].
+//!
 //! Where ferrite differs: Linux panics when init exits ("Attempted to kill
 //! init!"); ferrite ends the run and reports init's exit status, since its
 //! job is to run that one program.
@@ -27,7 +38,9 @@ use crate::boot::{self, BootFailure, Machine};
 use crate::errno::Errno;
 use crate::exec::{self, ExecArgs, ExecError};
 use crate::fs::{Fs, HostFs};
+use crate::panic::{PanicReport, PanicState};
 use crate::procfs::{PidTable, ProcEntry, ProcView};
+use crate::quote::escape;
 use crate::task::{Task, TaskStruct};
 
 /// How a run is set up (`ferrite run`'s options).
@@ -111,11 +124,18 @@ pub struct Outcome {
     pub shown: Vec<(String, Option<Vec<u8>>)>,
 }
 
-/// Why a run could not start.
+/// The largest program file `ferrite run` reads (1 GiB): the bytes are
+/// held in host memory while the image is checked.
+pub const MAX_PROGRAM_SIZE: u64 = 1 << 30;
+
+/// Why a run could not start, or ended without init's exit status.
 #[derive(Debug)]
 pub enum RunError {
     /// The program file could not be read.
     Program { path: PathBuf, err: std::io::Error },
+    /// The program is not a regular file; `kind` says what it is ("a
+    /// directory", "a FIFO", ...).
+    NotRegular { path: PathBuf, kind: &'static str },
     /// The program is not an executable ferrite can run.
     Exec { path: PathBuf, err: ExecError },
     /// The root directory is unusable.
@@ -125,18 +145,96 @@ pub enum RunError {
     /// Setting up init failed (out of memory, or the program could not be
     /// loaded).
     Init(String),
+    /// The kernel panicked; the report is already on the console.
+    Panic(PanicReport),
 }
 
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RunError::Program { path, err } => write!(f, "{}: {err}", path.display()),
-            RunError::Exec { path, err } => write!(f, "{}: {err}", path.display()),
-            RunError::Root { path, err } => write!(f, "--root {}: {err}", path.display()),
+            RunError::Program { path, err } => write!(f, "{}: {err}", quoted(path)),
+            RunError::NotRegular { path, kind } => write!(
+                f,
+                "{}: not a regular file ({kind}); ferrite runs program files",
+                quoted(path)
+            ),
+            RunError::Exec { path, err } => write!(f, "{}: {err}", quoted(path)),
+            RunError::Root { path, err } => write!(f, "--root {}: {err}", quoted(path)),
             RunError::Boot(e) => write!(f, "{e}"),
-            RunError::Init(m) => write!(f, "cannot start init: {m}"),
+            RunError::Init(m) => write!(f, "cannot start init: {}", escape(m.as_bytes())),
+            RunError::Panic(r) => write!(f, "kernel panic: {}", r.message),
         }
     }
+}
+
+/// A host path escaped for a one-line message.
+fn quoted(path: &Path) -> String {
+    escape(path.as_os_str().as_encoded_bytes())
+}
+
+/// What a file that is not regular is, for the message.
+fn file_kind(ft: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "a directory"
+    } else if ft.is_fifo() {
+        "a FIFO"
+    } else if ft.is_socket() {
+        "a socket"
+    } else if ft.is_char_device() {
+        "a character device"
+    } else if ft.is_block_device() {
+        "a block device"
+    } else {
+        "an unknown file type"
+    }
+}
+
+/// Read the program file for the checks before boot: refuse what is not a
+/// regular file or not executable (`EACCES`, as `execve` does), open
+/// without blocking, check the opened file again (it may have been
+/// replaced), and read at most its length.
+pub fn read_program(path: &Path) -> Result<Vec<u8>, RunError> {
+    use std::io::Read;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let program = |err| RunError::Program {
+        path: path.to_path_buf(),
+        err,
+    };
+    let check = |meta: &std::fs::Metadata| {
+        if !meta.is_file() {
+            return Err(RunError::NotRegular {
+                path: path.to_path_buf(),
+                kind: file_kind(meta.file_type()),
+            });
+        }
+        if meta.permissions().mode() & 0o111 == 0 {
+            return Err(program(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "Permission denied (not executable)",
+            )));
+        }
+        if meta.len() > MAX_PROGRAM_SIZE {
+            return Err(program(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!(
+                    "file too large ({} bytes; ferrite reads programs up to {MAX_PROGRAM_SIZE})",
+                    meta.len()
+                ),
+            )));
+        }
+        Ok(meta.len())
+    };
+    check(&std::fs::metadata(path).map_err(program)?)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(program)?;
+    let len = check(&file.metadata().map_err(program)?)?;
+    let mut bytes = Vec::new();
+    file.take(len).read_to_end(&mut bytes).map_err(program)?;
+    Ok(bytes)
 }
 
 /// The kernel's shared state.
@@ -155,6 +253,8 @@ pub struct Kernel {
     runq: Mutex<VecDeque<Task>>,
     runq_cv: Condvar,
     shutdown: AtomicBool,
+    /// Whether a hart panicked, and the report.
+    pub panic: Arc<PanicState>,
     outcome: Mutex<Option<Outcome>>,
     /// Tasks running on a hart or waiting in the run queue.
     nr_tasks: AtomicU64,
@@ -170,6 +270,10 @@ impl Kernel {
     /// Boot a machine for `config` (RAM, page allocator, slab caches, the
     /// harts' hardware, the root file system).
     pub fn boot(config: Config) -> Result<Kernel, RunError> {
+        Kernel::boot_with(config, Arc::default())
+    }
+
+    fn boot_with(config: Config, panic: Arc<PanicState>) -> Result<Kernel, RunError> {
         let mem = boot::boot(&config.machine).map_err(RunError::Boot)?.leak();
         let cache = TypedCache::from_cache(mem.std_cache(StdCache::TaskStruct))
             .ok_or_else(|| RunError::Init("task_struct cache too small".into()))?;
@@ -193,6 +297,7 @@ impl Kernel {
             runq: Mutex::new(VecDeque::new()),
             runq_cv: Condvar::new(),
             shutdown: AtomicBool::new(false),
+            panic,
             outcome: Mutex::new(None),
             nr_tasks: AtomicU64::new(0),
             instructions: AtomicU64::new(0),
@@ -203,6 +308,9 @@ impl Kernel {
 
     /// Boot, run `program` (a host path) as pid 1 with `argv` (argv[0]
     /// included) and the environment `envp`, and wait for it to exit.
+    ///
+    /// A kernel panic, on the harts or while booting, is reported on the
+    /// console and ends the run with [`RunError::Panic`].
     pub fn run(
         config: Config,
         program: &Path,
@@ -210,17 +318,32 @@ impl Kernel {
         envp: &[Vec<u8>],
     ) -> Result<Outcome, RunError> {
         // Refuse what cannot run before booting anything.
-        let bytes = std::fs::read(program).map_err(|err| RunError::Program {
-            path: program.to_path_buf(),
-            err,
-        })?;
+        let bytes = read_program(program)?;
         exec::parse(&bytes).map_err(|err| RunError::Exec {
             path: program.to_path_buf(),
             err,
         })?;
-        let k = Kernel::boot(config)?;
-        k.spawn_init(program, argv, envp)?;
-        k.run_harts();
+        drop(bytes);
+        let state = Arc::<PanicState>::default();
+        let boot = {
+            let _ctx = crate::panic::enter(state.clone(), 0, false);
+            crate::panic::catch(&state, 0, || -> Result<Arc<Kernel>, RunError> {
+                let k = Arc::new(Kernel::boot_with(config, state.clone())?);
+                k.spawn_init(program, argv, envp)?;
+                Ok(k)
+            })
+        };
+        let k = boot.map_err(RunError::Panic)??;
+        if let Err(report) = Kernel::run_harts(&k) {
+            return Err(RunError::Panic(report));
+        }
+        let _ctx = crate::panic::enter(state.clone(), 0, false);
+        crate::panic::catch(&state, 0, || k.finish()).map_err(RunError::Panic)?
+    }
+
+    /// After init's exit: write back and collect the outcome.
+    fn finish(&self) -> Result<Outcome, RunError> {
+        let k = self;
         // Shutdown writes MAP_SHARED pages back to their files, as Linux's
         // reboot path syncs the file systems.
         if let Ok(cpu) = k.mem.cpu(0) {
@@ -258,10 +381,18 @@ impl Kernel {
             )
         };
         mm::fault::init(&cpu).map_err(|_| RunError::Init("out of memory".into()))?;
+        #[cfg(feature = "fault-injection")]
+        crate::panic::inject_at_syscall(0);
         // Parse the bytes read through the page cache's own file handle, not
         // the copy `run` checked before booting: the mappings must match
         // the image even if the file was replaced in between.
-        let (mmap_file, data) = self.hostfs.open_exec(program).map_err(fail)?;
+        let (mmap_file, data) = self
+            .hostfs
+            .open_exec(program)
+            .map_err(|e| RunError::Program {
+                path: program.to_path_buf(),
+                err: std::io::Error::from_raw_os_error(e),
+            })?;
         let image = exec::parse(&data).map_err(|err| RunError::Exec {
             path: program.to_path_buf(),
             err,
@@ -389,11 +520,12 @@ impl Kernel {
             .is_empty()
     }
 
-    /// The next task for an idle hart, or None when the kernel shuts down.
+    /// The next task for an idle hart, or None when the kernel shuts down
+    /// (or has panicked).
     pub fn pick_next_task(&self) -> Option<Task> {
         let mut q = self.runq.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if self.shutdown.load(Relaxed) {
+            if self.shutdown.load(Relaxed) || self.panic.panicked() {
                 return None;
             }
             if let Some(t) = q.pop_front() {
@@ -403,19 +535,52 @@ impl Kernel {
         }
     }
 
-    /// Start one host thread per hart and wait until they all stop.
-    fn run_harts(&self) {
-        std::thread::scope(|scope| {
-            for id in 0..self.mem.nr_cpus() {
-                std::thread::Builder::new()
-                    .name(format!("hart{id}"))
-                    .spawn_scoped(scope, move || crate::trap::hart_main(self, id))
-                    .map(|_| ())
-                    .unwrap_or_else(|e| {
-                        self.console(&format!("ferrite: cannot start hart {id}: {e}\n"));
-                    });
+    /// Start one host thread per hart and wait until they all stop, or
+    /// one panics: then stop the others (`smp_send_stop`), wait for them at
+    /// most [`STOP_GRACE`](crate::panic::STOP_GRACE), and return the
+    /// report.
+    fn run_harts(k: &Arc<Kernel>) -> Result<(), PanicReport> {
+        for id in 0..k.mem.nr_cpus() {
+            k.panic.hart_started();
+            let kk = k.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("hart{id}"))
+                .spawn(move || {
+                    let state = kk.panic.clone();
+                    let _ctx = crate::panic::enter(state.clone(), id, true);
+                    let _ = crate::panic::catch(&state, id, || crate::trap::hart_main(&kk, id));
+                    drop(_ctx);
+                    // Last: the run may end (and drop the kernel) now.
+                    drop(kk);
+                    state.hart_stopped();
+                });
+            if let Err(e) = started {
+                k.console(&format!("ferrite: cannot start hart {id}: {e}\n"));
+                k.panic.hart_stopped();
             }
-        });
+        }
+        if !k.panic.wait_stopped_or_panicked() {
+            return Ok(());
+        }
+        k.stop_harts();
+        if !k.panic.wait_others(crate::panic::STOP_GRACE) {
+            k.console("ferrite: some harts did not stop after the panic\n");
+        }
+        Err(k.panic.report().unwrap_or_else(|| PanicReport {
+            cpu: 0,
+            pid: 0,
+            comm: String::new(),
+            message: "kernel panic".into(),
+            location: None,
+        }))
+    }
+
+    /// `smp_send_stop`: idle harts leave the run queue; running ones see
+    /// [`PanicState::panicked`] at their next trap or time-slice end.
+    fn stop_harts(&self) {
+        self.shutdown.store(true, Relaxed);
+        let _q = self.runq.lock().unwrap_or_else(|p| p.into_inner());
+        self.runq_cv.notify_all();
     }
 
     /// `printk` to the host's stderr.

@@ -9,13 +9,17 @@
 //! - [`syscall`]: the riscv64 syscall table; [`strace`] prints it.
 //! - [`task`]: `task_struct`; [`procfs`]: what /proc shows of processes.
 //! - [`exec`]: the ELF loader; [`fs`]: files (hostfs, /proc, descriptors).
+//! - [`panic`]: kernel panics (`BUG`, `panic()`): the report and the stop
+//!   of every hart; [`quote`]: untrusted strings escaped for messages.
 
 pub mod boot;
 pub mod errno;
 pub mod exec;
 pub mod fs;
 pub mod kernel;
+pub mod panic;
 pub mod procfs;
+pub mod quote;
 pub mod ram;
 pub mod size;
 pub mod strace;

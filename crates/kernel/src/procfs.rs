@@ -125,7 +125,11 @@ impl ProcSource for ProcView {
     }
 }
 
-/// The file `name` of process `p`'s /proc directory.
+/// The files of a process's /proc directory that can be read (what
+/// `ferrite run --show /proc/1/FILE` accepts).
+pub const PID_FILES: [&str; 5] = ["maps", "smaps", "status", "comm", "cmdline"];
+
+/// The file `name` of process `p`'s /proc directory (one of [`PID_FILES`]).
 fn pid_file(p: &ProcEntry, name: &str) -> Option<Vec<u8>> {
     let text = match name {
         "maps" => mm::proc::proc_pid_maps(&p.mm),

@@ -8,6 +8,10 @@
 //! queue and runs each until it exits or yields. The hart stops at every
 //! trap; the kernel handles it on the same thread and resumes the task.
 //!
+//! After a kernel panic on any hart ([`crate::panic`]), every hart stops
+//! at its next trap or time-slice end: the task it ran is left as it is
+//! (the machine is halted, nothing is torn down).
+//!
 //! Where ferrite differs: signals are not delivered yet, so every signal a
 //! trap raises is fatal (Linux's default action for SIGSEGV, SIGBUS, SIGILL,
 //! SIGTRAP); the report for SIGSEGV and SIGBUS has the form of Linux's
@@ -67,14 +71,18 @@ enum Leave {
     Preempted,
     /// It exited.
     Exit(ExitStatus),
+    /// The kernel panicked: stop.
+    Halt,
 }
 
 /// `__switch_to` into `task`, run it until it leaves the hart, and switch
 /// out.
 fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, mut task: Task) {
     task.ts.regs.restore(hart);
-    // `current->comm`, for the reports mm prints on this CPU.
+    // `current->comm`, for the reports mm prints on this CPU and for a
+    // panic's.
     cpu.set_comm(&task.ts.comm());
+    crate::panic::set_current(task.ts.pid, &task.ts.comm());
     let Some(satp) = task.mm().satp() else {
         k.do_exit(cpu, task, ExitStatus::Signaled(SIGSEGV));
         return;
@@ -85,18 +93,27 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, mut task: Task) {
         .fetch_or(1 << (hart.id() % 64), Relaxed);
     let leave = run_user(k, cpu, hart, &mut task);
     task.ts.regs.save(hart);
+    crate::panic::set_current(0, "");
     match leave {
         Leave::Preempted => k.requeue(task),
         Leave::Exit(status) => k.do_exit(cpu, task, status),
+        // A halted machine tears nothing down.
+        Leave::Halt => std::mem::forget(task),
     }
 }
 
 /// Run the task's user code, handling traps, until it must leave the hart.
 fn run_user(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &mut Task) -> Leave {
     loop {
-        match hart.run(k.config.quantum) {
+        let exit = hart.run(k.config.quantum);
+        if k.panic.panicked() {
+            return Leave::Halt;
+        }
+        match exit {
             Exit::Ecall => {
-                k.syscalls.fetch_add(1, Relaxed);
+                let _n = k.syscalls.fetch_add(1, Relaxed) + 1;
+                #[cfg(feature = "fault-injection")]
+                crate::panic::inject_at_syscall(_n);
                 let nr = hart.x(A7);
                 let args = [
                     hart.x(A0),

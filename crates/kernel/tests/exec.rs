@@ -851,27 +851,32 @@ fn check_real(mem: &'static Mem, name: &str, bytes: &[u8]) {
 fn exec_real_programs() {
     let mem = boot(64 << 20);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../user/build");
+    let missing = format!(
+        "exec_real_programs: no static programs in {}: build them first with `make -C user` (scripts/user-deps.sh installs the cross compiler)",
+        dir.display()
+    );
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{missing} ({e})"));
     let mut n = 0;
-    if let Ok(rd) = std::fs::read_dir(&dir) {
-        for e in rd.flatten() {
-            let bytes = std::fs::read(e.path()).unwrap();
-            if bytes.get(..4) != Some(b"\x7fELF") {
-                continue;
-            }
-            let name = e.file_name().to_string_lossy().into_owned();
-            match parse(&bytes) {
-                Err(ExecError::Dynamic { .. }) => continue,
-                _ => check_real(mem, &name, &bytes),
-            }
-            n += 1;
+    for e in rd.flatten() {
+        let bytes = std::fs::read(e.path()).unwrap();
+        if bytes.get(..4) != Some(b"\x7fELF") {
+            continue;
         }
+        let name = e.file_name().to_string_lossy().into_owned();
+        match parse(&bytes) {
+            Err(ExecError::Dynamic { .. }) => continue,
+            _ => check_real(mem, &name, &bytes),
+        }
+        n += 1;
     }
+    assert!(n > 0, "{missing}");
     eprintln!("exec_real_programs: {n} programs from {}", dir.display());
 }
 
 /// A static glibc program (`-static`) and a freestanding static-pie
 /// (`-static-pie` without a C library: Debian's cross toolchain ships no
-/// `rcrt1.o`), built with the riscv64 cross compiler if it is installed.
+/// `rcrt1.o`), built with the riscv64 cross compiler (required: the test
+/// fails without it).
 #[test]
 fn exec_compiled_static_and_static_pie() {
     let cc = "riscv64-linux-gnu-gcc";
@@ -916,10 +921,9 @@ fn exec_compiled_static_and_static_pie() {
             .status();
         match r {
             Ok(s) if s.success() => {}
-            _ => {
-                eprintln!("note: {cc} unavailable or failed; skipping {name}");
-                continue;
-            }
+            other => panic!(
+                "{cc} {flags:?} for {name} failed ({other:?}): the test needs the riscv64 cross compiler (scripts/user-deps.sh installs it)"
+            ),
         }
         let bytes = std::fs::read(&out).unwrap();
         let image = parse(&bytes).unwrap();

@@ -47,7 +47,7 @@ pub struct MemConfig {
     /// real sizes; the kernel's (`task_struct`, `files_struct`,
     /// `signal_struct`) are passed by the kernel, and until that crate
     /// exists default to what Linux x86-64 reports for its structures
-    /// (../shared/linux-formats/slabinfo.txt and slabtop.txt).
+    /// (tests/data/linux-formats/slabinfo.txt and slabtop.txt).
     pub std_cache_sizes: [usize; 5],
 }
 

@@ -1,6 +1,6 @@
-//! The /proc formatters: byte-exact against real Linux output
-//! (/work/shared/linux-formats/, copied below as constants so the tests do not
-//! depend on that directory), and structurally on a booted `Mem`.
+//! The /proc formatters: byte-exact against real Linux output (the samples
+//! in tests/data/linux-formats/, copied below as constants), and
+//! structurally on a booted `Mem`.
 
 mod common;
 
@@ -124,21 +124,20 @@ const LINUX_SLABTOP: &str = "\
    600    542  90%    0.62K     50       12       400K debugfs_inode_cache    
 ";
 
-/// The constants above are the shared samples (`../shared/linux-formats`
-/// beside the repository), when those are present.
+/// The constants above are the Linux samples of tests/data/linux-formats/
+/// (part of the repository: a missing file fails the test).
 #[test]
 fn samples_match_the_shared_files() {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/linux-formats");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/linux-formats");
     for (file, text) in [
         ("slabinfo.txt", LINUX_SLABINFO),
         ("buddyinfo.txt", LINUX_BUDDYINFO),
         ("meminfo.txt", LINUX_MEMINFO),
         ("slabtop.txt", LINUX_SLABTOP),
     ] {
-        if let Ok(real) = std::fs::read_to_string(dir.join(file)) {
-            assert_eq!(real, text, "{file}");
-        }
+        let real = std::fs::read_to_string(dir.join(file))
+            .unwrap_or_else(|e| panic!("Linux sample {}: {e}", dir.join(file).display()));
+        assert_eq!(real, text, "{file}");
     }
 }
 

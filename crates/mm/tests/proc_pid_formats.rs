@@ -3,9 +3,10 @@
 //!
 //! Each sample is parsed back into rows by a parser written here,
 //! independently of the formatters, formatted again and compared byte for
-//! byte. The samples are copied below as constants (smaps: eight of its
-//! entries), so the tests do not depend on /work/shared/linux-formats/; when
-//! that directory is present the whole files are checked too.
+//! byte. The samples are in tests/data/linux-formats/ (copied from the
+//! project's shared Linux captures) and checked whole; the constants below
+//! are copies of them (smaps: eight of its entries) for the tests that
+//! look at single rows.
 
 use mm::proc::pid_smaps::vm;
 use mm::proc::{
@@ -420,19 +421,12 @@ VmFlags: ex\x20
 /// `[ stack ]`.
 const SLEEP_START_STACK: u64 = 0x7fff_1dde_1f00;
 
-/// A whole sample file, or None (with a note) when the directory is absent.
-fn shared_file(name: &str) -> Option<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/linux-formats/"
-    );
-    match std::fs::read_to_string(format!("{path}{name}")) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            println!("note: {path}{name} not readable ({e}); checked the embedded copy only");
-            None
-        }
-    }
+/// A whole sample file from tests/data/linux-formats/ (part of the
+/// repository: a missing file fails the test).
+fn shared_file(name: &str) -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/linux-formats/");
+    std::fs::read_to_string(format!("{path}{name}"))
+        .unwrap_or_else(|e| panic!("Linux sample {path}{name}: {e}"))
 }
 
 #[test]
@@ -444,14 +438,11 @@ fn embedded_samples_match_the_shared_files() {
         ("pmap-x.txt", LINUX_PMAP_X),
         ("pmap-d.txt", LINUX_PMAP_D),
     ] {
-        if let Some(real) = shared_file(file) {
-            assert_eq!(real, text, "{file}");
-        }
+        assert_eq!(shared_file(file), text, "{file}");
     }
-    if let Some(real) = shared_file("smaps.txt") {
-        for entry in split_smaps_entries(LINUX_SMAPS_ENTRIES) {
-            assert!(real.contains(&entry), "smaps.txt lacks the entry\n{entry}");
-        }
+    let real = shared_file("smaps.txt");
+    for entry in split_smaps_entries(LINUX_SMAPS_ENTRIES) {
+        assert!(real.contains(&entry), "smaps.txt lacks the entry\n{entry}");
     }
     assert_eq!(split_smaps_entries(LINUX_SMAPS_ENTRIES).len(), 8);
 }
@@ -789,9 +780,8 @@ fn check_maps(text: &str) {
 #[test]
 fn maps_matches_linux() {
     check_maps(LINUX_MAPS);
-    if let Some(real) = shared_file("maps.txt") {
-        check_maps(&real);
-    }
+    let real = shared_file("maps.txt");
+    check_maps(&real);
 }
 
 #[test]
@@ -918,10 +908,9 @@ fn check_smaps(text: &str) {
 #[test]
 fn smaps_matches_linux() {
     check_smaps(LINUX_SMAPS_ENTRIES);
-    if let Some(real) = shared_file("smaps.txt") {
-        check_smaps(&real);
-        assert_eq!(parse_smaps(&real).len(), 37);
-    }
+    let real = shared_file("smaps.txt");
+    check_smaps(&real);
+    assert_eq!(parse_smaps(&real).len(), 37);
 }
 
 #[test]
@@ -1061,9 +1050,8 @@ fn check_status(text: &str) {
 #[test]
 fn status_memory_block_matches_linux() {
     check_status(LINUX_STATUS);
-    if let Some(real) = shared_file("status.txt") {
-        check_status(&real);
-    }
+    let real = shared_file("status.txt");
+    check_status(&real);
     let (_, m) = parse_status_mem(LINUX_STATUS);
     assert_eq!(
         (m.vm_peak, m.vm_rss, m.rss_anon, m.vm_lib),
@@ -1115,15 +1103,12 @@ fn pmap_matches_procps() {
     check_pmap(LINUX_PMAP);
     check_pmap_x(LINUX_PMAP_X);
     check_pmap_d(LINUX_PMAP_D);
-    if let Some(real) = shared_file("pmap.txt") {
-        check_pmap(&real);
-    }
-    if let Some(real) = shared_file("pmap-x.txt") {
-        check_pmap_x(&real);
-    }
-    if let Some(real) = shared_file("pmap-d.txt") {
-        check_pmap_d(&real);
-    }
+    let real = shared_file("pmap.txt");
+    check_pmap(&real);
+    let real = shared_file("pmap-x.txt");
+    check_pmap_x(&real);
+    let real = shared_file("pmap-d.txt");
+    check_pmap_d(&real);
 }
 
 #[test]
@@ -1167,12 +1152,11 @@ fn pmap_views_of_the_smaps_sample() {
         assert!(LINUX_PMAP_D.lines().any(|l| l == dline), "{dline:?}");
     }
     // The whole file: all three views, byte for byte.
-    if let Some(real) = shared_file("smaps.txt") {
-        let rows = pmap_rows_from_smaps(&real);
-        assert_eq!(format_pmap(6851, "sleep 30", &rows), LINUX_PMAP);
-        assert_eq!(format_pmap_x(6851, "sleep 30", &rows), LINUX_PMAP_X);
-        assert_eq!(format_pmap_d(6851, "sleep 30", &rows), LINUX_PMAP_D);
-    }
+    let real = shared_file("smaps.txt");
+    let rows = pmap_rows_from_smaps(&real);
+    assert_eq!(format_pmap(6851, "sleep 30", &rows), LINUX_PMAP);
+    assert_eq!(format_pmap_x(6851, "sleep 30", &rows), LINUX_PMAP_X);
+    assert_eq!(format_pmap_d(6851, "sleep 30", &rows), LINUX_PMAP_D);
 }
 
 #[test]

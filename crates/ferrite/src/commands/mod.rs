@@ -23,13 +23,17 @@ pub enum Failure {
     Io(io::Error),
     /// The program could not be started (missing, not a riscv64 ELF, ...).
     Run(String),
+    /// The kernel panicked; it printed its report.
+    Panic(String),
 }
 
 impl Failure {
     /// The exit status: 2 for bad arguments and boot errors (as clap's own
-    /// usage errors), 0 when the reader of our output went away, 1 otherwise.
+    /// usage errors), 70 (`EX_SOFTWARE`) for a kernel panic, 0 when the
+    /// reader of our output went away, 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
+            Failure::Panic(_) => kernel::panic::EX_SOFTWARE,
             Failure::Usage(_) | Failure::Boot(_) | Failure::Run(_) => 2,
             Failure::Io(e) | Failure::Demo(DemoError::Io(e))
                 if e.kind() == io::ErrorKind::BrokenPipe =>
@@ -53,7 +57,7 @@ impl fmt::Display for Failure {
             Failure::Boot(e) => e.fmt(f),
             Failure::Demo(e) => write!(f, "boot demonstration: {e}"),
             Failure::Io(e) => write!(f, "cannot write output: {e}"),
-            Failure::Run(m) => f.write_str(m),
+            Failure::Run(m) | Failure::Panic(m) => f.write_str(m),
         }
     }
 }

@@ -3,10 +3,16 @@
 //! booting User-Mode Linux with `init=PROGRAM` does, or `qemu-riscv64
 //! PROGRAM` for one program.
 //!
-//! The program gets ARGS after argv[0] = PROGRAM as given, and the host's
+//! The program gets ARGS after argv[0] = PROGRAM as given (everything after
+//! PROGRAM is the program's, even `-V` or `--stats`), and the host's
 //! environment (as qemu-user passes it). `--show PATH` prints /proc files as
 //! they were when the program exited, after its own output, each headed
-//! `==> PATH <==` as `tail` heads several files.
+//! `==> PATH <==` as `tail` heads several files; the paths are checked
+//! before boot, as `ferrite boot --show` checks them: the system-wide files
+//! and init's own (`/proc/1/FILE`, or `/proc/self/FILE`: init is `self`).
+//!
+//! Exit status: the program's (128 + the signal if it was killed), 2 when
+//! it cannot be started, 70 (`EX_SOFTWARE`) after a kernel panic.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -34,12 +40,30 @@ pub struct RunArgs {
     pub args: Vec<std::ffi::OsString>,
 }
 
-/// Check `--show` paths: they must name something under /proc.
+/// Whether `--show` can print `path` at init's exit: a system-wide /proc
+/// file, or one of init's (pid 1, also named `self`).
+pub fn show_path_known(path: &str) -> bool {
+    if mm::proc::PATHS.contains(&path) {
+        return true;
+    }
+    let Some(rest) = path.strip_prefix("/proc/") else {
+        return false;
+    };
+    match rest.split_once('/') {
+        Some(("1" | "self", file)) => kernel::procfs::PID_FILES.contains(&file),
+        _ => false,
+    }
+}
+
+/// Check `--show` paths before boot.
 pub fn check_show(paths: &[String]) -> Result<(), Failure> {
     for p in paths {
-        if !p.starts_with("/proc/") || p.len() == "/proc/".len() {
+        if !show_path_known(p) {
             return Err(Failure::Usage(format!(
-                "--show {p}: not a /proc file (for example /proc/1/maps, /proc/slabinfo)"
+                "--show {}: no such file; ferrite provides {}, and /proc/1/FILE (or /proc/self/FILE) for FILE one of {}",
+                kernel::quote::escape(p.as_bytes()),
+                mm::proc::PATHS.join(", "),
+                kernel::procfs::PID_FILES.join(", ")
             )));
         }
     }
@@ -52,7 +76,7 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
     if !a.root.is_dir() {
         return Err(Failure::Usage(format!(
             "--root {}: not a directory",
-            a.root.display()
+            kernel::quote::escape(a.root.as_os_str().as_encoded_bytes())
         )));
     }
     let mut config = Config::new(a.machine, a.root);
@@ -71,6 +95,7 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
     let started = std::time::Instant::now();
     let outcome = Kernel::run(config, &a.program, &argv, &envp).map_err(|e| match e {
         RunError::Boot(b) => Failure::Boot(b),
+        RunError::Panic(r) => Failure::Panic(format!("kernel panic: {}", r.message)),
         other => Failure::Run(other.to_string()),
     })?;
     let mut out = io::stdout().lock();
@@ -94,4 +119,36 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
         );
     }
     Ok(outcome.status.code().clamp(0, 255) as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::show_path_known;
+
+    #[test]
+    fn show_paths() {
+        for p in [
+            "/proc/meminfo",
+            "/proc/slabinfo",
+            "/proc/1/maps",
+            "/proc/self/smaps",
+            "/proc/self/status",
+            "/proc/1/cmdline",
+        ] {
+            assert!(show_path_known(p), "{p}");
+        }
+        for p in [
+            "/proc/../etc/passwd",
+            "/proc/1/../meminfo",
+            "/proc/2/maps",
+            "/proc/1/",
+            "/proc/self",
+            "/proc/nope",
+            "/etc/passwd",
+            "proc/meminfo",
+            "/proc/1/maps/",
+        ] {
+            assert!(!show_path_known(p), "{p}");
+        }
+    }
 }

@@ -4,7 +4,9 @@
 //!
 //! Linux reports every malformed image as `ENOEXEC` (so that the next
 //! binary format, or a shell, may try it); ferrite does the same, and keeps
-//! the reason so that `ferrite run` can say what is wrong.
+//! the reason so that `ferrite run` can say what is wrong. Strings taken
+//! from the file (the `PT_INTERP` path) are printed escaped
+//! ([`crate::quote`]).
 
 use core::fmt;
 
@@ -135,9 +137,12 @@ impl fmt::Display for ExecError {
             ExecError::TruncatedPhdr(i) => {
                 write!(f, "truncated ELF: program header {i} past end of file")
             }
+            // The path comes from the file: escaped, so that newlines or
+            // terminal escapes in it print as text on one line.
             ExecError::Dynamic { interp } => write!(
                 f,
-                "dynamically linked (needs {interp}); ferrite runs static programs"
+                "dynamically linked (needs {}); ferrite runs static programs",
+                crate::quote::escape(interp.as_bytes())
             ),
             ExecError::NoLoad => write!(f, "bad ELF: no PT_LOAD segment"),
             ExecError::BadSegment { index, why } => {

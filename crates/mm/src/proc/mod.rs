@@ -21,7 +21,7 @@
 //!
 //! Every formatter has a pure `format_*` form that takes plain data, so the
 //! exact bytes can be checked against real Linux output
-//! (../shared/linux-formats/), and a form that reads a [`Mem`].
+//! (tests/data/linux-formats/), and a form that reads a [`Mem`].
 
 pub mod buddyinfo;
 pub mod meminfo;
