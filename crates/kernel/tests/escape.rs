@@ -117,7 +117,12 @@ impl T {
     /// The host path of the canary directory (what a guest symlink
     /// names to try to reach it).
     fn outside(&self) -> String {
-        self.tmp.path().join("outside").to_str().unwrap().to_string()
+        self.tmp
+            .path()
+            .join("outside")
+            .to_str()
+            .unwrap()
+            .to_string()
     }
 
     fn open(&self, dirfd: i32, path: &[u8], flags: i32) -> Result<i32, Errno> {
@@ -167,7 +172,10 @@ impl T {
         assert_eq!(names(self.tmp.path()), ["outside", "passwd", "root"]);
         assert_eq!(names(&self.tmp.path().join("outside")), ["dir", "passwd"]);
         assert!(names(&self.tmp.path().join("outside/dir")).is_empty());
-        assert_eq!(std::fs::read(self.tmp.path().join("passwd")).unwrap(), SECRET);
+        assert_eq!(
+            std::fs::read(self.tmp.path().join("passwd")).unwrap(),
+            SECRET
+        );
         assert_eq!(
             std::fs::read(self.tmp.path().join("outside/passwd")).unwrap(),
             SECRET
@@ -218,8 +226,11 @@ fn dirfd_rename_and_symlink_swap() {
         t.fs.mkdirat(AT_FDCWD, b"/e", 0o755).unwrap();
         let fd = t.open(AT_FDCWD, b"/e/marker", O_CREAT | O_WRONLY).unwrap();
         t.fs.close(fd).unwrap();
-        let efd = t.open(AT_FDCWD, b"/e", O_DIRECTORY | O_RDONLY | extra).unwrap();
-        t.fs.renameat2(AT_FDCWD, b"/e", AT_FDCWD, b"/e2", 0).unwrap();
+        let efd = t
+            .open(AT_FDCWD, b"/e", O_DIRECTORY | O_RDONLY | extra)
+            .unwrap();
+        t.fs.renameat2(AT_FDCWD, b"/e", AT_FDCWD, b"/e2", 0)
+            .unwrap();
         t.symlink(&t.outside(), "/e");
         assert_eq!(t.read(efd, b"passwd"), Err(ENOENT));
         assert_eq!(t.read(efd, b"marker").unwrap(), b"");
@@ -232,10 +243,15 @@ fn dirfd_rename_and_symlink_swap() {
         t.fs.mkdirat(efd, b"sub", 0o755).unwrap();
         assert!(t.root.join("e2/sub").is_dir());
         assert_eq!(t.fs.fd_path(efd).unwrap(), b"/e2");
-        assert_eq!(t.fs.readlinkat(AT_FDCWD, format!("/proc/self/fd/{efd}").as_bytes()).unwrap(), b"/e2");
+        assert_eq!(
+            t.fs.readlinkat(AT_FDCWD, format!("/proc/self/fd/{efd}").as_bytes())
+                .unwrap(),
+            b"/e2"
+        );
         // Through the magic link too: the handle, not its name.
         assert_eq!(
-            t.read(AT_FDCWD, format!("/proc/self/fd/{efd}/marker").as_bytes()).unwrap(),
+            t.read(AT_FDCWD, format!("/proc/self/fd/{efd}/marker").as_bytes())
+                .unwrap(),
             b""
         );
         assert_eq!(
@@ -254,11 +270,15 @@ fn fchdir_after_rename_and_symlink_swap() {
     let fd = t.open(AT_FDCWD, b"/e/marker", O_CREAT | O_WRONLY).unwrap();
     t.fs.close(fd).unwrap();
     let efd = t.open(AT_FDCWD, b"/e", O_DIRECTORY | O_RDONLY).unwrap();
-    t.fs.renameat2(AT_FDCWD, b"/e", AT_FDCWD, b"/e2", 0).unwrap();
+    t.fs.renameat2(AT_FDCWD, b"/e", AT_FDCWD, b"/e2", 0)
+        .unwrap();
     t.symlink(&t.outside(), "/e");
     t.fs.fchdir(efd).unwrap();
     assert_eq!(t.fs.getcwd().unwrap(), b"/e2");
-    assert_eq!(t.fs.readlinkat(AT_FDCWD, b"/proc/self/cwd").unwrap(), b"/e2");
+    assert_eq!(
+        t.fs.readlinkat(AT_FDCWD, b"/proc/self/cwd").unwrap(),
+        b"/e2"
+    );
     assert_eq!(t.read(AT_FDCWD, b"passwd"), Err(ENOENT));
     assert_eq!(t.read(AT_FDCWD, b"marker").unwrap(), b"");
     assert_eq!(t.read(AT_FDCWD, b"/proc/self/cwd/marker").unwrap(), b"");
@@ -266,7 +286,8 @@ fn fchdir_after_rename_and_symlink_swap() {
     assert_eq!(t.read(AT_FDCWD, b"../passwd").unwrap(), GUEST);
     // The fd, now closed, changes nothing: the cwd holds its own handle.
     t.fs.close(efd).unwrap();
-    t.fs.renameat2(AT_FDCWD, b"/e2", AT_FDCWD, b"/e3", 0).unwrap();
+    t.fs.renameat2(AT_FDCWD, b"/e2", AT_FDCWD, b"/e3", 0)
+        .unwrap();
     assert_eq!(t.fs.getcwd().unwrap(), b"/e3");
     assert_eq!(t.read(AT_FDCWD, b"marker").unwrap(), b"");
     t.check_canaries();
@@ -321,7 +342,8 @@ fn rename_race() {
         let _ = t.fs.fstatat(AT_FDCWD, b"/sw/dir", 0);
         let _ = t.fs.faccessat(AT_FDCWD, b"/sw/passwd", R_OK, 0);
         if i % 8 == 0 {
-            let _ = t.fs.mkdirat(AT_FDCWD, format!("/sw/dir/m{i}").as_bytes(), 0o755);
+            let _ =
+                t.fs.mkdirat(AT_FDCWD, format!("/sw/dir/m{i}").as_bytes(), 0o755);
             let f = format!("/sw/dir/f{i}");
             if let Ok(fd) = t.open(AT_FDCWD, f.as_bytes(), O_CREAT | O_WRONLY) {
                 t.fs.close(fd).unwrap();
@@ -383,7 +405,10 @@ fn dotdot_chains() {
     std::fs::create_dir_all(t.root.join("a/b/c/d")).unwrap();
     t.fs.chdir(b"/a/b/c/d").unwrap();
     let up = "../".repeat(50);
-    assert_eq!(t.read(AT_FDCWD, format!("{up}passwd").as_bytes()).unwrap(), GUEST);
+    assert_eq!(
+        t.read(AT_FDCWD, format!("{up}passwd").as_bytes()).unwrap(),
+        GUEST
+    );
     assert_eq!(
         t.read(AT_FDCWD, format!("{up}root/passwd").as_bytes()),
         Err(ENOENT)
@@ -393,19 +418,27 @@ fn dotdot_chains() {
         Err(ENOENT)
     );
     let root_ino = std::fs::metadata(&t.root).unwrap().ino();
-    assert_eq!(t.fs.fstatat(AT_FDCWD, up.as_bytes(), 0).unwrap().ino, root_ino);
+    assert_eq!(
+        t.fs.fstatat(AT_FDCWD, up.as_bytes(), 0).unwrap().ino,
+        root_ino
+    );
     let dfd = t.open(AT_FDCWD, b"/a/b", O_DIRECTORY | O_RDONLY).unwrap();
     assert_eq!(t.read(dfd, b"../../../../passwd").unwrap(), GUEST);
     assert_eq!(t.fs.fstatat(dfd, b"../../../..", 0).unwrap().ino, root_ino);
     t.fs.mkdirat(dfd, b"../../../../made", 0o755).unwrap();
     assert!(t.root.join("made").is_dir());
-    let fd = t.open(dfd, b"../../../../../new", O_CREAT | O_WRONLY).unwrap();
+    let fd = t
+        .open(dfd, b"../../../../../new", O_CREAT | O_WRONLY)
+        .unwrap();
     t.fs.close(fd).unwrap();
     assert!(t.root.join("new").exists());
     t.fs.chdir(up.as_bytes()).unwrap();
     assert_eq!(t.fs.getcwd().unwrap(), b"/");
     // `..` through procfs also ends at the root.
-    assert_eq!(t.read(AT_FDCWD, b"/proc/self/../../../passwd").unwrap(), GUEST);
+    assert_eq!(
+        t.read(AT_FDCWD, b"/proc/self/../../../passwd").unwrap(),
+        GUEST
+    );
     t.check_canaries();
 }
 
@@ -421,11 +454,17 @@ fn path_max() {
     assert_eq!(t.read(AT_FDCWD, exact.as_bytes()).unwrap(), GUEST);
     let max = format!("/{exact}"); // 4096: no room for the NUL
     assert_eq!(t.read(AT_FDCWD, max.as_bytes()), Err(ENAMETOOLONG));
-    assert_eq!(t.fs.mkdirat(AT_FDCWD, long.as_bytes(), 0o755), Err(ENAMETOOLONG));
+    assert_eq!(
+        t.fs.mkdirat(AT_FDCWD, long.as_bytes(), 0o755),
+        Err(ENAMETOOLONG)
+    );
     assert_eq!(t.fs.chdir(long.as_bytes()), Err(ENAMETOOLONG));
     let name = "n".repeat(256);
     assert_eq!(t.read(AT_FDCWD, name.as_bytes()), Err(ENAMETOOLONG));
-    assert_eq!(t.fs.mkdirat(AT_FDCWD, name.as_bytes(), 0o755), Err(ENAMETOOLONG));
+    assert_eq!(
+        t.fs.mkdirat(AT_FDCWD, name.as_bytes(), 0o755),
+        Err(ENAMETOOLONG)
+    );
     assert_eq!(
         t.fs.symlinkat(long.as_bytes(), AT_FDCWD, b"/l"),
         Err(ENAMETOOLONG)
@@ -454,10 +493,16 @@ fn proc_links_are_guest_paths() {
     std::fs::create_dir_all(t.root.join("x/y")).unwrap();
     t.fs.chdir(b"/x/y").unwrap();
     let fd = t.open(AT_FDCWD, b"/passwd", O_RDONLY).unwrap();
-    assert_eq!(t.fs.readlinkat(AT_FDCWD, b"/proc/self/cwd").unwrap(), b"/x/y");
+    assert_eq!(
+        t.fs.readlinkat(AT_FDCWD, b"/proc/self/cwd").unwrap(),
+        b"/x/y"
+    );
     assert_eq!(t.fs.readlinkat(AT_FDCWD, b"/proc/1/root").unwrap(), b"/");
     let link = format!("/proc/self/fd/{fd}");
-    assert_eq!(t.fs.readlinkat(AT_FDCWD, link.as_bytes()).unwrap(), b"/passwd");
+    assert_eq!(
+        t.fs.readlinkat(AT_FDCWD, link.as_bytes()).unwrap(),
+        b"/passwd"
+    );
     assert_eq!(t.read(AT_FDCWD, link.as_bytes()).unwrap(), GUEST);
     // Removed: Linux's " (deleted)", and the magic link still opens it.
     t.fs.unlinkat(AT_FDCWD, b"/passwd", 0).unwrap();
@@ -471,7 +516,8 @@ fn proc_links_are_guest_paths() {
     for n in 0..3 {
         let l = t.fs.fd_path(n).unwrap();
         assert!(
-            !l.windows(host_root.len()).any(|w| w == host_root.as_slice()),
+            !l.windows(host_root.len())
+                .any(|w| w == host_root.as_slice()),
             "{}",
             String::from_utf8_lossy(&l)
         );

@@ -459,7 +459,11 @@ fn cwd() {
     t.fs.chdir(b"..").unwrap();
     assert_eq!(t.fs.getcwd().unwrap(), b"/");
     t.fs.chdir(b"link_sub").unwrap();
-    assert_eq!(t.fs.getcwd().unwrap(), b"/sub", "the cwd is the resolved path");
+    assert_eq!(
+        t.fs.getcwd().unwrap(),
+        b"/sub",
+        "the cwd is the resolved path"
+    );
     assert_eq!(t.fs.chdir(b"/file"), Err(ENOTDIR));
     assert_eq!(t.fs.chdir(b"/missing"), Err(ENOENT));
     assert_eq!(t.fs.chdir(b""), Err(ENOENT));

@@ -70,8 +70,7 @@ impl HostFs {
             .read(true)
             .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
             .open(&root)?;
-        let root_dir =
-            HostDir::new(Arc::new(dir)).map_err(io::Error::from_raw_os_error)?;
+        let root_dir = HostDir::new(Arc::new(dir)).map_err(io::Error::from_raw_os_error)?;
         // A host stream that is closed reads as /dev/null.
         let dup = |fd: std::os::fd::BorrowedFd<'_>| -> io::Result<Arc<File>> {
             let f = match fd.try_clone_to_owned() {

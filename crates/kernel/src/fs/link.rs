@@ -70,7 +70,13 @@ impl Fs {
         } else {
             RenameFlags::empty()
         };
-        rustix::fs::renameat_with(od.fd(), oname.as_slice(), nd.fd(), nname.as_slice(), host_flags)
-            .map_err(rx)
+        rustix::fs::renameat_with(
+            od.fd(),
+            oname.as_slice(),
+            nd.fd(),
+            nname.as_slice(),
+            host_flags,
+        )
+        .map_err(rx)
     }
 }

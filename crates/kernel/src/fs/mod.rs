@@ -252,7 +252,9 @@ impl OpenFile {
     /// directory.
     fn dir_pos(&self) -> Option<Pos> {
         match &self.kind {
-            Kind::Dir { file } | Kind::HostPath { file } => HostDir::new(file.clone()).ok().map(Pos::Host),
+            Kind::Dir { file } | Kind::HostPath { file } => {
+                HostDir::new(file.clone()).ok().map(Pos::Host)
+            }
             Kind::Proc {
                 rel,
                 node: ProcNode::Dir,
@@ -291,7 +293,9 @@ fn host_device_name(file: &std::fs::File) -> Vec<u8> {
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::FileTypeExt;
-    let chr = file.metadata().is_ok_and(|m| m.file_type().is_char_device());
+    let chr = file
+        .metadata()
+        .is_ok_and(|m| m.file_type().is_char_device());
     let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()));
     match link {
         Ok(l) if chr && l.starts_with("/dev/") && !l.as_os_str().as_bytes().contains(&b'\n') => {
@@ -351,7 +355,9 @@ impl ProcNames for Fs {
             r if r.starts_with("fd/") => {
                 let f = self.file(self.proc_fd(&r[3..])?).ok()?;
                 match &f.kind {
-                    Kind::Host { file, .. } => file.try_clone().ok().map(|f| Jump::Host(Arc::new(f))),
+                    Kind::Host { file, .. } => {
+                        file.try_clone().ok().map(|f| Jump::Host(Arc::new(f)))
+                    }
                     Kind::Dir { file } | Kind::HostPath { file } => Some(Jump::Host(file.clone())),
                     Kind::Proc {
                         rel,

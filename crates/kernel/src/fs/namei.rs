@@ -54,9 +54,7 @@ pub(crate) fn rx(e: rustix::io::Errno) -> Errno {
 
 /// The flags of every lookup step: a handle that is not followed if it
 /// is a symlink and never blocks (a FIFO, a device).
-const STEP: OFlags = OFlags::PATH
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
+const STEP: OFlags = OFlags::PATH.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC);
 
 /// An open host directory (Linux's `struct path` of a directory): the
 /// handle every lookup starts from.
@@ -393,7 +391,12 @@ impl Walker<'_> {
 
     /// Go on with a symlink's target: its components come next, from the
     /// root if it is absolute.
-    fn expand(&self, cur: &mut Pos, todo: &mut VecDeque<Vec<u8>>, target: &[u8]) -> Result<(), Errno> {
+    fn expand(
+        &self,
+        cur: &mut Pos,
+        todo: &mut VecDeque<Vec<u8>>,
+        target: &[u8],
+    ) -> Result<(), Errno> {
         if target.is_empty() {
             return Err(ENOENT);
         }

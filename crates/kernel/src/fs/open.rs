@@ -133,8 +133,13 @@ impl Fs {
                     | OFlags::NOFOLLOW
                     | OFlags::CLOEXEC;
                 let file = File::from(
-                    rustix::fs::openat(dir.fd(), name.as_slice(), oflags, Mode::from_raw_mode(mode))
-                        .map_err(rx)?,
+                    rustix::fs::openat(
+                        dir.fd(),
+                        name.as_slice(),
+                        oflags,
+                        Mode::from_raw_mode(mode),
+                    )
+                    .map_err(rx)?,
                 );
                 // The mode exactly, whatever the host process's umask.
                 rustix::fs::fchmod(&file, Mode::from_raw_mode(mode)).map_err(rx)?;
@@ -175,7 +180,12 @@ impl Fs {
                 let opened = if ft.is_dir() {
                     rustix::fs::openat(&*file, ".", oflags | OFlags::DIRECTORY, Mode::empty())
                 } else if let Some((dir, name)) = &parent {
-                    rustix::fs::openat(dir.fd(), name.as_slice(), oflags | OFlags::NOFOLLOW, Mode::empty())
+                    rustix::fs::openat(
+                        dir.fd(),
+                        name.as_slice(),
+                        oflags | OFlags::NOFOLLOW,
+                        Mode::empty(),
+                    )
                 } else {
                     // Reached by a magic link: reopen the very file.
                     let link = format!("/proc/self/fd/{}", file.as_raw_fd());
@@ -374,8 +384,7 @@ impl Fs {
                     if !is_dir {
                         return Err(ENOTDIR);
                     }
-                    rustix::fs::unlinkat(dir.fd(), name.as_slice(), AtFlags::REMOVEDIR)
-                        .map_err(rx)
+                    rustix::fs::unlinkat(dir.fd(), name.as_slice(), AtFlags::REMOVEDIR).map_err(rx)
                 } else if is_dir {
                     Err(EISDIR)
                 } else if trailing_slash {

@@ -72,7 +72,8 @@ impl Fs {
         match &f.kind {
             Kind::Dir { file } => {
                 let me = file.metadata().map_err(|e| host_errno(&e))?;
-                let at_root = me.dev() == self.host.root_dir_id().0 && me.ino() == self.host.root_dir_id().1;
+                let at_root =
+                    me.dev() == self.host.root_dir_id().0 && me.ino() == self.host.root_dir_id().1;
                 let parent_ino = if at_root {
                     me.ino()
                 } else {
