@@ -656,7 +656,10 @@ fn escape_attacks_stay_in_the_root() {
     assert_eq!(names(&tmp), ["outside", "passwd", "root"]);
     assert_eq!(names(&outside), ["dir", "passwd"]);
     assert!(names(&outside.join("dir")).is_empty());
-    assert_eq!(std::fs::read(outside.join("passwd")).unwrap(), b"HOST SECRET\n");
+    assert_eq!(
+        std::fs::read(outside.join("passwd")).unwrap(),
+        b"HOST SECRET\n"
+    );
     let _ = std::fs::remove_dir_all(&tmp);
     assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
     let want = "\
