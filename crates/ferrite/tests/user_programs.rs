@@ -636,6 +636,32 @@ fn escape_attacks_stay_in_the_root() {
         .arg(&program)
         .arg(&outside);
     let r = run(cmd, ".");
+    // Again with stdout on a host file outside the root: its link must
+    // not show the host path.
+    let out_dir = std::env::temp_dir().join(format!("ferrite-escape-out-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out_file = out_dir.join("stdout.txt");
+    let status = Command::new(env!("CARGO_BIN_EXE_ferrite"))
+        .arg("run")
+        .arg("--root")
+        .arg(&root)
+        .arg(&program)
+        .arg(&outside)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_file).unwrap())
+        .status()
+        .unwrap();
+    let redirected = std::fs::read_to_string(&out_file).unwrap();
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert!(status.success(), "{redirected}");
+    assert!(
+        redirected.contains("\nstdout: (unreachable)\n"),
+        "{redirected}"
+    );
+    assert!(
+        !redirected.contains(out_dir.to_str().unwrap()),
+        "{redirected}"
+    );
     for c in canaries {
         let m = std::fs::symlink_metadata(tmp.join(c)).unwrap();
         assert_eq!(
@@ -675,6 +701,7 @@ readlink /proc/self/fd/3: /e2
 fchdir: /proc/self/cwd/marker: read
 readlink /proc/self/root: /
 readlink /proc/self/exe: ENOENT
+stdout: pipe
 dotdot: read
 dotdot outside: ENOENT
 loop: ELOOP

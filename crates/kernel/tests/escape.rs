@@ -206,8 +206,12 @@ fn cwd_removed_and_replaced_by_symlink() {
         Err(ENOENT)
     );
     assert_eq!(t.fs.chdir(b"dir"), Err(ENOENT));
-    // Linux: getcwd of a removed directory is ENOENT.
+    // Linux: getcwd of a removed directory is ENOENT; /proc says so.
     assert_eq!(t.fs.getcwd(), Err(ENOENT));
+    assert_eq!(
+        t.fs.readlinkat(AT_FDCWD, b"/proc/self/cwd").unwrap(),
+        b"/d (deleted)"
+    );
     // The symlink itself is followed in the guest namespace.
     assert_eq!(t.read(AT_FDCWD, b"/d/passwd"), Err(ENOENT));
     // `..` of the removed directory is still in the root.

@@ -331,7 +331,11 @@ impl ProcNames for Fs {
         match self.own_proc(rel) {
             Some("fd") => return Some(ProcNode::Dir),
             Some("cwd") => {
-                let cwd = self.getcwd().unwrap_or_else(|_| b"(deleted)".to_vec());
+                // As Linux shows it: `/d (deleted)` for a removed one.
+                let cwd = match lock(&self.cwd).clone() {
+                    Pos::Proc(rel) => proc_path(&rel),
+                    Pos::Host(d) => self.host.d_path_bytes(d.file()),
+                };
                 return Some(ProcNode::Symlink(cwd));
             }
             Some("root") => return Some(ProcNode::Symlink(b"/".to_vec())),

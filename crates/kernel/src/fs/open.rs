@@ -350,6 +350,9 @@ impl Fs {
         // (fchmod refuses an O_PATH handle).
         let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::DIRECTORY | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(dir.fd(), name.as_slice(), flags, Mode::empty()).map_err(rx)?;
+        if rustix::fs::fstat(&fd).is_ok_and(|st| st.st_mode & 0o7777 == mode) {
+            return Ok(());
+        }
         let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
         rustix::fs::chmod(link.as_str(), Mode::from_raw_mode(mode)).map_err(rx)
     }
