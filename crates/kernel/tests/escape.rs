@@ -515,6 +515,27 @@ fn proc_links_are_guest_paths() {
         b"/passwd (deleted)"
     );
     assert_eq!(t.read(AT_FDCWD, link.as_bytes()).unwrap(), GUEST);
+    // fd/ lists the descriptors.
+    let d = t
+        .open(AT_FDCWD, b"/proc/self/fd", O_DIRECTORY | O_RDONLY)
+        .unwrap();
+    let recs = t.fs.getdents64(d, 4096).unwrap();
+    let mut names = Vec::new();
+    let mut off = 0;
+    while off < recs.len() {
+        let len = u16::from_le_bytes([recs[off + 16], recs[off + 17]]) as usize;
+        let name = &recs[off + 19..off + len];
+        let end = name.iter().position(|&b| b == 0).unwrap();
+        names.push(String::from_utf8(name[..end].to_vec()).unwrap());
+        off += len;
+    }
+    let want: Vec<String> = [".", "..", "0", "1", "2"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([fd.to_string(), d.to_string()])
+        .collect();
+    assert_eq!(names, want);
+    t.fs.close(d).unwrap();
     // No host path in any standard stream's link.
     let host_root = t.tmp.path().to_str().unwrap().as_bytes().to_vec();
     for n in 0..3 {

@@ -12,8 +12,9 @@
 //! offset is the index in that list, so entries added or removed between
 //! calls can shift the listing (Linux's ext4 uses hash cookies). The root
 //! lists `proc` (procfs's mount point) even when the host has no such
-//! directory. procfs directories list only `.` and `..`: a
-//! [`ProcSource`](super::ProcSource) cannot enumerate its names.
+//! directory. procfs directories list only `.` and `..` (a
+//! [`ProcSource`](super::ProcSource) cannot enumerate its names), except
+//! the process's own `fd/`, which lists its descriptors.
 
 use std::os::unix::fs::MetadataExt;
 
@@ -101,10 +102,20 @@ impl Fs {
                 v.extend(rest);
                 Ok(v)
             }
-            Kind::Proc { rel, .. } if f.is_dir() => Ok(vec![
-                (super::procfs::ino(rel), DT_DIR, b".".to_vec()),
-                (super::procfs::ino(""), DT_DIR, b"..".to_vec()),
-            ]),
+            Kind::Proc { rel, .. } if f.is_dir() => {
+                let mut v = vec![
+                    (super::procfs::ino(rel), DT_DIR, b".".to_vec()),
+                    (super::procfs::ino(""), DT_DIR, b"..".to_vec()),
+                ];
+                // The process's own fd/: its open descriptors.
+                if self.own_proc(rel) == Some("fd") {
+                    for n in self.open_fds() {
+                        let ino = super::procfs::ino(&format!("{rel}/{n}"));
+                        v.push((ino, DT_LNK, n.to_string().into_bytes()));
+                    }
+                }
+                Ok(v)
+            }
             _ => Err(ENOTDIR),
         }
     }
