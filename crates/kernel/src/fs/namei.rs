@@ -37,7 +37,7 @@ use std::collections::VecDeque;
 use std::fs::{File, Metadata};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustix::fs::{Mode, OFlags};
 
@@ -61,8 +61,9 @@ const STEP: OFlags = OFlags::PATH.union(OFlags::NOFOLLOW).union(OFlags::CLOEXEC)
 #[derive(Clone, Debug)]
 pub(crate) struct HostDir {
     file: Arc<File>,
-    dev: u64,
-    ino: u64,
+    /// Device and inode, asked of the host when first needed (`..` and
+    /// `proc` compare them with the root's).
+    id: OnceLock<(u64, u64)>,
 }
 
 impl HostDir {
@@ -78,8 +79,15 @@ impl HostDir {
     fn with_meta(file: Arc<File>, m: &Metadata) -> HostDir {
         HostDir {
             file,
-            dev: m.dev(),
-            ino: m.ino(),
+            id: OnceLock::from((m.dev(), m.ino())),
+        }
+    }
+
+    /// A handle opened with `O_DIRECTORY`: known to be a directory.
+    fn opened_dir(file: File) -> HostDir {
+        HostDir {
+            file: Arc::new(file),
+            id: OnceLock::new(),
         }
     }
 
@@ -95,12 +103,17 @@ impl HostDir {
 
     /// Its device and inode.
     pub(crate) fn id(&self) -> (u64, u64) {
-        (self.dev, self.ino)
+        *self.id.get_or_init(|| {
+            // Not the root's, should the host fail to say.
+            self.file
+                .metadata()
+                .map_or((u64::MAX, u64::MAX), |m| (m.dev(), m.ino()))
+        })
     }
 
     /// The same directory (device and inode).
     pub(crate) fn same(&self, o: &HostDir) -> bool {
-        self.dev == o.dev && self.ino == o.ino
+        self.id() == o.id()
     }
 }
 
@@ -302,6 +315,20 @@ impl Walker<'_> {
                 cur = Pos::Proc(String::new());
                 continue;
             }
+            if !last {
+                // Most components are directories: one `openat` that
+                // refuses anything else (a symlink too, with O_NOFOLLOW),
+                // no `fstat`.
+                let flags = STEP | OFlags::DIRECTORY;
+                match rustix::fs::openat(dir.fd(), c.as_slice(), flags, Mode::empty()) {
+                    Ok(fd) => {
+                        cur = Pos::Host(HostDir::opened_dir(File::from(fd)));
+                        continue;
+                    }
+                    Err(rustix::io::Errno::NOTDIR) => {}
+                    Err(e) => return Err(rx(e)),
+                }
+            }
             let file = match step(dir.fd(), &c) {
                 Ok(f) => f,
                 Err(ENOENT) if last => {
@@ -361,7 +388,7 @@ impl Walker<'_> {
             Pos::Host(d) => {
                 let flags = STEP | OFlags::DIRECTORY;
                 let f = rustix::fs::openat(d.fd(), "..", flags, Mode::empty()).map_err(rx)?;
-                Ok(Pos::Host(HostDir::new(Arc::new(File::from(f)))?))
+                Ok(Pos::Host(HostDir::opened_dir(File::from(f))))
             }
             Pos::Proc(rel) if rel.is_empty() => Ok(Pos::Host(self.root.clone())),
             Pos::Proc(rel) => Ok(Pos::Proc(match rel.rsplit_once('/') {
