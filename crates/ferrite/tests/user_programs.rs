@@ -612,3 +612,114 @@ fn out_of_memory_kills_the_program_not_the_kernel() {
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
 }
+
+/// Issue 8 §1 from inside the guest: `user/escape` attacks its root (the
+/// working directory removed and replaced by a symlink to outside, a
+/// directory descriptor renamed and swapped, fchdir, `..` chains, loops,
+/// PATH_MAX) and checks the errnos itself; here, the canaries next to the
+/// root keep their contents and their old access and modification times
+/// (a read would update the access time), and nothing new appears
+/// outside the root.
+#[test]
+fn escape_attacks_stay_in_the_root() {
+    use std::os::unix::fs::MetadataExt;
+    build();
+    let tmp = std::env::temp_dir().join(format!("ferrite-escape-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let program = root().join("user/build/escape");
+    let root = tmp.join("root");
+    let outside = tmp.join("outside");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(outside.join("dir")).unwrap();
+    std::fs::write(root.join("passwd"), "guest passwd\n").unwrap();
+    std::fs::write(outside.join("passwd"), "HOST SECRET\n").unwrap();
+    std::fs::write(tmp.join("passwd"), "HOST SECRET\n").unwrap();
+    const OLD: u64 = 946_684_800;
+    let canaries = ["outside/passwd", "passwd", "outside/dir", "outside", ""];
+    for c in canaries {
+        let t = std::time::UNIX_EPOCH + Duration::from_secs(OLD);
+        let f = std::fs::File::open(tmp.join(c)).unwrap();
+        f.set_times(std::fs::FileTimes::new().set_accessed(t).set_modified(t))
+            .unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.arg("run")
+        .arg("--root")
+        .arg(&root)
+        .arg(&program)
+        .arg(&outside);
+    let r = run(cmd, ".");
+    // Again with stdout on a host file outside the root: its link must
+    // not show the host path.
+    let out_dir = std::env::temp_dir().join(format!("ferrite-escape-out-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out_file = out_dir.join("stdout.txt");
+    let status = Command::new(env!("CARGO_BIN_EXE_ferrite"))
+        .arg("run")
+        .arg("--root")
+        .arg(&root)
+        .arg(&program)
+        .arg(&outside)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_file).unwrap())
+        .status()
+        .unwrap();
+    let redirected = std::fs::read_to_string(&out_file).unwrap();
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert!(status.success(), "{redirected}");
+    assert!(
+        redirected.contains("\nstdout: (unreachable)\n"),
+        "{redirected}"
+    );
+    assert!(
+        !redirected.contains(out_dir.to_str().unwrap()),
+        "{redirected}"
+    );
+    for c in canaries {
+        let m = std::fs::symlink_metadata(tmp.join(c)).unwrap();
+        assert_eq!(
+            (m.atime() as u64, m.mtime() as u64),
+            (OLD, OLD),
+            "canary {c:?} touched; stdout:\n{}",
+            r.stdout
+        );
+    }
+    let names = |p: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(p)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&tmp), ["outside", "passwd", "root"]);
+    assert_eq!(names(&outside), ["dir", "passwd"]);
+    assert!(names(&outside.join("dir")).is_empty());
+    assert_eq!(
+        std::fs::read(outside.join("passwd")).unwrap(),
+        b"HOST SECRET\n"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    let want = "\
+cwd replaced: open(passwd): ENOENT
+cwd replaced: getcwd: ENOENT
+cwd replaced: creat(new): ENOENT
+dirfd swapped: openat(passwd): ENOENT
+dirfd swapped: openat(marker): read
+fchdir: open(passwd): ENOENT
+fchdir: getcwd: /e2
+readlink /proc/self/cwd: /e2
+readlink /proc/self/fd/3: /e2
+fchdir: /proc/self/cwd/marker: read
+readlink /proc/self/root: /
+readlink /proc/self/exe: ENOENT
+stdout: pipe
+dotdot: read
+dotdot outside: ENOENT
+loop: ELOOP
+PATH_MAX+1: ENAMETOOLONG
+NAME_MAX+1: ENAMETOOLONG
+";
+    assert_eq!(r.stdout, want, "{}", diff(want, &r.stdout));
+}

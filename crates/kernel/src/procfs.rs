@@ -7,6 +7,12 @@
 //! [`ProcSource`] one process's file layer reads through: it resolves
 //! `self` to that process.
 //!
+//! `exe` is the executable's guest path (computed from its host file when
+//! it was opened); an executable outside the root has none, and the link
+//! is then missing (ENOENT) rather than showing anything of the host.
+//! `cwd`, `root` and `fd/` of a process are its file layer's (see
+//! `crate::fs`).
+//!
 //! Where ferrite differs: files are rendered when opened (a snapshot), not
 //! at each `read` as seq_file does; /proc/PID/status has the lines ferrite
 //! can fill honestly (no cgroup, seccomp, capability or NUMA lines).
@@ -29,7 +35,7 @@ pub struct ProcEntry {
     pub ppid: i32,
     /// `comm`.
     pub comm: String,
-    /// The executable's path (`/proc/PID/exe`).
+    /// The executable's guest path (`/proc/PID/exe`), or `(unreachable)`.
     pub exe: Vec<u8>,
     /// The argument strings, each NUL-terminated (`/proc/PID/cmdline`).
     pub cmdline: Vec<u8>,
@@ -119,7 +125,11 @@ impl ProcSource for ProcView {
     fn readlink(&self, path: &str) -> Option<Vec<u8>> {
         match self.split(path)? {
             (None, "self") => Some(self.pid.to_string().into_bytes()),
-            (Some(p), "exe") => Some(p.exe.clone()),
+            // An executable outside the root has no name in the guest:
+            // no link (as for a task without `exe_file`), never its host
+            // path, and nothing relative that glibc's startup (which
+            // asserts an absolute /proc/self/exe) would trip on.
+            (Some(p), "exe") if p.exe.first() == Some(&b'/') => Some(p.exe.clone()),
             _ => None,
         }
     }

@@ -448,29 +448,33 @@ fn readlink() {
 #[test]
 fn cwd() {
     let t = setup();
-    assert_eq!(t.fs.getcwd(), b"/");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/");
     t.fs.chdir(b"sub").unwrap();
-    assert_eq!(t.fs.getcwd(), b"/sub");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/sub");
     assert_eq!(t.cat("inner").unwrap(), b"inner");
     t.fs.chdir(b"deep/").unwrap();
-    assert_eq!(t.fs.getcwd(), b"/sub/deep");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/sub/deep");
     t.fs.chdir(b"../..").unwrap();
-    assert_eq!(t.fs.getcwd(), b"/");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/");
     t.fs.chdir(b"..").unwrap();
-    assert_eq!(t.fs.getcwd(), b"/");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/");
     t.fs.chdir(b"link_sub").unwrap();
-    assert_eq!(t.fs.getcwd(), b"/sub", "the cwd is the resolved path");
+    assert_eq!(
+        t.fs.getcwd().unwrap(),
+        b"/sub",
+        "the cwd is the resolved path"
+    );
     assert_eq!(t.fs.chdir(b"/file"), Err(ENOTDIR));
     assert_eq!(t.fs.chdir(b"/missing"), Err(ENOENT));
     assert_eq!(t.fs.chdir(b""), Err(ENOENT));
-    assert_eq!(t.fs.getcwd(), b"/sub");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/sub");
     let d = t.open("/etc", O_RDONLY | O_DIRECTORY).unwrap();
     t.fs.fchdir(d).unwrap();
-    assert_eq!(t.fs.getcwd(), b"/etc");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/etc");
     let f = t.open("passwd", O_RDONLY).unwrap();
     assert_eq!(t.fs.fchdir(f), Err(ENOTDIR));
     t.fs.chdir(b"/proc/self").unwrap();
-    assert_eq!(t.fs.getcwd(), b"/proc/self");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/proc/self");
     assert_eq!(t.cat("status").unwrap(), b"Name:\tinit\nPid:\t1\n");
     assert_eq!(t.cat("../meminfo").unwrap(), b"MemTotal:       32768 kB\n");
     assert_eq!(t.cat("../../file").unwrap(), b"hello world");
@@ -609,7 +613,7 @@ fn escapes_stay_in_root() {
     }
     // chdir cannot leave either.
     t.fs.chdir(b"to_root/../..").unwrap();
-    assert_eq!(t.fs.getcwd(), b"/");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/");
     assert_eq!(t.cat("etc/passwd").unwrap(), guest_passwd);
     // Creating through an escaping link creates inside.
     symlink("/../../new_outside", r.join("mk_out")).unwrap();
@@ -803,7 +807,7 @@ fn dup_fcntl_fork_exec() {
     let mut sb = [0u8; 64];
     let n = child.read(&t.cpu, st, &mut sb).unwrap();
     assert_eq!(&sb[..n], b"Name:\tchild\n", "the child's own /proc/self");
-    assert_eq!(t.fs.getcwd(), b"/");
+    assert_eq!(t.fs.getcwd().unwrap(), b"/");
     let before = t.fs.nr_open();
     t.fs.close_on_exec();
     // fd, d, 10 and 21 were close-on-exec.
@@ -1018,12 +1022,24 @@ fn exec_open() {
     .unwrap();
     let (mf, _) = t.fs.hostfs().open_exec(&other.path().join("prog")).unwrap();
     let id = mf.mapping.backing().identity().unwrap();
-    let canon = other.path().join("prog").canonicalize().unwrap();
+    // Outside the root: never its host path (this used to show it).
+    assert_eq!(id.path, "(unreachable)", "outside the root: no host path");
+    // Not a regular file: EACCES before anything is read or waited for.
+    let fifo = other.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path that outlives the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o755) }, 0);
+    assert_eq!(t.fs.hostfs().open_exec(&fifo).err(), Some(EACCES));
     assert_eq!(
-        id.path,
-        canon.to_str().unwrap(),
-        "outside the root: the host path"
+        t.fs.hostfs().open_exec(Path::new("/dev/zero")).err(),
+        Some(EACCES)
     );
+    assert_eq!(t.fs.hostfs().open_exec(other.path()).err(), Some(EACCES));
+    let guest_fifo = t.root().join("bin/fifo");
+    let c = std::ffi::CString::new(guest_fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o755) }, 0);
+    assert_eq!(t.fs.open_exec(b"/bin/fifo").err(), Some(EACCES));
     assert_eq!(t.fs.open_exec(b"/file").err(), Some(EACCES));
     assert_eq!(t.fs.open_exec(b"/sub").err(), Some(EACCES));
     assert_eq!(t.fs.open_exec(b"/proc/meminfo").err(), Some(EACCES));

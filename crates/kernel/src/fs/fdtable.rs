@@ -3,7 +3,11 @@
 //! close-on-exec, dup).
 //!
 //! An [`OpenFile`] is an open file description: descriptors made by `dup`
-//! or inherited by `fork` share it, with its offset and status flags.
+//! or inherited by `fork` share it, with its offset and status flags. A
+//! host file or directory is held by its open host handle (as Linux's
+//! `struct file` holds its `struct path`): a directory descriptor is a
+//! lookup start (see namei.rs) and its guest name is computed from the
+//! handle when asked (`HostFs::d_path`), never kept as a path.
 //! Where ferrite differs: the table is a plain vector limited to
 //! [`NR_OPEN`] descriptors (no `RLIMIT_NOFILE` changes), and it lives on
 //! the host heap.
@@ -14,7 +18,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::errno::{Errno, EBADF, EMFILE};
 
 use super::flags::NR_OPEN;
-use super::namei::Comps;
 
 /// What an open file is.
 pub(crate) enum Kind {
@@ -26,8 +29,8 @@ pub(crate) enum Kind {
         /// A regular file (positioned I/O); else a stream like a tty.
         regular: bool,
     },
-    /// A host directory.
-    Dir { file: File },
+    /// A host directory, open for reading.
+    Dir { file: Arc<File> },
     /// A host standard stream: the host keeps the position.
     Stdio { file: Arc<File> },
     /// A procfs file (its snapshot) or directory (`data` empty).
@@ -36,8 +39,8 @@ pub(crate) enum Kind {
         node: super::procfs::ProcNode,
         data: Vec<u8>,
     },
-    /// An `O_PATH` descriptor of a host file or symlink.
-    HostPath { file: File },
+    /// An `O_PATH` descriptor of a host file, directory or symlink.
+    HostPath { file: Arc<File> },
 }
 
 /// An open file description (`struct file`).
@@ -49,8 +52,6 @@ pub(crate) struct OpenFile {
     pub(crate) flags: Mutex<i32>,
     /// `f_pos`.
     pub(crate) pos: Mutex<u64>,
-    /// Where it was opened in the guest (for `*at` calls and fchdir).
-    pub(crate) guest: Comps,
 }
 
 /// A poisoned lock is still usable here: the data are plain values.
@@ -59,13 +60,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl OpenFile {
-    pub(crate) fn new(kind: Kind, fmode: u32, flags: i32, guest: Comps) -> Arc<OpenFile> {
+    pub(crate) fn new(kind: Kind, fmode: u32, flags: i32) -> Arc<OpenFile> {
         Arc::new(OpenFile {
             kind,
             fmode,
             flags: Mutex::new(flags),
             pos: Mutex::new(0),
-            guest,
         })
     }
 

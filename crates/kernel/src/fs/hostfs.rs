@@ -1,18 +1,23 @@
 //! The hostfs: a host directory as the guest's root file system (UML's
-//! fs/hostfs, gVisor's gofer in spirit). It holds the root, the host's
-//! standard streams and the page cache of the host files that were mapped
-//! or executed; it is shared by every process.
+//! fs/hostfs, gVisor's gofer in spirit). It holds the root (as an open
+//! directory handle), the host's standard streams and the page cache of
+//! the host files that were mapped or executed; it is shared by every
+//! process.
 //!
 //! Where ferrite differs from UML: the guest runs inside the same process,
-//! so the host files are opened directly with `std::fs`; permissions,
-//! owners and times are the host's, checked by the host (a ferrite running
-//! as host root can do anything in the root). See namei.rs for how
-//! lookups stay inside the root.
+//! so the host files are opened directly, by handle (see namei.rs for how
+//! lookups stay inside the root); permissions, owners and times are the
+//! host's, checked by the host (a ferrite running as host root can do
+//! anything in the root). A handle's guest path ([`HostFs::d_path`]) is
+//! the host's name for it with the root's host path taken off: a file
+//! outside the root (a standard stream redirected to a host file, a
+//! directory the host moved out) is `(unreachable)`, never its host path.
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,7 +25,25 @@ use mm::{Cpu, Mem};
 
 use crate::errno::{Errno, EACCES, EIO};
 
+use super::namei::HostDir;
 use super::pagecache::{MmapFile, PageCache};
+
+/// What [`HostFs::d_path`] gives for a file outside the root.
+pub const UNREACHABLE: &[u8] = b"(unreachable)";
+
+/// A handle's name in the guest.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum DPath {
+    /// Its guest path.
+    Path(Vec<u8>),
+    /// Its guest path; it was removed (no links left).
+    Deleted(Vec<u8>),
+    /// Not under the root (or the host cannot name it).
+    Unreachable,
+    /// Not a path at all: what the host calls it (`pipe:[123]`,
+    /// `socket:[45]`, `anon_inode:[eventfd]`).
+    Anon(Vec<u8>),
+}
 
 /// The errno of a host I/O error (the host is Linux too: same numbers).
 pub(crate) fn host_errno(e: &io::Error) -> Errno {
@@ -30,6 +53,9 @@ pub(crate) fn host_errno(e: &io::Error) -> Errno {
 /// The root file system: a host directory. Shared by all processes.
 pub struct HostFs {
     root: PathBuf,
+    /// The root directory, held open: every lookup starts from it or
+    /// from another handle.
+    pub(crate) root_dir: HostDir,
     pub(crate) cache: PageCache,
     /// Duplicates of the host's fds 0, 1 and 2.
     pub(crate) stdio: [Arc<File>; 3],
@@ -40,9 +66,11 @@ impl HostFs {
     /// pages allocated from `mem`.
     pub fn new(root: &Path, mem: &'static Mem) -> io::Result<HostFs> {
         let root = root.canonicalize()?;
-        if !std::fs::metadata(&root)?.is_dir() {
-            return Err(io::Error::from_raw_os_error(crate::errno::ENOTDIR));
-        }
+        let dir = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(&root)?;
+        let root_dir = HostDir::new(Arc::new(dir)).map_err(io::Error::from_raw_os_error)?;
         // A host stream that is closed reads as /dev/null.
         let dup = |fd: std::os::fd::BorrowedFd<'_>| -> io::Result<Arc<File>> {
             let f = match fd.try_clone_to_owned() {
@@ -61,6 +89,7 @@ impl HostFs {
         ];
         Ok(HostFs {
             root,
+            root_dir,
             cache: PageCache::new(mem),
             stdio,
         })
@@ -71,6 +100,11 @@ impl HostFs {
         &self.root
     }
 
+    /// The root directory's device and inode.
+    pub(crate) fn root_dir_id(&self) -> (u64, u64) {
+        self.root_dir.id()
+    }
+
     /// The memory the page cache allocates from.
     pub fn mem(&self) -> &'static Mem {
         self.cache.mem()
@@ -79,48 +113,96 @@ impl HostFs {
     /// Open the host file `host_path` (any host path: the first program
     /// may lie outside the root) for execution: its page cache, opened
     /// for reading, and its whole contents. EACCES unless it is a regular
-    /// file with an execute bit, EISDIR never (Linux says EACCES for a
-    /// directory too).
+    /// file with an execute bit (Linux says EACCES for a directory, a
+    /// device or a FIFO too): the file is opened `O_NONBLOCK` and checked
+    /// before anything is read, so a FIFO or /dev/zero cannot block or
+    /// feed ferrite forever.
     ///
     /// /proc/PID/maps names the file by its path in the guest when it
-    /// lies in the root, else by its host path.
+    /// lies in the root, else `(unreachable)`.
     pub fn open_exec(&self, host_path: &Path) -> Result<(MmapFile, Vec<u8>), Errno> {
-        let meta = std::fs::metadata(host_path).map_err(|e| host_errno(&e))?;
-        self.open_exec_checked(host_path, &meta, &self.guest_path(host_path))
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(host_path)
+            .map_err(|e| host_errno(&e))?;
+        let guest = self.d_path_bytes(&file);
+        self.open_exec_file(file, &guest)
     }
 
     /// The name a host file has in the guest: its path under the root
-    /// when it lies there, else its absolute host path.
+    /// when it lies there, else `(unreachable)` (nothing of its host
+    /// path).
     pub fn guest_path(&self, host_path: &Path) -> Vec<u8> {
-        let abs = host_path
-            .canonicalize()
-            .unwrap_or_else(|_| host_path.to_path_buf());
-        match abs.strip_prefix(&self.root) {
-            Ok(rel) => {
-                let mut g = b"/".to_vec();
-                g.extend_from_slice(rel.as_os_str().as_bytes());
-                g
-            }
-            Err(_) => abs.as_os_str().as_bytes().to_vec(),
+        match host_path.canonicalize() {
+            Ok(abs) => self.strip_root(abs.as_os_str().as_bytes()),
+            Err(_) => UNREACHABLE.to_vec(),
         }
     }
 
-    /// [`open_exec`](Self::open_exec) of a file already looked up, whose
-    /// guest path is `guest`.
-    pub(crate) fn open_exec_checked(
+    /// `host` (an absolute host path) as a guest path, or `(unreachable)`.
+    fn strip_root(&self, host: &[u8]) -> Vec<u8> {
+        let root = self.root.as_os_str().as_bytes();
+        match host.strip_prefix(root) {
+            Some([]) => b"/".to_vec(),
+            Some(rest) if rest.first() == Some(&b'/') => rest.to_vec(),
+            _ if root == b"/" && host.first() == Some(&b'/') => host.to_vec(),
+            _ => UNREACHABLE.to_vec(),
+        }
+    }
+
+    /// The guest's name of the host file open as `file` (Linux's
+    /// `d_path`), from the host's own name of the handle.
+    pub(crate) fn d_path(&self, file: &File) -> DPath {
+        let Ok(link) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) else {
+            return DPath::Unreachable;
+        };
+        let link = link.as_os_str().as_bytes();
+        if link.first() != Some(&b'/') {
+            return DPath::Anon(link.to_vec());
+        }
+        let gone = file.metadata().is_ok_and(|m| m.nlink() == 0);
+        let name = match link.strip_suffix(b" (deleted)") {
+            Some(n) if gone => n,
+            _ => link,
+        };
+        let p = self.strip_root(name);
+        if p == UNREACHABLE {
+            DPath::Unreachable
+        } else if gone {
+            DPath::Deleted(p)
+        } else {
+            DPath::Path(p)
+        }
+    }
+
+    /// [`d_path`](Self::d_path) as /proc shows it (`/a (deleted)`).
+    pub(crate) fn d_path_bytes(&self, file: &File) -> Vec<u8> {
+        match self.d_path(file) {
+            DPath::Path(p) | DPath::Anon(p) => p,
+            DPath::Deleted(mut p) => {
+                p.extend_from_slice(b" (deleted)");
+                p
+            }
+            DPath::Unreachable => UNREACHABLE.to_vec(),
+        }
+    }
+
+    /// [`open_exec`](Self::open_exec) of a file already opened for
+    /// reading (`O_NONBLOCK`), whose guest path is `guest`.
+    pub(crate) fn open_exec_file(
         &self,
-        host_path: &Path,
-        meta: &std::fs::Metadata,
+        file: File,
         guest: &[u8],
     ) -> Result<(MmapFile, Vec<u8>), Errno> {
-        use std::os::unix::fs::MetadataExt;
+        let meta = file.metadata().map_err(|e| host_errno(&e))?;
         if !meta.is_file() || meta.mode() & 0o111 == 0 {
             return Err(EACCES);
         }
-        let mut file = File::open(host_path).map_err(|e| host_errno(&e))?;
-        let meta = file.metadata().map_err(|e| host_errno(&e))?;
+        // At most the size the file has: it may grow while it is read.
         let mut data = Vec::new();
-        io::Read::read_to_end(&mut file, &mut data).map_err(|e| host_errno(&e))?;
+        io::Read::read_to_end(&mut io::Read::take(&file, meta.len()), &mut data)
+            .map_err(|e| host_errno(&e))?;
         let mapping = self
             .cache
             .get_or_create(&file, meta.dev(), meta.ino(), false, guest)?;

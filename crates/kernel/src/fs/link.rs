@@ -5,16 +5,19 @@
 //! guest namespace when followed (see namei.rs), so a guest symlink to
 //! `/etc` names the root's `etc` even when the host looks at it.
 //!
+//! Both act through the directory handles of the lookups and one name
+//! each (`symlinkat`, `renameat2` on the host, whose `RENAME_NOREPLACE`
+//! is atomic), never through host paths.
+//!
 //! Where ferrite differs: `RENAME_EXCHANGE` and `RENAME_WHITEOUT` are
 //! EINVAL; renames into or out of /proc are EXDEV, as between mounts.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
+use rustix::fs::RenameFlags;
 
 use crate::errno::*;
 
-use super::hostfs::host_errno;
-use super::namei::{Last, Parent};
+use super::namei::{rx, Last, Parent};
+use super::open::lstatat;
 use super::Fs;
 
 /// `renameat2` flag: fail if the new name exists.
@@ -28,11 +31,11 @@ impl Fs {
         if target.is_empty() {
             return Err(ENOENT);
         }
-        let (p, trailing_slash) = self.new_entry(newdirfd, linkpath)?;
+        let (dir, name, trailing_slash) = self.new_entry(newdirfd, linkpath)?;
         if trailing_slash {
             return Err(ENOENT);
         }
-        std::os::unix::fs::symlink(OsStr::from_bytes(target), &p).map_err(|e| host_errno(&e))
+        rustix::fs::symlinkat(target, dir.fd(), name.as_slice()).map_err(rx)
     }
 
     /// `renameat2(2)` (`flags`: 0 or [`RENAME_NOREPLACE`]); `renameat` is
@@ -55,18 +58,25 @@ impl Fs {
         let (Last::Norm(oname), Last::Norm(nname)) = (ol, nl) else {
             return Err(EBUSY);
         };
-        let (Parent::Host { host: oh, .. }, Parent::Host { host: nh, .. }) = (op, np) else {
+        let (Parent::Host(od), Parent::Host(nd)) = (op, np) else {
             return Err(EXDEV);
         };
-        let from = oh.join(OsStr::from_bytes(&oname));
-        let to = nh.join(OsStr::from_bytes(&nname));
-        let m = std::fs::symlink_metadata(&from).map_err(|e| host_errno(&e))?;
-        if (os || ns) && !m.is_dir() {
+        let ft = lstatat(&od, &oname)?;
+        if (os || ns) && !ft.is_dir() {
             return Err(ENOTDIR);
         }
-        if flags & RENAME_NOREPLACE != 0 && std::fs::symlink_metadata(&to).is_ok() {
-            return Err(EEXIST);
-        }
-        std::fs::rename(&from, &to).map_err(|e| host_errno(&e))
+        let host_flags = if flags & RENAME_NOREPLACE != 0 {
+            RenameFlags::NOREPLACE
+        } else {
+            RenameFlags::empty()
+        };
+        rustix::fs::renameat_with(
+            od.fd(),
+            oname.as_slice(),
+            nd.fd(),
+            nname.as_slice(),
+            host_flags,
+        )
+        .map_err(rx)
     }
 }

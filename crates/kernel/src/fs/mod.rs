@@ -6,8 +6,12 @@
 //! - [`Fs`]: one process's `fs_struct` (working directory, umask) and
 //!   `files_struct` (fdtable.rs); the syscall layer calls its methods with
 //!   plain values and gets `Result<_, Errno>` with Linux's errno.
-//! - namei.rs: path lookup that never leaves the root; procfs.rs: the
-//!   names under `/proc`, whose contents come from a [`ProcSource`].
+//! - namei.rs: path lookup that never leaves the root: it goes from open
+//!   host directory handles (the root's, the working directory's, a
+//!   directory descriptor's) one component at a time; procfs.rs: the
+//!   names under `/proc`, whose contents come from a [`ProcSource`]; the
+//!   process's own `/proc/self/{cwd,root,fd/N}` come from `Fs` (magic
+//!   links to its handles).
 //! - The calls: open.rs (open, close, dup, fcntl, mkdir, unlink, access,
 //!   chdir, exec's open), link.rs (symlink, rename), read_write.rs (read, write, lseek, truncate,
 //!   fsync), readdir.rs (getdents64), stat_calls.rs (stat, readlink),
@@ -21,7 +25,9 @@
 //!
 //! Where ferrite differs from Linux overall: there are no mounts besides
 //! `/proc`, no inode or dentry cache (every lookup asks the host), and
-//! credentials are the host's (see hostfs.rs). The table and working
+//! credentials are the host's (see hostfs.rs). `/proc/PID/{cwd,root,fd}`
+//! exist for the process itself (`self` or its own pid) only: another
+//! process's files are not reachable from a `ProcSource`. The table and working
 //! directory are locked inside `Fs`, so its methods take `&self` and I/O
 //! runs without holding the table lock (a blocked read does not stop the
 //! other threads of a process that share the table).
@@ -31,7 +37,7 @@ pub mod flags;
 mod hostfs;
 pub mod link;
 mod namei;
-mod open;
+pub(crate) mod open;
 mod pagecache;
 mod procfs;
 mod read_write;
@@ -48,17 +54,20 @@ pub use procfs::ProcSource;
 pub use stat::Stat;
 pub use tty::TERMIOS_SIZE;
 
-use crate::errno::{Errno, EBADF, ENOTDIR};
+use crate::errno::{Errno, EBADF, ENOENT, ENOTDIR};
 
 use fdtable::{lock, Fd, FdTable, Kind, OpenFile};
-use namei::{Comps, Walker};
+use hostfs::DPath;
+use namei::{HostDir, Jump, Pos, ProcNames, Walker};
+use procfs::ProcNode;
 
 /// One process's files: working directory, umask and descriptor table
 /// (Linux's `fs_struct` + `files_struct`).
 pub struct Fs {
     host: Arc<HostFs>,
     proc: Arc<dyn ProcSource>,
-    cwd: Mutex<Comps>,
+    /// The working directory: a handle, never a path (`fs_struct.pwd`).
+    cwd: Mutex<Pos>,
     umask: Mutex<u32>,
     table: Mutex<FdTable>,
 }
@@ -69,7 +78,8 @@ pub struct ExecFile {
     pub mmap: MmapFile,
     /// The whole file.
     pub data: Vec<u8>,
-    /// Its guest path with symlinks resolved (`/proc/self/exe`).
+    /// Its guest path with symlinks resolved (`/proc/self/exe`), or
+    /// `(unreachable)`.
     pub path: Vec<u8>,
 }
 
@@ -85,7 +95,7 @@ impl Fs {
                 mm::filemap::FMODE_WRITE,
                 mm::filemap::FMODE_WRITE,
             ][i];
-            let file = OpenFile::new(Kind::Stdio { file: f.clone() }, fmode, flags, Vec::new());
+            let file = OpenFile::new(Kind::Stdio { file: f.clone() }, fmode, flags);
             table.set(
                 i,
                 Fd {
@@ -94,10 +104,11 @@ impl Fs {
                 },
             );
         }
+        let cwd = Pos::Host(root.root_dir.clone());
         Fs {
             host: root,
             proc,
-            cwd: Mutex::new(Vec::new()),
+            cwd: Mutex::new(cwd),
             umask: Mutex::new(0o022),
             table: Mutex::new(table),
         }
@@ -141,28 +152,38 @@ impl Fs {
         lock(&self.table).fds()
     }
 
-    /// What `/proc/PID/fd/<fd>` links to: the guest path the file was
-    /// opened by (symlinks resolved), or for the standard streams what the
-    /// host's `/proc/self/fd/<n>` says (e.g. `/dev/pts/3`, `pipe:[123]`).
-    /// None if `fd` is not open.
+    /// What `/proc/PID/fd/<fd>` links to: the guest path of the file
+    /// (computed from its handle; `/a (deleted)` if removed), `/proc/...`
+    /// for procfs. For the host's standard streams: what the host calls
+    /// a pipe, socket or anonymous file (`pipe:[123]`), a device's `/dev/`
+    /// name (`/dev/pts/3`, `/dev/null`), the guest path of a file in the
+    /// root, and `(unreachable)` for any other host file, so that the
+    /// host path of a redirected stream is never shown. None if `fd` is
+    /// not open.
     pub fn fd_path(&self, fd: i32) -> Option<Vec<u8>> {
-        use std::os::unix::ffi::OsStrExt;
         let f = self.file(fd).ok()?;
-        match &f.kind {
-            Kind::Stdio { file } => {
-                use std::os::fd::AsRawFd;
-                let link = format!("/proc/self/fd/{}", file.as_raw_fd());
-                std::fs::read_link(link)
-                    .ok()
-                    .map(|p| p.as_os_str().as_bytes().to_vec())
-            }
-            _ => Some(namei::guest_path(&f.guest)),
-        }
+        Some(match &f.kind {
+            Kind::Stdio { file } => match self.host.d_path(file) {
+                DPath::Unreachable => host_device_name(file),
+                d => dpath_bytes(d),
+            },
+            Kind::Host { file, .. } => self.host.d_path_bytes(file),
+            Kind::Dir { file } | Kind::HostPath { file } => self.host.d_path_bytes(file),
+            Kind::Proc { rel, .. } => proc_path(rel),
+        })
     }
 
-    /// `getcwd(2)`: the working directory's guest path (no NUL).
-    pub fn getcwd(&self) -> Vec<u8> {
-        namei::guest_path(&lock(&self.cwd))
+    /// `getcwd(2)`: the working directory's guest path (no NUL); ENOENT if
+    /// it was removed, `(unreachable)` if it is not under the root.
+    pub fn getcwd(&self) -> Result<Vec<u8>, Errno> {
+        let cwd = lock(&self.cwd).clone();
+        match cwd {
+            Pos::Proc(rel) => Ok(proc_path(&rel)),
+            Pos::Host(d) => match self.host.d_path(d.file()) {
+                DPath::Deleted(_) => Err(ENOENT),
+                d => Ok(dpath_bytes(d)),
+            },
+        }
     }
 
     /// `umask(2)`: set the mask, return the old one.
@@ -172,8 +193,8 @@ impl Fs {
 
     fn walker(&self) -> Walker<'_> {
         Walker {
-            root: self.host.root(),
-            proc: &*self.proc,
+            root: &self.host.root_dir,
+            proc: self,
         }
     }
 
@@ -184,18 +205,14 @@ impl Fs {
 
     /// Where a relative `path` starts: the working directory or `dirfd`'s
     /// directory (EBADF, ENOTDIR). Absolute paths ignore `dirfd`.
-    fn start(&self, dirfd: i32, path: &[u8]) -> Result<Comps, Errno> {
+    fn start(&self, dirfd: i32, path: &[u8]) -> Result<Pos, Errno> {
         if path.first() == Some(&b'/') {
-            return Ok(Vec::new());
+            return Ok(Pos::Host(self.host.root_dir.clone()));
         }
         if dirfd == flags::AT_FDCWD {
             return Ok(lock(&self.cwd).clone());
         }
-        let f = self.file(dirfd)?;
-        if !f.is_dir() {
-            return Err(ENOTDIR);
-        }
-        Ok(f.guest.clone())
+        self.file(dirfd)?.dir_pos().ok_or(ENOTDIR)
     }
 
     /// The host file behind `fd` for `mmap` (Linux's `file->f_mapping`):
@@ -218,7 +235,7 @@ impl Fs {
                 regular: true,
             } => {
                 let writable = f.fmode & mm::filemap::FMODE_WRITE != 0;
-                let path = namei::guest_path(&f.guest);
+                let path = self.host.d_path_bytes(file);
                 let space = self
                     .host
                     .cache
@@ -226,6 +243,138 @@ impl Fs {
                 Ok(MmapFile::new(space, f.fmode))
             }
             _ => Err(crate::errno::ENODEV),
+        }
+    }
+}
+
+impl OpenFile {
+    /// Where a lookup relative to this descriptor starts, if it is a
+    /// directory.
+    fn dir_pos(&self) -> Option<Pos> {
+        match &self.kind {
+            Kind::Dir { file } | Kind::HostPath { file } => {
+                HostDir::new(file.clone()).ok().map(Pos::Host)
+            }
+            Kind::Proc {
+                rel,
+                node: ProcNode::Dir,
+                ..
+            } => Some(Pos::Proc(rel.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// `/proc/<rel>`.
+fn proc_path(rel: &str) -> Vec<u8> {
+    if rel.is_empty() {
+        b"/proc".to_vec()
+    } else {
+        format!("/proc/{rel}").into_bytes()
+    }
+}
+
+/// A [`DPath`] as /proc and getcwd show it.
+fn dpath_bytes(d: DPath) -> Vec<u8> {
+    match d {
+        DPath::Path(p) | DPath::Anon(p) => p,
+        DPath::Deleted(mut p) => {
+            p.extend_from_slice(b" (deleted)");
+            p
+        }
+        DPath::Unreachable => hostfs::UNREACHABLE.to_vec(),
+    }
+}
+
+/// The host's name of a standard stream outside the root: a character
+/// device's `/dev/` name (a terminal, `/dev/null`: no secret, and what
+/// Linux would show), else `(unreachable)`.
+fn host_device_name(file: &std::fs::File) -> Vec<u8> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::FileTypeExt;
+    let chr = file
+        .metadata()
+        .is_ok_and(|m| m.file_type().is_char_device());
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    match link {
+        Ok(l) if chr && l.starts_with("/dev/") && !l.as_os_str().as_bytes().contains(&b'\n') => {
+            l.as_os_str().as_bytes().to_vec()
+        }
+        _ => hostfs::UNREACHABLE.to_vec(),
+    }
+}
+
+impl Fs {
+    /// The part of `rel` (below /proc) after this process's own directory
+    /// (`self/...` or `<own pid>/...`), if it is in it.
+    fn own_proc<'r>(&self, rel: &'r str) -> Option<&'r str> {
+        let (first, rest) = rel.split_once('/')?;
+        if first == "self" {
+            return Some(rest);
+        }
+        let me = self.proc.readlink("self")?;
+        (first.as_bytes() == me.as_slice()).then_some(rest)
+    }
+
+    /// The open descriptor named by `n` under `fd/` (digits only).
+    fn proc_fd(&self, n: &str) -> Option<i32> {
+        if n.is_empty() || n.len() > 9 || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        n.parse().ok()
+    }
+}
+
+impl ProcNames for Fs {
+    fn lookup(&self, rel: &str) -> Option<ProcNode> {
+        match self.own_proc(rel) {
+            Some("fd") => return Some(ProcNode::Dir),
+            Some("cwd") => {
+                // As Linux shows it: `/d (deleted)` for a removed one.
+                let cwd = match lock(&self.cwd).clone() {
+                    Pos::Proc(rel) => proc_path(&rel),
+                    Pos::Host(d) => self.host.d_path_bytes(d.file()),
+                };
+                return Some(ProcNode::Symlink(cwd));
+            }
+            Some("root") => return Some(ProcNode::Symlink(b"/".to_vec())),
+            Some(r) if r.starts_with("fd/") => {
+                let fd = self.proc_fd(&r[3..])?;
+                return self.fd_path(fd).map(ProcNode::Symlink);
+            }
+            _ => {}
+        }
+        procfs::lookup(&*self.proc, rel)
+    }
+
+    fn jump(&self, rel: &str) -> Option<Jump> {
+        let pos_jump = |p: Pos| match p {
+            Pos::Host(d) => Jump::Host(d.file().clone()),
+            Pos::Proc(r) => Jump::Proc(r),
+        };
+        match self.own_proc(rel)? {
+            "cwd" => Some(pos_jump(lock(&self.cwd).clone())),
+            "root" => Some(Jump::Host(self.host.root_dir.file().clone())),
+            r if r.starts_with("fd/") => {
+                let f = self.file(self.proc_fd(&r[3..])?).ok()?;
+                match &f.kind {
+                    Kind::Host { file, .. } => {
+                        file.try_clone().ok().map(|f| Jump::Host(Arc::new(f)))
+                    }
+                    Kind::Dir { file } | Kind::HostPath { file } => Some(Jump::Host(file.clone())),
+                    Kind::Proc {
+                        rel,
+                        node: ProcNode::Dir,
+                        ..
+                    } => Some(Jump::Proc(rel.clone())),
+                    // A standard stream is not reopened from its host
+                    // handle (that could widen its access on the host
+                    // file behind it); a procfs file by its name.
+                    Kind::Stdio { .. } | Kind::Proc { .. } => None,
+                }
+            }
+            _ => None,
         }
     }
 }

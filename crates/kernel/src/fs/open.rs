@@ -3,16 +3,27 @@
 //! `do_mkdirat`, `do_rmdir`, `do_unlinkat`; fs/file.c `dup`, `dup3`;
 //! fs/fcntl.c).
 //!
+//! Every host call acts through a handle from the lookup (namei.rs): the
+//! last component's directory and name (`openat(O_NOFOLLOW)`, `mkdirat`,
+//! `unlinkat`, `faccessat(AT_SYMLINK_NOFOLLOW)`) or the `O_PATH` handle
+//! of the file itself (a directory is opened as `openat(handle, ".")`),
+//! never a host path.
+//!
 //! Where ferrite differs: `O_TMPFILE` is EOPNOTSUPP (as on a file system
-//! without it); files are created with the host's own umask applied on
-//! top of the process's; creating or removing anything under /proc is
-//! EACCES (what a non-root Linux user gets); permission checks are the
-//! host's.
+//! without it); a file or directory is created with exactly the mode
+//! asked less the process's umask (the host's umask is undone);
+//! creating or removing anything under /proc is EACCES (what a non-root
+//! Linux user gets); permission checks are the host's. A file reached
+//! only by a magic link (`/proc/self/fd/N` of a non-directory) is
+//! reopened through the host's own `/proc/self/fd` of ferrite's handle,
+//! as Linux reopens it.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::File;
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::fs::MetadataExt;
 use std::sync::Arc;
+
+use rustix::fs::{AtFlags, Mode, OFlags};
 
 use mm::filemap::{FMODE_READ, FMODE_WRITE};
 use mm::Cpu;
@@ -22,7 +33,7 @@ use crate::errno::*;
 use super::fdtable::{lock, Fd, Kind, OpenFile};
 use super::flags::*;
 use super::hostfs::host_errno;
-use super::namei::{Last, Parent, Target};
+use super::namei::{rx, HostDir, Last, Parent, Pos, ProcNames, Target};
 use super::procfs::{self, ProcNode};
 use super::{ExecFile, Fs};
 
@@ -100,8 +111,8 @@ impl Fs {
         let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
         match target {
             Target::Missing {
-                host,
-                guest,
+                parent,
+                name,
                 trailing_slash,
             } => {
                 if flags & O_CREAT == 0 || flags & O_PATH != 0 {
@@ -110,19 +121,28 @@ impl Fs {
                 if trailing_slash {
                     return Err(EISDIR);
                 }
-                let host = host.ok_or(EACCES)?;
+                let dir = parent.ok_or(EACCES)?;
                 let umask = *lock(&self.umask);
-                // O_CREAT|O_EXCL by hand: std refuses to create read-only.
-                let file = OpenOptions::new()
-                    .read(acc != O_WRONLY)
-                    .write(acc != O_RDONLY)
-                    .mode(mode & !umask & 0o7777)
-                    .custom_flags(host_open_flags(flags) | libc::O_CREAT | libc::O_EXCL)
-                    .open(&host)
-                    .map_err(|e| host_errno(&e))?;
+                let mode = mode & !umask & 0o7777;
+                // O_CREAT|O_EXCL|O_NOFOLLOW: a new file in that directory,
+                // whatever appeared there since the lookup.
+                let oflags = host_access_flags(acc)
+                    | host_open_flags(flags)
+                    | OFlags::CREATE
+                    | OFlags::EXCL
+                    | OFlags::NOFOLLOW
+                    | OFlags::CLOEXEC;
+                let file = File::from(
+                    rustix::fs::openat(
+                        dir.fd(),
+                        name.as_slice(),
+                        oflags,
+                        Mode::from_raw_mode(mode),
+                    )
+                    .map_err(rx)?,
+                );
                 // The mode exactly, whatever the host process's umask.
-                let perm = std::fs::Permissions::from_mode(mode & !umask & 0o7777);
-                file.set_permissions(perm).map_err(|e| host_errno(&e))?;
+                rustix::fs::fchmod(&file, Mode::from_raw_mode(mode)).map_err(rx)?;
                 let meta = file.metadata().map_err(|e| host_errno(&e))?;
                 let kind = Kind::Host {
                     file,
@@ -130,18 +150,17 @@ impl Fs {
                     ino: meta.ino(),
                     regular: true,
                 };
-                Ok(OpenFile::new(kind, fmode, kept, guest))
+                Ok(OpenFile::new(kind, fmode, kept))
             }
             _ if excl => Err(EEXIST),
-            Target::Host { host, guest, meta } => {
+            Target::Host { file, meta, parent } => {
                 let ft = meta.file_type();
                 if ft.is_symlink() {
                     // Not followed: O_NOFOLLOW (or O_CREAT|O_EXCL, above).
                     if flags & O_PATH == 0 {
                         return Err(ELOOP);
                     }
-                    let file = open_path(&host, true)?;
-                    return Ok(OpenFile::new(Kind::HostPath { file }, 0, kept, guest));
+                    return Ok(OpenFile::new(Kind::HostPath { file }, 0, kept));
                 }
                 if ft.is_dir() {
                     if flags & O_CREAT != 0 || (flags & O_PATH == 0 && wants_write) {
@@ -151,40 +170,47 @@ impl Fs {
                     return Err(ENOTDIR);
                 }
                 if flags & O_PATH != 0 {
-                    let file = open_path(&host, false)?;
-                    return Ok(OpenFile::new(Kind::HostPath { file }, 0, kept, guest));
+                    return Ok(OpenFile::new(Kind::HostPath { file }, 0, kept));
                 }
                 let old_size = meta.len();
-                let file = OpenOptions::new()
-                    .read(acc != O_WRONLY)
-                    .write(acc == O_WRONLY || acc == O_RDWR || acc == O_ACCMODE)
-                    .custom_flags(
-                        host_open_flags(flags)
-                            | if ft.is_file() && flags & O_TRUNC != 0 {
-                                libc::O_TRUNC
-                            } else {
-                                0
-                            },
+                let mut oflags = host_access_flags(acc) | host_open_flags(flags) | OFlags::CLOEXEC;
+                if ft.is_file() && flags & O_TRUNC != 0 {
+                    oflags |= OFlags::TRUNC;
+                }
+                let opened = if ft.is_dir() {
+                    rustix::fs::openat(&*file, ".", oflags | OFlags::DIRECTORY, Mode::empty())
+                } else if let Some((dir, name)) = &parent {
+                    rustix::fs::openat(
+                        dir.fd(),
+                        name.as_slice(),
+                        oflags | OFlags::NOFOLLOW,
+                        Mode::empty(),
                     )
-                    .open(&host)
-                    .map_err(|e| host_errno(&e))?;
-                let m = file.metadata().map_err(|e| host_errno(&e))?;
+                } else {
+                    // Reached by a magic link: reopen the very file.
+                    let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+                    rustix::fs::openat(rustix::fs::CWD, link.as_str(), oflags, Mode::empty())
+                };
+                let opened = File::from(opened.map_err(rx)?);
+                let m = opened.metadata().map_err(|e| host_errno(&e))?;
                 let kind = if m.is_dir() {
-                    Kind::Dir { file }
+                    Kind::Dir {
+                        file: Arc::new(opened),
+                    }
                 } else {
                     if m.is_file() && flags & O_TRUNC != 0 && old_size != 0 {
                         self.host.cache.truncate(cpu, m.dev(), m.ino(), 0)?;
                     }
                     Kind::Host {
-                        file,
+                        file: opened,
                         dev: m.dev(),
                         ino: m.ino(),
                         regular: m.is_file(),
                     }
                 };
-                Ok(OpenFile::new(kind, fmode, kept, guest))
+                Ok(OpenFile::new(kind, fmode, kept))
             }
-            Target::Proc { rel, guest, node } => {
+            Target::Proc { rel, node } => {
                 match node {
                     ProcNode::Symlink(_) if flags & O_PATH == 0 => return Err(ELOOP),
                     ProcNode::Dir
@@ -200,12 +226,7 @@ impl Fs {
                     ProcNode::File if flags & O_PATH == 0 => self.proc.read(&rel).ok_or(ENOENT)?,
                     _ => Vec::new(),
                 };
-                Ok(OpenFile::new(
-                    Kind::Proc { rel, node, data },
-                    fmode,
-                    kept,
-                    guest,
-                ))
+                Ok(OpenFile::new(Kind::Proc { rel, node, data }, fmode, kept))
             }
         }
     }
@@ -288,15 +309,15 @@ impl Fs {
         }
     }
 
-    /// `filename_create`: the host path where a new entry named by `path`
-    /// (relative to `dirfd`) goes, and whether `path` ended in a slash.
-    /// `EEXIST` when something is there (or the name is `.` or `..`),
-    /// `EACCES` for a new name under /proc.
+    /// `filename_create`: the directory where a new entry named by `path`
+    /// (relative to `dirfd`) goes, its name, and whether `path` ended in
+    /// a slash. `EEXIST` when something is there (or the name is `.` or
+    /// `..`), `EACCES` for a new name under /proc.
     pub(super) fn new_entry(
         &self,
         dirfd: i32,
         path: &[u8],
-    ) -> Result<(std::path::PathBuf, bool), Errno> {
+    ) -> Result<(HostDir, Vec<u8>, bool), Errno> {
         let start = self.start_checked(dirfd, path)?;
         let (parent, last, trailing_slash) = self.walker().parent(&start, path)?;
         let Last::Norm(name) = last else {
@@ -304,32 +325,36 @@ impl Fs {
         };
         match parent {
             Parent::ProcMount => Err(EEXIST),
-            Parent::Proc(dir) => match procfs::lookup(&*self.proc, &procfs::join(&dir, &name)) {
+            Parent::Proc(dir) => match self.lookup(&procfs::join(&dir, &name)) {
                 Some(_) => Err(EEXIST),
                 None => Err(EACCES),
             },
-            Parent::Host { host, .. } => {
-                let p = host.join(std::ffi::OsStr::from_bytes(&name));
-                if std::fs::symlink_metadata(&p).is_ok() {
+            Parent::Host(dir) => {
+                if lstatat(&dir, &name).is_ok() {
                     return Err(EEXIST);
                 }
-                Ok((p, trailing_slash))
+                Ok((dir, name, trailing_slash))
             }
         }
     }
 
     /// `mkdirat(2)`.
     pub fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> Result<(), Errno> {
-        let (p, _) = self.new_entry(dirfd, path)?;
+        let (dir, name, _) = self.new_entry(dirfd, path)?;
         let umask = *lock(&self.umask);
         let mode = mode & !umask & 0o7777;
-        std::fs::DirBuilder::new()
-            .mode(mode)
-            .create(&p)
-            .map_err(|e| host_errno(&e))?;
-        // The mode exactly, whatever the host process's umask.
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
-            .map_err(|e| host_errno(&e))
+        rustix::fs::mkdirat(dir.fd(), name.as_slice(), Mode::from_raw_mode(mode)).map_err(rx)?;
+        // The mode exactly, whatever the host process's umask: on the new
+        // directory itself (O_NOFOLLOW|O_DIRECTORY: not on whatever may
+        // have replaced it), through the host's magic link to the handle
+        // (fchmod refuses an O_PATH handle).
+        let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(dir.fd(), name.as_slice(), flags, Mode::empty()).map_err(rx)?;
+        if rustix::fs::fstat(&fd).is_ok_and(|st| st.st_mode & 0o7777 == mode) {
+            return Ok(());
+        }
+        let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        rustix::fs::chmod(link.as_str(), Mode::from_raw_mode(mode)).map_err(rx)
     }
 
     /// `unlinkat(2)` (`flags`: `AT_REMOVEDIR` for rmdir).
@@ -349,26 +374,26 @@ impl Fs {
         };
         match parent {
             Parent::ProcMount => Err(if rmdir { EBUSY } else { EISDIR }),
-            Parent::Proc(dir) => match procfs::lookup(&*self.proc, &procfs::join(&dir, &name)) {
+            Parent::Proc(dir) => match self.lookup(&procfs::join(&dir, &name)) {
                 None => Err(ENOENT),
                 Some(ProcNode::Dir) if !rmdir => Err(EISDIR),
                 Some(ProcNode::File | ProcNode::Symlink(_)) if rmdir => Err(ENOTDIR),
                 Some(_) => Err(EACCES),
             },
-            Parent::Host { host, .. } => {
-                let p = host.join(std::ffi::OsStr::from_bytes(&name));
-                let m = std::fs::symlink_metadata(&p).map_err(|e| host_errno(&e))?;
+            Parent::Host(dir) => {
+                let st = lstatat(&dir, &name)?;
+                let is_dir = st.is_dir();
                 if rmdir {
-                    if !m.is_dir() {
+                    if !is_dir {
                         return Err(ENOTDIR);
                     }
-                    std::fs::remove_dir(&p).map_err(|e| host_errno(&e))
-                } else if m.is_dir() {
+                    rustix::fs::unlinkat(dir.fd(), name.as_slice(), AtFlags::REMOVEDIR).map_err(rx)
+                } else if is_dir {
                     Err(EISDIR)
                 } else if trailing_slash {
                     Err(ENOTDIR)
                 } else {
-                    std::fs::remove_file(&p).map_err(|e| host_errno(&e))
+                    rustix::fs::unlinkat(dir.fd(), name.as_slice(), AtFlags::empty()).map_err(rx)
                 }
             }
         }
@@ -395,61 +420,84 @@ impl Fs {
                     Ok(())
                 }
             }
-            Target::Host { host, meta, .. } => {
+            Target::Host { file, meta, parent } => {
                 if meta.file_type().is_symlink() {
                     return Ok(());
                 }
-                host_access(&host, mode, flags & AT_EACCESS != 0)
+                host_access(&file, &meta, parent.as_ref(), mode, flags & AT_EACCESS != 0)
             }
         }
     }
 
-    /// `chdir(2)`.
+    /// `chdir(2)`: the working directory becomes the handle the lookup
+    /// found.
     pub fn chdir(&self, path: &[u8]) -> Result<(), Errno> {
         let start = self.start(AT_FDCWD, path)?;
         match self.walker().resolve(&start, path, true)? {
             Target::Missing { .. } => Err(ENOENT),
             t if !t.is_dir() => Err(ENOTDIR),
-            Target::Host { host, guest, .. } => {
-                host_access(&host, X_OK, false)?;
-                *lock(&self.cwd) = guest;
+            Target::Host { file, meta, parent } => {
+                host_access(&file, &meta, parent.as_ref(), X_OK, false)?;
+                *lock(&self.cwd) = Pos::Host(HostDir::new(file)?);
                 Ok(())
             }
-            Target::Proc { guest, .. } => {
-                *lock(&self.cwd) = guest;
+            Target::Proc { rel, .. } => {
+                *lock(&self.cwd) = Pos::Proc(rel);
                 Ok(())
             }
         }
     }
 
-    /// `fchdir(2)`.
+    /// `fchdir(2)`: the working directory becomes `fd`'s directory handle.
     pub fn fchdir(&self, fd: i32) -> Result<(), Errno> {
         let f = self.file(fd)?;
-        if !f.is_dir() {
-            return Err(ENOTDIR);
+        let pos = f.dir_pos().ok_or(ENOTDIR)?;
+        if let Pos::Host(d) = &pos {
+            let meta = d.file().metadata().map_err(|e| host_errno(&e))?;
+            host_access(d.file(), &meta, None, X_OK, false)?;
         }
-        *lock(&self.cwd) = f.guest.clone();
+        *lock(&self.cwd) = pos;
         Ok(())
     }
 
     /// Open the program `path` for `execve`: EACCES unless it is a
-    /// regular file with an execute bit, ENOENT, ENOTDIR, ELOOP as lookup
-    /// gives them.
+    /// regular file with an execute bit (checked on the lookup's `O_PATH`
+    /// handle before anything is opened for reading, and again on the
+    /// opened file), ENOENT, ENOTDIR, ELOOP as lookup gives them.
     pub fn open_exec(&self, path: &[u8]) -> Result<ExecFile, Errno> {
         let start = self.start(AT_FDCWD, path)?;
         match self.walker().resolve(&start, path, true)? {
             Target::Missing { .. } => Err(ENOENT),
             Target::Proc { .. } => Err(EACCES),
-            Target::Host { host, guest, meta } => {
-                let path = super::namei::guest_path(&guest);
-                let (mmap, data) = self.host.open_exec_checked(&host, &meta, &path)?;
+            Target::Host { file, meta, parent } => {
+                if !meta.is_file() || meta.mode() & 0o111 == 0 {
+                    return Err(EACCES);
+                }
+                // O_NONBLOCK: should it have become a FIFO meanwhile, the
+                // open does not wait (and open_exec_file refuses it).
+                let oflags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+                let opened = match &parent {
+                    Some((dir, name)) => rustix::fs::openat(
+                        dir.fd(),
+                        name.as_slice(),
+                        oflags | OFlags::NOFOLLOW,
+                        Mode::empty(),
+                    ),
+                    None => {
+                        let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+                        rustix::fs::openat(rustix::fs::CWD, link.as_str(), oflags, Mode::empty())
+                    }
+                };
+                let opened = File::from(opened.map_err(rx)?);
+                let path = self.host.d_path_bytes(&opened);
+                let (mmap, data) = self.host.open_exec_file(opened, &path)?;
                 Ok(ExecFile { mmap, data, path })
             }
         }
     }
 
     /// `start` after the checks Linux makes on the path first.
-    pub(super) fn start_checked(&self, dirfd: i32, path: &[u8]) -> Result<super::Comps, Errno> {
+    pub(super) fn start_checked(&self, dirfd: i32, path: &[u8]) -> Result<Pos, Errno> {
         let path = super::namei::check_path(path)?;
         if path.is_empty() {
             return Err(ENOENT);
@@ -465,51 +513,112 @@ impl Fs {
             if flags & AT_EMPTY_PATH == 0 {
                 return Err(ENOENT);
             }
-            let comps = if dirfd == AT_FDCWD {
-                lock(&self.cwd).clone()
-            } else {
-                self.file(dirfd)?.guest.clone()
-            };
-            let path = super::namei::guest_path(&comps);
-            return self.walker().resolve(&[], &path, false);
+            return self.fd_target(dirfd);
         }
         let start = self.start(dirfd, p)?;
         self.walker()
             .resolve(&start, p, flags & AT_SYMLINK_NOFOLLOW == 0)
     }
+
+    /// What `dirfd` itself is (`AT_EMPTY_PATH`), from its handle.
+    fn fd_target(&self, dirfd: i32) -> Result<Target, Errno> {
+        let file = if dirfd == AT_FDCWD {
+            match lock(&self.cwd).clone() {
+                Pos::Host(d) => d.file().clone(),
+                Pos::Proc(rel) => {
+                    let node = self.lookup(&rel).ok_or(ENOENT)?;
+                    return Ok(Target::Proc { rel, node });
+                }
+            }
+        } else {
+            let f = self.file(dirfd)?;
+            match &f.kind {
+                Kind::Dir { file } | Kind::HostPath { file } => file.clone(),
+                Kind::Host { file, .. } => Arc::new(file.try_clone().map_err(|e| host_errno(&e))?),
+                Kind::Stdio { file } => Arc::new(file.try_clone().map_err(|e| host_errno(&e))?),
+                Kind::Proc { rel, node, .. } => {
+                    return Ok(Target::Proc {
+                        rel: rel.clone(),
+                        node: node.clone(),
+                    })
+                }
+            }
+        };
+        let meta = file.metadata().map_err(|e| host_errno(&e))?;
+        Ok(Target::Host {
+            file,
+            meta,
+            parent: None,
+        })
+    }
+}
+
+/// `fstatat(dir, name, AT_SYMLINK_NOFOLLOW)`'s file type, as std's.
+pub(super) fn lstatat(dir: &HostDir, name: &[u8]) -> Result<std::fs::FileType, Errno> {
+    let f = super::namei::step(dir.fd(), name)?;
+    Ok(f.metadata().map_err(|e| host_errno(&e))?.file_type())
+}
+
+/// The host access mode of a guest `O_ACCMODE` (3, "neither", opens
+/// for both as Linux's ioctl-only opens need both permissions).
+fn host_access_flags(acc: i32) -> OFlags {
+    match acc {
+        O_RDONLY => OFlags::RDONLY,
+        O_WRONLY => OFlags::WRONLY,
+        _ => OFlags::RDWR,
+    }
 }
 
 /// The host `open` flags a guest open passes on.
-fn host_open_flags(flags: i32) -> i32 {
-    let mut f = 0;
+fn host_open_flags(flags: i32) -> OFlags {
+    let mut f = OFlags::empty();
     if flags & O_NONBLOCK != 0 {
-        f |= libc::O_NONBLOCK;
+        f |= OFlags::NONBLOCK;
     }
     if flags & O_NOCTTY != 0 {
-        f |= libc::O_NOCTTY;
+        f |= OFlags::NOCTTY;
     }
     f
 }
 
-/// An `O_PATH` host descriptor (of the symlink itself if `nofollow`).
-fn open_path(host: &std::path::Path, nofollow: bool) -> Result<File, Errno> {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_PATH | if nofollow { libc::O_NOFOLLOW } else { 0 })
-        .open(host)
-        .map_err(|e| host_errno(&e))
-}
-
-/// The host's `faccessat` on a resolved host path (no symlink left).
-fn host_access(host: &std::path::Path, mode: i32, eaccess: bool) -> Result<(), Errno> {
-    let c = std::ffi::CString::new(host.as_os_str().as_bytes()).map_err(|_| EINVAL)?;
-    let flags = if eaccess { libc::AT_EACCESS } else { 0 };
-    // SAFETY: `c` is a NUL-terminated string that outlives the call; the
-    // call only reads it.
-    let r = unsafe { libc::faccessat(libc::AT_FDCWD, c.as_ptr(), mode, flags) };
-    if r == 0 {
-        Ok(())
+/// The host's `faccessat` on a file found by a lookup: a directory as
+/// `.` of its handle, another file by its directory and name with
+/// `AT_SYMLINK_NOFOLLOW` (should the name have become a symlink, the
+/// link is checked, never what it points to), a file without a name
+/// through the host's magic link to the handle.
+fn host_access(
+    file: &File,
+    meta: &std::fs::Metadata,
+    parent: Option<&(HostDir, Vec<u8>)>,
+    mode: i32,
+    eaccess: bool,
+) -> Result<(), Errno> {
+    let access = rustix::fs::Access::from_bits_truncate(mode as u32);
+    let mut flags = if eaccess {
+        AtFlags::EACCESS
     } else {
-        Err(host_errno(&std::io::Error::last_os_error()))
-    }
+        AtFlags::empty()
+    };
+    let r = if meta.is_dir() {
+        rustix::fs::accessat(file.as_fd(), ".", access, flags)
+    } else {
+        match parent {
+            Some((dir, name)) => {
+                flags |= AtFlags::SYMLINK_NOFOLLOW;
+                match rustix::fs::accessat(dir.fd(), name.as_slice(), access, flags) {
+                    Err(rustix::io::Errno::NOSYS) => {
+                        flags.remove(AtFlags::SYMLINK_NOFOLLOW);
+                        let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+                        rustix::fs::accessat(rustix::fs::CWD, link.as_str(), access, flags)
+                    }
+                    r => r,
+                }
+            }
+            None => {
+                let link = format!("/proc/self/fd/{}", file.as_raw_fd());
+                rustix::fs::accessat(rustix::fs::CWD, link.as_str(), access, flags)
+            }
+        }
+    };
+    r.map_err(rx)
 }

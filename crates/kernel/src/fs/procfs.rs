@@ -3,11 +3,16 @@
 //! [`ProcSource`]; this file only decides whether a name is a directory, a
 //! symlink or a file.
 //!
+//! The calling process's own `cwd`, `root` and `fd/N` links (and `fd/`)
+//! are not the source's: the file layer answers them from its handles
+//! (see `Fs`'s `ProcNames`), and follows them to those handles.
+//!
 //! Where ferrite differs from Linux: the directories are `/proc`,
-//! `/proc/self` and `/proc/<pid>` (a pid whose `status` the source
-//! provides) only — `self` is a directory rather than a symlink to the
-//! pid, and the lower directories (`fd/`, `task/`, `sys/`, ...) do not
-//! exist. Files are read once, at open, into a snapshot that reads and
+//! `/proc/self`, `/proc/<pid>` (a pid whose `status` the source
+//! provides) and the process's own `fd/` only — `self` is a directory
+//! rather than a symlink to the pid, another process's `fd/`, `cwd` and
+//! `root` do not exist, nor do the other lower directories (`task/`,
+//! `sys/`, ...). Files are read once, at open, into a snapshot that reads and
 //! seeks walk (Linux's seq_file regenerates them as they are read).
 
 use std::vec::Vec;

@@ -3,21 +3,28 @@
 //! Records: `d_ino` (u64), `d_off` (i64), `d_reclen` (u16), `d_type`
 //! (u8), the NUL-terminated name, padded to 8 bytes.
 //!
+//! A host directory is listed from its open handle (`openat(fd, ".")` and
+//! `getdents64` on the host), `..`'s inode from `fstatat(fd, "..")`
+//! (the root's own at the root).
+//!
 //! Where ferrite differs: a host directory is listed afresh on every call
 //! (`.` and `..` first, then the host's entries sorted by name) and the
 //! offset is the index in that list, so entries added or removed between
 //! calls can shift the listing (Linux's ext4 uses hash cookies). The root
 //! lists `proc` (procfs's mount point) even when the host has no such
-//! directory. procfs directories list only `.` and `..`: a
-//! [`ProcSource`](super::ProcSource) cannot enumerate its names.
+//! directory. procfs directories list only `.` and `..` (a
+//! [`ProcSource`](super::ProcSource) cannot enumerate its names), except
+//! the process's own `fd/`, which lists its descriptors.
 
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirEntryExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
+
+use rustix::fs::AtFlags;
 
 use crate::errno::{Errno, EBADF, EINVAL, ENOTDIR};
 
 use super::fdtable::{lock, Kind};
 use super::hostfs::host_errno;
+use super::namei::rx;
 use super::Fs;
 
 /// `DT_DIR`.
@@ -37,24 +44,17 @@ pub const DT_BLK: u8 = 6;
 /// `DT_SOCK`.
 pub const DT_SOCK: u8 = 12;
 
-fn dtype(ft: std::fs::FileType) -> u8 {
-    use std::os::unix::fs::FileTypeExt;
-    if ft.is_dir() {
-        DT_DIR
-    } else if ft.is_file() {
-        DT_REG
-    } else if ft.is_symlink() {
-        DT_LNK
-    } else if ft.is_fifo() {
-        DT_FIFO
-    } else if ft.is_char_device() {
-        DT_CHR
-    } else if ft.is_block_device() {
-        DT_BLK
-    } else if ft.is_socket() {
-        DT_SOCK
-    } else {
-        DT_UNKNOWN
+fn dtype(ft: rustix::fs::FileType) -> u8 {
+    use rustix::fs::FileType as F;
+    match ft {
+        F::Directory => DT_DIR,
+        F::RegularFile => DT_REG,
+        F::Symlink => DT_LNK,
+        F::Fifo => DT_FIFO,
+        F::CharacterDevice => DT_CHR,
+        F::BlockDevice => DT_BLK,
+        F::Socket => DT_SOCK,
+        _ => DT_UNKNOWN,
     }
 }
 
@@ -70,45 +70,52 @@ impl Fs {
         if f.is_path() {
             return Err(EBADF);
         }
-        let guest = f.guest.clone();
         match &f.kind {
             Kind::Dir { file } => {
                 let me = file.metadata().map_err(|e| host_errno(&e))?;
-                let host = {
-                    let mut p = self.host.root().to_path_buf();
-                    for c in &guest {
-                        p.push(std::ffi::OsStr::from_bytes(c));
-                    }
-                    p
-                };
-                let parent_ino = if guest.is_empty() {
+                let at_root =
+                    me.dev() == self.host.root_dir_id().0 && me.ino() == self.host.root_dir_id().1;
+                let parent_ino = if at_root {
                     me.ino()
                 } else {
-                    host.parent()
-                        .and_then(|p| std::fs::metadata(p).ok())
-                        .map_or(me.ino(), |m| m.ino())
+                    rustix::fs::statat(&**file, "..", AtFlags::SYMLINK_NOFOLLOW)
+                        .map_or(me.ino(), |st| st.st_ino)
                 };
                 let mut v = vec![
                     (me.ino(), DT_DIR, b".".to_vec()),
                     (parent_ino, DT_DIR, b"..".to_vec()),
                 ];
                 let mut rest = Vec::new();
-                for e in std::fs::read_dir(&host).map_err(|e| host_errno(&e))? {
-                    let e = e.map_err(|e| host_errno(&e))?;
-                    let t = e.file_type().map(dtype).unwrap_or(DT_UNKNOWN);
-                    rest.push((e.ino(), t, e.file_name().as_bytes().to_vec()));
+                let mut dir = rustix::fs::Dir::read_from(&**file).map_err(rx)?;
+                while let Some(e) = dir.read() {
+                    let e = e.map_err(rx)?;
+                    let name = e.file_name().to_bytes();
+                    if name == b"." || name == b".." {
+                        continue;
+                    }
+                    rest.push((e.ino(), dtype(e.file_type()), name.to_vec()));
                 }
-                if guest.is_empty() && !rest.iter().any(|(_, _, n)| n == b"proc") {
+                if at_root && !rest.iter().any(|(_, _, n)| n == b"proc") {
                     rest.push((super::procfs::ino(""), DT_DIR, b"proc".to_vec()));
                 }
                 rest.sort_by(|a, b| a.2.cmp(&b.2));
                 v.extend(rest);
                 Ok(v)
             }
-            Kind::Proc { rel, .. } if f.is_dir() => Ok(vec![
-                (super::procfs::ino(rel), DT_DIR, b".".to_vec()),
-                (super::procfs::ino(""), DT_DIR, b"..".to_vec()),
-            ]),
+            Kind::Proc { rel, .. } if f.is_dir() => {
+                let mut v = vec![
+                    (super::procfs::ino(rel), DT_DIR, b".".to_vec()),
+                    (super::procfs::ino(""), DT_DIR, b"..".to_vec()),
+                ];
+                // The process's own fd/: its open descriptors.
+                if self.own_proc(rel) == Some("fd") {
+                    for n in self.open_fds() {
+                        let ino = super::procfs::ino(&format!("{rel}/{n}"));
+                        v.push((ino, DT_LNK, n.to_string().into_bytes()));
+                    }
+                }
+                Ok(v)
+            }
             _ => Err(ENOTDIR),
         }
     }

@@ -1,12 +1,11 @@
 //! `stat` and `readlink` (Linux's fs/stat.c: `vfs_fstat`, `vfs_fstatat`,
 //! `do_readlinkat`).
 //!
-//! Where ferrite differs: `fstatat` with `AT_EMPTY_PATH` on a descriptor
-//! asks the host about the descriptor's host file, as Linux does, but a
-//! lookup by path asks the host again (no inode cache): the host may have
-//! changed the file in between.
-
-use std::os::unix::ffi::OsStrExt;
+//! A lookup by path `fstat`s the handle the lookup opened (namei.rs), and
+//! `readlink` reads that handle (`readlinkat(fd, "")`).
+//!
+//! Where ferrite differs: a lookup by path asks the host again (no inode
+//! cache): the host may have changed the file since an earlier call.
 
 use crate::errno::*;
 
@@ -23,9 +22,8 @@ impl Fs {
     pub fn fstat(&self, fd: i32) -> Result<Stat, Errno> {
         let f = self.file(fd)?;
         let meta = match &f.kind {
-            Kind::Host { file, .. } | Kind::Dir { file } | Kind::HostPath { file } => {
-                file.metadata()
-            }
+            Kind::Host { file, .. } => file.metadata(),
+            Kind::Dir { file } | Kind::HostPath { file } => file.metadata(),
             Kind::Stdio { file } => file.metadata(),
             Kind::Proc { rel, node, .. } => return Ok(procfs::stat(node, rel)),
         };
@@ -60,12 +58,14 @@ impl Fs {
         let einval = if empty { ENOENT } else { EINVAL };
         match self.lookup_at(dirfd, path, flags)? {
             Target::Missing { .. } => Err(ENOENT),
-            Target::Host { host, meta, .. } => {
+            Target::Host { file, meta, .. } => {
                 if !meta.file_type().is_symlink() {
                     return Err(einval);
                 }
-                let t = std::fs::read_link(&host).map_err(|e| host_errno(&e))?;
-                Ok(t.as_os_str().as_bytes().to_vec())
+                // The link the lookup opened (O_PATH|O_NOFOLLOW), by its
+                // handle.
+                let t = rustix::fs::readlinkat(&*file, "", Vec::new()).map_err(super::namei::rx)?;
+                Ok(t.into_bytes())
             }
             Target::Proc {
                 node: ProcNode::Symlink(t),

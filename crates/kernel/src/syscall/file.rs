@@ -256,7 +256,7 @@ pub fn sys_ioctl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
 
 /// `getcwd(2)`: the length written, NUL included.
 pub fn sys_getcwd(s: &mut Sys<'_>, buf: u64, size: u64) -> SysResult {
-    let mut cwd = s.task.fs.getcwd();
+    let mut cwd = s.task.fs.getcwd()?;
     cwd.push(0);
     if cwd.len() as u64 > size {
         return Err(ERANGE);
