@@ -155,6 +155,34 @@ pub fn copy_from_user(
     user_load(cpu, mm, from, to).map_err(|_| EFAULT)
 }
 
+/// `raw_copy_to_user`: copy `from` to user memory at `to`, page by page,
+/// up to the first page that cannot be written; the number of bytes that
+/// could not be copied (0 when all were), as Linux's copy routines return.
+pub fn raw_copy_to_user(cpu: &Cpu<'_>, mm: &MmStruct<'_>, to: usize, from: &[u8]) -> usize {
+    let mut copied = 0;
+    let _ = for_each_user_chunk(cpu, mm, to, from.len(), Access::Write, |off, p, n| {
+        // SAFETY: `p..p+n` is inside a writable mapped page.
+        unsafe { core::ptr::copy_nonoverlapping(from[off..].as_ptr(), p, n) };
+        copied = off + n;
+        true
+    });
+    from.len() - copied
+}
+
+/// `raw_copy_from_user`: fill `to` from user memory at `from` up to the
+/// first page that cannot be read; the number of bytes not copied.
+pub fn raw_copy_from_user(cpu: &Cpu<'_>, mm: &MmStruct<'_>, to: &mut [u8], from: usize) -> usize {
+    let len = to.len();
+    let mut copied = 0;
+    let _ = for_each_user_chunk(cpu, mm, from, len, Access::Read, |off, p, n| {
+        // SAFETY: `p..p+n` is inside a readable mapped page.
+        unsafe { core::ptr::copy_nonoverlapping(p, to[off..].as_mut_ptr(), n) };
+        copied = off + n;
+        true
+    });
+    len - copied
+}
+
 /// `clear_user`: zero `len` bytes at `to`.
 pub fn clear_user(cpu: &Cpu<'_>, mm: &MmStruct<'_>, to: usize, len: usize) -> Result<(), i32> {
     for_each_user_chunk(cpu, mm, to, len, Access::Write, |_, p, n| {
