@@ -139,7 +139,7 @@ static uint64_t pointer(void)
         0xffffffffffff0000ULL,
         0x8000000000000000ULL, /* not canonical */
         0x0000800000000000ULL, /* just above sv48 user space */
-        0x00007ffffffff000ULL,
+        0x00007fff00000000ULL, /* unmapped, below the stack */
         0x10000,               /* unmapped low */
         0x3f00000000ULL,
         (uint64_t)scratch + 30 * PAGE, /* the iovec page */

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Seeds run.
-const SEEDS: u64 = 48;
+const SEEDS: u64 = 64;
 /// Calls per seed.
 const CALLS: u64 = 2000;
 /// Guest RAM.

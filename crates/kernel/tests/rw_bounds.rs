@@ -346,3 +346,42 @@ fn getdents64_that_faults_after_whole_records_returns_them() {
     );
     assert_eq!(call(&e.k, &cpu, &mut t, LSEEK, &[dir, 0, 1]), 0);
 }
+
+#[test]
+fn paths_are_read_up_to_path_max_only() {
+    let e = env();
+    let cpu = e.k.mem.cpu(0).unwrap();
+    let mut t = task(&e.k, &cpu);
+    put(&cpu, &t, BUF, &[b'a'; 8192]);
+    // 4096 bytes without a NUL: ENAMETOOLONG (PATH_MAX counts the NUL).
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, OPENAT, &[AT_FDCWD, BUF, O_RDONLY, 0]),
+        err(ENAMETOOLONG)
+    );
+    // 4095 bytes and the NUL fit: the name is too long for the host's
+    // NAME_MAX, not for the path.
+    put(&cpu, &t, BUF + 4095, &[0]);
+    assert_eq!(
+        call(&e.k, &cpu, &mut t, OPENAT, &[AT_FDCWD, BUF, O_RDONLY, 0]),
+        err(ENAMETOOLONG)
+    );
+    // A string that runs into the unmapped page before its NUL: EFAULT.
+    assert_eq!(
+        call(
+            &e.k,
+            &cpu,
+            &mut t,
+            OPENAT,
+            &[AT_FDCWD, BUF + 8192 - 100, O_RDONLY, 0]
+        ),
+        err(EFAULT)
+    );
+    // Kernel-half and non-canonical pointers.
+    for p in [KERNEL_HALF, 1 << 63, (1 << 47) - 1] {
+        assert_eq!(
+            call(&e.k, &cpu, &mut t, OPENAT, &[AT_FDCWD, p, O_RDONLY, 0]),
+            err(EFAULT),
+            "{p:#x}"
+        );
+    }
+}
