@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 /// Seeds run.
 const SEEDS: u64 = 64;
+/// Of which the first few run with `--strace`.
+const STRACE_SEEDS: u64 = 4;
 /// Calls per seed.
 const CALLS: u64 = 2000;
 /// Guest RAM.
@@ -87,6 +89,8 @@ struct Outcome {
 fn run(mut cmd: Command, logs: &Path, what: &str) -> Outcome {
     let out = logs.join("stdout");
     let err = logs.join("stderr");
+    // Reaped below with wait4 (which std's `wait` cannot give the rusage of).
+    #[allow(clippy::zombie_processes)]
     let child = cmd
         .stdin(Stdio::null())
         .stdout(File::create(&out).expect("stdout file"))
@@ -139,8 +143,9 @@ fn tail(s: &str) -> String {
     l[l.len().saturating_sub(15)..].join("\n")
 }
 
-/// One seed in a fresh root.
-fn fuzz_seed(seed: u64) -> Outcome {
+/// One seed in a fresh root (with `--strace`: its decoding of hostile
+/// pointers and lengths must be as safe as the calls).
+fn fuzz_seed(seed: u64, strace: bool) -> Outcome {
     let prog = root().join("user/build/fuzz");
     assert!(
         prog.is_file(),
@@ -156,8 +161,11 @@ fn fuzz_seed(seed: u64) -> Outcome {
     // throw-away.
     File::create(guest.join("FUZZ_ROOT_OK")).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
-    cmd.arg("run")
-        .arg("--mem")
+    cmd.arg("run");
+    if strace {
+        cmd.arg("--strace");
+    }
+    cmd.arg("--mem")
         .arg(GUEST_MEM)
         .arg("--root")
         .arg(&guest)
@@ -216,11 +224,16 @@ fn syscall_fuzz_never_crashes_hangs_or_bloats_ferrite() {
     let mut peak = 0;
     let mut completed = 0;
     for seed in 1..=SEEDS {
-        let o = fuzz_seed(seed);
+        let o = fuzz_seed(seed, seed <= STRACE_SEEDS);
         peak = peak.max(o.max_rss);
         completed += u64::from(o.status == 0);
         if let Some(f) = verdict(seed, &o) {
             failures.push(f);
+        } else if seed <= STRACE_SEEDS && o.stderr.lines().count() < CALLS as usize {
+            failures.push(format!(
+                "seed {seed}: --strace printed {} lines for {CALLS} calls",
+                o.stderr.lines().count()
+            ));
         }
     }
     assert!(
@@ -229,6 +242,8 @@ fn syscall_fuzz_never_crashes_hangs_or_bloats_ferrite() {
         failures.len(),
         failures.join("\n\n")
     );
+    // The measurement works (wait4 filled the rusage).
+    assert!(peak > 1 << 20, "peak RSS {peak} bytes: no rusage?");
     // Most runs make all their calls (an OOM kill ends one early).
     assert!(
         completed * 2 > SEEDS,
