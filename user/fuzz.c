@@ -16,9 +16,11 @@
  * eventfd/timerfd/signalfd/inotify (their reads block), userfaultfd,
  * io_uring, process_vm_writev, rseq, close_range and unshare/setns.
  * Memory calls (munmap, mremap, mprotect, madvise, msync, mlock, munlock,
- * mincore) only see its "victim" pages (mremap grows them to at most 64
- * pages: a locked mapping grown is populated); mmap never gets MAP_FIXED,
- * MAP_POPULATE or MAP_LOCKED; brk only brk(0); mlockall and mlock2 never.
+ * mincore, and mmap with MAP_FIXED) only see its "victim" pages or the
+ * empty range [2^44, 2^45), where huge lengths are safe; mremap grows to
+ * at most 64 pages (a locked mapping grown is populated) and mlock stays
+ * on the victim pages; mmap never gets MAP_POPULATE or MAP_LOCKED; brk is
+ * only brk(0); mlockall and mlock2 never run.
  *
  * It refuses to run (exit 2) unless /FUZZ_ROOT_OK exists: it is meant for
  * a throw-away root (`ferrite run --root TMP`); run directly or under
@@ -46,6 +48,9 @@
 #define SCRATCH_PAGES 32
 #define VICTIM_PAGES 4
 #define REPORT_FD 500
+/* [FAR, 2 * FAR) holds nothing of the fuzzer's (its text is low, its
+ * mappings and stack near the top of the 47-bit user space). */
+#define FAR (1ULL << 44)
 
 int main(int argc, char **argv);
 
@@ -209,6 +214,12 @@ static void plant(void)
 static void confine(long nr, uint64_t *a)
 {
     uint64_t base = (uint64_t)victim, size = VICTIM_PAGES * PAGE;
+    if (nr != 228 && next() % 4 == 0) {
+        /* (mlock there would populate terabytes: the victim pages only.)
+         * Far from everything of ours: huge ranges are safe there. */
+        base = FAR;
+        size = FAR;
+    }
     switch (nr) {
     case 215: case 216: case 226: case 227: case 228: case 229:
     case 232: case 233:
@@ -237,7 +248,12 @@ static void confine(long nr, uint64_t *a)
             a[0] = fds[next() % 8];
         break;
     case 222:
-        a[3] &= ~(uint64_t)(0x10 | 0x100000 | 0x8000 | 0x2000); /* FIXED(_NOREPLACE), POPULATE, LOCKED */
+        a[3] &= ~(uint64_t)(0x8000 | 0x2000); /* POPULATE, LOCKED */
+        if (a[3] & (0x10 | 0x100000)) { /* FIXED(_NOREPLACE): only far away */
+            a[0] = FAR + (next() % 1024) * PAGE;
+            if (a[1] > FAR - PAGE * 1024)
+                a[1] = FAR - PAGE * 1024;
+        }
         break;
     case 261:
         a[2] = 0; /* prlimit64 reads only */

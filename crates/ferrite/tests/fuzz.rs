@@ -21,7 +21,7 @@ const SEEDS: u64 = 64;
 /// Of which the first few run with `--strace`.
 const STRACE_SEEDS: u64 = 4;
 /// Calls per seed.
-const CALLS: u64 = 2000;
+const CALLS: u64 = 4000;
 /// Guest RAM.
 const GUEST_MEM: &str = "64M";
 const GUEST_BYTES: u64 = 64 << 20;

@@ -385,3 +385,35 @@ fn paths_are_read_up_to_path_max_only() {
         );
     }
 }
+
+#[test]
+fn strace_shows_32_bytes_of_a_huge_buffer() {
+    let e = env();
+    let cpu = e.k.mem.cpu(0).unwrap();
+    let mut t = task(&e.k, &cpu);
+    put(&cpu, &t, BUF, &[b'x'; 64]);
+    let s = Sys {
+        cpu: &cpu,
+        k: &e.k,
+        task: &mut t,
+    };
+    let line = kernel::strace::format(&s, WRITE, [1, BUF, 1 << 62, 0, 0, 0], Flow::Return(-14));
+    assert_eq!(
+        line,
+        format!(
+            "write(1, \"{}\"..., 4611686018427387904) = -1 EFAULT (Bad address)",
+            "x".repeat(32)
+        )
+    );
+    // A buffer that ends within the 33 bytes strace would look at.
+    let line = kernel::strace::format(
+        &s,
+        WRITE,
+        [1, BUF + 8192 - 8, 1 << 40, 0, 0, 0],
+        Flow::Return(8),
+    );
+    assert!(
+        line.starts_with("write(1, 0x10001ff8, 1099511627776) = 8"),
+        "{line}"
+    );
+}
