@@ -198,7 +198,10 @@ impl Fs {
             Kind::Host { regular: true, .. } | Kind::Dir { .. } | Kind::Proc { .. }
         );
         if !positioned {
-            let count = count.min(MAX_RW_COUNT).min(CHUNK);
+            if let Some(pos) = at {
+                verify_area(pos, count)?;
+            }
+            let count = count.min(CHUNK);
             let s = f.stream()?;
             // Fault the destination in first: what the host stream gives
             // cannot be put back.
@@ -210,10 +213,7 @@ impl Fs {
             // A terminal or pipe may block: leave the CPU open to the
             // others meanwhile (mm's `Cpu::blocking`).
             let n = match at {
-                Some(pos) => {
-                    verify_area(pos, count)?;
-                    cpu.blocking(|| retry(|| s.read_at(&mut buf, pos)))?
-                }
+                Some(pos) => cpu.blocking(|| retry(|| s.read_at(&mut buf, pos)))?,
                 None => cpu.blocking(|| retry(|| (&mut &*s).read(&mut buf)))?,
             };
             let m = to.copy_out(&buf[..n]);
