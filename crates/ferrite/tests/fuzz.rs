@@ -8,7 +8,8 @@
 //! one of ferrite's own failure codes; it must not hang (a watchdog kills
 //! it); and ferrite's host memory must stay bounded: the child's peak RSS
 //! (`wait4`'s `ru_maxrss`) under the guest's RAM plus [`HOST_SLACK`].
-//! The fuzz program must be built (no vacuous pass).
+//! Nothing may appear next to the root. The fuzz program must be built
+//! (no vacuous pass).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -173,7 +174,19 @@ fn fuzz_seed(seed: u64, strace: bool) -> Outcome {
         .arg(seed.to_string())
         .arg(CALLS.to_string())
         .current_dir(&guest);
-    run(cmd, &logs, &format!("fuzz seed {seed}"))
+    let o = run(cmd, &logs, &format!("fuzz seed {seed}"));
+    // Nothing appeared next to the root (a canary for escapes from it).
+    let names = |d: &Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(dir.path()), ["logs", "root"], "seed {seed}");
+    assert_eq!(names(&logs), ["stderr", "stdout"], "seed {seed}");
+    o
 }
 
 /// Judge one run; None when it is fine.

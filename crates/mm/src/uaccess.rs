@@ -12,7 +12,8 @@
 //! Where ferrite differs: the copy happens page by page under the mm's
 //! page-table lock (the kernel has no user mapping of its own to copy
 //! through), and on `EFAULT` the bytes before the bad page have been
-//! copied, as Linux's partial copies leave them.
+//! copied, as Linux's partial copies leave them; [`raw_copy_to_user`] and
+//! [`raw_copy_from_user`] say how many were not (for short counts).
 
 use crate::fault::{handle_mm_fault, Access, FaultError};
 use crate::mmap::MmStruct;

@@ -6,8 +6,10 @@
 //! [`Sys`] is what a syscall sees: the CPU it runs on, the kernel, the
 //! calling task. Each group of calls lives in its own file; every user
 //! pointer goes through `copy_from_user`/`copy_to_user` (via [`Sys`]'s
-//! helpers), so a bad pointer is `EFAULT`, never a crash. Calls ferrite does
-//! not have return `ENOSYS`, as Linux's `sys_ni_syscall` does.
+//! helpers, for structures of a fixed or small size) or through
+//! `file::GuestIter` (data, a bounded chunk at a time), so a bad pointer is
+//! `EFAULT`, never a crash, and no guest length sizes a host buffer. Calls
+//! ferrite does not have return `ENOSYS`, as Linux's `sys_ni_syscall` does.
 
 pub mod file;
 pub mod info;
