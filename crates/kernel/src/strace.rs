@@ -65,6 +65,7 @@ fn formats(n: u64) -> Option<&'static [A]> {
         PREAD64 => &[Fd, Out, U, D],
         PWRITE64 => &[Fd, In(2), U, D],
         READV | WRITEV => &[Fd, P, D],
+        PREADV | PWRITEV => &[Fd, P, D, D],
         OPENAT => &[Dirfd, Path, Open, Mode],
         CLOSE | FSYNC | FDATASYNC => &[Fd],
         LSEEK => &[Fd, D, Whence],

@@ -12,7 +12,8 @@
 //! Where ferrite differs: the copy happens page by page under the mm's
 //! page-table lock (the kernel has no user mapping of its own to copy
 //! through), and on `EFAULT` the bytes before the bad page have been
-//! copied, as Linux's partial copies leave them.
+//! copied, as Linux's partial copies leave them; [`raw_copy_to_user`] and
+//! [`raw_copy_from_user`] say how many were not (for short counts).
 
 use crate::fault::{handle_mm_fault, Access, FaultError};
 use crate::mmap::MmStruct;
@@ -153,6 +154,34 @@ pub fn copy_from_user(
     from: usize,
 ) -> Result<(), i32> {
     user_load(cpu, mm, from, to).map_err(|_| EFAULT)
+}
+
+/// `raw_copy_to_user`: copy `from` to user memory at `to`, page by page,
+/// up to the first page that cannot be written; the number of bytes that
+/// could not be copied (0 when all were), as Linux's copy routines return.
+pub fn raw_copy_to_user(cpu: &Cpu<'_>, mm: &MmStruct<'_>, to: usize, from: &[u8]) -> usize {
+    let mut copied = 0;
+    let _ = for_each_user_chunk(cpu, mm, to, from.len(), Access::Write, |off, p, n| {
+        // SAFETY: `p..p+n` is inside a writable mapped page.
+        unsafe { core::ptr::copy_nonoverlapping(from[off..].as_ptr(), p, n) };
+        copied = off + n;
+        true
+    });
+    from.len() - copied
+}
+
+/// `raw_copy_from_user`: fill `to` from user memory at `from` up to the
+/// first page that cannot be read; the number of bytes not copied.
+pub fn raw_copy_from_user(cpu: &Cpu<'_>, mm: &MmStruct<'_>, to: &mut [u8], from: usize) -> usize {
+    let len = to.len();
+    let mut copied = 0;
+    let _ = for_each_user_chunk(cpu, mm, from, len, Access::Read, |off, p, n| {
+        // SAFETY: `p..p+n` is inside a readable mapped page.
+        unsafe { core::ptr::copy_nonoverlapping(p, to[off..].as_mut_ptr(), n) };
+        copied = off + n;
+        true
+    });
+    len - copied
 }
 
 /// `clear_user`: zero `len` bytes at `to`.

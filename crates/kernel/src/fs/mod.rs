@@ -51,6 +51,7 @@ use std::sync::{Arc, Mutex};
 pub use hostfs::HostFs;
 pub use pagecache::MmapFile;
 pub use procfs::ProcSource;
+pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
 pub use tty::TERMIOS_SIZE;
 

@@ -1,6 +1,17 @@
 //! Reading and writing open files (Linux's fs/read_write.c: `vfs_read`,
-//! `vfs_write`, `ksys_pread64`, `vfs_llseek`; fs/open.c `do_sys_ftruncate`;
-//! fs/sync.c `vfs_fsync`).
+//! `vfs_write`, `vfs_readv`/`vfs_writev`, `rw_verify_area`, `vfs_llseek`;
+//! fs/open.c `do_sys_ftruncate`; fs/sync.c `vfs_fsync`).
+//!
+//! A read or write is done in Linux's order: the descriptor is looked up
+//! and its mode checked first ([`Fs::fget_read`], [`Fs::fget_write`]:
+//! EBADF, ESPIPE for a positioned call on a stream), then the caller
+//! checks its buffers (syscall/file.rs: `access_ok`, `import_iovec`), then
+//! [`Fs::read_iter`] / [`Fs::write_iter`] check the position
+//! (`rw_verify_area`), cap the count at [`MAX_RW_COUNT`] and move the
+//! data. Data move between guest memory ([`UserIter`]) and the host file
+//! through one buffer of at most [`CHUNK`] bytes, never through a buffer
+//! sized by the guest; a fault after some bytes moved ends the call with
+//! the bytes moved, a fault before any is EFAULT.
 //!
 //! Regular host files are read and written at the description's offset
 //! with positioned host I/O, the page cache kept coherent (see
@@ -9,11 +20,16 @@
 //! unless the host can seek them); procfs files read their snapshot.
 //!
 //! Where ferrite differs: the host stream I/O blocks the calling thread
-//! (no signals interrupt it), and `O_APPEND` is done by writing at the
-//! size read just before, which another host process could race.
+//! (no signals interrupt it); a read from a stream does one host read of
+//! at most [`CHUNK`] bytes (a short count, which a pipe or terminal gives
+//! on Linux too), into guest pages faulted in beforehand so that bytes
+//! taken from the stream are not lost to a fault; `O_APPEND` is done by
+//! writing at the size read just before, which another host process
+//! could race.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 
 use mm::filemap::{FMODE_READ, FMODE_WRITE};
 use mm::Cpu;
@@ -25,6 +41,62 @@ use super::flags::*;
 use super::hostfs::host_errno;
 use super::Fs;
 
+/// Bytes moved per step between guest memory and a host file.
+pub const CHUNK: usize = 64 << 10;
+
+/// Guest memory as the destination of a read or the source of a write: a
+/// list of ranges consumed in order (Linux's `struct iov_iter` over user
+/// iovecs). Each call moves the next bytes and advances past them.
+pub trait UserIter {
+    /// Copy `data` to the next bytes of the destination: how many were
+    /// copied (fewer at a fault).
+    fn copy_out(&mut self, data: &[u8]) -> usize;
+    /// Fill `buf` from the next bytes of the source: how many were copied
+    /// (fewer at a fault).
+    fn copy_in(&mut self, buf: &mut [u8]) -> usize;
+    /// How many of the next `n` bytes can be written, faulting them in
+    /// (Linux's `fault_in_iov_iter_writeable`), without advancing.
+    fn writable(&mut self, n: usize) -> usize;
+}
+
+/// A kernel buffer as a [`UserIter`] (for callers inside the kernel).
+struct KernelIter<'a> {
+    out: Option<&'a mut [u8]>,
+    inp: Option<&'a [u8]>,
+    off: usize,
+}
+
+impl UserIter for KernelIter<'_> {
+    fn copy_out(&mut self, data: &[u8]) -> usize {
+        let Some(out) = self.out.as_deref_mut() else {
+            return 0;
+        };
+        let n = data.len().min(out.len() - self.off);
+        out[self.off..self.off + n].copy_from_slice(&data[..n]);
+        self.off += n;
+        n
+    }
+
+    fn copy_in(&mut self, buf: &mut [u8]) -> usize {
+        let Some(inp) = self.inp else {
+            return 0;
+        };
+        let n = buf.len().min(inp.len() - self.off);
+        buf[..n].copy_from_slice(&inp[self.off..self.off + n]);
+        self.off += n;
+        n
+    }
+
+    fn writable(&mut self, n: usize) -> usize {
+        self.out.as_deref().map_or(0, |o| n.min(o.len() - self.off))
+    }
+}
+
+/// An open file held for one read or write (Linux's `struct fd` from
+/// `fdget`): the call keeps using it even if the descriptor is closed
+/// meanwhile.
+pub struct IoFile(Arc<OpenFile>);
+
 /// Retry a host call interrupted by a host signal.
 fn retry<T>(mut f: impl FnMut() -> std::io::Result<T>) -> Result<T, Errno> {
     loop {
@@ -35,181 +107,349 @@ fn retry<T>(mut f: impl FnMut() -> std::io::Result<T>) -> Result<T, Errno> {
     }
 }
 
-impl Fs {
-    fn readable(&self, fd: i32) -> Result<std::sync::Arc<OpenFile>, Errno> {
-        let f = self.file(fd)?;
-        if f.fmode & FMODE_READ == 0 {
-            return Err(EBADF);
-        }
-        Ok(f)
+/// The end of a transfer that moved `done` bytes and then met `err`:
+/// the error only when nothing moved.
+fn partial(done: usize, err: Errno) -> Result<usize, Errno> {
+    if done == 0 {
+        Err(err)
+    } else {
+        Ok(done)
     }
+}
 
-    fn writable(&self, fd: i32) -> Result<std::sync::Arc<OpenFile>, Errno> {
-        let f = self.file(fd)?;
-        if f.fmode & FMODE_WRITE == 0 {
-            return Err(EBADF);
-        }
-        Ok(f)
+/// `rw_verify_area` for a positioned file: `pos + count` must stay within
+/// `loff_t`.
+fn verify_area(pos: u64, count: usize) -> Result<(), Errno> {
+    if pos > i64::MAX as u64
+        || pos
+            .checked_add(count as u64)
+            .is_none_or(|e| e > i64::MAX as u64)
+    {
+        return Err(EINVAL);
     }
+    Ok(())
+}
 
-    /// Read at `pos` of a positioned file; None for a stream.
-    fn read_at(
-        &self,
-        cpu: &Cpu<'_>,
-        f: &OpenFile,
-        buf: &mut [u8],
-        pos: u64,
-    ) -> Option<Result<usize, Errno>> {
-        let len = buf.len().min(MAX_RW_COUNT);
-        let buf = &mut buf[..len];
-        match &f.kind {
-            Kind::Dir { .. } => Some(Err(EISDIR)),
-            Kind::Proc { data, .. } => Some(if f.is_dir() {
-                Err(EISDIR)
-            } else {
-                let start = usize::try_from(pos).unwrap_or(usize::MAX).min(data.len());
-                let n = (data.len() - start).min(len);
-                buf[..n].copy_from_slice(&data[start..start + n]);
-                Ok(n)
-            }),
-            Kind::Host {
-                file,
-                dev,
-                ino,
-                regular: true,
-            } => Some(retry(|| file.read_at(buf, pos)).inspect(|&n| {
-                self.host
-                    .cache
-                    .overlay_read(cpu, *dev, *ino, pos, &mut buf[..n]);
-            })),
-            Kind::HostPath { .. } => Some(Err(EBADF)),
-            _ => None,
-        }
-    }
-
-    /// Write at `pos` of a positioned file (the end with `O_APPEND`):
-    /// the count and the position after it; None for a stream.
-    fn write_at(
-        &self,
-        cpu: &Cpu<'_>,
-        f: &OpenFile,
-        buf: &[u8],
-        pos: u64,
-    ) -> Option<Result<(usize, u64), Errno>> {
-        let len = buf.len().min(MAX_RW_COUNT);
-        let buf = &buf[..len];
-        match &f.kind {
-            Kind::Dir { .. } | Kind::Proc { .. } | Kind::HostPath { .. } => Some(Err(EBADF)),
-            Kind::Host {
-                file,
-                dev,
-                ino,
-                regular: true,
-            } => Some((|| {
-                let pos = if f.flags() & O_APPEND != 0 {
-                    file.metadata().map_err(|e| host_errno(&e))?.len()
-                } else {
-                    pos
-                };
-                if pos
-                    .checked_add(len as u64)
-                    .is_none_or(|e| e > i64::MAX as u64)
-                {
-                    return Err(EFBIG);
-                }
-                let mut done = 0;
-                while done < len {
-                    match retry(|| file.write_at(&buf[done..], pos + done as u64)) {
-                        Ok(0) => break,
-                        Ok(n) => done += n,
-                        Err(e) if done == 0 => return Err(e),
-                        Err(_) => break,
-                    }
-                }
-                self.host
-                    .cache
-                    .update_written(cpu, *dev, *ino, pos, &buf[..done]);
-                Ok((done, pos + done as u64))
-            })()),
-            _ => None,
-        }
-    }
-
+impl OpenFile {
     /// The host stream behind a non-positioned open file.
-    fn stream(f: &OpenFile) -> Result<&std::fs::File, Errno> {
-        match &f.kind {
+    fn stream(&self) -> Result<&std::fs::File, Errno> {
+        match &self.kind {
             Kind::Stdio { file } => Ok(file),
             Kind::Host { file, .. } => Ok(file),
             _ => Err(EBADF),
         }
     }
 
-    /// `read(2)`.
+    /// Positioned I/O (`FMODE_PREAD`/`FMODE_PWRITE`) works: everything but
+    /// a host stream the host cannot seek (a pipe, socket or terminal).
+    fn can_pread(&self) -> bool {
+        match &self.kind {
+            Kind::Host { regular: true, .. }
+            | Kind::Dir { .. }
+            | Kind::Proc { .. }
+            | Kind::HostPath { .. } => true,
+            _ => self.stream().is_ok_and(|mut s| s.stream_position().is_ok()),
+        }
+    }
+}
+
+impl Fs {
+    /// `fdget` and `vfs_read`'s mode checks: EBADF for a bad descriptor,
+    /// ESPIPE for a positioned read (`pread`) of a stream, EBADF for one
+    /// not open for reading.
+    pub fn fget_read(&self, fd: i32, positioned: bool) -> Result<IoFile, Errno> {
+        let f = self.file(fd)?;
+        if positioned && !f.can_pread() {
+            return Err(ESPIPE);
+        }
+        if f.fmode & FMODE_READ == 0 || f.is_path() {
+            return Err(EBADF);
+        }
+        Ok(IoFile(f))
+    }
+
+    /// `fdget` and `vfs_write`'s mode checks (as [`Fs::fget_read`]).
+    pub fn fget_write(&self, fd: i32, positioned: bool) -> Result<IoFile, Errno> {
+        let f = self.file(fd)?;
+        if positioned && !f.can_pread() {
+            return Err(ESPIPE);
+        }
+        if f.fmode & FMODE_WRITE == 0 || f.is_path() {
+            return Err(EBADF);
+        }
+        Ok(IoFile(f))
+    }
+
+    /// Read up to `count` bytes of `file` into `to`: at `at` (pread), or
+    /// at and advancing the file's offset. `count` is what the caller
+    /// checked (`rw_verify_area` sees it whole); at most [`MAX_RW_COUNT`]
+    /// bytes move.
+    pub fn read_iter(
+        &self,
+        cpu: &Cpu<'_>,
+        file: &IoFile,
+        at: Option<u64>,
+        count: usize,
+        to: &mut dyn UserIter,
+    ) -> Result<usize, Errno> {
+        let f = &*file.0;
+        let positioned = matches!(
+            f.kind,
+            Kind::Host { regular: true, .. } | Kind::Dir { .. } | Kind::Proc { .. }
+        );
+        if !positioned {
+            if let Some(pos) = at {
+                verify_area(pos, count)?;
+            }
+            let count = count.min(CHUNK);
+            let s = f.stream()?;
+            // Fault the destination in first: what the host stream gives
+            // cannot be put back.
+            let want = to.writable(count);
+            if want == 0 {
+                return if count == 0 { Ok(0) } else { Err(EFAULT) };
+            }
+            let mut buf = vec![0u8; want];
+            // A terminal or pipe may block: leave the CPU open to the
+            // others meanwhile (mm's `Cpu::blocking`).
+            let n = match at {
+                Some(pos) => cpu.blocking(|| retry(|| s.read_at(&mut buf, pos)))?,
+                None => cpu.blocking(|| retry(|| (&mut &*s).read(&mut buf)))?,
+            };
+            let m = to.copy_out(&buf[..n]);
+            return if m < n { partial(m, EFAULT) } else { Ok(n) };
+        }
+        let mut guard = match at {
+            Some(_) => None,
+            None => Some(lock(&f.pos)),
+        };
+        let start = at.unwrap_or_else(|| **guard.as_ref().expect("locked"));
+        verify_area(start, count)?;
+        let count = count.min(MAX_RW_COUNT);
+        let r = self.read_positioned(cpu, f, start, count, to);
+        if let (Some(g), Ok(n)) = (guard.as_mut(), &r) {
+            **g = start + *n as u64;
+        }
+        r
+    }
+
+    /// The positioned read behind [`Fs::read_iter`].
+    fn read_positioned(
+        &self,
+        cpu: &Cpu<'_>,
+        f: &OpenFile,
+        pos: u64,
+        count: usize,
+        to: &mut dyn UserIter,
+    ) -> Result<usize, Errno> {
+        match &f.kind {
+            Kind::Proc { data, .. } => {
+                if f.is_dir() {
+                    return Err(EISDIR);
+                }
+                let start = usize::try_from(pos).unwrap_or(usize::MAX).min(data.len());
+                let n = (data.len() - start).min(count);
+                let m = to.copy_out(&data[start..start + n]);
+                if m < n {
+                    partial(m, EFAULT)
+                } else {
+                    Ok(n)
+                }
+            }
+            Kind::Host {
+                file,
+                dev,
+                ino,
+                regular: true,
+            } => {
+                let mut buf = vec![0u8; count.min(CHUNK)];
+                let mut done = 0;
+                while done < count {
+                    let want = (count - done).min(CHUNK);
+                    let at = pos + done as u64;
+                    let n = match retry(|| file.read_at(&mut buf[..want], at)) {
+                        Ok(n) => n,
+                        Err(e) => return partial(done, e),
+                    };
+                    self.host
+                        .cache
+                        .overlay_read(cpu, *dev, *ino, at, &mut buf[..n]);
+                    let m = to.copy_out(&buf[..n]);
+                    done += m;
+                    if m < n {
+                        return partial(done, EFAULT);
+                    }
+                    if n < want {
+                        break;
+                    }
+                }
+                Ok(done)
+            }
+            Kind::Dir { .. } => Err(EISDIR),
+            _ => Err(EBADF),
+        }
+    }
+
+    /// Write up to `count` bytes from `from` to `file`: at `at` (pwrite),
+    /// or at and advancing the file's offset (at the end with
+    /// `O_APPEND`, where a pwrite goes too, as on Linux).
+    pub fn write_iter(
+        &self,
+        cpu: &Cpu<'_>,
+        file: &IoFile,
+        at: Option<u64>,
+        count: usize,
+        from: &mut dyn UserIter,
+    ) -> Result<usize, Errno> {
+        let f = &*file.0;
+        match &f.kind {
+            Kind::Host {
+                file: host,
+                dev,
+                ino,
+                regular: true,
+            } => {
+                let mut guard = match at {
+                    Some(_) => None,
+                    None => Some(lock(&f.pos)),
+                };
+                let start = at.unwrap_or_else(|| **guard.as_ref().expect("locked"));
+                verify_area(start, count)?;
+                let count = count.min(MAX_RW_COUNT);
+                if count == 0 {
+                    return Ok(0);
+                }
+                let pos = if f.flags() & O_APPEND != 0 {
+                    host.metadata().map_err(|e| host_errno(&e))?.len()
+                } else {
+                    start
+                };
+                if pos
+                    .checked_add(count as u64)
+                    .is_none_or(|e| e > i64::MAX as u64)
+                {
+                    return Err(EFBIG);
+                }
+                let mut buf = vec![0u8; count.min(CHUNK)];
+                let mut done = 0;
+                let mut fault = false;
+                while done < count {
+                    let want = (count - done).min(CHUNK);
+                    let got = from.copy_in(&mut buf[..want]);
+                    fault = got < want;
+                    let mut put = 0;
+                    while put < got {
+                        let at = pos + (done + put) as u64;
+                        match retry(|| host.write_at(&buf[put..got], at)) {
+                            Ok(0) => break,
+                            Ok(n) => put += n,
+                            Err(e) if done + put == 0 => return Err(e),
+                            Err(_) => break,
+                        }
+                    }
+                    self.host
+                        .cache
+                        .update_written(cpu, *dev, *ino, pos + done as u64, &buf[..put]);
+                    done += put;
+                    if put < want {
+                        break;
+                    }
+                }
+                if let Some(g) = guard.as_mut() {
+                    **g = pos + done as u64;
+                }
+                if done == 0 && fault {
+                    return Err(EFAULT);
+                }
+                Ok(done)
+            }
+            Kind::Stdio { .. } | Kind::Host { .. } => {
+                let s = f.stream()?;
+                if let Some(pos) = at {
+                    verify_area(pos, count)?;
+                }
+                let count = count.min(MAX_RW_COUNT);
+                let mut buf = vec![0u8; count.min(CHUNK)];
+                let mut done = 0;
+                while done < count {
+                    let want = (count - done).min(CHUNK);
+                    let got = from.copy_in(&mut buf[..want]);
+                    if got == 0 {
+                        return partial(done, EFAULT);
+                    }
+                    let r = match at {
+                        Some(pos) => retry(|| s.write_at(&buf[..got], pos + done as u64)),
+                        None => cpu.blocking(|| retry(|| (&mut &*s).write(&buf[..got]))),
+                    };
+                    match r {
+                        Ok(n) => {
+                            done += n;
+                            if n < want {
+                                break;
+                            }
+                        }
+                        Err(e) => return partial(done, e),
+                    }
+                }
+                Ok(done)
+            }
+            _ => Err(EBADF),
+        }
+    }
+
+    /// `read(2)` into a kernel buffer.
     pub fn read(&self, cpu: &Cpu<'_>, fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
-        let f = self.readable(fd)?;
-        let mut pos = lock(&f.pos);
-        if let Some(r) = self.read_at(cpu, &f, buf, *pos) {
-            let n = r?;
-            *pos += n as u64;
-            return Ok(n);
-        }
-        drop(pos);
-        let len = buf.len().min(MAX_RW_COUNT);
-        let mut s = Self::stream(&f)?;
-        // A terminal or pipe may block: leave the CPU open to the others
-        // meanwhile (mm's `Cpu::blocking`).
-        cpu.blocking(|| retry(|| s.read(&mut buf[..len])))
+        let f = self.fget_read(fd, false)?;
+        let len = buf.len();
+        let mut it = KernelIter {
+            out: Some(buf),
+            inp: None,
+            off: 0,
+        };
+        self.read_iter(cpu, &f, None, len, &mut it)
     }
 
-    /// `write(2)`.
+    /// `write(2)` from a kernel buffer.
     pub fn write(&self, cpu: &Cpu<'_>, fd: i32, buf: &[u8]) -> Result<usize, Errno> {
-        let f = self.writable(fd)?;
-        let mut pos = lock(&f.pos);
-        if let Some(r) = self.write_at(cpu, &f, buf, *pos) {
-            let (n, end) = r?;
-            *pos = end;
-            return Ok(n);
-        }
-        drop(pos);
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let len = buf.len().min(MAX_RW_COUNT);
-        let mut s = Self::stream(&f)?;
-        cpu.blocking(|| retry(|| s.write(&buf[..len])))
+        let f = self.fget_write(fd, false)?;
+        let mut it = KernelIter {
+            out: None,
+            inp: Some(buf),
+            off: 0,
+        };
+        self.write_iter(cpu, &f, None, buf.len(), &mut it)
     }
 
-    /// `pread64(2)`: EINVAL for a negative offset, ESPIPE on a stream.
+    /// `pread64(2)` into a kernel buffer: EINVAL for a negative offset,
+    /// ESPIPE on a stream.
     pub fn pread(&self, cpu: &Cpu<'_>, fd: i32, buf: &mut [u8], off: i64) -> Result<usize, Errno> {
-        let f = self.readable(fd)?;
         if off < 0 {
             return Err(EINVAL);
         }
-        match self.read_at(cpu, &f, buf, off as u64) {
-            Some(r) => r,
-            None => {
-                let len = buf.len().min(MAX_RW_COUNT);
-                let s = Self::stream(&f)?;
-                retry(|| s.read_at(&mut buf[..len], off as u64))
-            }
-        }
+        let f = self.fget_read(fd, true)?;
+        let len = buf.len();
+        let mut it = KernelIter {
+            out: Some(buf),
+            inp: None,
+            off: 0,
+        };
+        self.read_iter(cpu, &f, Some(off as u64), len, &mut it)
     }
 
-    /// `pwrite64(2)`: EINVAL for a negative offset, ESPIPE on a stream;
-    /// with `O_APPEND` the data go to the end, as on Linux.
+    /// `pwrite64(2)` from a kernel buffer: EINVAL for a negative offset,
+    /// ESPIPE on a stream; with `O_APPEND` the data go to the end, as on
+    /// Linux.
     pub fn pwrite(&self, cpu: &Cpu<'_>, fd: i32, buf: &[u8], off: i64) -> Result<usize, Errno> {
-        let f = self.writable(fd)?;
         if off < 0 {
             return Err(EINVAL);
         }
-        match self.write_at(cpu, &f, buf, off as u64) {
-            Some(r) => r.map(|(n, _)| n),
-            None => {
-                let len = buf.len().min(MAX_RW_COUNT);
-                let s = Self::stream(&f)?;
-                retry(|| s.write_at(&buf[..len], off as u64))
-            }
-        }
+        let f = self.fget_write(fd, true)?;
+        let mut it = KernelIter {
+            out: None,
+            inp: Some(buf),
+            off: 0,
+        };
+        self.write_iter(cpu, &f, Some(off as u64), buf.len(), &mut it)
     }
 
     /// `lseek(2)`: the new offset.
@@ -232,7 +472,7 @@ impl Fs {
             Kind::Dir { .. } | Kind::Proc { .. } => None,
             _ => {
                 drop(pos);
-                let mut s = Self::stream(&f)?;
+                let mut s = f.stream()?;
                 let from = match whence {
                     SEEK_SET => SeekFrom::Start(u64::try_from(off).map_err(|_| EINVAL)?),
                     SEEK_CUR => SeekFrom::Current(off),

@@ -3,94 +3,291 @@
 //! Arguments are copied in and results out here; the file layer
 //! ([`crate::fs::Fs`]) does the work with plain values.
 //!
-//! Data moves in chunks of [`CHUNK`] bytes, so a huge `count` never makes
-//! the kernel allocate a huge host buffer; `count` is capped at Linux's
-//! `MAX_RW_COUNT`. A fault after some bytes moved returns the bytes moved,
-//! as Linux's `copy_to_user` short copies do; a fault before any is `EFAULT`.
+//! read/write and their vector and positioned forms check in Linux's
+//! order: the descriptor (EBADF, ESPIPE, the mode), then the buffers
+//! (`access_ok`; for vectors `import_iovec`: EINVAL for more than
+//! [`UIO_MAXIOV`] entries or a negative length, EFAULT for an unreadable
+//! array or a range outside user space, the lengths cut so that the total
+//! is at most `MAX_RW_COUNT`), then the position. Data move through
+//! [`GuestIter`] a chunk of at most [`crate::fs::CHUNK`] bytes at a time
+//! (fs/read_write.rs), so no guest length sizes a host buffer. A fault
+//! after some bytes moved returns the bytes moved, as Linux's short copies
+//! do; a fault before any is `EFAULT`.
 
-use mm::uaccess::access_ok;
+use mm::fault::Access;
+use mm::mmap::MmStruct;
+use mm::page::PAGE_SIZE;
+use mm::percpu::Cpu;
+use mm::uaccess::{self, access_ok};
 
 use super::{Sys, SysResult};
 use crate::errno::{Errno, EFAULT, EINVAL, ENOTTY, ERANGE};
+use crate::fs::flags::{SEEK_CUR, SEEK_SET};
+use crate::fs::{IoFile, UserIter};
 
-/// Bytes moved per step.
-pub const CHUNK: usize = 1 << 20;
 /// `MAX_RW_COUNT`: the most one read or write moves.
 pub const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// `UIO_MAXIOV`.
-pub const UIO_MAXIOV: u64 = 1024;
+pub const UIO_MAXIOV: u32 = 1024;
 /// `TCGETS`.
 pub const TCGETS: u64 = 0x5401;
+/// `sizeof(struct iovec)`.
+const IOVEC_SIZE: usize = 16;
 
 fn fd(v: u64) -> i32 {
     v as i32
 }
 
-/// Read up to `count` bytes into user memory at `buf` with `read_some`,
-/// which fills a host buffer and returns how much it read.
-fn read_into_user(
-    s: &mut Sys<'_>,
-    buf: u64,
-    count: u64,
-    mut read_some: impl FnMut(&mut Sys<'_>, &mut [u8], usize) -> Result<usize, Errno>,
-) -> SysResult {
-    let count = (count as usize).min(MAX_RW_COUNT);
-    if !access_ok(buf as usize, count) {
-        return Err(EFAULT);
-    }
-    let mut done = 0usize;
-    let mut host = vec![0u8; count.min(CHUNK)];
-    while done < count {
-        let want = (count - done).min(CHUNK);
-        let n = match read_some(s, &mut host[..want], done) {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        if s.write_user(buf + done as u64, &host[..n]).is_err() {
-            if done == 0 {
-                return Err(EFAULT);
-            }
-            break;
-        }
-        done += n;
-        if n < want {
-            break;
-        }
-    }
-    Ok(done as u64)
+/// The caller's memory as the source or destination of one transfer: its
+/// ranges (already checked and cut by [`import_iovec`]), consumed in
+/// order (Linux's `ITER_IOVEC` iterator).
+pub struct GuestIter<'a> {
+    cpu: &'a Cpu<'static>,
+    mm: &'a MmStruct<'static>,
+    segs: Vec<(u64, u64)>,
+    seg: usize,
+    off: u64,
 }
 
-/// Write `count` bytes from user memory at `buf` with `write_some`.
-fn write_from_user(
-    s: &mut Sys<'_>,
-    buf: u64,
-    count: u64,
-    mut write_some: impl FnMut(&mut Sys<'_>, &[u8], usize) -> Result<usize, Errno>,
-) -> SysResult {
-    let count = (count as usize).min(MAX_RW_COUNT);
-    if !access_ok(buf as usize, count) {
-        return Err(EFAULT);
-    }
-    let mut done = 0usize;
-    while done < count {
-        let want = (count - done).min(CHUNK);
-        let data = match s.read_user(buf + done as u64, want) {
-            Ok(d) => d,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        let n = match write_some(s, &data, done) {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        done += n;
-        if n < want {
-            break;
+impl<'a> GuestIter<'a> {
+    pub(crate) fn new(s: &'a Sys<'_>, segs: Vec<(u64, u64)>) -> GuestIter<'a> {
+        GuestIter {
+            cpu: s.cpu,
+            mm: s.task.mm(),
+            segs,
+            seg: 0,
+            off: 0,
         }
     }
-    Ok(done as u64)
+
+    /// Move up to `n` bytes at the current place with `copy(addr, from,
+    /// len)`, which returns how many it could not move; advance past the
+    /// bytes moved.
+    fn step(&mut self, n: usize, mut copy: impl FnMut(u64, usize, usize) -> usize) -> usize {
+        let mut done = 0;
+        while done < n && self.seg < self.segs.len() {
+            let (base, len) = self.segs[self.seg];
+            let k = ((len - self.off) as usize).min(n - done);
+            let missed = if k == 0 {
+                0
+            } else {
+                copy(base + self.off, done, k)
+            };
+            done += k - missed;
+            self.off += (k - missed) as u64;
+            if self.off == len {
+                self.seg += 1;
+                self.off = 0;
+            }
+            if missed > 0 {
+                break;
+            }
+        }
+        done
+    }
+}
+
+impl UserIter for GuestIter<'_> {
+    fn copy_out(&mut self, data: &[u8]) -> usize {
+        let (cpu, mm) = (self.cpu, self.mm);
+        self.step(data.len(), |addr, from, k| {
+            uaccess::raw_copy_to_user(cpu, mm, addr as usize, &data[from..from + k])
+        })
+    }
+
+    fn copy_in(&mut self, buf: &mut [u8]) -> usize {
+        let (cpu, mm) = (self.cpu, self.mm);
+        let n = buf.len();
+        self.step(n, |addr, from, k| {
+            uaccess::raw_copy_from_user(cpu, mm, &mut buf[from..from + k], addr as usize)
+        })
+    }
+
+    fn writable(&mut self, n: usize) -> usize {
+        let mut ok = 0;
+        let (mut seg, mut off) = (self.seg, self.off);
+        while ok < n && seg < self.segs.len() {
+            let (base, len) = self.segs[seg];
+            let addr = (base + off) as usize;
+            // Up to the end of the page, the segment, or the request.
+            let k = (PAGE_SIZE - addr % PAGE_SIZE)
+                .min((len - off) as usize)
+                .min(n - ok);
+            if k > 0 {
+                if uaccess::user_access(self.cpu, self.mm, addr, k, Access::Write).is_err() {
+                    break;
+                }
+                ok += k;
+                off += k as u64;
+            }
+            if off == len {
+                seg += 1;
+                off = 0;
+            }
+        }
+        ok
+    }
+}
+
+/// One user buffer, checked as `vfs_read`/`vfs_write` do (`access_ok`).
+fn single_range(buf: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    if !access_ok(buf as usize, count as usize) {
+        return Err(EFAULT);
+    }
+    Ok(vec![(buf, count)])
+}
+
+/// `import_iovec`: the user's `struct iovec` array of `cnt` entries (an
+/// `unsigned int`, as Linux takes it): none for zero, EINVAL above
+/// [`UIO_MAXIOV`], EFAULT for an array that cannot be read, EINVAL for a
+/// negative length, EFAULT for a range outside user space; lengths are
+/// cut so that the total is at most [`MAX_RW_COUNT`]. Returns the ranges
+/// and their total.
+pub fn import_iovec(s: &Sys<'_>, iov: u64, cnt: u64) -> Result<(Vec<(u64, u64)>, usize), Errno> {
+    let nr = cnt as u32;
+    if nr == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    if nr > UIO_MAXIOV {
+        return Err(EINVAL);
+    }
+    // At most UIO_MAXIOV * 16 bytes.
+    let raw = s.read_user(iov, nr as usize * IOVEC_SIZE)?;
+    let word = |c: &[u8], i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&c[i..i + 8]);
+        u64::from_le_bytes(b)
+    };
+    let mut v: Vec<(u64, u64)> = raw
+        .chunks_exact(IOVEC_SIZE)
+        .map(|c| (word(c, 0), word(c, 8)))
+        .collect();
+    if v.iter().any(|&(_, len)| (len as i64) < 0) {
+        return Err(EINVAL);
+    }
+    let mut total = 0usize;
+    for (base, len) in &mut v {
+        if !access_ok(*base as usize, *len as usize) {
+            return Err(EFAULT);
+        }
+        *len = (*len).min((MAX_RW_COUNT - total) as u64);
+        total += *len as usize;
+    }
+    Ok((v, total))
+}
+
+/// A read of `fd` into the user ranges `segs`, of `total` bytes, at `at`
+/// (or the file's offset).
+fn do_read(
+    s: &mut Sys<'_>,
+    file: &IoFile,
+    at: Option<u64>,
+    segs: Vec<(u64, u64)>,
+    total: usize,
+) -> SysResult {
+    let mut it = GuestIter::new(s, segs);
+    s.task
+        .fs
+        .read_iter(s.cpu, file, at, total, &mut it)
+        .map(|n| n as u64)
+}
+
+/// A write of the user ranges `segs` to `fd` (as [`do_read`]).
+fn do_write(
+    s: &mut Sys<'_>,
+    file: &IoFile,
+    at: Option<u64>,
+    segs: Vec<(u64, u64)>,
+    total: usize,
+) -> SysResult {
+    let mut it = GuestIter::new(s, segs);
+    s.task
+        .fs
+        .write_iter(s.cpu, file, at, total, &mut it)
+        .map(|n| n as u64)
+}
+
+/// `read(2)`.
+pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
+    let file = s.task.fs.fget_read(fd(f), false)?;
+    let segs = single_range(buf, count)?;
+    do_read(s, &file, None, segs, count as usize)
+}
+
+/// `write(2)`.
+pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
+    let file = s.task.fs.fget_write(fd(f), false)?;
+    let segs = single_range(buf, count)?;
+    do_write(s, &file, None, segs, count as usize)
+}
+
+/// `pread64(2)`: EINVAL for a negative offset before anything else.
+pub fn sys_pread(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> SysResult {
+    if (off as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let file = s.task.fs.fget_read(fd(f), true)?;
+    let segs = single_range(buf, count)?;
+    do_read(s, &file, Some(off), segs, count as usize)
+}
+
+/// `pwrite64(2)`.
+pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> SysResult {
+    if (off as i64) < 0 {
+        return Err(EINVAL);
+    }
+    let file = s.task.fs.fget_write(fd(f), true)?;
+    let segs = single_range(buf, count)?;
+    do_write(s, &file, Some(off), segs, count as usize)
+}
+
+/// `readv(2)` and `preadv(2)` (`at`): a zero total reads nothing, even
+/// from a directory.
+fn readv_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
+    let file = s.task.fs.fget_read(fd(f), at.is_some())?;
+    let (segs, total) = import_iovec(s, iov, cnt)?;
+    if total == 0 {
+        return Ok(0);
+    }
+    do_read(s, &file, at, segs, total)
+}
+
+/// `writev(2)` and `pwritev(2)` (`at`).
+fn writev_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
+    let file = s.task.fs.fget_write(fd(f), at.is_some())?;
+    let (segs, total) = import_iovec(s, iov, cnt)?;
+    if total == 0 {
+        return Ok(0);
+    }
+    do_write(s, &file, at, segs, total)
+}
+
+/// `readv(2)`.
+pub fn sys_readv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
+    readv_at(s, f, iov, cnt, None)
+}
+
+/// `writev(2)`: one writev is one write to the file for up to
+/// [`crate::fs::CHUNK`] bytes (what a terminal sees as one write).
+pub fn sys_writev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
+    writev_at(s, f, iov, cnt, None)
+}
+
+/// `preadv(2)`: on riscv64 the offset is `pos_l` alone (`pos_h` is
+/// shifted out); EINVAL for a negative one before the descriptor.
+pub fn sys_preadv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> SysResult {
+    if (pos_l as i64) < 0 {
+        return Err(EINVAL);
+    }
+    readv_at(s, f, iov, cnt, Some(pos_l))
+}
+
+/// `pwritev(2)`.
+pub fn sys_pwritev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> SysResult {
+    if (pos_l as i64) < 0 {
+        return Err(EINVAL);
+    }
+    writev_at(s, f, iov, cnt, Some(pos_l))
 }
 
 /// `openat(2)`.
@@ -107,106 +304,6 @@ pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
 pub fn sys_close(s: &mut Sys<'_>, f: u64) -> SysResult {
     s.task.fs.close(fd(f))?;
     Ok(0)
-}
-
-/// `read(2)`.
-pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    read_into_user(s, buf, count, |s, b, _| s.task.fs.read(s.cpu, fd(f), b))
-}
-
-/// `write(2)`.
-pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    write_from_user(s, buf, count, |s, b, _| s.task.fs.write(s.cpu, fd(f), b))
-}
-
-/// `pread64(2)`.
-pub fn sys_pread(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> SysResult {
-    if (off as i64) < 0 {
-        return Err(EINVAL);
-    }
-    read_into_user(s, buf, count, |s, b, done| {
-        s.task.fs.pread(s.cpu, fd(f), b, off as i64 + done as i64)
-    })
-}
-
-/// `pwrite64(2)`.
-pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> SysResult {
-    if (off as i64) < 0 {
-        return Err(EINVAL);
-    }
-    write_from_user(s, buf, count, |s, b, done| {
-        s.task.fs.pwrite(s.cpu, fd(f), b, off as i64 + done as i64)
-    })
-}
-
-/// The `struct iovec` array of readv/writev (`import_iovec`).
-fn iovecs(s: &Sys<'_>, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
-    if cnt > UIO_MAXIOV {
-        return Err(EINVAL);
-    }
-    let raw = s.read_user(iov, cnt as usize * 16)?;
-    let mut v = Vec::with_capacity(cnt as usize);
-    let mut total: u64 = 0;
-    for c in raw.chunks_exact(16) {
-        let base = u64::from_le_bytes(c[..8].try_into().unwrap_or_default());
-        let len = u64::from_le_bytes(c[8..].try_into().unwrap_or_default());
-        if (len as i64) < 0 {
-            return Err(EINVAL);
-        }
-        total = total.checked_add(len).ok_or(EINVAL)?;
-        if total > i64::MAX as u64 {
-            return Err(EINVAL);
-        }
-        v.push((base, len));
-    }
-    Ok(v)
-}
-
-/// `readv(2)`.
-pub fn sys_readv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
-    let mut done = 0u64;
-    for (base, len) in iovecs(s, iov, cnt)? {
-        match sys_read(s, f, base, len) {
-            Ok(n) => {
-                done += n;
-                if n < len {
-                    break;
-                }
-            }
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(done)
-}
-
-/// `writev(2)`.
-pub fn sys_writev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
-    let vecs = iovecs(s, iov, cnt)?;
-    // Gather first, so one writev is one write to the file, as Linux's
-    // do_iter_write gives a terminal.
-    let mut data = Vec::new();
-    for &(base, len) in &vecs {
-        match s.read_user(base, len as usize) {
-            Ok(d) => data.extend_from_slice(&d),
-            Err(e) if data.is_empty() && len > 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    if data.is_empty() {
-        // Still validate the descriptor, as a zero-length write does.
-        return s.task.fs.write(s.cpu, fd(f), &[]).map(|n| n as u64);
-    }
-    let mut done = 0;
-    while done < data.len() {
-        match s.task.fs.write(s.cpu, fd(f), &data[done..]) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(done as u64)
 }
 
 /// `lseek(2)`.
@@ -231,7 +328,8 @@ pub fn sys_newfstatat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
 
 /// `readlinkat(2)`.
 pub fn sys_readlinkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
-    let (buf, size) = (a[2], a[3] as i64);
+    // `bufsiz` is an `int`.
+    let (buf, size) = (a[2], a[3] as i32);
     if size <= 0 {
         return Err(EINVAL);
     }
@@ -328,15 +426,48 @@ pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
     s.task.fs.fcntl(fd(f), cmd as i32, arg).map(|v| v as u64)
 }
 
-/// `getdents64(2)`.
+/// `getdents64(2)`: `count` is an `unsigned int` that Linux keeps in an
+/// `int`, so a count of 2 GiB or more fits no record (EINVAL, or 0 at the
+/// end). The records are at most `count` bytes and at most the listing
+/// the host gave. When the copy faults after whole records, those count
+/// and the offset goes back to the first record not copied, as Linux's
+/// `filldir64` leaves it.
 pub fn sys_getdents64(s: &mut Sys<'_>, f: u64, dirp: u64, count: u64) -> SysResult {
-    let count = (count as usize).min(MAX_RW_COUNT);
-    if !access_ok(dirp as usize, count) {
+    let count = count as u32;
+    let count = if count > i32::MAX as u32 {
+        0
+    } else {
+        count as usize
+    };
+    let before = s.task.fs.lseek(fd(f), 0, SEEK_CUR).ok();
+    let data = s.task.fs.getdents64(fd(f), count)?;
+    if data.is_empty() {
+        return Ok(0);
+    }
+    let missed = uaccess::raw_copy_to_user(s.cpu, s.task.mm(), dirp as usize, &data);
+    if missed == 0 {
+        return Ok(data.len() as u64);
+    }
+    // Whole records copied, and the offset (`d_off`) after the last one.
+    let copied = data.len() - missed;
+    let (mut end, mut next_off) = (0usize, None);
+    while end + 19 <= data.len() {
+        let reclen = u16::from_le_bytes([data[end + 16], data[end + 17]]) as usize;
+        if reclen == 0 || end + reclen > copied {
+            break;
+        }
+        let mut o = [0u8; 8];
+        o.copy_from_slice(&data[end + 8..end + 16]);
+        next_off = Some(i64::from_le_bytes(o));
+        end += reclen;
+    }
+    if let Some(off) = next_off.or(before.map(|b| b as i64)) {
+        s.task.fs.lseek(fd(f), off, SEEK_SET)?;
+    }
+    if end == 0 {
         return Err(EFAULT);
     }
-    let data = s.task.fs.getdents64(fd(f), count)?;
-    s.write_user(dirp, &data)?;
-    Ok(data.len() as u64)
+    Ok(end as u64)
 }
 
 /// `symlinkat(2)`.

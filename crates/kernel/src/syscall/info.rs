@@ -10,8 +10,12 @@
 
 use std::time::Duration;
 
+use mm::uaccess::access_ok;
+
+use super::file::{GuestIter, MAX_RW_COUNT};
 use super::{Sys, SysResult};
 use crate::errno::{Errno, EFAULT, EINVAL, EPERM, ESRCH};
+use crate::fs::{UserIter, CHUNK};
 use crate::task::{Rlimit, RLIMIT_NOFILE, RLIM_NLIMITS};
 
 /// `sizeof(struct robust_list_head)`.
@@ -131,27 +135,35 @@ pub fn sys_setrlimit(s: &mut Sys<'_>, res: u64, rlim: u64) -> SysResult {
 /// `GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE`.
 const GRND_ALL: u64 = 0x7;
 
-/// `getrandom(2)`: bytes from the host's generator.
+/// `getrandom(2)`: bytes from the host's generator, at most
+/// `MAX_RW_COUNT` (`import_single_range` cuts the length before it checks
+/// the range), [`CHUNK`] at a time; a fault after some bytes returns
+/// them.
 pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResult {
     if flags & !GRND_ALL != 0 || flags & 0x6 == 0x6 {
         return Err(EINVAL);
     }
-    let len = (len as usize).min(super::file::MAX_RW_COUNT);
+    let len = (len as usize).min(MAX_RW_COUNT);
+    if !access_ok(buf as usize, len) {
+        return Err(EFAULT);
+    }
+    let mut it = GuestIter::new(s, vec![(buf, len as u64)]);
+    let mut chunk = vec![0u8; len.min(CHUNK)];
     let mut done = 0;
     while done < len {
-        let n = (len - done).min(super::file::CHUNK);
-        let bytes = match host_random(n) {
-            Ok(b) => b,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        if s.write_user(buf + done as u64, &bytes).is_err() {
-            if done == 0 {
-                return Err(EFAULT);
-            }
-            break;
+        let n = (len - done).min(CHUNK);
+        if let Err(e) = host_random_fill(&mut chunk[..n]) {
+            return if done == 0 { Err(e) } else { Ok(done as u64) };
         }
-        done += n;
+        let m = it.copy_out(&chunk[..n]);
+        done += m;
+        if m < n {
+            return if done == 0 {
+                Err(EFAULT)
+            } else {
+                Ok(done as u64)
+            };
+        }
     }
     Ok(done as u64)
 }
@@ -160,6 +172,13 @@ pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResu
 /// host), or the host's errno. Never made-up bytes.
 pub fn host_random(n: usize) -> Result<Vec<u8>, Errno> {
     let mut v = vec![0u8; n];
+    host_random_fill(&mut v)?;
+    Ok(v)
+}
+
+/// Fill `v` from the host's generator.
+pub fn host_random_fill(v: &mut [u8]) -> Result<(), Errno> {
+    let n = v.len();
     let mut got = 0;
     while got < n {
         // SAFETY: the pointer and length name the unfilled tail of `v`.
@@ -173,7 +192,7 @@ pub fn host_random(n: usize) -> Result<Vec<u8>, Errno> {
         }
         got += r as usize;
     }
-    Ok(v)
+    Ok(())
 }
 
 /// The clocks Linux's `clock_gettime` accepts (REALTIME, MONOTONIC,

@@ -6,8 +6,10 @@
 //! [`Sys`] is what a syscall sees: the CPU it runs on, the kernel, the
 //! calling task. Each group of calls lives in its own file; every user
 //! pointer goes through `copy_from_user`/`copy_to_user` (via [`Sys`]'s
-//! helpers), so a bad pointer is `EFAULT`, never a crash. Calls ferrite does
-//! not have return `ENOSYS`, as Linux's `sys_ni_syscall` does.
+//! helpers, for structures of a fixed or small size) or through
+//! `file::GuestIter` (data, a bounded chunk at a time), so a bad pointer is
+//! `EFAULT`, never a crash, and no guest length sizes a host buffer. Calls
+//! ferrite does not have return `ENOSYS`, as Linux's `sys_ni_syscall` does.
 
 pub mod file;
 pub mod info;
@@ -24,6 +26,9 @@ use crate::task::Task;
 
 /// `PATH_MAX`.
 pub const PATH_MAX: usize = 4096;
+/// The largest buffer [`Sys::read_user`] makes: an iovec array of
+/// `UIO_MAXIOV` entries.
+pub const MAX_USER_COPY: usize = 16 << 10;
 
 /// What a syscall asks of the trap loop besides its return value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,8 +55,13 @@ pub struct Sys<'a> {
 pub type SysResult = Result<u64, Errno>;
 
 impl Sys<'_> {
-    /// `copy_from_user` into a fresh buffer.
+    /// `copy_from_user` into a fresh buffer: for a structure or a small
+    /// array, never for a length the guest chose freely (EFAULT above
+    /// [`MAX_USER_COPY`] bytes; data go through `file::GuestIter`).
     pub fn read_user(&self, addr: u64, len: usize) -> Result<Vec<u8>, Errno> {
+        if len > MAX_USER_COPY {
+            return Err(EFAULT);
+        }
         let mut buf = vec![0u8; len];
         if len > 0 {
             uaccess::copy_from_user(self.cpu, self.task.mm(), &mut buf, addr as usize)?;
@@ -129,6 +139,8 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         WRITEV => file::sys_writev(s, a[0], a[1], a[2]),
         PREAD64 => file::sys_pread(s, a[0], a[1], a[2], a[3]),
         PWRITE64 => file::sys_pwrite(s, a[0], a[1], a[2], a[3]),
+        PREADV => file::sys_preadv(s, a[0], a[1], a[2], a[3]),
+        PWRITEV => file::sys_pwritev(s, a[0], a[1], a[2], a[3]),
         LSEEK => file::sys_lseek(s, a[0], a[1], a[2]),
         FSTAT => file::sys_fstat(s, a[0], a[1]),
         NEWFSTATAT => file::sys_newfstatat(s, a),

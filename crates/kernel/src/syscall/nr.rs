@@ -45,6 +45,8 @@ syscalls! {
     WRITEV = 66, "writev";
     PREAD64 = 67, "pread64";
     PWRITE64 = 68, "pwrite64";
+    PREADV = 69, "preadv";
+    PWRITEV = 70, "pwritev";
     PPOLL = 73, "ppoll";
     READLINKAT = 78, "readlinkat";
     NEWFSTATAT = 79, "newfstatat";
