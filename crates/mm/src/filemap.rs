@@ -25,9 +25,14 @@
 //! and the mm's `FilePages`.
 //!
 //! Lifetimes: a VMA records its file as the address of the
-//! `AddressSpace` (Linux's VMAs hold a file reference); the caller keeps
-//! the `AddressSpace` alive until every mm that mapped it has exited, then
-//! calls [`AddressSpace::release`].
+//! `AddressSpace` and, as Linux's VMAs hold a file reference, holds a
+//! reference to it (`i_count`, taken in `i_mmap_link`). An address space
+//! made by [`AddressSpace::new_counted`] lives while it is referenced (the
+//! file system's handles and the VMAs): the last [`iput`] is Linux's
+//! `iput_final` → `evict` → `truncate_inode_pages`. One made by
+//! [`AddressSpace::new`] (tests) is its owner's, who keeps it alive until
+//! every mm that mapped it has exited, then calls
+//! [`AddressSpace::release`].
 //!
 //! Locking: the mmap lock is taken before `i_mmap` (as Linux's
 //! `i_mmap_rwsem` nests in `mmap_lock`); truncate, which holds `i_mmap`
@@ -49,7 +54,10 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicUsize,
+    Ordering::{AcqRel, Acquire, Relaxed},
+};
 
 use crate::fault::{account_new_page, install_pte, mapped_page, set_pte, FaultError};
 use crate::gfp::Gfp;
@@ -91,6 +99,15 @@ pub trait FileBacking: Send + Sync {
     fn identity(&self) -> Option<FileIdentity> {
         None
     }
+    /// The number of links of the file (`i_nlink`): 0 once it is deleted,
+    /// when eviction drops its dirty pages instead of writing them back.
+    fn nlink(&self) -> u64 {
+        1
+    }
+    /// The address space over this backing is being freed (the last
+    /// reference went: Linux's `evict`): forget it (the file system's
+    /// inode hash). Called after its pages are written back and dropped.
+    fn evict(&self) {}
 }
 
 /// A file's name in /proc/PID/maps (see [`FileBacking::identity`]).
@@ -187,6 +204,12 @@ pub struct AddressSpace<'m> {
     /// the mms' `ShmemPages`, never written back nor dirty-accounted, and
     /// the object freed with its last VMA.
     shmem: bool,
+    /// `i_count`: references from the file system and from VMAs (one per
+    /// VMA, taken in [`i_mmap_link`]); the last one evicts and frees a
+    /// reference-counted address space ([`AddressSpace::new_counted`]).
+    i_count: AtomicUsize,
+    /// Freed by its last [`iput`] (else its owner frees it: [`AddressSpace::new`]).
+    counted: bool,
 }
 
 // SAFETY: the tree and the mapper list are reached only under their locks;
@@ -207,7 +230,43 @@ impl<'m> AddressSpace<'m> {
             nrpages: AtomicUsize::new(0),
             i_mmap: SpinLock::new(Vec::new()),
             shmem: false,
+            i_count: AtomicUsize::new(1),
+            counted: false,
         }))
+    }
+
+    /// An empty page cache for `backing` that lives while it is referenced
+    /// (`iget`): the caller holds the one reference there is, each VMA of
+    /// the file takes one more, and the last [`iput`] writes the dirty pages
+    /// back (unless the file has no links left), drops every page, tells
+    /// the backing ([`FileBacking::evict`]) and frees the object.
+    pub fn new_counted(mem: &'m Mem, backing: Box<dyn FileBacking + 'm>) -> Result<&'m Self, i32> {
+        let mut b = Self::new(mem, backing)?;
+        b.counted = true;
+        Ok(Box::leak(b))
+    }
+
+    /// `igrab`: take a reference unless the last one is gone (the object
+    /// is being evicted). Also fine on an owner-managed address space.
+    pub fn igrab(&self) -> bool {
+        let mut c = self.i_count.load(Relaxed);
+        loop {
+            if c == 0 {
+                return false;
+            }
+            match self
+                .i_count
+                .compare_exchange_weak(c, c + 1, Acquire, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => c = now,
+            }
+        }
+    }
+
+    /// `atomic_read(&inode->i_count)`.
+    pub fn i_count(&self) -> usize {
+        self.i_count.load(Relaxed)
     }
 
     /// Whether this is the shmem object of a shared anonymous mapping.
@@ -546,20 +605,63 @@ unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
     unsafe { &*(file as *const AddressSpace<'static>) }
 }
 
-/// A VMA of the file at `file` was added to the mm at `mm`.
+/// A VMA of the file at `file` was added to the mm at `mm`: it takes a
+/// reference (Linux's VMA holds its `vm_file`).
 pub(crate) fn i_mmap_link(file: usize, mm: usize) {
     // SAFETY: VMAs name live address spaces (see the module docs).
-    unsafe { mapping_of(file) }.link(mm);
+    let m = unsafe { mapping_of(file) };
+    if m.counted {
+        m.i_count.fetch_add(1, Relaxed);
+    }
+    m.link(mm);
 }
 
 /// A VMA of the file at `file` left the mm at `mm` (its pages are
-/// unmapped). The last VMA of a shmem object frees it.
+/// unmapped). The last VMA of a shmem object frees it; a counted address
+/// space drops the VMA's reference.
 pub(crate) fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
     // SAFETY: as for `i_mmap_link`.
     let m = unsafe { mapping_of(file) };
-    if m.unlink(mm) && m.shmem {
-        shmem_free(cpu, file);
+    let last = m.unlink(mm);
+    if m.shmem {
+        if last {
+            shmem_free(cpu, file);
+        }
+    } else if m.counted {
+        // SAFETY: the VMA's reference, taken in `i_mmap_link`.
+        unsafe { iput(cpu, m) };
     }
+}
+
+/// `iput`: drop a reference to `space`; the last one of a counted
+/// address space evicts it (`iput_final` → `evict`): its dirty pages are
+/// written back if the file still has links (a deleted file's are
+/// dropped), every page is freed (`truncate_inode_pages`), the backing is
+/// told ([`FileBacking::evict`], which closes its host file) and the
+/// object is freed. Linux keeps an unused inode and its pages cached until
+/// memory pressure; ferrite drops them at once, since it cannot know
+/// whether another host process changes the file in the meantime.
+///
+/// # Safety
+/// `space` is live and the caller owns one of its references, which it
+/// gives up (the object may be gone when this returns).
+pub unsafe fn iput(cpu: &Cpu<'_>, space: *const AddressSpace<'_>) {
+    // SAFETY: the caller's reference keeps it alive until the decrement.
+    let a = unsafe { &*space };
+    if a.i_count.fetch_sub(1, AcqRel) != 1 || !a.counted {
+        return;
+    }
+    if !a.shmem && a.backing.nlink() != 0 {
+        // Errors are lost, as Linux loses them at eviction.
+        let _ = a.writeback(cpu);
+    }
+    a.truncate_inode_pages(cpu, 0);
+    a.pages.lock().destroy(cpu);
+    a.backing.evict();
+    // SAFETY: a counted address space comes from `Box::leak` in
+    // `new_counted`, and this was its last reference: nobody else can
+    // reach it (igrab refuses a count of 0).
+    drop(unsafe { Box::from_raw(space as *mut AddressSpace<'_>) });
 }
 
 /// The in-RAM contents of a shmem object: nothing but its size. Every
@@ -605,6 +707,8 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
         nrpages: AtomicUsize::new(0),
         i_mmap: SpinLock::new(Vec::new()),
         shmem: true,
+        i_count: AtomicUsize::new(1),
+        counted: false,
     });
     Ok(Box::into_raw(a) as usize)
 }
