@@ -56,7 +56,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{
     AtomicUsize,
-    Ordering::{AcqRel, Acquire, Relaxed},
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 
 use crate::fault::{account_new_page, install_pte, mapped_page, set_pte, FaultError};
@@ -210,6 +210,10 @@ pub struct AddressSpace<'m> {
     i_count: AtomicUsize,
     /// Freed by its last [`iput`] (else its owner frees it: [`AddressSpace::new`]).
     counted: bool,
+    /// Pages of this cache that reclaim has isolated from the LRU lists
+    /// (taken under the LRU lock while a page is listed, so the object is
+    /// alive); eviction waits for none to be left before freeing it.
+    reclaim_pins: AtomicUsize,
 }
 
 // SAFETY: the tree and the mapper list are reached only under their locks;
@@ -232,6 +236,7 @@ impl<'m> AddressSpace<'m> {
             shmem: false,
             i_count: AtomicUsize::new(1),
             counted: false,
+            reclaim_pins: AtomicUsize::new(0),
         }))
     }
 
@@ -326,7 +331,11 @@ impl<'m> AddressSpace<'m> {
         self.mem.vmstat.add(NodeStatItem::NrFilePages, 1);
         if self.shmem {
             self.mem.vmstat.add(NodeStatItem::NrShmem, 1);
+            // shmem pages are swap-backed: the anon lists (never reclaimed
+            // without swap).
+            page.set_flag(PageFlags::SWAPBACKED);
         }
+        crate::vmscan::lru_cache_add(self.mem, page);
         Ok(())
     }
 
@@ -365,7 +374,19 @@ impl<'m> AddressSpace<'m> {
         if vmf.pgoff as u64 >= size_pages(self.size()) {
             return VmFaultResult::Sigbus;
         }
-        match self.read_cache_page(cpu, vmf.pgoff) {
+        let cached = match self.find_get_page(vmf.pgoff) {
+            Some(p) => Ok(p),
+            None => {
+                if !self.shmem {
+                    // The page must be read from the file: a major fault.
+                    self.mem
+                        .vmstat
+                        .count_event(crate::vmstat::VmEventItem::PgMajFault, 1);
+                }
+                self.read_cache_page(cpu, vmf.pgoff)
+            }
+        };
+        match cached {
             Ok(p) => match self.mem.page_to_pfn(p) {
                 Some(pfn) => VmFaultResult::Page(pfn as u64),
                 None => VmFaultResult::Sigbus,
@@ -572,7 +593,179 @@ impl<'m> AddressSpace<'m> {
     /// for good). Every mm that mapped the file must have exited.
     pub fn release(&self, cpu: &Cpu<'_>) {
         self.truncate_inode_pages(cpu, 0);
+        self.wait_for_reclaim(cpu);
         self.pages.lock().destroy(cpu);
+    }
+
+    /// Wait until reclaim holds no page of this cache isolated (its pages
+    /// are all off the LRU lists by now, so no new pin can come).
+    fn wait_for_reclaim(&self, cpu: &Cpu<'_>) {
+        while self.reclaim_pins.load(Acquire) != 0 {
+            cpu.poll();
+            cpu_relax();
+        }
+    }
+
+    /// Reclaim isolated one of this cache's pages (under the LRU lock).
+    pub(crate) fn pin(&self) {
+        self.reclaim_pins.fetch_add(1, Relaxed);
+    }
+
+    /// Reclaim is done with a page it pinned the cache for.
+    pub(crate) fn unpin(&self) {
+        self.reclaim_pins.fetch_sub(1, Release);
+    }
+
+    /// `rmap_walk_file` for reclaim: call `f` for every PTE that maps
+    /// `page` (pfn `pfn`) in an area of this file, with the mm's mmap
+    /// lock (read) and page-table lock held. Reclaim runs inside
+    /// allocations, perhaps with any of these locks already held by its
+    /// own thread, so every lock is only tried: false (and a partial walk)
+    /// when one is busy.
+    fn rmap_walk_try(
+        &self,
+        page: &Page,
+        pfn: usize,
+        mut f: impl FnMut(
+            &MmStruct<'static>,
+            &VmAreaStruct,
+            &mut PageTable<'static>,
+            &mut TlbFlush,
+            usize,
+            Pte,
+        ),
+    ) -> bool {
+        let index = page.index() as usize;
+        let Some(list) = self.i_mmap.try_lock() else {
+            return false;
+        };
+        for &(m, _) in list.iter() {
+            // SAFETY: an mm leaves `i_mmap` (under this lock) before it is
+            // freed.
+            let mm = unsafe { &*(m as *const MmStruct<'static>) };
+            let Some(st) = mm.mmap_lock.try_read() else {
+                return false;
+            };
+            let Some(mut pg) = mm.page_table_lock.try_lock() else {
+                return false;
+            };
+            let PgtState { pt, tlb } = &mut *pg;
+            let Some(pt) = pt.as_mut() else {
+                continue;
+            };
+            for v in st.vmas() {
+                if v.vm_file != self.addr() {
+                    continue;
+                }
+                let Some(va) = crate::rmap::vma_address(v, index) else {
+                    continue;
+                };
+                match pt.lookup(va) {
+                    Some(e) if e.is_present() && !e.is_special() && e.pfn() as usize == pfn => {
+                        f(mm, v, pt, tlb, va, e)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        true
+    }
+
+    /// `folio_referenced` for a page of this cache: the number of PTEs
+    /// mapping it that were young (their accessed bits are cleared, as
+    /// Linux's `ptep_clear_flush_young`), whether an mlocked area maps it,
+    /// and whether an executable one does. None when a lock was busy.
+    pub(crate) fn page_referenced(
+        &self,
+        cpu: &Cpu<'_>,
+        page: &Page,
+    ) -> Option<(usize, bool, bool)> {
+        let pfn = self.mem.page_to_pfn(page)?;
+        let (mut young, mut locked, mut exec) = (0, false, false);
+        let done = self.rmap_walk_try(page, pfn, |_, v, pt, tlb, va, e| {
+            locked |= v.vm_flags.contains(VmFlags::VM_LOCKED);
+            exec |= v.vm_flags.contains(VmFlags::VM_EXEC);
+            if e.is_young() {
+                set_pte(cpu, pt, tlb, va, e.mkold());
+                young += 1;
+            }
+        });
+        done.then_some((young, locked, exec))
+    }
+
+    /// `try_to_unmap` for a page of this cache (shared areas and the
+    /// not-yet-copied pages of private ones): remove every PTE mapping it,
+    /// moving a PTE's dirty bit to the page, unless an mlocked area maps
+    /// it. The caller holds a reference. True when no PTE maps it any
+    /// more.
+    pub(crate) fn try_to_unmap(&self, cpu: &Cpu<'_>, page: &Page) -> bool {
+        let Some(pfn) = self.mem.page_to_pfn(page) else {
+            return false;
+        };
+        let mem = self.mem;
+        let done = self.rmap_walk_try(page, pfn, |mm, v, pt, tlb, va, _| {
+            if v.vm_flags.contains(VmFlags::VM_LOCKED) {
+                return;
+            }
+            if let Some(old) = pt.unmap_page(va, tlb) {
+                if old.is_dirty() {
+                    set_page_dirty(mem, page);
+                }
+                mm.update_hiwater_rss();
+                mm.add_mm_counter(mm_counter_file(page), -1);
+                crate::fault::page_remove_rmap(mem, page, false);
+                // The mapping's reference; the caller's keeps the page.
+                let _ = cpu.put_page(page);
+            }
+        });
+        done && page.mapcount() == 0
+    }
+
+    /// `pageout`: write the unmapped dirty `page` back and clean it.
+    pub(crate) fn pageout(&self, page: &Page) -> Result<(), i32> {
+        clear_page_dirty(self.mem, page);
+        let buf = self.mem.page_address(page).as_ptr() as *const [u8; PAGE_SIZE];
+        // SAFETY: a cached page held by the caller's reference.
+        let r = self.backing.write_page(page.index(), unsafe { &*buf });
+        if r.is_err() {
+            set_page_dirty(self.mem, page);
+        }
+        r
+    }
+
+    /// `remove_mapping` (`__remove_mapping`): take the clean, unmapped
+    /// `page` out of the cache if nobody but the cache and the caller
+    /// holds it (checked under the cache's lock, which `find_get_page`
+    /// takes to get a reference), dropping the cache's reference. False
+    /// when the page is busy, dirty, mapped, or no longer this cache's.
+    pub(crate) fn remove_mapping(&self, cpu: &Cpu<'_>, page: &Page) -> bool {
+        let Some(pfn) = self.mem.page_to_pfn(page) else {
+            return false;
+        };
+        let index = page.index() as usize;
+        let Some(mut t) = self.pages.try_lock() else {
+            return false;
+        };
+        match t.find_containing(index) {
+            Some((_, _, v)) if v == pfn + 1 => {}
+            _ => return false,
+        }
+        if page.refcount() != 2
+            || page.mapcount() > 0
+            || page.flags().contains(PageFlags::DIRTY)
+            || page.mapping() != self.addr()
+        {
+            return false;
+        }
+        t.erase(cpu, index);
+        drop(t);
+        page.set_mapping(0);
+        page.set_index(0);
+        page.clear_flag(PageFlags::UPTODATE);
+        self.nrpages.fetch_sub(1, Relaxed);
+        self.mem.vmstat.add(NodeStatItem::NrFilePages, -1);
+        let _ = cpu.put_page(page);
+        true
     }
 
     fn link(&self, mm: usize) {
@@ -656,6 +849,7 @@ pub unsafe fn iput(cpu: &Cpu<'_>, space: *const AddressSpace<'_>) {
         let _ = a.writeback(cpu);
     }
     a.truncate_inode_pages(cpu, 0);
+    a.wait_for_reclaim(cpu);
     a.pages.lock().destroy(cpu);
     a.backing.evict();
     // SAFETY: a counted address space comes from `Box::leak` in
@@ -709,6 +903,7 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
         shmem: true,
         i_count: AtomicUsize::new(1),
         counted: false,
+        reclaim_pins: AtomicUsize::new(0),
     });
     Ok(Box::into_raw(a) as usize)
 }

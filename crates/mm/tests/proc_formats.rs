@@ -534,7 +534,7 @@ fn zoneinfo_prints_linux_lines() {
 // On a booted Mem.
 
 #[test]
-fn read_serves_the_four_paths() {
+fn read_serves_the_five_paths() {
     let k = common::boot();
     let mem = &k.mem;
     assert_eq!(
@@ -543,7 +543,8 @@ fn read_serves_the_four_paths() {
             "/proc/slabinfo",
             "/proc/buddyinfo",
             "/proc/meminfo",
-            "/proc/zoneinfo"
+            "/proc/zoneinfo",
+            "/proc/vmstat"
         ]
     );
     for p in proc::PATHS {

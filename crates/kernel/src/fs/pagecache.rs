@@ -347,6 +347,8 @@ impl PageCache {
                 let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
                 if let Ok(i) = usize::try_from(index) {
                     if let Some(page) = space.find_get_page(i) {
+                        // read/write use the page (`folio_mark_accessed`).
+                        mm::vmscan::mark_page_accessed(mem, page);
                         f(page_ptr(mem, page), in_page, (at - pos) as usize, n);
                         let _ = cpu.put_page(page);
                     }
