@@ -51,7 +51,10 @@ fn value(text: &str, name: &str) -> u64 {
 fn main() {
     let prog = root().join("user/build/pcache");
     if !prog.exists() {
-        eprintln!("reclaim: {} is missing: run `make user` first", prog.display());
+        eprintln!(
+            "reclaim: {} is missing: run `make user` first",
+            prog.display()
+        );
         std::process::exit(1);
     }
     let dir = std::env::temp_dir().join(format!("ferrite-reclaim-bench-{}", std::process::id()));

@@ -680,7 +680,11 @@ fn dirty_shared_mapping_under_pressure_reaches_the_host_file() {
     // must write dirty pages back before reusing their frames.
     let r = pcache_in(&t.0, &["dirty", "/dirty"]);
     assert_eq!(r.status, 0, "{}", r.stderr);
-    assert!(r.stdout.starts_with(&format!("words {}\n", len / 8)), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with(&format!("words {}\n", len / 8)),
+        "{}",
+        r.stdout
+    );
     let data = std::fs::read(t.0.join("dirty")).unwrap();
     assert_eq!(data.len() as u64, len);
     for (i, w) in data.chunks_exact(8).enumerate() {

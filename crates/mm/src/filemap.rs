@@ -72,6 +72,7 @@ use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
 use crate::pgtable::{PageTable, Pte, TlbFlush};
 use crate::rmap::PAGE_MAPPING_ANON;
+use crate::slab::KmemCache;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
 
@@ -193,7 +194,7 @@ fn size_pages(size: u64) -> u64 {
 /// `struct address_space`: the page cache of one file.
 pub struct AddressSpace<'m> {
     mem: &'m Mem,
-    backing: Box<dyn FileBacking + 'm>,
+    backing: Contents<'m>,
     /// Index → pfn + 1, one-index ranges (Linux's `i_pages` xarray).
     pages: SpinLock<MapleTree<'m>>,
     /// `nrpages`.
@@ -214,6 +215,89 @@ pub struct AddressSpace<'m> {
     /// (taken under the LRU lock while a page is listed, so the object is
     /// alive); eviction waits for none to be left before freeing it.
     reclaim_pins: AtomicUsize,
+    /// The slab cache the object lives in (`inode_cache`,
+    /// `shmem_inode_cache`); None: a host `Box` ([`AddressSpace::new`]).
+    slab: Option<&'m KmemCache>,
+}
+
+/// Where an address space's contents come from: a file system's backing
+/// (a host object: it holds host resources), or a shmem object's own
+/// size, kept in the object itself (in ferrite's RAM).
+enum Contents<'m> {
+    File(Box<dyn FileBacking + 'm>),
+    Shmem(ShmemBacking),
+}
+
+/// The name of the slab cache of file address spaces (Linux embeds the
+/// `address_space` in the inode, allocated from `inode_cache` and its
+/// per-filesystem kin).
+pub const INODE_CACHE: &str = "inode_cache";
+/// The name of the slab cache of shmem objects (`shmem_inode_cache`).
+pub const SHMEM_INODE_CACHE: &str = "shmem_inode_cache";
+
+/// The slab cache `name` of address spaces, created on first use and kept
+/// for the life of `mem` (like Linux's boot-time caches).
+fn space_cache<'m>(mem: &'m Mem, name: &str) -> Result<&'m KmemCache, i32> {
+    static CREATE: SpinLock<()> = SpinLock::new(());
+    let find = || mem.caches().into_iter().find(|c| c.name() == name);
+    if let Some(c) = find() {
+        return Ok(c);
+    }
+    let _g = CREATE.lock();
+    if let Some(c) = find() {
+        return Ok(c);
+    }
+    let owned = mem
+        .kmem_cache_create(
+            name,
+            core::mem::size_of::<AddressSpace<'_>>(),
+            core::mem::align_of::<AddressSpace<'_>>(),
+            crate::slab::SlabFlags::SLAB_RECLAIM_ACCOUNT,
+            None,
+        )
+        .map_err(|_| ENOMEM)?;
+    // Never destroyed: the only handle is forgotten.
+    let owned = core::mem::ManuallyDrop::new(owned);
+    let c: *const KmemCache = owned.get();
+    // SAFETY: the descriptor lives in `mem`'s RAM and is never destroyed.
+    Ok(unsafe { &*c })
+}
+
+/// Create the `inode_cache` and `shmem_inode_cache` slab caches (with
+/// the other mm caches: [`crate::mmap::init_caches`]).
+pub(crate) fn init_caches(mem: &Mem) -> Result<(), i32> {
+    space_cache(mem, INODE_CACHE)?;
+    space_cache(mem, SHMEM_INODE_CACHE)?;
+    Ok(())
+}
+
+/// Move `a` into a new object of its slab cache; its address.
+fn slab_alloc<'m>(mem: &'m Mem, a: AddressSpace<'m>) -> Result<&'m AddressSpace<'m>, i32> {
+    let cache = a.slab.ok_or(EINVAL)?;
+    let p = mem
+        .cache_alloc_nocpu(cache, Gfp::GFP_KERNEL)
+        .ok_or(ENOMEM)?
+        .cast::<AddressSpace<'m>>();
+    // SAFETY: a fresh object of the cache, sized and aligned for an
+    // AddressSpace (see `space_cache`), owned by nobody else.
+    unsafe { p.as_ptr().write(a) };
+    // SAFETY: initialised just above; freed only by `slab_free`.
+    Ok(unsafe { &*p.as_ptr() })
+}
+
+/// Drop the address space at `p` and give its object back to its cache.
+///
+/// # Safety
+/// `p` came from [`slab_alloc`] and nobody can reach it any more.
+unsafe fn slab_free(cpu: &Cpu<'_>, p: *const AddressSpace<'_>) {
+    let p = p as *mut AddressSpace<'_>;
+    // SAFETY: the caller's promise: a live object, used by no one else.
+    let cache = unsafe { (*p).slab };
+    // SAFETY: as above; dropped once.
+    unsafe { core::ptr::drop_in_place(p) };
+    if let (Some(cache), Some(obj)) = (cache, core::ptr::NonNull::new(p)) {
+        let _ = cpu.kmem_cache_free(cache, obj.cast());
+    }
 }
 
 // SAFETY: the tree and the mapper list are reached only under their locks;
@@ -229,7 +313,7 @@ impl<'m> AddressSpace<'m> {
         let cache = crate::mmap::init_caches(mem)?;
         Ok(Box::new(AddressSpace {
             mem,
-            backing,
+            backing: Contents::File(backing),
             pages: SpinLock::new(MapleTree::new(cache)),
             nrpages: AtomicUsize::new(0),
             i_mmap: SpinLock::new(Vec::new()),
@@ -237,6 +321,7 @@ impl<'m> AddressSpace<'m> {
             i_count: AtomicUsize::new(1),
             counted: false,
             reclaim_pins: AtomicUsize::new(0),
+            slab: None,
         }))
     }
 
@@ -245,10 +330,24 @@ impl<'m> AddressSpace<'m> {
     /// the file takes one more, and the last [`iput`] writes the dirty pages
     /// back (unless the file has no links left), drops every page, tells
     /// the backing ([`FileBacking::evict`]) and frees the object.
+    /// The object comes from the `inode_cache` slab cache.
     pub fn new_counted(mem: &'m Mem, backing: Box<dyn FileBacking + 'm>) -> Result<&'m Self, i32> {
-        let mut b = Self::new(mem, backing)?;
-        b.counted = true;
-        Ok(Box::leak(b))
+        let tree = crate::mmap::init_caches(mem)?;
+        slab_alloc(
+            mem,
+            AddressSpace {
+                mem,
+                backing: Contents::File(backing),
+                pages: SpinLock::new(MapleTree::new(tree)),
+                nrpages: AtomicUsize::new(0),
+                i_mmap: SpinLock::new(Vec::new()),
+                shmem: false,
+                i_count: AtomicUsize::new(1),
+                counted: true,
+                reclaim_pins: AtomicUsize::new(0),
+                slab: Some(space_cache(mem, INODE_CACHE)?),
+            },
+        )
     }
 
     /// `igrab`: take a reference unless the last one is gone (the object
@@ -281,12 +380,15 @@ impl<'m> AddressSpace<'m> {
 
     /// The file's contents.
     pub fn backing(&self) -> &dyn FileBacking {
-        &*self.backing
+        match &self.backing {
+            Contents::File(b) => &**b,
+            Contents::Shmem(s) => s,
+        }
     }
 
     /// `i_size_read`.
     pub fn size(&self) -> u64 {
-        self.backing.size()
+        self.backing().size()
     }
 
     /// `mapping->nrpages`.
@@ -352,7 +454,7 @@ impl<'m> AddressSpace<'m> {
             let page = self.mem.pfn_to_page(pfn).ok_or(ENOMEM)?;
             let buf = self.mem.page_address(page).as_ptr() as *mut [u8; PAGE_SIZE];
             // SAFETY: a fresh page of ferrite RAM, ours alone.
-            let r = self.backing.read_page(index as u64, unsafe { &mut *buf });
+            let r = self.backing().read_page(index as u64, unsafe { &mut *buf });
             let r = r.and_then(|()| self.add_to_page_cache(cpu, page, index));
             match r {
                 Ok(()) => return Ok(page),
@@ -508,7 +610,7 @@ impl<'m> AddressSpace<'m> {
     /// `truncate_setsize` + `truncate_pagecache`: set the size, zero the
     /// tail of a partial last page, unmap and drop every page past it.
     pub fn truncate(&self, cpu: &Cpu<'_>, size: u64) -> Result<(), i32> {
-        self.backing.set_size(size)?;
+        self.backing().set_size(size)?;
         let first = usize::try_from(size_pages(size)).map_err(|_| EINVAL)?;
         self.unmap_mapping_range(cpu, first);
         self.truncate_inode_pages(cpu, first);
@@ -546,7 +648,7 @@ impl<'m> AddressSpace<'m> {
             clear_page_dirty(self.mem, page);
             let buf = self.mem.page_address(page).as_ptr() as *const [u8; PAGE_SIZE];
             // SAFETY: a cached page (the cache's reference keeps it).
-            if let Err(e) = self.backing.write_page(index as u64, unsafe { &*buf }) {
+            if let Err(e) = self.backing().write_page(index as u64, unsafe { &*buf }) {
                 // `folio_redirty_for_writepage`: try again next time.
                 set_page_dirty(self.mem, page);
                 return Err(e);
@@ -726,7 +828,7 @@ impl<'m> AddressSpace<'m> {
         clear_page_dirty(self.mem, page);
         let buf = self.mem.page_address(page).as_ptr() as *const [u8; PAGE_SIZE];
         // SAFETY: a cached page held by the caller's reference.
-        let r = self.backing.write_page(page.index(), unsafe { &*buf });
+        let r = self.backing().write_page(page.index(), unsafe { &*buf });
         if r.is_err() {
             set_page_dirty(self.mem, page);
         }
@@ -844,18 +946,18 @@ pub unsafe fn iput(cpu: &Cpu<'_>, space: *const AddressSpace<'_>) {
     if a.i_count.fetch_sub(1, AcqRel) != 1 || !a.counted {
         return;
     }
-    if !a.shmem && a.backing.nlink() != 0 {
+    if !a.shmem && a.backing().nlink() != 0 {
         // Errors are lost, as Linux loses them at eviction.
         let _ = a.writeback(cpu);
     }
     a.truncate_inode_pages(cpu, 0);
     a.wait_for_reclaim(cpu);
     a.pages.lock().destroy(cpu);
-    a.backing.evict();
-    // SAFETY: a counted address space comes from `Box::leak` in
+    a.backing().evict();
+    // SAFETY: a counted address space comes from `slab_alloc` in
     // `new_counted`, and this was its last reference: nobody else can
     // reach it (igrab refuses a count of 0).
-    drop(unsafe { Box::from_raw(space as *mut AddressSpace<'_>) });
+    unsafe { slab_free(cpu, space) };
 }
 
 /// The in-RAM contents of a shmem object: nothing but its size. Every
@@ -890,32 +992,37 @@ impl FileBacking for ShmemBacking {
 /// as the address VMAs record in `vm_file`. It lives until the last VMA
 /// that maps it goes (fork and splits add VMAs; see [`i_mmap_unlink`]).
 pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
-    let backing = Box::new(ShmemBacking {
+    let backing = Contents::Shmem(ShmemBacking {
         size: core::sync::atomic::AtomicU64::new(size),
     });
     let cache = crate::mmap::init_caches(mem)?;
-    let a = Box::new(AddressSpace {
+    let a = slab_alloc(
         mem,
-        backing,
-        pages: SpinLock::new(MapleTree::new(cache)),
-        nrpages: AtomicUsize::new(0),
-        i_mmap: SpinLock::new(Vec::new()),
-        shmem: true,
-        i_count: AtomicUsize::new(1),
-        counted: false,
-        reclaim_pins: AtomicUsize::new(0),
-    });
-    Ok(Box::into_raw(a) as usize)
+        AddressSpace {
+            mem,
+            backing,
+            pages: SpinLock::new(MapleTree::new(cache)),
+            nrpages: AtomicUsize::new(0),
+            i_mmap: SpinLock::new(Vec::new()),
+            shmem: true,
+            i_count: AtomicUsize::new(1),
+            counted: false,
+            reclaim_pins: AtomicUsize::new(0),
+            slab: Some(space_cache(mem, SHMEM_INODE_CACHE)?),
+        },
+    )?;
+    Ok(a as *const AddressSpace<'_> as usize)
 }
 
 /// Free the shmem object at `file` (its pages and the object), once no
 /// VMA maps it.
 pub(crate) fn shmem_free(cpu: &Cpu<'_>, file: usize) {
-    let p = file as *mut AddressSpace<'_>;
-    // SAFETY: `file` came from `Box::into_raw` in `shmem_zero_setup`, and
-    // no VMA names it any more, so this is the only owner.
-    let a = unsafe { Box::from_raw(p) };
-    a.release(cpu);
+    let p = file as *const AddressSpace<'_>;
+    // SAFETY: `file` came from `slab_alloc` in `shmem_zero_setup`, and no
+    // VMA names it any more, so this is the only owner.
+    unsafe { (*p).release(cpu) };
+    // SAFETY: as above; not used after this.
+    unsafe { slab_free(cpu, p) };
 }
 
 /// Whether `page` belongs to a shmem object's page cache.

@@ -388,3 +388,38 @@ fn anonymous_pages_are_not_reclaimed() {
     mm.do_munmap(&cpu, va, len).unwrap();
     mm.free(&cpu);
 }
+
+/// Page-cache objects live in slab caches: /proc/slabinfo counts them.
+#[test]
+fn page_cache_objects_come_from_slab_caches() {
+    let k = boot_small();
+    let mem = &k.mem;
+    let active = |name: &str| {
+        mem.slabinfo()
+            .into_iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no {name} in slabinfo"))
+            .active_objs
+    };
+    common::settle(mem);
+    let (files0, shmem0) = (active("inode_cache"), active("shmem_inode_cache"));
+    let cpu = mem.cpu(0).unwrap();
+    let (a, _h) = counted(mem, 1);
+    assert_eq!(active("inode_cache"), files0 + 1);
+    let mm = MmStruct::new(&cpu).unwrap();
+    let va = mm
+        .do_mmap(&cpu, 0, 4 * P, RW, MAP_SHARED | MAP_ANONYMOUS)
+        .unwrap();
+    assert_eq!(active("shmem_inode_cache"), shmem0 + 1);
+    mm.do_munmap(&cpu, va, 4 * P).unwrap();
+    // SAFETY: our reference from `new_counted`.
+    unsafe { iput(&cpu, a) };
+    mm.free(&cpu);
+    assert!(mm::proc::slabinfo(mem).contains("\ninode_cache "));
+    // Freed: back once the per-CPU object caches are drained (SLAB counts
+    // their objects as active).
+    drop(cpu);
+    common::settle(mem);
+    assert_eq!(active("shmem_inode_cache"), shmem0);
+    assert_eq!(active("inode_cache"), files0);
+}
