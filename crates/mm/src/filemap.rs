@@ -50,7 +50,23 @@
 //! not dirty-accounted nor written back, are mapped writable at once (no
 //! write-notify), and the object is freed with the last VMA that maps it.
 //!
-//! Not yet: readahead and the LRU come with real files.
+//! LRU and reclaim: a cached page is put on the LRU lists when inserted
+//! (file pages on the file lists, shmem on the anon lists:
+//! [`crate::vmscan`]); reclaim takes clean, unmapped pages out of the cache
+//! ([`AddressSpace`]'s `remove_mapping`), after unmapping them through
+//! `i_mmap` and writing dirty ones back (`pageout`). A fault that has to
+//! read its page from the file counts as `pgmajfault`.
+//!
+//! Objects: address spaces made by [`AddressSpace::new_counted`] and shmem
+//! objects live in the `inode_cache` and `shmem_inode_cache` slab caches
+//! (in ferrite's RAM, counted by /proc/slabinfo); a shmem object keeps its
+//! size in itself. Still on the host heap: the `i_mmap` list (linking a VMA
+//! cannot fail, and a list in ferrite RAM could run out of memory there;
+//! Linux threads the VMAs themselves on `i_mmap`), the file system's
+//! [`FileBacking`] (a host object holding host resources) and owner-managed
+//! address spaces from [`AddressSpace::new`] (tests).
+//!
+//! Not yet: readahead.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
