@@ -718,6 +718,11 @@ impl<'m> AddressSpace<'m> {
     /// Wait until reclaim holds no page of this cache isolated (its pages
     /// are all off the LRU lists by now, so no new pin can come).
     fn wait_for_reclaim(&self, cpu: &Cpu<'_>) {
+        // Reclaim pins a cache after reading a page's mapping under the
+        // LRU lock; taking that lock once orders us after any such read
+        // that could still see this cache (the pages' mappings are cleared
+        // by now), so its pin is visible below.
+        crate::vmscan::lru_lock_sync(self.mem);
         while self.reclaim_pins.load(Acquire) != 0 {
             cpu.poll();
             cpu_relax();

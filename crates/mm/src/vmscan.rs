@@ -54,10 +54,11 @@ use core::sync::atomic::{
     Ordering::{Acquire, Relaxed},
 };
 
-use crate::filemap::{page_is_file, AddressSpace};
+use crate::filemap::AddressSpace;
 use crate::mem::Mem;
 use crate::page::{Page, PageFlags, PageList, NIL};
 use crate::percpu::Cpu;
+use crate::rmap::PAGE_MAPPING_ANON;
 use crate::sync::SpinLock;
 use crate::vmstat::VmEventItem;
 
@@ -121,6 +122,7 @@ pub fn kswapd_balance(cpu: &Cpu<'_>) {
     if cpu.reclaiming.replace(true) {
         return;
     }
+    rescue_unevictable(cpu, SWAP_CLUSTER_MAX);
     let high = mem.watermarks().2;
     while mem.nr_free_pages() + mem.nr_pcp_pages() <= high {
         let s = lru_sizes(mem);
@@ -154,6 +156,12 @@ pub fn page_lru(page: &Page) -> LruList {
 pub fn lru_sizes(mem: &Mem) -> [usize; NR_LRU_LISTS] {
     let l = mem.lru.lock.lock();
     core::array::from_fn(|i| l.lists[i].len())
+}
+
+/// Take and release the LRU lock: every critical section that started
+/// before has ended.
+pub(crate) fn lru_lock_sync(mem: &Mem) {
+    drop(mem.lru.lock.lock());
 }
 
 /// `lru_cache_add`: put a new page on the inactive list of its kind.
@@ -232,15 +240,6 @@ fn get_page_unless_zero(page: &Page) -> bool {
     }
 }
 
-/// The page cache `page` belongs to.
-///
-/// # Safety
-/// `page` is a page-cache page whose cache is pinned (or otherwise alive).
-unsafe fn mapping_of<'a>(page: &Page) -> &'a AddressSpace<'a> {
-    // SAFETY: the caller's promise.
-    unsafe { &*(page.mapping() as *const AddressSpace<'a>) }
-}
-
 /// A batch of pages isolated from a list: each with a reference and, for
 /// a page-cache page, its cache pinned.
 struct Batch {
@@ -271,11 +270,12 @@ fn isolate_lru_pages(mem: &Mem, list: LruList, nr: usize) -> (Batch, usize) {
             lists[list as usize].remove(map, cur);
             page.clear_flag(PageFlags::LRU);
             let m = page.mapping();
-            if page_is_file(page) {
-                // SAFETY: a listed page-cache page's cache is alive: its
-                // eviction takes every page off the lists (under this lock)
-                // before freeing it, and then waits for the pin to go.
-                unsafe { mapping_of(page) }.pin();
+            if m != 0 && m & PAGE_MAPPING_ANON == 0 {
+                // SAFETY: a page-cache page whose mapping is still set is in
+                // its cache, which is alive: eviction clears the mappings,
+                // then syncs with this lock and waits for the pins to go
+                // before freeing it.
+                unsafe { &*(m as *const AddressSpace<'_>) }.pin();
                 b.pinned[b.len] = m;
             }
             b.pfns[b.len] = cur;

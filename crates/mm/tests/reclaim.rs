@@ -423,3 +423,56 @@ fn page_cache_objects_come_from_slab_caches() {
     assert_eq!(active("shmem_inode_cache"), shmem0);
     assert_eq!(active("inode_cache"), files0);
 }
+
+/// Pages of an mlocked file area are not reclaimed: reclaim moves them to
+/// the unevictable list, and back once munlock'ed.
+#[test]
+fn mlocked_file_pages_go_unevictable_and_stay_mapped() {
+    let k = boot_small();
+    let mem = &k.mem;
+    let cpu = mem.cpu(0).unwrap();
+    let mm = MmStruct::new(&cpu).unwrap();
+    let locked_pages = 64;
+    let (l, _lh) = counted(mem, locked_pages);
+    let fl = File::open(l, RDWR);
+    let lva = mm
+        .do_mmap_file(&cpu, 0, locked_pages * P, RW, MAP_SHARED, Some(&fl), 0)
+        .unwrap();
+    mm.mlock(&cpu, lva, locked_pages * P).unwrap();
+    // Stream another file four times the RAM past it, twice.
+    let pages = (64 << 20) / P;
+    let (a, _h) = counted(mem, pages);
+    let f = File::open(a, FMODE_READ);
+    let va = mm
+        .do_mmap_file(&cpu, 0, pages * P, PROT_READ, MAP_SHARED, Some(&f), 0)
+        .unwrap();
+    for _ in 0..2 {
+        for i in 0..pages {
+            let mut b = [0u8; 1];
+            user_load(&cpu, &mm, va + i * P, &mut b).unwrap();
+        }
+    }
+    assert!(lru(mem, LruList::Unevictable) > 0, "{:?}", sizes(mem));
+    for i in 0..locked_pages {
+        let e = common::pte(&mm, lva + i * P).expect("mlocked page unmapped");
+        assert!(e.is_present(), "mlocked page {i} unmapped");
+    }
+    assert_eq!(l.nrpages(), locked_pages);
+    check_meminfo_adds_up(mem);
+    // munlock: reclaim finds them evictable again.
+    mm.munlock(&cpu, lva, locked_pages * P).unwrap();
+    for i in 0..pages {
+        let mut b = [0u8; 1];
+        user_load(&cpu, &mm, va + i * P, &mut b).unwrap();
+    }
+    assert_eq!(lru(mem, LruList::Unevictable), 0, "{:?}", sizes(mem));
+    mm.do_munmap(&cpu, va, pages * P).unwrap();
+    mm.do_munmap(&cpu, lva, locked_pages * P).unwrap();
+    // SAFETY: our references from `new_counted`.
+    unsafe {
+        iput(&cpu, a);
+        iput(&cpu, l);
+    }
+    assert_eq!(mem.vmstat.get(NodeStatItem::NrFilePages), 0);
+    mm.free(&cpu);
+}
