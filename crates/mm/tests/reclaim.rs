@@ -476,3 +476,30 @@ fn mlocked_file_pages_go_unevictable_and_stay_mapped() {
     assert_eq!(mem.vmstat.get(NodeStatItem::NrFilePages), 0);
     mm.free(&cpu);
 }
+
+/// A forked child's VMAs hold the file too: the cache lives until the
+/// last mm that maps it exits.
+#[test]
+fn fork_and_exit_hold_and_drop_the_cache() {
+    let k = boot_small();
+    let mem = &k.mem;
+    let cpu = mem.cpu(0).unwrap();
+    let parent = MmStruct::new(&cpu).unwrap();
+    let (a, h) = counted(mem, 4);
+    let f = File::open(a, RDWR);
+    let va = parent
+        .do_mmap_file(&cpu, 0, 4 * P, RW, MAP_SHARED, Some(&f), 0)
+        .unwrap();
+    store_u64(&cpu, &parent, va, 42).unwrap();
+    let child = mm::fork::dup_mm(&cpu, &parent).unwrap();
+    assert_eq!(a.i_count(), 3);
+    // SAFETY: our reference from `new_counted`.
+    unsafe { iput(&cpu, a) };
+    parent.free(&cpu);
+    assert!(!h.evicted.load(Relaxed));
+    assert_eq!(load_u64(&cpu, &child, va), 42);
+    child.free(&cpu);
+    assert!(h.evicted.load(Relaxed));
+    assert_eq!(&h.data.contents()[..8], &42u64.to_le_bytes());
+    assert_eq!(mem.vmstat.get(NodeStatItem::NrFilePages), 0);
+}
