@@ -722,4 +722,96 @@ PATH_MAX+1: ENAMETOOLONG
 NAME_MAX+1: ENAMETOOLONG
 ";
     assert_eq!(r.stdout, want, "{}", diff(want, &r.stdout));
+
+// ---------------------------------------------------------------------------
+// The page cache under memory pressure (user/pcache.c).
+
+/// A scratch root directory for one test, removed when dropped.
+struct TempRoot(PathBuf);
+
+impl TempRoot {
+    fn new(name: &str) -> TempRoot {
+        let p = std::env::temp_dir().join(format!("ferrite-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("temp root");
+        TempRoot(p)
+    }
+}
+
+impl Drop for TempRoot {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `ferrite run --mem 64M --root ROOT user/build/pcache ARGS...`
+fn pcache_in(dir: &Path, args: &[&str]) -> Run {
+    build();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.args(["run", "--mem", "64M", "--root"])
+        .arg(dir)
+        .arg(root().join("user/build/pcache"))
+        .args(args);
+    run(cmd, ".")
+}
+
+/// pcache's word pattern.
+fn pcache_pattern(i: u64) -> u64 {
+    i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5555
+}
+
+#[test]
+fn page_cache_of_deleted_files_is_freed() {
+    // 400 rounds of 256 KiB: 100 MiB of page cache through 64 MiB of RAM.
+    // Killed by the OOM killer when a deleted file's pages stay cached.
+    let r = ferrite_in(Cwd::Build, &["--mem", "64M"], "pcache", &["loop"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "rounds 400\n");
+    assert!(!root().join("user/build/pcache.tmp.0").exists());
+}
+
+#[test]
+fn reading_a_file_larger_than_ram_streams_through_the_cache() {
+    use std::io::Write;
+    let t = TempRoot::new("stream");
+    let words = (200usize << 20) / 8;
+    let mut sum = 0u64;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(t.0.join("big")).unwrap());
+    for i in 0..words as u64 {
+        let w = pcache_pattern(i) ^ (i >> 9);
+        sum = sum.rotate_left(5) ^ w;
+        f.write_all(&w.to_le_bytes()).unwrap();
+    }
+    f.into_inner().unwrap().sync_all().unwrap();
+    let r = pcache_in(&t.0, &["read", "/big"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        format!("pages {} sum {sum:016x}\n", (200usize << 20) / 4096)
+    );
+}
+
+#[test]
+fn dirty_shared_mapping_under_pressure_reaches_the_host_file() {
+    let t = TempRoot::new("dirty");
+    let len = 96u64 << 20;
+    std::fs::File::create(t.0.join("dirty"))
+        .unwrap()
+        .set_len(len)
+        .unwrap();
+    // 96 MiB written through a shared mapping in 64 MiB of RAM: reclaim
+    // must write dirty pages back before reusing their frames.
+    let r = pcache_in(&t.0, &["dirty", "/dirty"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(&format!("words {}\n", len / 8)),
+        "{}",
+        r.stdout
+    );
+    let data = std::fs::read(t.0.join("dirty")).unwrap();
+    assert_eq!(data.len() as u64, len);
+    for (i, w) in data.chunks_exact(8).enumerate() {
+        let w = u64::from_le_bytes(w.try_into().unwrap());
+        assert_eq!(w, pcache_pattern(i as u64), "word {i} of the host file");
+    }
 }

@@ -419,7 +419,10 @@ impl Kernel {
             gid: cred[2],
         };
         let file = mmap_file.file();
-        let loaded = match exec::load(&cpu, &mm, &image, &file, &args) {
+        let loaded = exec::load(&cpu, &mm, &image, &file, &args);
+        // The program's VMAs hold their own references to its page cache.
+        mmap_file.put(&cpu);
+        let loaded = match loaded {
             Ok(l) => l,
             Err(err) => {
                 mm.free(&cpu);

@@ -25,9 +25,14 @@
 //! and the mm's `FilePages`.
 //!
 //! Lifetimes: a VMA records its file as the address of the
-//! `AddressSpace` (Linux's VMAs hold a file reference); the caller keeps
-//! the `AddressSpace` alive until every mm that mapped it has exited, then
-//! calls [`AddressSpace::release`].
+//! `AddressSpace` and, as Linux's VMAs hold a file reference, holds a
+//! reference to it (`i_count`, taken in `i_mmap_link`). An address space
+//! made by [`AddressSpace::new_counted`] lives while it is referenced (the
+//! file system's handles and the VMAs): the last [`iput`] is Linux's
+//! `iput_final` → `evict` → `truncate_inode_pages`. One made by
+//! [`AddressSpace::new`] (tests) is its owner's, who keeps it alive until
+//! every mm that mapped it has exited, then calls
+//! [`AddressSpace::release`].
 //!
 //! Locking: the mmap lock is taken before `i_mmap` (as Linux's
 //! `i_mmap_rwsem` nests in `mmap_lock`); truncate, which holds `i_mmap`
@@ -45,11 +50,30 @@
 //! not dirty-accounted nor written back, are mapped writable at once (no
 //! write-notify), and the object is freed with the last VMA that maps it.
 //!
-//! Not yet: readahead and the LRU come with real files.
+//! LRU and reclaim: a cached page is put on the LRU lists when inserted
+//! (file pages on the file lists, shmem on the anon lists:
+//! [`crate::vmscan`]); reclaim takes clean, unmapped pages out of the cache
+//! ([`AddressSpace`]'s `remove_mapping`), after unmapping them through
+//! `i_mmap` and writing dirty ones back (`pageout`). A fault that has to
+//! read its page from the file counts as `pgmajfault`.
+//!
+//! Objects: address spaces made by [`AddressSpace::new_counted`] and shmem
+//! objects live in the `inode_cache` and `shmem_inode_cache` slab caches
+//! (in ferrite's RAM, counted by /proc/slabinfo); a shmem object keeps its
+//! size in itself. Still on the host heap: the `i_mmap` list (linking a VMA
+//! cannot fail, and a list in ferrite RAM could run out of memory there;
+//! Linux threads the VMAs themselves on `i_mmap`), the file system's
+//! [`FileBacking`] (a host object holding host resources) and owner-managed
+//! address spaces from [`AddressSpace::new`] (tests).
+//!
+//! Not yet: readahead.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    AtomicUsize,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
+};
 
 use crate::fault::{account_new_page, install_pte, mapped_page, set_pte, FaultError};
 use crate::gfp::Gfp;
@@ -64,6 +88,7 @@ use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
 use crate::pgtable::{PageTable, Pte, TlbFlush};
 use crate::rmap::PAGE_MAPPING_ANON;
+use crate::slab::KmemCache;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
 
@@ -91,6 +116,15 @@ pub trait FileBacking: Send + Sync {
     fn identity(&self) -> Option<FileIdentity> {
         None
     }
+    /// The number of links of the file (`i_nlink`): 0 once it is deleted,
+    /// when eviction drops its dirty pages instead of writing them back.
+    fn nlink(&self) -> u64 {
+        1
+    }
+    /// The address space over this backing is being freed (the last
+    /// reference went: Linux's `evict`): forget it (the file system's
+    /// inode hash). Called after its pages are written back and dropped.
+    fn evict(&self) {}
 }
 
 /// A file's name in /proc/PID/maps (see [`FileBacking::identity`]).
@@ -176,7 +210,7 @@ fn size_pages(size: u64) -> u64 {
 /// `struct address_space`: the page cache of one file.
 pub struct AddressSpace<'m> {
     mem: &'m Mem,
-    backing: Box<dyn FileBacking + 'm>,
+    backing: Contents<'m>,
     /// Index → pfn + 1, one-index ranges (Linux's `i_pages` xarray).
     pages: SpinLock<MapleTree<'m>>,
     /// `nrpages`.
@@ -187,6 +221,99 @@ pub struct AddressSpace<'m> {
     /// the mms' `ShmemPages`, never written back nor dirty-accounted, and
     /// the object freed with its last VMA.
     shmem: bool,
+    /// `i_count`: references from the file system and from VMAs (one per
+    /// VMA, taken in [`i_mmap_link`]); the last one evicts and frees a
+    /// reference-counted address space ([`AddressSpace::new_counted`]).
+    i_count: AtomicUsize,
+    /// Freed by its last [`iput`] (else its owner frees it: [`AddressSpace::new`]).
+    counted: bool,
+    /// Pages of this cache that reclaim has isolated from the LRU lists
+    /// (taken under the LRU lock while a page is listed, so the object is
+    /// alive); eviction waits for none to be left before freeing it.
+    reclaim_pins: AtomicUsize,
+    /// The slab cache the object lives in (`inode_cache`,
+    /// `shmem_inode_cache`); None: a host `Box` ([`AddressSpace::new`]).
+    slab: Option<&'m KmemCache>,
+}
+
+/// Where an address space's contents come from: a file system's backing
+/// (a host object: it holds host resources), or a shmem object's own
+/// size, kept in the object itself (in ferrite's RAM).
+enum Contents<'m> {
+    File(Box<dyn FileBacking + 'm>),
+    Shmem(ShmemBacking),
+}
+
+/// The name of the slab cache of file address spaces (Linux embeds the
+/// `address_space` in the inode, allocated from `inode_cache` and its
+/// per-filesystem kin).
+pub const INODE_CACHE: &str = "inode_cache";
+/// The name of the slab cache of shmem objects (`shmem_inode_cache`).
+pub const SHMEM_INODE_CACHE: &str = "shmem_inode_cache";
+
+/// The slab cache `name` of address spaces, created on first use and kept
+/// for the life of `mem` (like Linux's boot-time caches).
+fn space_cache<'m>(mem: &'m Mem, name: &str) -> Result<&'m KmemCache, i32> {
+    static CREATE: SpinLock<()> = SpinLock::new(());
+    let find = || mem.caches().into_iter().find(|c| c.name() == name);
+    if let Some(c) = find() {
+        return Ok(c);
+    }
+    let _g = CREATE.lock();
+    if let Some(c) = find() {
+        return Ok(c);
+    }
+    let owned = mem
+        .kmem_cache_create(
+            name,
+            core::mem::size_of::<AddressSpace<'_>>(),
+            core::mem::align_of::<AddressSpace<'_>>(),
+            crate::slab::SlabFlags::SLAB_RECLAIM_ACCOUNT,
+            None,
+        )
+        .map_err(|_| ENOMEM)?;
+    // Never destroyed: the only handle is forgotten.
+    let owned = core::mem::ManuallyDrop::new(owned);
+    let c: *const KmemCache = owned.get();
+    // SAFETY: the descriptor lives in `mem`'s RAM and is never destroyed.
+    Ok(unsafe { &*c })
+}
+
+/// Create the `inode_cache` and `shmem_inode_cache` slab caches (with
+/// the other mm caches: [`crate::mmap::init_caches`]).
+pub(crate) fn init_caches(mem: &Mem) -> Result<(), i32> {
+    space_cache(mem, INODE_CACHE)?;
+    space_cache(mem, SHMEM_INODE_CACHE)?;
+    Ok(())
+}
+
+/// Move `a` into a new object of its slab cache; its address.
+fn slab_alloc<'m>(mem: &'m Mem, a: AddressSpace<'m>) -> Result<&'m AddressSpace<'m>, i32> {
+    let cache = a.slab.ok_or(EINVAL)?;
+    let p = mem
+        .cache_alloc_nocpu(cache, Gfp::GFP_KERNEL)
+        .ok_or(ENOMEM)?
+        .cast::<AddressSpace<'m>>();
+    // SAFETY: a fresh object of the cache, sized and aligned for an
+    // AddressSpace (see `space_cache`), owned by nobody else.
+    unsafe { p.as_ptr().write(a) };
+    // SAFETY: initialised just above; freed only by `slab_free`.
+    Ok(unsafe { &*p.as_ptr() })
+}
+
+/// Drop the address space at `p` and give its object back to its cache.
+///
+/// # Safety
+/// `p` came from [`slab_alloc`] and nobody can reach it any more.
+unsafe fn slab_free(cpu: &Cpu<'_>, p: *const AddressSpace<'_>) {
+    let p = p as *mut AddressSpace<'_>;
+    // SAFETY: the caller's promise: a live object, used by no one else.
+    let cache = unsafe { (*p).slab };
+    // SAFETY: as above; dropped once.
+    unsafe { core::ptr::drop_in_place(p) };
+    if let (Some(cache), Some(obj)) = (cache, core::ptr::NonNull::new(p)) {
+        let _ = cpu.kmem_cache_free(cache, obj.cast());
+    }
 }
 
 // SAFETY: the tree and the mapper list are reached only under their locks;
@@ -202,12 +329,64 @@ impl<'m> AddressSpace<'m> {
         let cache = crate::mmap::init_caches(mem)?;
         Ok(Box::new(AddressSpace {
             mem,
-            backing,
+            backing: Contents::File(backing),
             pages: SpinLock::new(MapleTree::new(cache)),
             nrpages: AtomicUsize::new(0),
             i_mmap: SpinLock::new(Vec::new()),
             shmem: false,
+            i_count: AtomicUsize::new(1),
+            counted: false,
+            reclaim_pins: AtomicUsize::new(0),
+            slab: None,
         }))
+    }
+
+    /// An empty page cache for `backing` that lives while it is referenced
+    /// (`iget`): the caller holds the one reference there is, each VMA of
+    /// the file takes one more, and the last [`iput`] writes the dirty pages
+    /// back (unless the file has no links left), drops every page, tells
+    /// the backing ([`FileBacking::evict`]) and frees the object.
+    /// The object comes from the `inode_cache` slab cache.
+    pub fn new_counted(mem: &'m Mem, backing: Box<dyn FileBacking + 'm>) -> Result<&'m Self, i32> {
+        let tree = crate::mmap::init_caches(mem)?;
+        slab_alloc(
+            mem,
+            AddressSpace {
+                mem,
+                backing: Contents::File(backing),
+                pages: SpinLock::new(MapleTree::new(tree)),
+                nrpages: AtomicUsize::new(0),
+                i_mmap: SpinLock::new(Vec::new()),
+                shmem: false,
+                i_count: AtomicUsize::new(1),
+                counted: true,
+                reclaim_pins: AtomicUsize::new(0),
+                slab: Some(space_cache(mem, INODE_CACHE)?),
+            },
+        )
+    }
+
+    /// `igrab`: take a reference unless the last one is gone (the object
+    /// is being evicted). Also fine on an owner-managed address space.
+    pub fn igrab(&self) -> bool {
+        let mut c = self.i_count.load(Relaxed);
+        loop {
+            if c == 0 {
+                return false;
+            }
+            match self
+                .i_count
+                .compare_exchange_weak(c, c + 1, Acquire, Relaxed)
+            {
+                Ok(_) => return true,
+                Err(now) => c = now,
+            }
+        }
+    }
+
+    /// `atomic_read(&inode->i_count)`.
+    pub fn i_count(&self) -> usize {
+        self.i_count.load(Relaxed)
     }
 
     /// Whether this is the shmem object of a shared anonymous mapping.
@@ -217,12 +396,15 @@ impl<'m> AddressSpace<'m> {
 
     /// The file's contents.
     pub fn backing(&self) -> &dyn FileBacking {
-        &*self.backing
+        match &self.backing {
+            Contents::File(b) => &**b,
+            Contents::Shmem(s) => s,
+        }
     }
 
     /// `i_size_read`.
     pub fn size(&self) -> u64 {
-        self.backing.size()
+        self.backing().size()
     }
 
     /// `mapping->nrpages`.
@@ -267,7 +449,11 @@ impl<'m> AddressSpace<'m> {
         self.mem.vmstat.add(NodeStatItem::NrFilePages, 1);
         if self.shmem {
             self.mem.vmstat.add(NodeStatItem::NrShmem, 1);
+            // shmem pages are swap-backed: the anon lists (never reclaimed
+            // without swap).
+            page.set_flag(PageFlags::SWAPBACKED);
         }
+        crate::vmscan::lru_cache_add(self.mem, page);
         Ok(())
     }
 
@@ -284,7 +470,7 @@ impl<'m> AddressSpace<'m> {
             let page = self.mem.pfn_to_page(pfn).ok_or(ENOMEM)?;
             let buf = self.mem.page_address(page).as_ptr() as *mut [u8; PAGE_SIZE];
             // SAFETY: a fresh page of ferrite RAM, ours alone.
-            let r = self.backing.read_page(index as u64, unsafe { &mut *buf });
+            let r = self.backing().read_page(index as u64, unsafe { &mut *buf });
             let r = r.and_then(|()| self.add_to_page_cache(cpu, page, index));
             match r {
                 Ok(()) => return Ok(page),
@@ -306,7 +492,19 @@ impl<'m> AddressSpace<'m> {
         if vmf.pgoff as u64 >= size_pages(self.size()) {
             return VmFaultResult::Sigbus;
         }
-        match self.read_cache_page(cpu, vmf.pgoff) {
+        let cached = match self.find_get_page(vmf.pgoff) {
+            Some(p) => Ok(p),
+            None => {
+                if !self.shmem {
+                    // The page must be read from the file: a major fault.
+                    self.mem
+                        .vmstat
+                        .count_event(crate::vmstat::VmEventItem::PgMajFault, 1);
+                }
+                self.read_cache_page(cpu, vmf.pgoff)
+            }
+        };
+        match cached {
             Ok(p) => match self.mem.page_to_pfn(p) {
                 Some(pfn) => VmFaultResult::Page(pfn as u64),
                 None => VmFaultResult::Sigbus,
@@ -428,7 +626,7 @@ impl<'m> AddressSpace<'m> {
     /// `truncate_setsize` + `truncate_pagecache`: set the size, zero the
     /// tail of a partial last page, unmap and drop every page past it.
     pub fn truncate(&self, cpu: &Cpu<'_>, size: u64) -> Result<(), i32> {
-        self.backing.set_size(size)?;
+        self.backing().set_size(size)?;
         let first = usize::try_from(size_pages(size)).map_err(|_| EINVAL)?;
         self.unmap_mapping_range(cpu, first);
         self.truncate_inode_pages(cpu, first);
@@ -466,7 +664,7 @@ impl<'m> AddressSpace<'m> {
             clear_page_dirty(self.mem, page);
             let buf = self.mem.page_address(page).as_ptr() as *const [u8; PAGE_SIZE];
             // SAFETY: a cached page (the cache's reference keeps it).
-            if let Err(e) = self.backing.write_page(index as u64, unsafe { &*buf }) {
+            if let Err(e) = self.backing().write_page(index as u64, unsafe { &*buf }) {
                 // `folio_redirty_for_writepage`: try again next time.
                 set_page_dirty(self.mem, page);
                 return Err(e);
@@ -513,7 +711,184 @@ impl<'m> AddressSpace<'m> {
     /// for good). Every mm that mapped the file must have exited.
     pub fn release(&self, cpu: &Cpu<'_>) {
         self.truncate_inode_pages(cpu, 0);
+        self.wait_for_reclaim(cpu);
         self.pages.lock().destroy(cpu);
+    }
+
+    /// Wait until reclaim holds no page of this cache isolated (its pages
+    /// are all off the LRU lists by now, so no new pin can come).
+    fn wait_for_reclaim(&self, cpu: &Cpu<'_>) {
+        // Reclaim pins a cache after reading a page's mapping under the
+        // LRU lock; taking that lock once orders us after any such read
+        // that could still see this cache (the pages' mappings are cleared
+        // by now), so its pin is visible below.
+        crate::vmscan::lru_lock_sync(self.mem);
+        while self.reclaim_pins.load(Acquire) != 0 {
+            cpu.poll();
+            cpu_relax();
+        }
+    }
+
+    /// Reclaim isolated one of this cache's pages (under the LRU lock).
+    pub(crate) fn pin(&self) {
+        self.reclaim_pins.fetch_add(1, Relaxed);
+    }
+
+    /// Reclaim is done with a page it pinned the cache for.
+    pub(crate) fn unpin(&self) {
+        self.reclaim_pins.fetch_sub(1, Release);
+    }
+
+    /// `rmap_walk_file` for reclaim: call `f` for every PTE that maps
+    /// `page` (pfn `pfn`) in an area of this file, with the mm's mmap
+    /// lock (read) and page-table lock held. Reclaim runs inside
+    /// allocations, perhaps with any of these locks already held by its
+    /// own thread, so every lock is only tried: false (and a partial walk)
+    /// when one is busy.
+    fn rmap_walk_try(
+        &self,
+        page: &Page,
+        pfn: usize,
+        mut f: impl FnMut(
+            &MmStruct<'static>,
+            &VmAreaStruct,
+            &mut PageTable<'static>,
+            &mut TlbFlush,
+            usize,
+            Pte,
+        ),
+    ) -> bool {
+        let index = page.index() as usize;
+        let Some(list) = self.i_mmap.try_lock() else {
+            return false;
+        };
+        for &(m, _) in list.iter() {
+            // SAFETY: an mm leaves `i_mmap` (under this lock) before it is
+            // freed.
+            let mm = unsafe { &*(m as *const MmStruct<'static>) };
+            let Some(st) = mm.mmap_lock.try_read() else {
+                return false;
+            };
+            let Some(mut pg) = mm.page_table_lock.try_lock() else {
+                return false;
+            };
+            let PgtState { pt, tlb } = &mut *pg;
+            let Some(pt) = pt.as_mut() else {
+                continue;
+            };
+            for v in st.vmas() {
+                if v.vm_file != self.addr() {
+                    continue;
+                }
+                let Some(va) = crate::rmap::vma_address(v, index) else {
+                    continue;
+                };
+                match pt.lookup(va) {
+                    Some(e) if e.is_present() && !e.is_special() && e.pfn() as usize == pfn => {
+                        f(mm, v, pt, tlb, va, e)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        true
+    }
+
+    /// `folio_referenced` for a page of this cache: the number of PTEs
+    /// mapping it that were young (their accessed bits are cleared, as
+    /// Linux's `ptep_clear_flush_young`), whether an mlocked area maps it,
+    /// and whether an executable one does. None when a lock was busy.
+    pub(crate) fn page_referenced(
+        &self,
+        cpu: &Cpu<'_>,
+        page: &Page,
+    ) -> Option<(usize, bool, bool)> {
+        let pfn = self.mem.page_to_pfn(page)?;
+        let (mut young, mut locked, mut exec) = (0, false, false);
+        let done = self.rmap_walk_try(page, pfn, |_, v, pt, tlb, va, e| {
+            locked |= v.vm_flags.contains(VmFlags::VM_LOCKED);
+            exec |= v.vm_flags.contains(VmFlags::VM_EXEC);
+            if e.is_young() {
+                set_pte(cpu, pt, tlb, va, e.mkold());
+                young += 1;
+            }
+        });
+        done.then_some((young, locked, exec))
+    }
+
+    /// `try_to_unmap` for a page of this cache (shared areas and the
+    /// not-yet-copied pages of private ones): remove every PTE mapping it,
+    /// moving a PTE's dirty bit to the page, unless an mlocked area maps
+    /// it. The caller holds a reference. True when no PTE maps it any
+    /// more.
+    pub(crate) fn try_to_unmap(&self, cpu: &Cpu<'_>, page: &Page) -> bool {
+        let Some(pfn) = self.mem.page_to_pfn(page) else {
+            return false;
+        };
+        let mem = self.mem;
+        let done = self.rmap_walk_try(page, pfn, |mm, v, pt, tlb, va, _| {
+            if v.vm_flags.contains(VmFlags::VM_LOCKED) {
+                return;
+            }
+            if let Some(old) = pt.unmap_page(va, tlb) {
+                if old.is_dirty() {
+                    set_page_dirty(mem, page);
+                }
+                mm.update_hiwater_rss();
+                mm.add_mm_counter(mm_counter_file(page), -1);
+                crate::fault::page_remove_rmap(mem, page, false);
+                // The mapping's reference; the caller's keeps the page.
+                let _ = cpu.put_page(page);
+            }
+        });
+        done && page.mapcount() == 0
+    }
+
+    /// `pageout`: write the unmapped dirty `page` back and clean it.
+    pub(crate) fn pageout(&self, page: &Page) -> Result<(), i32> {
+        clear_page_dirty(self.mem, page);
+        let buf = self.mem.page_address(page).as_ptr() as *const [u8; PAGE_SIZE];
+        // SAFETY: a cached page held by the caller's reference.
+        let r = self.backing().write_page(page.index(), unsafe { &*buf });
+        if r.is_err() {
+            set_page_dirty(self.mem, page);
+        }
+        r
+    }
+
+    /// `remove_mapping` (`__remove_mapping`): take the clean, unmapped
+    /// `page` out of the cache if nobody but the cache and the caller
+    /// holds it (checked under the cache's lock, which `find_get_page`
+    /// takes to get a reference), dropping the cache's reference. False
+    /// when the page is busy, dirty, mapped, or no longer this cache's.
+    pub(crate) fn remove_mapping(&self, cpu: &Cpu<'_>, page: &Page) -> bool {
+        let Some(pfn) = self.mem.page_to_pfn(page) else {
+            return false;
+        };
+        let index = page.index() as usize;
+        let Some(mut t) = self.pages.try_lock() else {
+            return false;
+        };
+        match t.find_containing(index) {
+            Some((_, _, v)) if v == pfn + 1 => {}
+            _ => return false,
+        }
+        if page.refcount() != 2
+            || page.mapcount() > 0
+            || page.flags().contains(PageFlags::DIRTY)
+            || page.mapping() != self.addr()
+        {
+            return false;
+        }
+        t.erase(cpu, index);
+        drop(t);
+        page.set_mapping(0);
+        page.set_index(0);
+        page.clear_flag(PageFlags::UPTODATE);
+        self.nrpages.fetch_sub(1, Relaxed);
+        self.mem.vmstat.add(NodeStatItem::NrFilePages, -1);
+        let _ = cpu.put_page(page);
+        true
     }
 
     fn link(&self, mm: usize) {
@@ -546,20 +921,64 @@ unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
     unsafe { &*(file as *const AddressSpace<'static>) }
 }
 
-/// A VMA of the file at `file` was added to the mm at `mm`.
+/// A VMA of the file at `file` was added to the mm at `mm`: it takes a
+/// reference (Linux's VMA holds its `vm_file`).
 pub(crate) fn i_mmap_link(file: usize, mm: usize) {
     // SAFETY: VMAs name live address spaces (see the module docs).
-    unsafe { mapping_of(file) }.link(mm);
+    let m = unsafe { mapping_of(file) };
+    if m.counted {
+        m.i_count.fetch_add(1, Relaxed);
+    }
+    m.link(mm);
 }
 
 /// A VMA of the file at `file` left the mm at `mm` (its pages are
-/// unmapped). The last VMA of a shmem object frees it.
+/// unmapped). The last VMA of a shmem object frees it; a counted address
+/// space drops the VMA's reference.
 pub(crate) fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
     // SAFETY: as for `i_mmap_link`.
     let m = unsafe { mapping_of(file) };
-    if m.unlink(mm) && m.shmem {
-        shmem_free(cpu, file);
+    let last = m.unlink(mm);
+    if m.shmem {
+        if last {
+            shmem_free(cpu, file);
+        }
+    } else if m.counted {
+        // SAFETY: the VMA's reference, taken in `i_mmap_link`.
+        unsafe { iput(cpu, m) };
     }
+}
+
+/// `iput`: drop a reference to `space`; the last one of a counted
+/// address space evicts it (`iput_final` → `evict`): its dirty pages are
+/// written back if the file still has links (a deleted file's are
+/// dropped), every page is freed (`truncate_inode_pages`), the backing is
+/// told ([`FileBacking::evict`], which closes its host file) and the
+/// object is freed. Linux keeps an unused inode and its pages cached until
+/// memory pressure; ferrite drops them at once, since it cannot know
+/// whether another host process changes the file in the meantime.
+///
+/// # Safety
+/// `space` is live and the caller owns one of its references, which it
+/// gives up (the object may be gone when this returns).
+pub unsafe fn iput(cpu: &Cpu<'_>, space: *const AddressSpace<'_>) {
+    // SAFETY: the caller's reference keeps it alive until the decrement.
+    let a = unsafe { &*space };
+    if a.i_count.fetch_sub(1, AcqRel) != 1 || !a.counted {
+        return;
+    }
+    if !a.shmem && a.backing().nlink() != 0 {
+        // Errors are lost, as Linux loses them at eviction.
+        let _ = a.writeback(cpu);
+    }
+    a.truncate_inode_pages(cpu, 0);
+    a.wait_for_reclaim(cpu);
+    a.pages.lock().destroy(cpu);
+    a.backing().evict();
+    // SAFETY: a counted address space comes from `slab_alloc` in
+    // `new_counted`, and this was its last reference: nobody else can
+    // reach it (igrab refuses a count of 0).
+    unsafe { slab_free(cpu, space) };
 }
 
 /// The in-RAM contents of a shmem object: nothing but its size. Every
@@ -594,29 +1013,37 @@ impl FileBacking for ShmemBacking {
 /// as the address VMAs record in `vm_file`. It lives until the last VMA
 /// that maps it goes (fork and splits add VMAs; see [`i_mmap_unlink`]).
 pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
-    let backing = Box::new(ShmemBacking {
+    let backing = Contents::Shmem(ShmemBacking {
         size: core::sync::atomic::AtomicU64::new(size),
     });
     let cache = crate::mmap::init_caches(mem)?;
-    let a = Box::new(AddressSpace {
+    let a = slab_alloc(
         mem,
-        backing,
-        pages: SpinLock::new(MapleTree::new(cache)),
-        nrpages: AtomicUsize::new(0),
-        i_mmap: SpinLock::new(Vec::new()),
-        shmem: true,
-    });
-    Ok(Box::into_raw(a) as usize)
+        AddressSpace {
+            mem,
+            backing,
+            pages: SpinLock::new(MapleTree::new(cache)),
+            nrpages: AtomicUsize::new(0),
+            i_mmap: SpinLock::new(Vec::new()),
+            shmem: true,
+            i_count: AtomicUsize::new(1),
+            counted: false,
+            reclaim_pins: AtomicUsize::new(0),
+            slab: Some(space_cache(mem, SHMEM_INODE_CACHE)?),
+        },
+    )?;
+    Ok(a as *const AddressSpace<'_> as usize)
 }
 
 /// Free the shmem object at `file` (its pages and the object), once no
 /// VMA maps it.
 pub(crate) fn shmem_free(cpu: &Cpu<'_>, file: usize) {
-    let p = file as *mut AddressSpace<'_>;
-    // SAFETY: `file` came from `Box::into_raw` in `shmem_zero_setup`, and
-    // no VMA names it any more, so this is the only owner.
-    let a = unsafe { Box::from_raw(p) };
-    a.release(cpu);
+    let p = file as *const AddressSpace<'_>;
+    // SAFETY: `file` came from `slab_alloc` in `shmem_zero_setup`, and no
+    // VMA names it any more, so this is the only owner.
+    unsafe { (*p).release(cpu) };
+    // SAFETY: as above; not used after this.
+    unsafe { slab_free(cpu, p) };
 }
 
 /// Whether `page` belongs to a shmem object's page cache.

@@ -36,6 +36,7 @@ pub mod rmap;
 pub mod slab;
 pub mod sync;
 pub mod uaccess;
+pub mod vmscan;
 pub mod vmstat;
 
 pub use error::{BadPageReason, MmError};

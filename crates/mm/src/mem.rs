@@ -115,6 +115,8 @@ pub struct Mem {
     pub(crate) slab: SlabGlobals,
     /// Node-wide page counters.
     pub vmstat: VmStat,
+    /// The LRU lists (mm/vmscan.rs).
+    pub(crate) lru: crate::vmscan::Lru,
     pub(crate) config: MemConfig,
     console: Console,
     /// The shared zero page's pfn + 1 (0: not allocated yet), see
@@ -180,6 +182,7 @@ impl Mem {
             zone,
             slab: SlabGlobals::new(),
             vmstat: VmStat::default(),
+            lru: crate::vmscan::Lru::default(),
             config,
             console,
             zero_pfn: core::sync::atomic::AtomicUsize::new(0),

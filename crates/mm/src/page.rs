@@ -45,6 +45,8 @@ bitflags::bitflags! {
         const PRIVATE = 1 << 11;
         const WRITEBACK = 1 << 12;
         const HEAD = 1 << 15;
+        /// On the unevictable LRU list (mapped by an mlocked area).
+        const UNEVICTABLE = 1 << 18;
         const SWAPBACKED = 1 << 19;
         /// Free, heading a block on a buddy free list (Linux: PageBuddy page type).
         const BUDDY = 1 << 24;
@@ -69,6 +71,7 @@ impl PageFlags {
     pub const CHECK_AT_FREE: PageFlags = PageFlags::LOCKED
         .union(PageFlags::LRU)
         .union(PageFlags::ACTIVE)
+        .union(PageFlags::UNEVICTABLE)
         .union(PageFlags::SLAB)
         .union(PageFlags::PRIVATE)
         .union(PageFlags::WRITEBACK)
@@ -98,7 +101,8 @@ pub struct Page {
     /// Buddy order of a free block, allocation order of an allocated block,
     /// head pfn of a tail page.
     private: AtomicU64,
-    /// `lru` list links: buddy free lists, per-CPU lists, slab lists.
+    /// `lru` list links: buddy free lists, per-CPU lists, slab lists, and
+    /// for a user page the LRU lists (mm/vmscan.rs).
     lru_next: AtomicU32,
     lru_prev: AtomicU32,
     /// The `kmem_cache` a slab page belongs to.
@@ -205,6 +209,7 @@ impl Page {
     pub(crate) fn next(&self) -> u32 {
         self.lru_next.load(Relaxed)
     }
+    /// The previous pfn on the page's list (`NIL` at the head).
     #[inline]
     pub(crate) fn prev(&self) -> u32 {
         self.lru_prev.load(Relaxed)
@@ -306,6 +311,11 @@ impl PageList {
     #[inline]
     pub fn first(&self) -> Option<u32> {
         (self.first != NIL).then_some(self.first)
+    }
+    /// Last pfn, if any.
+    #[inline]
+    pub fn last(&self) -> Option<u32> {
+        (self.last != NIL).then_some(self.last)
     }
     /// `list_add()`: at the head.
     #[inline]

@@ -57,6 +57,9 @@ pub struct Cpu<'m> {
     pub(crate) id: usize,
     state: &'m CpuState,
     comm: Cell<[u8; 16]>,
+    /// In direct reclaim (`PF_MEMALLOC`): allocations it makes do not
+    /// reclaim again.
+    pub(crate) reclaiming: Cell<bool>,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -111,6 +114,7 @@ impl<'m> Cpu<'m> {
             id,
             state: &mem.cpu_states[id],
             comm: Cell::new(comm),
+            reclaiming: Cell::new(false),
             _not_send: PhantomData,
         }
     }

@@ -533,7 +533,7 @@ fn zoneinfo_prints_linux_lines() {
 // On a booted Mem.
 
 #[test]
-fn read_serves_the_four_paths() {
+fn read_serves_the_five_paths() {
     let k = common::boot();
     let mem = &k.mem;
     assert_eq!(
@@ -542,7 +542,8 @@ fn read_serves_the_four_paths() {
             "/proc/slabinfo",
             "/proc/buddyinfo",
             "/proc/meminfo",
-            "/proc/zoneinfo"
+            "/proc/zoneinfo",
+            "/proc/vmstat"
         ]
     );
     for p in proc::PATHS {
@@ -736,6 +737,13 @@ fn meminfo_reports_the_zone_and_counters() {
             "Buffers",
             "Cached",
             "SwapCached",
+            "Active",
+            "Inactive",
+            "Active(anon)",
+            "Inactive(anon)",
+            "Active(file)",
+            "Inactive(file)",
+            "Unevictable",
             "Mlocked",
             "SwapTotal",
             "SwapFree",

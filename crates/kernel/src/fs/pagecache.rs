@@ -1,11 +1,22 @@
 //! The page cache of host files (Linux's mm/filemap.c seen from a file
 //! system: `read_folio`/`writepage` of hostfs, `generic_perform_write`'s
-//! copy into cached pages, `truncate_setsize` on ftruncate).
+//! copy into cached pages, `truncate_setsize` on ftruncate, and fs/inode.c's
+//! inode lifetime: `iget`, `iput`, `evict`).
 //!
 //! One `AddressSpace` per host inode (device, inode number), created the
-//! first time the file is mapped or executed and kept, with a host file
-//! descriptor for its I/O, as long as the [`HostFs`](super::HostFs) (the
-//! address spaces are leaked: VMAs record their address).
+//! first time the file is mapped or executed, with a host file descriptor
+//! (a duplicate) for its I/O. It is reference-counted
+//! ([`mm::filemap::AddressSpace::new_counted`]): an [`MmapFile`] handle
+//! holds a reference while the kernel sets up a mapping or loads an
+//! executable, and each VMA of the file holds one. When the last goes
+//! (`iput`), mm writes the dirty pages back (unless the host file has no
+//! links left: a deleted file's pages are just freed), frees every page and
+//! calls [`FileBacking::evict`], which forgets the inode here and closes
+//! the host descriptor. Where ferrite differs: Linux keeps an unused inode
+//! and its clean pages cached until memory pressure; ferrite drops them
+//! as soon as nothing in the guest maps the file, since it cannot know
+//! whether another host process changes the file in between. An open
+//! descriptor alone does not hold the cache (it has its own host file).
 //!
 //! Coherence with `read`/`write`, as chosen here: the host file stays the
 //! reference for the file descriptor paths, and the cache is kept in step
@@ -23,14 +34,18 @@
 //!   writes back every file.
 //!
 //! Where ferrite differs: pages are read in only by faults (no readahead,
-//! `read` does not populate the cache), nothing is ever evicted, and a
-//! dirty page is written back only by fsync/sync. Changes made to the host
-//! file by other host processes are not seen by pages already cached.
+//! `read` does not populate the cache); a dirty page is written back by
+//! fsync/sync, by reclaim (mm's vmscan) before its frame is reused, and
+//! when the last mapping goes. Changes made to the host file by other host
+//! processes are not seen by pages already cached. While an inode is being
+//! evicted (its last reference gone, its pages being written back) a new
+//! mapping of it gets a new address space at once, which may read the host
+//! file before the old one's write-back finished.
 
 use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use mm::filemap::{AddressSpace, FileBacking, FileIdentity};
 use mm::{Cpu, Mem, Page, PAGE_SIZE};
@@ -39,18 +54,29 @@ use crate::errno::{Errno, EBADF, EINVAL, EIO};
 
 use super::hostfs::host_errno;
 
-/// What `do_mmap_file` needs of an open file: its page cache and mode.
-#[derive(Clone, Copy)]
+/// What `do_mmap_file` needs of an open file: its page cache and mode,
+/// with a reference to the page cache (`get_file`) that [`MmapFile::put`]
+/// gives back. The reference keeps `mapping` valid; a handle dropped
+/// without `put` keeps its reference for ever (the file stays cached: a
+/// leak, never a use after free).
 pub struct MmapFile {
-    /// The file's page cache.
+    /// The file's page cache (valid while this handle is held).
     pub mapping: &'static AddressSpace<'static>,
     /// `FMODE_READ` / `FMODE_WRITE` of the descriptor.
     pub f_mode: u32,
 }
 
 impl MmapFile {
+    /// A handle owning one reference to `mapping`.
     pub(crate) fn new(mapping: &'static AddressSpace<'static>, f_mode: u32) -> MmapFile {
         MmapFile { mapping, f_mode }
+    }
+
+    /// `fput`: give the reference back (the last one evicts the cache:
+    /// see the module docs). Mappings made meanwhile hold their own.
+    pub fn put(self, cpu: &Cpu<'_>) {
+        // SAFETY: this handle owns one reference to a live address space.
+        unsafe { mm::filemap::iput(cpu, self.mapping) };
     }
 
     /// The `struct file` to pass to `do_mmap_file`.
@@ -89,18 +115,46 @@ impl HostBacking {
     }
 }
 
-/// The `FileBacking` handed to mm (it owns a reference to the backing).
-struct Backing(Arc<HostBacking>);
+/// The inodes with a page cache: (dev, ino) → entry.
+type Map = Mutex<HashMap<(u64, u64), Entry>>;
+
+/// The `FileBacking` handed to mm (it owns a reference to the backing, so
+/// the host descriptor closes when the address space is freed).
+struct Backing {
+    host: Arc<HostBacking>,
+    /// Where the inode is listed, to forget it at eviction.
+    map: Weak<Map>,
+    key: (u64, u64),
+}
 
 impl FileBacking for Backing {
     fn size(&self) -> u64 {
-        self.0.file().metadata().map_or(0, |m| m.len())
+        self.host.file().metadata().map_or(0, |m| m.len())
+    }
+
+    fn nlink(&self) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        // If the host cannot tell, keep the data: write it back.
+        self.host.file().metadata().map_or(1, |m| m.nlink())
+    }
+
+    fn evict(&self) {
+        let Some(map) = self.map.upgrade() else {
+            return;
+        };
+        let mut m = map.lock().unwrap_or_else(|p| p.into_inner());
+        // A newer address space may have replaced this dying one.
+        if m.get(&self.key)
+            .is_some_and(|e| Arc::ptr_eq(&e.backing, &self.host))
+        {
+            m.remove(&self.key);
+        }
     }
 
     fn read_page(&self, index: u64, buf: &mut [u8; PAGE_SIZE]) -> Result<(), i32> {
         buf.fill(0);
         let off = index.checked_mul(PAGE_SIZE as u64).ok_or(EINVAL)?;
-        let f = self.0.file();
+        let f = self.host.file();
         let mut done = 0;
         while done < PAGE_SIZE {
             match f.read_at(&mut buf[done..], off + done as u64) {
@@ -120,7 +174,7 @@ impl FileBacking for Backing {
             return Ok(());
         }
         let n = (size - off).min(PAGE_SIZE as u64) as usize;
-        let g = self.0.file.read().map_err(|_| EIO)?;
+        let g = self.host.file.read().map_err(|_| EIO)?;
         if !g.1 {
             return Err(EBADF);
         }
@@ -128,14 +182,14 @@ impl FileBacking for Backing {
     }
 
     fn identity(&self) -> Option<FileIdentity> {
-        Some(self.0.identity.clone())
+        Some(self.host.identity.clone())
     }
 
     fn set_size(&self, size: u64) -> Result<(), i32> {
         if self.size() == size {
             return Ok(());
         }
-        let g = self.0.file.read().map_err(|_| EIO)?;
+        let g = self.host.file.read().map_err(|_| EIO)?;
         if !g.1 {
             return Err(EBADF);
         }
@@ -144,14 +198,24 @@ impl FileBacking for Backing {
 }
 
 struct Entry {
-    space: &'static AddressSpace<'static>,
+    /// The address space (it holds no reference: eviction removes the
+    /// entry, under the map's lock, before the object is freed).
+    space: usize,
     backing: Arc<HostBacking>,
+}
+
+impl Entry {
+    fn space(&self) -> &'static AddressSpace<'static> {
+        // SAFETY: a listed address space is live (see `space`), and this
+        // is called under the map's lock.
+        unsafe { &*(self.space as *const AddressSpace<'static>) }
+    }
 }
 
 /// The address spaces of host inodes.
 pub(crate) struct PageCache {
     mem: &'static Mem,
-    map: Mutex<HashMap<(u64, u64), Entry>>,
+    map: Arc<Map>,
 }
 
 /// The major number of a host `dev_t` (glibc's `gnu_dev_major`).
@@ -173,7 +237,7 @@ impl PageCache {
     pub(crate) fn new(mem: &'static Mem) -> PageCache {
         PageCache {
             mem,
-            map: Mutex::new(HashMap::new()),
+            map: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -185,13 +249,29 @@ impl PageCache {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The address space of inode (dev, ino), if it has one.
-    pub(crate) fn get(&self, dev: u64, ino: u64) -> Option<&'static AddressSpace<'static>> {
-        self.lock().get(&(dev, ino)).map(|e| e.space)
+    /// `f` on the address space of inode (dev, ino), if it has a live one
+    /// (held by a reference meanwhile: `igrab` … `iput`).
+    fn with_space<R>(
+        &self,
+        cpu: &Cpu<'_>,
+        dev: u64,
+        ino: u64,
+        f: impl FnOnce(&AddressSpace<'static>) -> R,
+    ) -> Option<R> {
+        let space = {
+            let map = self.lock();
+            let s = map.get(&(dev, ino))?.space();
+            s.igrab().then_some(s)?
+        };
+        let r = f(space);
+        // SAFETY: the reference taken above.
+        unsafe { mm::filemap::iput(cpu, space) };
+        Some(r)
     }
 
-    /// The address space of inode (dev, ino), created over a duplicate of
-    /// `file` if it has none (`path`: its guest path, for
+    /// The address space of inode (dev, ino), with a reference for the
+    /// caller, created over a duplicate of `file` if it has none (or only
+    /// a dying one) (`path`: its guest path, for
     /// /proc/PID/maps). `writable`: `file` was opened for writing (it then
     /// replaces a read-only descriptor kept for the inode).
     pub(crate) fn get_or_create(
@@ -203,7 +283,7 @@ impl PageCache {
         path: &[u8],
     ) -> Result<&'static AddressSpace<'static>, Errno> {
         let mut map = self.lock();
-        if let Some(e) = map.get(&(dev, ino)) {
+        if let Some(e) = map.get(&(dev, ino)).filter(|e| e.space().igrab()) {
             if writable {
                 let mut g = e.backing.file.write().unwrap_or_else(|p| p.into_inner());
                 if !g.1 {
@@ -213,7 +293,7 @@ impl PageCache {
                     );
                 }
             }
-            return Ok(e.space);
+            return Ok(e.space());
         }
         let dup = file.try_clone().map_err(|e| host_errno(&e))?;
         let backing = Arc::new(HostBacking {
@@ -225,9 +305,21 @@ impl PageCache {
                 ino,
             },
         });
-        let space = AddressSpace::new(self.mem, Box::new(Backing(backing.clone())))?;
-        let space: &'static AddressSpace<'static> = Box::leak(space);
-        map.insert((dev, ino), Entry { space, backing });
+        let space = AddressSpace::new_counted(
+            self.mem,
+            Box::new(Backing {
+                host: backing.clone(),
+                map: Arc::downgrade(&self.map),
+                key: (dev, ino),
+            }),
+        )?;
+        map.insert(
+            (dev, ino),
+            Entry {
+                space: space as *const AddressSpace<'static> as usize,
+                backing,
+            },
+        );
         Ok(space)
     }
 
@@ -242,26 +334,28 @@ impl PageCache {
         len: usize,
         mut f: impl FnMut(*mut u8, usize, usize, usize),
     ) {
-        let Some(space) = self.get(dev, ino) else {
-            return;
-        };
-        if space.nrpages() == 0 || len == 0 {
-            return;
-        }
-        let end = pos.saturating_add(len as u64);
-        let mut at = pos;
-        while at < end {
-            let index = at / PAGE_SIZE as u64;
-            let in_page = (at % PAGE_SIZE as u64) as usize;
-            let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
-            if let Ok(i) = usize::try_from(index) {
-                if let Some(page) = space.find_get_page(i) {
-                    f(page_ptr(self.mem, page), in_page, (at - pos) as usize, n);
-                    let _ = cpu.put_page(page);
-                }
+        let mem = self.mem;
+        self.with_space(cpu, dev, ino, |space| {
+            if space.nrpages() == 0 || len == 0 {
+                return;
             }
-            at += n as u64;
-        }
+            let end = pos.saturating_add(len as u64);
+            let mut at = pos;
+            while at < end {
+                let index = at / PAGE_SIZE as u64;
+                let in_page = (at % PAGE_SIZE as u64) as usize;
+                let n = ((PAGE_SIZE - in_page) as u64).min(end - at) as usize;
+                if let Ok(i) = usize::try_from(index) {
+                    if let Some(page) = space.find_get_page(i) {
+                        // read/write use the page (`folio_mark_accessed`).
+                        mm::vmscan::mark_page_accessed(mem, page);
+                        f(page_ptr(mem, page), in_page, (at - pos) as usize, n);
+                        let _ = cpu.put_page(page);
+                    }
+                }
+                at += n as u64;
+            }
+        });
     }
 
     /// Take the cached bytes of `pos..pos + buf.len()` over `buf` (just
@@ -292,28 +386,31 @@ impl PageCache {
         ino: u64,
         size: u64,
     ) -> Result<(), Errno> {
-        match self.get(dev, ino) {
-            Some(space) => space.truncate(cpu, size),
-            None => Ok(()),
-        }
+        self.with_space(cpu, dev, ino, |space| space.truncate(cpu, size))
+            .unwrap_or(Ok(()))
     }
 
     /// Write the dirty pages of (dev, ino) back.
     pub(crate) fn writeback(&self, cpu: &Cpu<'_>, dev: u64, ino: u64) -> Result<(), Errno> {
-        match self.get(dev, ino) {
-            Some(space) => space.writeback(cpu).map(|_| ()),
-            None => Ok(()),
-        }
+        self.with_space(cpu, dev, ino, |space| space.writeback(cpu).map(|_| ()))
+            .unwrap_or(Ok(()))
     }
 
     /// Write back every cached file; the first error, after trying all.
     pub(crate) fn sync_all(&self, cpu: &Cpu<'_>) -> Result<(), Errno> {
-        let spaces: Vec<_> = self.lock().values().map(|e| e.space).collect();
+        let spaces: Vec<_> = self
+            .lock()
+            .values()
+            .map(|e| e.space())
+            .filter(|s| s.igrab())
+            .collect();
         let mut r = Ok(());
         for s in spaces {
             if let Err(e) = s.writeback(cpu) {
                 r = r.and(Err(e));
             }
+            // SAFETY: the reference taken above.
+            unsafe { mm::filemap::iput(cpu, s) };
         }
         r
     }

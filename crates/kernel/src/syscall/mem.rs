@@ -34,8 +34,10 @@ pub fn sys_mmap(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     }
     let f = s.task.fs.file_for_mmap(fd as i32)?;
     let file = File::open(f.mapping, f.f_mode);
-    mm.do_mmap_file(s.cpu, addr, len, prot, flags_u, Some(&file), pgoff)
-        .map(|a| a as u64)
+    let r = mm.do_mmap_file(s.cpu, addr, len, prot, flags_u, Some(&file), pgoff);
+    // The new VMAs hold their own references (`fput` after `do_mmap`).
+    f.put(s.cpu);
+    r.map(|a| a as u64)
 }
 
 /// `munmap(2)`.

@@ -180,6 +180,9 @@ pub(crate) fn put_page_nocpu(mem: &Mem, page: &Page) {
     if old > 1 {
         return;
     }
+    if old == 1 {
+        crate::vmscan::page_cache_release(mem, page);
+    }
     page.set_refcount(old);
     // A misuse has been reported by the allocator; nothing more to do.
     let _ = mem.free_pages_on(None, pfn, page.order());
@@ -244,6 +247,12 @@ pub fn handle_mm_fault(
     if !is_user_addr(addr) {
         return Err(FaultError::MapErr);
     }
+    mm.mem()
+        .vmstat
+        .count_event(crate::vmstat::VmEventItem::PgFault, 1);
+    // The background reclaimer's work, if an allocation woke it: here,
+    // before any mm lock is taken (see mm/vmscan.rs).
+    crate::vmscan::kswapd_balance(cpu);
     {
         let st = mm.mmap_read_lock(cpu);
         match st.find_vma(addr).copied() {
@@ -399,6 +408,7 @@ pub(crate) fn account_new_page(
         (NodeStatItem::NrShmem, RssCounter::ShmemPages)
     } else {
         rmap::page_add_new_anon_rmap(page, av, vma, va);
+        crate::vmscan::lru_cache_add_anon(mm.mem(), page);
         (NodeStatItem::NrAnonMapped, RssCounter::AnonPages)
     };
     mm.mem().vmstat.add(item, 1);
@@ -514,6 +524,7 @@ fn do_wp_page(
     }
     new.raw_mapcount().store(0, Relaxed);
     rmap::page_add_new_anon_rmap(new, av, vma, va);
+    crate::vmscan::lru_cache_add_anon(mem, new);
     mem.vmstat.add(NodeStatItem::NrAnonMapped, 1);
     let e = Pte::new(new_pfn, vma.vm_page_prot)
         .ok_or(FaultError::Oom)?

@@ -245,6 +245,9 @@ pub fn init_caches(mem: &Mem) -> Result<&KmemCache, i32> {
     if let Some(c) = find() {
         return Ok(c);
     }
+    // The page-cache objects' caches too (before the maple cache, which
+    // is what callers look for: once it exists, these do).
+    crate::filemap::init_caches(mem)?;
     let owned = MapleTree::create_cache(mem).map_err(|_| ENOMEM)?;
     // The cache lives as long as `mem` (like Linux's boot-time caches): the
     // handle is forgotten, so it is never destroyed.

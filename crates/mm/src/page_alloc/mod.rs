@@ -158,9 +158,12 @@ impl Mem {
         }
     }
 
-    /// The slow path: dig into the reserves, then drain and shrink, then fail.
+    /// The slow path: dig into the reserves, then drain and shrink the
+    /// slab caches, then reclaim page-cache pages (mm/vmscan.rs) while that
+    /// frees some, then fail (and the caller's OOM handling runs).
     #[cold]
     fn alloc_pages_slowpath(&self, cpu: Option<&Cpu<'_>>, gfp: Gfp, order: u32) -> Option<usize> {
+        crate::vmscan::wakeup_kswapd(self);
         let min = self.zone.wmark[WMARK_MIN];
         let mark = if gfp.contains(Gfp::__GFP_HIGH) {
             min / 2
@@ -191,6 +194,17 @@ impl Mem {
             }
             if let Some(p) = self.get_page_from_freelist(cpu, order, mark) {
                 return Some(p);
+            }
+            // Direct reclaim of the page cache (`__alloc_pages_direct_reclaim`),
+            // for as long as it makes progress.
+            if let Some(cpu) = cpu {
+                let want = crate::vmscan::SWAP_CLUSTER_MAX.max(1 << order);
+                while crate::vmscan::try_to_free_pages(cpu, want) > 0 {
+                    self.drain_local_pages(cpu);
+                    if let Some(p) = self.get_page_from_freelist(Some(cpu), order, mark) {
+                        return Some(p);
+                    }
+                }
             }
         }
         self.warn_alloc(cpu, gfp, order);
@@ -350,6 +364,11 @@ impl<'m> Cpu<'m> {
         let old = page.refcount_atomic().fetch_sub(1, Ordering::AcqRel);
         if old > 1 {
             return Ok(());
+        }
+        if old == 1 {
+            // Off the LRU lists while the count is 0, so that reclaim
+            // (which takes references only from non-zero) cannot take it.
+            crate::vmscan::page_cache_release(mem, page);
         }
         // We dropped the last reference; undo and free as the sole owner.
         page.set_refcount(old);

@@ -4,9 +4,11 @@
 //! Every line is the label and its colon padded to 16 columns, the value in
 //! kB right-aligned in 8 (a wider number widens the line), then ` kB`.
 //!
-//! Left out, because ferrite has nothing they could honestly report: the LRU
-//! lines (`Active`, `Inactive`, their `(anon)`/`(file)` halves,
-//! `Unevictable`: ferrite keeps no LRU lists), `Zswap`/`Zswapped`,
+//! The LRU lines (`Active`, `Inactive`, their `(anon)`/`(file)` halves,
+//! `Unevictable`) are the lengths of the LRU lists (mm/vmscan.rs), read
+//! together under the LRU lock.
+//!
+//! Left out, because ferrite has nothing they could honestly report: `Zswap`/`Zswapped`,
 //! `SecPageTables`, `NFS_Unstable`, `Bounce`, `WritebackTmp`, `CommitLimit`
 //! and `Committed_AS` (no overcommit accounting yet), the `Vmalloc*` lines,
 //! `Percpu`, the huge-page lines and the `DirectMap*` lines.
@@ -57,6 +59,9 @@ pub fn meminfo_fields(mem: &Mem) -> Vec<(&'static str, usize)> {
     let buffers = 0;
     let cached = file_pages.saturating_sub(swapcache + buffers);
     let available = si_mem_available(free, high, low, file_pages, sreclaimable);
+    let lru = crate::vmscan::lru_sizes(mem);
+    let list = |l: crate::vmscan::LruList| lru[l as usize];
+    use crate::vmscan::LruList::*;
     alloc::vec![
         ("MemTotal", kb(mem.managed_pages())),
         ("MemFree", kb(free)),
@@ -64,6 +69,13 @@ pub fn meminfo_fields(mem: &Mem) -> Vec<(&'static str, usize)> {
         ("Buffers", kb(buffers)),
         ("Cached", kb(cached)),
         ("SwapCached", kb(swapcache)),
+        ("Active", kb(list(ActiveAnon) + list(ActiveFile))),
+        ("Inactive", kb(list(InactiveAnon) + list(InactiveFile))),
+        ("Active(anon)", kb(list(ActiveAnon))),
+        ("Inactive(anon)", kb(list(InactiveAnon))),
+        ("Active(file)", kb(list(ActiveFile))),
+        ("Inactive(file)", kb(list(InactiveFile))),
+        ("Unevictable", kb(list(Unevictable))),
         ("Mlocked", kb(st(NrMlock))),
         ("SwapTotal", 0),
         ("SwapFree", 0),

@@ -6,6 +6,8 @@
 //! - [`buddyinfo`](mod@buddyinfo): `/proc/buddyinfo` (mm/vmstat.c `frag_show_print`).
 //! - [`meminfo`](mod@meminfo): `/proc/meminfo` (fs/proc/meminfo.c `meminfo_proc_show`,
 //!   mm/show_mem.c `si_mem_available`), the fields ferrite computes.
+//! - [`vmstat`](mod@vmstat): `/proc/vmstat` (mm/vmstat.c `vmstat_show`), the
+//!   counters and events ferrite keeps.
 //! - [`zoneinfo`](mod@zoneinfo): `/proc/zoneinfo` (mm/vmstat.c `zoneinfo_show_print`), a
 //!   subset: see that module for what is left out and why.
 //! - [`slabtop`](mod@slabtop): what procps' `slabtop -o -s c` prints (not a /proc file;
@@ -32,6 +34,7 @@ pub mod pid_status;
 pub mod pmap;
 pub mod slabinfo;
 pub mod slabtop;
+pub mod vmstat;
 pub mod zoneinfo;
 
 pub use buddyinfo::{buddyinfo, format_buddyinfo};
@@ -49,6 +52,7 @@ pub use slabinfo::{format_slabinfo, format_slabinfo_row, slabinfo};
 pub use slabtop::{
     format_slabtop, format_slabtop_row, format_slabtop_summary, slabtop, slabtop_rows, SlabtopStats,
 };
+pub use vmstat::{format_vmstat, vmstat, vmstat_fields};
 pub use zoneinfo::{format_zoneinfo, zoneinfo, zoneinfo_data, Pageset, ZoneInfo};
 
 use alloc::string::String;
@@ -56,11 +60,12 @@ use alloc::string::String;
 use crate::mem::Mem;
 
 /// The /proc files [`read`] serves.
-pub const PATHS: [&str; 4] = [
+pub const PATHS: [&str; 5] = [
     "/proc/slabinfo",
     "/proc/buddyinfo",
     "/proc/meminfo",
     "/proc/zoneinfo",
+    "/proc/vmstat",
 ];
 
 /// The contents of one of the [`PATHS`], or None for any other path.
@@ -70,6 +75,7 @@ pub fn read(mem: &Mem, path: &str) -> Option<String> {
         "/proc/buddyinfo" => Some(buddyinfo(mem)),
         "/proc/meminfo" => Some(meminfo(mem)),
         "/proc/zoneinfo" => Some(zoneinfo(mem)),
+        "/proc/vmstat" => Some(vmstat(mem)),
         _ => None,
     }
 }
