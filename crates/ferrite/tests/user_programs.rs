@@ -722,6 +722,7 @@ PATH_MAX+1: ENAMETOOLONG
 NAME_MAX+1: ENAMETOOLONG
 ";
     assert_eq!(r.stdout, want, "{}", diff(want, &r.stdout));
+}
 
 // ---------------------------------------------------------------------------
 // The page cache under memory pressure (user/pcache.c).
