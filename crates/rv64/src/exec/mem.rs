@@ -4,8 +4,14 @@
 //! emulates them for user space, so they must simply work); one that
 //! crosses a page translates both pages before touching either, and faults
 //! with the address of the first faulting byte.
+//!
+//! A page holding decoded code never gets a write tag, so every store into
+//! it comes here to the slow path, which tells the machine
+//! ([`Machine::code_written`](crate::Machine)) and, when this hart decoded
+//! from the page, records the page for the hart to drop its blocks
+//! (`Cpu::smc_page`) at the end of the running block.
 
-use super::Cpu;
+use super::{Cpu, NO_SMC};
 use crate::mmu::tlb::{slot, NO_TAG};
 use crate::mmu::{walk, PTE_A, PTE_D, PTE_R, PTE_W, PTE_X};
 use crate::ram::{load_host, store_host};
@@ -145,6 +151,7 @@ impl Cpu {
             self.machine.store_hits(self.id, p1 as u64 - self.ram_base);
             self.machine
                 .store_hits(self.id, p1 as u64 - self.ram_base + n as u64 - 1);
+            self.stored_to(p1 as u64 - self.ram_base);
             return Ok(());
         }
         let p2 = self.translate(last & !0xfff, Access::Store)?;
@@ -162,7 +169,24 @@ impl Cpu {
         }
         self.machine.store_hits(self.id, p1 as u64 - self.ram_base);
         self.machine.store_hits(self.id, p2 as u64 - self.ram_base);
+        self.stored_to(p1 as u64 - self.ram_base);
+        self.stored_to(p2 as u64 - self.ram_base);
         Ok(())
+    }
+
+    /// A store (slow path, SC or AMO) wrote to physical `pa`: if the page
+    /// holds decoded code, invalidate it (see the module comment).
+    #[inline]
+    pub(crate) fn stored_to(&mut self, pa: u64) {
+        if self.machine.code_harts(pa) != 0 && self.machine.code_written(Some(self.id), pa) {
+            let page = pa >> 12;
+            if self.smc_page == NO_SMC || self.smc_page == page {
+                self.smc_page = page;
+            } else {
+                // A second page in one block: drop everything.
+                self.fence_i = true;
+            }
+        }
     }
 
     /// Translates `va` for a data `access`, filling the TLB; returns the
@@ -191,7 +215,9 @@ impl Cpu {
         } else {
             NO_TAG
         };
-        e.wtag = if pte & (PTE_W | PTE_A | PTE_D) == PTE_W | PTE_A | PTE_D {
+        e.wtag = if pte & (PTE_W | PTE_A | PTE_D) == PTE_W | PTE_A | PTE_D
+            && self.machine.code_harts(leaf.pa_page) == 0
+        {
             vpn
         } else {
             NO_TAG

@@ -20,6 +20,9 @@ use crate::mmu::tlb::Tlb;
 use crate::ram::Ram;
 use crate::Exit;
 
+/// `Cpu::smc_page` when no store hit decoded code.
+pub const NO_SMC: u64 = u64::MAX;
+
 /// The architectural state of one hart plus its TLBs.
 pub struct Cpu {
     /// Integer registers; index 32 is the x0 write sink, 33..255 unused
@@ -49,6 +52,9 @@ pub struct Cpu {
     pub lr: Option<(u64, u64, bool)>,
     /// A `fence.i` ran: drop the decoded cache after this block.
     pub fence_i: bool,
+    /// A store hit a page this hart decoded from: the page number whose
+    /// blocks to drop after this block, or [`NO_SMC`].
+    pub smc_page: u64,
     /// The pc of the running block's first instruction.
     pub blk_base: u64,
     /// The pc just past the running block's last instruction.
@@ -79,6 +85,7 @@ impl Cpu {
             id,
             lr: None,
             fence_i: false,
+            smc_page: NO_SMC,
             blk_base: 0,
             blk_end: 0,
             exit: None,

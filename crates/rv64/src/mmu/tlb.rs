@@ -4,7 +4,9 @@
 //! Data entries hold separate tags for reads and writes so a hit is one
 //! compare: the read tag is set only when the PTE allows reads, the write
 //! tag only when it allows writes AND its D bit is already set (so the
-//! first store to a clean page walks and sets D). Invalid translations are
+//! first store to a clean page walks and sets D) and the physical page
+//! holds no decoded code (so stores into code take the slow path, which
+//! invalidates the decoded blocks: see `machine`). Invalid translations are
 //! never cached. Entries are not tagged with an ASID: a satp change
 //! flushes everything, like an implementation with ASIDLEN = 0.
 
@@ -93,6 +95,16 @@ impl Tlb {
                         i.tag = NO_TAG;
                     }
                 }
+            }
+        }
+    }
+
+    /// Drops the write tags of the entries that map the physical page at
+    /// host address `host_page` (it now holds decoded code).
+    pub fn drop_writes_to(&mut self, host_page: usize) {
+        for e in self.d.iter_mut() {
+            if e.wtag != NO_TAG && e.addend.wrapping_add((e.wtag << 12) as usize) == host_page {
+                e.wtag = NO_TAG;
             }
         }
     }
