@@ -9,6 +9,7 @@
 //! helpers), so a bad pointer is `EFAULT`, never a crash. Calls ferrite does
 //! not have return `ENOSYS`, as Linux's `sys_ni_syscall` does.
 
+pub mod cacheflush;
 pub mod file;
 pub mod info;
 pub mod mem;
@@ -120,6 +121,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         MUNLOCK => mem::sys_mlock(s, a[0], a[1], false),
         MLOCKALL => mem::sys_mlockall(s, a[0]),
         MUNLOCKALL => mem::sys_munlockall(s),
+        RISCV_FLUSH_ICACHE => cacheflush::sys_riscv_flush_icache(s, a[0], a[1], a[2]),
         // Files.
         OPENAT => file::sys_openat(s, a),
         CLOSE => file::sys_close(s, a[0]),
