@@ -9,6 +9,8 @@
 //!
 //! Every bad argument is reported on stderr with exit status 2, before
 //! anything boots.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod cmdline;
 mod commands;

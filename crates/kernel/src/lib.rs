@@ -9,6 +9,8 @@
 //! - [`syscall`]: the riscv64 syscall table; [`strace`] prints it.
 //! - [`task`]: `task_struct`; [`procfs`]: what /proc shows of processes.
 //! - [`exec`]: the ELF loader; [`fs`]: files (hostfs, /proc, descriptors).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod boot;
 pub mod errno;
