@@ -541,21 +541,27 @@ impl<'m> AddressSpace<'m> {
 ///
 /// # Safety
 /// `file` is the address of a live `AddressSpace`.
-unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
+pub(crate) unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
     // SAFETY: the caller's promise.
     unsafe { &*(file as *const AddressSpace<'static>) }
 }
 
 /// A VMA of the file at `file` was added to the mm at `mm`.
-pub(crate) fn i_mmap_link(file: usize, mm: usize) {
-    // SAFETY: VMAs name live address spaces (see the module docs).
+///
+/// # Safety
+/// `file` is a VMA's `vm_file`: the address of a live `AddressSpace`.
+pub(crate) unsafe fn i_mmap_link(file: usize, mm: usize) {
+    // SAFETY: the caller's promise.
     unsafe { mapping_of(file) }.link(mm);
 }
 
 /// A VMA of the file at `file` left the mm at `mm` (its pages are
 /// unmapped). The last VMA of a shmem object frees it.
-pub(crate) fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
-    // SAFETY: as for `i_mmap_link`.
+///
+/// # Safety
+/// As for [`i_mmap_link`]; the VMA is the caller's to drop.
+pub(crate) unsafe fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
+    // SAFETY: the caller's promise.
     let m = unsafe { mapping_of(file) };
     if m.unlink(mm) && m.shmem {
         shmem_free(cpu, file);

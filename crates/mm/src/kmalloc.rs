@@ -218,7 +218,9 @@ impl<'m> Cpu<'m> {
             return Ok(());
         }
         match self.mem.kfree_target(a)? {
-            KfreeTarget::Slab(cache) => self.cache_free_checked(cache, a as *mut u8),
+            // SAFETY: `kfree_target` checked that `a` is an object start of a
+            // slab of `cache` (`check_obj_start`); the caller owns it.
+            KfreeTarget::Slab(cache) => unsafe { self.cache_free_checked(cache, a as *mut u8) },
             KfreeTarget::Large(pfn) => {
                 self.poll();
                 self.mem.kfree_large(Some(self), pfn)
