@@ -382,7 +382,8 @@ impl Mem {
         let owner = map[pfn].slab_cache();
         if owner != cache.addr() {
             cache.errors.fetch_add(1, Relaxed);
-            let actual = self.cache_at(owner);
+            // SAFETY: the owner recorded in a live slab page's descriptor.
+            let actual = unsafe { self.cache_at(owner) };
             self.printk(format_args!(
                 "{caller}: Wrong slab cache. {} but object {obj:#x} is from {}\n",
                 cache.name(),
