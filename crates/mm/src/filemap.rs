@@ -564,7 +564,8 @@ pub(crate) unsafe fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
     // SAFETY: the caller's promise.
     let m = unsafe { mapping_of(file) };
     if m.unlink(mm) && m.shmem {
-        shmem_free(cpu, file);
+        // SAFETY: the last VMA of the shmem object just left it.
+        unsafe { shmem_free(cpu, file) };
     }
 }
 
@@ -617,10 +618,14 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
 
 /// Free the shmem object at `file` (its pages and the object), once no
 /// VMA maps it.
-pub(crate) fn shmem_free(cpu: &Cpu<'_>, file: usize) {
+///
+/// # Safety
+/// `file` came from [`shmem_zero_setup`] and no VMA names it any more: the
+/// caller is its only owner.
+pub(crate) unsafe fn shmem_free(cpu: &Cpu<'_>, file: usize) {
     let p = file as *mut AddressSpace<'_>;
-    // SAFETY: `file` came from `Box::into_raw` in `shmem_zero_setup`, and
-    // no VMA names it any more, so this is the only owner.
+    // SAFETY: the caller's promise: `file` came from `Box::into_raw` and
+    // nothing else owns it.
     let a = unsafe { Box::from_raw(p) };
     a.release(cpu);
 }
