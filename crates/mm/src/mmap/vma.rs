@@ -3,7 +3,8 @@
 //!
 //! A VMA is an object of the `vm_area_struct` standard slab cache in
 //! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
-//! address. File areas record their file in `vm_file` (the address of its
+//! address, held as a [`VmaPtr`] (every cast between such a `usize` and a
+//! VMA is in that type). File areas record their file in `vm_file` (the address of its
 //! [`crate::filemap::AddressSpace`]) with the file's `FILE_VM_OPS`. A
 //! `MAP_SHARED` anonymous area is backed, as in Linux, by a shmem object of
 //! its own (`vm_file`, see [`crate::filemap::shmem_zero_setup`]) and also
