@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::decode::decode;
-use crate::exec::icache::{set_of, ICache};
+use crate::exec::icache::{set_of, ICache, MAX_BLOCK};
 use crate::exec::ops::Slot;
 use crate::exec::{Cpu, NO_SMC};
 use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB};
@@ -297,7 +297,11 @@ impl Hart {
         if self.icache.blocks[set].pa == pa {
             return Ok(set);
         }
-        if self.cpu.machine.mark_code(self.cpu.id, pa) {
+        if self
+            .cpu
+            .machine
+            .mark_code(self.cpu.id, pa, MAX_BLOCK as u64 * 4)
+        {
             self.first_code_in_page(pa);
         }
         match self.icache.fill(&self.cpu.ram, pa) {

@@ -64,6 +64,23 @@ pub struct Machine {
     /// Per physical page: the harts (bit `id % 64`) that may hold decoded
     /// blocks from it; 0 = no code, stores take the TLB fast path.
     code: Box<[AtomicU64]>,
+    /// Per physical page: which 64-byte chunks decoded blocks may cover
+    /// (bit i = bytes 64i..64i+63); a store elsewhere in a code page
+    /// invalidates nothing.
+    code_chunks: Box<[AtomicU64]>,
+}
+
+/// The chunk bits of `[off, off + len)` within a page (`off < 4096`,
+/// `len >= 1`, the range inside the page).
+#[inline]
+fn chunk_bits(off: u64, len: u64) -> u64 {
+    let (first, last) = (off >> 6, (off + len - 1) >> 6);
+    let upto = if last >= 63 {
+        u64::MAX
+    } else {
+        (2 << last) - 1
+    };
+    upto & !((1u64 << first) - 1)
 }
 
 /// The bit of hart `id` in a hart mask (ids past 63 share bit 63, whose
@@ -99,6 +116,9 @@ impl Machine {
             nr_resv: Padded(AtomicUsize::new(0)),
             epoch: Instant::now(),
             code: (0..ram.size().div_ceil(4096))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            code_chunks: (0..ram.size().div_ceil(4096))
                 .map(|_| AtomicU64::new(0))
                 .collect(),
         })
@@ -197,13 +217,20 @@ impl Machine {
         }
     }
 
-    /// Hart `me` is about to decode from the page of `pa`: records it and
+    /// Hart `me` is about to decode a block of at most `max_bytes` from
+    /// `pa`: records it (the hart and the chunks the block may cover) and
     /// returns true when the page had no code before (the caller must then
     /// have every hart drop its write-enabled TLB entries for the page).
-    pub(crate) fn mark_code(&self, me: usize, pa: u64) -> bool {
-        let Some(m) = self.code.get((pa >> 12) as usize) else {
+    pub(crate) fn mark_code(&self, me: usize, pa: u64, max_bytes: u64) -> bool {
+        let page = (pa >> 12) as usize;
+        let (Some(m), Some(c)) = (self.code.get(page), self.code_chunks.get(page)) else {
             return false;
         };
+        let off = pa & 0xfff;
+        let want = chunk_bits(off, max_bytes.min(0x1000 - off));
+        if c.load(Ordering::SeqCst) & want != want {
+            c.fetch_or(want, Ordering::SeqCst);
+        }
         let bit = hart_bit(me);
         if m.load(Ordering::SeqCst) & bit != 0 {
             return false;
@@ -211,22 +238,30 @@ impl Machine {
         m.fetch_or(bit, Ordering::SeqCst) == 0
     }
 
-    /// Bytes of the page of `pa` were just stored (by hart `me`, or by the
-    /// kernel when `me` is None): if harts hold decoded blocks from it,
-    /// forget that and ask the other harts to drop their decoded blocks.
-    /// Returns whether `me` itself held blocks from the page (it must drop
-    /// them). The caller's stores come before this in program order; the
-    /// fence orders them before the mask is read (against a hart that sets
-    /// its bit and then reads the bytes to decode).
+    /// `len` bytes at `pa` (inside one page) were just stored (by hart
+    /// `me`, or by the kernel when `me` is None): if they may hold decoded
+    /// instructions, forget the page's code and ask the other harts that
+    /// decoded from it to drop their blocks. Returns whether `me` itself
+    /// held blocks from the page (it must drop them). The caller's stores
+    /// come before this in program order; the fence orders them before the
+    /// masks are read (against a hart that sets its bits and then reads the
+    /// bytes to decode).
     #[cold]
-    pub(crate) fn code_written(&self, me: Option<usize>, pa: u64) -> bool {
-        let Some(m) = self.code.get((pa >> 12) as usize) else {
+    pub(crate) fn code_written(&self, me: Option<usize>, pa: u64, len: u64) -> bool {
+        let page = (pa >> 12) as usize;
+        let (Some(m), Some(c)) = (self.code.get(page), self.code_chunks.get(page)) else {
             return false;
         };
         core::sync::atomic::fence(Ordering::SeqCst);
         if m.load(Ordering::SeqCst) == 0 {
             return false;
         }
+        let off = pa & 0xfff;
+        if c.load(Ordering::SeqCst) & chunk_bits(off, len.clamp(1, 0x1000 - off)) == 0 {
+            // Data next to code: nothing decoded there.
+            return false;
+        }
+        c.store(0, Ordering::SeqCst);
         let harts = m.swap(0, Ordering::SeqCst);
         let mine = me.map_or(0, hart_bit);
         let others = harts & !mine;
@@ -246,10 +281,12 @@ impl Machine {
         if len == 0 {
             return;
         }
-        let (first, last) = (pa >> 12, pa.saturating_add(len - 1) >> 12);
-        let end = last.min(self.code.len() as u64);
-        for page in first..=end {
-            self.code_written(None, page << 12);
+        let end = pa.saturating_add(len);
+        let mut at = pa;
+        while at < end && ((at >> 12) as usize) < self.code.len() {
+            let n = ((at | 0xfff) + 1).min(end) - at;
+            self.code_written(None, at, n);
+            at += n;
         }
     }
 

@@ -240,3 +240,36 @@ fn code_page_reused_for_data() {
     assert_eq!(h.x(A2 as usize), 42);
     assert_eq!(env.machine.code_harts(pa), 0, "the store cleared the page");
 }
+
+/// A store into a code page away from any decoded instruction (data that
+/// shares the page) invalidates nothing; one into the code does.
+#[test]
+fn data_store_beside_code_keeps_blocks() {
+    let mut env = Env::new(1);
+    // Code at CODE (RWX): a0 = 1, store a1 at CODE + 2048, ecall.
+    let mut p = li(S0, CODE + 2048);
+    p.extend([addi(A0, ZERO, 1), addi(A1, ZERO, 9), sd(A1, S0, 0), ECALL]);
+    env.load(&p);
+    let pte = env.pte(CODE);
+    env.set_pte(CODE, pte | URWX | AD);
+    let mut h = env.hart(0);
+    h.set_pc(CODE);
+    assert_eq!(h.run(1000), Exit::Ecall);
+    let pa = env.pa(CODE);
+    assert_eq!(env.r64(pa + 2048), 9);
+    assert_ne!(
+        env.machine.code_harts(pa),
+        0,
+        "a data store beside the code dropped the page's code"
+    );
+    // Again, now through the no-walk code tag: same result.
+    h.set_pc(CODE);
+    assert_eq!(h.run(1000), Exit::Ecall);
+    assert_ne!(env.machine.code_harts(pa), 0);
+    // The kernel writes beside the code: nothing to drop either.
+    env.machine.note_store(pa + 3000, 8);
+    assert_ne!(env.machine.code_harts(pa), 0);
+    // A write over the code does.
+    env.machine.note_store(pa + 4, 4);
+    assert_eq!(env.machine.code_harts(pa), 0);
+}
