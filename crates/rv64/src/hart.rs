@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::decode::decode;
 use crate::exec::icache::{set_of, ICache, MAX_BLOCK};
 use crate::exec::ops::Slot;
-use crate::exec::{Cpu, NO_SMC};
+use crate::exec::{Cpu, ICACHE_ALL, ICACHE_NONE};
 use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB};
 use crate::{Access, Exit};
 
@@ -201,11 +201,7 @@ impl Hart {
                     };
                     self.cpu.instret += n;
                     left -= n;
-                    if self.cpu.pc != pc
-                        || left < count
-                        || self.cpu.fence_i
-                        || self.cpu.smc_page != NO_SMC
-                    {
+                    if self.cpu.pc != pc || left < count || self.cpu.icache_op != ICACHE_NONE {
                         break;
                     }
                     if let Some(mb) = mb {
@@ -241,13 +237,12 @@ impl Hart {
                 }
                 left -= done;
             }
-            if self.cpu.smc_page != NO_SMC {
-                self.icache.flush_page(self.cpu.smc_page);
-                self.cpu.smc_page = NO_SMC;
-            }
-            if self.cpu.fence_i {
-                self.cpu.fence_i = false;
-                self.icache.flush();
+            if self.cpu.icache_op != ICACHE_NONE {
+                match self.cpu.icache_op {
+                    ICACHE_ALL => self.icache.flush(),
+                    page => self.icache.flush_page(page),
+                }
+                self.cpu.icache_op = ICACHE_NONE;
             }
             if let Some(e) = exit {
                 return e;

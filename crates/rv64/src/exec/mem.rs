@@ -9,9 +9,9 @@
 //! it comes here to the slow path, which tells the machine
 //! ([`Machine::code_written`](crate::Machine)) and, when this hart decoded
 //! from the page, records the page for the hart to drop its blocks
-//! (`Cpu::smc_page`) at the end of the running block.
+//! (`Cpu::icache_op`) at the end of the running block.
 
-use super::{Cpu, NO_SMC};
+use super::{Cpu, ICACHE_ALL, ICACHE_NONE};
 use crate::mmu::tlb::{slot, NO_TAG};
 use crate::mmu::{walk, PTE_A, PTE_D, PTE_R, PTE_W, PTE_X};
 use crate::ram::{load_host, store_host};
@@ -181,11 +181,11 @@ impl Cpu {
     pub(crate) fn stored_to(&mut self, pa: u64, len: u64) {
         if self.machine.code_harts(pa) != 0 && self.machine.code_written(Some(self.id), pa, len) {
             let page = pa >> 12;
-            if self.smc_page == NO_SMC || self.smc_page == page {
-                self.smc_page = page;
+            if self.icache_op == ICACHE_NONE || self.icache_op == page {
+                self.icache_op = page;
             } else {
                 // A second page in one block: drop everything.
-                self.fence_i = true;
+                self.icache_op = ICACHE_ALL;
             }
         }
     }
