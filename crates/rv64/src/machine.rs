@@ -243,16 +243,19 @@ impl Machine {
     /// instructions, forget the page's code and ask the other harts that
     /// decoded from it to drop their blocks. Returns whether `me` itself
     /// held blocks from the page (it must drop them). The caller's stores
-    /// come before this in program order; the fence orders them before the
-    /// masks are read (against a hart that sets its bits and then reads the
-    /// bytes to decode).
+    /// come before this in program order; with several harts, the fence
+    /// orders them before the masks are read (against a hart that sets its
+    /// bits and then reads the bytes to decode). With one hart, the only
+    /// other writer is the kernel on the same thread: program order does.
     #[cold]
     pub(crate) fn code_written(&self, me: Option<usize>, pa: u64, len: u64) -> bool {
         let page = (pa >> 12) as usize;
         let (Some(m), Some(c)) = (self.code.get(page), self.code_chunks.get(page)) else {
             return false;
         };
-        core::sync::atomic::fence(Ordering::SeqCst);
+        if self.mailboxes.len() > 1 {
+            core::sync::atomic::fence(Ordering::SeqCst);
+        }
         if m.load(Ordering::SeqCst) == 0 {
             return false;
         }
