@@ -18,9 +18,13 @@
 //! from it ([`Machine::code_harts`]). A hart sets its bit *before* decoding;
 //! when the mask goes from empty to non-empty, every hart drops the
 //! write-enabled TLB entries for that page (see `Hart::lookup`), so stores
-//! into a page with code always take the slow path, which clears the mask
-//! and invalidates the blocks ([`Machine::code_written`]). The kernel's own
-//! stores into user memory (`copy_to_user`) call [`Machine::note_store`].
+//! into a page with code always take the slow path (a code tag in the TLB
+//! spares it the page walk). A second mask per page records which 64-byte
+//! chunks decoded blocks may cover (marked before decoding, conservatively:
+//! a whole block's worth); a store outside them (data sharing a page with
+//! code) invalidates nothing, one inside clears both masks and invalidates
+//! the blocks ([`Machine::code_written`]). The kernel's own stores into
+//! user memory (`copy_to_user`) call [`Machine::note_store`].
 //! The storing hart drops its blocks of the page at the end of the running
 //! block; other harts drop their decoded blocks at their next block
 //! boundary (their whole cache: the request carries no address).
