@@ -10,6 +10,8 @@
 //! Every bad argument is reported on stderr with exit status 2, before
 //! anything boots. A kernel panic prints Linux's report and ends with exit
 //! status 70 (`EX_SOFTWARE`).
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 mod cmdline;
 mod commands;

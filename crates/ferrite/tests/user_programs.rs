@@ -381,6 +381,42 @@ fn syscalls() {
     same_as_qemu_in(Cwd::Build, "syscalls", &[]);
 }
 
+/// Code rewritten in an RWX mapping, with and without
+/// `__builtin___clear_cache`, and by the kernel's `pread` into it: the new
+/// code runs each time (qemu keeps fetch coherent with stores too).
+#[test]
+fn smc() {
+    let f = same_as_qemu("smc", &[]);
+    assert!(f.stdout.ends_with("smc: ok\n"), "{}", f.stdout);
+    assert!(
+        f.stdout.contains("rewritten, no flush: 3\n"),
+        "{}",
+        f.stdout
+    );
+}
+
+/// `riscv_flush_icache` refuses unknown flags with `EINVAL`, as Linux does
+/// (qemu-riscv64 7.2 does not, so this is not compared with it), and works
+/// on several harts.
+#[test]
+fn smc_linux_flags_on_two_cpus() {
+    let f = ferrite(&["--cpus", "2"], "smc", &["linux"]);
+    assert_eq!(f.status, 0, "{}\n{}", f.stdout, f.stderr);
+    assert!(
+        f.stdout
+            .contains("riscv_flush_icache(flags 2): -1 EINVAL\n"),
+        "{}",
+        f.stdout
+    );
+    assert!(
+        f.stdout
+            .contains("write() into a shared code page, no flush: 6 then 7\n"),
+        "{}",
+        f.stdout
+    );
+    assert!(f.stdout.ends_with("smc: ok\n"), "{}", f.stdout);
+}
+
 #[test]
 fn segv_is_killed_by_sigsegv_with_linux_report() {
     let q = qemu("segv", &[]);

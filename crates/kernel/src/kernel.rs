@@ -286,6 +286,9 @@ impl Kernel {
         // mapped for the rest of the host process, longer than any hart.
         let ram = unsafe { rv64::Ram::new(mem.ram_base() as *mut u8, ram_bytes) };
         let machine = rv64::Machine::new(ram, mem.nr_cpus());
+        // The kernel's stores into user memory keep decoded code coherent.
+        let m = machine.clone();
+        mem.set_store_hook(Box::new(move |pa, len| m.note_store(pa as u64, len as u64)));
         Ok(Kernel {
             mem,
             machine,
@@ -483,6 +486,7 @@ impl Kernel {
             cred,
             mm,
             mm_cpumask: AtomicU64::new(0),
+            icache_stale_mask: AtomicU64::new(0),
             sig_blocked: AtomicU64::new(0),
             sig_ignored: AtomicU64::new(0),
             sig_caught: AtomicU64::new(0),

@@ -11,6 +11,8 @@
 //! - [`exec`]: the ELF loader; [`fs`]: files (hostfs, /proc, descriptors).
 //! - [`panic`]: kernel panics (`BUG`, `panic()`): the report and the stop
 //!   of every hart; [`quote`]: untrusted strings escaped for messages.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod boot;
 pub mod errno;

@@ -45,6 +45,10 @@ pub struct ProcEntry {
     pub mm: MmBox<'static>,
     /// Harts that have run this mm (`mm_cpumask`), for TLB shootdowns.
     pub mm_cpumask: AtomicU64,
+    /// Harts that must flush their instruction cache before they next run
+    /// this mm (`mm->context.icache_stale_mask`, set by
+    /// `riscv_flush_icache`).
+    pub icache_stale_mask: AtomicU64,
     /// Blocked signals (mirrors the task's `blocked`).
     pub sig_blocked: AtomicU64,
     /// Ignored signals (dispositions SIG_IGN).

@@ -99,6 +99,7 @@ fn formats(n: u64) -> Option<&'static [A]> {
         MSYNC => &[P, U, X],
         MLOCK | MUNLOCK => &[P, U],
         MLOCKALL => &[X],
+        RISCV_FLUSH_ICACHE => &[P, P, X],
         MUNLOCKALL | GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID
         | SCHED_YIELD => &[],
         SET_TID_ADDRESS => &[P],

@@ -18,7 +18,7 @@
 //! `show_signal_msg` ("segfault at ... ip ... sp ... error ..."), others
 //! that of riscv's `do_trap` ("unhandled signal ...").
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 use mm::fault::{handle_mm_fault, Access as FaultAccess, FaultError};
 use mm::percpu::Cpu;
@@ -88,9 +88,15 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, mut task: Task) {
         return;
     };
     hart.set_satp(satp);
-    task.proc
-        .mm_cpumask
-        .fetch_or(1 << (hart.id() % 64), Relaxed);
+    let bit = 1 << (hart.id() % 64);
+    task.proc.mm_cpumask.fetch_or(bit, Relaxed);
+    // `flush_icache_deferred`: a `riscv_flush_icache` since this hart last
+    // ran the mm.
+    if task.proc.icache_stale_mask.load(Relaxed) & bit != 0
+        && task.proc.icache_stale_mask.fetch_and(!bit, SeqCst) & bit != 0
+    {
+        hart.flush_icache();
+    }
     let leave = run_user(k, cpu, hart, &mut task);
     task.ts.regs.save(hart);
     crate::panic::set_current(0, "");

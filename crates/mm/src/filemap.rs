@@ -916,15 +916,18 @@ impl<'m> AddressSpace<'m> {
 ///
 /// # Safety
 /// `file` is the address of a live `AddressSpace`.
-unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
+pub(crate) unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
     // SAFETY: the caller's promise.
     unsafe { &*(file as *const AddressSpace<'static>) }
 }
 
 /// A VMA of the file at `file` was added to the mm at `mm`: it takes a
 /// reference (Linux's VMA holds its `vm_file`).
-pub(crate) fn i_mmap_link(file: usize, mm: usize) {
-    // SAFETY: VMAs name live address spaces (see the module docs).
+///
+/// # Safety
+/// `file` is a VMA's `vm_file`: the address of a live `AddressSpace`.
+pub(crate) unsafe fn i_mmap_link(file: usize, mm: usize) {
+    // SAFETY: the caller's promise.
     let m = unsafe { mapping_of(file) };
     if m.counted {
         m.i_count.fetch_add(1, Relaxed);
@@ -935,13 +938,17 @@ pub(crate) fn i_mmap_link(file: usize, mm: usize) {
 /// A VMA of the file at `file` left the mm at `mm` (its pages are
 /// unmapped). The last VMA of a shmem object frees it; a counted address
 /// space drops the VMA's reference.
-pub(crate) fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
-    // SAFETY: as for `i_mmap_link`.
+///
+/// # Safety
+/// As for [`i_mmap_link`]; the VMA is the caller's to drop.
+pub(crate) unsafe fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
+    // SAFETY: the caller's promise.
     let m = unsafe { mapping_of(file) };
     let last = m.unlink(mm);
     if m.shmem {
         if last {
-            shmem_free(cpu, file);
+            // SAFETY: the last VMA of the shmem object just left it.
+            unsafe { shmem_free(cpu, file) };
         }
     } else if m.counted {
         // SAFETY: the VMA's reference, taken in `i_mmap_link`.
@@ -1037,10 +1044,14 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
 
 /// Free the shmem object at `file` (its pages and the object), once no
 /// VMA maps it.
-pub(crate) fn shmem_free(cpu: &Cpu<'_>, file: usize) {
+///
+/// # Safety
+/// `file` came from [`shmem_zero_setup`] and no VMA names it any more: the
+/// caller is its only owner.
+pub(crate) unsafe fn shmem_free(cpu: &Cpu<'_>, file: usize) {
     let p = file as *const AddressSpace<'_>;
-    // SAFETY: `file` came from `slab_alloc` in `shmem_zero_setup`, and no
-    // VMA names it any more, so this is the only owner.
+    // SAFETY: the caller's promise: `file` came from `slab_alloc` in
+    // `shmem_zero_setup`, and nothing else owns it.
     unsafe { (*p).release(cpu) };
     // SAFETY: as above; not used after this.
     unsafe { slab_free(cpu, p) };

@@ -71,7 +71,9 @@ impl Mem {
     /// The kmalloc cache for index `i`.
     #[inline]
     pub fn kmalloc_cache(&self, i: usize) -> &KmemCache {
-        self.cache_at(self.slab.kmalloc[i].load(core::sync::atomic::Ordering::Relaxed))
+        let c = self.slab.kmalloc[i].load(core::sync::atomic::Ordering::Relaxed);
+        // SAFETY: a kmalloc cache made at boot, never freed.
+        unsafe { self.cache_at(c) }
     }
 
     /// `ksize()`: usable bytes of a kmalloc'd block (0 if not one).
@@ -86,7 +88,8 @@ impl Mem {
         let head = &self.mem_map()[pfn];
         let flags = head.flags();
         if flags.contains(PageFlags::SLAB) {
-            self.cache_at(head.slab_cache()).object_size()
+            // SAFETY: the owner recorded in a slab page's descriptor.
+            unsafe { self.cache_at(head.slab_cache()) }.object_size()
         } else if flags.contains(PageFlags::LARGE_KMALLOC) {
             PAGE_SIZE << head.order()
         } else {
@@ -102,7 +105,8 @@ impl Mem {
         let head = &self.mem_map()[pfn];
         let flags = head.flags();
         if flags.contains(PageFlags::SLAB) {
-            let cache = self.cache_at(head.slab_cache());
+            // SAFETY: the owner recorded in a slab page's descriptor.
+            let cache = unsafe { self.cache_at(head.slab_cache()) };
             // The page lookup above already found the slab and its cache.
             self.check_obj_start(cache, pfn, a, "kfree")?;
             return Ok(KfreeTarget::Slab(cache));
@@ -218,7 +222,9 @@ impl<'m> Cpu<'m> {
             return Ok(());
         }
         match self.mem.kfree_target(a)? {
-            KfreeTarget::Slab(cache) => self.cache_free_checked(cache, a as *mut u8),
+            // SAFETY: `kfree_target` checked that `a` is an object start of a
+            // slab of `cache` (`check_obj_start`); the caller owns it.
+            KfreeTarget::Slab(cache) => unsafe { self.cache_free_checked(cache, a as *mut u8) },
             KfreeTarget::Large(pfn) => {
                 self.poll();
                 self.mem.kfree_large(Some(self), pfn)

@@ -14,6 +14,8 @@
 //! guard (see [`percpu`]), as Linux code runs with a current CPU.
 
 #![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 extern crate alloc;
 

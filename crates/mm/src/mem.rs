@@ -103,6 +103,11 @@ impl fmt::Display for BootError {
 /// Where reports go (`printk` to the console).
 pub type Console = Box<dyn Fn(&str) + Send + Sync>;
 
+/// Told of every kernel store into user memory: (physical address,
+/// length). The hart keeps its decoded instructions coherent with it (see
+/// [`Mem::set_store_hook`]).
+pub type StoreHook = Box<dyn Fn(usize, usize) + Send + Sync>;
+
 /// The physical memory of one ferrite instance.
 pub struct Mem {
     base: NonNull<u8>,
@@ -122,6 +127,8 @@ pub struct Mem {
     /// The shared zero page's pfn + 1 (0: not allocated yet), see
     /// [`crate::fault::zero_page`].
     pub(crate) zero_pfn: core::sync::atomic::AtomicUsize,
+    /// See [`Mem::set_store_hook`].
+    store_hook: spin::RwLock<Option<StoreHook>>,
 }
 
 // SAFETY: `Mem` owns the RAM region for its whole life (the contract of
@@ -186,6 +193,7 @@ impl Mem {
             config,
             console,
             zero_pfn: core::sync::atomic::AtomicUsize::new(0),
+            store_hook: spin::RwLock::new(None),
         };
         mem.free_boot_memory();
         // SAFETY: the descriptor area was reserved above, inside RAM, 64-byte
@@ -338,6 +346,24 @@ impl Mem {
     pub fn contains(&self, addr: usize, len: usize) -> bool {
         let start = self.base.as_ptr() as usize;
         addr >= start && addr.saturating_add(len) <= start + (self.nr_pages << PAGE_SHIFT)
+    }
+
+    /// Have `hook` told of every store the kernel makes into user memory
+    /// (`copy_to_user`, `clear_user`): the machine's harts drop the
+    /// instructions they decoded from those bytes, as the instruction
+    /// fetch of a hart with coherent fetch would see them.
+    pub fn set_store_hook(&self, hook: StoreHook) {
+        *self.store_hook.write() = Some(hook);
+    }
+
+    /// The kernel stored `len` bytes at RAM address `addr` (a kernel
+    /// pointer into RAM): tell the store hook. Code outside mm that writes
+    /// into RAM pages user space may map (the page cache's `write()`
+    /// path) calls it too.
+    pub fn stored(&self, addr: usize, len: usize) {
+        if let Some(h) = self.store_hook.read().as_ref() {
+            h(addr - self.base.as_ptr() as usize, len);
+        }
     }
 
     /// `printk()`: one line (or several) to the console.

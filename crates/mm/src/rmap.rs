@@ -83,15 +83,24 @@ pub fn anon_vma_init(mem: &Mem) -> Option<&KmemCache> {
     Some(unsafe { &*c })
 }
 
-fn av_ref<'a>(p: usize) -> &'a AnonVma {
-    // SAFETY: callers pass the address of a live AnonVma: one an mm holds a
-    // reference to, or a page's mapping while the page is mapped.
+/// The `AnonVma` at address `p`.
+///
+/// # Safety
+/// `p` is the address of an `AnonVma` that stays live for `'a`: one an mm
+/// holds a reference to (`mm.anon_vma`), or a mapped page's mapping.
+unsafe fn av_ref<'a>(p: usize) -> &'a AnonVma {
+    // SAFETY: the caller's promise.
     unsafe { &*(p as *const AnonVma) }
 }
 
-fn mm_ref<'a, 'm>(p: usize) -> &'a MmStruct<'m> {
-    // SAFETY: mms on an AnonVma's list are live until `unlink_anon_vma`
-    // removes them under the lock the caller holds.
+/// The mm at address `p` on an `AnonVma`'s family list.
+///
+/// # Safety
+/// `p` was read from the list (`head` or an `anon_next`) under the
+/// `AnonVma`'s lock, which the caller holds for `'a`: mms on the list are
+/// live until `unlink_anon_vma` takes them off under that lock.
+unsafe fn mm_ref<'a, 'm>(p: usize) -> &'a MmStruct<'m> {
+    // SAFETY: the caller's promise.
     unsafe { &*(p as *const MmStruct<'m>) }
 }
 
@@ -132,7 +141,8 @@ pub fn anon_vma_fork(child: &MmStruct<'_>, parent: &MmStruct<'_>) {
     if av == 0 {
         return;
     }
-    let a = av_ref(av);
+    // SAFETY: `parent` holds a reference to its family's AnonVma.
+    let a = unsafe { av_ref(av) };
     let _g = a.lock.lock();
     child.anon_next.store(a.head.load(Relaxed), Relaxed);
     a.head.store(child as *const MmStruct<'_> as usize, Relaxed);
@@ -147,7 +157,8 @@ pub fn unlink_anon_vma(cpu: &Cpu<'_>, mm: &MmStruct<'_>) {
     if av == 0 {
         return;
     }
-    let a = av_ref(av);
+    // SAFETY: `mm` held a reference to the AnonVma (dropped below).
+    let a = unsafe { av_ref(av) };
     let me = mm as *const MmStruct<'_> as usize;
     let last = {
         let _g = a.lock.lock();
@@ -156,7 +167,8 @@ pub fn unlink_anon_vma(cpu: &Cpu<'_>, mm: &MmStruct<'_>) {
             a.head.store(mm.anon_next.load(Relaxed), Relaxed);
         } else {
             while cur != 0 {
-                let m = mm_ref(cur);
+                // SAFETY: read from the list under its lock, still held.
+                let m = unsafe { mm_ref(cur) };
                 let next = m.anon_next.load(Relaxed);
                 if next == me {
                     m.anon_next.store(mm.anon_next.load(Relaxed), Relaxed);
@@ -218,12 +230,14 @@ pub fn page_mms(page: &Page) -> alloc::vec::Vec<usize> {
     if !page_anon(page) {
         return out;
     }
-    let a = av_ref(page.mapping() & !PAGE_MAPPING_ANON);
+    // SAFETY: an anonymous page's mapping is its family's live AnonVma.
+    let a = unsafe { av_ref(page.mapping() & !PAGE_MAPPING_ANON) };
     let _g = a.lock.lock();
     let mut cur = a.head.load(Relaxed);
     while cur != 0 {
         out.push(cur);
-        cur = mm_ref(cur).anon_next.load(Relaxed);
+        // SAFETY: read from the list under its lock, still held.
+        cur = unsafe { mm_ref(cur) }.anon_next.load(Relaxed);
     }
     out
 }
@@ -245,12 +259,14 @@ pub fn try_to_unmap(cpu: &Cpu<'_>, page: &Page) -> usize {
         let Some(pfn) = mem.page_to_pfn(page) else {
             return n;
         };
-        let a = av_ref(page.mapping() & !PAGE_MAPPING_ANON);
+        // SAFETY: an anonymous page's mapping is its family's live AnonVma.
+        let a = unsafe { av_ref(page.mapping() & !PAGE_MAPPING_ANON) };
         let index = page.index() as usize;
         let g = a.lock.lock();
         let mut cur = a.head.load(Relaxed);
         while cur != 0 {
-            let mm = mm_ref(cur);
+            // SAFETY: read from the list under its lock, still held.
+            let mm = unsafe { mm_ref(cur) };
             let Some(st) = mm.mmap_lock.try_read() else {
                 // A writer (perhaps waiting for this lock): start over.
                 drop(g);

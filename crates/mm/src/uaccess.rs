@@ -14,6 +14,11 @@
 //! through), and on `EFAULT` the bytes before the bad page have been
 //! copied, as Linux's partial copies leave them; [`raw_copy_to_user`] and
 //! [`raw_copy_from_user`] say how many were not (for short counts).
+//! Every store is reported
+//! to the machine ([`Mem::set_store_hook`](crate::mem::Mem::set_store_hook)),
+//! which drops the instructions its harts decoded from those bytes (Linux
+//! needs no such step: user code must `fence.i` itself, but a hart with
+//! coherent instruction fetch sees the new bytes).
 
 use crate::fault::{handle_mm_fault, Access, FaultError};
 use crate::mmap::MmStruct;
@@ -80,7 +85,11 @@ fn for_each_user_chunk(
                             // SAFETY: within the page the PTE maps, which
                             // stays mapped while the table lock is held.
                             let p = unsafe { base.add(va % PAGE_SIZE) };
-                            if !f(done, p, n) {
+                            let more = f(done, p, n);
+                            if write {
+                                mem.stored(p as usize, n);
+                            }
+                            if !more {
                                 return Ok(());
                             }
                             break;

@@ -141,3 +141,38 @@ fn user_access_faults_then_retries_like_the_mmu() {
     }
     assert_eq!(common::settle(&k.mem), before);
 }
+
+/// Every kernel store into user memory is reported to the store hook (the
+/// harts' decoded-code coherence), page by page with the physical address
+/// in the page's frame; loads are not.
+#[test]
+fn stores_are_reported_to_the_store_hook() {
+    use std::sync::{Arc, Mutex};
+    let (k, before) = common::boot_vm();
+    let seen: Arc<Mutex<Vec<(usize, usize)>>> = Arc::default();
+    let s2 = seen.clone();
+    k.mem
+        .set_store_hook(Box::new(move |pa, len| s2.lock().unwrap().push((pa, len))));
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let mm = MmStruct::new(&cpu).unwrap();
+        mm.do_mmap(&cpu, BASE, 4 * P, RW, ANON | MAP_FIXED).unwrap();
+        let data = vec![0x5au8; 2 * P];
+        copy_to_user(&cpu, &mm, BASE + P - 100, &data).unwrap();
+        let got = std::mem::take(&mut *seen.lock().unwrap());
+        let lens: Vec<usize> = got.iter().map(|&(_, n)| n).collect();
+        assert_eq!(lens, [100, P, P - 100]);
+        assert_eq!(got[0].0 % P, P - 100);
+        assert_eq!(got[1].0 % P, 0);
+        assert!(got.iter().all(|&(pa, n)| pa + n <= k.mem.nr_pages() * P));
+        let mut back = vec![0u8; 2 * P];
+        copy_from_user(&cpu, &mm, &mut back, BASE + P - 100).unwrap();
+        assert!(seen.lock().unwrap().is_empty(), "loads are not stores");
+        clear_user(&cpu, &mm, BASE + 3 * P + 8, 16).unwrap();
+        let got = std::mem::take(&mut *seen.lock().unwrap());
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].0 % P, got[0].1), (8, 16));
+        mm.free(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}

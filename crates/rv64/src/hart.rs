@@ -6,10 +6,10 @@ use core::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::decode::decode;
-use crate::exec::icache::{set_of, ICache};
+use crate::exec::icache::{set_of, ICache, MAX_BLOCK};
 use crate::exec::ops::Slot;
-use crate::exec::Cpu;
-use crate::machine::{Machine, Mailbox, REQ_ICACHE, REQ_TLB};
+use crate::exec::{Cpu, ICACHE_ALL, ICACHE_NONE};
+use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB};
 use crate::{Access, Exit};
 
 /// One hardware thread. Runs on its own host thread (it is `Send`).
@@ -201,7 +201,7 @@ impl Hart {
                     };
                     self.cpu.instret += n;
                     left -= n;
-                    if self.cpu.pc != pc || left < count || self.cpu.fence_i {
+                    if self.cpu.pc != pc || left < count || self.cpu.icache_op != ICACHE_NONE {
                         break;
                     }
                     if let Some(mb) = mb {
@@ -237,14 +237,44 @@ impl Hart {
                 }
                 left -= done;
             }
-            if self.cpu.fence_i {
-                self.cpu.fence_i = false;
-                self.icache.flush();
+            if self.cpu.icache_op != ICACHE_NONE {
+                match self.cpu.icache_op {
+                    ICACHE_ALL => self.icache.flush(),
+                    page => self.icache.flush_page(page),
+                }
+                self.cpu.icache_op = ICACHE_NONE;
             }
             if let Some(e) = exit {
                 return e;
             }
         }
+    }
+
+    /// The page of `pa` has just become a code page: no hart may keep a
+    /// write-enabled TLB entry for it, so that every later store into it
+    /// takes the slow path that invalidates decoded blocks. Drops this
+    /// hart's entries, then has every other hart inside `run()` flush its
+    /// TLB and waits for them (serving its own mailbox meanwhile). Stores
+    /// they made before that are visible to the decode that follows.
+    #[cold]
+    #[inline(never)]
+    fn first_code_in_page(&mut self, pa: u64) {
+        let host_page = (self.cpu.ram_base as usize).wrapping_add((pa & !0xfff) as usize);
+        self.cpu.tlb.drop_writes_to(host_page);
+        let machine = self.cpu.machine.clone();
+        if machine.nr_harts() < 2 {
+            return;
+        }
+        let others = !hart_bit(self.cpu.id);
+        let waits = machine.request(others, REQ_TLB);
+        let mb = machine.mailboxes.get(self.cpu.id);
+        machine.wait(others, &waits, || {
+            if let Some(mb) = mb {
+                if mb.req_seq.load(Ordering::Acquire) != self.seen_seq {
+                    self.serve_mailbox(mb);
+                }
+            }
+        });
     }
 
     /// Finds (or decodes) the block at virtual `pc`.
@@ -261,6 +291,13 @@ impl Hart {
         let set = set_of(pa);
         if self.icache.blocks[set].pa == pa {
             return Ok(set);
+        }
+        if self
+            .cpu
+            .machine
+            .mark_code(self.cpu.id, pa, MAX_BLOCK as u64 * 4)
+        {
+            self.first_code_in_page(pa);
         }
         match self.icache.fill(&self.cpu.ram, pa) {
             Ok(set) => Ok(set),

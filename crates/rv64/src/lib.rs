@@ -13,6 +13,8 @@
 //! (the threaded-code block interpreter), [`csr`], [`hart`] (the public
 //! per-hart API) and [`fpu`] (IEEE-754 soft-float). See README.md for the
 //! design, the differences from hardware and the benchmark figures.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 
 pub mod csr;
 pub mod decode;

@@ -1,6 +1,7 @@
 //! State shared by all harts of one machine: the RAM, the LR/SC
-//! reservation sets and the per-hart request mailboxes used for remote TLB
-//! shootdown and remote `fence.i`.
+//! reservation sets, the per-hart request mailboxes used for remote TLB
+//! shootdown and remote `fence.i`, and the per-page record of which harts
+//! hold decoded code from each physical page (coherent instruction fetch).
 //!
 //! Linux does remote sfence.vma / fence.i through SBI calls that IPI the
 //! other harts (`sbi_remote_sfence_vma`, `flush_icache_all`); here the
@@ -9,6 +10,24 @@
 //! flush is carried out as a full flush of the target's TLB (always
 //! correct, slightly slower), and a hart that is not inside `run()` is not
 //! waited for: it acts on the request when `run()` is next entered.
+//!
+//! Coherent instruction fetch: hardware that implements it (and QEMU,
+//! which tracks "code pages" the same way) makes a store to memory that
+//! holds instructions visible to later fetches even without `fence.i`.
+//! Here every physical page has a mask of the harts that decoded blocks
+//! from it ([`Machine::code_harts`]). A hart sets its bit *before* decoding;
+//! when the mask goes from empty to non-empty, every hart drops the
+//! write-enabled TLB entries for that page (see `Hart::lookup`), so stores
+//! into a page with code always take the slow path (a code tag in the TLB
+//! spares it the page walk). A second mask per page records which 64-byte
+//! chunks decoded blocks may cover (marked before decoding, conservatively:
+//! a whole block's worth); a store outside them (data sharing a page with
+//! code) invalidates nothing, one inside clears both masks and invalidates
+//! the blocks ([`Machine::code_written`]). The kernel's own stores into
+//! user memory (`copy_to_user`) call [`Machine::note_store`].
+//! The storing hart drops its blocks of the page at the end of the running
+//! block; other harts drop their decoded blocks at their next block
+//! boundary (their whole cache: the request carries no address).
 
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -46,6 +65,33 @@ pub struct Machine {
     /// a cache line of its own, as every guest store reads it.
     pub(crate) nr_resv: Padded<AtomicUsize>,
     pub(crate) epoch: Instant,
+    /// Per physical page: the harts (bit `id % 64`) that may hold decoded
+    /// blocks from it; 0 = no code, stores take the TLB fast path.
+    code: Box<[AtomicU64]>,
+    /// Per physical page: which 64-byte chunks decoded blocks may cover
+    /// (bit i = bytes 64i..64i+63); a store elsewhere in a code page
+    /// invalidates nothing.
+    code_chunks: Box<[AtomicU64]>,
+}
+
+/// The chunk bits of `[off, off + len)` within a page (`off < 4096`,
+/// `len >= 1`, the range inside the page).
+#[inline]
+fn chunk_bits(off: u64, len: u64) -> u64 {
+    let (first, last) = (off >> 6, (off + len - 1) >> 6);
+    let upto = if last >= 63 {
+        u64::MAX
+    } else {
+        (2 << last) - 1
+    };
+    upto & !((1u64 << first) - 1)
+}
+
+/// The bit of hart `id` in a hart mask (ids past 63 share bit 63, whose
+/// requests then go to every hart from 63 on).
+#[inline]
+pub(crate) fn hart_bit(id: usize) -> u64 {
+    1 << id.min(63)
 }
 
 /// A value alone in its cache line.
@@ -73,6 +119,12 @@ impl Machine {
             resv: (0..nr).map(|_| AtomicU64::new(0)).collect(),
             nr_resv: Padded(AtomicUsize::new(0)),
             epoch: Instant::now(),
+            code: (0..ram.size().div_ceil(4096))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+            code_chunks: (0..ram.size().div_ceil(4096))
+                .map(|_| AtomicU64::new(0))
+                .collect(),
         })
     }
 
@@ -106,15 +158,40 @@ impl Machine {
         self.post(u64::MAX, REQ_ICACHE);
     }
 
+    /// Remote fence.i on the harts in the bitmask `harts` (Linux's
+    /// `sbi_remote_fence_i`). Returns after every named hart inside `run()`
+    /// has done it; the others do it when they next enter `run()`.
+    pub fn flush_icache(&self, harts: u64) {
+        self.post(harts, REQ_ICACHE);
+    }
+
     fn post(&self, harts: u64, bits: u64) {
+        let waits = self.request(harts, bits);
+        self.wait(harts, &waits, || {});
+    }
+
+    /// Posts `bits` to the harts in `harts` without waiting; returns the
+    /// sequence numbers to wait for.
+    pub(crate) fn request(&self, harts: u64, bits: u64) -> [u64; 64] {
         let mut waits = [0u64; 64];
-        for (h, mb) in self.mailboxes.iter().enumerate().take(64) {
-            if harts & (1 << h) == 0 {
+        for (h, mb) in self.mailboxes.iter().enumerate() {
+            if harts & hart_bit(h) == 0 {
                 continue;
             }
             mb.pending.fetch_or(bits, Ordering::SeqCst);
-            waits[h] = mb.req_seq.fetch_add(1, Ordering::SeqCst) + 1;
+            let seq = mb.req_seq.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Some(w) = waits.get_mut(h) {
+                *w = seq;
+            }
         }
+        waits
+    }
+
+    /// Waits until every hart in `harts` that is inside `run()` has acted
+    /// on the requests `waits` (from [`Machine::request`]), calling `idle`
+    /// while it spins (a hart that waits serves its own mailbox there, so
+    /// two harts waiting for each other cannot deadlock).
+    pub(crate) fn wait(&self, harts: u64, waits: &[u64; 64], mut idle: impl FnMut()) {
         for (h, mb) in self.mailboxes.iter().enumerate().take(64) {
             if harts & (1 << h) == 0 {
                 continue;
@@ -123,6 +200,7 @@ impl Machine {
             // Wait while the hart is inside run() and has not caught up.
             while mb.in_run.load(Ordering::SeqCst) && mb.done_seq.load(Ordering::SeqCst) < waits[h]
             {
+                idle();
                 spins += 1;
                 if spins < 2000 {
                     core::hint::spin_loop();
@@ -130,6 +208,92 @@ impl Machine {
                     std::thread::yield_now();
                 }
             }
+        }
+    }
+
+    /// The harts that may hold decoded blocks from the physical page of
+    /// `pa` (0 for an address outside RAM).
+    #[inline]
+    pub fn code_harts(&self, pa: u64) -> u64 {
+        match self.code.get((pa >> 12) as usize) {
+            Some(m) => m.load(Ordering::SeqCst),
+            None => 0,
+        }
+    }
+
+    /// Hart `me` is about to decode a block of at most `max_bytes` from
+    /// `pa`: records it (the hart and the chunks the block may cover) and
+    /// returns true when the page had no code before (the caller must then
+    /// have every hart drop its write-enabled TLB entries for the page).
+    pub(crate) fn mark_code(&self, me: usize, pa: u64, max_bytes: u64) -> bool {
+        let page = (pa >> 12) as usize;
+        let (Some(m), Some(c)) = (self.code.get(page), self.code_chunks.get(page)) else {
+            return false;
+        };
+        let off = pa & 0xfff;
+        let want = chunk_bits(off, max_bytes.min(0x1000 - off));
+        if c.load(Ordering::SeqCst) & want != want {
+            c.fetch_or(want, Ordering::SeqCst);
+        }
+        let bit = hart_bit(me);
+        if m.load(Ordering::SeqCst) & bit != 0 {
+            return false;
+        }
+        m.fetch_or(bit, Ordering::SeqCst) == 0
+    }
+
+    /// `len` bytes at `pa` (inside one page) were just stored (by hart
+    /// `me`, or by the kernel when `me` is None): if they may hold decoded
+    /// instructions, forget the page's code and ask the other harts that
+    /// decoded from it to drop their blocks. Returns whether `me` itself
+    /// held blocks from the page (it must drop them). The caller's stores
+    /// come before this in program order; with several harts, the fence
+    /// orders them before the masks are read (against a hart that sets its
+    /// bits and then reads the bytes to decode). With one hart, the only
+    /// other writer is the kernel on the same thread: program order does.
+    #[cold]
+    pub(crate) fn code_written(&self, me: Option<usize>, pa: u64, len: u64) -> bool {
+        let page = (pa >> 12) as usize;
+        let (Some(m), Some(c)) = (self.code.get(page), self.code_chunks.get(page)) else {
+            return false;
+        };
+        if self.mailboxes.len() > 1 {
+            core::sync::atomic::fence(Ordering::SeqCst);
+        }
+        if m.load(Ordering::SeqCst) == 0 {
+            return false;
+        }
+        let off = pa & 0xfff;
+        if c.load(Ordering::SeqCst) & chunk_bits(off, len.clamp(1, 0x1000 - off)) == 0 {
+            // Data next to code: nothing decoded there.
+            return false;
+        }
+        c.store(0, Ordering::SeqCst);
+        let harts = m.swap(0, Ordering::SeqCst);
+        let mine = me.map_or(0, hart_bit);
+        let others = harts & !mine;
+        if others != 0 {
+            // No wait: like coherent fetch on hardware, the other harts see
+            // the new code soon (at their next block), not at once.
+            self.request(others, REQ_ICACHE);
+        }
+        harts & mine != 0
+    }
+
+    /// The kernel stored `len` bytes at physical `pa` (`copy_to_user` and
+    /// the like): harts holding decoded blocks from those pages drop them
+    /// before they next run a block (the calling hart, outside `run()`,
+    /// when it enters it again).
+    pub fn note_store(&self, pa: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let end = pa.saturating_add(len);
+        let mut at = pa;
+        while at < end && ((at >> 12) as usize) < self.code.len() {
+            let n = ((at | 0xfff) + 1).min(end) - at;
+            self.code_written(None, at, n);
+            at += n;
         }
     }
 

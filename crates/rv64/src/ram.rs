@@ -92,7 +92,7 @@ impl Ram {
 /// `[p, p+n)` must lie in a live RAM region.
 #[inline(always)]
 pub(crate) unsafe fn load_host(p: *mut u8, n: usize) -> u64 {
-    // SAFETY (all arms): the caller guarantees the bytes are mapped; the
+    // SAFETY: (all arms) the caller guarantees the bytes are mapped; the
     // aligned arms check alignment before forming the atomic reference.
     unsafe {
         match n {
@@ -121,7 +121,7 @@ pub(crate) unsafe fn load_host(p: *mut u8, n: usize) -> u64 {
 /// `[p, p+n)` must lie in a live RAM region.
 #[inline(always)]
 pub(crate) unsafe fn store_host(p: *mut u8, n: usize, v: u64) {
-    // SAFETY (all arms): as in `load_host`.
+    // SAFETY: (all arms) as in `load_host`.
     unsafe {
         match n {
             1 => AtomicU8::from_ptr(p).store(v as u8, Ordering::Relaxed),

@@ -372,9 +372,13 @@ impl PageCache {
     /// Copy `data`, just written to the host at `pos`, into the cached
     /// pages it covers.
     pub(crate) fn update_written(&self, cpu: &Cpu<'_>, dev: u64, ino: u64, pos: u64, data: &[u8]) {
+        let mem = self.mem;
         self.each_cached(cpu, dev, ino, pos, data.len(), |page, in_page, off, n| {
             // SAFETY: as in `overlay_read`, the other way round.
             unsafe { std::ptr::copy(data[off..off + n].as_ptr(), page.add(in_page), n) };
+            // A mapping may run these bytes as code: the harts drop what
+            // they decoded from them (coherent instruction fetch).
+            mem.stored(page.wrapping_add(in_page) as usize, n);
         });
     }
 

@@ -11,6 +11,7 @@
 //! `EFAULT`, never a crash, and no guest length sizes a host buffer. Calls
 //! ferrite does not have return `ENOSYS`, as Linux's `sys_ni_syscall` does.
 
+pub mod cacheflush;
 pub mod file;
 pub mod info;
 pub mod mem;
@@ -130,6 +131,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         MUNLOCK => mem::sys_mlock(s, a[0], a[1], false),
         MLOCKALL => mem::sys_mlockall(s, a[0]),
         MUNLOCKALL => mem::sys_munlockall(s),
+        RISCV_FLUSH_ICACHE => cacheflush::sys_riscv_flush_icache(s, a[0], a[1], a[2]),
         // Files.
         OPENAT => file::sys_openat(s, a),
         CLOSE => file::sys_close(s, a[0]),

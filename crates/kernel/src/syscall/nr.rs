@@ -110,6 +110,7 @@ syscalls! {
     MUNLOCKALL = 231, "munlockall";
     MINCORE = 232, "mincore";
     MADVISE = 233, "madvise";
+    RISCV_FLUSH_ICACHE = 259, "riscv_flush_icache";
     WAIT4 = 260, "wait4";
     PRLIMIT64 = 261, "prlimit64";
     RENAMEAT2 = 276, "renameat2";

@@ -3,7 +3,6 @@
 //! part of the heap carries the mm's `def_flags`; after
 //! `mlockall(MCL_FUTURE)` it is locked and populated.
 
-use super::find::entry_vma;
 use super::vma::VmAreaStruct;
 use super::{page_align, MmStruct, MmapState, VmFlags, MAP_FIXED};
 use crate::page::PAGE_SIZE;
@@ -39,7 +38,7 @@ impl MmapState<'_> {
             return origbrk;
         }
         // Keep a page and the guard gap below the next area.
-        if let Some(next) = self.mt.find(oldbrk).map(entry_vma) {
+        if let Some(next) = self.tree_vma(oldbrk) {
             if newbrk + PAGE_SIZE > next.start_gap() {
                 return origbrk;
             }

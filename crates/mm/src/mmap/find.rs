@@ -7,14 +7,19 @@
 
 use core::sync::atomic::Ordering::Relaxed;
 
+use super::vma::VmaPtr;
 use super::{MmapState, VmAreaStruct};
 use crate::maple::Entry;
 
 /// The VMA a tree entry points to.
-pub(crate) fn entry_vma<'a>(e: Entry) -> &'a VmAreaStruct {
-    // SAFETY: tree values are live VMAs owned by the mm, which outlive any
-    // borrow of its state (they are freed only through `&mut MmapState`).
-    unsafe { &*(e.2 as *const VmAreaStruct) }
+///
+/// # Safety
+/// `e` comes from the maple tree of a live mm whose state the caller
+/// borrows for `'a` (tree values are that mm's live VMAs, freed only
+/// through `&mut MmapState`).
+pub(crate) unsafe fn entry_vma<'a>(e: Entry) -> &'a VmAreaStruct {
+    // SAFETY: the caller's promise.
+    unsafe { VmaPtr::from_tree(e.2).as_ref() }
 }
 
 /// Count an event the way Linux counts VM events (`count_vm_event`): a plain
@@ -31,10 +36,10 @@ impl MmapState<'_> {
     /// contains `addr` or lies wholly above it.
     pub fn find_vma(&self, addr: usize) -> Option<&VmAreaStruct> {
         event(&self.cache_lookups);
-        let c = self.mmap_cache.load(Relaxed);
-        if c != 0 {
-            // SAFETY: the cache is emptied before any VMA is freed or moved.
-            let v = unsafe { &*(c as *const VmAreaStruct) };
+        if let Some(c) = VmaPtr::from_value(self.mmap_cache.load(Relaxed)) {
+            // SAFETY: the cache holds a VMA of this mm's tree and is emptied
+            // before any VMA is freed or moved; `&self` keeps it so.
+            let v = unsafe { c.as_ref() };
             if v.contains(addr) {
                 event(&self.cache_hits);
                 return Some(v);
@@ -42,13 +47,44 @@ impl MmapState<'_> {
         }
         let e = self.mt.find(addr)?;
         self.mmap_cache.store(e.2, Relaxed);
-        Some(entry_vma(e))
+        // SAFETY: an entry of this mm's tree, borrowed with `self`.
+        Some(unsafe { entry_vma(e) })
+    }
+
+    /// The tree's `find(addr)`: the first VMA ending above `addr`, without
+    /// the `mmap_cache`.
+    pub(crate) fn tree_vma(&self, addr: usize) -> Option<&VmAreaStruct> {
+        // SAFETY: an entry of this mm's tree, borrowed with `self`.
+        self.mt.find(addr).map(|e| unsafe { entry_vma(e) })
+    }
+
+    /// The tree's `find_prev(addr)`: the last VMA starting below `addr`.
+    pub(crate) fn tree_vma_prev(&self, addr: usize) -> Option<&VmAreaStruct> {
+        // SAFETY: an entry of this mm's tree, borrowed with `self`.
+        self.mt.find_prev(addr).map(|e| unsafe { entry_vma(e) })
+    }
+
+    /// The tree's `find_intersection(start, end)`: the first VMA
+    /// overlapping `[start, end)`.
+    pub(crate) fn tree_vma_intersection(&self, start: usize, end: usize) -> Option<&VmAreaStruct> {
+        // SAFETY: an entry of this mm's tree, borrowed with `self`.
+        self.mt
+            .find_intersection(start, end)
+            .map(|e| unsafe { entry_vma(e) })
+    }
+
+    /// The VMA `tree_vma(addr)` finds, to change it in place (its bounds
+    /// must stay those of its tree range).
+    pub(crate) fn tree_vma_mut(&mut self, addr: usize) -> Option<&mut VmAreaStruct> {
+        let (_, _, p) = self.mt.find(addr)?;
+        // SAFETY: a live VMA of this mm; `&mut self` is the only way to it.
+        Some(unsafe { VmaPtr::from_tree(p).as_mut() })
     }
 
     /// `find_vma_prev`: `find_vma(addr)` and the VMA just before it.
     pub fn find_vma_prev(&self, addr: usize) -> (Option<&VmAreaStruct>, Option<&VmAreaStruct>) {
         let v = self.find_vma(addr);
-        let prev = self.mt.find_prev(addr).map(entry_vma);
+        let prev = self.tree_vma_prev(addr);
         (v, prev)
     }
 
@@ -67,7 +103,8 @@ impl MmapState<'_> {
 
     /// Every VMA in address order.
     pub fn vmas(&self) -> impl Iterator<Item = &VmAreaStruct> + '_ {
-        self.mt.iter().map(entry_vma)
+        // SAFETY: entries of this mm's tree, borrowed with `self`.
+        self.mt.iter().map(|e| unsafe { entry_vma(e) })
     }
 
     /// `(hits, lookups)` of the `mmap_cache`.
@@ -92,7 +129,8 @@ impl MmapState<'_> {
         let mut pages = 0;
         for (s, e, v) in self.mt.iter() {
             pages += (e - s) >> 12;
-            let vma = entry_vma((s, e, v));
+            // SAFETY: an entry of this mm's tree, borrowed with `self`.
+            let vma = unsafe { entry_vma((s, e, v)) };
             if (vma.vm_start, vma.vm_end) != (s, e) {
                 return Err("VMA bounds differ from its tree range");
             }

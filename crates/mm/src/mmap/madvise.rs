@@ -21,7 +21,6 @@
 //! layer can populate from here.
 
 use super::errno::{EACCES, EINVAL, ENOMEM};
-use super::find::entry_vma;
 use super::mlock::page_align_wrap;
 use super::{zap, MmStruct, MmapState, PgtState, VmAreaStruct, VmFlags};
 use crate::page::PAGE_SIZE;
@@ -131,7 +130,7 @@ impl MmapState<'_> {
         let mut unmapped = Ok(());
         let mut s = start;
         let result = loop {
-            let Some(v) = self.mt.find(s).map(entry_vma).copied() else {
+            let Some(v) = self.tree_vma(s).copied() else {
                 break Err(ENOMEM);
             };
             if s < v.vm_start {
@@ -200,7 +199,7 @@ impl MmapState<'_> {
                     let first = crate::rmap::linear_page_index(v, start);
                     let last = crate::rmap::linear_page_index(v, end);
                     // SAFETY: a VMA's `vm_file` names a live address space.
-                    let m = unsafe { &*(v.vm_file as *const crate::filemap::AddressSpace<'_>) };
+                    let m = unsafe { crate::filemap::mapping_of(v.vm_file) };
                     m.punch_hole(cpu, first, last);
                 }
                 return Ok(());

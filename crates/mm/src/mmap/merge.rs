@@ -11,11 +11,8 @@
 //! boundary lies in the range is merged: since no two mergeable neighbours
 //! are ever left apart, this is the result of Linux's `vma_merge` calls.
 
-use core::ptr::NonNull;
-
 use super::errno::ENOMEM;
-use super::find::entry_vma;
-use super::vma::{vm_area_alloc, vm_area_free};
+use super::vma::{vm_area_alloc, vm_area_free, VmaPtr};
 use super::{MmapState, VmAreaStruct, VmFlags};
 use crate::page::PAGE_SIZE;
 use crate::percpu::Cpu;
@@ -36,10 +33,6 @@ pub fn can_merge(a: &VmAreaStruct, b: &VmAreaStruct) -> bool {
         && a.shmem == b.shmem
         && a.vm_file == b.vm_file
         && a.vm_pgoff.wrapping_add(a.pages()) == b.vm_pgoff
-}
-
-fn vma_ptr(v: usize) -> NonNull<VmAreaStruct> {
-    NonNull::new(v as *mut VmAreaStruct).expect("null VMA in the tree")
 }
 
 impl MmapState<'_> {
@@ -68,10 +61,7 @@ impl MmapState<'_> {
     /// Allocate a VMA holding `v` and index it; accounts its pages.
     pub(crate) fn insert_vma(&mut self, cpu: &Cpu<'_>, v: VmAreaStruct) -> Result<(), i32> {
         let p = vm_area_alloc(cpu, v).ok_or(ENOMEM)?;
-        if let Err(e) = self
-            .mt
-            .insert(cpu, v.vm_start, v.vm_end, p.as_ptr() as usize)
-        {
+        if let Err(e) = self.mt.insert(cpu, v.vm_start, v.vm_end, p.value()) {
             vm_area_free(cpu, p);
             return Err(e.errno());
         }
@@ -79,7 +69,8 @@ impl MmapState<'_> {
         self.map_count += 1;
         self.vm_stat_account(v.vm_flags, v.pages() as isize);
         if v.vm_file != 0 {
-            crate::filemap::i_mmap_link(v.vm_file, self.owner);
+            // SAFETY: a VMA's `vm_file` names a live address space.
+            unsafe { crate::filemap::i_mmap_link(v.vm_file, self.owner) };
         }
         Ok(())
     }
@@ -88,15 +79,16 @@ impl MmapState<'_> {
     pub(crate) fn remove_vma(&mut self, cpu: &Cpu<'_>, start: usize) -> Option<VmAreaStruct> {
         let (_, _, p) = self.mt.erase(cpu, start)?;
         self.invalidate_cache();
-        let p = vma_ptr(p);
+        let p = VmaPtr::from_tree(p);
         // SAFETY: a live VMA just taken out of the tree; freed below.
-        let v = unsafe { *p.as_ptr() };
+        let v = unsafe { *p.as_ref() };
         if let Some(ops) = v.vm_ops {
             ops.close(&v);
         }
         vm_area_free(cpu, p);
         if v.vm_file != 0 {
-            crate::filemap::i_mmap_unlink(cpu, v.vm_file, self.owner);
+            // SAFETY: the removed VMA's file, live until this unlink.
+            unsafe { crate::filemap::i_mmap_unlink(cpu, v.vm_file, self.owner) };
         }
         self.map_count -= 1;
         self.vm_stat_account(v.vm_flags, -(v.pages() as isize));
@@ -120,14 +112,11 @@ impl MmapState<'_> {
             let _ = self.mt.insert(cpu, s, e, p);
             return Err(err.errno());
         }
-        let v = vma_ptr(p);
         // SAFETY: a live VMA of this mm, reached through `&mut self`.
-        unsafe {
-            let v = &mut *v.as_ptr();
-            v.vm_start = new_start;
-            v.vm_end = new_end;
-            v.vm_pgoff = new_pgoff;
-        }
+        let v = unsafe { VmaPtr::from_tree(p).as_mut() };
+        v.vm_start = new_start;
+        v.vm_end = new_end;
+        v.vm_pgoff = new_pgoff;
         Ok(())
     }
 
@@ -140,7 +129,7 @@ impl MmapState<'_> {
         addr: usize,
         check_limit: bool,
     ) -> Result<(), i32> {
-        let Some(v) = self.mt.find(addr).map(entry_vma).copied() else {
+        let Some(v) = self.tree_vma(addr).copied() else {
             return Ok(());
         };
         if v.vm_start >= addr {
@@ -157,7 +146,7 @@ impl MmapState<'_> {
             vm_area_free(cpu, p);
             return Err(e);
         }
-        if let Err(e) = self.mt.insert(cpu, addr, v.vm_end, p.as_ptr() as usize) {
+        if let Err(e) = self.mt.insert(cpu, addr, v.vm_end, p.value()) {
             vm_area_free(cpu, p);
             let _ = self.resize_vma(cpu, v.vm_start, v.vm_start, v.vm_end, v.vm_pgoff);
             return Err(e.errno());
@@ -165,11 +154,12 @@ impl MmapState<'_> {
         self.map_count += 1;
         if hi.vm_file != 0 {
             // One `i_mmap` entry per VMA, as `remove_vma` drops one.
-            crate::filemap::i_mmap_link(hi.vm_file, self.owner);
+            // SAFETY: the split VMA's file, live while `v` maps it.
+            unsafe { crate::filemap::i_mmap_link(hi.vm_file, self.owner) };
         }
         if let Some(ops) = hi.vm_ops {
             // SAFETY: the new VMA is live and ours.
-            ops.open(unsafe { &*p.as_ptr() });
+            ops.open(unsafe { p.as_ref() });
         }
         Ok(())
     }
@@ -178,12 +168,12 @@ impl MmapState<'_> {
     /// `[lo, hi]`. Merging never fails the caller: a pair that cannot be
     /// merged for want of a maple node stays apart.
     pub(crate) fn merge_range(&mut self, cpu: &Cpu<'_>, lo: usize, hi: usize) {
-        let first = self.mt.find_prev(lo).or_else(|| self.mt.find(lo));
-        let Some(mut cur) = first.map(entry_vma).copied() else {
+        let first = self.tree_vma_prev(lo).or_else(|| self.tree_vma(lo));
+        let Some(mut cur) = first.copied() else {
             return;
         };
         while cur.vm_end <= hi {
-            let Some(next) = self.mt.find(cur.vm_end).map(entry_vma).copied() else {
+            let Some(next) = self.tree_vma(cur.vm_end).copied() else {
                 break;
             };
             if !can_merge(&cur, &next) {
@@ -203,11 +193,12 @@ impl MmapState<'_> {
                 cur = next;
                 continue;
             }
-            vm_area_free(cpu, vma_ptr(np));
+            vm_area_free(cpu, VmaPtr::from_tree(np));
             self.map_count -= 1;
             if next.vm_file != 0 {
                 // `cur` maps the same file and stays linked.
-                crate::filemap::i_mmap_unlink(cpu, next.vm_file, self.owner);
+                // SAFETY: `cur` maps the same live file.
+                unsafe { crate::filemap::i_mmap_unlink(cpu, next.vm_file, self.owner) };
             }
             cur.vm_end = next.vm_end;
         }

@@ -16,7 +16,6 @@
 //! - RLIMIT_MEMLOCK is not checked (as for a caller with CAP_IPC_LOCK).
 
 use super::errno::{EAGAIN, EINVAL, ENOMEM};
-use super::find::entry_vma;
 use super::vma::vm_get_page_prot;
 use super::{MmStruct, MmapState, VmAreaStruct, VmFlags};
 use crate::page::PAGE_SIZE;
@@ -50,7 +49,7 @@ impl MmapState<'_> {
         end: usize,
         newflags: VmFlags,
     ) -> Result<(), i32> {
-        let v = match self.mt.find(start).map(entry_vma).copied() {
+        let v = match self.tree_vma(start).copied() {
             Some(v) if v.vm_start <= start && end <= v.vm_end => v,
             _ => return Err(ENOMEM),
         };
@@ -59,21 +58,17 @@ impl MmapState<'_> {
         }
         self.split_vma(cpu, start, true)?;
         self.split_vma(cpu, end, true)?;
-        let (_, _, p) = self.mt.find(start).ok_or(ENOMEM)?;
         let pages = ((end - start) / PAGE_SIZE) as isize;
         self.vm_stat_account(v.vm_flags, -pages);
         self.vm_stat_account(newflags, pages);
-        // SAFETY: a live VMA of this mm, changed through `&mut self`.
-        unsafe {
-            let v = &mut *(p as *mut VmAreaStruct);
-            v.vm_flags = newflags;
-            // Shared file areas keep write-notify (see mprotect).
-            v.vm_page_prot = if v.wants_writenotify() {
-                vm_get_page_prot(newflags - VmFlags::VM_SHARED)
-            } else {
-                vm_get_page_prot(newflags)
-            };
-        }
+        let v = self.tree_vma_mut(start).ok_or(ENOMEM)?;
+        v.vm_flags = newflags;
+        // Shared file areas keep write-notify (see mprotect).
+        v.vm_page_prot = if v.wants_writenotify() {
+            vm_get_page_prot(newflags - VmFlags::VM_SHARED)
+        } else {
+            vm_get_page_prot(newflags)
+        };
         self.invalidate_cache();
         Ok(())
     }
@@ -117,7 +112,7 @@ impl MmapState<'_> {
         let mut nstart = start;
         let mut result = Ok(());
         while nstart < end {
-            let v = match self.mt.find(nstart).map(entry_vma).copied() {
+            let v = match self.tree_vma(nstart).copied() {
                 Some(v) if v.vm_start <= nstart => v,
                 _ => {
                     result = Err(ENOMEM);
@@ -144,7 +139,9 @@ impl MmapState<'_> {
         let len = page_align_wrap(len.wrapping_add(start % PAGE_SIZE));
         let start = start & !(PAGE_SIZE - 1);
         self.apply_vma_lock_flags(cpu, start, len, VmFlags::VM_LOCKED)?;
-        let mm = self.owner_mm();
+        // SAFETY: used for this call only, while we hold the state;
+        // population takes the page-table lock, not the state.
+        let mm = unsafe { self.owner_mm() };
         match self.__mm_populate(cpu, mm, start, len, false) {
             Ok(()) => Ok(()),
             Err(crate::fault::FaultError::Oom) => Err(EAGAIN),
@@ -182,7 +179,7 @@ impl MmapState<'_> {
             }
         }
         let mut addr = 0;
-        while let Some(v) = self.mt.find(addr).map(entry_vma).copied() {
+        while let Some(v) = self.tree_vma(addr).copied() {
             let newflags = v.vm_flags.difference(VM_LOCKED_MASK) | to_add;
             let _ = self.mlock_fixup(cpu, &v, v.vm_start, v.vm_end, newflags);
             addr = v.vm_end;
@@ -201,7 +198,9 @@ impl MmapState<'_> {
         }
         self.apply_mlockall_flags(cpu, flags);
         if flags & MCL_CURRENT != 0 {
-            let mm = self.owner_mm();
+            // SAFETY: used for this call only, while we hold the state;
+            // population takes the page-table lock, not the state.
+            let mm = unsafe { self.owner_mm() };
             self.mm_populate(cpu, mm, 0, TASK_SIZE);
         }
         Ok(())

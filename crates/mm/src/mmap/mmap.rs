@@ -320,7 +320,9 @@ impl MmapState<'_> {
         v.vm_file = file;
         v.vm_ops = Some(&crate::filemap::FILE_VM_OPS);
         if let Err(e) = self.insert_vma(cpu, v) {
-            crate::filemap::shmem_free(cpu, file);
+            // SAFETY: made just above; the VMA that would have named it
+            // was not inserted.
+            unsafe { crate::filemap::shmem_free(cpu, file) };
             return Err(e);
         }
         self.merge_range(cpu, addr, end);

@@ -511,9 +511,9 @@ impl<'m> MmStruct<'m> {
         let PgtState { pt, tlb } = &mut *pg;
         let mut files = alloc::vec::Vec::new();
         while let Some((s, e, v)) = st.mt.first() {
-            let p = NonNull::new(v as *mut VmAreaStruct).expect("null VMA");
+            let p = vma::VmaPtr::from_tree(v);
             // SAFETY: values in the tree are live VMAs owned by this mm.
-            let vma = unsafe { *p.as_ptr() };
+            let vma = unsafe { *p.as_ref() };
             if vma.vm_file != 0 {
                 files.push(vma.vm_file);
             }
@@ -543,7 +543,9 @@ impl<'m> MmStruct<'m> {
         drop(st);
         crate::rmap::unlink_anon_vma(cpu, self);
         for f in files {
-            crate::filemap::i_mmap_unlink(cpu, f, self as *const MmStruct<'_> as usize);
+            // SAFETY: the `vm_file` of a VMA just removed, whose `i_mmap`
+            // link kept the file alive until now.
+            unsafe { crate::filemap::i_mmap_unlink(cpu, f, self as *const MmStruct<'_> as usize) };
         }
     }
 }

@@ -9,7 +9,6 @@
 //! with ENOMEM where Linux would succeed.
 
 use super::errno::{EACCES, EINVAL, ENOMEM};
-use super::find::entry_vma;
 use super::mmap::calc_vm_prot_bits;
 use super::vma::vm_get_page_prot;
 use super::{
@@ -63,7 +62,7 @@ impl MmapState<'_> {
         let mut nstart = start;
         let mut result = Ok(());
         while nstart < end {
-            let v = match self.mt.find(nstart).map(entry_vma).copied() {
+            let v = match self.tree_vma(nstart).copied() {
                 Some(v) if v.vm_start <= nstart => v,
                 _ => {
                     result = Err(ENOMEM);
@@ -117,25 +116,19 @@ impl MmapState<'_> {
         }
         self.split_vma(cpu, start, true)?;
         self.split_vma(cpu, end, true)?;
-        let (_, _, p) = self.mt.find(start).ok_or(ENOMEM)?;
         let pages = ((end - start) / PAGE_SIZE) as isize;
         self.vm_stat_account(oldflags, -pages);
         self.vm_stat_account(newflags, pages);
-        // SAFETY: a live VMA of this mm.
-        let is_file = unsafe { (*(p as *const super::VmAreaStruct)).wants_writenotify() };
+        let v = self.tree_vma_mut(start).ok_or(ENOMEM)?;
         // Shared file areas keep write-notify: a write faults to dirty the
         // page (`vma_wants_writenotify`).
-        let prot = if is_file {
+        let prot = if v.wants_writenotify() {
             vm_get_page_prot(newflags - VmFlags::VM_SHARED)
         } else {
             vm_get_page_prot(newflags)
         };
-        // SAFETY: a live VMA of this mm, changed through `&mut self`.
-        unsafe {
-            let v = &mut *(p as *mut super::VmAreaStruct);
-            v.vm_flags = newflags;
-            v.vm_page_prot = prot;
-        }
+        v.vm_flags = newflags;
+        v.vm_page_prot = prot;
         self.invalidate_cache();
         let mut pg = mm.page_table_lock.lock();
         let PgtState { pt, tlb } = &mut *pg;

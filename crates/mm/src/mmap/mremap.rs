@@ -29,7 +29,6 @@
 //!   (Linux may leave both copies accounted and warn).
 
 use super::errno::{EFAULT, EINVAL, ENOMEM};
-use super::find::entry_vma;
 use super::mlock::{page_align_wrap, VM_LOCKED_MASK};
 use super::{MmStruct, MmapState, PgtState, VmAreaStruct, VmFlags, MAP_FIXED};
 use crate::page::PAGE_SIZE;
@@ -313,7 +312,7 @@ impl MmapState<'_> {
             return Err(e);
         }
         if let Some(ops) = nv.vm_ops {
-            if let Some(p) = self.mt.find(new_addr).map(entry_vma) {
+            if let Some(p) = self.tree_vma(new_addr) {
                 ops.open(p);
             }
         }

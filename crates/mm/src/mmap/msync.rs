@@ -6,7 +6,6 @@
 //! is EBUSY, as in Linux.
 
 use super::errno::{EINVAL, ENOMEM};
-use super::find::entry_vma;
 use super::mlock::page_align_wrap;
 use super::{MmStruct, MmapState, VmFlags};
 use crate::page::PAGE_SIZE;
@@ -48,7 +47,7 @@ impl MmapState<'_> {
         let mut unmapped = Ok(());
         let mut start = start;
         loop {
-            let Some(v) = self.mt.find(start).map(entry_vma) else {
+            let Some(v) = self.tree_vma(start) else {
                 return Err(ENOMEM);
             };
             if start < v.vm_start {
@@ -98,7 +97,7 @@ impl MmStruct<'_> {
         for f in files {
             // SAFETY: a file this mm maps stays alive while the mm does
             // (see crate::filemap); the mm is alive (`&self`).
-            let m = unsafe { &*(f as *const crate::filemap::AddressSpace<'_>) };
+            let m = unsafe { crate::filemap::mapping_of(f) };
             m.writeback(cpu)?;
         }
         r

@@ -3,7 +3,6 @@
 //! pages and free the page tables left empty between the neighbours.
 
 use super::errno::{EINVAL, ENOMEM};
-use super::find::entry_vma;
 use super::{page_align, zap, MmStruct, MmapState, PgtState};
 use crate::page::PAGE_SIZE;
 use crate::percpu::Cpu;
@@ -35,7 +34,7 @@ impl MmapState<'_> {
             }
             self.split_vma(cpu, start, false)?;
         }
-        if let Some(last) = self.mt.find(end - 1).map(entry_vma).copied() {
+        if let Some(last) = self.tree_vma(end - 1).copied() {
             if last.vm_start < end && end < last.vm_end {
                 self.split_vma(cpu, end, false)?;
             }
@@ -43,12 +42,7 @@ impl MmapState<'_> {
         // Everything in [start, end) is now whole areas.
         let floor = self.mt.find_prev(start).map_or(0, |p| p.1);
         let ceiling = self.mt.find(end).map_or(TASK_SIZE, |n| n.0);
-        while let Some(v) = self
-            .mt
-            .find_intersection(start, end)
-            .map(entry_vma)
-            .copied()
-        {
+        while let Some(v) = self.tree_vma_intersection(start, end).copied() {
             {
                 let mut pg = mm.page_table_lock.lock();
                 let PgtState { pt, tlb } = &mut *pg;

@@ -105,13 +105,16 @@ impl MmapState<'_> {
 
 impl<'m> MmapState<'m> {
     /// The mm this state belongs to. The reference is not tied to the
-    /// borrow of `self` (the state is inside the mm): callers use it only
-    /// while they hold the state, i.e. while the mm lives.
-    pub(crate) fn owner_mm<'a>(&self) -> &'a MmStruct<'m> {
+    /// borrow of `self` (the state is inside the mm).
+    ///
+    /// # Safety
+    /// The caller uses it only while it holds the state (so while the mm
+    /// lives), and reaches through it only the mm's interior-mutable parts
+    /// (locks, atomics), never the state it holds.
+    pub(crate) unsafe fn owner_mm<'a>(&self) -> &'a MmStruct<'m> {
         // SAFETY: `owner` is set by `MmStruct::new` to the mm that holds
-        // this state inside its mmap lock, so it lives as long as the state
-        // is reachable; only the mm's interior-mutable parts (locks,
-        // atomics) are reached through it.
+        // this state inside its mmap lock; the caller's promise covers the
+        // lifetime and the aliasing.
         unsafe { &*(self.owner as *const MmStruct<'m>) }
     }
 }

@@ -4,7 +4,6 @@
 //! Linux's hint and `MAP_FIXED` rules and the stack guard gap.
 
 use super::errno::{EINVAL, ENOMEM, EPERM};
-use super::find::entry_vma;
 use super::{page_align, MmapState, MAP_FIXED, STACK_GUARD_GAP, TASK_UNMAPPED_BASE};
 use crate::page::PAGE_SIZE;
 use crate::pgtable::TASK_SIZE;
@@ -39,16 +38,8 @@ impl MmapState<'_> {
             if let Some(a) = page_align(hint) {
                 let ok = TASK_SIZE - len >= a
                     && a >= self.mmap_min_addr
-                    && self
-                        .mt
-                        .find(a)
-                        .map(entry_vma)
-                        .is_none_or(|v| a + len <= v.start_gap())
-                    && self
-                        .mt
-                        .find_prev(a)
-                        .map(entry_vma)
-                        .is_none_or(|p| a >= p.vm_end);
+                    && self.tree_vma(a).is_none_or(|v| a + len <= v.start_gap())
+                    && self.tree_vma_prev(a).is_none_or(|p| a >= p.vm_end);
                 if ok {
                     return Ok(a);
                 }
@@ -74,7 +65,7 @@ impl MmapState<'_> {
             } else {
                 self.mt.gap_area_bottomup(len, low, high)?
             };
-            let next = self.mt.find(a).map(entry_vma);
+            let next = self.tree_vma(a);
             match next {
                 Some(v) if a + len > v.start_gap() => {
                     // Too close to a stack: search again on the right side.

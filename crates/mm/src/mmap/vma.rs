@@ -3,7 +3,8 @@
 //!
 //! A VMA is an object of the `vm_area_struct` standard slab cache in
 //! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
-//! address. File areas record their file in `vm_file` (the address of its
+//! address, held as a [`VmaPtr`] (every cast between such a `usize` and a
+//! VMA is in that type). File areas record their file in `vm_file` (the address of its
 //! [`crate::filemap::AddressSpace`]) with the file's `FILE_VM_OPS`. A
 //! `MAP_SHARED` anonymous area is backed, as in Linux, by a shmem object of
 //! its own (`vm_file`, see [`crate::filemap::shmem_zero_setup`]) and also
@@ -243,9 +244,53 @@ pub fn vm_get_page_prot(flags: VmFlags) -> PgProt {
     protection_map(flags.bits() & 0xf)
 }
 
+/// A VMA object in ferrite's RAM (from the `vm_area_struct` slab cache),
+/// as the mm's maple tree and its `mmap_cache` hold it: a `usize` value.
+/// Every cast between such a value and a VMA is in this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct VmaPtr(NonNull<VmAreaStruct>);
+
+impl VmaPtr {
+    /// The handle a tree value (or the `mmap_cache`) holds; None for 0.
+    pub(crate) fn from_value(v: usize) -> Option<VmaPtr> {
+        NonNull::new(v as *mut VmAreaStruct).map(VmaPtr)
+    }
+
+    /// A tree value that must be a VMA (the tree never holds 0).
+    pub(crate) fn from_tree(v: usize) -> VmaPtr {
+        VmaPtr::from_value(v).expect("null VMA in the tree")
+    }
+
+    /// The value stored in the tree.
+    pub(crate) fn value(self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// The VMA.
+    ///
+    /// # Safety
+    /// The VMA is live (from [`vm_area_alloc`], not yet given to
+    /// [`vm_area_free`]) for `'a`, and nothing changes it during `'a`.
+    pub(crate) unsafe fn as_ref<'a>(self) -> &'a VmAreaStruct {
+        // SAFETY: the caller's promise; the object is a VmAreaStruct
+        // written by `vm_area_alloc`.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The VMA, to change it.
+    ///
+    /// # Safety
+    /// As for [`VmaPtr::as_ref`], and the caller has the only access to it
+    /// during `'a` (it holds its mm's state by `&mut`).
+    pub(crate) unsafe fn as_mut<'a>(mut self) -> &'a mut VmAreaStruct {
+        // SAFETY: the caller's promise.
+        unsafe { self.0.as_mut() }
+    }
+}
+
 /// `vm_area_alloc`: a VMA object from the `vm_area_struct` cache holding
 /// `v`; `None` when memory is exhausted.
-pub(crate) fn vm_area_alloc(cpu: &Cpu<'_>, v: VmAreaStruct) -> Option<NonNull<VmAreaStruct>> {
+pub(crate) fn vm_area_alloc(cpu: &Cpu<'_>, v: VmAreaStruct) -> Option<VmaPtr> {
     let cache = cpu.mem().std_cache(StdCache::VmAreaStruct);
     let p = cpu
         .kmem_cache_alloc(cache, Gfp::GFP_KERNEL)?
@@ -253,13 +298,13 @@ pub(crate) fn vm_area_alloc(cpu: &Cpu<'_>, v: VmAreaStruct) -> Option<NonNull<Vm
     // SAFETY: a fresh object at least as large and aligned as a
     // VmAreaStruct (checked by `MmStruct::new`), owned by nobody else.
     unsafe { p.as_ptr().write(v) };
-    Some(p)
+    Some(VmaPtr(p))
 }
 
 /// `vm_area_free`.
-pub(crate) fn vm_area_free(cpu: &Cpu<'_>, p: NonNull<VmAreaStruct>) {
+pub(crate) fn vm_area_free(cpu: &Cpu<'_>, p: VmaPtr) {
     let cache = cpu.mem().std_cache(StdCache::VmAreaStruct);
     // A refused free has been reported by the slab layer; the object was
     // ours, so there is nothing to undo.
-    let _ = cpu.kmem_cache_free(cache, p.cast());
+    let _ = cpu.kmem_cache_free(cache, p.0.cast());
 }

@@ -250,7 +250,9 @@ impl Mem {
             self.set_free(cache, fl, i, i);
             let obj = self.index_to_obj(cache, pfn, i);
             if cache.debug {
-                self.debug_init_obj(cache, obj);
+                // SAFETY: object `i` of this new slab of a debug cache,
+                // not yet handed to anyone.
+                unsafe { self.debug_init_obj(cache, obj) };
             }
             if let Some(ctor) = cache.ctor {
                 // SAFETY-free: `obj` is a non-null address inside the slab.
@@ -347,7 +349,9 @@ impl Mem {
     #[inline]
     fn cache_alloc_finish(&self, cache: &KmemCache, obj: *mut u8, gfp: Gfp) -> NonNull<u8> {
         if cache.debug {
-            self.debug_alloc(cache, obj);
+            // SAFETY: an object of this debug cache just taken off a free
+            // list: ours alone.
+            unsafe { self.debug_alloc(cache, obj) };
         }
         if gfp.contains(Gfp::__GFP_ZERO) {
             // SAFETY: `obj` is an object of `cache` just handed to us, with
@@ -378,7 +382,8 @@ impl Mem {
         let owner = map[pfn].slab_cache();
         if owner != cache.addr() {
             cache.errors.fetch_add(1, Relaxed);
-            let actual = self.cache_at(owner);
+            // SAFETY: the owner recorded in a live slab page's descriptor.
+            let actual = unsafe { self.cache_at(owner) };
             self.printk(format_args!(
                 "{caller}: Wrong slab cache. {} but object {obj:#x} is from {}\n",
                 cache.name(),
@@ -462,7 +467,9 @@ impl Mem {
         let o = obj.as_ptr();
         self.check_obj(cache, o as usize, "kmem_cache_free")?;
         let late = if cache.debug {
-            self.debug_free(cache, o)?
+            // SAFETY: `check_obj` found `o` to be an object start of a slab
+            // of this debug cache; the freeing caller owns it.
+            unsafe { self.debug_free(cache, o)? }
         } else {
             None
         };
@@ -531,14 +538,24 @@ impl<'m> Cpu<'m> {
         // this very descriptor, and only this Mem's descriptors are named.
         let o = obj.as_ptr();
         mem.check_obj(cache, o as usize, "kmem_cache_free")?;
-        self.cache_free_checked(cache, o)
+        // SAFETY: just checked.
+        unsafe { self.cache_free_checked(cache, o) }
     }
 
     /// `___cache_free()` of an object already validated.
+    ///
+    /// # Safety
+    /// `o` passed `check_obj` for `cache`: an object start of one of its
+    /// slabs, owned by the freeing caller.
     #[inline]
-    pub(crate) fn cache_free_checked(&self, cache: &KmemCache, o: *mut u8) -> Result<(), MmError> {
+    pub(crate) unsafe fn cache_free_checked(
+        &self,
+        cache: &KmemCache,
+        o: *mut u8,
+    ) -> Result<(), MmError> {
         if cache.debug {
-            return self.cache_free_debug(cache, o);
+            // SAFETY: the caller's promise.
+            return unsafe { self.cache_free_debug(cache, o) };
         }
         if self.ac_push(cache, o) {
             return Err(self.mem.report_double_free(cache, o as usize));
@@ -548,8 +565,13 @@ impl<'m> Cpu<'m> {
 
     /// The debug free: checks first, then the ordinary path.
     #[cold]
-    fn cache_free_debug(&self, cache: &KmemCache, o: *mut u8) -> Result<(), MmError> {
-        let late = self.mem.debug_free(cache, o)?;
+    ///
+    /// # Safety
+    /// `o` passed `check_obj` for `cache` (a debug cache): an object start
+    /// of one of its slabs, owned by the freeing caller.
+    unsafe fn cache_free_debug(&self, cache: &KmemCache, o: *mut u8) -> Result<(), MmError> {
+        // SAFETY: the caller's promise.
+        let late = unsafe { self.mem.debug_free(cache, o)? };
         if self.ac_push(cache, o) {
             return Err(self.mem.report_double_free(cache, o as usize));
         }

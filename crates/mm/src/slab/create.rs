@@ -141,7 +141,8 @@ impl Mem {
         cache.list_next.store(list.head, Relaxed);
         cache.list_prev.store(0, Relaxed);
         if list.head != 0 {
-            self.cache_at(list.head)
+            // SAFETY: the list head, under `slab_mutex`.
+            unsafe { self.cache_at(list.head) }
                 .list_prev
                 .store(cache.addr(), Relaxed);
         }
@@ -152,25 +153,33 @@ impl Mem {
     fn unlink_cache(&self, list: &mut super::CacheList, cache: &KmemCache) {
         let (next, prev) = (cache.list_next.load(Relaxed), cache.list_prev.load(Relaxed));
         if prev != 0 {
-            self.cache_at(prev).list_next.store(next, Relaxed);
+            // SAFETY: a list neighbour, under `slab_mutex` (`list`).
+            unsafe { self.cache_at(prev) }
+                .list_next
+                .store(next, Relaxed);
         } else {
             list.head = next;
         }
         if next != 0 {
-            self.cache_at(next).list_prev.store(prev, Relaxed);
+            // SAFETY: a list neighbour, under `slab_mutex` (`list`).
+            unsafe { self.cache_at(next) }
+                .list_prev
+                .store(prev, Relaxed);
         }
         list.count -= 1;
     }
 
-    /// A descriptor by address. Only called with addresses taken from the
-    /// cache list, page descriptors of slab pages, or the boot caches, all of
-    /// which name live descriptors.
+    /// A descriptor by address.
+    ///
+    /// # Safety
+    /// `addr` names a descriptor initialised by `init_descriptor` in RAM
+    /// that stays live while `self` is borrowed: one taken from the cache
+    /// list under `slab_mutex`, the owner recorded in a slab page's
+    /// descriptor (live while the slab is), or a boot cache (never freed).
     #[inline]
-    pub(crate) fn cache_at(&self, addr: usize) -> &KmemCache {
+    pub(crate) unsafe fn cache_at(&self, addr: usize) -> &KmemCache {
         debug_assert!(self.contains(addr, core::mem::size_of::<KmemCache>()));
-        // SAFETY: see above: `addr` is a descriptor initialised by
-        // `init_descriptor` in RAM and not yet freed (caches on the list or
-        // owning live slabs are never freed).
+        // SAFETY: the caller's promise.
         unsafe { &*(addr as *const KmemCache) }
     }
 
@@ -213,7 +222,8 @@ impl Mem {
         flags: SlabFlags,
         ctor: Option<Ctor>,
     ) -> Result<&KmemCache, MmError> {
-        let kc = self.cache_at(self.slab.kmem_cache.load(Relaxed));
+        // SAFETY: the boot `kmem_cache` cache, never freed.
+        let kc = unsafe { self.cache_at(self.slab.kmem_cache.load(Relaxed)) };
         let at = self
             .cache_alloc_nocpu(kc, Gfp::GFP_KERNEL)
             .ok_or(MmError::NoMemory)?
@@ -245,12 +255,14 @@ impl Mem {
 
     /// One of the standard caches boot created.
     pub fn std_cache(&self, which: StdCache) -> &KmemCache {
-        self.cache_at(self.slab.std[which as usize].load(Relaxed))
+        // SAFETY: a standard cache made at boot, never freed.
+        unsafe { self.cache_at(self.slab.std[which as usize].load(Relaxed)) }
     }
 
     /// The `kmem_cache` cache (holds the other caches' descriptors).
     pub fn kmem_cache_cache(&self) -> &KmemCache {
-        self.cache_at(self.slab.kmem_cache.load(Relaxed))
+        // SAFETY: the boot `kmem_cache` cache, never freed.
+        unsafe { self.cache_at(self.slab.kmem_cache.load(Relaxed)) }
     }
 
     /// Every cache, newest first (the order of /proc/slabinfo).
@@ -266,7 +278,8 @@ impl Mem {
     fn for_each_cache<'a>(&'a self, list: &super::CacheList, mut f: impl FnMut(&'a KmemCache)) {
         let mut cur = list.head;
         while cur != 0 {
-            let cache = self.cache_at(cur);
+            // SAFETY: on the list, whose `slab_mutex` our caller holds.
+            let cache = unsafe { self.cache_at(cur) };
             f(cache);
             cur = cache.list_next.load(Relaxed);
         }

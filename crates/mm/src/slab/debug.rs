@@ -9,6 +9,11 @@
 //! after free is caught. A constructed object must keep its state while
 //! free, so caches with a constructor are red-zoned but not poisoned, as in
 //! Linux.
+//!
+//! Every function here that touches an object's bytes is an `unsafe fn`:
+//! its caller promises that `obj` is the start of an object of `cache` (a
+//! debug cache, so the red-zone words exist around it) in a live slab, and
+//! that no one else uses the object meanwhile (the alloc/free path owns it).
 
 use core::sync::atomic::Ordering::Relaxed;
 
@@ -30,43 +35,54 @@ pub const POISON_FREE: u8 = 0x6b;
 pub const POISON_END: u8 = 0xa5;
 
 impl Mem {
+    /// The addresses of the two red-zone words of `obj` (with debug on, the
+    /// stride has 8 bytes before the object, `obj_offset >= 8`, and 8 after
+    /// its rounded size, inside the slab). Computing them reads nothing.
     fn rz_ptrs(&self, cache: &KmemCache, obj: *mut u8) -> (*mut u64, *mut u64) {
-        // SAFETY: with debug on, the stride has 8 bytes before the object
-        // (obj_offset >= 8) and 8 after its rounded size, inside the slab.
-        unsafe {
-            (
-                obj.sub(8).cast::<u64>(),
-                obj.add(cache.object_size.next_multiple_of(8)).cast::<u64>(),
-            )
-        }
+        (
+            obj.wrapping_sub(8).cast::<u64>(),
+            obj.wrapping_add(cache.object_size.next_multiple_of(8))
+                .cast::<u64>(),
+        )
     }
 
-    fn rz_read(&self, p: *mut u64) -> u64 {
-        // SAFETY: `p` comes from `rz_ptrs` of an object of a debug cache.
+    /// Reads a red-zone word.
+    ///
+    /// # Safety
+    /// `p` comes from [`Mem::rz_ptrs`] for an object as in the module docs.
+    unsafe fn rz_read(&self, p: *mut u64) -> u64 {
+        // SAFETY: the caller's promise: 8 bytes of the object's stride.
         unsafe { p.read_unaligned() }
     }
 
-    fn rz_write(&self, p: *mut u64, v: u64) {
-        // SAFETY: as in `rz_read`; the object's owner is the caller.
+    /// Writes a red-zone word.
+    ///
+    /// # Safety
+    /// As for [`Mem::rz_read`].
+    unsafe fn rz_write(&self, p: *mut u64, v: u64) {
+        // SAFETY: the caller's promise; it owns the object.
         unsafe { p.write_unaligned(v) }
     }
 
     /// The bytes between `object_size` and the right red-zone word: part of
-    /// the right red zone, so that a one-byte overrun is caught.
+    /// the right red zone, so that a one-byte overrun is caught. Computing
+    /// the address reads nothing.
     fn pad(&self, cache: &KmemCache, obj: *mut u8) -> (*mut u8, usize) {
         let len = cache.object_size.next_multiple_of(8) - cache.object_size;
-        // SAFETY: the bytes lie inside the object's stride, before the right
-        // red-zone word.
-        (unsafe { obj.add(cache.object_size) }, len)
+        (obj.wrapping_add(cache.object_size), len)
     }
 
-    fn pad_fill(&self, cache: &KmemCache, obj: *mut u8, v: u8) {
+    /// # Safety
+    /// `obj` as in the module docs.
+    unsafe fn pad_fill(&self, cache: &KmemCache, obj: *mut u8, v: u8) {
         let (p, len) = self.pad(cache, obj);
         // SAFETY: `pad` bytes of an object owned by our caller (alloc/free path).
         unsafe { core::ptr::write_bytes(p, v, len) };
     }
 
-    fn pad_is(&self, cache: &KmemCache, obj: *mut u8, v: u8) -> bool {
+    /// # Safety
+    /// `obj` as in the module docs.
+    unsafe fn pad_is(&self, cache: &KmemCache, obj: *mut u8, v: u8) -> bool {
         let (p, len) = self.pad(cache, obj);
         // SAFETY: as in `pad_fill`; read only.
         unsafe { core::slice::from_raw_parts(p, len) }
@@ -74,7 +90,9 @@ impl Mem {
             .all(|&b| b == v)
     }
 
-    fn poison(&self, cache: &KmemCache, obj: *mut u8) {
+    /// # Safety
+    /// `obj` as in the module docs.
+    unsafe fn poison(&self, cache: &KmemCache, obj: *mut u8) {
         if cache.poison && cache.object_size > 0 {
             // SAFETY: `object_size` bytes at `obj` belong to this free object.
             unsafe {
@@ -85,23 +103,40 @@ impl Mem {
     }
 
     /// A new slab's object: free state, poisoned.
-    pub(crate) fn debug_init_obj(&self, cache: &KmemCache, obj: *mut u8) {
+    ///
+    /// # Safety
+    /// `obj` as in the module docs.
+    pub(crate) unsafe fn debug_init_obj(&self, cache: &KmemCache, obj: *mut u8) {
         let (l, r) = self.rz_ptrs(cache, obj);
-        self.rz_write(l, RED_INACTIVE);
-        self.rz_write(r, RED_INACTIVE);
-        self.pad_fill(cache, obj, RED_PAD_INACTIVE);
-        self.poison(cache, obj);
+        // SAFETY: our caller's promise about `obj`.
+        unsafe {
+            self.rz_write(l, RED_INACTIVE);
+            self.rz_write(r, RED_INACTIVE);
+            self.pad_fill(cache, obj, RED_PAD_INACTIVE);
+            self.poison(cache, obj);
+        }
     }
 
     /// On allocation: check the poison and the red zones, report and repair
     /// what was overwritten while the object was free, mark it allocated.
-    pub(crate) fn debug_alloc(&self, cache: &KmemCache, obj: *mut u8) {
+    ///
+    /// # Safety
+    /// `obj` as in the module docs.
+    pub(crate) unsafe fn debug_alloc(&self, cache: &KmemCache, obj: *mut u8) {
         let (l, r) = self.rz_ptrs(cache, obj);
-        if self.rz_read(l) != RED_INACTIVE {
-            self.slab_bug(cache, obj, "Left Redzone overwritten", self.rz_read(l));
+        // SAFETY: our caller's promise about `obj`.
+        let (lv, rv, pad_ok) = unsafe {
+            (
+                self.rz_read(l),
+                self.rz_read(r),
+                self.pad_is(cache, obj, RED_PAD_INACTIVE),
+            )
+        };
+        if lv != RED_INACTIVE {
+            self.slab_bug(cache, obj, "Left Redzone overwritten", lv);
         }
-        if self.rz_read(r) != RED_INACTIVE || !self.pad_is(cache, obj, RED_PAD_INACTIVE) {
-            self.slab_bug(cache, obj, "Right Redzone overwritten", self.rz_read(r));
+        if rv != RED_INACTIVE || !pad_ok {
+            self.slab_bug(cache, obj, "Right Redzone overwritten", rv);
         }
         if cache.poison {
             // SAFETY: the free object's `object_size` bytes are ours to read.
@@ -127,21 +162,28 @@ impl Mem {
                 cache.errors.fetch_add(1, Relaxed);
             }
         }
-        self.rz_write(l, RED_ACTIVE);
-        self.rz_write(r, RED_ACTIVE);
-        self.pad_fill(cache, obj, RED_PAD_ACTIVE);
+        // SAFETY: our caller's promise about `obj`.
+        unsafe {
+            self.rz_write(l, RED_ACTIVE);
+            self.rz_write(r, RED_ACTIVE);
+            self.pad_fill(cache, obj, RED_PAD_ACTIVE);
+        }
     }
 
     /// On free: a free object is refused as a double free; overwritten red
     /// zones are reported and repaired and the object is still freed, as
     /// Linux does (the error comes back as `Ok(Some(_))`).
-    pub(crate) fn debug_free(
+    ///
+    /// # Safety
+    /// `obj` as in the module docs.
+    pub(crate) unsafe fn debug_free(
         &self,
         cache: &KmemCache,
         obj: *mut u8,
     ) -> Result<Option<MmError>, MmError> {
         let (l, r) = self.rz_ptrs(cache, obj);
-        let (lv, rv) = (self.rz_read(l), self.rz_read(r));
+        // SAFETY: our caller's promise about `obj`.
+        let (lv, rv) = unsafe { (self.rz_read(l), self.rz_read(r)) };
         if lv == RED_INACTIVE && rv == RED_INACTIVE {
             cache.errors.fetch_add(1, Relaxed);
             self.printk(format_args!(
@@ -161,13 +203,17 @@ impl Mem {
         if lv != RED_ACTIVE {
             late = Some(self.slab_bug(cache, obj, "Left Redzone overwritten", lv));
         }
-        if rv != RED_ACTIVE || !self.pad_is(cache, obj, RED_PAD_ACTIVE) {
+        // SAFETY: our caller's promise about `obj`.
+        if rv != RED_ACTIVE || !unsafe { self.pad_is(cache, obj, RED_PAD_ACTIVE) } {
             late = Some(self.slab_bug(cache, obj, "Right Redzone overwritten", rv));
         }
-        self.rz_write(l, RED_INACTIVE);
-        self.rz_write(r, RED_INACTIVE);
-        self.pad_fill(cache, obj, RED_PAD_INACTIVE);
-        self.poison(cache, obj);
+        // SAFETY: our caller's promise about `obj`.
+        unsafe {
+            self.rz_write(l, RED_INACTIVE);
+            self.rz_write(r, RED_INACTIVE);
+            self.pad_fill(cache, obj, RED_PAD_INACTIVE);
+            self.poison(cache, obj);
+        }
         Ok(late)
     }
 

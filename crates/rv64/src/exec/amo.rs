@@ -90,6 +90,7 @@ impl Cpu {
                     };
                 if ok {
                     self.machine.store_hits(self.id, pa);
+                    self.stored_to(pa, size);
                 }
                 (!ok) as u64
             }
@@ -103,6 +104,7 @@ impl Cpu {
                     }
                 };
                 self.machine.store_hits(self.id, pa);
+                self.stored_to(pa, size);
                 ext(v)
             }
         };

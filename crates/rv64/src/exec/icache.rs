@@ -3,9 +3,14 @@
 //! space switches keep them. A block ends at a control transfer, a trap-ish
 //! instruction, the end of the physical page, or after `MAX_BLOCK`
 //! instructions; adjacent dependent ALU pairs are then fused (see
-//! [`super::fuse`]). Hardware's I-cache is not coherent with stores either:
-//! like real RISC-V, a hart sees its own code changes only after
-//! `fence.i` (locally) or `Machine::flush_icache_all` (remote fence.i).
+//! [`super::fuse`]). `fence.i` drops the hart's whole cache; besides, the
+//! cache is kept coherent with stores as on hardware with coherent
+//! instruction fetch: a store into a page with decoded code drops that
+//! page's blocks on the storing hart at the end of its running block and
+//! every block on the other harts that decoded from it at their next block
+//! boundary (see `machine` for the protocol). So a program that rewrites
+//! code without `fence.i` runs the new code soon after, never stale code
+//! forever.
 //!
 //! An instruction whose two halves straddle a page boundary is decoded into
 //! a one-instruction scratch block each time (its bytes come from two
@@ -80,6 +85,15 @@ impl ICache {
     pub fn flush(&mut self) {
         for b in &mut self.blocks {
             b.pa = u64::MAX;
+        }
+    }
+
+    /// Drops the blocks that start in physical page number `page`.
+    pub fn flush_page(&mut self, page: u64) {
+        for b in &mut self.blocks {
+            if b.pa >> 12 == page {
+                b.pa = u64::MAX;
+            }
         }
     }
 

@@ -4,8 +4,14 @@
 //! emulates them for user space, so they must simply work); one that
 //! crosses a page translates both pages before touching either, and faults
 //! with the address of the first faulting byte.
+//!
+//! A page holding decoded code never gets a write tag, so every store into
+//! it comes here to the slow path, which tells the machine
+//! ([`Machine::code_written`](crate::Machine)) and, when this hart decoded
+//! from the page, records the page for the hart to drop its blocks
+//! (`Cpu::icache_op`) at the end of the running block.
 
-use super::Cpu;
+use super::{Cpu, ICACHE_ALL, ICACHE_NONE};
 use crate::mmu::tlb::{slot, NO_TAG};
 use crate::mmu::{walk, PTE_A, PTE_D, PTE_R, PTE_W, PTE_X};
 use crate::ram::{load_host, store_host};
@@ -145,6 +151,7 @@ impl Cpu {
             self.machine.store_hits(self.id, p1 as u64 - self.ram_base);
             self.machine
                 .store_hits(self.id, p1 as u64 - self.ram_base + n as u64 - 1);
+            self.stored_to(p1 as u64 - self.ram_base, n as u64);
             return Ok(());
         }
         let p2 = self.translate(last & !0xfff, Access::Store)?;
@@ -162,7 +169,25 @@ impl Cpu {
         }
         self.machine.store_hits(self.id, p1 as u64 - self.ram_base);
         self.machine.store_hits(self.id, p2 as u64 - self.ram_base);
+        self.stored_to(p1 as u64 - self.ram_base, first as u64);
+        self.stored_to(p2 as u64 - self.ram_base, (n - first) as u64);
         Ok(())
+    }
+
+    /// A store (slow path, SC or AMO) wrote `len` bytes at physical `pa`
+    /// (inside one page): if they may hold decoded code, invalidate it (see
+    /// the module comment).
+    #[inline]
+    pub(crate) fn stored_to(&mut self, pa: u64, len: u64) {
+        if self.machine.code_harts(pa) != 0 && self.machine.code_written(Some(self.id), pa, len) {
+            let page = pa >> 12;
+            if self.icache_op == ICACHE_NONE || self.icache_op == page {
+                self.icache_op = page;
+            } else {
+                // A second page in one block: drop everything.
+                self.icache_op = ICACHE_ALL;
+            }
+        }
     }
 
     /// Translates `va` for a data `access`, filling the TLB; returns the
@@ -170,12 +195,12 @@ impl Cpu {
     pub(crate) fn translate(&mut self, va: u64, access: Access) -> Result<*mut u8, Exit> {
         let vpn = va >> 12;
         let e = &self.tlb.d[slot(vpn)];
-        let tag = if access == Access::Store {
-            e.wtag
+        let hit = if access == Access::Store {
+            e.wtag == vpn || e.ctag == vpn
         } else {
-            e.rtag
+            e.rtag == vpn
         };
-        if tag == vpn {
+        if hit {
             return Ok(e.addend.wrapping_add(va as usize) as *mut u8);
         }
         let leaf = walk(&self.ram, self.satp, va, access)
@@ -191,11 +216,10 @@ impl Cpu {
         } else {
             NO_TAG
         };
-        e.wtag = if pte & (PTE_W | PTE_A | PTE_D) == PTE_W | PTE_A | PTE_D {
-            vpn
-        } else {
-            NO_TAG
-        };
+        let writable = pte & (PTE_W | PTE_A | PTE_D) == PTE_W | PTE_A | PTE_D;
+        let code = writable && self.machine.code_harts(leaf.pa_page) != 0;
+        e.wtag = if writable && !code { vpn } else { NO_TAG };
+        e.ctag = if code { vpn } else { NO_TAG };
         Ok(addend.wrapping_add(va as usize) as *mut u8)
     }
 

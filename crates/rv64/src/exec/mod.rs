@@ -20,6 +20,11 @@ use crate::mmu::tlb::Tlb;
 use crate::ram::Ram;
 use crate::Exit;
 
+/// `Cpu::icache_op`: nothing to do.
+pub const ICACHE_NONE: u64 = u64::MAX;
+/// `Cpu::icache_op`: drop every decoded block (`fence.i`).
+pub const ICACHE_ALL: u64 = u64::MAX - 1;
+
 /// The architectural state of one hart plus its TLBs.
 pub struct Cpu {
     /// Integer registers; index 32 is the x0 write sink, 33..255 unused
@@ -47,8 +52,11 @@ pub struct Cpu {
     pub id: usize,
     /// What the last LR read: (physical address, value, word-sized).
     pub lr: Option<(u64, u64, bool)>,
-    /// A `fence.i` ran: drop the decoded cache after this block.
-    pub fence_i: bool,
+    /// What to drop from the decoded cache after this block (one value, so
+    /// the run loop tests it with one compare): [`ICACHE_NONE`];
+    /// [`ICACHE_ALL`] after a `fence.i` (or stores into code in two
+    /// pages); else the page number of a page a store hit code in.
+    pub icache_op: u64,
     /// The pc of the running block's first instruction.
     pub blk_base: u64,
     /// The pc just past the running block's last instruction.
@@ -78,7 +86,7 @@ impl Cpu {
             machine,
             id,
             lr: None,
-            fence_i: false,
+            icache_op: ICACHE_NONE,
             blk_base: 0,
             blk_end: 0,
             exit: None,

@@ -11,7 +11,7 @@
 //! so no handler tracks the pc: `cpu.blk_base` / `cpu.blk_end` give the
 //! block's first and one-past-last pc.
 
-use super::Cpu;
+use super::{Cpu, ICACHE_ALL};
 use crate::decode::{Inst, Op};
 use crate::Exit;
 use core::sync::atomic::{fence, Ordering};
@@ -382,7 +382,7 @@ fn op_fence(cpu: &mut Cpu, s: &Slot) {
 }
 
 fn op_fence_i(cpu: &mut Cpu, _s: &Slot) {
-    cpu.fence_i = true;
+    cpu.icache_op = ICACHE_ALL;
     cpu.pc = cpu.blk_end;
 }
 

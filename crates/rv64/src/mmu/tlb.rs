@@ -4,7 +4,10 @@
 //! Data entries hold separate tags for reads and writes so a hit is one
 //! compare: the read tag is set only when the PTE allows reads, the write
 //! tag only when it allows writes AND its D bit is already set (so the
-//! first store to a clean page walks and sets D). Invalid translations are
+//! first store to a clean page walks and sets D) and the physical page
+//! holds no decoded code (so stores into code take the slow path, which
+//! invalidates the decoded blocks: see `machine`); for such a page the
+//! entry holds a code tag instead, which the slow path uses without a walk. Invalid translations are
 //! never cached. Entries are not tagged with an ASID: a satp change
 //! flushes everything, like an implementation with ASIDLEN = 0.
 
@@ -21,6 +24,9 @@ pub struct DEntry {
     pub rtag: u64,
     /// VPN this entry translates for stores, or NO_TAG.
     pub wtag: u64,
+    /// VPN this entry translates for stores into a page that holds decoded
+    /// code (the slow path uses it without a walk), or NO_TAG.
+    pub ctag: u64,
     /// Host address of the page minus the virtual page address (wrapping).
     pub addend: usize,
 }
@@ -47,6 +53,7 @@ impl Default for Tlb {
         let d = DEntry {
             rtag: NO_TAG,
             wtag: NO_TAG,
+            ctag: NO_TAG,
             addend: 0,
         };
         let i = IEntry {
@@ -74,6 +81,7 @@ impl Tlb {
                 for e in self.d.iter_mut() {
                     e.rtag = NO_TAG;
                     e.wtag = NO_TAG;
+                    e.ctag = NO_TAG;
                 }
                 for e in self.i.iter_mut() {
                     e.tag = NO_TAG;
@@ -83,9 +91,10 @@ impl Tlb {
                 let (s, e) = (start >> 12, end.saturating_add(0xfff) >> 12);
                 let hit = |t: u64| t != NO_TAG && t >= s && t < e;
                 for d in self.d.iter_mut() {
-                    if hit(d.rtag) || hit(d.wtag) {
+                    if hit(d.rtag) || hit(d.wtag) || hit(d.ctag) {
                         d.rtag = NO_TAG;
                         d.wtag = NO_TAG;
+                        d.ctag = NO_TAG;
                     }
                 }
                 for i in self.i.iter_mut() {
@@ -93,6 +102,17 @@ impl Tlb {
                         i.tag = NO_TAG;
                     }
                 }
+            }
+        }
+    }
+
+    /// Drops the write tags of the entries that map the physical page at
+    /// host address `host_page` (it now holds decoded code).
+    pub fn drop_writes_to(&mut self, host_page: usize) {
+        for e in self.d.iter_mut() {
+            if e.wtag != NO_TAG && e.addend.wrapping_add((e.wtag << 12) as usize) == host_page {
+                e.ctag = e.wtag;
+                e.wtag = NO_TAG;
             }
         }
     }
