@@ -169,9 +169,8 @@ impl Fs {
             if out.len() + reclen(name.len()) > cap {
                 // The same name in the same layout always fits where the
                 // host put it; should it not, the host resumes here.
-                if let Some(off) = last_off {
-                    rustix::fs::seek(file, SeekFrom::Start(off)).map_err(rx)?;
-                }
+                let off = last_off.ok_or(EINVAL)?;
+                rustix::fs::seek(file, SeekFrom::Start(off)).map_err(rx)?;
                 break;
             }
             let ino = if at_root && name == b".." {
