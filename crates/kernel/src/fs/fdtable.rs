@@ -50,7 +50,9 @@ pub(crate) struct OpenFile {
     pub(crate) fmode: u32,
     /// `f_flags`: the access mode and status flags.
     pub(crate) flags: Mutex<i32>,
-    /// `f_pos`.
+    /// `f_pos`, and its lock. A host directory's position is its host
+    /// handle's; this holds only whether it is past the root's own `proc`
+    /// (see readdir.rs).
     pub(crate) pos: Mutex<u64>,
 }
 

@@ -452,7 +452,8 @@ impl Fs {
         self.write_iter(cpu, &f, Some(off as u64), buf.len(), &mut it)
     }
 
-    /// `lseek(2)`: the new offset.
+    /// `lseek(2)`: the new offset. A host directory's is its host
+    /// handle's (readdir.rs).
     pub fn lseek(&self, fd: i32, off: i64, whence: i32) -> Result<u64, Errno> {
         let f = self.file(fd)?;
         if f.is_path() {
@@ -460,6 +461,10 @@ impl Fs {
         }
         if !(SEEK_SET..=SEEK_HOLE).contains(&whence) {
             return Err(EINVAL);
+        }
+        if let Kind::Dir { file } = &f.kind {
+            // The host's cookies (readdir.rs).
+            return self.dir_llseek(&f, file, off, whence);
         }
         let mut pos = lock(&f.pos);
         let cur = *pos as i64;
@@ -469,7 +474,7 @@ impl Fs {
                 regular: true,
                 ..
             } => Some(file.metadata().map_err(|e| host_errno(&e))?.len() as i64),
-            Kind::Dir { .. } | Kind::Proc { .. } => None,
+            Kind::Proc { .. } => None,
             _ => {
                 drop(pos);
                 let mut s = f.stream()?;

@@ -1,31 +1,59 @@
-//! `getdents64(2)` (Linux's fs/readdir.c and `struct linux_dirent64`).
+//! `getdents64(2)` and a directory's `lseek(2)` (Linux's fs/readdir.c:
+//! `iterate_dir`, `filldir64`, `struct linux_dirent64`; the host
+//! filesystem's `llseek` for directories).
 //!
 //! Records: `d_ino` (u64), `d_off` (i64), `d_reclen` (u16), `d_type`
-//! (u8), the NUL-terminated name, padded to 8 bytes.
+//! (u8), the NUL-terminated name, padded to 8 bytes (the same layout on
+//! the host and in the guest).
 //!
-//! A host directory is listed from its open handle (`openat(fd, ".")` and
-//! `getdents64` on the host), `..`'s inode from `fstatat(fd, "..")`
-//! (the root's own at the root).
+//! A host directory is streamed from the host as Linux streams it from
+//! its filesystem: each open directory description has its own host
+//! handle (`openat(fd, ".")` at open), and one `getdents64` call of the
+//! guest is one `getdents64` on that handle into a buffer of at most
+//! min(count, [`CHUNK`]) bytes, the records translated one for one (same
+//! names, so the same sizes). Nothing is kept between calls but the host
+//! handle's position: a directory of any size costs the same per call.
+//! `d_off` and the directory's `lseek` positions are the host's cookies
+//! (ext4's hashes, tmpfs's indices), and `lseek` on a guest directory
+//! goes to the host handle (SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA and
+//! SEEK_HOLE with the host filesystem's rules, which are Linux's). The
+//! description's `f_pos` lock is held across a call, as Linux's
+//! `f_pos_lock`, so a shared description's records are never split.
+//! When the guest's buffer faults after whole records, syscall/file.rs
+//! seeks the handle back to the `d_off` of the last record copied.
 //!
-//! Where ferrite differs: a host directory is listed afresh on every call
-//! (`.` and `..` first, then the host's entries sorted by name) and the
-//! offset is the index in that list, so entries added or removed between
-//! calls can shift the listing (Linux's ext4 uses hash cookies). The root
-//! lists `proc` (procfs's mount point) even when the host has no such
-//! directory. procfs directories list only `.` and `..` (a
-//! [`ProcSource`](super::ProcSource) cannot enumerate its names), except
-//! the process's own `fd/`, which lists its descriptors.
+//! What ferrite adds to the host's stream:
+//! - At the guest root, `..` names the root itself (its inode is the
+//!   root's, not the host parent's), as Linux's `/..` is `/`.
+//! - The root lists `proc` (procfs's mount point) once even when the host
+//!   has no such directory: after the host's last record, as its own
+//!   record whose `d_off` is [`PROC_COOKIE`]. Seeking to that cookie is
+//!   the end of the listing (past `proc`); seeking anywhere else is the
+//!   host's. A host `proc` at the root is listed as the host gives it
+//!   (Linux too lists a mount point with the covered directory's inode).
+//! - procfs directories are ferrite's own and small: listed from their
+//!   names each call with the index as the offset; they list only `.` and
+//!   `..` (a [`ProcSource`](super::ProcSource) cannot enumerate its
+//!   names), except the process's own `fd/`, which lists its descriptors.
+//!
+//! Where ferrite differs: one call returns at most [`CHUNK`] bytes of
+//! records even for a larger buffer (a short count, which callers loop
+//! on); `proc`'s cookie could in principle collide with a host cookie on
+//! an exotic filesystem (see [`PROC_COOKIE`]).
 
+use std::fs::File;
+use std::mem::MaybeUninit;
 use std::os::unix::fs::MetadataExt;
 
-use rustix::fs::AtFlags;
+use rustix::fs::{AtFlags, RawDir, SeekFrom};
 
 use crate::errno::{Errno, EBADF, EINVAL, ENOTDIR};
 
-use super::fdtable::{lock, Kind};
+use super::fdtable::{lock, Kind, OpenFile};
+use super::flags::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
 use super::hostfs::host_errno;
 use super::namei::rx;
-use super::Fs;
+use super::{Fs, CHUNK};
 
 /// `DT_DIR`.
 pub const DT_DIR: u8 = 4;
@@ -43,6 +71,14 @@ pub const DT_CHR: u8 = 2;
 pub const DT_BLK: u8 = 6;
 /// `DT_SOCK`.
 pub const DT_SOCK: u8 = 12;
+
+/// The `d_off` of the `proc` record that the root lists when the host has
+/// no `proc` there: the position past it, which is the end of the
+/// listing. A host cookie is a non-negative `loff_t`; this one is none
+/// that ext4 gives (its hash positions skip the top major hash, whose
+/// place is its end-of-directory cookie `i64::MAX`), and far above
+/// tmpfs's, btrfs's and xfs's (indices and 32-bit cookies).
+pub const PROC_COOKIE: i64 = i64::MAX - 1;
 
 fn dtype(ft: rustix::fs::FileType) -> u8 {
     use rustix::fs::FileType as F;
@@ -63,88 +99,166 @@ fn reclen(len: usize) -> usize {
     (19 + len + 1).next_multiple_of(8)
 }
 
+/// Append one record to `out`.
+fn put_dirent(out: &mut Vec<u8>, ino: u64, off: i64, t: u8, name: &[u8]) {
+    let len = reclen(name.len());
+    out.extend_from_slice(&ino.to_le_bytes());
+    out.extend_from_slice(&off.to_le_bytes());
+    out.extend_from_slice(&(len as u16).to_le_bytes());
+    out.push(t);
+    out.extend_from_slice(name);
+    out.resize(out.len() + len - 19 - name.len(), 0);
+}
+
 impl Fs {
-    /// The entries of directory `fd` in order: (inode, type, name).
-    fn dir_entries(&self, fd: i32) -> Result<Vec<(u64, u8, Vec<u8>)>, Errno> {
+    /// `getdents64(2)`: the records that fit in `count` bytes (at most
+    /// [`CHUNK`]) from the directory's position on, empty at the end;
+    /// EBADF for an `O_PATH` descriptor, ENOTDIR if `fd` is not a
+    /// directory, EINVAL if the next record does not fit.
+    pub fn getdents64(&self, fd: i32, count: usize) -> Result<Vec<u8>, Errno> {
         let f = self.file(fd)?;
         if f.is_path() {
             return Err(EBADF);
         }
+        let cap = count.min(CHUNK);
         match &f.kind {
-            Kind::Dir { file } => {
-                let me = file.metadata().map_err(|e| host_errno(&e))?;
-                let at_root =
-                    me.dev() == self.host.root_dir_id().0 && me.ino() == self.host.root_dir_id().1;
-                let parent_ino = if at_root {
-                    me.ino()
-                } else {
-                    rustix::fs::statat(&**file, "..", AtFlags::SYMLINK_NOFOLLOW)
-                        .map_or(me.ino(), |st| st.st_ino)
-                };
-                let mut v = vec![
-                    (me.ino(), DT_DIR, b".".to_vec()),
-                    (parent_ino, DT_DIR, b"..".to_vec()),
-                ];
-                let mut rest = Vec::new();
-                let mut dir = rustix::fs::Dir::read_from(&**file).map_err(rx)?;
-                while let Some(e) = dir.read() {
-                    let e = e.map_err(rx)?;
-                    let name = e.file_name().to_bytes();
-                    if name == b"." || name == b".." {
-                        continue;
-                    }
-                    rest.push((e.ino(), dtype(e.file_type()), name.to_vec()));
-                }
-                if at_root && !rest.iter().any(|(_, _, n)| n == b"proc") {
-                    rest.push((super::procfs::ino(""), DT_DIR, b"proc".to_vec()));
-                }
-                rest.sort_by(|a, b| a.2.cmp(&b.2));
-                v.extend(rest);
-                Ok(v)
-            }
-            Kind::Proc { rel, .. } if f.is_dir() => {
-                let mut v = vec![
-                    (super::procfs::ino(rel), DT_DIR, b".".to_vec()),
-                    (super::procfs::ino(""), DT_DIR, b"..".to_vec()),
-                ];
-                // The process's own fd/: its open descriptors.
-                if self.own_proc(rel) == Some("fd") {
-                    for n in self.open_fds() {
-                        let ino = super::procfs::ino(&format!("{rel}/{n}"));
-                        v.push((ino, DT_LNK, n.to_string().into_bytes()));
-                    }
-                }
-                Ok(v)
-            }
+            Kind::Dir { file } => self.host_getdents(&f, file, cap),
+            Kind::Proc { rel, .. } if f.is_dir() => self.proc_getdents(&f, rel, cap),
             _ => Err(ENOTDIR),
         }
     }
 
-    /// `getdents64(2)`: the records that fit in `count` bytes from the
-    /// directory's offset on (empty at the end); EINVAL if the next one
-    /// does not fit, ENOTDIR if `fd` is not a directory.
-    pub fn getdents64(&self, fd: i32, count: usize) -> Result<Vec<u8>, Errno> {
-        let entries = self.dir_entries(fd)?;
-        let f = self.file(fd)?;
+    /// Whether `file` is the guest's root directory.
+    fn is_root(&self, file: &File) -> Result<bool, Errno> {
+        let me = file.metadata().map_err(|e| host_errno(&e))?;
+        Ok((me.dev(), me.ino()) == self.host.root_dir_id())
+    }
+
+    /// Whether the root `file` lists ferrite's own `proc`: the host has
+    /// none there.
+    fn adds_proc(file: &File) -> bool {
+        rustix::fs::statat(file, "proc", AtFlags::SYMLINK_NOFOLLOW).is_err()
+    }
+
+    /// One host `getdents64` on the directory's handle into at most `cap`
+    /// bytes, translated.
+    fn host_getdents(&self, f: &OpenFile, file: &File, cap: usize) -> Result<Vec<u8>, Errno> {
+        // `f_pos_lock`; the value is [`PROC_COOKIE`] past the root's own
+        // `proc`, else 0 (the host handle holds the position).
+        let mut pos = lock(&f.pos);
+        if *pos == PROC_COOKIE as u64 {
+            return Ok(Vec::new());
+        }
+        let at_root = self.is_root(file)?;
+        let root_ino = self.host.root_dir_id().1;
+        // The host's records, in a buffer aligned for `linux_dirent64`
+        // and exactly `cap` bytes long (the host fills no more).
+        let mut raw = vec![MaybeUninit::<u8>::uninit(); cap + 7];
+        let skip = raw.as_ptr().align_offset(8).min(7);
+        let mut dir = RawDir::new(file, &mut raw[skip..skip + cap]);
+        let mut out = Vec::with_capacity(cap);
+        let mut last_off = None;
+        // One host call: stop when its records are used up.
+        while last_off.is_none() || !dir.is_buffer_empty() {
+            let e = match dir.next() {
+                None => break,
+                Some(Err(e)) => return Err(rx(e)),
+                Some(Ok(e)) => e,
+            };
+            let name = e.file_name().to_bytes();
+            if out.len() + reclen(name.len()) > cap {
+                // The same name in the same layout always fits where the
+                // host put it; should it not, the host resumes here.
+                let off = last_off.ok_or(EINVAL)?;
+                rustix::fs::seek(file, SeekFrom::Start(off)).map_err(rx)?;
+                break;
+            }
+            let ino = if at_root && name == b".." {
+                root_ino
+            } else {
+                e.ino()
+            };
+            let off = e.next_entry_cookie();
+            put_dirent(&mut out, ino, off as i64, dtype(e.file_type()), name);
+            last_off = Some(off);
+        }
+        if last_off.is_none() && at_root && Self::adds_proc(file) {
+            // The end of the host's stream: the root's `proc`.
+            if reclen(4) > cap {
+                return Err(EINVAL);
+            }
+            let ino = super::procfs::ino("");
+            put_dirent(&mut out, ino, PROC_COOKIE, DT_DIR, b"proc");
+            *pos = PROC_COOKIE as u64;
+        }
+        Ok(out)
+    }
+
+    /// A procfs directory's records from index `f.pos` on, in at most
+    /// `cap` bytes.
+    fn proc_getdents(&self, f: &OpenFile, rel: &str, cap: usize) -> Result<Vec<u8>, Errno> {
+        let mut v = vec![
+            (super::procfs::ino(rel), DT_DIR, b".".to_vec()),
+            (super::procfs::ino(""), DT_DIR, b"..".to_vec()),
+        ];
+        // The process's own fd/: its open descriptors.
+        if self.own_proc(rel) == Some("fd") {
+            for n in self.open_fds() {
+                let ino = super::procfs::ino(&format!("{rel}/{n}"));
+                v.push((ino, DT_LNK, n.to_string().into_bytes()));
+            }
+        }
         let mut pos = lock(&f.pos);
         let start = usize::try_from(*pos).unwrap_or(usize::MAX);
         let mut out = Vec::new();
-        for (i, (ino, t, name)) in entries.iter().enumerate().skip(start) {
-            let len = reclen(name.len());
-            if out.len() + len > count {
+        for (i, (ino, t, name)) in v.iter().enumerate().skip(start) {
+            if out.len() + reclen(name.len()) > cap {
                 if out.is_empty() {
                     return Err(EINVAL);
                 }
                 break;
             }
-            out.extend_from_slice(&ino.to_le_bytes());
-            out.extend_from_slice(&((i + 1) as i64).to_le_bytes());
-            out.extend_from_slice(&(len as u16).to_le_bytes());
-            out.push(*t);
-            out.extend_from_slice(name);
-            out.resize(out.len() + len - 19 - name.len(), 0);
+            put_dirent(&mut out, *ino, (i + 1) as i64, *t, name);
             *pos = (i + 1) as u64;
         }
         Ok(out)
+    }
+
+    /// `lseek(2)` on a host directory `f` (`whence` checked): the host
+    /// handle's, except the root's own `proc` cookie.
+    pub(crate) fn dir_llseek(
+        &self,
+        f: &OpenFile,
+        file: &File,
+        off: i64,
+        whence: i32,
+    ) -> Result<u64, Errno> {
+        let mut pos = lock(&f.pos);
+        let past_proc = *pos == PROC_COOKIE as u64;
+        let (off, whence) = match whence {
+            SEEK_CUR if past_proc => {
+                if off == 0 {
+                    return Ok(PROC_COOKIE as u64);
+                }
+                (PROC_COOKIE.checked_add(off).ok_or(EINVAL)?, SEEK_SET)
+            }
+            w => (off, w),
+        };
+        if whence == SEEK_SET && off == PROC_COOKIE && self.is_root(file)? && Self::adds_proc(file)
+        {
+            *pos = PROC_COOKIE as u64;
+            return Ok(PROC_COOKIE as u64);
+        }
+        let from = match whence {
+            SEEK_SET => SeekFrom::Start(off as u64),
+            SEEK_CUR => SeekFrom::Current(off),
+            SEEK_END => SeekFrom::End(off),
+            SEEK_DATA => SeekFrom::Data(off as u64),
+            SEEK_HOLE => SeekFrom::Hole(off as u64),
+            _ => return Err(EINVAL),
+        };
+        let new = rustix::fs::seek(file, from).map_err(rx)?;
+        *pos = 0;
+        Ok(new)
     }
 }
