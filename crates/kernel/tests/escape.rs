@@ -12,43 +12,19 @@
 //! followed by the host (the old path-rebuilding lookup did that), they
 //! would reach them.
 
-use std::alloc::{alloc_zeroed, Layout};
 use std::os::unix::fs::{symlink, MetadataExt};
 use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use kernel::errno::*;
 use kernel::fs::flags::*;
 use kernel::fs::{Fs, HostFs, ProcSource};
-use mm::{Cpu, Mem, MemConfig};
+use mm::Cpu;
 
-fn mem() -> &'static Mem {
-    static MEM: OnceLock<&'static Mem> = OnceLock::new();
-    MEM.get_or_init(|| {
-        let bytes = 16 << 20;
-        let layout = Layout::from_size_align(bytes, mm::mem::RAM_ALIGN).unwrap();
-        // SAFETY: non-zero size.
-        let ram = NonNull::new(unsafe { alloc_zeroed(layout) }).unwrap();
-        let cfg = MemConfig {
-            nr_cpus: 64,
-            quiet: true,
-            ..MemConfig::default()
-        };
-        // SAFETY: the RAM is leaked: it outlives the (leaked) Mem.
-        let mem = unsafe { Mem::boot(ram, bytes, cfg, Box::new(|_| {})) }.unwrap();
-        Box::leak(Box::new(mem))
-    })
-}
-
-fn cpu() -> Cpu<'static> {
-    let m = mem();
-    (0..m.nr_cpus())
-        .find_map(|i| m.cpu(i).ok())
-        .expect("a free CPU")
-}
+mod common;
+use common::{cpu, mem};
 
 /// /proc of pid 1 (`self` is 1).
 struct Proc1;

@@ -2,44 +2,18 @@
 //! call's success and errno paths, escapes from the root, procfs over a
 //! fake source, the `struct stat` layout and page-cache coherence.
 
-use std::alloc::{alloc_zeroed, Layout};
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::ptr::NonNull;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use kernel::errno::*;
 use kernel::fs::flags::*;
 use kernel::fs::stat::offsets;
 use kernel::fs::{Fs, HostFs, ProcSource, Stat};
-use mm::{Cpu, Mem, MemConfig, PAGE_SIZE};
+use mm::{Cpu, PAGE_SIZE};
 
-/// One machine for every test: 32 MiB, 64 CPUs (one per test thread).
-fn mem() -> &'static Mem {
-    static MEM: OnceLock<&'static Mem> = OnceLock::new();
-    MEM.get_or_init(|| {
-        let bytes = 32 << 20;
-        let layout = Layout::from_size_align(bytes, mm::mem::RAM_ALIGN).unwrap();
-        // SAFETY: non-zero size.
-        let ram = NonNull::new(unsafe { alloc_zeroed(layout) }).unwrap();
-        let cfg = MemConfig {
-            nr_cpus: 64,
-            quiet: true,
-            ..MemConfig::default()
-        };
-        // SAFETY: the RAM is leaked: it outlives the (leaked) Mem.
-        let mem = unsafe { Mem::boot(ram, bytes, cfg, Box::new(|_| {})) }.unwrap();
-        Box::leak(Box::new(mem))
-    })
-}
-
-/// A CPU of our own for this test thread.
-fn cpu() -> Cpu<'static> {
-    let m = mem();
-    (0..m.nr_cpus())
-        .find_map(|i| m.cpu(i).ok())
-        .expect("a free CPU")
-}
+mod common;
+use common::{cpu, mem};
 
 struct FakeProc;
 

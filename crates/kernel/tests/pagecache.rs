@@ -3,40 +3,16 @@
 //! handle) holds the file, a dirty shared mapping is written back when its
 //! last mapping goes, and a deleted file's pages are dropped unwritten.
 
-use std::alloc::{alloc_zeroed, Layout};
 use std::path::Path;
-use std::ptr::NonNull;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use kernel::fs::flags::*;
 use kernel::fs::{Fs, HostFs, ProcSource};
 use mm::mmap::{MmStruct, MAP_SHARED, PROT_READ, PROT_WRITE};
-use mm::{Cpu, Mem, MemConfig, PAGE_SIZE};
+use mm::{Cpu, PAGE_SIZE};
 
-fn mem() -> &'static Mem {
-    static MEM: OnceLock<&'static Mem> = OnceLock::new();
-    MEM.get_or_init(|| {
-        let bytes = 32 << 20;
-        let layout = Layout::from_size_align(bytes, mm::mem::RAM_ALIGN).unwrap();
-        // SAFETY: non-zero size.
-        let ram = NonNull::new(unsafe { alloc_zeroed(layout) }).unwrap();
-        let cfg = MemConfig {
-            nr_cpus: 16,
-            quiet: true,
-            ..MemConfig::default()
-        };
-        // SAFETY: the RAM is leaked: it outlives the (leaked) Mem.
-        let mem = unsafe { Mem::boot(ram, bytes, cfg, Box::new(|_| {})) }.unwrap();
-        Box::leak(Box::new(mem))
-    })
-}
-
-fn cpu() -> Cpu<'static> {
-    let m = mem();
-    (0..m.nr_cpus())
-        .find_map(|i| m.cpu(i).ok())
-        .expect("a free CPU")
-}
+mod common;
+use common::{cpu, mem};
 
 struct NoProc;
 

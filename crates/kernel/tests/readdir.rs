@@ -7,17 +7,19 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]
 
-use std::alloc::{alloc_zeroed, GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::ptr::NonNull;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use kernel::errno::*;
 use kernel::fs::flags::*;
 use kernel::fs::readdir::{DT_DIR, PROC_COOKIE};
 use kernel::fs::{Fs, HostFs, ProcSource, CHUNK};
-use mm::{Cpu, Mem, MemConfig};
+use mm::Cpu;
+
+mod common;
+use common::mem;
 
 /// The system allocator, counting the bytes this thread asks for.
 struct Counting;
@@ -61,24 +63,6 @@ fn asked<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let before = ASKED.with(Cell::get);
     let r = f();
     (r, ASKED.with(Cell::get) - before)
-}
-
-fn mem() -> &'static Mem {
-    static MEM: OnceLock<&'static Mem> = OnceLock::new();
-    MEM.get_or_init(|| {
-        let bytes = 16 << 20;
-        let layout = Layout::from_size_align(bytes, mm::mem::RAM_ALIGN).unwrap();
-        // SAFETY: non-zero size.
-        let ram = NonNull::new(unsafe { alloc_zeroed(layout) }).unwrap();
-        let cfg = MemConfig {
-            nr_cpus: 16,
-            quiet: true,
-            ..MemConfig::default()
-        };
-        // SAFETY: the RAM is leaked: it outlives the (leaked) Mem.
-        let mem = unsafe { Mem::boot(ram, bytes, cfg, Box::new(|_| {})) }.unwrap();
-        Box::leak(Box::new(mem))
-    })
 }
 
 struct NoProc;

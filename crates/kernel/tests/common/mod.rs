@@ -1,0 +1,38 @@
+//! What the kernel's test binaries share: one booted machine per test
+//! process (32 MiB, 64 CPUs: one per test thread) and a CPU of its own for
+//! each test thread.
+
+#![allow(dead_code)]
+
+use std::alloc::{alloc_zeroed, Layout};
+use std::ptr::NonNull;
+use std::sync::OnceLock;
+
+use mm::{Cpu, Mem, MemConfig};
+
+/// The machine every test of this binary shares.
+pub fn mem() -> &'static Mem {
+    static MEM: OnceLock<&'static Mem> = OnceLock::new();
+    MEM.get_or_init(|| {
+        let bytes = 32 << 20;
+        let layout = Layout::from_size_align(bytes, mm::mem::RAM_ALIGN).unwrap();
+        // SAFETY: non-zero size.
+        let ram = NonNull::new(unsafe { alloc_zeroed(layout) }).unwrap();
+        let cfg = MemConfig {
+            nr_cpus: 64,
+            quiet: true,
+            ..MemConfig::default()
+        };
+        // SAFETY: the RAM is leaked: it outlives the (leaked) Mem.
+        let mem = unsafe { Mem::boot(ram, bytes, cfg, Box::new(|_| {})) }.unwrap();
+        Box::leak(Box::new(mem))
+    })
+}
+
+/// A CPU of our own for this test thread.
+pub fn cpu() -> Cpu<'static> {
+    let m = mem();
+    (0..m.nr_cpus())
+        .find_map(|i| m.cpu(i).ok())
+        .expect("a free CPU")
+}
