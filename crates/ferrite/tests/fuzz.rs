@@ -12,10 +12,12 @@
 //! (no vacuous pass).
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{build, root};
 
 /// Seeds run.
 const SEEDS: u64 = 64;
@@ -30,50 +32,6 @@ const GUEST_BYTES: u64 = 64 << 20;
 const HOST_SLACK: u64 = 200 << 20;
 /// A run taking longer is a hang.
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
-
-/// Build the user programs once (as user_programs.rs does); panics when
-/// the toolchain or the build fails.
-fn build() {
-    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
-    let r = BUILT.get_or_init(|| {
-        let steps: [(&str, &[&str]); 2] = [
-            ("bash", &["scripts/user-deps.sh"]),
-            ("make", &["-s", "-C", "user"]),
-        ];
-        for (prog, args) in steps {
-            let mut cmd = Command::new(prog);
-            cmd.env_remove("CC").env_remove("CFLAGS");
-            if let Some(cc) = std::env::var_os("FERRITE_USER_CC") {
-                cmd.env("CC", cc);
-            }
-            let out = cmd
-                .args(args)
-                .current_dir(root())
-                .stdin(Stdio::null())
-                .output()
-                .map_err(|e| format!("{prog} {args:?}: {e}"))?;
-            if !out.status.success() {
-                return Err(format!(
-                    "{prog} {args:?} failed ({}):\n{}{}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
-            }
-        }
-        Ok(())
-    });
-    if let Err(e) = r {
-        panic!("building user/ failed: {e}");
-    }
-}
 
 /// How one run ended.
 struct Outcome {
