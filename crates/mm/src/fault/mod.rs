@@ -255,7 +255,7 @@ pub fn handle_mm_fault(
     crate::vmscan::kswapd_balance(cpu);
     {
         let st = mm.mmap_read_lock(cpu);
-        match st.find_vma(addr).copied() {
+        match st.find_vma(addr).cloned() {
             None => return Err(FaultError::MapErr),
             Some(v) if v.vm_start <= addr => {
                 return handle_vma_fault(cpu, mm, &v, addr, access);
@@ -279,8 +279,8 @@ pub fn expand_stack(
     addr: usize,
 ) -> Result<VmAreaStruct, FaultError> {
     let (vma, prev) = st.find_vma_prev(addr);
-    let vma = *vma.ok_or(FaultError::MapErr)?;
-    let prev = prev.copied();
+    let vma = vma.ok_or(FaultError::MapErr)?.clone();
+    let prev = prev.cloned();
     if vma.vm_start <= addr {
         return Ok(vma);
     }
@@ -312,7 +312,7 @@ pub fn expand_stack(
     )
     .map_err(|_| FaultError::Oom)?;
     st.vm_stat_account(vma.vm_flags, grow as isize);
-    let v = st.vma_lookup(addr).copied().ok_or(FaultError::MapErr)?;
+    let v = st.vma_lookup(addr).cloned().ok_or(FaultError::MapErr)?;
     Ok(v)
 }
 

@@ -130,7 +130,7 @@ impl MmapState<'_> {
         let mut unmapped = Ok(());
         let mut s = start;
         let result = loop {
-            let Some(v) = self.tree_vma(s).copied() else {
+            let Some(v) = self.tree_vma(s).cloned() else {
                 break Err(ENOMEM);
             };
             if s < v.vm_start {

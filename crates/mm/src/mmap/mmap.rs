@@ -319,12 +319,12 @@ impl MmapState<'_> {
         self.next_shmem += 1;
         v.vm_file = file;
         v.vm_ops = Some(&crate::filemap::FILE_VM_OPS);
-        if let Err(e) = self.insert_vma(cpu, v) {
-            // SAFETY: made just above; the VMA that would have named it
-            // was not inserted.
-            unsafe { crate::filemap::shmem_free(cpu, file) };
-            return Err(e);
-        }
+        let r = self.insert_vma(cpu, v);
+        // The VMA (if inserted) holds its own reference now: drop the
+        // one `shmem_zero_setup` gave (on failure the last, freeing it).
+        // SAFETY: made just above, with this reference for us.
+        unsafe { crate::filemap::iput(cpu, file as *const crate::filemap::AddressSpace<'_>) };
+        r?;
         self.merge_range(cpu, addr, end);
         Ok(addr)
     }

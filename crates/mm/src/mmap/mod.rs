@@ -507,26 +507,36 @@ impl<'m> MmStruct<'m> {
     /// maple node. The mm is empty (and has no pgd) afterwards.
     pub fn exit_mmap(&self, cpu: &Cpu<'_>) {
         let mut st = self.mmap_write_lock(cpu);
-        let mut pg = self.page_table_lock.lock();
-        let PgtState { pt, tlb } = &mut *pg;
         let mut files = alloc::vec::Vec::new();
         while let Some((s, e, v)) = st.mt.first() {
             let p = vma::VmaPtr::from_tree(v);
             // SAFETY: values in the tree are live VMAs owned by this mm.
-            let vma = unsafe { *p.as_ref() };
-            if vma.vm_file != 0 {
-                files.push(vma.vm_file);
-            }
-            if let Some(pt) = pt.as_mut() {
-                zap(self, pt, tlb, &vma, s, e);
+            let vma = unsafe { p.as_ref() };
+            {
+                // The page-table lock is not held across `i_mmap_unlink`:
+                // `i_mmap`'s walkers take it inside the `i_mmap` lock.
+                let mut pg = self.page_table_lock.lock();
+                let PgtState { pt, tlb } = &mut *pg;
+                if let Some(pt) = pt.as_mut() {
+                    zap(self, pt, tlb, vma, s, e);
+                }
             }
             if let Some(ops) = vma.vm_ops {
-                ops.close(&vma);
+                ops.close(vma);
             }
+            let file = vma.vm_file;
             st.mt.erase(cpu, s);
+            if file != 0 {
+                files.push(file);
+                // SAFETY: ours (out of the tree), linked when inserted; its
+                // reference keeps the file live.
+                unsafe { crate::filemap::i_mmap_unlink(p) };
+            }
             vma::vm_area_free(cpu, p);
         }
         st.mt.destroy(cpu);
+        let mut pg = self.page_table_lock.lock();
+        let PgtState { pt, tlb } = &mut *pg;
         st.mmap_cache.store(0, Relaxed);
         st.map_count = 0;
         st.update_hiwater_vm();
@@ -543,9 +553,9 @@ impl<'m> MmStruct<'m> {
         drop(st);
         crate::rmap::unlink_anon_vma(cpu, self);
         for f in files {
-            // SAFETY: the `vm_file` of a VMA just removed, whose `i_mmap`
-            // link kept the file alive until now.
-            unsafe { crate::filemap::i_mmap_unlink(cpu, f, self as *const MmStruct<'_> as usize) };
+            // SAFETY: the reference of a VMA just unlinked and freed,
+            // given up once.
+            unsafe { crate::filemap::vma_fput(cpu, f) };
         }
     }
 }

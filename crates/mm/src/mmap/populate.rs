@@ -78,7 +78,7 @@ impl MmapState<'_> {
         let end = start.saturating_add(len);
         let mut nstart = start;
         while nstart < end {
-            let Some(v) = self.find_vma(nstart).copied() else {
+            let Some(v) = self.find_vma(nstart).cloned() else {
                 break;
             };
             if v.vm_start >= end {

@@ -13,6 +13,7 @@
 use core::fmt;
 use core::ptr::NonNull;
 
+use crate::filemap::IMmapNode;
 use crate::gfp::Gfp;
 use crate::page::PAGE_SIZE;
 use crate::percpu::Cpu;
@@ -124,7 +125,11 @@ pub trait VmOperations: Sync {
 }
 
 /// `struct vm_area_struct`.
-#[derive(Clone, Copy)]
+///
+/// Not `Copy`: a file area is threaded on its file's `i_mmap` list
+/// through its `shared` link, and a copy (`clone`, used for snapshots and
+/// for the new VMAs split and fork make) starts unlinked.
+#[derive(Clone)]
 pub struct VmAreaStruct {
     /// First address of the area.
     pub vm_start: usize,
@@ -148,6 +153,13 @@ pub struct VmAreaStruct {
     /// The mapped file (`vm_file`): the address of its
     /// [`crate::filemap::AddressSpace`], 0 for anonymous areas.
     pub vm_file: usize,
+    /// The mm this VMA belongs to (`vm_mm`): the `MmStruct`'s address, set
+    /// when the VMA is inserted into that mm and never changed while it is
+    /// on an `i_mmap` list (the list's walkers read it to find the mm).
+    pub(crate) vm_mm: usize,
+    /// The link on the file's `i_mmap` list (Linux's `shared.rb`); changed
+    /// only under that list's lock (see [`crate::filemap`]).
+    pub(crate) shared: IMmapNode,
 }
 
 impl VmAreaStruct {
@@ -162,7 +174,15 @@ impl VmAreaStruct {
             shmem: 0,
             vm_ops: None,
             vm_file: 0,
+            vm_mm: 0,
+            shared: IMmapNode::default(),
         }
+    }
+
+    /// The address of the mm this VMA belongs to (`vm_mm`), 0 before it is
+    /// inserted into one.
+    pub fn vm_mm(&self) -> usize {
+        self.vm_mm
     }
 
     /// Pages covered (`vma_pages`).
@@ -286,6 +306,29 @@ impl VmaPtr {
         // SAFETY: the caller's promise.
         unsafe { self.0.as_mut() }
     }
+
+    /// The VMA's `i_mmap` link, without borrowing the rest of the VMA
+    /// (which its mm may be changing under the mmap lock).
+    ///
+    /// # Safety
+    /// The VMA is live for `'a` (on an `i_mmap` list whose lock the caller
+    /// holds, or owned by the caller).
+    pub(crate) unsafe fn shared<'a>(self) -> &'a IMmapNode {
+        // SAFETY: the caller's promise; a reference to the link alone,
+        // whose fields are atomics (shared access is fine).
+        unsafe { &*core::ptr::addr_of!((*self.0.as_ptr()).shared) }
+    }
+
+    /// The VMA's `vm_mm`, read without borrowing the rest of the VMA.
+    ///
+    /// # Safety
+    /// As for [`VmaPtr::shared`]; `vm_mm` is not written while the VMA is
+    /// on an `i_mmap` list.
+    pub(crate) unsafe fn vm_mm(self) -> usize {
+        // SAFETY: the caller's promise; a plain read of one field nobody
+        // writes meanwhile.
+        unsafe { core::ptr::addr_of!((*self.0.as_ptr()).vm_mm).read() }
+    }
 }
 
 /// `vm_area_alloc`: a VMA object from the `vm_area_struct` cache holding
@@ -301,8 +344,28 @@ pub(crate) fn vm_area_alloc(cpu: &Cpu<'_>, v: VmAreaStruct) -> Option<VmaPtr> {
     Some(VmaPtr(p))
 }
 
-/// `vm_area_free`.
+/// `vm_area_free`. A VMA still on an `i_mmap` list (its file's walkers
+/// would reach freed memory) is not freed: it is reported as a kernel BUG
+/// and leaked, and with debug assertions on (tests) it panics, as
+/// `VM_BUG_ON_VMA` stops a `CONFIG_DEBUG_VM` kernel.
 pub(crate) fn vm_area_free(cpu: &Cpu<'_>, p: VmaPtr) {
+    // SAFETY: the caller gives up a live VMA it owns.
+    let on = unsafe { p.shared() }.mapping();
+    if on != 0 {
+        // SAFETY: as above.
+        let v = unsafe { p.as_ref() };
+        cpu.mem().printk(format_args!(
+            "BUG: vm_area_free: VMA {:x}-{:x} freed while on the i_mmap list of mapping {on:#x}\n",
+            v.vm_start, v.vm_end
+        ));
+        if cfg!(debug_assertions) {
+            panic!(
+                "vm_area_free: VMA {:x}-{:x} freed while on the i_mmap list of mapping {on:#x}",
+                v.vm_start, v.vm_end
+            );
+        }
+        return;
+    }
     let cache = cpu.mem().std_cache(StdCache::VmAreaStruct);
     // A refused free has been reported by the slab layer; the object was
     // ours, so there is nothing to undo.
