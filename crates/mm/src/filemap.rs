@@ -35,10 +35,11 @@
 //! the list from its insertion into its mm until just before it is freed
 //! (`i_mmap_unlink`); freeing one still on a list is a reported BUG (see
 //! `vm_area_free`), so a VMA reached through the list under its lock is
-//! live, and so is its mm (an mm frees its VMAs before it goes). An address space
-//! made by [`AddressSpace::new_counted`] lives while it is referenced (the
-//! file system's handles and the VMAs): the last [`iput`] is Linux's
-//! `iput_final` → `evict` → `truncate_inode_pages`. One made by
+//! live, and so is its mm (an mm frees its VMAs before it goes). An
+//! address space made by [`AddressSpace::new_counted`] lives while it is
+//! referenced (the file system's handles and the VMAs): the last
+//! [`iput`] is Linux's `iput_final` → `evict` → `truncate_inode_pages`; a
+//! shmem object lives until its last VMA's reference goes. One made by
 //! [`AddressSpace::new`] (tests) is its owner's, who keeps it alive until
 //! every mm that mapped it has exited, then calls
 //! [`AddressSpace::release`].

@@ -193,7 +193,7 @@ pub struct MmapState<'m> {
     cache_lookups: AtomicU64,
     /// Next shmem identity for a shared anonymous mapping.
     pub(crate) next_shmem: u64,
-    /// The `MmStruct` this state belongs to (for the files' `i_mmap`).
+    /// The `MmStruct` this state belongs to (its VMAs' `vm_mm`).
     pub(crate) owner: usize,
 }
 

@@ -9,6 +9,13 @@
 //! `MAP_SHARED` anonymous area is backed, as in Linux, by a shmem object of
 //! its own (`vm_file`, see [`crate::filemap::shmem_zero_setup`]) and also
 //! carries that object's `shmem` identity (the inode /proc shows).
+//!
+//! Like Linux's, a VMA names its mm (`vm_mm`) and a file area is threaded
+//! on its file's `i_mmap` list through its `shared` link (see
+//! [`crate::filemap`]); [`vm_area_free`] refuses, as a reported BUG, a VMA
+//! still on such a list. Where ferrite differs: no `anon_vma` per VMA (see
+//! [`crate::rmap`]), and the type is `Clone` rather than copied by
+//! `memcpy` (`vm_area_dup`): a clone starts on no list.
 
 use core::fmt;
 use core::ptr::NonNull;
