@@ -102,7 +102,7 @@ use crate::mmap::{
 use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
 use crate::pgtable::{PageTable, Pte, TlbFlush};
-use crate::rmap::PAGE_MAPPING_ANON;
+use crate::rmap::{AnonVmaPtr, PAGE_MAPPING_ANON};
 use crate::slab::KmemCache;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
@@ -475,7 +475,7 @@ impl<'m> AddressSpace<'m> {
                 // SAFETY: live (as above); its mm's mmap lock, held for
                 // reading, keeps its fields still.
                 let v = unsafe { p.as_ref() };
-                out.push((v.vm_mm, v.vm_start, v.vm_end));
+                out.push((v.vm_mm(), v.vm_start, v.vm_end));
                 drop(st);
                 // SAFETY: as above.
                 cur = unsafe { p.shared() }.next.load(Relaxed);
@@ -1077,9 +1077,11 @@ impl IMmap {
 /// VMA is live, and so is its mm (an mm takes every VMA of its off the
 /// lists and frees it before it is freed itself).
 unsafe fn vma_mm<'a>(p: VmaPtr) -> &'a MmStruct<'static> {
-    // SAFETY: the caller's promise; `vm_mm` is the address of the
-    // `MmStruct` that inserted the VMA.
-    unsafe { &*(p.vm_mm() as *const MmStruct<'static>) }
+    // SAFETY: the caller's promise.
+    let mm = unsafe { p.vm_mm() }.expect("a VMA on i_mmap without its mm");
+    // SAFETY: `vm_mm` is the mm that inserted the VMA, live as the
+    // caller promises; walkers reach only its locks and atomics.
+    unsafe { mm.as_ref() }
 }
 
 /// The address space a VMA's `vm_file` names.
@@ -1375,7 +1377,7 @@ pub(crate) fn do_fault(
     vma: &VmAreaStruct,
     va: usize,
     write: bool,
-    av: usize,
+    av: Option<AnonVmaPtr>,
 ) -> Result<(), FaultError> {
     let mem = mm.mem();
     let ops = vma.vm_ops.ok_or(FaultError::Sigbus)?;
@@ -1442,7 +1444,7 @@ fn do_cow_fault(
     vma: &VmAreaStruct,
     va: usize,
     page: &Page,
-    av: usize,
+    av: Option<AnonVmaPtr>,
 ) -> Result<(), FaultError> {
     let mem = mm.mem();
     let new = cpu.alloc_page(Gfp::GFP_KERNEL);

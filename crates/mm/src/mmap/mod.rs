@@ -147,6 +147,43 @@ pub(crate) fn page_align(x: usize) -> Option<usize> {
     x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
 }
 
+/// A handle on an [`MmStruct`] in ferrite's RAM (an object of the
+/// `mm_struct` cache), as a VMA's `vm_mm`, the mm's own state (`owner`)
+/// and an `anon_vma`'s family list hold it. Every cast between an address
+/// and an mm is in this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct MmPtr(core::num::NonZeroUsize);
+
+impl MmPtr {
+    /// The handle of `mm`.
+    pub(crate) fn of(mm: &MmStruct<'_>) -> MmPtr {
+        MmPtr(NonNull::from(mm).addr())
+    }
+
+    /// The handle an address stored in a list names; None for 0.
+    pub(crate) fn from_addr(addr: usize) -> Option<MmPtr> {
+        core::num::NonZeroUsize::new(addr).map(MmPtr)
+    }
+
+    /// The mm's address (what lists store).
+    pub(crate) fn addr(self) -> usize {
+        self.0.get()
+    }
+
+    /// The mm.
+    ///
+    /// # Safety
+    /// The handle was made by [`MmPtr::of`] (perhaps through
+    /// [`MmPtr::addr`] and [`MmPtr::from_addr`]) from an mm that stays live
+    /// for `'a` with the lifetime `'m`; the caller reaches through the
+    /// reference only what `&MmStruct` allows (locks, atomics), never
+    /// state it holds by `&mut` elsewhere.
+    pub(crate) unsafe fn as_ref<'a, 'm>(self) -> &'a MmStruct<'m> {
+        // SAFETY: the caller's promise: the address of a live MmStruct.
+        unsafe { &*(self.0.get() as *const MmStruct<'m>) }
+    }
+}
+
 /// What the mmap lock guards.
 pub struct MmapState<'m> {
     /// The VMA index (`mm_mt`): `[vm_start, vm_end)` to the VMA's address.
@@ -194,7 +231,7 @@ pub struct MmapState<'m> {
     /// Next shmem identity for a shared anonymous mapping.
     pub(crate) next_shmem: u64,
     /// The `MmStruct` this state belongs to (its VMAs' `vm_mm`).
-    pub(crate) owner: usize,
+    pub(crate) owner: Option<MmPtr>,
 }
 
 /// The page table and what its changes left to flush, under
@@ -310,7 +347,7 @@ impl<'m> MmStruct<'m> {
                 cache_hits: AtomicU64::new(0),
                 cache_lookups: AtomicU64::new(0),
                 next_shmem: 1,
-                owner: 0,
+                owner: None,
             }),
             page_table_lock: SpinLock::new(PgtState {
                 pt: Some(pt),
@@ -333,7 +370,10 @@ impl<'m> MmStruct<'m> {
         // SAFETY: a fresh object large and aligned enough (checked above).
         unsafe { p.as_ptr().write(mm) };
         // SAFETY: just initialised, ours alone.
-        unsafe { (*p.as_ptr()).mmap_lock.get_mut().owner = p.as_ptr() as usize };
+        unsafe {
+            let mm = &mut *p.as_ptr();
+            mm.mmap_lock.get_mut().owner = Some(MmPtr::of(mm));
+        }
         Ok(MmBox { ptr: p, mem })
     }
 

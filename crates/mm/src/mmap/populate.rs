@@ -112,10 +112,11 @@ impl<'m> MmapState<'m> {
     /// lives), and reaches through it only the mm's interior-mutable parts
     /// (locks, atomics), never the state it holds.
     pub(crate) unsafe fn owner_mm<'a>(&self) -> &'a MmStruct<'m> {
+        let owner = self.owner.expect("an mm's state without its mm");
         // SAFETY: `owner` is set by `MmStruct::new` to the mm that holds
         // this state inside its mmap lock; the caller's promise covers the
         // lifetime and the aliasing.
-        unsafe { &*(self.owner as *const MmStruct<'m>) }
+        unsafe { owner.as_ref() }
     }
 }
 

@@ -20,6 +20,7 @@
 use core::fmt;
 use core::ptr::NonNull;
 
+use super::MmPtr;
 use crate::filemap::IMmapNode;
 use crate::gfp::Gfp;
 use crate::page::PAGE_SIZE;
@@ -163,7 +164,7 @@ pub struct VmAreaStruct {
     /// The mm this VMA belongs to (`vm_mm`): the `MmStruct`'s address, set
     /// when the VMA is inserted into that mm and never changed while it is
     /// on an `i_mmap` list (the list's walkers read it to find the mm).
-    pub(crate) vm_mm: usize,
+    pub(crate) vm_mm: Option<MmPtr>,
     /// The link on the file's `i_mmap` list (Linux's `shared.rb`); changed
     /// only under that list's lock (see [`crate::filemap`]).
     pub(crate) shared: IMmapNode,
@@ -181,7 +182,7 @@ impl VmAreaStruct {
             shmem: 0,
             vm_ops: None,
             vm_file: 0,
-            vm_mm: 0,
+            vm_mm: None,
             shared: IMmapNode::default(),
         }
     }
@@ -189,7 +190,7 @@ impl VmAreaStruct {
     /// The address of the mm this VMA belongs to (`vm_mm`), 0 before it is
     /// inserted into one.
     pub fn vm_mm(&self) -> usize {
-        self.vm_mm
+        self.vm_mm.map_or(0, MmPtr::addr)
     }
 
     /// Pages covered (`vma_pages`).
@@ -331,7 +332,7 @@ impl VmaPtr {
     /// # Safety
     /// As for [`VmaPtr::shared`]; `vm_mm` is not written while the VMA is
     /// on an `i_mmap` list.
-    pub(crate) unsafe fn vm_mm(self) -> usize {
+    pub(crate) unsafe fn vm_mm(self) -> Option<MmPtr> {
         // SAFETY: the caller's promise; a plain read of one field nobody
         // writes meanwhile.
         unsafe { core::ptr::addr_of!((*self.0.as_ptr()).vm_mm).read() }
