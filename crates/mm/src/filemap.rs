@@ -155,13 +155,50 @@ pub struct FileIdentity {
     pub ino: u64,
 }
 
-/// The identity of the file a VMA maps (`vm_file`), if it has one.
-pub fn vma_file_identity(vm_file: usize) -> Option<FileIdentity> {
-    if vm_file == 0 {
-        return None;
+/// The identity of the file a VMA maps (`vm_file`), if it has one. The
+/// caller holds the VMA (its mm's mmap lock), whose reference keeps the
+/// file live.
+pub fn vma_file_identity(vm_file: Option<FilePtr>) -> Option<FileIdentity> {
+    // SAFETY: a VMA's file is live while the VMA is (its reference).
+    unsafe { vm_file?.as_ref() }.backing().identity()
+}
+
+/// A handle on an [`AddressSpace`] (`struct file` and its mapping, in
+/// ferrite's RAM for counted address spaces and shmem objects), as a VMA's
+/// `vm_file` names it; its address is what a page-cache page's `mapping`
+/// holds. Every cast between such an address and an address space is in
+/// this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FilePtr(core::num::NonZeroUsize);
+
+impl FilePtr {
+    /// The handle of `space`.
+    pub fn of(space: &AddressSpace<'_>) -> FilePtr {
+        FilePtr(core::ptr::NonNull::from(space).addr())
     }
-    // SAFETY: VMAs name live address spaces (see the module docs).
-    unsafe { mapping_of(vm_file) }.backing().identity()
+
+    /// The handle an address (a page's `mapping`) names; None for 0.
+    pub(crate) fn from_addr(addr: usize) -> Option<FilePtr> {
+        core::num::NonZeroUsize::new(addr).map(FilePtr)
+    }
+
+    /// The address space's address (as a page's `mapping` records it).
+    pub fn addr(self) -> usize {
+        self.0.get()
+    }
+
+    /// The address space.
+    ///
+    /// # Safety
+    /// The address space stays live for `'a`: the caller holds a
+    /// reference to it (`i_count`: a VMA's, the file system's, one it took
+    /// with `igrab`), or a page of its cache keeps it (the page is in the
+    /// cache and eviction cannot finish meanwhile).
+    pub(crate) unsafe fn as_ref<'a>(self) -> &'a AddressSpace<'static> {
+        // SAFETY: the caller's promise; the handle was made from an
+        // AddressSpace by `of`.
+        unsafe { &*(self.0.get() as *const AddressSpace<'static>) }
+    }
 }
 
 /// A file whose contents are a host `Vec` (they stand for a disk).
@@ -1084,15 +1121,6 @@ unsafe fn vma_mm<'a>(p: VmaPtr) -> &'a MmStruct<'static> {
     unsafe { mm.as_ref() }
 }
 
-/// The address space a VMA's `vm_file` names.
-///
-/// # Safety
-/// `file` is the address of a live `AddressSpace`.
-pub(crate) unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
-    // SAFETY: the caller's promise.
-    unsafe { &*(file as *const AddressSpace<'static>) }
-}
-
 /// The file VMA at `p` joined its mm (`vma_link_file`): it takes a
 /// reference to its file (Linux's VMA holds its `vm_file`) and goes on the
 /// file's `i_mmap` list. Called with the mm's mmap lock held for writing
@@ -1104,9 +1132,11 @@ pub(crate) unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
 /// until [`i_mmap_unlink`] takes it off.
 pub(crate) unsafe fn i_mmap_link(p: VmaPtr) {
     // SAFETY: the caller's promise: live and the caller's.
-    let file = unsafe { p.as_ref() }.vm_file;
+    let Some(file) = unsafe { p.as_ref() }.vm_file else {
+        return;
+    };
     // SAFETY: the caller's promise.
-    let m = unsafe { mapping_of(file) };
+    let m = unsafe { file.as_ref() };
     m.i_count.fetch_add(1, Relaxed);
     // SAFETY: the caller's promise.
     unsafe { m.link(p) };
@@ -1122,21 +1152,23 @@ pub(crate) unsafe fn i_mmap_link(p: VmaPtr) {
 /// file is live.
 pub(crate) unsafe fn i_mmap_unlink(p: VmaPtr) {
     // SAFETY: the caller's promise: live and the caller's.
-    let file = unsafe { p.as_ref() }.vm_file;
+    let Some(file) = unsafe { p.as_ref() }.vm_file else {
+        return;
+    };
     // SAFETY: the caller's promise.
-    unsafe { mapping_of(file).unlink(p) };
+    unsafe { file.as_ref().unlink(p) };
 }
 
-/// Drop the file reference a VMA held (`fput` in `remove_vma`), once the
-/// VMA is off `i_mmap`: the last one frees a shmem object or evicts a
-/// counted address space (see [`iput`]).
+/// `fput`: drop a reference to `file` held through its handle (a VMA's,
+/// once the VMA is off `i_mmap` (`remove_vma`), the one
+/// [`shmem_zero_setup`] gives, or one taken with `igrab`): the last one
+/// frees a shmem object or evicts a counted address space (see [`iput`]).
 ///
 /// # Safety
-/// `file` is the `vm_file` of a VMA [`i_mmap_link`] linked and
-/// [`i_mmap_unlink`] unlinked, whose reference this gives up (once).
-pub(crate) unsafe fn vma_fput(cpu: &Cpu<'_>, file: usize) {
+/// The caller owns one reference to `file`, which it gives up.
+pub(crate) unsafe fn fput(cpu: &Cpu<'_>, file: FilePtr) {
     // SAFETY: the caller's reference keeps it alive until the put.
-    unsafe { iput(cpu, mapping_of(file)) };
+    unsafe { iput(cpu, file.as_ref()) };
 }
 
 /// `iput`: drop a reference to `space`. The last one of a shmem object
@@ -1161,7 +1193,7 @@ pub unsafe fn iput(cpu: &Cpu<'_>, space: *const AddressSpace<'_>) {
     if a.shmem {
         // SAFETY: the last reference to a shmem object (from
         // `shmem_zero_setup`) just went: nobody else can reach it.
-        unsafe { shmem_free(cpu, space as usize) };
+        unsafe { shmem_free(cpu, space) };
         return;
     }
     if !a.counted {
@@ -1214,7 +1246,7 @@ impl FileBacking for ShmemBacking {
 /// caller (which drops it with [`iput`] once its VMA holds its own). It
 /// lives until the last reference goes (each VMA holds one: fork and
 /// splits add VMAs; see [`vma_fput`]).
-pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
+pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<FilePtr, i32> {
     let backing = Contents::Shmem(ShmemBacking {
         size: core::sync::atomic::AtomicU64::new(size),
     });
@@ -1234,18 +1266,17 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
             slab: Some(space_cache(mem, SHMEM_INODE_CACHE)?),
         },
     )?;
-    Ok(a as *const AddressSpace<'_> as usize)
+    Ok(FilePtr::of(a))
 }
 
-/// Free the shmem object at `file` (its pages and the object), once no
-/// VMA maps it.
+/// Free the shmem object at `p` (its pages and the object), once its last
+/// reference is gone.
 ///
 /// # Safety
-/// `file` came from [`shmem_zero_setup`] and no VMA names it any more: the
-/// caller is its only owner.
-unsafe fn shmem_free(cpu: &Cpu<'_>, file: usize) {
-    let p = file as *const AddressSpace<'_>;
-    // SAFETY: the caller's promise: `file` came from `slab_alloc` in
+/// `p` came from [`shmem_zero_setup`] and nothing refers to it any more:
+/// the caller is its only owner.
+unsafe fn shmem_free(cpu: &Cpu<'_>, p: *const AddressSpace<'_>) {
+    // SAFETY: the caller's promise: `p` came from `slab_alloc` in
     // `shmem_zero_setup`, and nothing else owns it.
     unsafe { (*p).release(cpu) };
     // SAFETY: as above; not used after this.
@@ -1254,8 +1285,11 @@ unsafe fn shmem_free(cpu: &Cpu<'_>, file: usize) {
 
 /// Whether `page` belongs to a shmem object's page cache.
 pub fn page_is_shmem(page: &Page) -> bool {
+    if !page_is_file(page) {
+        return false;
+    }
     // SAFETY: a page-cache page's mapping is its live address space.
-    page_is_file(page) && unsafe { mapping_of(page.mapping()) }.shmem
+    FilePtr::from_addr(page.mapping()).is_some_and(|f| unsafe { f.as_ref() }.shmem)
 }
 
 /// `mm_counter_file`: the RSS counter a mapped page-cache page counts in.
@@ -1309,7 +1343,12 @@ impl<'a, 'm> File<'a, 'm> {
         self.mapping
     }
 
-    /// The address VMAs record as `vm_file`.
+    /// The handle VMAs record as `vm_file`.
+    pub fn mapping_ptr(&self) -> FilePtr {
+        FilePtr::of(self.mapping)
+    }
+
+    /// The address of the page cache (what its pages' `mapping` holds).
     pub fn mapping_addr(&self) -> usize {
         self.mapping.addr()
     }
@@ -1339,13 +1378,19 @@ impl VmOperations for FileVmOps {
     }
 
     fn fault_cpu(&self, cpu: &Cpu<'_>, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult {
-        // SAFETY: file VMAs name live address spaces.
-        unsafe { mapping_of(vma.vm_file) }.filemap_fault(cpu, vmf)
+        let Some(file) = vma.vm_file else {
+            return VmFaultResult::Sigbus;
+        };
+        // SAFETY: the VMA's reference keeps its file live.
+        unsafe { file.as_ref() }.filemap_fault(cpu, vmf)
     }
 
     fn page_mkwrite(&self, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult {
+        let Some(file) = vma.vm_file else {
+            return VmFaultResult::Sigbus;
+        };
         // SAFETY: as above.
-        let m = unsafe { mapping_of(vma.vm_file) };
+        let m = unsafe { file.as_ref() };
         if vmf.pgoff as u64 >= size_pages(m.size()) {
             return VmFaultResult::Sigbus;
         }

@@ -120,8 +120,8 @@ fn mmap_file_errno_table() {
             .do_mmap_file(&cpu, 0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS, Some(&wo), 7)
             .unwrap();
         let mut mm = mm;
-        assert_eq!(mm.find_vma(x).unwrap().vm_file, 0);
-        assert_eq!(mm.find_vma(BASE).unwrap().vm_file, rw.mapping_addr());
+        assert_eq!(mm.find_vma(x).unwrap().vm_file, None);
+        assert_eq!(mm.find_vma(BASE).unwrap().vm_file, Some(rw.mapping_ptr()));
         assert_eq!(mm.find_vma(BASE + 6 * P).unwrap().vm_pgoff, 0);
         mm.free(&cpu);
         assert_eq!(a.nr_mappers(), 0);
@@ -591,7 +591,10 @@ fn tree_file_vmas(a: &AddressSpace<'_>, mms: &[&MmStruct<'_>]) -> Vec<(usize, us
     for &mm in mms {
         let me = mm as *const MmStruct<'_> as usize;
         let st = mm.mmap_lock.read();
-        for v in st.vmas().filter(|v| v.vm_file == addr) {
+        for v in st
+            .vmas()
+            .filter(|v| v.vm_file.map(|f| f.addr()) == Some(addr))
+        {
             assert_eq!(v.vm_mm(), me, "vm_mm of {v:?}");
             out.push((me, v.vm_start, v.vm_end));
         }

@@ -327,11 +327,11 @@ pub fn handle_vma_fault(
     if access_error(vma, access) {
         return Err(FaultError::AccErr);
     }
-    if !vma.is_anonymous() && vma.vm_file == 0 {
+    if !vma.is_anonymous() && vma.vm_file.is_none() {
         // Device mappings come later.
         return Err(FaultError::Sigbus);
     }
-    let file = vma.vm_file != 0;
+    let file = vma.vm_file.is_some();
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
     let write = access == Access::Write;
     let va = addr & !(PAGE_SIZE - 1);

@@ -73,7 +73,7 @@ impl MmapState<'_> {
         self.invalidate_cache();
         self.map_count += 1;
         self.vm_stat_account(flags, pages as isize);
-        if file != 0 {
+        if file.is_some() {
             // SAFETY: a new VMA of this mm (which outlives it), in its
             // tree, on no list; its `vm_file` names a live address space.
             unsafe { crate::filemap::i_mmap_link(p) };
@@ -91,15 +91,15 @@ impl MmapState<'_> {
         if let Some(ops) = v.vm_ops {
             ops.close(&v);
         }
-        if v.vm_file != 0 {
+        if v.vm_file.is_some() {
             // SAFETY: ours (out of the tree), linked when inserted; its
             // reference keeps the file live.
             unsafe { crate::filemap::i_mmap_unlink(p) };
         }
         vm_area_free(cpu, p);
-        if v.vm_file != 0 {
+        if let Some(file) = v.vm_file {
             // SAFETY: the removed VMA's reference, given up once.
-            unsafe { crate::filemap::vma_fput(cpu, v.vm_file) };
+            unsafe { crate::filemap::fput(cpu, file) };
         }
         self.map_count -= 1;
         self.vm_stat_account(v.vm_flags, -(v.pages() as isize));
@@ -164,7 +164,7 @@ impl MmapState<'_> {
             return Err(e.errno());
         }
         self.map_count += 1;
-        if hi_file != 0 {
+        if hi_file.is_some() {
             // Every VMA is on `i_mmap`, as `remove_vma` takes each off.
             // SAFETY: the new VMA of this mm (its `vm_mm` copied from `v`),
             // in its tree, on no list; the file is live while `v` maps it.
@@ -207,17 +207,17 @@ impl MmapState<'_> {
                 continue;
             }
             let np = VmaPtr::from_tree(np);
-            if next.vm_file != 0 {
+            if next.vm_file.is_some() {
                 // SAFETY: ours (out of the tree), linked when inserted;
                 // `cur` maps the same live file and stays linked.
                 unsafe { crate::filemap::i_mmap_unlink(np) };
             }
             vm_area_free(cpu, np);
             self.map_count -= 1;
-            if next.vm_file != 0 {
+            if let Some(file) = next.vm_file {
                 // SAFETY: the freed VMA's reference, given up once (`cur`
                 // holds another).
-                unsafe { crate::filemap::vma_fput(cpu, next.vm_file) };
+                unsafe { crate::filemap::fput(cpu, file) };
             }
             cur.vm_end = next.vm_end;
         }

@@ -566,7 +566,7 @@ impl<'m> MmStruct<'m> {
             }
             let file = vma.vm_file;
             st.mt.erase(cpu, s);
-            if file != 0 {
+            if let Some(file) = file {
                 files.push(file);
                 // SAFETY: ours (out of the tree), linked when inserted; its
                 // reference keeps the file live.
@@ -595,7 +595,7 @@ impl<'m> MmStruct<'m> {
         for f in files {
             // SAFETY: the reference of a VMA just unlinked and freed,
             // given up once.
-            unsafe { crate::filemap::vma_fput(cpu, f) };
+            unsafe { crate::filemap::fput(cpu, f) };
         }
     }
 }

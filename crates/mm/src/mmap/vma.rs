@@ -21,7 +21,7 @@ use core::fmt;
 use core::ptr::NonNull;
 
 use super::MmPtr;
-use crate::filemap::IMmapNode;
+use crate::filemap::{FilePtr, IMmapNode};
 use crate::gfp::Gfp;
 use crate::page::PAGE_SIZE;
 use crate::percpu::Cpu;
@@ -158,9 +158,9 @@ pub struct VmAreaStruct {
     pub shmem: u64,
     /// The area's operations (`vm_ops`); `None` for anonymous areas.
     pub vm_ops: Option<&'static dyn VmOperations>,
-    /// The mapped file (`vm_file`): the address of its
-    /// [`crate::filemap::AddressSpace`], 0 for anonymous areas.
-    pub vm_file: usize,
+    /// The mapped file (`vm_file`): a handle on its
+    /// [`crate::filemap::AddressSpace`], None for anonymous areas.
+    pub vm_file: Option<FilePtr>,
     /// The mm this VMA belongs to (`vm_mm`): the `MmStruct`'s address, set
     /// when the VMA is inserted into that mm and never changed while it is
     /// on an `i_mmap` list (the list's walkers read it to find the mm).
@@ -181,7 +181,7 @@ impl VmAreaStruct {
             vm_pgoff,
             shmem: 0,
             vm_ops: None,
-            vm_file: 0,
+            vm_file: None,
             vm_mm: None,
             shared: IMmapNode::default(),
         }
@@ -212,7 +212,7 @@ impl VmAreaStruct {
     /// no dirty accounting) maps pages read-only until the first write,
     /// which goes through `page_mkwrite` and dirties the page.
     pub fn wants_writenotify(&self) -> bool {
-        self.vm_file != 0 && self.shmem == 0 && self.vm_flags.contains(VmFlags::VM_SHARED)
+        self.vm_file.is_some() && self.shmem == 0 && self.vm_flags.contains(VmFlags::VM_SHARED)
     }
 
     /// `vm_start_gap`: the start lowered by the stack guard gap for areas
