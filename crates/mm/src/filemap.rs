@@ -13,7 +13,7 @@
 //! - [`File`]: an open file with its mode (`FMODE_READ`, `FMODE_WRITE`),
 //!   which `do_mmap_file` checks.
 //! - `i_mmap`: the VMAs that map the file, threaded on a list through
-//!   their own `shared` link ([`IMmapNode`], Linux's `vma->shared.rb` on
+//!   their own `shared` link (`IMmapNode`, Linux's `vma->shared.rb` on
 //!   the `i_mmap` interval tree; ferrite keeps a plain doubly-linked list),
 //!   so that truncate, writeback's `page_mkclean` and reclaim's rmap walk
 //!   reach every PTE of a page; each VMA names its mm (`vm_mm`). Linking
@@ -28,10 +28,10 @@
 //! is SIGBUS. Mapped file pages count in `NrFileMapped` (first mapping)
 //! and the mm's `FilePages`.
 //!
-//! Lifetimes: a VMA records its file as the address of the
+//! Lifetimes: a VMA records its file as a [`FilePtr`] naming the
 //! `AddressSpace` and, as Linux's VMAs hold a file reference, holds a
 //! reference to it (`i_count`, taken in `i_mmap_link`, dropped by
-//! `vma_fput` after the VMA left the list and was freed). A VMA is on
+//! `fput` after the VMA left the list and was freed). A VMA is on
 //! the list from its insertion into its mm until just before it is freed
 //! (`i_mmap_unlink`); freeing one still on a list is a reported BUG (see
 //! `vm_area_free`), so a VMA reached through the list under its lock is
@@ -1144,7 +1144,7 @@ pub(crate) unsafe fn i_mmap_link(p: VmaPtr) {
 
 /// Take the file VMA at `p` off its file's `i_mmap` list
 /// (`unlink_file_vma`), before it is freed; it keeps its file reference
-/// until [`vma_fput`]. Called with the mm's mmap lock held for writing
+/// until [`fput`]. Called with the mm's mmap lock held for writing
 /// (or the mm to itself).
 ///
 /// # Safety
@@ -1245,7 +1245,7 @@ impl FileBacking for ShmemBacking {
 /// as the address VMAs record in `vm_file`, with one reference for the
 /// caller (which drops it with [`iput`] once its VMA holds its own). It
 /// lives until the last reference goes (each VMA holds one: fork and
-/// splits add VMAs; see [`vma_fput`]).
+/// splits add VMAs; see `fput`).
 pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<FilePtr, i32> {
     let backing = Contents::Shmem(ShmemBacking {
         size: core::sync::atomic::AtomicU64::new(size),

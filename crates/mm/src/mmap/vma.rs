@@ -4,7 +4,8 @@
 //! A VMA is an object of the `vm_area_struct` standard slab cache in
 //! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
 //! address, held as a [`VmaPtr`] (every cast between such a `usize` and a
-//! VMA is in that type). File areas record their file in `vm_file` (the address of its
+//! VMA is in that type). File areas record their file in `vm_file` (a
+//! [`crate::filemap::FilePtr`] naming its
 //! [`crate::filemap::AddressSpace`]) with the file's `FILE_VM_OPS`. A
 //! `MAP_SHARED` anonymous area is backed, as in Linux, by a shmem object of
 //! its own (`vm_file`, see [`crate::filemap::shmem_zero_setup`]) and also
@@ -12,7 +13,7 @@
 //!
 //! Like Linux's, a VMA names its mm (`vm_mm`) and a file area is threaded
 //! on its file's `i_mmap` list through its `shared` link (see
-//! [`crate::filemap`]); [`vm_area_free`] refuses, as a reported BUG, a VMA
+//! [`crate::filemap`]); `vm_area_free` refuses, as a reported BUG, a VMA
 //! still on such a list. Where ferrite differs: no `anon_vma` per VMA (see
 //! [`crate::rmap`]), and the type is `Clone` rather than copied by
 //! `memcpy` (`vm_area_dup`): a clone starts on no list.
