@@ -212,7 +212,7 @@ impl Proc {
                     v.vm_end as u64,
                     v.vm_flags,
                     v.vm_pgoff,
-                    v.vm_file != 0,
+                    v.vm_file.is_some(),
                 )
             })
             .collect()

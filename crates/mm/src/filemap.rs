@@ -12,8 +12,12 @@
 //!   [`MemFile`] implementation keeps them in a host `Vec` for tests.
 //! - [`File`]: an open file with its mode (`FMODE_READ`, `FMODE_WRITE`),
 //!   which `do_mmap_file` checks.
-//! - `i_mmap`: the mms with VMAs of the file (each with a count of them),
-//!   so that truncate can unmap pages from every mapper.
+//! - `i_mmap`: the VMAs that map the file, threaded on a list through
+//!   their own `shared` link (`IMmapNode`, Linux's `vma->shared.rb` on
+//!   the `i_mmap` interval tree; ferrite keeps a plain doubly-linked list),
+//!   so that truncate, writeback's `page_mkclean` and reclaim's rmap walk
+//!   reach every PTE of a page; each VMA names its mm (`vm_mm`). Linking
+//!   allocates nothing, so it cannot fail.
 //!
 //! Faults: a read fault (or any fault of a shared area) maps the cached
 //! page; a shared area maps it read-only until the first write, which goes
@@ -24,20 +28,30 @@
 //! is SIGBUS. Mapped file pages count in `NrFileMapped` (first mapping)
 //! and the mm's `FilePages`.
 //!
-//! Lifetimes: a VMA records its file as the address of the
+//! Lifetimes: a VMA records its file as a [`FilePtr`] naming the
 //! `AddressSpace` and, as Linux's VMAs hold a file reference, holds a
-//! reference to it (`i_count`, taken in `i_mmap_link`). An address space
-//! made by [`AddressSpace::new_counted`] lives while it is referenced (the
-//! file system's handles and the VMAs): the last [`iput`] is Linux's
-//! `iput_final` → `evict` → `truncate_inode_pages`. One made by
+//! reference to it (`i_count`, taken in `i_mmap_link`, dropped by
+//! `fput` after the VMA left the list and was freed). A VMA is on
+//! the list from its insertion into its mm until just before it is freed
+//! (`i_mmap_unlink`); freeing one still on a list is a reported BUG (see
+//! `vm_area_free`), so a VMA reached through the list under its lock is
+//! live, and so is its mm (an mm frees its VMAs before it goes). An
+//! address space made by [`AddressSpace::new_counted`] lives while it is
+//! referenced (the file system's handles and the VMAs): the last
+//! [`iput`] is Linux's `iput_final` → `evict` → `truncate_inode_pages`; a
+//! shmem object lives until its last VMA's reference goes. One made by
 //! [`AddressSpace::new`] (tests) is its owner's, who keeps it alive until
 //! every mm that mapped it has exited, then calls
 //! [`AddressSpace::release`].
 //!
 //! Locking: the mmap lock is taken before `i_mmap` (as Linux's
-//! `i_mmap_rwsem` nests in `mmap_lock`); truncate, which holds `i_mmap`
-//! while walking the mappers, only *tries* their mmap locks and starts over
-//! when one is busy. The page-cache lock is taken alone.
+//! `i_mmap_rwsem` nests in `mmap_lock`): VMAs are linked and unlinked with
+//! their mm's mmap lock held for writing (or the mm to themselves).
+//! The walkers (truncate, `page_mkclean`), which hold `i_mmap` while
+//! visiting the VMAs, only *try* each VMA's mm's mmap lock (for reading,
+//! which keeps the VMA's bounds and flags still) and start over when one
+//! is busy; reclaim only tries every lock. The list links themselves
+//! change only under the `i_mmap` lock. The page-cache lock is taken alone.
 //!
 //! Writeback ([`AddressSpace::writeback`]) write-protects and cleans every
 //! shared PTE of a page before writing it (`page_mkclean`), so the next
@@ -60,11 +74,12 @@
 //! Objects: address spaces made by [`AddressSpace::new_counted`] and shmem
 //! objects live in the `inode_cache` and `shmem_inode_cache` slab caches
 //! (in ferrite's RAM, counted by /proc/slabinfo); a shmem object keeps its
-//! size in itself. Still on the host heap: the `i_mmap` list (linking a VMA
-//! cannot fail, and a list in ferrite RAM could run out of memory there;
-//! Linux threads the VMAs themselves on `i_mmap`), the file system's
-//! [`FileBacking`] (a host object holding host resources) and owner-managed
-//! address spaces from [`AddressSpace::new`] (tests).
+//! size in itself, and `i_mmap` is the VMAs themselves (objects of the
+//! `vm_area_struct` cache) with the list head in the address space. Still
+//! on the host heap: the file system's [`FileBacking`] box (a host object:
+//! it stands for the host file and holds its host resources, such as the
+//! open host descriptor, which have no place in ferrite's RAM) and
+//! owner-managed address spaces from [`AddressSpace::new`] (tests).
 //!
 //! Not yet: readahead.
 
@@ -80,14 +95,14 @@ use crate::gfp::Gfp;
 use crate::maple::MapleTree;
 use crate::mem::Mem;
 use crate::mmap::errno::{EEXIST, EINVAL, ENOMEM};
+use crate::mmap::vma::VmaPtr;
 use crate::mmap::{
-    MmStruct, MmapState, PgtState, RssCounter, VmAreaStruct, VmFault, VmFaultResult, VmFlags,
-    VmOperations,
+    MmStruct, PgtState, RssCounter, VmAreaStruct, VmFault, VmFaultResult, VmFlags, VmOperations,
 };
 use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
 use crate::pgtable::{PageTable, Pte, TlbFlush};
-use crate::rmap::PAGE_MAPPING_ANON;
+use crate::rmap::{AnonVmaPtr, PAGE_MAPPING_ANON};
 use crate::slab::KmemCache;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
@@ -140,13 +155,50 @@ pub struct FileIdentity {
     pub ino: u64,
 }
 
-/// The identity of the file a VMA maps (`vm_file`), if it has one.
-pub fn vma_file_identity(vm_file: usize) -> Option<FileIdentity> {
-    if vm_file == 0 {
-        return None;
+/// The identity of the file a VMA maps (`vm_file`), if it has one. The
+/// caller holds the VMA (its mm's mmap lock), whose reference keeps the
+/// file live.
+pub fn vma_file_identity(vm_file: Option<FilePtr>) -> Option<FileIdentity> {
+    // SAFETY: a VMA's file is live while the VMA is (its reference).
+    unsafe { vm_file?.as_ref() }.backing().identity()
+}
+
+/// A handle on an [`AddressSpace`] (`struct file` and its mapping, in
+/// ferrite's RAM for counted address spaces and shmem objects), as a VMA's
+/// `vm_file` names it; its address is what a page-cache page's `mapping`
+/// holds. Every cast between such an address and an address space is in
+/// this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FilePtr(core::num::NonZeroUsize);
+
+impl FilePtr {
+    /// The handle of `space`.
+    pub fn of(space: &AddressSpace<'_>) -> FilePtr {
+        FilePtr(core::ptr::NonNull::from(space).addr())
     }
-    // SAFETY: VMAs name live address spaces (see the module docs).
-    unsafe { mapping_of(vm_file) }.backing().identity()
+
+    /// The handle an address (a page's `mapping`) names; None for 0.
+    pub(crate) fn from_addr(addr: usize) -> Option<FilePtr> {
+        core::num::NonZeroUsize::new(addr).map(FilePtr)
+    }
+
+    /// The address space's address (as a page's `mapping` records it).
+    pub fn addr(self) -> usize {
+        self.0.get()
+    }
+
+    /// The address space.
+    ///
+    /// # Safety
+    /// The address space stays live for `'a`: the caller holds a
+    /// reference to it (`i_count`: a VMA's, the file system's, one it took
+    /// with `igrab`), or a page of its cache keeps it (the page is in the
+    /// cache and eviction cannot finish meanwhile).
+    pub(crate) unsafe fn as_ref<'a>(self) -> &'a AddressSpace<'static> {
+        // SAFETY: the caller's promise; the handle was made from an
+        // AddressSpace by `of`.
+        unsafe { &*(self.0.get() as *const AddressSpace<'static>) }
+    }
 }
 
 /// A file whose contents are a host `Vec` (they stand for a disk).
@@ -215,15 +267,17 @@ pub struct AddressSpace<'m> {
     pages: SpinLock<MapleTree<'m>>,
     /// `nrpages`.
     nrpages: AtomicUsize,
-    /// `i_mmap`: (mm address, number of its VMAs mapping this file).
-    i_mmap: SpinLock<Vec<(usize, usize)>>,
+    /// `i_mmap` (with its lock, `i_mmap_rwsem`): the VMAs mapping this
+    /// file, linked through their `shared` nodes.
+    i_mmap: SpinLock<IMmap>,
     /// A shmem object (`shmem_zero_setup`): pages counted as `NrShmem` and
     /// the mms' `ShmemPages`, never written back nor dirty-accounted, and
     /// the object freed with its last VMA.
     shmem: bool,
     /// `i_count`: references from the file system and from VMAs (one per
     /// VMA, taken in [`i_mmap_link`]); the last one evicts and frees a
-    /// reference-counted address space ([`AddressSpace::new_counted`]).
+    /// reference-counted address space ([`AddressSpace::new_counted`]) or
+    /// a shmem object.
     i_count: AtomicUsize,
     /// Freed by its last [`iput`] (else its owner frees it: [`AddressSpace::new`]).
     counted: bool,
@@ -332,7 +386,7 @@ impl<'m> AddressSpace<'m> {
             backing: Contents::File(backing),
             pages: SpinLock::new(MapleTree::new(cache)),
             nrpages: AtomicUsize::new(0),
-            i_mmap: SpinLock::new(Vec::new()),
+            i_mmap: SpinLock::new(IMmap::EMPTY),
             shmem: false,
             i_count: AtomicUsize::new(1),
             counted: false,
@@ -356,7 +410,7 @@ impl<'m> AddressSpace<'m> {
                 backing: Contents::File(backing),
                 pages: SpinLock::new(MapleTree::new(tree)),
                 nrpages: AtomicUsize::new(0),
-                i_mmap: SpinLock::new(Vec::new()),
+                i_mmap: SpinLock::new(IMmap::EMPTY),
                 shmem: false,
                 i_count: AtomicUsize::new(1),
                 counted: true,
@@ -416,9 +470,56 @@ impl<'m> AddressSpace<'m> {
         self as *const Self as usize
     }
 
-    /// Number of mms with VMAs of this file (`mapping_mapped`).
+    /// Number of distinct mms with VMAs on this file's `i_mmap` list
+    /// (`mapping_mapped` is whether it is non-zero). A diagnostic: it
+    /// walks the list.
     pub fn nr_mappers(&self) -> usize {
-        self.i_mmap.lock().len()
+        let l = self.i_mmap.lock();
+        let mut mms = Vec::with_capacity(l.nr);
+        // SAFETY: the list's lock is held.
+        unsafe { l.for_each(|p| mms.push(p.vm_mm())) };
+        drop(l);
+        mms.sort_unstable();
+        mms.dedup();
+        mms.len()
+    }
+
+    /// Number of VMAs on this file's `i_mmap` list.
+    pub fn nr_i_mmap(&self) -> usize {
+        self.i_mmap.lock().nr
+    }
+
+    /// The VMAs on this file's `i_mmap` list as (mm address, `vm_start`,
+    /// `vm_end`), sorted. Like truncate, it holds the list's lock and
+    /// tries each VMA's mm's mmap lock (for reading), starting over while
+    /// one is busy: the caller must not hold one of them for writing.
+    pub fn i_mmap_vmas(&self, cpu: &Cpu<'_>) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        'retry: loop {
+            out.clear();
+            let l = self.i_mmap.lock();
+            let mut cur = l.head;
+            while let Some(p) = VmaPtr::from_value(cur) {
+                // SAFETY: on the list, whose lock is held: a live VMA of a
+                // live mm.
+                let mm = unsafe { vma_mm(p) };
+                let Some(st) = mm.mmap_lock.try_read() else {
+                    drop(l);
+                    cpu.poll();
+                    cpu_relax();
+                    continue 'retry;
+                };
+                // SAFETY: live (as above); its mm's mmap lock, held for
+                // reading, keeps its fields still.
+                let v = unsafe { p.as_ref() };
+                out.push((v.vm_mm(), v.vm_start, v.vm_end));
+                drop(st);
+                // SAFETY: as above.
+                cur = unsafe { p.shared() }.next.load(Relaxed);
+            }
+            out.sort_unstable();
+            return out;
+        }
     }
 
     /// `find_get_page`: the cached page at `index` with a reference for
@@ -571,53 +672,55 @@ impl<'m> AddressSpace<'m> {
     /// index `first` and above (private copies included) from every mm
     /// mapping the file.
     pub fn unmap_mapping_range(&self, cpu: &Cpu<'_>, first: usize) {
-        self.for_each_mapper(cpu, |mm, st, pt, tlb| {
-            for v in st.vmas().filter(|v| v.vm_file == self.addr()) {
-                if v.vm_pgoff + v.pages() <= first {
-                    continue;
-                }
-                let s = if v.vm_pgoff >= first {
-                    v.vm_start
-                } else {
-                    v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE
-                };
-                crate::mmap::zap(mm, pt, tlb, v, s, v.vm_end);
+        self.for_each_vma(cpu, |mm, v, pt, tlb| {
+            if v.vm_pgoff + v.pages() <= first {
+                return;
             }
+            let s = if v.vm_pgoff >= first {
+                v.vm_start
+            } else {
+                v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE
+            };
+            crate::mmap::zap(mm, pt, tlb, v, s, v.vm_end);
         });
     }
 
-    /// Run `f` for every mm mapping this file, with its mmap lock held for
-    /// reading and its page-table lock held (Linux walks `i_mmap` under
-    /// `i_mmap_rwsem`). The mmap locks are only tried, since `i_mmap` nests
-    /// inside them: a busy one means dropping `i_mmap` and starting over, so
-    /// `f` must be harmless to repeat for an mm it has already seen.
-    fn for_each_mapper(
+    /// Run `f` for every VMA on this file's `i_mmap` list, with its mm's
+    /// mmap lock held for reading and its page-table lock held (Linux
+    /// walks `i_mmap` under `i_mmap_rwsem`). The mmap locks are only
+    /// tried, since `i_mmap` nests inside them: a busy one means dropping
+    /// `i_mmap` and starting over, so `f` must be harmless to repeat for a
+    /// VMA it has already seen.
+    fn for_each_vma(
         &self,
         cpu: &Cpu<'_>,
-        mut f: impl FnMut(
-            &MmStruct<'static>,
-            &MmapState<'static>,
-            &mut PageTable<'static>,
-            &mut TlbFlush,
-        ),
+        mut f: impl FnMut(&MmStruct<'static>, &VmAreaStruct, &mut PageTable<'static>, &mut TlbFlush),
     ) {
         'retry: loop {
             let list = self.i_mmap.lock();
-            for &(m, _) in list.iter() {
-                // SAFETY: an mm leaves `i_mmap` (under this lock) before it
-                // is freed.
-                let mm = unsafe { &*(m as *const MmStruct<'static>) };
+            let mut cur = list.head;
+            while let Some(p) = VmaPtr::from_value(cur) {
+                // SAFETY: on the list, whose lock is held: a live VMA (it
+                // leaves the list before it is freed) of a live mm (which
+                // frees its VMAs before it goes).
+                let mm = unsafe { vma_mm(p) };
                 let Some(st) = mm.mmap_lock.try_read() else {
                     drop(list);
                     cpu.poll();
                     cpu_relax();
                     continue 'retry;
                 };
+                // SAFETY: live (as above); its mm's mmap lock, held for
+                // reading until `v` is dropped, keeps it from changing.
+                let v = unsafe { p.as_ref() };
                 let mut pg = mm.page_table_lock.lock();
                 let PgtState { pt, tlb } = &mut *pg;
                 if let Some(pt) = pt.as_mut() {
-                    f(mm, &st, pt, tlb);
+                    f(mm, v, pt, tlb);
                 }
+                cur = v.shared.next.load(Relaxed);
+                drop(pg);
+                drop(st);
             }
             return;
         }
@@ -684,24 +787,22 @@ impl<'m> AddressSpace<'m> {
             return 0;
         };
         let mut n = 0;
-        self.for_each_mapper(cpu, |_, st, pt, tlb| {
-            for v in st.vmas() {
-                if v.vm_file != self.addr() || !v.vm_flags.contains(VmFlags::VM_SHARED) {
-                    continue;
-                }
-                let Some(va) = crate::rmap::vma_address(v, index) else {
-                    continue;
-                };
-                let Some(e) = pt.lookup(va) else {
-                    continue;
-                };
-                if !e.is_present() || e.pfn() as usize != pfn {
-                    continue;
-                }
-                if e.is_write() || e.is_dirty() {
-                    set_pte(cpu, pt, tlb, va, e.wrprotect().mkclean());
-                    n += 1;
-                }
+        self.for_each_vma(cpu, |_, v, pt, tlb| {
+            if !v.vm_flags.contains(VmFlags::VM_SHARED) {
+                return;
+            }
+            let Some(va) = crate::rmap::vma_address(v, index) else {
+                return;
+            };
+            let Some(e) = pt.lookup(va) else {
+                return;
+            };
+            if !e.is_present() || e.pfn() as usize != pfn {
+                return;
+            }
+            if e.is_write() || e.is_dirty() {
+                set_pte(cpu, pt, tlb, va, e.wrprotect().mkclean());
+                n += 1;
             }
         });
         n
@@ -762,13 +863,18 @@ impl<'m> AddressSpace<'m> {
         let Some(list) = self.i_mmap.try_lock() else {
             return false;
         };
-        for &(m, _) in list.iter() {
-            // SAFETY: an mm leaves `i_mmap` (under this lock) before it is
-            // freed.
-            let mm = unsafe { &*(m as *const MmStruct<'static>) };
+        let mut cur = list.head;
+        while let Some(p) = VmaPtr::from_value(cur) {
+            // SAFETY: on the list, whose lock is held: a live VMA of a live
+            // mm (see `for_each_vma`).
+            let mm = unsafe { vma_mm(p) };
             let Some(st) = mm.mmap_lock.try_read() else {
                 return false;
             };
+            // SAFETY: live (as above); its mm's mmap lock, held for reading
+            // until `v` is dropped, keeps it from changing.
+            let v = unsafe { p.as_ref() };
+            cur = v.shared.next.load(Relaxed);
             let Some(mut pg) = mm.page_table_lock.try_lock() else {
                 return false;
             };
@@ -776,20 +882,17 @@ impl<'m> AddressSpace<'m> {
             let Some(pt) = pt.as_mut() else {
                 continue;
             };
-            for v in st.vmas() {
-                if v.vm_file != self.addr() {
-                    continue;
+            let Some(va) = crate::rmap::vma_address(v, index) else {
+                continue;
+            };
+            match pt.lookup(va) {
+                Some(e) if e.is_present() && !e.is_special() && e.pfn() as usize == pfn => {
+                    f(mm, v, pt, tlb, va, e)
                 }
-                let Some(va) = crate::rmap::vma_address(v, index) else {
-                    continue;
-                };
-                match pt.lookup(va) {
-                    Some(e) if e.is_present() && !e.is_special() && e.pfn() as usize == pfn => {
-                        f(mm, v, pt, tlb, va, e)
-                    }
-                    _ => {}
-                }
+                _ => {}
             }
+            drop(pg);
+            drop(st);
         }
         true
     }
@@ -891,72 +994,185 @@ impl<'m> AddressSpace<'m> {
         true
     }
 
-    fn link(&self, mm: usize) {
+    /// Put the VMA at `p` at the head of `i_mmap` (`vma_interval_tree_insert`).
+    ///
+    /// # Safety
+    /// `p` is a live VMA on no list, which stays live until it is unlinked.
+    unsafe fn link(&self, p: VmaPtr) {
         let mut l = self.i_mmap.lock();
-        match l.iter_mut().find(|(m, _)| *m == mm) {
-            Some((_, n)) => *n += 1,
-            None => l.push((mm, 1)),
+        // SAFETY: the caller's promise.
+        let n = unsafe { p.shared() };
+        let on = n.mapping.load(Relaxed);
+        if on != 0 {
+            self.mem.printk(format_args!(
+                "BUG: i_mmap_link: VMA {:#x} is already on the i_mmap list of mapping {on:#x}\n",
+                p.value()
+            ));
+            return;
         }
+        n.prev.store(0, Relaxed);
+        n.next.store(l.head, Relaxed);
+        if let Some(h) = VmaPtr::from_value(l.head) {
+            // SAFETY: on the list, whose lock is held: live.
+            unsafe { h.shared() }.prev.store(p.value(), Relaxed);
+        }
+        l.head = p.value();
+        l.nr += 1;
+        n.mapping.store(self.addr(), Relaxed);
     }
 
-    /// Drop one VMA of `mm`; true when no VMA maps the file any more.
-    fn unlink(&self, mm: usize) -> bool {
+    /// Take the VMA at `p` off `i_mmap` (`vma_interval_tree_remove`).
+    ///
+    /// # Safety
+    /// `p` is a live VMA.
+    unsafe fn unlink(&self, p: VmaPtr) {
         let mut l = self.i_mmap.lock();
-        if let Some(i) = l.iter().position(|(m, _)| *m == mm) {
-            l[i].1 -= 1;
-            if l[i].1 == 0 {
-                l.swap_remove(i);
-            }
+        // SAFETY: the caller's promise.
+        let n = unsafe { p.shared() };
+        let on = n.mapping.load(Relaxed);
+        if on != self.addr() {
+            self.mem.printk(format_args!(
+                "BUG: i_mmap_unlink: VMA {:#x} is on the i_mmap list of mapping {on:#x}, not {:#x}\n",
+                p.value(),
+                self.addr()
+            ));
+            return;
         }
-        l.is_empty()
-    }
-}
-
-/// The address space a VMA's `vm_file` names.
-///
-/// # Safety
-/// `file` is the address of a live `AddressSpace`.
-pub(crate) unsafe fn mapping_of<'a>(file: usize) -> &'a AddressSpace<'static> {
-    // SAFETY: the caller's promise.
-    unsafe { &*(file as *const AddressSpace<'static>) }
-}
-
-/// A VMA of the file at `file` was added to the mm at `mm`: it takes a
-/// reference (Linux's VMA holds its `vm_file`).
-///
-/// # Safety
-/// `file` is a VMA's `vm_file`: the address of a live `AddressSpace`.
-pub(crate) unsafe fn i_mmap_link(file: usize, mm: usize) {
-    // SAFETY: the caller's promise.
-    let m = unsafe { mapping_of(file) };
-    if m.counted {
-        m.i_count.fetch_add(1, Relaxed);
-    }
-    m.link(mm);
-}
-
-/// A VMA of the file at `file` left the mm at `mm` (its pages are
-/// unmapped). The last VMA of a shmem object frees it; a counted address
-/// space drops the VMA's reference.
-///
-/// # Safety
-/// As for [`i_mmap_link`]; the VMA is the caller's to drop.
-pub(crate) unsafe fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
-    // SAFETY: the caller's promise.
-    let m = unsafe { mapping_of(file) };
-    let last = m.unlink(mm);
-    if m.shmem {
-        if last {
-            // SAFETY: the last VMA of the shmem object just left it.
-            unsafe { shmem_free(cpu, file) };
+        let (prev, next) = (n.prev.load(Relaxed), n.next.load(Relaxed));
+        match VmaPtr::from_value(prev) {
+            // SAFETY: its neighbours are on the list, whose lock is held.
+            Some(q) => unsafe { q.shared() }.next.store(next, Relaxed),
+            None => l.head = next,
         }
-    } else if m.counted {
-        // SAFETY: the VMA's reference, taken in `i_mmap_link`.
-        unsafe { iput(cpu, m) };
+        if let Some(q) = VmaPtr::from_value(next) {
+            // SAFETY: as above.
+            unsafe { q.shared() }.prev.store(prev, Relaxed);
+        }
+        l.nr -= 1;
+        n.prev.store(0, Relaxed);
+        n.next.store(0, Relaxed);
+        n.mapping.store(0, Relaxed);
     }
 }
 
-/// `iput`: drop a reference to `space`; the last one of a counted
+/// A VMA's link on its file's `i_mmap` list (Linux's `vma->shared`): the
+/// neighbouring VMAs' addresses and the address space whose list it is on
+/// (0 when on none). Changed only under that list's lock; atomics, so
+/// that a link can change while the rest of its VMA is borrowed. A clone
+/// (a copy of a VMA) is on no list.
+#[derive(Debug, Default)]
+pub(crate) struct IMmapNode {
+    prev: AtomicUsize,
+    next: AtomicUsize,
+    mapping: AtomicUsize,
+}
+
+impl IMmapNode {
+    /// The address space whose `i_mmap` list the VMA is on, 0 for none.
+    pub(crate) fn mapping(&self) -> usize {
+        self.mapping.load(Relaxed)
+    }
+}
+
+impl Clone for IMmapNode {
+    fn clone(&self) -> Self {
+        IMmapNode::default()
+    }
+}
+
+/// The head of an `i_mmap` list, guarded by the address space's `i_mmap`
+/// lock (which also guards every link on the list).
+struct IMmap {
+    /// The first VMA's address, 0 when the list is empty.
+    head: usize,
+    /// VMAs on the list.
+    nr: usize,
+}
+
+impl IMmap {
+    const EMPTY: IMmap = IMmap { head: 0, nr: 0 };
+
+    /// Call `f` for every VMA on the list.
+    ///
+    /// # Safety
+    /// `self` is borrowed from the list's lock guard; `f` must not assume
+    /// more than that the VMA is live (its mm may be changing its fields).
+    unsafe fn for_each(&self, mut f: impl FnMut(VmaPtr)) {
+        let mut cur = self.head;
+        while let Some(p) = VmaPtr::from_value(cur) {
+            // SAFETY: on the list, whose lock the caller holds: live.
+            cur = unsafe { p.shared() }.next.load(Relaxed);
+            f(p);
+        }
+    }
+}
+
+/// The mm of a VMA on an `i_mmap` list (`vma->vm_mm`).
+///
+/// # Safety
+/// `p` is on an `i_mmap` list whose lock the caller holds for `'a`: the
+/// VMA is live, and so is its mm (an mm takes every VMA of its off the
+/// lists and frees it before it is freed itself).
+unsafe fn vma_mm<'a>(p: VmaPtr) -> &'a MmStruct<'static> {
+    // SAFETY: the caller's promise.
+    let mm = unsafe { p.vm_mm() }.expect("a VMA on i_mmap without its mm");
+    // SAFETY: `vm_mm` is the mm that inserted the VMA, live as the
+    // caller promises; walkers reach only its locks and atomics.
+    unsafe { mm.as_ref() }
+}
+
+/// The file VMA at `p` joined its mm (`vma_link_file`): it takes a
+/// reference to its file (Linux's VMA holds its `vm_file`) and goes on the
+/// file's `i_mmap` list. Called with the mm's mmap lock held for writing
+/// (or the mm to itself).
+///
+/// # Safety
+/// `p` is a live VMA, on no `i_mmap` list, with `vm_mm` set to its live
+/// mm and `vm_file` the address of a live `AddressSpace`; it stays live
+/// until [`i_mmap_unlink`] takes it off.
+pub(crate) unsafe fn i_mmap_link(p: VmaPtr) {
+    // SAFETY: the caller's promise: live and the caller's.
+    let Some(file) = unsafe { p.as_ref() }.vm_file else {
+        return;
+    };
+    // SAFETY: the caller's promise.
+    let m = unsafe { file.as_ref() };
+    m.i_count.fetch_add(1, Relaxed);
+    // SAFETY: the caller's promise.
+    unsafe { m.link(p) };
+}
+
+/// Take the file VMA at `p` off its file's `i_mmap` list
+/// (`unlink_file_vma`), before it is freed; it keeps its file reference
+/// until [`fput`]. Called with the mm's mmap lock held for writing
+/// (or the mm to itself).
+///
+/// # Safety
+/// `p` is a live VMA the caller owns, linked by [`i_mmap_link`], whose
+/// file is live.
+pub(crate) unsafe fn i_mmap_unlink(p: VmaPtr) {
+    // SAFETY: the caller's promise: live and the caller's.
+    let Some(file) = unsafe { p.as_ref() }.vm_file else {
+        return;
+    };
+    // SAFETY: the caller's promise.
+    unsafe { file.as_ref().unlink(p) };
+}
+
+/// `fput`: drop a reference to `file` held through its handle (a VMA's,
+/// once the VMA is off `i_mmap` (`remove_vma`), the one
+/// [`shmem_zero_setup`] gives, or one taken with `igrab`): the last one
+/// frees a shmem object or evicts a counted address space (see [`iput`]).
+///
+/// # Safety
+/// The caller owns one reference to `file`, which it gives up.
+pub(crate) unsafe fn fput(cpu: &Cpu<'_>, file: FilePtr) {
+    // SAFETY: the caller's reference keeps it alive until the put.
+    unsafe { iput(cpu, file.as_ref()) };
+}
+
+/// `iput`: drop a reference to `space`. The last one of a shmem object
+/// frees it (its pages and the object); the last one of a counted
 /// address space evicts it (`iput_final` → `evict`): its dirty pages are
 /// written back if the file still has links (a deleted file's are
 /// dropped), every page is freed (`truncate_inode_pages`), the backing is
@@ -971,7 +1187,16 @@ pub(crate) unsafe fn i_mmap_unlink(cpu: &Cpu<'_>, file: usize, mm: usize) {
 pub unsafe fn iput(cpu: &Cpu<'_>, space: *const AddressSpace<'_>) {
     // SAFETY: the caller's reference keeps it alive until the decrement.
     let a = unsafe { &*space };
-    if a.i_count.fetch_sub(1, AcqRel) != 1 || !a.counted {
+    if a.i_count.fetch_sub(1, AcqRel) != 1 {
+        return;
+    }
+    if a.shmem {
+        // SAFETY: the last reference to a shmem object (from
+        // `shmem_zero_setup`) just went: nobody else can reach it.
+        unsafe { shmem_free(cpu, space) };
+        return;
+    }
+    if !a.counted {
         return;
     }
     if !a.shmem && a.backing().nlink() != 0 {
@@ -1017,9 +1242,11 @@ impl FileBacking for ShmemBacking {
 
 /// `shmem_zero_setup` (`shmem_kernel_file_setup("dev/zero")`): the shmem
 /// object behind a `MAP_SHARED | MAP_ANONYMOUS` mapping of `size` bytes,
-/// as the address VMAs record in `vm_file`. It lives until the last VMA
-/// that maps it goes (fork and splits add VMAs; see [`i_mmap_unlink`]).
-pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
+/// as the address VMAs record in `vm_file`, with one reference for the
+/// caller (which drops it with [`iput`] once its VMA holds its own). It
+/// lives until the last reference goes (each VMA holds one: fork and
+/// splits add VMAs; see `fput`).
+pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<FilePtr, i32> {
     let backing = Contents::Shmem(ShmemBacking {
         size: core::sync::atomic::AtomicU64::new(size),
     });
@@ -1031,7 +1258,7 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
             backing,
             pages: SpinLock::new(MapleTree::new(cache)),
             nrpages: AtomicUsize::new(0),
-            i_mmap: SpinLock::new(Vec::new()),
+            i_mmap: SpinLock::new(IMmap::EMPTY),
             shmem: true,
             i_count: AtomicUsize::new(1),
             counted: false,
@@ -1039,18 +1266,17 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<usize, i32> {
             slab: Some(space_cache(mem, SHMEM_INODE_CACHE)?),
         },
     )?;
-    Ok(a as *const AddressSpace<'_> as usize)
+    Ok(FilePtr::of(a))
 }
 
-/// Free the shmem object at `file` (its pages and the object), once no
-/// VMA maps it.
+/// Free the shmem object at `p` (its pages and the object), once its last
+/// reference is gone.
 ///
 /// # Safety
-/// `file` came from [`shmem_zero_setup`] and no VMA names it any more: the
-/// caller is its only owner.
-pub(crate) unsafe fn shmem_free(cpu: &Cpu<'_>, file: usize) {
-    let p = file as *const AddressSpace<'_>;
-    // SAFETY: the caller's promise: `file` came from `slab_alloc` in
+/// `p` came from [`shmem_zero_setup`] and nothing refers to it any more:
+/// the caller is its only owner.
+unsafe fn shmem_free(cpu: &Cpu<'_>, p: *const AddressSpace<'_>) {
+    // SAFETY: the caller's promise: `p` came from `slab_alloc` in
     // `shmem_zero_setup`, and nothing else owns it.
     unsafe { (*p).release(cpu) };
     // SAFETY: as above; not used after this.
@@ -1059,8 +1285,11 @@ pub(crate) unsafe fn shmem_free(cpu: &Cpu<'_>, file: usize) {
 
 /// Whether `page` belongs to a shmem object's page cache.
 pub fn page_is_shmem(page: &Page) -> bool {
+    if !page_is_file(page) {
+        return false;
+    }
     // SAFETY: a page-cache page's mapping is its live address space.
-    page_is_file(page) && unsafe { mapping_of(page.mapping()) }.shmem
+    FilePtr::from_addr(page.mapping()).is_some_and(|f| unsafe { f.as_ref() }.shmem)
 }
 
 /// `mm_counter_file`: the RSS counter a mapped page-cache page counts in.
@@ -1114,7 +1343,12 @@ impl<'a, 'm> File<'a, 'm> {
         self.mapping
     }
 
-    /// The address VMAs record as `vm_file`.
+    /// The handle VMAs record as `vm_file`.
+    pub fn mapping_ptr(&self) -> FilePtr {
+        FilePtr::of(self.mapping)
+    }
+
+    /// The address of the page cache (what its pages' `mapping` holds).
     pub fn mapping_addr(&self) -> usize {
         self.mapping.addr()
     }
@@ -1144,13 +1378,19 @@ impl VmOperations for FileVmOps {
     }
 
     fn fault_cpu(&self, cpu: &Cpu<'_>, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult {
-        // SAFETY: file VMAs name live address spaces.
-        unsafe { mapping_of(vma.vm_file) }.filemap_fault(cpu, vmf)
+        let Some(file) = vma.vm_file else {
+            return VmFaultResult::Sigbus;
+        };
+        // SAFETY: the VMA's reference keeps its file live.
+        unsafe { file.as_ref() }.filemap_fault(cpu, vmf)
     }
 
     fn page_mkwrite(&self, vma: &VmAreaStruct, vmf: &VmFault) -> VmFaultResult {
+        let Some(file) = vma.vm_file else {
+            return VmFaultResult::Sigbus;
+        };
         // SAFETY: as above.
-        let m = unsafe { mapping_of(vma.vm_file) };
+        let m = unsafe { file.as_ref() };
         if vmf.pgoff as u64 >= size_pages(m.size()) {
             return VmFaultResult::Sigbus;
         }
@@ -1182,7 +1422,7 @@ pub(crate) fn do_fault(
     vma: &VmAreaStruct,
     va: usize,
     write: bool,
-    av: usize,
+    av: Option<AnonVmaPtr>,
 ) -> Result<(), FaultError> {
     let mem = mm.mem();
     let ops = vma.vm_ops.ok_or(FaultError::Sigbus)?;
@@ -1249,7 +1489,7 @@ fn do_cow_fault(
     vma: &VmAreaStruct,
     va: usize,
     page: &Page,
-    av: usize,
+    av: Option<AnonVmaPtr>,
 ) -> Result<(), FaultError> {
     let mem = mm.mem();
     let new = cpu.alloc_page(Gfp::GFP_KERNEL);
@@ -1304,4 +1544,86 @@ pub(crate) fn do_shared_wp(
     }
     set_pte(cpu, pt, tlb, va, orig.mkwrite().mkdirty().mkyoung());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use crate::mem::{MemConfig, RAM_ALIGN};
+    use crate::mmap::{MAP_FIXED, MAP_SHARED, PROT_READ};
+    use alloc::string::String;
+    use alloc::sync::Arc;
+    use std::sync::Mutex;
+
+    /// Freeing a VMA still on an `i_mmap` list (a path that forgot
+    /// `i_mmap_unlink`) is reported as a BUG, panics with debug assertions
+    /// (here), and leaves the VMA where it was.
+    #[test]
+    fn freeing_a_vma_still_on_i_mmap_is_a_bug() {
+        let bytes = 16 << 20;
+        let layout = std::alloc::Layout::from_size_align(bytes, RAM_ALIGN).unwrap();
+        // SAFETY: a non-zero size.
+        let ram = core::ptr::NonNull::new(unsafe { std::alloc::alloc_zeroed(layout) }).unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let l2 = log.clone();
+        let cfg = MemConfig {
+            nr_cpus: 1,
+            quiet: true,
+            ..MemConfig::default()
+        };
+        // SAFETY: `ram` is ours and outlives `mem` (freed after it).
+        let mem = unsafe {
+            Mem::boot(
+                ram,
+                bytes,
+                cfg,
+                Box::new(move |s| l2.lock().unwrap().push_str(s)),
+            )
+        }
+        .unwrap();
+        {
+            let cpu = mem.cpu(0).unwrap();
+            crate::fault::init(&cpu).unwrap();
+            let a = AddressSpace::new(&mem, Box::new(MemFile::new(alloc::vec![7; 8192]))).unwrap();
+            let f = File::open(&a, FMODE_READ);
+            let mm = MmStruct::new(&cpu).unwrap();
+            let base = 0x1000_0000;
+            mm.do_mmap_file(
+                &cpu,
+                base,
+                8192,
+                PROT_READ,
+                MAP_SHARED | MAP_FIXED,
+                Some(&f),
+                0,
+            )
+            .unwrap();
+            let p = VmaPtr::from_tree(mm.mmap_lock.read().mt.find(base).unwrap().2);
+            assert_eq!(a.nr_i_mmap(), 1);
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::mmap::vma::vm_area_free(&cpu, p)
+            }));
+            assert!(r.is_err(), "no VM_BUG_ON");
+            let l = log.lock().unwrap().clone();
+            assert!(
+                l.contains(&alloc::format!(
+                    "BUG: vm_area_free: VMA {base:x}-{:x} freed while on the i_mmap list of mapping {:#x}",
+                    base + 8192,
+                    f.mapping_addr()
+                )),
+                "{l}"
+            );
+            // Not freed: still on the list and in the tree, torn down as usual.
+            assert_eq!(a.i_mmap_vmas(&cpu).len(), 1);
+            mm.free(&cpu);
+            assert_eq!(a.nr_i_mmap(), 0);
+            a.release(&cpu);
+            assert_eq!(log.lock().unwrap().matches("BUG").count(), 1);
+        }
+        drop(mem);
+        // SAFETY: allocated above with this layout; `mem` is gone.
+        unsafe { std::alloc::dealloc(ram.as_ptr(), layout) };
+    }
 }

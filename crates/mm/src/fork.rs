@@ -67,7 +67,7 @@ fn dup_mmap<'m>(
         if v.vm_flags.contains(VmFlags::VM_DONTCOPY) {
             continue;
         }
-        let mut c = *v;
+        let mut c = v.clone();
         c.vm_flags
             .remove(VmFlags::VM_LOCKED | VmFlags::VM_LOCKONFAULT);
         if let Some(ops) = c.vm_ops {

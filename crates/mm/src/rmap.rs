@@ -25,12 +25,13 @@
 //! truncate does with `i_mmap`; its caller must not hold the mmap lock of
 //! an mm of the family for writing.
 
+use core::num::NonZeroUsize;
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use crate::gfp::Gfp;
 use crate::mem::Mem;
-use crate::mmap::{MmStruct, PgtState, RssCounter, VmAreaStruct, VmFlags};
+use crate::mmap::{MmPtr, MmStruct, PgtState, RssCounter, VmAreaStruct, VmFlags};
 use crate::page::{Page, PAGE_SHIFT};
 use crate::percpu::Cpu;
 use crate::slab::{KmemCache, SlabFlags};
@@ -83,38 +84,66 @@ pub fn anon_vma_init(mem: &Mem) -> Option<&KmemCache> {
     Some(unsafe { &*c })
 }
 
-/// The `AnonVma` at address `p`.
-///
-/// # Safety
-/// `p` is the address of an `AnonVma` that stays live for `'a`: one an mm
-/// holds a reference to (`mm.anon_vma`), or a mapped page's mapping.
-unsafe fn av_ref<'a>(p: usize) -> &'a AnonVma {
-    // SAFETY: the caller's promise.
-    unsafe { &*(p as *const AnonVma) }
-}
+/// A handle on an [`AnonVma`] in ferrite's RAM (an object of the
+/// `anon_vma` cache), as an mm (`MmStruct::anon_vma`), a fault, and an
+/// anonymous page's `mapping` (with `PAGE_MAPPING_ANON`) hold it. Every
+/// cast between an address and an `AnonVma` is in this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnonVmaPtr(NonZeroUsize);
 
-/// The mm at address `p` on an `AnonVma`'s family list.
-///
-/// # Safety
-/// `p` was read from the list (`head` or an `anon_next`) under the
-/// `AnonVma`'s lock, which the caller holds for `'a`: mms on the list are
-/// live until `unlink_anon_vma` takes them off under that lock.
-unsafe fn mm_ref<'a, 'm>(p: usize) -> &'a MmStruct<'m> {
-    // SAFETY: the caller's promise.
-    unsafe { &*(p as *const MmStruct<'m>) }
+impl AnonVmaPtr {
+    /// The handle an address names; None for 0.
+    fn from_addr(addr: usize) -> Option<AnonVmaPtr> {
+        NonZeroUsize::new(addr).map(AnonVmaPtr)
+    }
+
+    /// The family of `mm`; None before its first anonymous fault.
+    fn of_mm(mm: &MmStruct<'_>) -> Option<AnonVmaPtr> {
+        AnonVmaPtr::from_addr(mm.anon_vma.load(Relaxed))
+    }
+
+    /// The family of an anonymous page (its `mapping` less
+    /// `PAGE_MAPPING_ANON`); None for any other page.
+    fn of_page(page: &Page) -> Option<AnonVmaPtr> {
+        if !page_anon(page) {
+            return None;
+        }
+        AnonVmaPtr::from_addr(page.mapping() & !PAGE_MAPPING_ANON)
+    }
+
+    /// The object's address (what `mm.anon_vma` and pages store).
+    pub(crate) fn addr(self) -> usize {
+        self.0.get()
+    }
+
+    /// The slab object, to free it.
+    fn object(self) -> NonNull<u8> {
+        NonNull::new(self.0.get() as *mut u8).expect("NonZeroUsize is never null")
+    }
+
+    /// The `AnonVma`.
+    ///
+    /// # Safety
+    /// The `AnonVma` stays live for `'a`: one an mm holds a reference to
+    /// (`mm.anon_vma`) for `'a`, or the family of a page mapped (so
+    /// referenced by the mms of that family) for `'a`.
+    unsafe fn as_ref<'a>(self) -> &'a AnonVma {
+        // SAFETY: the caller's promise; the address of an AnonVma written
+        // by `anon_vma_prepare`.
+        unsafe { &*(self.0.get() as *const AnonVma) }
+    }
 }
 
 /// `anon_vma_prepare`: the mm's family `AnonVma`, created on first use.
-pub fn anon_vma_prepare(cpu: &Cpu<'_>, mm: &MmStruct<'_>) -> Option<usize> {
-    let cur = mm.anon_vma.load(Relaxed);
-    if cur != 0 {
+pub fn anon_vma_prepare(cpu: &Cpu<'_>, mm: &MmStruct<'_>) -> Option<AnonVmaPtr> {
+    if let Some(cur) = AnonVmaPtr::of_mm(mm) {
         return Some(cur);
     }
     let cache = anon_vma_init(cpu.mem())?;
     let p = cpu
         .kmem_cache_alloc(cache, Gfp::GFP_KERNEL)?
         .cast::<AnonVma>();
-    let me = mm as *const MmStruct<'_> as usize;
+    let me = MmPtr::of(mm).addr();
     // SAFETY: a fresh object of the cache, sized and aligned for AnonVma.
     unsafe {
         p.as_ptr().write(AnonVma {
@@ -124,51 +153,50 @@ pub fn anon_vma_prepare(cpu: &Cpu<'_>, mm: &MmStruct<'_>) -> Option<usize> {
         })
     };
     mm.anon_next.store(0, Relaxed);
-    let addr = p.as_ptr() as usize;
-    match mm.anon_vma.compare_exchange(0, addr, Relaxed, Relaxed) {
-        Ok(_) => Some(addr),
+    let av = AnonVmaPtr(p.addr());
+    match mm.anon_vma.compare_exchange(0, av.addr(), Relaxed, Relaxed) {
+        Ok(_) => Some(av),
         Err(other) => {
             // Another fault of this mm won the race; ours was never seen.
             let _ = cpu.kmem_cache_free(cache, p.cast());
-            Some(other)
+            AnonVmaPtr::from_addr(other)
         }
     }
 }
 
 /// `anon_vma_fork`: put `child` on `parent`'s family list.
 pub fn anon_vma_fork(child: &MmStruct<'_>, parent: &MmStruct<'_>) {
-    let av = parent.anon_vma.load(Relaxed);
-    if av == 0 {
+    let Some(av) = AnonVmaPtr::of_mm(parent) else {
         return;
-    }
+    };
     // SAFETY: `parent` holds a reference to its family's AnonVma.
-    let a = unsafe { av_ref(av) };
+    let a = unsafe { av.as_ref() };
     let _g = a.lock.lock();
     child.anon_next.store(a.head.load(Relaxed), Relaxed);
-    a.head.store(child as *const MmStruct<'_> as usize, Relaxed);
+    a.head.store(MmPtr::of(child).addr(), Relaxed);
     a.refcount.fetch_add(1, Relaxed);
-    child.anon_vma.store(av, Relaxed);
+    child.anon_vma.store(av.addr(), Relaxed);
 }
 
 /// `unlink_anon_vmas`: take `mm` off its family list (by `exit_mmap`, after
 /// every page is unmapped); the last user frees the `AnonVma`.
 pub fn unlink_anon_vma(cpu: &Cpu<'_>, mm: &MmStruct<'_>) {
-    let av = mm.anon_vma.swap(0, Relaxed);
-    if av == 0 {
+    let Some(av) = AnonVmaPtr::from_addr(mm.anon_vma.swap(0, Relaxed)) else {
         return;
-    }
+    };
     // SAFETY: `mm` held a reference to the AnonVma (dropped below).
-    let a = unsafe { av_ref(av) };
-    let me = mm as *const MmStruct<'_> as usize;
+    let a = unsafe { av.as_ref() };
+    let me = MmPtr::of(mm).addr();
     let last = {
         let _g = a.lock.lock();
         let mut cur = a.head.load(Relaxed);
         if cur == me {
             a.head.store(mm.anon_next.load(Relaxed), Relaxed);
         } else {
-            while cur != 0 {
-                // SAFETY: read from the list under its lock, still held.
-                let m = unsafe { mm_ref(cur) };
+            while let Some(m) = MmPtr::from_addr(cur) {
+                // SAFETY: read from the list under its lock, still held:
+                // mms on the list are live until taken off under it.
+                let m = unsafe { m.as_ref() };
                 let next = m.anon_next.load(Relaxed);
                 if next == me {
                     m.anon_next.store(mm.anon_next.load(Relaxed), Relaxed);
@@ -182,8 +210,7 @@ pub fn unlink_anon_vma(cpu: &Cpu<'_>, mm: &MmStruct<'_>) {
     };
     if last {
         if let Some(cache) = anon_vma_init(cpu.mem()) {
-            let p = NonNull::new(av as *mut u8).expect("null anon_vma");
-            let _ = cpu.kmem_cache_free(cache, p);
+            let _ = cpu.kmem_cache_free(cache, av.object());
         }
     }
 }
@@ -191,8 +218,8 @@ pub fn unlink_anon_vma(cpu: &Cpu<'_>, mm: &MmStruct<'_>) {
 /// `__page_set_anon_rmap` for an area whose `vm_pgoff` is
 /// `vm_start >> PAGE_SHIFT` (one never moved by mremap): the page's index
 /// is `va`'s page number. [`page_add_new_anon_rmap`] is the general form.
-pub fn page_set_anon_rmap(page: &Page, av: usize, va: usize) {
-    page.set_mapping(av | PAGE_MAPPING_ANON);
+pub fn page_set_anon_rmap(page: &Page, av: AnonVmaPtr, va: usize) {
+    page.set_mapping(av.addr() | PAGE_MAPPING_ANON);
     page.set_index((va >> PAGE_SHIFT) as u64);
 }
 
@@ -213,8 +240,8 @@ pub fn vma_address(vma: &VmAreaStruct, pgoff: usize) -> Option<usize> {
 /// `page_add_new_anon_rmap` (`__page_set_anon_rmap`): a new anonymous page
 /// of the family `av` at `va` of `vma` (also `page_move_anon_rmap` when a
 /// write fault reuses a page).
-pub fn page_add_new_anon_rmap(page: &Page, av: usize, vma: &VmAreaStruct, va: usize) {
-    page.set_mapping(av | PAGE_MAPPING_ANON);
+pub fn page_add_new_anon_rmap(page: &Page, av: AnonVmaPtr, vma: &VmAreaStruct, va: usize) {
+    page.set_mapping(av.addr() | PAGE_MAPPING_ANON);
     page.set_index(linear_page_index(vma, va) as u64);
 }
 
@@ -227,17 +254,17 @@ pub fn page_anon(page: &Page) -> bool {
 /// addresses; empty for a page that is not anonymous.
 pub fn page_mms(page: &Page) -> alloc::vec::Vec<usize> {
     let mut out = alloc::vec::Vec::new();
-    if !page_anon(page) {
+    let Some(av) = AnonVmaPtr::of_page(page) else {
         return out;
-    }
-    // SAFETY: an anonymous page's mapping is its family's live AnonVma.
-    let a = unsafe { av_ref(page.mapping() & !PAGE_MAPPING_ANON) };
+    };
+    // SAFETY: a mapped anonymous page's family is live.
+    let a = unsafe { av.as_ref() };
     let _g = a.lock.lock();
     let mut cur = a.head.load(Relaxed);
-    while cur != 0 {
-        out.push(cur);
+    while let Some(m) = MmPtr::from_addr(cur) {
+        out.push(m.addr());
         // SAFETY: read from the list under its lock, still held.
-        cur = unsafe { mm_ref(cur) }.anon_next.load(Relaxed);
+        cur = unsafe { m.as_ref() }.anon_next.load(Relaxed);
     }
     out
 }
@@ -252,21 +279,22 @@ pub fn try_to_unmap(cpu: &Cpu<'_>, page: &Page) -> usize {
     let mut n = 0;
     'retry: loop {
         // The last mapping gone clears `page->mapping`: nothing left.
-        if !page_anon(page) {
+        let Some(av) = AnonVmaPtr::of_page(page) else {
             return n;
-        }
+        };
         let mem = cpu.mem();
         let Some(pfn) = mem.page_to_pfn(page) else {
             return n;
         };
-        // SAFETY: an anonymous page's mapping is its family's live AnonVma.
-        let a = unsafe { av_ref(page.mapping() & !PAGE_MAPPING_ANON) };
+        // SAFETY: a mapped anonymous page's family is live (the caller's
+        // reference keeps the page, and its mappers keep the family).
+        let a = unsafe { av.as_ref() };
         let index = page.index() as usize;
         let g = a.lock.lock();
         let mut cur = a.head.load(Relaxed);
-        while cur != 0 {
+        while let Some(m) = MmPtr::from_addr(cur) {
             // SAFETY: read from the list under its lock, still held.
-            let mm = unsafe { mm_ref(cur) };
+            let mm = unsafe { m.as_ref() };
             let Some(st) = mm.mmap_lock.try_read() else {
                 // A writer (perhaps waiting for this lock): start over.
                 drop(g);

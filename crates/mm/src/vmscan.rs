@@ -54,7 +54,7 @@ use core::sync::atomic::{
     Ordering::{Acquire, Relaxed},
 };
 
-use crate::filemap::AddressSpace;
+use crate::filemap::{AddressSpace, FilePtr};
 use crate::mem::Mem;
 use crate::page::{Page, PageFlags, PageList, NIL};
 use crate::percpu::Cpu;
@@ -225,6 +225,17 @@ pub fn mark_page_accessed(mem: &Mem, page: &Page) {
     }
 }
 
+/// The page cache at `addr` (a page's `mapping`, or a batch's pin).
+///
+/// # Safety
+/// `addr` is non-zero and names a page cache kept live for `'a` (by the
+/// caller's pin, or the LRU lock as `isolate_lru_pages` explains).
+unsafe fn space_at<'a>(addr: usize) -> &'a AddressSpace<'static> {
+    let f = FilePtr::from_addr(addr).expect("a null page cache");
+    // SAFETY: the caller's promise.
+    unsafe { f.as_ref() }
+}
+
 /// `get_page_unless_zero`.
 fn get_page_unless_zero(page: &Page) -> bool {
     let r = page.refcount_atomic();
@@ -275,7 +286,7 @@ fn isolate_lru_pages(mem: &Mem, list: LruList, nr: usize) -> (Batch, usize) {
                 // its cache, which is alive: eviction clears the mappings,
                 // then syncs with this lock and waits for the pins to go
                 // before freeing it.
-                unsafe { &*(m as *const AddressSpace<'_>) }.pin();
+                unsafe { space_at(m) }.pin();
                 b.pinned[b.len] = m;
             }
             b.pfns[b.len] = cur;
@@ -331,7 +342,7 @@ fn putback(cpu: &Cpu<'_>, b: &Batch, verdicts: &[Verdict; SWAP_CLUSTER_MAX]) {
     for i in 0..b.len {
         if b.pinned[i] != 0 {
             // SAFETY: pinned in `isolate_lru_pages`.
-            unsafe { &*(b.pinned[i] as *const AddressSpace<'_>) }.unpin();
+            unsafe { space_at(b.pinned[i]) }.unpin();
         }
         let _ = cpu.put_page(&map[b.pfns[i] as usize]);
     }
@@ -345,7 +356,7 @@ fn shrink_page(cpu: &Cpu<'_>, page: &Page, pinned: usize) -> Verdict {
         return Verdict::Keep;
     }
     // SAFETY: pinned by `isolate_lru_pages`.
-    let a = unsafe { &*(pinned as *const AddressSpace<'_>) };
+    let a = unsafe { space_at(pinned) };
     if a.is_shmem() {
         return Verdict::Keep;
     }
@@ -420,7 +431,7 @@ fn shrink_active_list(cpu: &Cpu<'_>, nr: usize) -> usize {
         verdicts[i] = Verdict::Deactivate;
         if b.pinned[i] != 0 && page.mapping() == b.pinned[i] {
             // SAFETY: pinned by `isolate_lru_pages`.
-            let a = unsafe { &*(b.pinned[i] as *const AddressSpace<'_>) };
+            let a = unsafe { space_at(b.pinned[i]) };
             if let Some((young, _, exec)) = a.page_referenced(cpu, page) {
                 if young > 0 && exec {
                     verdicts[i] = Verdict::Keep;
@@ -445,7 +456,7 @@ fn rescue_unevictable(cpu: &Cpu<'_>, nr: usize) {
         let still = b.pinned[i] != 0
             && page.mapping() == b.pinned[i]
             // SAFETY: pinned by `isolate_lru_pages`.
-            && unsafe { &*(b.pinned[i] as *const AddressSpace<'_>) }
+            && unsafe { space_at(b.pinned[i]) }
                 .page_referenced(cpu, page)
                 .is_none_or(|(_, locked, _)| locked);
         if !still {

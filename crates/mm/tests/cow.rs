@@ -391,7 +391,7 @@ fn try_to_unmap_finds_pages_moved_by_mremap() {
         let new = BASE + 0x100_0000;
         let fixed = MREMAP_MAYMOVE | MREMAP_FIXED;
         assert_eq!(parent.mremap(&cpu, BASE, 4 * P, 4 * P, fixed, new), Ok(new));
-        let v = *parent.mmap_lock.read().find_vma(new).unwrap();
+        let v = parent.mmap_lock.read().find_vma(new).unwrap().clone();
         assert_eq!(v.vm_pgoff, BASE / P);
         // A page first touched after the move gets the area's linear index.
         assert_eq!(parent.mremap(&cpu, new, 4 * P, 6 * P, 0, 0), Ok(new));

@@ -1,7 +1,10 @@
 //! File-backed mappings over the page cache: mmap's file errno, private
 //! reads and copy-on-write, shared writes across mms and dirtying, SIGBUS
 //! past the end of the file, truncate unmapping every mapper, VMA merging
-//! by file and offset, and leak checks.
+//! by file and offset, `i_mmap` holding exactly the VMAs that map a file
+//! (through split, merge, mremap, fork and exit) and the rmap walkers
+//! (writeback's `page_mkclean`, reclaim's unmap, truncate) reaching every
+//! one of them, and leak checks.
 
 mod common;
 
@@ -10,7 +13,7 @@ use mm::filemap::{AddressSpace, File, MemFile, FMODE_READ, FMODE_WRITE};
 use mm::fork::dup_mm;
 use mm::mmap::errno::*;
 use mm::mmap::madvise::MADV_DONTNEED;
-use mm::mmap::mremap::MREMAP_MAYMOVE;
+use mm::mmap::mremap::{MREMAP_FIXED, MREMAP_MAYMOVE};
 use mm::mmap::*;
 use mm::uaccess::{user_load, user_store};
 use mm::vmstat::NodeStatItem;
@@ -117,8 +120,8 @@ fn mmap_file_errno_table() {
             .do_mmap_file(&cpu, 0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS, Some(&wo), 7)
             .unwrap();
         let mut mm = mm;
-        assert_eq!(mm.find_vma(x).unwrap().vm_file, 0);
-        assert_eq!(mm.find_vma(BASE).unwrap().vm_file, rw.mapping_addr());
+        assert_eq!(mm.find_vma(x).unwrap().vm_file, None);
+        assert_eq!(mm.find_vma(BASE).unwrap().vm_file, Some(rw.mapping_ptr()));
         assert_eq!(mm.find_vma(BASE + 6 * P).unwrap().vm_pgoff, 0);
         mm.free(&cpu);
         assert_eq!(a.nr_mappers(), 0);
@@ -577,5 +580,247 @@ fn msync_ms_sync_writes_each_new_write_back() {
         mm.free(&cpu);
         a.release(&cpu);
     }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+/// The VMAs of file `a` each mm's own tree holds, as (mm, start, end),
+/// sorted: what `a`'s `i_mmap` must hold. Checks each one's `vm_mm` too.
+fn tree_file_vmas(a: &AddressSpace<'_>, mms: &[&MmStruct<'_>]) -> Vec<(usize, usize, usize)> {
+    let addr = a as *const AddressSpace<'_> as usize;
+    let mut out = Vec::new();
+    for &mm in mms {
+        let me = mm as *const MmStruct<'_> as usize;
+        let st = mm.mmap_lock.read();
+        for v in st
+            .vmas()
+            .filter(|v| v.vm_file.map(|f| f.addr()) == Some(addr))
+        {
+            assert_eq!(v.vm_mm(), me, "vm_mm of {v:?}");
+            out.push((me, v.vm_start, v.vm_end));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn i_mmap_holds_exactly_the_vmas_that_map_the_file() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 16 * P);
+        let b = space(&k.mem, 16 * P);
+        let fa = File::open(&a, RDWR);
+        let fb = File::open(&b, RDWR);
+        let mm1 = MmStruct::new(&cpu).unwrap();
+        let m1 = &*mm1 as *const MmStruct<'_> as usize;
+        // i_mmap against the trees, and against the expected bounds.
+        let check = |mms: &[&MmStruct<'_>], want: &[(usize, usize, usize)]| {
+            let tree = tree_file_vmas(&a, mms);
+            assert_eq!(tree, want, "the trees");
+            assert_eq!(a.i_mmap_vmas(&cpu), want, "i_mmap");
+            assert_eq!(a.nr_i_mmap(), want.len());
+        };
+        let map = |mm: &MmStruct<'_>, at: usize, len: usize, flags: usize, f, pgoff| {
+            mm.do_mmap_file(&cpu, at, len, RW, flags | MAP_FIXED, Some(f), pgoff)
+                .unwrap()
+        };
+        map(&mm1, BASE, 8 * P, MAP_SHARED, &fa, 0);
+        check(&[&mm1], &[(m1, BASE, BASE + 8 * P)]);
+        map(&mm1, BASE + 16 * P, 4 * P, MAP_PRIVATE, &fa, 2);
+        map(&mm1, BASE + 32 * P, 2 * P, MAP_SHARED, &fb, 0);
+        mm1.do_mmap(
+            &cpu,
+            BASE + 40 * P,
+            2 * P,
+            RW,
+            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+        )
+        .unwrap();
+        let priv_a = (m1, BASE + 16 * P, BASE + 20 * P);
+        check(&[&mm1], &[(m1, BASE, BASE + 8 * P), priv_a]);
+        assert_eq!(b.i_mmap_vmas(&cpu), [(m1, BASE + 32 * P, BASE + 34 * P)]);
+        // mprotect of the middle splits the shared area in three...
+        mm1.mprotect(&cpu, BASE + 2 * P, 2 * P, PROT_READ).unwrap();
+        check(
+            &[&mm1],
+            &[
+                (m1, BASE, BASE + 2 * P),
+                (m1, BASE + 2 * P, BASE + 4 * P),
+                (m1, BASE + 4 * P, BASE + 8 * P),
+                priv_a,
+            ],
+        );
+        // ... and mprotect back merges them again.
+        mm1.mprotect(&cpu, BASE + 2 * P, 2 * P, RW).unwrap();
+        check(&[&mm1], &[(m1, BASE, BASE + 8 * P), priv_a]);
+        // munmap of the tail shrinks it; of a middle page splits it.
+        mm1.do_munmap(&cpu, BASE + 6 * P, 2 * P).unwrap();
+        mm1.do_munmap(&cpu, BASE + 2 * P, P).unwrap();
+        let shared = [(m1, BASE, BASE + 2 * P), (m1, BASE + 3 * P, BASE + 6 * P)];
+        check(&[&mm1], &[shared[0], shared[1], priv_a]);
+        // mremap moves the private area, then grows it in place.
+        let moved = BASE + 64 * P;
+        assert_eq!(
+            mm1.mremap(
+                &cpu,
+                BASE + 16 * P,
+                4 * P,
+                4 * P,
+                MREMAP_MAYMOVE | MREMAP_FIXED,
+                moved
+            ),
+            Ok(moved)
+        );
+        check(&[&mm1], &[shared[0], shared[1], (m1, moved, moved + 4 * P)]);
+        assert_eq!(mm1.mremap(&cpu, moved, 4 * P, 6 * P, 0, 0), Ok(moved));
+        let mine = [shared[0], shared[1], (m1, moved, moved + 6 * P)];
+        check(&[&mm1], &mine);
+        // A fork copies every VMA onto the list; the child's exit takes
+        // its copies off.
+        let child = dup_mm(&cpu, &mm1).unwrap();
+        let c = &*child as *const MmStruct<'_> as usize;
+        let mut both: Vec<_> = mine.iter().map(|&(_, s, e)| (c, s, e)).collect();
+        both.extend(mine);
+        both.sort_unstable();
+        check(&[&mm1, &child], &both);
+        assert_eq!(b.nr_i_mmap(), 2);
+        assert_eq!(a.nr_mappers(), 2);
+        child.free(&cpu);
+        check(&[&mm1], &mine);
+        assert_eq!(b.nr_i_mmap(), 1);
+        // Another mm, then the exits.
+        let mm2 = MmStruct::new(&cpu).unwrap();
+        let m2 = &*mm2 as *const MmStruct<'_> as usize;
+        map(&mm2, BASE, P, MAP_PRIVATE, &fa, 9);
+        let mut with2 = mine.to_vec();
+        with2.push((m2, BASE, BASE + P));
+        with2.sort_unstable();
+        check(&[&mm1, &mm2], &with2);
+        assert_eq!(a.nr_mappers(), 2);
+        mm1.free(&cpu);
+        check(&[&mm2], &[(m2, BASE, BASE + P)]);
+        assert_eq!(b.nr_i_mmap(), 0);
+        mm2.free(&cpu);
+        check(&[], &[]);
+        assert_eq!(a.nr_mappers(), 0);
+        a.release(&cpu);
+        b.release(&cpu);
+    }
+    assert!(!k.log().contains("BUG"), "{}", k.log());
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+/// Whether no present PTE maps `va` in `mm`.
+fn unmapped(mm: &MmStruct<'_>, va: usize) -> bool {
+    common::pte(mm, va).is_none_or(|e| !e.is_present())
+}
+
+/// Writeback's `page_mkclean`, reclaim's unmap and truncate find a file's
+/// pages in every VMA on its `i_mmap`: pieces split by mprotect, a piece
+/// mremap moved, a fork child's copies and a private mapping elsewhere.
+#[test]
+fn rmap_walks_reach_every_vma_on_i_mmap() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 8 * P);
+        let f = File::open(&a, RDWR);
+        let mm1 = MmStruct::new(&cpu).unwrap();
+        let mm2 = MmStruct::new(&cpu).unwrap();
+        mm1.do_mmap_file(&cpu, BASE, 8 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        mm1.mprotect(&cpu, BASE + 2 * P, 2 * P, PROT_READ).unwrap();
+        let moved = BASE + 64 * P;
+        assert_eq!(
+            mm1.mremap(
+                &cpu,
+                BASE + 4 * P,
+                4 * P,
+                4 * P,
+                MREMAP_MAYMOVE | MREMAP_FIXED,
+                moved
+            ),
+            Ok(moved)
+        );
+        // Where mm1 (and its child) map file page i.
+        let at = |i: usize| {
+            if i < 4 {
+                BASE + i * P
+            } else {
+                moved + (i - 4) * P
+            }
+        };
+        mm2.do_mmap_file(
+            &cpu,
+            BASE,
+            8 * P,
+            PROT_READ,
+            MAP_PRIVATE | MAP_FIXED,
+            Some(&f),
+            0,
+        )
+        .unwrap();
+        let data = pattern(8 * P);
+        for i in [0, 1, 4, 5, 6, 7] {
+            user_store(&cpu, &mm1, at(i) + 8, &[i as u8 + 1]).unwrap();
+        }
+        assert_eq!(load(&cpu, &mm1, at(2), 4), data[2 * P..2 * P + 4]);
+        assert_eq!(load(&cpu, &mm1, at(3), 4), data[3 * P..3 * P + 4]);
+        let child = dup_mm(&cpu, &mm1).unwrap();
+        assert_eq!(a.nr_i_mmap(), 7);
+        for i in 0..8 {
+            load(&cpu, &child, at(i), 1);
+            load(&cpu, &mm2, BASE + i * P, 1);
+        }
+        user_store(&cpu, &child, at(5) + 9, b"c").unwrap();
+        // page_mkclean: every writable PTE of the dirty pages, in every
+        // shared VMA, is write-protected and cleaned.
+        assert_eq!(a.writeback(&cpu).unwrap(), 6);
+        for mm in [&mm1, &child] {
+            for i in 0..8 {
+                let e = common::pte(mm, at(i)).unwrap();
+                assert!(!e.is_write() && !e.is_dirty(), "page {i}: {e:?}");
+            }
+        }
+        for i in [0, 1, 4, 5, 6, 7] {
+            assert_eq!(file_page(&a, i as u64)[8], i as u8 + 1, "page {i}");
+        }
+        assert_eq!(file_page(&a, 5)[9], b'c');
+        // Reclaim unmaps each page from every PTE (3 mms, 4 VMAs here)
+        // before taking it out of the cache.
+        for _ in 0..64 {
+            if a.nrpages() == 0 {
+                break;
+            }
+            mm::vmscan::try_to_free_pages(&cpu, 8);
+        }
+        assert_eq!(a.nrpages(), 0, "pages left mapped somewhere");
+        for i in 0..8 {
+            assert!(unmapped(&mm1, at(i)) && unmapped(&child, at(i)), "page {i}");
+            assert!(unmapped(&mm2, BASE + i * P), "page {i}");
+        }
+        assert_eq!(load(&cpu, &child, at(5) + 8, 2), [6, b'c']);
+        // Truncate to two pages unmaps the rest from every VMA.
+        for i in 0..8 {
+            load(&cpu, &mm1, at(i), 1);
+            load(&cpu, &child, at(i), 1);
+            load(&cpu, &mm2, BASE + i * P, 1);
+        }
+        a.truncate(&cpu, 2 * P as u64).unwrap();
+        for i in 2..8 {
+            assert!(unmapped(&mm1, at(i)) && unmapped(&child, at(i)), "page {i}");
+            assert!(unmapped(&mm2, BASE + i * P), "page {i}");
+            let e = handle_mm_fault(&cpu, &child, at(i), Access::Read).unwrap_err();
+            assert_eq!(e, FaultError::Sigbus);
+        }
+        assert!(!unmapped(&mm1, at(1)) && !unmapped(&mm2, BASE + P));
+        child.free(&cpu);
+        mm1.free(&cpu);
+        mm2.free(&cpu);
+        assert_eq!(a.nr_i_mmap(), 0);
+        a.release(&cpu);
+    }
+    assert!(!k.log().contains("BUG"), "{}", k.log());
     assert_eq!(common::settle(&k.mem), before);
 }

@@ -274,7 +274,7 @@ fn mmap_accepts_the_documented_flags() {
             let a = mm.do_mmap(&cpu, 0, 3 * P, prot, f).unwrap();
             assert_eq!(a % P, 0);
             assert!(a + 3 * P <= DEFAULT_MMAP_BASE);
-            let v = *mm.find_vma(a).unwrap();
+            let v = mm.find_vma(a).unwrap().clone();
             assert!(v.vm_start <= a && a + 3 * P <= v.vm_end);
             assert_eq!(v.vm_flags.contains(VmFlags::VM_SHARED), f & MAP_SHARED != 0);
             assert_eq!(
@@ -337,7 +337,7 @@ fn find_vma_semantics_and_cache() {
     // In the first area.
     assert_eq!(mm.find_vma(BASE + P).unwrap().vm_start, BASE);
     // In the hole: the next area, which does not contain the address.
-    let v = *mm.find_vma(BASE + 2 * P).unwrap();
+    let v = mm.find_vma(BASE + 2 * P).unwrap().clone();
     assert_eq!((v.vm_start, v.vm_end), (BASE + 4 * P, BASE + 5 * P));
     assert!(!v.contains(BASE + 2 * P));
     // Below everything: the first area; above everything: none.
@@ -671,7 +671,7 @@ fn counters_follow_the_mappings() {
             (9, 4, 4, 2, 3)
         );
     }
-    let v = *mm.find_vma(BASE).unwrap();
+    let v = mm.find_vma(BASE).unwrap().clone();
     assert!(v
         .vm_flags
         .contains(VmFlags::VM_LOCKED | VmFlags::VM_ACCOUNT | VmFlags::VM_WRITE));

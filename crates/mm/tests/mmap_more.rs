@@ -37,7 +37,7 @@ fn spans(mm: &mut MmBox<'_>) -> Vec<(usize, usize, [u8; 4])> {
 fn check(mm: &mut MmBox<'_>) {
     let st = mm.state();
     st.validate().unwrap();
-    let vmas: Vec<VmAreaStruct> = st.vmas().copied().collect();
+    let vmas: Vec<VmAreaStruct> = st.vmas().cloned().collect();
     for v in &vmas {
         assert!(v.vm_start < v.vm_end, "empty area {v:?}");
         assert_eq!(v.vm_start % P, 0);
@@ -578,7 +578,7 @@ fn mremap_maymove_moves_the_ptes() {
         assert!(pt.lookup(BASE + P).is_none(), "the old entry is gone");
         assert!(pg.tlb.covers(BASE + P), "the old address is flushed");
     }
-    let v = *mm.find_vma(new).unwrap();
+    let v = mm.find_vma(new).unwrap().clone();
     assert_eq!((v.vm_start, v.vm_end), (new, new + 8 * P));
     assert_eq!(
         v.vm_pgoff,
@@ -674,8 +674,8 @@ fn mremap_of_a_shared_area_with_old_len_0_duplicates_it() {
     mm.do_mmap(&cpu, BASE, 4 * P, RW, SHARED | MAP_FIXED)
         .unwrap();
     let new = mm.mremap(&cpu, BASE + P, 0, 2 * P, MAYMOVE, 0).unwrap();
-    let old = *mm.find_vma(BASE).unwrap();
-    let dup = *mm.find_vma(new).unwrap();
+    let old = mm.find_vma(BASE).unwrap().clone();
+    let dup = mm.find_vma(new).unwrap().clone();
     assert_eq!((old.vm_start, old.vm_end), (BASE, BASE + 4 * P));
     assert_eq!((dup.vm_start, dup.vm_end), (new, new + 2 * P));
     assert_eq!(dup.shmem, old.shmem, "the same object");
@@ -970,7 +970,7 @@ fn mremap_dontunmap_moves_the_ptes_and_keeps_the_old_area() {
         assert_eq!(pt.lookup(new + P).unwrap().pfn(), pfn);
         assert!(pt.lookup(BASE + P).is_none());
     }
-    let old = *mm.find_vma(BASE).unwrap();
+    let old = mm.find_vma(BASE).unwrap().clone();
     assert_eq!((old.vm_start, old.vm_end), (BASE, BASE + 4 * P));
     assert!(
         !old.vm_flags.contains(VmFlags::VM_LOCKED),

@@ -111,7 +111,7 @@ fn an_oom_while_populating_leaves_the_mapping() {
     let mut mm = MmStruct::new(&cpu).unwrap();
     let len = 32 << 20;
     let a = mm.do_mmap(&cpu, 0, len, RW, ANON | MAP_POPULATE).unwrap();
-    let v = *mm.find_vma(a).unwrap();
+    let v = mm.find_vma(a).unwrap().clone();
     assert_eq!((v.vm_start, v.vm_end), (a, a + len));
     let rss = mm.get_mm_counter(RssCounter::AnonPages);
     assert!(rss > 0 && rss < len / P, "rss {rss}");

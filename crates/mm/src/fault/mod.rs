@@ -39,7 +39,7 @@ use crate::percpu::Cpu;
 use crate::pgtable::{
     flush_icache_pte, is_user_addr, level_shift, PageTable, PgProt, Pte, TlbFlush,
 };
-use crate::rmap;
+use crate::rmap::{self, AnonVmaPtr};
 use crate::vmstat::NodeStatItem;
 
 /// `SIGBUS`.
@@ -255,7 +255,7 @@ pub fn handle_mm_fault(
     crate::vmscan::kswapd_balance(cpu);
     {
         let st = mm.mmap_read_lock(cpu);
-        match st.find_vma(addr).copied() {
+        match st.find_vma(addr).cloned() {
             None => return Err(FaultError::MapErr),
             Some(v) if v.vm_start <= addr => {
                 return handle_vma_fault(cpu, mm, &v, addr, access);
@@ -279,8 +279,8 @@ pub fn expand_stack(
     addr: usize,
 ) -> Result<VmAreaStruct, FaultError> {
     let (vma, prev) = st.find_vma_prev(addr);
-    let vma = *vma.ok_or(FaultError::MapErr)?;
-    let prev = prev.copied();
+    let vma = vma.ok_or(FaultError::MapErr)?.clone();
+    let prev = prev.cloned();
     if vma.vm_start <= addr {
         return Ok(vma);
     }
@@ -312,7 +312,7 @@ pub fn expand_stack(
     )
     .map_err(|_| FaultError::Oom)?;
     st.vm_stat_account(vma.vm_flags, grow as isize);
-    let v = st.vma_lookup(addr).copied().ok_or(FaultError::MapErr)?;
+    let v = st.vma_lookup(addr).cloned().ok_or(FaultError::MapErr)?;
     Ok(v)
 }
 
@@ -327,18 +327,18 @@ pub fn handle_vma_fault(
     if access_error(vma, access) {
         return Err(FaultError::AccErr);
     }
-    if !vma.is_anonymous() && vma.vm_file == 0 {
+    if !vma.is_anonymous() && vma.vm_file.is_none() {
         // Device mappings come later.
         return Err(FaultError::Sigbus);
     }
-    let file = vma.vm_file != 0;
+    let file = vma.vm_file.is_some();
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
     let write = access == Access::Write;
     let va = addr & !(PAGE_SIZE - 1);
     let av = if shared {
-        0
+        None
     } else {
-        rmap::anon_vma_prepare(cpu, mm).ok_or(FaultError::Oom)?
+        Some(rmap::anon_vma_prepare(cpu, mm).ok_or(FaultError::Oom)?)
     };
     let orig = {
         let pg = mm.page_table_lock.lock();
@@ -399,7 +399,7 @@ pub(crate) fn account_new_page(
     mm: &MmStruct<'_>,
     page: &Page,
     shared: bool,
-    av: usize,
+    av: Option<AnonVmaPtr>,
     vma: &VmAreaStruct,
     va: usize,
 ) {
@@ -407,7 +407,9 @@ pub(crate) fn account_new_page(
     let (item, ctr) = if shared {
         (NodeStatItem::NrShmem, RssCounter::ShmemPages)
     } else {
-        rmap::page_add_new_anon_rmap(page, av, vma, va);
+        if let Some(av) = av {
+            rmap::page_add_new_anon_rmap(page, av, vma, va);
+        }
         crate::vmscan::lru_cache_add_anon(mm.mem(), page);
         (NodeStatItem::NrAnonMapped, RssCounter::AnonPages)
     };
@@ -434,7 +436,7 @@ fn do_anonymous_page(
     vma: &VmAreaStruct,
     va: usize,
     write: bool,
-    av: usize,
+    av: Option<AnonVmaPtr>,
 ) -> Result<(), FaultError> {
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
     let mem = mm.mem();
@@ -472,7 +474,7 @@ fn do_wp_page(
     vma: &VmAreaStruct,
     va: usize,
     orig: Pte,
-    av: usize,
+    av: Option<AnonVmaPtr>,
 ) -> Result<(), FaultError> {
     let mem = mm.mem();
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
@@ -488,7 +490,7 @@ fn do_wp_page(
         if pt.lookup(va) != Some(orig) {
             return Ok(());
         }
-        if let (Some(p), false) = (old, shared) {
+        if let (Some(p), false, Some(av)) = (old, shared, av) {
             // `page_move_anon_rmap`: now exclusively this mm's.
             rmap::page_add_new_anon_rmap(p, av, vma, va);
         }
@@ -523,7 +525,9 @@ fn do_wp_page(
         return Ok(());
     }
     new.raw_mapcount().store(0, Relaxed);
-    rmap::page_add_new_anon_rmap(new, av, vma, va);
+    if let Some(av) = av {
+        rmap::page_add_new_anon_rmap(new, av, vma, va);
+    }
     crate::vmscan::lru_cache_add_anon(mem, new);
     mem.vmstat.add(NodeStatItem::NrAnonMapped, 1);
     let e = Pte::new(new_pfn, vma.vm_page_prot)

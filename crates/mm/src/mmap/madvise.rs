@@ -130,7 +130,7 @@ impl MmapState<'_> {
         let mut unmapped = Ok(());
         let mut s = start;
         let result = loop {
-            let Some(v) = self.tree_vma(s).copied() else {
+            let Some(v) = self.tree_vma(s).cloned() else {
                 break Err(ENOMEM);
             };
             if s < v.vm_start {
@@ -193,13 +193,14 @@ impl MmapState<'_> {
                     return Err(EACCES);
                 }
                 self.zap_range(mm, v, start, end);
-                if v.shmem != 0 && v.vm_file != 0 {
+                if let (true, Some(file)) = (v.shmem != 0, v.vm_file) {
                     // Punch the hole in the shmem object: its pages no
                     // page table maps any more are freed.
                     let first = crate::rmap::linear_page_index(v, start);
                     let last = crate::rmap::linear_page_index(v, end);
-                    // SAFETY: a VMA's `vm_file` names a live address space.
-                    let m = unsafe { crate::filemap::mapping_of(v.vm_file) };
+                    // SAFETY: a VMA's `vm_file` names a live address space
+                    // (the VMA's reference), and the VMA is ours (`&mut self`).
+                    let m = unsafe { file.as_ref() };
                     m.punch_hole(cpu, first, last);
                 }
                 return Ok(());

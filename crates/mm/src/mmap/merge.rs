@@ -58,19 +58,25 @@ impl MmapState<'_> {
         }
     }
 
-    /// Allocate a VMA holding `v` and index it; accounts its pages.
-    pub(crate) fn insert_vma(&mut self, cpu: &Cpu<'_>, v: VmAreaStruct) -> Result<(), i32> {
+    /// Allocate a VMA holding `v` (a copy: on no `i_mmap` list) for this
+    /// mm and index it; accounts its pages; a file VMA joins its file's
+    /// `i_mmap`.
+    pub(crate) fn insert_vma(&mut self, cpu: &Cpu<'_>, mut v: VmAreaStruct) -> Result<(), i32> {
+        v.vm_mm = self.owner;
+        let (start, end, flags, pages, file) =
+            (v.vm_start, v.vm_end, v.vm_flags, v.pages(), v.vm_file);
         let p = vm_area_alloc(cpu, v).ok_or(ENOMEM)?;
-        if let Err(e) = self.mt.insert(cpu, v.vm_start, v.vm_end, p.value()) {
+        if let Err(e) = self.mt.insert(cpu, start, end, p.value()) {
             vm_area_free(cpu, p);
             return Err(e.errno());
         }
         self.invalidate_cache();
         self.map_count += 1;
-        self.vm_stat_account(v.vm_flags, v.pages() as isize);
-        if v.vm_file != 0 {
-            // SAFETY: a VMA's `vm_file` names a live address space.
-            unsafe { crate::filemap::i_mmap_link(v.vm_file, self.owner) };
+        self.vm_stat_account(flags, pages as isize);
+        if file.is_some() {
+            // SAFETY: a new VMA of this mm (which outlives it), in its
+            // tree, on no list; its `vm_file` names a live address space.
+            unsafe { crate::filemap::i_mmap_link(p) };
         }
         Ok(())
     }
@@ -81,14 +87,19 @@ impl MmapState<'_> {
         self.invalidate_cache();
         let p = VmaPtr::from_tree(p);
         // SAFETY: a live VMA just taken out of the tree; freed below.
-        let v = unsafe { *p.as_ref() };
+        let v = unsafe { p.as_ref() }.clone();
         if let Some(ops) = v.vm_ops {
             ops.close(&v);
         }
+        if v.vm_file.is_some() {
+            // SAFETY: ours (out of the tree), linked when inserted; its
+            // reference keeps the file live.
+            unsafe { crate::filemap::i_mmap_unlink(p) };
+        }
         vm_area_free(cpu, p);
-        if v.vm_file != 0 {
-            // SAFETY: the removed VMA's file, live until this unlink.
-            unsafe { crate::filemap::i_mmap_unlink(cpu, v.vm_file, self.owner) };
+        if let Some(file) = v.vm_file {
+            // SAFETY: the removed VMA's reference, given up once.
+            unsafe { crate::filemap::fput(cpu, file) };
         }
         self.map_count -= 1;
         self.vm_stat_account(v.vm_flags, -(v.pages() as isize));
@@ -129,7 +140,7 @@ impl MmapState<'_> {
         addr: usize,
         check_limit: bool,
     ) -> Result<(), i32> {
-        let Some(v) = self.tree_vma(addr).copied() else {
+        let Some(v) = self.tree_vma(addr).cloned() else {
             return Ok(());
         };
         if v.vm_start >= addr {
@@ -138,9 +149,10 @@ impl MmapState<'_> {
         if check_limit && self.map_count >= self.max_map_count {
             return Err(ENOMEM);
         }
-        let mut hi = v;
+        let mut hi = v.clone();
         hi.vm_start = addr;
         hi.vm_pgoff = v.vm_pgoff + (addr - v.vm_start) / PAGE_SIZE;
+        let (hi_file, hi_ops) = (hi.vm_file, hi.vm_ops);
         let p = vm_area_alloc(cpu, hi).ok_or(ENOMEM)?;
         if let Err(e) = self.resize_vma(cpu, v.vm_start, v.vm_start, addr, v.vm_pgoff) {
             vm_area_free(cpu, p);
@@ -152,12 +164,13 @@ impl MmapState<'_> {
             return Err(e.errno());
         }
         self.map_count += 1;
-        if hi.vm_file != 0 {
-            // One `i_mmap` entry per VMA, as `remove_vma` drops one.
-            // SAFETY: the split VMA's file, live while `v` maps it.
-            unsafe { crate::filemap::i_mmap_link(hi.vm_file, self.owner) };
+        if hi_file.is_some() {
+            // Every VMA is on `i_mmap`, as `remove_vma` takes each off.
+            // SAFETY: the new VMA of this mm (its `vm_mm` copied from `v`),
+            // in its tree, on no list; the file is live while `v` maps it.
+            unsafe { crate::filemap::i_mmap_link(p) };
         }
-        if let Some(ops) = hi.vm_ops {
+        if let Some(ops) = hi_ops {
             // SAFETY: the new VMA is live and ours.
             ops.open(unsafe { p.as_ref() });
         }
@@ -169,11 +182,11 @@ impl MmapState<'_> {
     /// merged for want of a maple node stays apart.
     pub(crate) fn merge_range(&mut self, cpu: &Cpu<'_>, lo: usize, hi: usize) {
         let first = self.tree_vma_prev(lo).or_else(|| self.tree_vma(lo));
-        let Some(mut cur) = first.copied() else {
+        let Some(mut cur) = first.cloned() else {
             return;
         };
         while cur.vm_end <= hi {
-            let Some(next) = self.tree_vma(cur.vm_end).copied() else {
+            let Some(next) = self.tree_vma(cur.vm_end).cloned() else {
                 break;
             };
             if !can_merge(&cur, &next) {
@@ -193,12 +206,18 @@ impl MmapState<'_> {
                 cur = next;
                 continue;
             }
-            vm_area_free(cpu, VmaPtr::from_tree(np));
+            let np = VmaPtr::from_tree(np);
+            if next.vm_file.is_some() {
+                // SAFETY: ours (out of the tree), linked when inserted;
+                // `cur` maps the same live file and stays linked.
+                unsafe { crate::filemap::i_mmap_unlink(np) };
+            }
+            vm_area_free(cpu, np);
             self.map_count -= 1;
-            if next.vm_file != 0 {
-                // `cur` maps the same file and stays linked.
-                // SAFETY: `cur` maps the same live file.
-                unsafe { crate::filemap::i_mmap_unlink(cpu, next.vm_file, self.owner) };
+            if let Some(file) = next.vm_file {
+                // SAFETY: the freed VMA's reference, given up once (`cur`
+                // holds another).
+                unsafe { crate::filemap::fput(cpu, file) };
             }
             cur.vm_end = next.vm_end;
         }

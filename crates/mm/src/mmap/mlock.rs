@@ -49,7 +49,7 @@ impl MmapState<'_> {
         end: usize,
         newflags: VmFlags,
     ) -> Result<(), i32> {
-        let v = match self.tree_vma(start).copied() {
+        let v = match self.tree_vma(start).cloned() {
             Some(v) if v.vm_start <= start && end <= v.vm_end => v,
             _ => return Err(ENOMEM),
         };
@@ -112,7 +112,7 @@ impl MmapState<'_> {
         let mut nstart = start;
         let mut result = Ok(());
         while nstart < end {
-            let v = match self.tree_vma(nstart).copied() {
+            let v = match self.tree_vma(nstart).cloned() {
                 Some(v) if v.vm_start <= nstart => v,
                 _ => {
                     result = Err(ENOMEM);
@@ -179,7 +179,7 @@ impl MmapState<'_> {
             }
         }
         let mut addr = 0;
-        while let Some(v) = self.tree_vma(addr).copied() {
+        while let Some(v) = self.tree_vma(addr).cloned() {
             let newflags = v.vm_flags.difference(VM_LOCKED_MASK) | to_add;
             let _ = self.mlock_fixup(cpu, &v, v.vm_start, v.vm_end, newflags);
             addr = v.vm_end;

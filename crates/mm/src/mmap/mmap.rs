@@ -278,7 +278,7 @@ impl MmapState<'_> {
             // `page_mkwrite`, which dirties it.
             v.vm_page_prot = super::vma::vm_get_page_prot(vm_flags - VmFlags::VM_SHARED);
         }
-        v.vm_file = file.mapping_addr();
+        v.vm_file = Some(file.mapping_ptr());
         v.vm_ops = Some(&crate::filemap::FILE_VM_OPS);
         self.insert_vma(cpu, v)?;
         self.merge_range(cpu, addr, end);
@@ -317,14 +317,14 @@ impl MmapState<'_> {
         let mut v = VmAreaStruct::new(addr, end, vm_flags, 0);
         v.shmem = self.next_shmem;
         self.next_shmem += 1;
-        v.vm_file = file;
+        v.vm_file = Some(file);
         v.vm_ops = Some(&crate::filemap::FILE_VM_OPS);
-        if let Err(e) = self.insert_vma(cpu, v) {
-            // SAFETY: made just above; the VMA that would have named it
-            // was not inserted.
-            unsafe { crate::filemap::shmem_free(cpu, file) };
-            return Err(e);
-        }
+        let r = self.insert_vma(cpu, v);
+        // The VMA (if inserted) holds its own reference now: drop the
+        // one `shmem_zero_setup` gave (on failure the last, freeing it).
+        // SAFETY: made just above, with this reference for us.
+        unsafe { crate::filemap::fput(cpu, file) };
+        r?;
         self.merge_range(cpu, addr, end);
         Ok(addr)
     }

@@ -147,6 +147,43 @@ pub(crate) fn page_align(x: usize) -> Option<usize> {
     x.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
 }
 
+/// A handle on an [`MmStruct`] in ferrite's RAM (an object of the
+/// `mm_struct` cache), as a VMA's `vm_mm`, the mm's own state (`owner`)
+/// and an `anon_vma`'s family list hold it. Every cast between an address
+/// and an mm is in this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct MmPtr(core::num::NonZeroUsize);
+
+impl MmPtr {
+    /// The handle of `mm`.
+    pub(crate) fn of(mm: &MmStruct<'_>) -> MmPtr {
+        MmPtr(NonNull::from(mm).addr())
+    }
+
+    /// The handle an address stored in a list names; None for 0.
+    pub(crate) fn from_addr(addr: usize) -> Option<MmPtr> {
+        core::num::NonZeroUsize::new(addr).map(MmPtr)
+    }
+
+    /// The mm's address (what lists store).
+    pub(crate) fn addr(self) -> usize {
+        self.0.get()
+    }
+
+    /// The mm.
+    ///
+    /// # Safety
+    /// The handle was made by [`MmPtr::of`] (perhaps through
+    /// [`MmPtr::addr`] and [`MmPtr::from_addr`]) from an mm that stays live
+    /// for `'a` with the lifetime `'m`; the caller reaches through the
+    /// reference only what `&MmStruct` allows (locks, atomics), never
+    /// state it holds by `&mut` elsewhere.
+    pub(crate) unsafe fn as_ref<'a, 'm>(self) -> &'a MmStruct<'m> {
+        // SAFETY: the caller's promise: the address of a live MmStruct.
+        unsafe { &*(self.0.get() as *const MmStruct<'m>) }
+    }
+}
+
 /// What the mmap lock guards.
 pub struct MmapState<'m> {
     /// The VMA index (`mm_mt`): `[vm_start, vm_end)` to the VMA's address.
@@ -193,8 +230,8 @@ pub struct MmapState<'m> {
     cache_lookups: AtomicU64,
     /// Next shmem identity for a shared anonymous mapping.
     pub(crate) next_shmem: u64,
-    /// The `MmStruct` this state belongs to (for the files' `i_mmap`).
-    pub(crate) owner: usize,
+    /// The `MmStruct` this state belongs to (its VMAs' `vm_mm`).
+    pub(crate) owner: Option<MmPtr>,
 }
 
 /// The page table and what its changes left to flush, under
@@ -310,7 +347,7 @@ impl<'m> MmStruct<'m> {
                 cache_hits: AtomicU64::new(0),
                 cache_lookups: AtomicU64::new(0),
                 next_shmem: 1,
-                owner: 0,
+                owner: None,
             }),
             page_table_lock: SpinLock::new(PgtState {
                 pt: Some(pt),
@@ -333,7 +370,10 @@ impl<'m> MmStruct<'m> {
         // SAFETY: a fresh object large and aligned enough (checked above).
         unsafe { p.as_ptr().write(mm) };
         // SAFETY: just initialised, ours alone.
-        unsafe { (*p.as_ptr()).mmap_lock.get_mut().owner = p.as_ptr() as usize };
+        unsafe {
+            let mm = &mut *p.as_ptr();
+            mm.mmap_lock.get_mut().owner = Some(MmPtr::of(mm));
+        }
         Ok(MmBox { ptr: p, mem })
     }
 
@@ -507,26 +547,36 @@ impl<'m> MmStruct<'m> {
     /// maple node. The mm is empty (and has no pgd) afterwards.
     pub fn exit_mmap(&self, cpu: &Cpu<'_>) {
         let mut st = self.mmap_write_lock(cpu);
-        let mut pg = self.page_table_lock.lock();
-        let PgtState { pt, tlb } = &mut *pg;
         let mut files = alloc::vec::Vec::new();
         while let Some((s, e, v)) = st.mt.first() {
             let p = vma::VmaPtr::from_tree(v);
             // SAFETY: values in the tree are live VMAs owned by this mm.
-            let vma = unsafe { *p.as_ref() };
-            if vma.vm_file != 0 {
-                files.push(vma.vm_file);
-            }
-            if let Some(pt) = pt.as_mut() {
-                zap(self, pt, tlb, &vma, s, e);
+            let vma = unsafe { p.as_ref() };
+            {
+                // The page-table lock is not held across `i_mmap_unlink`:
+                // `i_mmap`'s walkers take it inside the `i_mmap` lock.
+                let mut pg = self.page_table_lock.lock();
+                let PgtState { pt, tlb } = &mut *pg;
+                if let Some(pt) = pt.as_mut() {
+                    zap(self, pt, tlb, vma, s, e);
+                }
             }
             if let Some(ops) = vma.vm_ops {
-                ops.close(&vma);
+                ops.close(vma);
             }
+            let file = vma.vm_file;
             st.mt.erase(cpu, s);
+            if let Some(file) = file {
+                files.push(file);
+                // SAFETY: ours (out of the tree), linked when inserted; its
+                // reference keeps the file live.
+                unsafe { crate::filemap::i_mmap_unlink(p) };
+            }
             vma::vm_area_free(cpu, p);
         }
         st.mt.destroy(cpu);
+        let mut pg = self.page_table_lock.lock();
+        let PgtState { pt, tlb } = &mut *pg;
         st.mmap_cache.store(0, Relaxed);
         st.map_count = 0;
         st.update_hiwater_vm();
@@ -543,9 +593,9 @@ impl<'m> MmStruct<'m> {
         drop(st);
         crate::rmap::unlink_anon_vma(cpu, self);
         for f in files {
-            // SAFETY: the `vm_file` of a VMA just removed, whose `i_mmap`
-            // link kept the file alive until now.
-            unsafe { crate::filemap::i_mmap_unlink(cpu, f, self as *const MmStruct<'_> as usize) };
+            // SAFETY: the reference of a VMA just unlinked and freed,
+            // given up once.
+            unsafe { crate::filemap::fput(cpu, f) };
         }
     }
 }

@@ -47,7 +47,7 @@ impl MmapState<'_> {
         if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM) != 0 {
             return Err(EINVAL);
         }
-        let Some(first) = self.find_vma_intersection(start, end).copied() else {
+        let Some(first) = self.find_vma_intersection(start, end).cloned() else {
             return Err(ENOMEM);
         };
         let mut start = start;
@@ -62,7 +62,7 @@ impl MmapState<'_> {
         let mut nstart = start;
         let mut result = Ok(());
         while nstart < end {
-            let v = match self.tree_vma(nstart).copied() {
+            let v = match self.tree_vma(nstart).cloned() {
                 Some(v) if v.vm_start <= nstart => v,
                 _ => {
                     result = Err(ENOMEM);

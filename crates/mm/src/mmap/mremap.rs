@@ -201,7 +201,7 @@ impl MmapState<'_> {
         new_len: usize,
         flags: usize,
     ) -> Result<VmAreaStruct, i32> {
-        let vma = *self.vma_lookup(addr).ok_or(EFAULT)?;
+        let vma = self.vma_lookup(addr).ok_or(EFAULT)?.clone();
         if old_len == 0
             && !vma
                 .vm_flags
@@ -293,14 +293,14 @@ impl MmapState<'_> {
                 return Err(e);
             }
         };
-        let mut nv = *vma;
+        let mut nv = vma.clone();
         nv.vm_start = new_addr;
         nv.vm_end = new_addr + new_len;
         nv.vm_pgoff = vma.vm_pgoff + (old_addr - vma.vm_start) / PAGE_SIZE;
         if nv.shmem == 0 && !vma.vm_flags.contains(VmFlags::VM_MAYSHARE) && moved == 0 {
             nv.vm_pgoff = new_addr / PAGE_SIZE;
         }
-        if let Err(e) = self.insert_vma(cpu, nv) {
+        if let Err(e) = self.insert_vma(cpu, nv.clone()) {
             let mut pg = mm.page_table_lock.lock();
             let PgtState { pt, tlb } = &mut *pg;
             if let Some(pt) = pt.as_mut() {

@@ -82,24 +82,39 @@ impl MmStruct<'_> {
             let end = start.wrapping_add(page_align_wrap(len));
             if flags & MS_SYNC != 0 && matches!(r, Ok(()) | Err(ENOMEM)) && start < end {
                 for v in st.vmas() {
+                    let Some(f) = v.vm_file else {
+                        continue;
+                    };
                     if v.vm_start < end
                         && v.vm_end > start
                         && v.vm_flags.contains(VmFlags::VM_SHARED)
                         && v.wants_writenotify()
-                        && !files.contains(&v.vm_file)
+                        && !files.contains(&f)
                     {
-                        files.push(v.vm_file);
+                        // SAFETY: the VMA's reference keeps its file live
+                        // while the mmap lock is held.
+                        let m = unsafe { f.as_ref() };
+                        // Our own reference (`igrab`), for after the mmap
+                        // lock is dropped, when the VMA may go.
+                        if m.igrab() {
+                            files.push(f);
+                        }
                     }
                 }
             }
             r
         };
+        let mut wb = Ok(0);
         for f in files {
-            // SAFETY: a file this mm maps stays alive while the mm does
-            // (see crate::filemap); the mm is alive (`&self`).
-            let m = unsafe { crate::filemap::mapping_of(f) };
-            m.writeback(cpu)?;
+            // SAFETY: the reference `igrab` took above.
+            let m = unsafe { f.as_ref() };
+            if wb.is_ok() {
+                wb = m.writeback(cpu);
+            }
+            // SAFETY: that reference, given up once.
+            unsafe { crate::filemap::fput(cpu, f) };
         }
+        wb?;
         r
     }
 }

@@ -24,7 +24,7 @@ impl MmapState<'_> {
             Some(l) if l != 0 => start + l,
             _ => return Err(EINVAL),
         };
-        let Some(first) = self.find_vma_intersection(start, end).copied() else {
+        let Some(first) = self.find_vma_intersection(start, end).cloned() else {
             return Ok(());
         };
         if first.vm_start < start {
@@ -34,7 +34,7 @@ impl MmapState<'_> {
             }
             self.split_vma(cpu, start, false)?;
         }
-        if let Some(last) = self.tree_vma(end - 1).copied() {
+        if let Some(last) = self.tree_vma(end - 1).cloned() {
             if last.vm_start < end && end < last.vm_end {
                 self.split_vma(cpu, end, false)?;
             }
@@ -42,7 +42,7 @@ impl MmapState<'_> {
         // Everything in [start, end) is now whole areas.
         let floor = self.mt.find_prev(start).map_or(0, |p| p.1);
         let ceiling = self.mt.find(end).map_or(TASK_SIZE, |n| n.0);
-        while let Some(v) = self.tree_vma_intersection(start, end).copied() {
+        while let Some(v) = self.tree_vma_intersection(start, end).cloned() {
             {
                 let mut pg = mm.page_table_lock.lock();
                 let PgtState { pt, tlb } = &mut *pg;

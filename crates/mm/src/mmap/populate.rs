@@ -78,7 +78,7 @@ impl MmapState<'_> {
         let end = start.saturating_add(len);
         let mut nstart = start;
         while nstart < end {
-            let Some(v) = self.find_vma(nstart).copied() else {
+            let Some(v) = self.find_vma(nstart).cloned() else {
                 break;
             };
             if v.vm_start >= end {
@@ -112,10 +112,11 @@ impl<'m> MmapState<'m> {
     /// lives), and reaches through it only the mm's interior-mutable parts
     /// (locks, atomics), never the state it holds.
     pub(crate) unsafe fn owner_mm<'a>(&self) -> &'a MmStruct<'m> {
+        let owner = self.owner.expect("an mm's state without its mm");
         // SAFETY: `owner` is set by `MmStruct::new` to the mm that holds
         // this state inside its mmap lock; the caller's promise covers the
         // lifetime and the aliasing.
-        unsafe { &*(self.owner as *const MmStruct<'m>) }
+        unsafe { owner.as_ref() }
     }
 }
 

@@ -4,15 +4,25 @@
 //! A VMA is an object of the `vm_area_struct` standard slab cache in
 //! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
 //! address, held as a [`VmaPtr`] (every cast between such a `usize` and a
-//! VMA is in that type). File areas record their file in `vm_file` (the address of its
+//! VMA is in that type). File areas record their file in `vm_file` (a
+//! [`crate::filemap::FilePtr`] naming its
 //! [`crate::filemap::AddressSpace`]) with the file's `FILE_VM_OPS`. A
 //! `MAP_SHARED` anonymous area is backed, as in Linux, by a shmem object of
 //! its own (`vm_file`, see [`crate::filemap::shmem_zero_setup`]) and also
 //! carries that object's `shmem` identity (the inode /proc shows).
+//!
+//! Like Linux's, a VMA names its mm (`vm_mm`) and a file area is threaded
+//! on its file's `i_mmap` list through its `shared` link (see
+//! [`crate::filemap`]); `vm_area_free` refuses, as a reported BUG, a VMA
+//! still on such a list. Where ferrite differs: no `anon_vma` per VMA (see
+//! [`crate::rmap`]), and the type is `Clone` rather than copied by
+//! `memcpy` (`vm_area_dup`): a clone starts on no list.
 
 use core::fmt;
 use core::ptr::NonNull;
 
+use super::MmPtr;
+use crate::filemap::{FilePtr, IMmapNode};
 use crate::gfp::Gfp;
 use crate::page::PAGE_SIZE;
 use crate::percpu::Cpu;
@@ -124,7 +134,11 @@ pub trait VmOperations: Sync {
 }
 
 /// `struct vm_area_struct`.
-#[derive(Clone, Copy)]
+///
+/// Not `Copy`: a file area is threaded on its file's `i_mmap` list
+/// through its `shared` link, and a copy (`clone`, used for snapshots and
+/// for the new VMAs split and fork make) starts unlinked.
+#[derive(Clone)]
 pub struct VmAreaStruct {
     /// First address of the area.
     pub vm_start: usize,
@@ -145,9 +159,16 @@ pub struct VmAreaStruct {
     pub shmem: u64,
     /// The area's operations (`vm_ops`); `None` for anonymous areas.
     pub vm_ops: Option<&'static dyn VmOperations>,
-    /// The mapped file (`vm_file`): the address of its
-    /// [`crate::filemap::AddressSpace`], 0 for anonymous areas.
-    pub vm_file: usize,
+    /// The mapped file (`vm_file`): a handle on its
+    /// [`crate::filemap::AddressSpace`], None for anonymous areas.
+    pub vm_file: Option<FilePtr>,
+    /// The mm this VMA belongs to (`vm_mm`): the `MmStruct`'s address, set
+    /// when the VMA is inserted into that mm and never changed while it is
+    /// on an `i_mmap` list (the list's walkers read it to find the mm).
+    pub(crate) vm_mm: Option<MmPtr>,
+    /// The link on the file's `i_mmap` list (Linux's `shared.rb`); changed
+    /// only under that list's lock (see [`crate::filemap`]).
+    pub(crate) shared: IMmapNode,
 }
 
 impl VmAreaStruct {
@@ -161,8 +182,16 @@ impl VmAreaStruct {
             vm_pgoff,
             shmem: 0,
             vm_ops: None,
-            vm_file: 0,
+            vm_file: None,
+            vm_mm: None,
+            shared: IMmapNode::default(),
         }
+    }
+
+    /// The address of the mm this VMA belongs to (`vm_mm`), 0 before it is
+    /// inserted into one.
+    pub fn vm_mm(&self) -> usize {
+        self.vm_mm.map_or(0, MmPtr::addr)
     }
 
     /// Pages covered (`vma_pages`).
@@ -184,7 +213,7 @@ impl VmAreaStruct {
     /// no dirty accounting) maps pages read-only until the first write,
     /// which goes through `page_mkwrite` and dirties the page.
     pub fn wants_writenotify(&self) -> bool {
-        self.vm_file != 0 && self.shmem == 0 && self.vm_flags.contains(VmFlags::VM_SHARED)
+        self.vm_file.is_some() && self.shmem == 0 && self.vm_flags.contains(VmFlags::VM_SHARED)
     }
 
     /// `vm_start_gap`: the start lowered by the stack guard gap for areas
@@ -286,6 +315,29 @@ impl VmaPtr {
         // SAFETY: the caller's promise.
         unsafe { self.0.as_mut() }
     }
+
+    /// The VMA's `i_mmap` link, without borrowing the rest of the VMA
+    /// (which its mm may be changing under the mmap lock).
+    ///
+    /// # Safety
+    /// The VMA is live for `'a` (on an `i_mmap` list whose lock the caller
+    /// holds, or owned by the caller).
+    pub(crate) unsafe fn shared<'a>(self) -> &'a IMmapNode {
+        // SAFETY: the caller's promise; a reference to the link alone,
+        // whose fields are atomics (shared access is fine).
+        unsafe { &*core::ptr::addr_of!((*self.0.as_ptr()).shared) }
+    }
+
+    /// The VMA's `vm_mm`, read without borrowing the rest of the VMA.
+    ///
+    /// # Safety
+    /// As for [`VmaPtr::shared`]; `vm_mm` is not written while the VMA is
+    /// on an `i_mmap` list.
+    pub(crate) unsafe fn vm_mm(self) -> Option<MmPtr> {
+        // SAFETY: the caller's promise; a plain read of one field nobody
+        // writes meanwhile.
+        unsafe { core::ptr::addr_of!((*self.0.as_ptr()).vm_mm).read() }
+    }
 }
 
 /// `vm_area_alloc`: a VMA object from the `vm_area_struct` cache holding
@@ -301,8 +353,28 @@ pub(crate) fn vm_area_alloc(cpu: &Cpu<'_>, v: VmAreaStruct) -> Option<VmaPtr> {
     Some(VmaPtr(p))
 }
 
-/// `vm_area_free`.
+/// `vm_area_free`. A VMA still on an `i_mmap` list (its file's walkers
+/// would reach freed memory) is not freed: it is reported as a kernel BUG
+/// and leaked, and with debug assertions on (tests) it panics, as
+/// `VM_BUG_ON_VMA` stops a `CONFIG_DEBUG_VM` kernel.
 pub(crate) fn vm_area_free(cpu: &Cpu<'_>, p: VmaPtr) {
+    // SAFETY: the caller gives up a live VMA it owns.
+    let on = unsafe { p.shared() }.mapping();
+    if on != 0 {
+        // SAFETY: as above.
+        let v = unsafe { p.as_ref() };
+        cpu.mem().printk(format_args!(
+            "BUG: vm_area_free: VMA {:x}-{:x} freed while on the i_mmap list of mapping {on:#x}\n",
+            v.vm_start, v.vm_end
+        ));
+        if cfg!(debug_assertions) {
+            panic!(
+                "vm_area_free: VMA {:x}-{:x} freed while on the i_mmap list of mapping {on:#x}",
+                v.vm_start, v.vm_end
+            );
+        }
+        return;
+    }
     let cache = cpu.mem().std_cache(StdCache::VmAreaStruct);
     // A refused free has been reported by the slab layer; the object was
     // ours, so there is nothing to undo.
