@@ -10,7 +10,7 @@
 //! which Linux allows), `MADV_REMOVE` (shared areas: zapped),
 //! `MADV_DONTFORK`/`MADV_DOFORK`, `MADV_DONTDUMP`/`MADV_DODUMP`,
 //! `MADV_WIPEONFORK`/`MADV_KEEPONFORK`, `MADV_COLD`/`MADV_PAGEOUT`
-//! (validate; no LRU yet). Flag changes split the areas at the ends of the
+//! (validated only: they do not yet move pages on the LRU lists). Flag changes split the areas at the ends of the
 //! range and merge back; a split refused for want of memory or at
 //! `max_map_count` is EAGAIN, as in Linux.
 //!
