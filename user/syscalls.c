@@ -128,6 +128,38 @@ static void files(void)
     expect("ioctl TCGETS on a file", ioctl(fd, TCGETS, &t) != 0, ENOTTY);
     close(fd);
 
+    /* Hard links: a second name for the inode; the symlink itself
+       unless AT_SYMLINK_FOLLOW; Linux's errnos. */
+    expect("linkat", linkat(AT_FDCWD, "data.txt", AT_FDCWD, "hard", 0) != 0, 0);
+    expect("stat the new name", stat("hard", &st) != 0, 0);
+    yesno("two links", st.st_nlink == 2);
+    struct stat st2;
+    expect("stat the old name", stat("data.txt", &st2) != 0, 0);
+    yesno("same inode", st.st_ino == st2.st_ino);
+    expect("linkat onto an existing name",
+           linkat(AT_FDCWD, "data.txt", AT_FDCWD, "hard", 0) != 0, EEXIST);
+    expect("linkat of a missing file",
+           linkat(AT_FDCWD, "missing", AT_FDCWD, "x", 0) != 0, ENOENT);
+    expect("linkat of a directory", linkat(AT_FDCWD, ".", AT_FDCWD, "x", 0) != 0, EPERM);
+    expect("linkat to a name with a trailing slash",
+           linkat(AT_FDCWD, "data.txt", AT_FDCWD, "x/", 0) != 0, ENOENT);
+    expect("linkat with bad flags",
+           linkat(AT_FDCWD, "data.txt", AT_FDCWD, "x", 0x8000) != 0, EINVAL);
+    expect("symlinkat", symlinkat("data.txt", AT_FDCWD, "soft") != 0, 0);
+    expect("linkat of a symlink", linkat(AT_FDCWD, "soft", AT_FDCWD, "hsoft", 0) != 0, 0);
+    expect("lstat it", lstat("hsoft", &st) != 0, 0);
+    yesno("the link is the symlink", S_ISLNK(st.st_mode));
+    expect("linkat AT_SYMLINK_FOLLOW",
+           linkat(AT_FDCWD, "soft", AT_FDCWD, "hfollow", AT_SYMLINK_FOLLOW) != 0, 0);
+    expect("lstat it", lstat("hfollow", &st) != 0, 0);
+    yesno("the link is the file", S_ISREG(st.st_mode) && st.st_nlink == 3);
+    unlink("hfollow");
+    unlink("hsoft");
+    unlink("soft");
+    expect("unlinkat the new name", unlinkat(AT_FDCWD, "hard", 0) != 0, 0);
+    expect("stat after unlink", stat("data.txt", &st) != 0, 0);
+    yesno("one link again", st.st_nlink == 1);
+
     expect("unlinkat file", unlinkat(AT_FDCWD, "data.txt", 0) != 0, 0);
     expect("unlinkat file again", unlinkat(AT_FDCWD, "data.txt", 0) != 0, ENOENT);
     expect("chdir ..", chdir("..") != 0, 0);

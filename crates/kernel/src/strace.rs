@@ -85,6 +85,7 @@ fn formats(n: u64) -> Option<&'static [A]> {
         FCNTL => &[Fd, D, X],
         GETDENTS64 => &[Fd, P, U],
         SYMLINKAT => &[Path, Dirfd, Path],
+        LINKAT => &[Dirfd, Path, Dirfd, Path, X],
         RENAMEAT => &[Dirfd, Path, Dirfd, Path],
         RENAMEAT2 => &[Dirfd, Path, Dirfd, Path, X],
         UMASK => &[Mode],

@@ -58,6 +58,8 @@ pub const AT_EACCESS: i32 = 0x200;
 pub const AT_NO_AUTOMOUNT: i32 = 0x800;
 /// An empty path names `dirfd` itself.
 pub const AT_EMPTY_PATH: i32 = 0x1000;
+/// `linkat`: follow a symlink in the old path's last component.
+pub const AT_SYMLINK_FOLLOW: i32 = 0x400;
 
 /// `access` modes.
 pub const F_OK: i32 = 0;

@@ -1,22 +1,28 @@
-//! New names for files: `symlinkat(2)` and `renameat2(2)` (Linux's
-//! fs/namei.c `do_symlinkat`, `do_renameat2`).
+//! New names for files: `symlinkat(2)`, `linkat(2)` and `renameat2(2)`
+//! (Linux's fs/namei.c `do_symlinkat`, `do_linkat`, `do_renameat2`).
 //!
 //! Symlink targets are stored verbatim on the host and interpreted in the
 //! guest namespace when followed (see namei.rs), so a guest symlink to
 //! `/etc` names the root's `etc` even when the host looks at it.
 //!
-//! Both act through the directory handles of the lookups and one name
-//! each (`symlinkat`, `renameat2` on the host, whose `RENAME_NOREPLACE`
-//! is atomic), never through host paths.
+//! All act through the directory handles of the lookups and one name
+//! each (`symlinkat`, `linkat`, `renameat2` on the host, whose
+//! `RENAME_NOREPLACE` is atomic), never through host paths.
 //!
 //! Where ferrite differs: `RENAME_EXCHANGE` and `RENAME_WHITEOUT` are
-//! EINVAL; renames into or out of /proc are EXDEV, as between mounts.
+//! EINVAL; renames and hard links into or out of /proc are EXDEV, as
+//! between mounts. `linkat` with `AT_EMPTY_PATH` is ENOENT, what Linux
+//! gives a caller without `CAP_DAC_READ_SEARCH` (ferrite's processes have
+//! no capabilities).
 
-use rustix::fs::RenameFlags;
+use std::os::fd::AsRawFd;
+
+use rustix::fs::{AtFlags, RenameFlags};
 
 use crate::errno::*;
 
-use super::namei::{rx, Last, Parent};
+use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW};
+use super::namei::{rx, Last, Parent, Target};
 use super::open::lstatat;
 use super::Fs;
 
@@ -36,6 +42,64 @@ impl Fs {
             return Err(ENOENT);
         }
         rustix::fs::symlinkat(target, dir.fd(), name.as_slice()).map_err(rx)
+    }
+
+    /// `linkat(2)`: give the file `oldpath` (relative to `olddirfd`; a
+    /// symlink in its last component followed only with
+    /// `AT_SYMLINK_FOLLOW`) the new name `newpath` (relative to
+    /// `newdirfd`). Errors in Linux's order: the old lookup's, the new
+    /// name's (EEXIST, ENOENT for a trailing slash), EXDEV across /proc,
+    /// EPERM for a directory.
+    pub fn linkat(
+        &self,
+        olddirfd: i32,
+        oldpath: &[u8],
+        newdirfd: i32,
+        newpath: &[u8],
+        flags: i32,
+    ) -> Result<(), Errno> {
+        if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+            return Err(EINVAL);
+        }
+        if flags & AT_EMPTY_PATH != 0 {
+            return Err(ENOENT);
+        }
+        let follow = if flags & AT_SYMLINK_FOLLOW != 0 {
+            0
+        } else {
+            AT_SYMLINK_NOFOLLOW
+        };
+        let old = self.lookup_at(olddirfd, oldpath, follow)?;
+        let (ndir, nname, trailing_slash) = self.new_entry(newdirfd, newpath)?;
+        if trailing_slash {
+            return Err(ENOENT);
+        }
+        match old {
+            Target::Missing { .. } => Err(ENOENT),
+            Target::Proc { .. } => Err(EXDEV),
+            Target::Host { meta, .. } if meta.is_dir() => Err(EPERM),
+            Target::Host {
+                parent: Some((odir, oname)),
+                ..
+            } => rustix::fs::linkat(
+                odir.fd(),
+                oname.as_slice(),
+                ndir.fd(),
+                nname.as_slice(),
+                AtFlags::empty(),
+            )
+            .map_err(rx),
+            // Reached through a magic link (`/proc/self/fd/N`): link the
+            // inode its handle holds, through ferrite's own descriptor.
+            Target::Host { file, .. } => rustix::fs::linkat(
+                rustix::fs::CWD,
+                format!("/proc/self/fd/{}", file.as_raw_fd()),
+                ndir.fd(),
+                nname.as_slice(),
+                AtFlags::SYMLINK_FOLLOW,
+            )
+            .map_err(rx),
+        }
     }
 
     /// `renameat2(2)` (`flags`: 0 or [`RENAME_NOREPLACE`]); `renameat` is

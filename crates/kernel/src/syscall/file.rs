@@ -488,6 +488,16 @@ pub fn sys_renameat2(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
+/// `linkat(2)`.
+pub fn sys_linkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
+    let old = s.read_path(a[1])?;
+    let new = s.read_path(a[3])?;
+    s.task
+        .fs
+        .linkat(fd(a[0]), &old, fd(a[2]), &new, a[4] as i32)?;
+    Ok(0)
+}
+
 /// `umask(2)`: the old mask.
 pub fn sys_umask(s: &mut Sys<'_>, mask: u64) -> SysResult {
     Ok(s.task.fs.umask(mask as u32 & 0o777) as u64)

@@ -161,6 +161,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         FCNTL => file::sys_fcntl(s, a[0], a[1], a[2]),
         GETDENTS64 => file::sys_getdents64(s, a[0], a[1], a[2]),
         SYMLINKAT => file::sys_symlinkat(s, a[0], a[1], a[2]),
+        LINKAT => file::sys_linkat(s, a),
         RENAMEAT => file::sys_renameat2(s, [a[0], a[1], a[2], a[3], 0, 0]),
         RENAMEAT2 => file::sys_renameat2(s, a),
         UMASK => file::sys_umask(s, a[0]),
