@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -37,6 +38,142 @@ static void yesno(const char *what, int v)
 {
     printf("%s: %s\n", what, v ? "yes" : "no");
     CHECK(v);
+}
+
+
+/* chmod, chown, utimensat, statfs on "data.txt" in the scratch directory
+ * (the cwd). Raw syscalls where glibc would add checks of its own. */
+static void attrs(void)
+{
+    struct stat st;
+    int fd = open("data.txt", O_RDWR);
+    expect("open data.txt", fd < 0, 0);
+    expect("chmod 0600", chmod("data.txt", 0600) != 0, 0);
+    stat("data.txt", &st);
+    yesno("mode is 0600", (st.st_mode & 07777) == 0600 && S_ISREG(st.st_mode));
+    expect("chmod 04755", chmod("data.txt", 04755) != 0, 0);
+    stat("data.txt", &st);
+    yesno("mode is 04755 (S_ISUID kept)", (st.st_mode & 07777) == 04755);
+    expect("fchmod 02640", fchmod(fd, 02640) != 0, 0);
+    fstat(fd, &st);
+    yesno("mode is 02640", (st.st_mode & 07777) == 02640);
+    expect("fchmodat 0644 (file type bits ignored)",
+           syscall(SYS_fchmodat, AT_FDCWD, "data.txt", S_IFDIR | 0644) != 0, 0);
+    stat("data.txt", &st);
+    yesno("mode is 0644, still a file", (st.st_mode & 07777) == 0644 && S_ISREG(st.st_mode));
+    expect("fchmodat of a missing file", syscall(SYS_fchmodat, AT_FDCWD, "missing", 0644) != 0,
+           ENOENT);
+    expect("fchmodat below a file", syscall(SYS_fchmodat, AT_FDCWD, "data.txt/x", 0644) != 0,
+           ENOTDIR);
+    expect("symlink soft", symlink("data.txt", "soft") != 0, 0);
+    expect("fchmodat soft 0640", syscall(SYS_fchmodat, AT_FDCWD, "soft", 0640) != 0, 0);
+    stat("data.txt", &st);
+    yesno("the file's mode is 0640", (st.st_mode & 07777) == 0640);
+    expect("fchmod bad fd", fchmod(999, 0644) != 0, EBADF);
+    int pfd = open("data.txt", O_PATH);
+    expect("fchmod O_PATH fd", fchmod(pfd, 0644) != 0, EBADF);
+    expect("fchmodat dirfd not a directory",
+           syscall(SYS_fchmodat, fd, "x", 0644) != 0, ENOTDIR);
+
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    expect("fchownat to own uid and gid",
+           syscall(SYS_fchownat, AT_FDCWD, "data.txt", uid, gid, 0) != 0, 0);
+    expect("fchownat -1 -1", syscall(SYS_fchownat, AT_FDCWD, "data.txt", -1, -1, 0) != 0, 0);
+    expect("fchown -1 gid", fchown(fd, -1, gid) != 0, 0);
+    stat("data.txt", &st);
+    yesno("owner is uid, gid", st.st_uid == uid && st.st_gid == gid);
+    expect("fchownat AT_SYMLINK_NOFOLLOW",
+           syscall(SYS_fchownat, AT_FDCWD, "soft", uid, -1, AT_SYMLINK_NOFOLLOW) != 0, 0);
+    expect("fchownat AT_EMPTY_PATH on an O_PATH fd",
+           syscall(SYS_fchownat, pfd, "", -1, gid, AT_EMPTY_PATH) != 0, 0);
+    expect("fchownat empty path", syscall(SYS_fchownat, AT_FDCWD, "", uid, gid, 0) != 0, ENOENT);
+    expect("fchownat bad flags",
+           syscall(SYS_fchownat, AT_FDCWD, "data.txt", uid, gid, 0x8000) != 0, EINVAL);
+    expect("fchownat of a missing file",
+           syscall(SYS_fchownat, AT_FDCWD, "missing", uid, gid, 0) != 0, ENOENT);
+    expect("fchown bad fd", fchown(999, uid, gid) != 0, EBADF);
+    expect("fchown O_PATH fd", fchown(pfd, uid, gid) != 0, EBADF);
+
+    struct timespec ts[2] = {{1000000000, 5}, {1000000001, 6}};
+    expect("utimensat old times", syscall(SYS_utimensat, AT_FDCWD, "data.txt", ts, 0) != 0, 0);
+    stat("data.txt", &st);
+    yesno("times read back", st.st_atim.tv_sec == 1000000000 && st.st_atim.tv_nsec == 5 &&
+                                 st.st_mtim.tv_sec == 1000000001 && st.st_mtim.tv_nsec == 6);
+    struct timespec omit[2] = {{0, UTIME_OMIT}, {1200000000, 0}};
+    expect("utimensat UTIME_OMIT atime", syscall(SYS_utimensat, AT_FDCWD, "soft", omit, 0) != 0,
+           0);
+    stat("data.txt", &st);
+    yesno("atime kept, mtime set",
+          st.st_atim.tv_sec == 1000000000 && st.st_mtim.tv_sec == 1200000000);
+    expect("utimensat NULL times", syscall(SYS_utimensat, AT_FDCWD, "data.txt", NULL, 0) != 0, 0);
+    stat("data.txt", &st);
+    time_t now = time(NULL);
+    yesno("NULL times = now", st.st_mtime >= now - 60 && st.st_mtime <= now + 60 &&
+                                  st.st_atime >= now - 60);
+    expect("futimens", syscall(SYS_utimensat, fd, NULL, ts, 0) != 0, 0);
+    fstat(fd, &st);
+    yesno("futimens times read back", st.st_mtim.tv_sec == 1000000001 && st.st_mtim.tv_nsec == 6);
+    struct timespec now2[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+    expect("utimensat UTIME_NOW atime", syscall(SYS_utimensat, AT_FDCWD, "data.txt", now2, 0) != 0,
+           0);
+    stat("data.txt", &st);
+    yesno("atime now, mtime kept", st.st_atime >= now - 60 && st.st_mtim.tv_sec == 1000000001);
+    struct timespec link[2] = {{1100000000, 0}, {1100000000, 0}};
+    expect("utimensat AT_SYMLINK_NOFOLLOW",
+           syscall(SYS_utimensat, AT_FDCWD, "soft", link, AT_SYMLINK_NOFOLLOW) != 0, 0);
+    lstat("soft", &st);
+    yesno("the link's mtime set", st.st_mtim.tv_sec == 1100000000);
+    stat("data.txt", &st);
+    yesno("the file's mtime kept", st.st_mtim.tv_sec == 1000000001);
+    struct timespec bad[2] = {{0, 1000000000}, {0, 0}};
+    expect("utimensat bad nsec", syscall(SYS_utimensat, AT_FDCWD, "data.txt", bad, 0) != 0,
+           EINVAL);
+    struct timespec neg[2] = {{0, -1}, {0, 0}};
+    expect("utimensat negative nsec", syscall(SYS_utimensat, AT_FDCWD, "data.txt", neg, 0) != 0,
+           EINVAL);
+    expect("utimensat bad nsec of a missing file",
+           syscall(SYS_utimensat, AT_FDCWD, "missing", bad, 0) != 0, ENOENT);
+    struct timespec omit2[2] = {{0, UTIME_OMIT}, {0, UTIME_OMIT}};
+    expect("utimensat both UTIME_OMIT of a missing file",
+           syscall(SYS_utimensat, AT_FDCWD, "missing", omit2, 0) != 0, 0);
+    expect("utimensat bad flags",
+           syscall(SYS_utimensat, AT_FDCWD, "data.txt", NULL, 0x8000) != 0, EINVAL);
+    expect("utimensat NULL path AT_FDCWD", syscall(SYS_utimensat, AT_FDCWD, NULL, NULL, 0) != 0,
+           EFAULT);
+    expect("futimens with flags",
+           syscall(SYS_utimensat, fd, NULL, NULL, AT_SYMLINK_NOFOLLOW) != 0, EINVAL);
+    expect("futimens bad fd", syscall(SYS_utimensat, 999, NULL, NULL, 0) != 0, EBADF);
+    expect("futimens O_PATH fd", syscall(SYS_utimensat, pfd, NULL, NULL, 0) != 0, EBADF);
+    expect("utimensat AT_EMPTY_PATH on an O_PATH fd",
+           syscall(SYS_utimensat, pfd, "", ts, AT_EMPTY_PATH) != 0, 0);
+    expect("utimensat bad times pointer",
+           syscall(SYS_utimensat, AT_FDCWD, "data.txt", (void *)1, 0) != 0, EFAULT);
+
+    struct statfs sf, sf2;
+    expect("statfs data.txt", statfs("data.txt", &sf) != 0, 0);
+    yesno("f_bsize > 0", sf.f_bsize > 0);
+    yesno("f_namelen is 255", sf.f_namelen == 255);
+    yesno("f_frsize > 0", sf.f_frsize > 0);
+    expect("fstatfs", fstatfs(fd, &sf2) != 0, 0);
+    yesno("same f_type and f_fsid", sf.f_type == sf2.f_type &&
+                                        memcmp(&sf.f_fsid, &sf2.f_fsid, sizeof sf.f_fsid) == 0);
+    expect("fstatfs O_PATH fd", fstatfs(pfd, &sf2) != 0, 0);
+    expect("statfs through a symlink", statfs("soft", &sf2) != 0, 0);
+    yesno("same f_type", sf.f_type == sf2.f_type);
+    expect("statfs of a missing file", statfs("missing", &sf) != 0, ENOENT);
+    expect("statfs below a file", statfs("data.txt/x", &sf) != 0, ENOTDIR);
+    expect("fstatfs bad fd", fstatfs(999, &sf) != 0, EBADF);
+    expect("statfs /proc", statfs("/proc", &sf) != 0, 0);
+    yesno("/proc f_type is PROC_SUPER_MAGIC", sf.f_type == 0x9fa0);
+    yesno("/proc f_namelen is 255", sf.f_namelen == 255);
+    int mfd = open("/proc/self/status", O_RDONLY);
+    expect("fstatfs /proc/self/status", fstatfs(mfd, &sf) != 0, 0);
+    yesno("its f_type is PROC_SUPER_MAGIC", sf.f_type == 0x9fa0);
+    close(mfd);
+    close(pfd);
+    close(fd);
+    unlink("soft");
 }
 
 static void files(void)
@@ -160,6 +297,7 @@ static void files(void)
     expect("stat after unlink", stat("data.txt", &st) != 0, 0);
     yesno("one link again", st.st_nlink == 1);
 
+    attrs();
     expect("unlinkat file", unlinkat(AT_FDCWD, "data.txt", 0) != 0, 0);
     expect("unlinkat file again", unlinkat(AT_FDCWD, "data.txt", 0) != 0, ENOENT);
     expect("chdir ..", chdir("..") != 0, 0);

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kernel::errno::*;
+use kernel::fs::attr::UTIME_OMIT;
 use kernel::fs::flags::*;
 use kernel::fs::stat::offsets;
 use kernel::fs::{Fs, HostFs, ProcSource, Stat};
@@ -1149,4 +1150,289 @@ fn symlink_and_rename() {
     // Renaming a symlink moves the link.
     mv("link_file", "lf", 0).unwrap();
     assert_eq!(t.lstat("lf").unwrap().file_type(), S_IFLNK);
+}
+
+/// The host's mode bits (07777) of `p`, not followed.
+fn host_mode(p: &Path) -> u32 {
+    std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
+}
+
+/// chmod, chown, utimensat and statfs on host files: the mode applied
+/// exactly, `-1` ids unchanged, times read back, Linux's errnos in
+/// Linux's order.
+#[test]
+fn chmod_chown_utimensat_statfs() {
+    let t = setup();
+    let r = t.root().to_path_buf();
+    // chmod: the mode bits exactly, set-id bits too, the type bits ignored.
+    for mode in [0o600, 0o4755, 0o2640, 0o1777, 0o7000, 0] {
+        t.fs.fchmodat(AT_FDCWD, b"file", S_IFDIR | mode, 0).unwrap();
+        assert_eq!(host_mode(&r.join("file")), mode);
+        assert!(r.join("file").is_file());
+    }
+    t.fs.fchmodat(AT_FDCWD, b"link_file", 0o640, 0).unwrap();
+    assert_eq!(host_mode(&r.join("file")), 0o640, "followed");
+    assert_eq!(
+        t.fs.fchmodat(AT_FDCWD, b"link_file", 0o600, AT_SYMLINK_NOFOLLOW),
+        Err(EOPNOTSUPP)
+    );
+    assert_eq!(t.fs.fchmodat(AT_FDCWD, b"file", 0o600, 0x8000), Err(EINVAL));
+    assert_eq!(t.fs.fchmodat(AT_FDCWD, b"missing", 0o600, 0), Err(ENOENT));
+    assert_eq!(t.fs.fchmodat(AT_FDCWD, b"dangling", 0o600, 0), Err(ENOENT));
+    assert_eq!(t.fs.fchmodat(AT_FDCWD, b"file/x", 0o600, 0), Err(ENOTDIR));
+    assert_eq!(t.fs.fchmodat(AT_FDCWD, b"", 0o600, 0), Err(ENOENT));
+    assert_eq!(t.fs.fchmodat(99, b"file", 0o600, 0), Err(EBADF));
+    t.fs.fchmodat(AT_FDCWD, b"sub", 0o700, 0).unwrap();
+    assert_eq!(host_mode(&r.join("sub")), 0o700);
+    let fd = t.open("file", O_RDWR).unwrap();
+    t.fs.fchmod(fd, 0o4711).unwrap();
+    assert_eq!(host_mode(&r.join("file")), 0o4711);
+    assert_eq!(t.fs.fchmodat(fd, b"x", 0o600, 0), Err(ENOTDIR));
+    let pfd = t.open("file", O_PATH).unwrap();
+    assert_eq!(t.fs.fchmod(pfd, 0o600), Err(EBADF));
+    assert_eq!(t.fs.fchmod(99, 0o600), Err(EBADF));
+    t.fs.fchmodat(pfd, b"", 0o604, AT_EMPTY_PATH).unwrap();
+    assert_eq!(host_mode(&r.join("file")), 0o604);
+    let dfd = t.open("sub", O_RDONLY | O_DIRECTORY).unwrap();
+    t.fs.fchmod(dfd, 0o750).unwrap();
+    assert_eq!(host_mode(&r.join("sub")), 0o750);
+
+    // chown to our own ids; -1 leaves one unchanged.
+    let m = std::fs::metadata(r.join("file")).unwrap();
+    let (uid, gid) = (m.uid(), m.gid());
+    t.fs.fchownat(AT_FDCWD, b"file", uid, gid, 0).unwrap();
+    t.fs.fchownat(AT_FDCWD, b"file", u32::MAX, u32::MAX, 0)
+        .unwrap();
+    t.fs.fchown(fd, u32::MAX, gid).unwrap();
+    t.fs.fchownat(AT_FDCWD, b"link_file", uid, u32::MAX, AT_SYMLINK_NOFOLLOW)
+        .unwrap();
+    t.fs.fchownat(pfd, b"", u32::MAX, gid, AT_EMPTY_PATH)
+        .unwrap();
+    assert_eq!(t.fs.fchown(pfd, uid, gid), Err(EBADF));
+    assert_eq!(t.fs.fchown(99, uid, gid), Err(EBADF));
+    assert_eq!(
+        t.fs.fchownat(AT_FDCWD, b"file", uid, gid, 0x8000),
+        Err(EINVAL)
+    );
+    assert_eq!(t.fs.fchownat(AT_FDCWD, b"", uid, gid, 0), Err(ENOENT));
+    assert_eq!(
+        t.fs.fchownat(AT_FDCWD, b"missing", uid, gid, 0),
+        Err(ENOENT)
+    );
+    let m = std::fs::metadata(r.join("file")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (uid, gid));
+
+    // utimensat: explicit times, UTIME_OMIT, the link itself, now.
+    let times = |a: (i64, i64), m: (i64, i64)| Some([a, m]);
+    t.fs.utimensat(
+        AT_FDCWD,
+        Some(b"file"),
+        times((1_000_000_000, 5), (1_000_000_001, 6)),
+        0,
+    )
+    .unwrap();
+    let st = t.stat("file").unwrap();
+    assert_eq!(
+        (st.atime, st.atime_nsec, st.mtime, st.mtime_nsec),
+        (1_000_000_000, 5, 1_000_000_001, 6)
+    );
+    t.fs.utimensat(
+        AT_FDCWD,
+        Some(b"link_file"),
+        times((0, UTIME_OMIT), (1_200_000_000, 0)),
+        0,
+    )
+    .unwrap();
+    let st = t.stat("file").unwrap();
+    assert_eq!((st.atime, st.mtime), (1_000_000_000, 1_200_000_000));
+    t.fs.utimensat(
+        AT_FDCWD,
+        Some(b"link_file"),
+        times((1_100_000_000, 0), (1_100_000_000, 0)),
+        AT_SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+    assert_eq!(t.lstat("link_file").unwrap().mtime, 1_100_000_000);
+    assert_eq!(t.stat("file").unwrap().mtime, 1_200_000_000);
+    t.fs.utimensat(fd, None, times((7, 0), (8, 0)), 0).unwrap();
+    assert_eq!(t.stat("file").unwrap().mtime, 8);
+    t.fs.utimensat(AT_FDCWD, Some(b"file"), None, 0).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((t.stat("file").unwrap().mtime - now).abs() < 60);
+    let bad = times((0, 1_000_000_000), (0, 0));
+    assert_eq!(t.fs.utimensat(AT_FDCWD, Some(b"file"), bad, 0), Err(EINVAL));
+    assert_eq!(
+        t.fs.utimensat(AT_FDCWD, Some(b"file"), times((0, 0), (0, -1)), 0),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        t.fs.utimensat(AT_FDCWD, Some(b"missing"), bad, 0),
+        Err(ENOENT)
+    );
+    assert_eq!(
+        t.fs.utimensat(AT_FDCWD, Some(b"file"), None, 0x8000),
+        Err(EINVAL)
+    );
+    assert_eq!(
+        t.fs.utimensat(fd, None, None, AT_SYMLINK_NOFOLLOW),
+        Err(EINVAL)
+    );
+    assert_eq!(t.fs.utimensat(pfd, None, None, 0), Err(EBADF));
+    assert_eq!(t.fs.utimensat(99, None, None, 0), Err(EBADF));
+    t.fs.utimensat(pfd, Some(b""), times((3, 0), (4, 0)), AT_EMPTY_PATH)
+        .unwrap();
+    assert_eq!(t.stat("file").unwrap().mtime, 4);
+
+    // statfs: the host's answer for host files, through any handle.
+    let host = rustix::fs::statfs(&r).unwrap();
+    let sf = t.fs.statfs(b"file").unwrap();
+    assert_eq!(sf.f_type, host.f_type as i64);
+    assert_eq!(sf.f_bsize, host.f_bsize as i64);
+    assert_eq!(sf.f_namelen, host.f_namelen as i64);
+    assert_eq!(t.fs.fstatfs(fd).unwrap(), sf);
+    assert_eq!(t.fs.fstatfs(pfd).unwrap(), sf);
+    assert_eq!(t.fs.statfs(b"link_file").unwrap(), sf);
+    assert_eq!(t.fs.statfs(b"missing"), Err(ENOENT));
+    assert_eq!(t.fs.statfs(b"file/x"), Err(ENOTDIR));
+    assert_eq!(t.fs.fstatfs(99), Err(EBADF));
+    let b = sf.to_bytes();
+    assert_eq!(b.len(), 120);
+    assert_eq!(&b[0..8], &(host.f_type as u64).to_le_bytes());
+    assert_eq!(&b[64..72], &(host.f_namelen as u64).to_le_bytes());
+    assert_eq!(&b[88..120], &[0u8; 32], "f_spare");
+}
+
+/// /proc: PROC_SUPER_MAGIC; its files belong to root, so a non-root
+/// caller's mode change is EPERM, an ownership change EPERM but for
+/// `-1, -1`, a time change EPERM (explicit) or EACCES (now); a symlink's
+/// mode is EOPNOTSUPP.
+#[test]
+fn attrs_of_proc() {
+    let t = setup();
+    let sf = t.fs.statfs(b"/proc").unwrap();
+    assert_eq!(sf.f_type, 0x9fa0);
+    assert_eq!((sf.f_namelen, sf.f_bsize, sf.f_blocks), (255, 4096, 0));
+    let b = sf.to_bytes();
+    assert_eq!(&b[0..8], &0x9fa0u64.to_le_bytes());
+    let fd = t.open("/proc/meminfo", O_RDONLY).unwrap();
+    assert_eq!(t.fs.fstatfs(fd).unwrap(), sf);
+    assert_eq!(t.fs.statfs(b"/proc/self/status").unwrap(), sf);
+    assert_eq!(
+        t.fs.fchmodat(AT_FDCWD, b"/proc/meminfo", 0o666, 0),
+        Err(EPERM)
+    );
+    assert_eq!(t.fs.fchmod(fd, 0o666), Err(EPERM));
+    assert_eq!(
+        t.fs.fchmodat(AT_FDCWD, b"/proc/self/exe", 0o666, AT_SYMLINK_NOFOLLOW),
+        Err(EOPNOTSUPP)
+    );
+    assert_eq!(
+        t.fs.fchownat(AT_FDCWD, b"/proc/meminfo", 1000, 1000, 0),
+        Err(EPERM)
+    );
+    assert_eq!(t.fs.fchown(fd, u32::MAX, u32::MAX), Ok(()));
+    assert_eq!(
+        t.fs.utimensat(AT_FDCWD, Some(b"/proc/meminfo"), None, 0),
+        Err(EACCES)
+    );
+    assert_eq!(
+        t.fs.utimensat(fd, None, Some([(1, 0), (1, 0)]), 0),
+        Err(EPERM)
+    );
+    assert_eq!(t.fs.statfs(b"/proc/nothing"), Err(ENOENT));
+    // A standard stream's host file is not changed.
+    assert_eq!(t.fs.fchmod(1, 0o600), Err(EPERM));
+    assert_eq!(t.fs.utimensat(1, None, None, 0), Err(EPERM));
+}
+
+/// chmod, chown, utimensat and statfs through symlinks that name a host
+/// file outside the root by its absolute host path: the targets are
+/// looked up in the guest's namespace (ENOENT), the `NOFOLLOW` forms and
+/// the magic link of an `O_PATH` descriptor of the link change the link
+/// itself, and the canary outside keeps its mode, owner and times (ctime
+/// too: no attribute of it was written).
+#[test]
+fn attrs_through_symlinks_stay_in_the_root() {
+    let t = setup();
+    let out = tempfile::tempdir().unwrap();
+    let canary = out.path().join("passwd");
+    std::fs::write(&canary, b"HOST SECRET").unwrap();
+    std::fs::set_permissions(&canary, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(946_684_800);
+    std::fs::File::open(&canary)
+        .unwrap()
+        .set_times(
+            std::fs::FileTimes::new()
+                .set_accessed(old)
+                .set_modified(old),
+        )
+        .unwrap();
+    let before = std::fs::metadata(&canary).unwrap();
+    let key = |m: &std::fs::Metadata| {
+        (
+            m.mode(),
+            m.uid(),
+            m.gid(),
+            m.atime(),
+            m.mtime(),
+            m.ctime(),
+            m.ctime_nsec(),
+        )
+    };
+    let (uid, gid) = (before.uid(), before.gid());
+    symlink(&canary, t.root().join("esc")).unwrap();
+    symlink(out.path(), t.root().join("escdir")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    for p in [&b"esc"[..], b"escdir/passwd", b"/escdir/../escdir/passwd"] {
+        assert_eq!(t.fs.fchmodat(AT_FDCWD, p, 0o777, 0), Err(ENOENT));
+        assert_eq!(t.fs.fchownat(AT_FDCWD, p, uid, gid, 0), Err(ENOENT));
+        assert_eq!(t.fs.utimensat(AT_FDCWD, Some(p), None, 0), Err(ENOENT));
+        assert_eq!(
+            t.fs.utimensat(AT_FDCWD, Some(p), Some([(1, 0), (1, 0)]), 0),
+            Err(ENOENT)
+        );
+        assert_eq!(t.fs.statfs(p), Err(ENOENT));
+    }
+    // The link itself.
+    assert_eq!(
+        t.fs.fchmodat(AT_FDCWD, b"esc", 0o777, AT_SYMLINK_NOFOLLOW),
+        Err(EOPNOTSUPP)
+    );
+    t.fs.fchownat(AT_FDCWD, b"esc", uid, gid, AT_SYMLINK_NOFOLLOW)
+        .unwrap();
+    t.fs.utimensat(
+        AT_FDCWD,
+        Some(b"esc"),
+        Some([(5, 0), (5, 0)]),
+        AT_SYMLINK_NOFOLLOW,
+    )
+    .unwrap();
+    assert_eq!(t.lstat("esc").unwrap().mtime, 5);
+    // An O_PATH descriptor of the link, by AT_EMPTY_PATH and through its
+    // magic link (followed to the link, not through it).
+    let l = t.open("esc", O_PATH | O_NOFOLLOW).unwrap();
+    t.fs.fchownat(l, b"", uid, gid, AT_EMPTY_PATH).unwrap();
+    t.fs.utimensat(l, Some(b""), Some([(6, 0), (6, 0)]), AT_EMPTY_PATH)
+        .unwrap();
+    let magic = format!("/proc/self/fd/{l}");
+    t.fs.fchownat(AT_FDCWD, magic.as_bytes(), uid, gid, 0)
+        .unwrap();
+    t.fs.utimensat(AT_FDCWD, Some(magic.as_bytes()), Some([(7, 0), (7, 0)]), 0)
+        .unwrap();
+    assert_eq!(
+        t.fs.fchmodat(AT_FDCWD, magic.as_bytes(), 0o777, 0),
+        Err(EOPNOTSUPP)
+    );
+    assert_eq!(t.lstat("esc").unwrap().mtime, 7);
+    assert_eq!(t.fs.fstatfs(l).unwrap(), t.fs.statfs(b"/").unwrap());
+    let after = std::fs::metadata(&canary).unwrap();
+    assert_eq!(
+        key(&after),
+        key(&before),
+        "the canary outside the root was changed"
+    );
+    assert_eq!(std::fs::read(&canary).unwrap(), b"HOST SECRET");
 }

@@ -15,7 +15,7 @@
 //! - The calls: open.rs (open, close, dup, fcntl, mkdir, unlink, access,
 //!   chdir, exec's open), link.rs (symlink, rename), read_write.rs (read, write, lseek, truncate,
 //!   fsync), readdir.rs (getdents64), stat_calls.rs (stat, readlink),
-//!   tty.rs (TCGETS).
+//!   tty.rs (TCGETS), attr.rs (chmod, chown, utimensat, statfs).
 //! - stat.rs (`struct stat`'s bytes) and flags.rs (the ABI's values).
 //!
 //! Methods that move file data (`read`, `write`, `pread`, `pwrite`,
@@ -32,6 +32,7 @@
 //! runs without holding the table lock (a blocked read does not stop the
 //! other threads of a process that share the table).
 
+pub mod attr;
 mod fdtable;
 pub mod flags;
 mod hostfs;

@@ -1,5 +1,6 @@
 //! The file syscalls: the entry points of fs/open.c, fs/read_write.c,
-//! fs/stat.c, fs/namei.c, fs/ioctl.c, fs/d_path.c (`getcwd`) and fs/sync.c.
+//! fs/stat.c, fs/namei.c, fs/ioctl.c, fs/d_path.c (`getcwd`), fs/sync.c,
+//! fs/utimes.c and fs/statfs.c.
 //! Arguments are copied in and results out here; the file layer
 //! ([`crate::fs::Fs`]) does the work with plain values.
 //!
@@ -22,7 +23,8 @@ use mm::uaccess::{self, access_ok};
 
 use super::{Sys, SysResult};
 use crate::errno::{Errno, EFAULT, EINVAL, ENOTTY, ERANGE};
-use crate::fs::flags::{SEEK_CUR, SEEK_SET};
+use crate::fs::attr::UTIME_OMIT;
+use crate::fs::flags::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, SEEK_CUR, SEEK_SET};
 use crate::fs::{IoFile, UserIter};
 
 /// `MAX_RW_COUNT`: the most one read or write moves.
@@ -513,5 +515,94 @@ pub fn sys_fchdir(s: &mut Sys<'_>, f: u64) -> SysResult {
 pub fn sys_sync(s: &mut Sys<'_>) -> SysResult {
     // sync(2) cannot fail; a host write error is the file's own business.
     let _ = s.task.fs.hostfs().sync(s.cpu);
+    Ok(0)
+}
+
+/// `fchmod(2)` (`mode` is a `umode_t`).
+pub fn sys_fchmod(s: &mut Sys<'_>, f: u64, mode: u64) -> SysResult {
+    s.task.fs.fchmod(fd(f), mode as u16 as u32)?;
+    Ok(0)
+}
+
+/// `fchmodat(2)` (`flags` 0) and `fchmodat2(2)`: the flags are checked
+/// before the path is read (`do_fchmodat`).
+pub fn sys_fchmodat(s: &mut Sys<'_>, dirfd: u64, path: u64, mode: u64, flags: u64) -> SysResult {
+    let flags = flags as i32;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let p = s.read_path(path)?;
+    s.task
+        .fs
+        .fchmodat(fd(dirfd), &p, mode as u16 as u32, flags)?;
+    Ok(0)
+}
+
+/// `fchown(2)`.
+pub fn sys_fchown(s: &mut Sys<'_>, f: u64, uid: u64, gid: u64) -> SysResult {
+    s.task.fs.fchown(fd(f), uid as u32, gid as u32)?;
+    Ok(0)
+}
+
+/// `fchownat(2)`: the flags are checked before the path is read
+/// (`do_fchownat`).
+pub fn sys_fchownat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
+    let flags = a[4] as i32;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let p = s.read_path(a[1])?;
+    s.task
+        .fs
+        .fchownat(fd(a[0]), &p, a[2] as u32, a[3] as u32, flags)?;
+    Ok(0)
+}
+
+/// `utimensat(2)` (fs/utimes.c): the two timespecs are read first
+/// (EFAULT), both `UTIME_OMIT` returns 0 without looking at anything
+/// else, a NULL path with a descriptor other than `AT_FDCWD` is
+/// `futimens`, and the path form checks its flags before reading the
+/// path (a NULL path with `AT_FDCWD` is EFAULT).
+pub fn sys_utimensat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
+    let (dirfd, path, utimes, flags) = (fd(a[0]), a[1], a[2], a[3] as i32);
+    let times = if utimes != 0 {
+        let b = s.read_user(utimes, 32)?;
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+            i64::from_le_bytes(w)
+        };
+        let t = [(word(0), word(1)), (word(2), word(3))];
+        if t[0].1 == UTIME_OMIT && t[1].1 == UTIME_OMIT {
+            return Ok(0);
+        }
+        Some(t)
+    } else {
+        None
+    };
+    if path == 0 && dirfd != AT_FDCWD {
+        s.task.fs.utimensat(dirfd, None, times, flags)?;
+        return Ok(0);
+    }
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(EINVAL);
+    }
+    let p = s.read_path(path)?;
+    s.task.fs.utimensat(dirfd, Some(&p), times, flags)?;
+    Ok(0)
+}
+
+/// `statfs(2)`.
+pub fn sys_statfs(s: &mut Sys<'_>, path: u64, buf: u64) -> SysResult {
+    let p = s.read_path(path)?;
+    let st = s.task.fs.statfs(&p)?;
+    s.write_user(buf, &st.to_bytes())?;
+    Ok(0)
+}
+
+/// `fstatfs(2)`.
+pub fn sys_fstatfs(s: &mut Sys<'_>, f: u64, buf: u64) -> SysResult {
+    let st = s.task.fs.fstatfs(fd(f))?;
+    s.write_user(buf, &st.to_bytes())?;
     Ok(0)
 }

@@ -28,12 +28,16 @@ syscalls! {
     SYMLINKAT = 36, "symlinkat";
     LINKAT = 37, "linkat";
     RENAMEAT = 38, "renameat";
+    STATFS = 43, "statfs";
+    FSTATFS = 44, "fstatfs";
     FTRUNCATE = 46, "ftruncate";
     FACCESSAT = 48, "faccessat";
     CHDIR = 49, "chdir";
     FCHDIR = 50, "fchdir";
+    FCHMOD = 52, "fchmod";
     FCHMODAT = 53, "fchmodat";
     FCHOWNAT = 54, "fchownat";
+    FCHOWN = 55, "fchown";
     OPENAT = 56, "openat";
     CLOSE = 57, "close";
     PIPE2 = 59, "pipe2";
@@ -54,6 +58,7 @@ syscalls! {
     SYNC = 81, "sync";
     FSYNC = 82, "fsync";
     FDATASYNC = 83, "fdatasync";
+    UTIMENSAT = 88, "utimensat";
     EXIT = 93, "exit";
     EXIT_GROUP = 94, "exit_group";
     SET_TID_ADDRESS = 96, "set_tid_address";
@@ -119,6 +124,7 @@ syscalls! {
     RSEQ = 293, "rseq";
     CLONE3 = 435, "clone3";
     FACCESSAT2 = 439, "faccessat2";
+    FCHMODAT2 = 452, "fchmodat2";
 }
 
 #[cfg(test)]
