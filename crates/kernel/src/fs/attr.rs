@@ -155,8 +155,8 @@ fn host_chown(file: &File, uid: u32, gid: u32) -> Result<(), Errno> {
     rustix::fs::chownat(
         file,
         "",
-        id(uid).map(|u| Uid::from_raw(u)),
-        id(gid).map(|g| Gid::from_raw(g)),
+        id(uid).map(Uid::from_raw),
+        id(gid).map(Gid::from_raw),
         AtFlags::EMPTY_PATH,
     )
     .map_err(rx)
