@@ -1346,6 +1346,17 @@ fn attrs_of_proc() {
     // A standard stream's host file is not changed.
     assert_eq!(t.fs.fchmod(1, 0o600), Err(EPERM));
     assert_eq!(t.fs.utimensat(1, None, None, 0), Err(EPERM));
+    assert_eq!(t.fs.fchown(1, u32::MAX, u32::MAX), Err(EPERM));
+    assert_eq!(t.fs.fchmodat(1, b"", 0o600, AT_EMPTY_PATH), Err(EPERM));
+    assert_eq!(
+        t.fs.fchownat(1, b"", u32::MAX, u32::MAX, AT_EMPTY_PATH),
+        Err(EPERM)
+    );
+    assert_eq!(
+        t.fs.utimensat(1, Some(b""), None, AT_EMPTY_PATH),
+        Err(EPERM)
+    );
+    assert!(t.fs.fstatfs(1).is_ok());
 }
 
 /// chmod, chown, utimensat and statfs through symlinks that name a host

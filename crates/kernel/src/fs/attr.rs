@@ -36,7 +36,7 @@ use rustix::fs::{AtFlags, Gid, Mode, Timespec, Timestamps, Uid};
 use crate::errno::*;
 
 use super::fdtable::Kind;
-use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, PATH_MAX};
+use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW};
 use super::namei::{rx, Target};
 use super::Fs;
 
@@ -134,7 +134,6 @@ impl StatFs {
 /// number, never a guest string.
 fn host_chmod(file: &File, mode: u32) -> Result<(), Errno> {
     let link = format!("/proc/self/fd/{}", file.as_raw_fd());
-    debug_assert!(link.len() < PATH_MAX);
     rustix::fs::chmodat(
         rustix::fs::CWD,
         link.as_str(),
@@ -222,6 +221,21 @@ fn proc_chown(uid: u32, gid: u32) -> Result<(), Errno> {
 }
 
 impl Fs {
+    /// Look `path` up for a change of attributes (`AT_EMPTY_PATH` and
+    /// `AT_SYMLINK_NOFOLLOW` in `flags`): as `lookup_at`, but EPERM
+    /// for a standard stream named by an empty path, whose host file is
+    /// not the guest's to change.
+    fn lookup_for_change(&self, dirfd: i32, path: &[u8], flags: i32) -> Result<Target, Errno> {
+        if flags & AT_EMPTY_PATH != 0 && super::namei::check_path(path)?.is_empty() {
+            if let Ok(f) = self.file(dirfd) {
+                if matches!(f.kind, Kind::Stdio { .. }) {
+                    return Err(EPERM);
+                }
+            }
+        }
+        self.lookup_at(dirfd, path, flags)
+    }
+
     /// `fchmod(2)`.
     pub fn fchmod(&self, fd: i32, mode: u32) -> Result<(), Errno> {
         let f = self.file(fd)?;
@@ -244,7 +258,7 @@ impl Fs {
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(EINVAL);
         }
-        match self.lookup_at(dirfd, path, flags)? {
+        match self.lookup_for_change(dirfd, path, flags)? {
             Target::Missing { .. } => Err(ENOENT),
             Target::Host { meta, .. } if meta.file_type().is_symlink() => Err(EOPNOTSUPP),
             Target::Host { file, .. } => host_chmod(&file, mode),
@@ -282,7 +296,7 @@ impl Fs {
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(EINVAL);
         }
-        match self.lookup_at(dirfd, path, flags)? {
+        match self.lookup_for_change(dirfd, path, flags)? {
             Target::Missing { .. } => Err(ENOENT),
             Target::Host { file, .. } => host_chown(&file, uid, gid),
             Target::Proc { .. } => proc_chown(uid, gid),
@@ -319,7 +333,7 @@ impl Fs {
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
             return Err(EINVAL);
         }
-        let target = self.lookup_at(dirfd, path, flags)?;
+        let target = self.lookup_for_change(dirfd, path, flags)?;
         let times = match target {
             Target::Missing { .. } => return Err(ENOENT),
             _ => check_times(times)?,
