@@ -1176,6 +1176,14 @@ fn chmod_chown_utimensat_statfs() {
         t.fs.fchmodat(AT_FDCWD, b"link_file", 0o600, AT_SYMLINK_NOFOLLOW),
         Err(EOPNOTSUPP)
     );
+    // fchmodat2's AT_SYMLINK_NOFOLLOW changes anything but a symlink.
+    t.fs.fchmodat(AT_FDCWD, b"file", 0o620, AT_SYMLINK_NOFOLLOW)
+        .unwrap();
+    assert_eq!(host_mode(&r.join("file")), 0o620);
+    t.fs.fchmodat(AT_FDCWD, b"sub/deep", 0o711, AT_SYMLINK_NOFOLLOW)
+        .unwrap();
+    assert_eq!(host_mode(&r.join("sub/deep")), 0o711);
+    t.fs.fchmodat(AT_FDCWD, b"link_file", 0o640, 0).unwrap();
     assert_eq!(t.fs.fchmodat(AT_FDCWD, b"file", 0o600, 0x8000), Err(EINVAL));
     assert_eq!(t.fs.fchmodat(AT_FDCWD, b"missing", 0o600, 0), Err(ENOENT));
     assert_eq!(t.fs.fchmodat(AT_FDCWD, b"dangling", 0o600, 0), Err(ENOENT));
