@@ -24,9 +24,11 @@
 //! ownership change other than to `-1, -1` is EPERM, a time change is
 //! EPERM (explicit times) or EACCES (now), as Linux answers a non-root
 //! user for a root-owned read-only file. The standard streams are the
-//! host's: `fchmod`, `fchown` and `futimens` on them are EPERM (changing
-//! the host file behind a redirected stream would reach outside the
-//! root); `fstatfs` gives the host's answer.
+//! host's: `fchmod`, `fchown`, `futimens` and the `AT_EMPTY_PATH` forms
+//! on them are EPERM (changing the host file behind a redirected stream
+//! would reach outside the root); `fstatfs` gives the host's answer.
+//! `fchmodat2` is tested at the file layer only (qemu-riscv64 7.2, the
+//! oracle of user/syscalls.c, does not know it).
 
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd};
