@@ -57,6 +57,16 @@
 //! shared PTE of a page before writing it (`page_mkclean`), so the next
 //! write faults through `page_mkwrite` and dirties the page again.
 //!
+//! TLB flushes: the walkers change other mms' page tables, so before a page
+//! is freed or counted clean they flush the harts in that mm's
+//! `mm_cpumask` at once, through the kernel's synchronous remote flush
+//! (`Mem::set_tlb_flush_hook`): `page_mkclean` per PTE cleaned (Linux's
+//! `flush_tlb_page` in `page_mkclean_one`), `unmap_mapping_range` per VMA
+//! zapped, putting the pages it unmapped only after that flush (a small
+//! `mmu_gather`), and reclaim's `try_to_unmap` by adding to the caller's
+//! [`TlbUnmapBatch`] (see [`crate::vmscan`]). The changes are also added
+//! to the mm's pending flush, which its next trap carries out.
+//!
 //! shmem: a `MAP_SHARED | MAP_ANONYMOUS` mapping is backed by an
 //! `AddressSpace` of its own ([`shmem_zero_setup`]) over a zero-filled
 //! backing ([`ShmemBacking`]): its pages live in that page cache, count in

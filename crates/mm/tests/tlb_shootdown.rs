@@ -216,7 +216,10 @@ fn truncate_flushes_before_the_pages_are_freed() {
     }
     let mut pfns: Vec<usize> = (0..N).map(|i| pfn_of(&mm, va + i * P)).collect();
     pfns.extend((0..N).map(|i| pfn_of(&mm, pva + i * P)));
-    assert!(pfns[..N].iter().all(|p| !pfns[N..].contains(p)), "not copied");
+    assert!(
+        pfns[..N].iter().all(|p| !pfns[N..].contains(p)),
+        "not copied"
+    );
     *rec.tracked.lock().unwrap() = pfns.clone();
     let cached = mem.vmstat.get(NodeStatItem::NrFilePages);
     a.truncate(&cpu, 0).unwrap();
@@ -236,7 +239,10 @@ fn truncate_flushes_before_the_pages_are_freed() {
             .iter()
             .find(|c| c.pages[i].mapcount == 0)
             .unwrap_or_else(|| panic!("page {i} unmapped with no flush: {calls:#?}"));
-        assert!(c.pages[i].refcount > 0, "page {i} freed before the flush: {c:?}");
+        assert!(
+            c.pages[i].refcount > 0,
+            "page {i} freed before the flush: {c:?}"
+        );
     }
     drop(calls);
     // And afterwards every one of them is gone.
@@ -302,7 +308,9 @@ fn the_mm_cpumask_is_the_pending_flushs_harts() {
     assert_eq!(mm.mm_cpumask(), 0);
     mm.mm_cpumask_set_cpu(2);
     mm.mm_cpumask_set_cpu(70); // past 63: shares bit 63
-    let va = mm.do_mmap(&cpu, 0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS).unwrap();
+    let va = mm
+        .do_mmap(&cpu, 0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS)
+        .unwrap();
     user_store(&cpu, &mm, va, &[1; 8]).unwrap();
     mm.do_munmap(&cpu, va, P).unwrap();
     let f = mm.take_tlb_flush();
