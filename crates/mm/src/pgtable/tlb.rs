@@ -17,7 +17,11 @@
 //! before a page is written back).
 //!
 //! ferrite differs from Linux in that the gather does not also batch the
-//! pages to free: callers put pages after they have issued the flush. As in
+//! pages to free: the page-cache walkers hold the pages they unmapped in
+//! batches of their own until they have flushed, while an mm's own unmaps
+//! (munmap, mremap, exit) put pages at once, before the kernel's flush,
+//! which is safe only while no other hart runs the mm (no threads yet).
+//! Remote flushes are full flushes of each target hart's TLB. As in
 //! Linux riscv, a range of more than [`TLB_FLUSH_ALL_THRESHOLD`] pages becomes
 //! a flush of everything (`tlb_flush_all_threshold`).
 //!
