@@ -289,6 +289,21 @@ impl Kernel {
         // The kernel's stores into user memory keep decoded code coherent.
         let m = machine.clone();
         mem.set_store_hook(Box::new(move |pa, len| m.note_store(pa as u64, len as u64)));
+        // mm's synchronous remote TLB flush (the page-cache walkers call it
+        // after changing another mm's page table, before they free or clean
+        // the page), with `i_mmap`, an mmap lock and a page-table lock held.
+        // Deadlock-free: `Machine::flush_tlb` posts to the harts' mailboxes
+        // and waits only for those inside `Hart::run`, i.e. running user
+        // code, which takes no kernel lock (the hart stops at every trap
+        // and the kernel runs outside `run`) and serves its mailbox at
+        // every block boundary, even while it waits for other harts itself
+        // (`first_code_in_page`); a hart outside `run` (in the kernel, or
+        // idle) is not waited for and flushes when it enters `run` again.
+        // So the wait never depends on a lock the caller may hold.
+        let m = machine.clone();
+        mem.set_tlb_flush_hook(Box::new(move |mask, range| {
+            m.flush_tlb(mask, range.map(|(s, e)| (s as u64, e as u64)))
+        }));
         Ok(Kernel {
             mem,
             machine,
@@ -485,7 +500,6 @@ impl Kernel {
             cmdline,
             cred,
             mm,
-            mm_cpumask: AtomicU64::new(0),
             icache_stale_mask: AtomicU64::new(0),
             sig_blocked: AtomicU64::new(0),
             sig_ignored: AtomicU64::new(0),

@@ -43,8 +43,6 @@ pub struct ProcEntry {
     pub cred: [u32; 4],
     /// The address space.
     pub mm: MmBox<'static>,
-    /// Harts that have run this mm (`mm_cpumask`), for TLB shootdowns.
-    pub mm_cpumask: AtomicU64,
     /// Harts that must flush their instruction cache before they next run
     /// this mm (`mm->context.icache_stale_mask`, set by
     /// `riscv_flush_icache`).

@@ -87,9 +87,11 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, mut task: Task) {
         k.do_exit(cpu, task, ExitStatus::Signaled(SIGSEGV));
         return;
     };
+    // `switch_mm`: into the mm's `mm_cpumask` before the hart can cache a
+    // translation of it (the ordering is `mm_cpumask_set_cpu`'s).
+    task.mm().mm_cpumask_set_cpu(hart.id());
     hart.set_satp(satp);
     let bit = 1 << (hart.id() % 64);
-    task.proc.mm_cpumask.fetch_or(bit, Relaxed);
     // `flush_icache_deferred`: a `riscv_flush_icache` since this hart last
     // ran the mm.
     if task.proc.icache_stale_mask.load(Relaxed) & bit != 0
@@ -230,8 +232,12 @@ fn touches_mm(nr: u64) -> bool {
 }
 
 /// Carry out the TLB flushes the mm recorded (`flush_tlb_range` /
-/// `flush_tlb_mm`): locally, and by shootdown on every other hart that ran
-/// the mm; and the instruction-cache flush a newly executable page needs.
+/// `flush_tlb_mm`): locally, and by shootdown on every other hart in the
+/// mm's `mm_cpumask` (kept in the mm); and the instruction-cache flush a
+/// newly executable page needs. The page-cache walkers that change other
+/// mms' page tables flush those mms' harts themselves, at once, through
+/// mm's flush hook (installed in `Kernel::boot`); what they change is
+/// also in the mm's pending flush, carried out here.
 pub fn sync_tlb(k: &Kernel, hart: &mut Hart, task: &Task) {
     let f = task.mm().take_tlb_flush();
     if f.needs_icache_flush() {
@@ -244,7 +250,8 @@ pub fn sync_tlb(k: &Kernel, hart: &mut Hart, task: &Task) {
         FlushRange::All => None,
     };
     hart.flush_tlb(range);
-    let others = task.proc.mm_cpumask.load(Relaxed) & !(1u64 << (hart.id() % 64));
+    // `f.cpus()` is the mm's `mm_cpumask`, read after the changes.
+    let others = f.cpus() & !(1u64 << (hart.id() % 64));
     if others != 0 {
         k.machine.flush_tlb(others, range);
     }

@@ -57,6 +57,16 @@
 //! shared PTE of a page before writing it (`page_mkclean`), so the next
 //! write faults through `page_mkwrite` and dirties the page again.
 //!
+//! TLB flushes: the walkers change other mms' page tables, so before a page
+//! is freed or counted clean they flush the harts in that mm's
+//! `mm_cpumask` at once, through the kernel's synchronous remote flush
+//! (`Mem::set_tlb_flush_hook`): `page_mkclean` per PTE cleaned (Linux's
+//! `flush_tlb_page` in `page_mkclean_one`), `unmap_mapping_range` per VMA
+//! zapped, putting the pages it unmapped only after that flush (a small
+//! `mmu_gather`), and reclaim's `try_to_unmap` by adding to the caller's
+//! [`TlbUnmapBatch`] (see [`crate::vmscan`]). The changes are also added
+//! to the mm's pending flush, which its next trap carries out.
+//!
 //! shmem: a `MAP_SHARED | MAP_ANONYMOUS` mapping is backed by an
 //! `AddressSpace` of its own ([`shmem_zero_setup`]) over a zero-filled
 //! backing ([`ShmemBacking`]): its pages live in that page cache, count in
@@ -101,11 +111,55 @@ use crate::mmap::{
 };
 use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
+use crate::pgtable::tlb::{flush_tlb_mm_range, TlbUnmapBatch};
 use crate::pgtable::{PageTable, Pte, TlbFlush};
 use crate::rmap::{AnonVmaPtr, PAGE_MAPPING_ANON};
 use crate::slab::KmemCache;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
+
+/// Page references put after a TLB flush (the page part of Linux's
+/// `mmu_gather`): a fixed batch, so nothing is allocated under the locks.
+struct PutBatch {
+    pfns: [u32; PUT_BATCH],
+    len: usize,
+}
+
+impl Default for PutBatch {
+    fn default() -> Self {
+        PutBatch {
+            pfns: [0; PUT_BATCH],
+            len: 0,
+        }
+    }
+}
+
+/// Pages a [`PutBatch`] holds before it must flush.
+const PUT_BATCH: usize = 64;
+
+impl PutBatch {
+    fn is_full(&self) -> bool {
+        self.len == PUT_BATCH
+    }
+
+    fn push(&mut self, mem: &Mem, page: &Page) {
+        match mem.page_to_pfn(page) {
+            Some(pfn) if self.len < PUT_BATCH => {
+                self.pfns[self.len] = pfn as u32;
+                self.len += 1;
+            }
+            _ => crate::fault::put_page_nocpu(mem, page),
+        }
+    }
+
+    /// Put every page held (the TLBs have been flushed).
+    fn put_all(&mut self, mem: &Mem) {
+        for &pfn in &self.pfns[..self.len] {
+            crate::fault::put_page_nocpu(mem, &mem.mem_map()[pfn as usize]);
+        }
+        self.len = 0;
+    }
+}
 
 /// The file is open for reading.
 pub const FMODE_READ: u32 = 0x1;
@@ -672,6 +726,7 @@ impl<'m> AddressSpace<'m> {
     /// index `first` and above (private copies included) from every mm
     /// mapping the file.
     pub fn unmap_mapping_range(&self, cpu: &Cpu<'_>, first: usize) {
+        let mem = self.mem;
         self.for_each_vma(cpu, |mm, v, pt, tlb| {
             if v.vm_pgoff + v.pages() <= first {
                 return;
@@ -681,7 +736,22 @@ impl<'m> AddressSpace<'m> {
             } else {
                 v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE
             };
-            crate::mmap::zap(mm, pt, tlb, v, s, v.vm_end);
+            // Linux's `mmu_gather`: the references of the pages unmapped
+            // (a private area's copies may be the last ones) are put only
+            // after the mm's harts have flushed; a full batch flushes
+            // everything of the mm and puts its pages.
+            let mut batch = PutBatch::default();
+            crate::mmap::zap_with(mm, pt, tlb, v, s, v.vm_end, &mut |p| {
+                if batch.is_full() {
+                    let mut all = TlbFlush::new(0);
+                    all.flush_all();
+                    flush_tlb_mm_range(mem, mm, &all);
+                    batch.put_all(mem);
+                }
+                batch.push(mem, p);
+            });
+            flush_tlb_mm_range(mem, mm, tlb);
+            batch.put_all(mem);
         });
     }
 
@@ -691,6 +761,11 @@ impl<'m> AddressSpace<'m> {
     /// tried, since `i_mmap` nests inside them: a busy one means dropping
     /// `i_mmap` and starting over, so `f` must be harmless to repeat for a
     /// VMA it has already seen.
+    ///
+    /// `f` records its changes in a gather of its own, which `f` must
+    /// have flushed (`flush_tlb_mm_range`) before it returns if it
+    /// changed anything; the walker then adds it to the mm's pending
+    /// flush too.
     fn for_each_vma(
         &self,
         cpu: &Cpu<'_>,
@@ -716,7 +791,9 @@ impl<'m> AddressSpace<'m> {
                 let mut pg = mm.page_table_lock.lock();
                 let PgtState { pt, tlb } = &mut *pg;
                 if let Some(pt) = pt.as_mut() {
-                    f(mm, v, pt, tlb);
+                    let mut local = TlbFlush::new(0);
+                    f(mm, v, pt, &mut local);
+                    tlb.merge(&local);
                 }
                 cur = v.shared.next.load(Relaxed);
                 drop(pg);
@@ -787,7 +864,8 @@ impl<'m> AddressSpace<'m> {
             return 0;
         };
         let mut n = 0;
-        self.for_each_vma(cpu, |_, v, pt, tlb| {
+        let mem = self.mem;
+        self.for_each_vma(cpu, |mm, v, pt, tlb| {
             if !v.vm_flags.contains(VmFlags::VM_SHARED) {
                 return;
             }
@@ -802,6 +880,9 @@ impl<'m> AddressSpace<'m> {
             }
             if e.is_write() || e.is_dirty() {
                 set_pte(cpu, pt, tlb, va, e.wrprotect().mkclean());
+                // `flush_tlb_page` in `page_mkclean_one`: no hart may keep
+                // a writable entry once the page counts as clean.
+                flush_tlb_mm_range(mem, mm, tlb);
                 n += 1;
             }
         });
@@ -846,10 +927,15 @@ impl<'m> AddressSpace<'m> {
     /// allocations, perhaps with any of these locks already held by its
     /// own thread, so every lock is only tried: false (and a partial walk)
     /// when one is busy.
+    ///
+    /// `f` records its changes in a gather of its own; the walker adds it
+    /// to the mm's pending flush and, with `ubc`, to the batch of remote
+    /// flushes the caller owes before it frees the page.
     fn rmap_walk_try(
         &self,
         page: &Page,
         pfn: usize,
+        mut ubc: Option<&mut TlbUnmapBatch>,
         mut f: impl FnMut(
             &MmStruct<'static>,
             &VmAreaStruct,
@@ -887,7 +973,12 @@ impl<'m> AddressSpace<'m> {
             };
             match pt.lookup(va) {
                 Some(e) if e.is_present() && !e.is_special() && e.pfn() as usize == pfn => {
-                    f(mm, v, pt, tlb, va, e)
+                    let mut local = TlbFlush::new(0);
+                    f(mm, v, pt, &mut local, va, e);
+                    tlb.merge(&local);
+                    if let Some(b) = ubc.as_deref_mut() {
+                        b.add_pending(mm, &local, false);
+                    }
                 }
                 _ => {}
             }
@@ -908,7 +999,10 @@ impl<'m> AddressSpace<'m> {
     ) -> Option<(usize, bool, bool)> {
         let pfn = self.mem.page_to_pfn(page)?;
         let (mut young, mut locked, mut exec) = (0, false, false);
-        let done = self.rmap_walk_try(page, pfn, |_, v, pt, tlb, va, e| {
+        // Clearing the accessed bit needs no flush (Linux's
+        // `ptep_clear_flush_young` on riscv and x86 does none either): a
+        // stale entry only gives the page another round.
+        let done = self.rmap_walk_try(page, pfn, None, |_, v, pt, tlb, va, e| {
             locked |= v.vm_flags.contains(VmFlags::VM_LOCKED);
             exec |= v.vm_flags.contains(VmFlags::VM_EXEC);
             if e.is_young() {
@@ -924,17 +1018,24 @@ impl<'m> AddressSpace<'m> {
     /// moving a PTE's dirty bit to the page, unless an mlocked area maps
     /// it. The caller holds a reference. True when no PTE maps it any
     /// more.
-    pub(crate) fn try_to_unmap(&self, cpu: &Cpu<'_>, page: &Page) -> bool {
+    ///
+    /// The remote TLB flushes this owes are added to `ubc`, which the
+    /// caller carries out before the page is freed
+    /// ([`TlbUnmapBatch::flush`]), or written back when a dirty PTE was
+    /// removed ([`TlbUnmapBatch::flush_dirty`]).
+    pub(crate) fn try_to_unmap(&self, cpu: &Cpu<'_>, page: &Page, ubc: &mut TlbUnmapBatch) -> bool {
         let Some(pfn) = self.mem.page_to_pfn(page) else {
             return false;
         };
         let mem = self.mem;
-        let done = self.rmap_walk_try(page, pfn, |mm, v, pt, tlb, va, _| {
+        let mut dirty = false;
+        let done = self.rmap_walk_try(page, pfn, Some(&mut *ubc), |mm, v, pt, tlb, va, _| {
             if v.vm_flags.contains(VmFlags::VM_LOCKED) {
                 return;
             }
             if let Some(old) = pt.unmap_page(va, tlb) {
                 if old.is_dirty() {
+                    dirty = true;
                     set_page_dirty(mem, page);
                 }
                 mm.update_hiwater_rss();
@@ -944,6 +1045,9 @@ impl<'m> AddressSpace<'m> {
                 let _ = cpu.put_page(page);
             }
         });
+        if dirty {
+            ubc.add_dirty();
+        }
         done && page.mapcount() == 0
     }
 

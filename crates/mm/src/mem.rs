@@ -108,6 +108,12 @@ pub type Console = Box<dyn Fn(&str) + Send + Sync>;
 /// [`Mem::set_store_hook`]).
 pub type StoreHook = Box<dyn Fn(usize, usize) + Send + Sync>;
 
+/// A synchronous remote TLB flush: (hart mask, bit n = hart n; range
+/// `[start, end)` of user addresses, None = everything). Returns after
+/// every named hart that is running user code has flushed; the others
+/// flush before they next run user code (see [`Mem::set_tlb_flush_hook`]).
+pub type TlbFlushHook = Box<dyn Fn(u64, Option<(usize, usize)>) + Send + Sync>;
+
 /// The physical memory of one ferrite instance.
 pub struct Mem {
     base: NonNull<u8>,
@@ -129,6 +135,8 @@ pub struct Mem {
     pub(crate) zero_pfn: core::sync::atomic::AtomicUsize,
     /// See [`Mem::set_store_hook`].
     store_hook: spin::RwLock<Option<StoreHook>>,
+    /// See [`Mem::set_tlb_flush_hook`].
+    tlb_flush_hook: spin::RwLock<Option<TlbFlushHook>>,
 }
 
 // SAFETY: `Mem` owns the RAM region for its whole life (the contract of
@@ -194,6 +202,7 @@ impl Mem {
             console,
             zero_pfn: core::sync::atomic::AtomicUsize::new(0),
             store_hook: spin::RwLock::new(None),
+            tlb_flush_hook: spin::RwLock::new(None),
         };
         mem.free_boot_memory();
         // SAFETY: the descriptor area was reserved above, inside RAM, 64-byte
@@ -363,6 +372,27 @@ impl Mem {
     pub fn stored(&self, addr: usize, len: usize) {
         if let Some(h) = self.store_hook.read().as_ref() {
             h(addr - self.base.as_ptr() as usize, len);
+        }
+    }
+
+    /// Have `hook` carry out the remote TLB flushes mm needs at once
+    /// (Linux's `flush_tlb_mm_range` / `arch_tlbbatch_flush` IPIs): the
+    /// page-cache walkers call it after they changed another mm's page
+    /// table and before the page is freed or counted clean. It is called
+    /// with mm locks held (`i_mmap`, an mmap lock for reading, a
+    /// page-table lock), so it must not wait for anything that may need
+    /// those locks: the kernel's hook waits only for harts running user
+    /// code, which hold no kernel locks. Without a hook (tests, a kernel
+    /// with one hart and nothing installed) nothing is flushed remotely.
+    pub fn set_tlb_flush_hook(&self, hook: TlbFlushHook) {
+        *self.tlb_flush_hook.write() = Some(hook);
+    }
+
+    /// Flush the translations of `range` (None = all) on the harts in
+    /// `mask` through the hook of [`Mem::set_tlb_flush_hook`].
+    pub fn flush_tlb_harts(&self, mask: u64, range: Option<(usize, usize)>) {
+        if let Some(h) = self.tlb_flush_hook.read().as_ref() {
+            h(mask, range);
         }
     }
 

@@ -48,6 +48,13 @@
 //!   no longer mlocked (Linux moves it at mlock and munlock time).
 //! - The page cache keeps its object alive for reclaim with a pin count
 //!   taken under the LRU lock (eviction waits for it), not the page lock.
+//!
+//! TLB flushes: as Linux's `TTU_BATCH_FLUSH`, `try_to_unmap` gathers the
+//! remote flushes it owes over a batch ([`TlbUnmapBatch`]), carried out
+//! once before `putback` frees the batch's pages, and before a page is
+//! written back if a dirty PTE was removed; the accessed-bit clearing of
+//! `folio_referenced` flushes nothing (as Linux's
+//! `ptep_clear_flush_young` on riscv and x86).
 
 use core::sync::atomic::{
     AtomicBool,
@@ -58,6 +65,7 @@ use crate::filemap::{AddressSpace, FilePtr};
 use crate::mem::Mem;
 use crate::page::{Page, PageFlags, PageList, NIL};
 use crate::percpu::Cpu;
+use crate::pgtable::tlb::TlbUnmapBatch;
 use crate::rmap::PAGE_MAPPING_ANON;
 use crate::sync::SpinLock;
 use crate::vmstat::VmEventItem;
@@ -349,7 +357,8 @@ fn putback(cpu: &Cpu<'_>, b: &Batch, verdicts: &[Verdict; SWAP_CLUSTER_MAX]) {
 }
 
 /// `shrink_folio_list` for one isolated page of the inactive file list.
-fn shrink_page(cpu: &Cpu<'_>, page: &Page, pinned: usize) -> Verdict {
+/// The remote TLB flushes its unmapping owes go to `ubc`.
+fn shrink_page(cpu: &Cpu<'_>, page: &Page, pinned: usize, ubc: &mut TlbUnmapBatch) -> Verdict {
     if pinned == 0 || page.mapping() != pinned {
         // Truncated while isolated (or not a page-cache page): it goes with
         // its last reference.
@@ -377,10 +386,13 @@ fn shrink_page(cpu: &Cpu<'_>, page: &Page, pinned: usize) -> Verdict {
         page.set_flag(PageFlags::REFERENCED);
         return Verdict::Keep;
     }
-    if page.mapcount() > 0 && !a.try_to_unmap(cpu, page) {
+    if page.mapcount() > 0 && !a.try_to_unmap(cpu, page, ubc) {
         return Verdict::Keep;
     }
     if page.flags().contains(PageFlags::DIRTY) {
+        // No hart may still write the page through a stale entry once it
+        // is written back (`try_to_unmap_flush_dirty`).
+        ubc.flush_dirty(cpu.mem());
         if a.pageout(page).is_err() {
             return Verdict::Activate;
         }
@@ -407,12 +419,16 @@ fn shrink_inactive_list(cpu: &Cpu<'_>, nr: usize, direct: bool) -> (usize, usize
     let map = mem.mem_map();
     let mut verdicts = [Verdict::Keep; SWAP_CLUSTER_MAX];
     let mut freed = 0;
+    let mut ubc = TlbUnmapBatch::default();
     for i in 0..b.len {
-        verdicts[i] = shrink_page(cpu, &map[b.pfns[i] as usize], b.pinned[i]);
+        verdicts[i] = shrink_page(cpu, &map[b.pfns[i] as usize], b.pinned[i], &mut ubc);
         if verdicts[i] == Verdict::Reclaimed {
             freed += 1;
         }
     }
+    // `try_to_unmap_flush` before the pages are freed (by `putback`,
+    // which drops the last references): one shootdown for the batch.
+    ubc.flush(mem);
     mem.vmstat.count_event(steal, freed);
     putback(cpu, &b, &verdicts);
     (b.len, freed)

@@ -32,7 +32,7 @@ pub fn sys_riscv_flush_icache(s: &mut Sys<'_>, _start: u64, _end: u64, flags: u6
     // This hart is outside `run()`: it acts on the request on its way back.
     s.k.machine.flush_icache(me);
     if flags & SYS_RISCV_FLUSH_ICACHE_LOCAL == 0 {
-        let others = proc.mm_cpumask.load(SeqCst) & !me;
+        let others = s.task.mm().mm_cpumask() & !me;
         if others != 0 {
             s.k.machine.flush_icache(others);
         }

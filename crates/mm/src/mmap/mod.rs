@@ -28,8 +28,14 @@
 //! [`crate::fork`] and [`crate::rmap`]; unmapping puts the pages the fault
 //! layer mapped (see `zap`); `MmStruct` and `VmAreaStruct` must fit the
 //! standard caches' object sizes (`MemConfig::std_cache_sizes`, checked by
-//! [`MmStruct::new`]); TLB flushes are recorded in the mm
-//! ([`MmStruct::take_tlb_flush`]) until harts exist to carry them out.
+//! [`MmStruct::new`]); TLB flushes of the mm's own changes are recorded in
+//! the mm ([`MmStruct::take_tlb_flush`]) and carried out by the kernel
+//! before the task returns to user mode, on the harts of the mm's
+//! `mm_cpumask` ([`MmStruct::mm_cpumask`]), which the kernel sets when a
+//! hart loads the mm and never clears (Linux riscv clears it on switch-out
+//! when it has no ASIDs; ferrite's harts flush their whole TLB on every
+//! `satp` load, so clearing would be correct, but the deferred
+//! instruction-cache flush uses the mask too).
 
 pub mod brk;
 pub mod errno;
@@ -52,12 +58,15 @@ pub use vma::{VmAreaStruct, VmFault, VmFaultResult, VmFlags, VmOperations};
 
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use core::sync::atomic::{
+    fence, AtomicU32, AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release, SeqCst},
+};
 
 use crate::gfp::Gfp;
 use crate::maple::{MapleTree, MAPLE_NODE_CACHE};
 use crate::mem::Mem;
-use crate::page::PAGE_SIZE;
+use crate::page::{Page, PAGE_SIZE};
 use crate::percpu::Cpu;
 use crate::pgtable::{PageTable, TlbFlush, TASK_SIZE};
 use crate::slab::{KmemCache, StdCache};
@@ -239,7 +248,12 @@ pub struct MmapState<'m> {
 pub struct PgtState<'m> {
     /// The page table (`pgd`); `None` after `exit_mmap`.
     pub pt: Option<PageTable<'m>>,
-    /// Flushes recorded and not yet carried out (harts come later).
+    /// Flushes of this mm's own changes recorded and not yet carried out
+    /// (the kernel takes them with [`MmStruct::take_tlb_flush`] before the
+    /// task returns to user mode). The page-cache walkers record theirs
+    /// here too, after they flushed the harts at once: whoever changes
+    /// the mm next then flushes the union (Linux's
+    /// `flush_tlb_batched_pending`).
     pub tlb: TlbFlush,
 }
 
@@ -254,6 +268,9 @@ pub struct MmStruct<'m> {
     pub mm_users: AtomicU32,
     /// References to the `mm_struct` itself.
     pub mm_count: AtomicU32,
+    /// `mm_cpumask(mm)`: bit n = hart n may hold translations of this mm
+    /// (set by [`MmStruct::mm_cpumask_set_cpu`] when a hart loads it).
+    mm_cpumask: AtomicU64,
     /// RSS counters, indexed by [`RssCounter`].
     pub rss_stat: [AtomicUsize; 4],
     /// The peak RSS (`hiwater_rss`, VmHWM) as of its last drop;
@@ -312,11 +329,6 @@ impl<'m> MmStruct<'m> {
             return Err(EINVAL);
         }
         let pt = PageTable::new(cpu).map_err(|e| e.errno())?;
-        let all_cpus = if mem.nr_cpus() >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << mem.nr_cpus()) - 1
-        };
         let mm = MmStruct {
             mem,
             mmap_lock: RwLock::new(MmapState {
@@ -351,10 +363,11 @@ impl<'m> MmStruct<'m> {
             }),
             page_table_lock: SpinLock::new(PgtState {
                 pt: Some(pt),
-                tlb: TlbFlush::new(all_cpus),
+                tlb: TlbFlush::new(0),
             }),
             mm_users: AtomicU32::new(1),
             mm_count: AtomicU32::new(1),
+            mm_cpumask: AtomicU64::new(0),
             rss_stat: Default::default(),
             hiwater_rss: AtomicUsize::new(0),
             anon_vma: AtomicUsize::new(0),
@@ -442,25 +455,76 @@ impl<'m> MmStruct<'m> {
         self.hiwater_rss.load(Relaxed).max(self.get_mm_rss())
     }
 
-    /// `mmget`: one more user of the address space.
+    /// `mmget`: one more user of the address space. Relaxed, as Linux's
+    /// `atomic_inc`: the caller already holds a reference, so nothing
+    /// needs ordering against it.
     pub fn mmget(&self) {
         self.mm_users.fetch_add(1, Relaxed);
     }
 
     /// `mmput` without the teardown: drop a user; true when it was the last
-    /// (the caller then runs [`MmStruct::exit_mmap`]).
+    /// (the caller then runs [`MmStruct::exit_mmap`]). As Linux's
+    /// `atomic_dec_and_test` (a full barrier) and `Arc`'s drop: the
+    /// decrement is Release, so this user's accesses to the mm happen
+    /// before it; the last user's Acquire fence then orders the teardown
+    /// after every other user's decrement, hence after their accesses.
     pub fn mmput(&self) -> bool {
-        self.mm_users.fetch_sub(1, Relaxed) == 1
+        if self.mm_users.fetch_sub(1, Release) != 1 {
+            return false;
+        }
+        fence(Acquire);
+        true
     }
 
-    /// `mmgrab`: one more reference to the `mm_struct`.
+    /// `mmgrab`: one more reference to the `mm_struct` (Relaxed, as
+    /// [`MmStruct::mmget`]).
     pub fn mmgrab(&self) {
         self.mm_count.fetch_add(1, Relaxed);
     }
 
     /// `mmdrop` without the free: true when it was the last reference.
+    /// Release decrement and Acquire fence before the free, as
+    /// [`MmStruct::mmput`] explains.
     pub fn mmdrop(&self) -> bool {
-        self.mm_count.fetch_sub(1, Relaxed) == 1
+        if self.mm_count.fetch_sub(1, Release) != 1 {
+            return false;
+        }
+        fence(Acquire);
+        true
+    }
+
+    /// `cpumask_set_cpu(cpu, mm_cpumask(mm))` in `switch_mm`: hart `cpu`
+    /// (0..64; larger ids share bit 63) is about to load this mm's `satp`
+    /// and run it. Call it *before* the hart can cache any translation.
+    ///
+    /// Ordering: the hart sets its bit and then its MMU reads PTEs (page
+    /// walks, no lock); a walker changes a PTE (under the page-table lock,
+    /// which the MMU does not take) and then reads the mask to know whom
+    /// to flush ([`MmStruct::mm_cpumask`]). That is the store-buffering
+    /// pattern: Release/Acquire cannot order a store before a later load
+    /// of another location, so both sides need a full barrier between
+    /// their store and their load, SeqCst fences here and in the reader.
+    /// Then either the reader sees the bit (and flushes the hart), or the
+    /// hart's walks after the fence see the new PTE (and cache nothing
+    /// stale). Linux gets the same from `switch_mm`, where
+    /// `cpumask_set_cpu` comes before the `satp` (x86: CR3) write, a full
+    /// barrier, and from the full barrier between the PTE update and the
+    /// read of `mm_cpumask` in the flush path.
+    pub fn mm_cpumask_set_cpu(&self, cpu: usize) {
+        let bit = 1u64 << cpu.min(63);
+        if self.mm_cpumask.load(Relaxed) & bit == 0 {
+            self.mm_cpumask.fetch_or(bit, SeqCst);
+        }
+        fence(SeqCst);
+    }
+
+    /// `mm_cpumask(mm)`: the harts that may hold translations of this mm,
+    /// read after a full fence, so that a caller that has just changed a
+    /// PTE either sees a hart's bit or that hart sees the new PTE (see
+    /// [`MmStruct::mm_cpumask_set_cpu`]).
+    pub fn mm_cpumask(&self) -> u64 {
+        fence(SeqCst);
+        self.mm_cpumask.load(Relaxed)
     }
 
     /// The page table's `satp` value, if it still exists.
@@ -468,11 +532,18 @@ impl<'m> MmStruct<'m> {
         self.page_table_lock.lock().pt.as_ref().map(|p| p.satp())
     }
 
-    /// Take the TLB flushes recorded so far.
+    /// Take the TLB flushes recorded so far, for the harts of the mm's
+    /// `mm_cpumask` as it is now (read after the changes, so a hart that
+    /// loaded the mm meanwhile is in it: see
+    /// [`MmStruct::mm_cpumask_set_cpu`]).
     pub fn take_tlb_flush(&self) -> TlbFlush {
-        let mut g = self.page_table_lock.lock();
-        let cpus = g.tlb.cpus();
-        core::mem::replace(&mut g.tlb, TlbFlush::new(cpus))
+        let pending = {
+            let mut g = self.page_table_lock.lock();
+            core::mem::replace(&mut g.tlb, TlbFlush::new(0))
+        };
+        let mut f = TlbFlush::new(self.mm_cpumask());
+        f.merge(&pending);
+        f
     }
 
     /// `do_mmap` for anonymous mappings: the address mapped, or an errno.
@@ -612,6 +683,24 @@ pub(crate) fn zap(
     s: usize,
     e: usize,
 ) {
+    let mem = mm.mem;
+    zap_with(mm, pt, tlb, vma, s, e, &mut |p| {
+        crate::fault::put_page_nocpu(mem, p)
+    });
+}
+
+/// [`zap`], handing each unmapped page's reference to `put` instead of
+/// putting it (Linux's `tlb_remove_page`, for a caller that must flush the
+/// TLBs before the pages may be freed).
+pub(crate) fn zap_with(
+    mm: &MmStruct<'_>,
+    pt: &mut PageTable<'_>,
+    tlb: &mut TlbFlush,
+    vma: &VmAreaStruct,
+    s: usize,
+    e: usize,
+    put: &mut dyn FnMut(&Page),
+) {
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
     let mem = mm.mem;
     let mut n = 0isize;
@@ -636,7 +725,7 @@ pub(crate) fn zap(
                 n += 1;
             }
             crate::fault::page_remove_rmap(mem, p, shared);
-            crate::fault::put_page_nocpu(mem, p);
+            put(p);
         }
     });
     if n + nf + ns != 0 {

@@ -3,12 +3,25 @@
 //! ranges of `flush_tlb_range()` (arch/riscv/mm/tlbflush.c).
 //!
 //! A [`TlbFlush`] starts with the CPUs that may hold translations of the mm
-//! (`mm_cpumask`), and page-table operations that remove or downgrade a
-//! mapping widen its range. The caller hands the result to the harts (a later
-//! issue: `sfence.vma` by IPI); until then nothing consumes it.
+//! (`mm_cpumask`, [`crate::mmap::MmStruct::mm_cpumask`]), and page-table
+//! operations that remove or downgrade a mapping widen its range. An mm's
+//! own changes are recorded in its pending gather, which the kernel carries
+//! out before the task returns to user mode (locally, and by shootdown on
+//! the other harts of the mm's `mm_cpumask`). The page-cache walkers, which
+//! change *other* mms' page tables and then free or clean the page, flush
+//! at once through [`Mem::set_tlb_flush_hook`]'s synchronous remote flush
+//! ([`flush_tlb_mm_range`], Linux's `flush_tlb_page` in `page_mkclean_one`
+//! and the unmap in `unmap_mapping_range`), or, in reclaim, once per batch
+//! ([`TlbUnmapBatch`], Linux's `tlbflush_unmap_batch` with
+//! `try_to_unmap_flush` before the frees and `try_to_unmap_flush_dirty`
+//! before a page is written back).
 //!
 //! ferrite differs from Linux in that the gather does not also batch the
-//! pages to free: callers put pages after they have issued the flush. As in
+//! pages to free: the page-cache walkers hold the pages they unmapped in
+//! batches of their own until they have flushed, while an mm's own unmaps
+//! (munmap, mremap, exit) put pages at once, before the kernel's flush,
+//! which is safe only while no other hart runs the mm (no threads yet).
+//! Remote flushes are full flushes of each target hart's TLB. As in
 //! Linux riscv, a range of more than [`TLB_FLUSH_ALL_THRESHOLD`] pages becomes
 //! a flush of everything (`tlb_flush_all_threshold`).
 //!
@@ -18,6 +31,7 @@
 //! (Linux's `flush_icache_all`) before they run the mm again.
 
 use crate::mem::Mem;
+use crate::mmap::MmStruct;
 use crate::page::PageFlags;
 use crate::pgtable::Pte;
 
@@ -151,6 +165,29 @@ impl TlbFlush {
         self.icache = true;
     }
 
+    /// Add everything `other` asks for (its CPUs, range, freed tables and
+    /// instruction-cache flush) to `self`.
+    pub fn merge(&mut self, other: &TlbFlush) {
+        self.cpus |= other.cpus;
+        match other.range {
+            FlushRange::None => {}
+            FlushRange::All => self.range = FlushRange::All,
+            FlushRange::Range { start, end } => self.add_range(start, end),
+        }
+        self.freed_tables |= other.freed_tables;
+        self.icache |= other.icache;
+    }
+
+    /// The range as the flush hook takes it: None for nothing to flush,
+    /// `Some(None)` for everything, `Some(Some((start, end)))` for a range.
+    pub fn hook_range(&self) -> Option<Option<(usize, usize)>> {
+        match self.range {
+            FlushRange::None => None,
+            FlushRange::All => Some(None),
+            FlushRange::Range { start, end } => Some(Some((start, end))),
+        }
+    }
+
     /// Forget the range once the harts have flushed (`__tlb_reset_range`).
     pub fn reset(&mut self) {
         self.range = FlushRange::None;
@@ -171,6 +208,96 @@ pub fn flush_icache_pte(mem: &Mem, pte: Pte, tlb: &mut TlbFlush) {
     if let Some(page) = mem.pfn_to_page(pte.pfn() as usize) {
         if !page.test_and_set_flag(PageFlags::DCACHE_CLEAN) {
             tlb.set_icache_flush();
+        }
+    }
+}
+
+/// `flush_tlb_mm_range` for a walker that changed `mm`'s page table (under
+/// its page-table lock) and is about to free or clean the page: every hart
+/// in the mm's `mm_cpumask` (read now, after the change: see
+/// [`MmStruct::mm_cpumask`]) drops the translations of `tlb`'s range
+/// before this returns, through the machine's synchronous remote flush
+/// ([`Mem::flush_tlb_harts`]). Nothing is done when `tlb` recorded no
+/// change. The calling hart, if it is in the mask, is in the kernel and
+/// flushes when it next enters user mode (and its task's own pending
+/// flush is still carried out then, as for any change).
+pub fn flush_tlb_mm_range(mem: &Mem, mm: &MmStruct<'_>, tlb: &TlbFlush) {
+    let Some(range) = tlb.hook_range() else {
+        return;
+    };
+    let cpus = mm.mm_cpumask();
+    if cpus != 0 {
+        mem.flush_tlb_harts(cpus, range);
+    }
+}
+
+/// Linux's `struct tlbflush_unmap_batch` (`current->tlb_ubc`): the remote
+/// flushes reclaim's `try_to_unmap` owes, gathered over a batch of pages
+/// so that one shootdown covers them all (`set_tlb_ubc_flush_pending`),
+/// carried out by [`TlbUnmapBatch::flush`] (`try_to_unmap_flush`) before
+/// the batch's pages are freed, and by [`TlbUnmapBatch::flush_dirty`]
+/// (`try_to_unmap_flush_dirty`) before a page is written back when a
+/// dirty PTE was removed (a hart's TLB caches write permission only with
+/// the D bit set, so only then could a stale entry still write the page).
+///
+/// As in Linux riscv (`arch_tlbbatch_add_pending`), the CPUs are the union
+/// of the mms' `mm_cpumask`s; the range is the union of the pages, and
+/// becomes a flush of everything past [`TLB_FLUSH_ALL_THRESHOLD`] pages.
+#[derive(Clone, Debug)]
+pub struct TlbUnmapBatch {
+    flush: TlbFlush,
+    writable: bool,
+}
+
+impl Default for TlbUnmapBatch {
+    fn default() -> Self {
+        TlbUnmapBatch {
+            flush: TlbFlush::new(0),
+            writable: false,
+        }
+    }
+}
+
+impl TlbUnmapBatch {
+    /// `set_tlb_ubc_flush_pending`: `mm` changed as `tlb` records (read its
+    /// `mm_cpumask` now, after the change); `dirty`: a removed PTE was
+    /// dirty.
+    pub fn add_pending(&mut self, mm: &MmStruct<'_>, tlb: &TlbFlush, dirty: bool) {
+        if !tlb.needs_flush() {
+            return;
+        }
+        let mut t = tlb.clone();
+        t.cpus = mm.mm_cpumask();
+        self.flush.merge(&t);
+        self.writable |= dirty;
+    }
+
+    /// A removed PTE was dirty (`tlb_ubc->writable`): the flush must come
+    /// before the page is written back.
+    pub fn add_dirty(&mut self) {
+        self.writable = true;
+    }
+
+    /// Whether a flush is owed (`tlb_ubc->flush_required`).
+    pub fn flush_required(&self) -> bool {
+        self.flush.needs_flush()
+    }
+
+    /// `try_to_unmap_flush`: carry out the owed flush on every CPU of the
+    /// gathered masks, and start a new batch.
+    pub fn flush(&mut self, mem: &Mem) {
+        if let Some(range) = self.flush.hook_range() {
+            if self.flush.cpus() != 0 {
+                mem.flush_tlb_harts(self.flush.cpus(), range);
+            }
+        }
+        *self = TlbUnmapBatch::default();
+    }
+
+    /// `try_to_unmap_flush_dirty`: flush now if a removed PTE was dirty.
+    pub fn flush_dirty(&mut self, mem: &Mem) {
+        if self.writable {
+            self.flush(mem);
         }
     }
 }
