@@ -4,7 +4,8 @@
 #                examples under `ferrite run`, showing /proc/1/maps and
 #                /proc/slabinfo as each exits; then `ferrite boot`'s kernel
 #                examples
-#   make test    rustfmt check, clippy (warnings are errors), every test
+#   make test    rustfmt check, clippy and rustdoc (warnings are errors),
+#                every test
 #   make bench   the benchmarks (criterion, and ferrite against qemu-riscv64)
 #   make clean   remove build output
 #
@@ -61,6 +62,7 @@ demo: build
 test: deps user
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 	$(CARGO) test --workspace
 
 bench: deps user

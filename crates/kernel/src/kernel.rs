@@ -324,7 +324,7 @@ impl Kernel {
         })
     }
 
-    /// Boot, run `program` (a host path) as pid 1 with `argv` (argv[0]
+    /// Boot, run `program` (a host path) as pid 1 with `argv` (`argv[0]`
     /// included) and the environment `envp`, and wait for it to exit.
     ///
     /// A kernel panic, on the harts or while booting, is reported on the

@@ -9,7 +9,7 @@
 //! - [`syscall`]: the riscv64 syscall table; [`strace`] prints it.
 //! - [`task`]: `task_struct`; [`procfs`]: what /proc shows of processes.
 //! - [`exec`]: the ELF loader; [`fs`]: files (hostfs, /proc, descriptors).
-//! - [`panic`]: kernel panics (`BUG`, `panic()`): the report and the stop
+//! - [`panic`](mod@panic): kernel panics (`BUG`, `panic()`): the report and the stop
 //!   of every hart; [`quote`]: untrusted strings escaped for messages.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]

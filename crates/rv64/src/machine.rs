@@ -23,7 +23,7 @@
 //! chunks decoded blocks may cover (marked before decoding, conservatively:
 //! a whole block's worth); a store outside them (data sharing a page with
 //! code) invalidates nothing, one inside clears both masks and invalidates
-//! the blocks ([`Machine::code_written`]). The kernel's own stores into
+//! the blocks (`Machine::code_written`). The kernel's own stores into
 //! user memory (`copy_to_user`) call [`Machine::note_store`].
 //! The storing hart drops its blocks of the page at the end of the running
 //! block; other harts drop their decoded blocks at their next block

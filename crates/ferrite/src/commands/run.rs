@@ -3,7 +3,7 @@
 //! booting User-Mode Linux with `init=PROGRAM` does, or `qemu-riscv64
 //! PROGRAM` for one program.
 //!
-//! The program gets ARGS after argv[0] = PROGRAM as given (everything after
+//! The program gets ARGS after `argv[0]` = PROGRAM as given (everything after
 //! PROGRAM is the program's, even `-V` or `--stats`), and the host's
 //! environment (as qemu-user passes it). `--show PATH` prints /proc files as
 //! they were when the program exited, after its own output, each headed
@@ -36,7 +36,7 @@ pub struct RunArgs {
     pub show: Vec<String>,
     /// The program (host path).
     pub program: PathBuf,
-    /// Its arguments after argv[0].
+    /// Its arguments after `argv[0]`.
     pub args: Vec<std::ffi::OsString>,
 }
 

@@ -21,7 +21,7 @@ use super::stat::Stat;
 
 /// procfs contents, implemented by the kernel core.
 pub trait ProcSource: Send + Sync {
-    /// Contents of /proc/<path> for the calling task, e.g. "self/maps",
+    /// Contents of `/proc/<path>` for the calling task, e.g. "self/maps",
     /// "1/status", "meminfo", "slabinfo"; None = no such file.
     fn read(&self, path: &str) -> Option<Vec<u8>>;
     /// Target of a /proc symlink, e.g. "self/exe" -> "/hello"; None = not a

@@ -3,7 +3,7 @@
 //!
 //! [`MmapState::do_mmap`] maps anonymous memory: without `MAP_ANONYMOUS`
 //! it fails with EBADF, as Linux does for a descriptor that is not open.
-//! [`MmapState::do_mmap_file`] maps a [`File`] (see [`crate::filemap`]).
+//! [`MmapState::do_mmap_file`] maps a [`File`](crate::filemap::File) (see [`crate::filemap`]).
 //! `MAP_POPULATE` (without `MAP_NONBLOCK`) and locked mappings (`MAP_LOCKED`,
 //! or `VM_LOCKED` in the mm's `def_flags` after `mlockall(MCL_FUTURE)`) are
 //! faulted in once mapped ([`MmapState::mm_populate`]); a failure there

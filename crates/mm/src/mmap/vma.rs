@@ -3,7 +3,7 @@
 //!
 //! A VMA is an object of the `vm_area_struct` standard slab cache in
 //! ferrite's RAM; the mm's maple tree maps `[vm_start, vm_end)` to its
-//! address, held as a [`VmaPtr`] (every cast between such a `usize` and a
+//! address, held as a `VmaPtr` (every cast between such a `usize` and a
 //! VMA is in that type). File areas record their file in `vm_file` (a
 //! [`crate::filemap::FilePtr`] naming its
 //! [`crate::filemap::AddressSpace`]) with the file's `FILE_VM_OPS`. A
