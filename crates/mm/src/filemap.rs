@@ -111,55 +111,12 @@ use crate::mmap::{
 };
 use crate::page::{Page, PageFlags, PAGE_SIZE};
 use crate::percpu::Cpu;
-use crate::pgtable::tlb::{flush_tlb_mm_range, TlbUnmapBatch};
+use crate::pgtable::tlb::{flush_tlb_mm_range, PageBatch, TlbUnmapBatch};
 use crate::pgtable::{PageTable, Pte, TlbFlush};
 use crate::rmap::{AnonVmaPtr, PAGE_MAPPING_ANON};
 use crate::slab::KmemCache;
 use crate::sync::{cpu_relax, SpinLock};
 use crate::vmstat::NodeStatItem;
-
-/// Page references put after a TLB flush (the page part of Linux's
-/// `mmu_gather`): a fixed batch, so nothing is allocated under the locks.
-struct PutBatch {
-    pfns: [u32; PUT_BATCH],
-    len: usize,
-}
-
-impl Default for PutBatch {
-    fn default() -> Self {
-        PutBatch {
-            pfns: [0; PUT_BATCH],
-            len: 0,
-        }
-    }
-}
-
-/// Pages a [`PutBatch`] holds before it must flush.
-const PUT_BATCH: usize = 64;
-
-impl PutBatch {
-    fn is_full(&self) -> bool {
-        self.len == PUT_BATCH
-    }
-
-    fn push(&mut self, mem: &Mem, page: &Page) {
-        match mem.page_to_pfn(page) {
-            Some(pfn) if self.len < PUT_BATCH => {
-                self.pfns[self.len] = pfn as u32;
-                self.len += 1;
-            }
-            _ => crate::fault::put_page_nocpu(mem, page),
-        }
-    }
-
-    /// Put every page held (the TLBs have been flushed).
-    fn put_all(&mut self, mem: &Mem) {
-        for &pfn in &self.pfns[..self.len] {
-            crate::fault::put_page_nocpu(mem, &mem.mem_map()[pfn as usize]);
-        }
-        self.len = 0;
-    }
-}
 
 /// The file is open for reading.
 pub const FMODE_READ: u32 = 0x1;
@@ -740,7 +697,7 @@ impl<'m> AddressSpace<'m> {
             // (a private area's copies may be the last ones) are put only
             // after the mm's harts have flushed; a full batch flushes
             // everything of the mm and puts its pages.
-            let mut batch = PutBatch::default();
+            let mut batch = PageBatch::default();
             crate::mmap::zap_with(mm, pt, tlb, v, s, v.vm_end, &mut |p| {
                 if batch.is_full() {
                     let mut all = TlbFlush::new(0);

@@ -318,3 +318,136 @@ fn the_mm_cpumask_is_the_pending_flushs_harts() {
     assert!(f.covers(va));
     mm.free(&cpu);
 }
+
+/// An mm on harts 1 and 3 (the test runs on CPU 0) with `n` private
+/// anonymous pages written at the returned address, tracked by `rec`.
+fn anon_setup<'m>(cpu: &Cpu<'m>, rec: &Recorder, n: usize) -> (MmBox<'m>, usize, Vec<usize>) {
+    let mm = MmStruct::new(cpu).unwrap();
+    mm.mm_cpumask_set_cpu(1);
+    mm.mm_cpumask_set_cpu(3);
+    let va = mm
+        .do_mmap(cpu, 0, n * P, RW, MAP_PRIVATE | MAP_ANONYMOUS)
+        .unwrap();
+    for i in 0..n {
+        user_store(cpu, &mm, va + i * P, &[i as u8 + 1; 8]).unwrap();
+    }
+    let pfns: Vec<usize> = (0..n).map(|i| pfn_of(&mm, va + i * P)).collect();
+    *rec.tracked.lock().unwrap() = pfns.clone();
+    (mm, va, pfns)
+}
+
+/// Each of `pfns` (tracked by `rec` from `first` on) was seen unmapped
+/// and still held by a flush of the mm's other harts (`MASK`), and is
+/// free now: the mm's own unmap put it only after the shootdown.
+fn assert_flushed_before_freed(mem: &Mem, rec: &Recorder, pfns: &[usize], first: usize) {
+    let calls = rec.calls.lock().unwrap();
+    assert!(!calls.is_empty(), "no shootdown");
+    assert!(calls.iter().all(|c| c.mask == MASK), "{calls:#?}");
+    for (i, &pfn) in pfns.iter().enumerate() {
+        let i = first + i;
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.pages[i].mapcount == 0 && c.pages[i].refcount > 0),
+            "page {i} freed with no shootdown between its unmap and its free: {calls:#?}"
+        );
+        assert_eq!(mem.pfn_to_page(pfn).unwrap().refcount(), 0, "page {i}");
+    }
+}
+
+#[test]
+fn munmap_shoots_down_the_other_harts_before_the_pages_are_freed() {
+    let k = boot_small();
+    let mem = &k.mem;
+    let rec = record(mem);
+    let cpu = mem.cpu(0).unwrap();
+    // More than one batch of pages.
+    const N: usize = 150;
+    let (mm, va, pfns) = anon_setup(&cpu, &rec, N);
+    assert!(rec.calls.lock().unwrap().is_empty());
+    mm.do_munmap(&cpu, va, N * P).unwrap();
+    assert_flushed_before_freed(mem, &rec, &pfns, 0);
+    {
+        let calls = rec.calls.lock().unwrap();
+        // One shootdown per full batch of 64 and one at the end.
+        assert_eq!(calls.len(), N.div_ceil(64), "{calls:#?}");
+        // Pages are put a batch at a time, after the flush.
+        assert_eq!(calls[0].pages.iter().filter(|p| p.refcount == 0).count(), 0);
+    }
+    // The local hart's flush is still pending for the return to user mode.
+    let f = mm.take_tlb_flush();
+    assert!(f.covers(va) && f.covers(va + (N - 1) * P));
+    mm.free(&cpu);
+}
+
+#[test]
+fn madvise_dontneed_shoots_down_before_the_pages_are_freed() {
+    use mm::mmap::madvise::MADV_DONTNEED;
+    let k = boot_small();
+    let mem = &k.mem;
+    let rec = record(mem);
+    let cpu = mem.cpu(0).unwrap();
+    const N: usize = 8;
+    let (mm, va, pfns) = anon_setup(&cpu, &rec, N);
+    mm.madvise(&cpu, va, N * P, MADV_DONTNEED).unwrap();
+    assert_flushed_before_freed(mem, &rec, &pfns, 0);
+    assert_eq!(rec.calls.lock().unwrap().len(), 1);
+    mm.free(&cpu);
+}
+
+#[test]
+fn mremap_shrink_shoots_down_before_the_tail_is_freed() {
+    let k = boot_small();
+    let mem = &k.mem;
+    let rec = record(mem);
+    let cpu = mem.cpu(0).unwrap();
+    const N: usize = 8;
+    let (mm, va, pfns) = anon_setup(&cpu, &rec, N);
+    assert_eq!(mm.mremap(&cpu, va, N * P, 2 * P, 0, 0), Ok(va));
+    assert_flushed_before_freed(mem, &rec, &pfns[2..], 2);
+    // The pages kept are still mapped and held.
+    for &pfn in &pfns[..2] {
+        assert_eq!(mem.pfn_to_page(pfn).unwrap().refcount(), 1);
+    }
+    mm.free(&cpu);
+}
+
+#[test]
+fn exit_mmap_shoots_down_before_the_pages_are_freed() {
+    let k = boot_small();
+    let mem = &k.mem;
+    let rec = record(mem);
+    let cpu = mem.cpu(0).unwrap();
+    const N: usize = 8;
+    let (mm, _va, pfns) = anon_setup(&cpu, &rec, N);
+    mm.free(&cpu);
+    assert_flushed_before_freed(mem, &rec, &pfns, 0);
+}
+
+#[test]
+fn an_mm_only_on_this_hart_is_not_shot_down() {
+    let k = boot_small();
+    let mem = &k.mem;
+    let rec = record(mem);
+    let cpu = mem.cpu(0).unwrap();
+    let mm = MmStruct::new(&cpu).unwrap();
+    mm.mm_cpumask_set_cpu(0);
+    let va = mm
+        .do_mmap(&cpu, 0, 4 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS)
+        .unwrap();
+    for i in 0..4 {
+        user_store(&cpu, &mm, va + i * P, &[1; 8]).unwrap();
+    }
+    mm.do_munmap(&cpu, va, 2 * P).unwrap();
+    // Only this hart ran the mm: its flush is pending, nobody is shot down.
+    assert!(rec.calls.lock().unwrap().is_empty());
+    assert!(mm.take_tlb_flush().covers(va));
+    // Another hart joins: it is flushed, this one is not.
+    mm.mm_cpumask_set_cpu(5);
+    mm.do_munmap(&cpu, va + 2 * P, 2 * P).unwrap();
+    let calls = rec.calls.lock().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0].mask, 1 << 5);
+    drop(calls);
+    mm.free(&cpu);
+}

@@ -175,7 +175,7 @@ impl MmapState<'_> {
                 if !ok {
                     return Err(EINVAL);
                 }
-                self.zap_range(mm, v, start, end);
+                self.zap_range(cpu, mm, v, start, end);
                 return Ok(());
             }
             MADV_FREE => {
@@ -192,7 +192,7 @@ impl MmapState<'_> {
                 if !f.contains(VmFlags::VM_SHARED | VmFlags::VM_MAYWRITE) {
                     return Err(EACCES);
                 }
-                self.zap_range(mm, v, start, end);
+                self.zap_range(cpu, mm, v, start, end);
                 if let (true, Some(file)) = (v.shmem != 0, v.vm_file) {
                     // Punch the hole in the shmem object: its pages no
                     // page table maps any more are freed.
@@ -244,11 +244,18 @@ impl MmapState<'_> {
 
     /// Zap the pages of `[start, end)` of `v`, keeping the area
     /// (`zap_page_range_single`).
-    fn zap_range(&mut self, mm: &MmStruct<'_>, v: &VmAreaStruct, start: usize, end: usize) {
+    fn zap_range(
+        &mut self,
+        cpu: &Cpu<'_>,
+        mm: &MmStruct<'_>,
+        v: &VmAreaStruct,
+        start: usize,
+        end: usize,
+    ) {
         let mut pg = mm.page_table_lock.lock();
         let PgtState { pt, tlb } = &mut *pg;
         if let Some(pt) = pt.as_mut() {
-            zap(mm, pt, tlb, v, start, end);
+            zap(mm, pt, tlb, v, start, end, cpu);
         }
     }
 }

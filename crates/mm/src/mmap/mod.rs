@@ -26,7 +26,9 @@
 //! Where ferrite differs from Linux (for now): page faults,
 //! fork and the anonymous reverse map live in [`crate::fault`],
 //! [`crate::fork`] and [`crate::rmap`]; unmapping puts the pages the fault
-//! layer mapped (see `zap`); `MmStruct` and `VmAreaStruct` must fit the
+//! layer mapped (see `zap`), a batch of 64 at a time after the other
+//! harts of the mm's `mm_cpumask` have flushed (Linux's `mmu_gather`, see
+//! [`crate::pgtable::tlb`]); `MmStruct` and `VmAreaStruct` must fit the
 //! standard caches' object sizes (`MemConfig::std_cache_sizes`, checked by
 //! [`MmStruct::new`]); TLB flushes of the mm's own changes are recorded in
 //! the mm ([`MmStruct::take_tlb_flush`]) and carried out by the kernel
@@ -68,6 +70,7 @@ use crate::maple::{MapleTree, MAPLE_NODE_CACHE};
 use crate::mem::Mem;
 use crate::page::{Page, PAGE_SIZE};
 use crate::percpu::Cpu;
+use crate::pgtable::tlb::{flush_tlb_others, PageBatch};
 use crate::pgtable::{PageTable, TlbFlush, TASK_SIZE};
 use crate::slab::{KmemCache, StdCache};
 use crate::sync::{cpu_relax, RwLock, RwLockReadGuard, RwLockWriteGuard, SpinLock};
@@ -629,7 +632,7 @@ impl<'m> MmStruct<'m> {
                 let mut pg = self.page_table_lock.lock();
                 let PgtState { pt, tlb } = &mut *pg;
                 if let Some(pt) = pt.as_mut() {
-                    zap(self, pt, tlb, vma, s, e);
+                    zap(self, pt, tlb, vma, s, e, cpu);
                 }
             }
             if let Some(ops) = vma.vm_ops {
@@ -671,10 +674,19 @@ impl<'m> MmStruct<'m> {
     }
 }
 
-/// Unmap the pages of `[s, e)` of `vma` (`zap_page_range`): each page the
-/// fault layer mapped loses a mapcount and a reference (the last frees it),
-/// and the RSS counters drop. The zero page (a special PTE) and frames
-/// mapped without accounting (raw `map_page`, mapcount -1) are left alone.
+/// Unmap the pages of `[s, e)` of `vma` (`zap_page_range` inside Linux's
+/// `tlb_gather_mmu` .. `tlb_finish_mmu`) on CPU `cpu`: each page the fault
+/// layer mapped loses a mapcount and a reference (the last frees it), and
+/// the RSS counters drop. The zero page (a special PTE) and frames mapped
+/// without accounting (raw `map_page`, mapcount -1) are left alone.
+///
+/// As Linux's `mmu_gather` does, the references are held in a
+/// [`PageBatch`] and put only after the other harts of the mm's
+/// `mm_cpumask` have flushed `[s, e)` ([`flush_tlb_others`]), when the
+/// batch fills and at the end, so that no hart running the mm can reach a
+/// freed frame through its TLB. The calling hart's flush is recorded in
+/// `tlb` (the mm's pending gather), carried out before it returns to user
+/// mode.
 pub(crate) fn zap(
     mm: &MmStruct<'_>,
     pt: &mut PageTable<'_>,
@@ -682,11 +694,24 @@ pub(crate) fn zap(
     vma: &VmAreaStruct,
     s: usize,
     e: usize,
+    cpu: &Cpu<'_>,
 ) {
     let mem = mm.mem;
+    let this_cpu = cpu.id();
+    let mut range = TlbFlush::new(0);
+    range.add_range(s, e);
+    let mut batch = PageBatch::default();
     zap_with(mm, pt, tlb, vma, s, e, &mut |p| {
-        crate::fault::put_page_nocpu(mem, p)
+        if batch.is_full() {
+            flush_tlb_others(mem, mm, this_cpu, &range);
+            batch.put_all(mem);
+        }
+        batch.push(mem, p);
     });
+    if !batch.is_empty() {
+        flush_tlb_others(mem, mm, this_cpu, &range);
+        batch.put_all(mem);
+    }
 }
 
 /// [`zap`], handing each unmapped page's reference to `put` instead of
@@ -706,8 +731,6 @@ pub(crate) fn zap_with(
     let mut n = 0isize;
     let mut nf = 0isize;
     let mut ns = 0isize;
-    // Linux puts the pages after the flush; ferrite's harts flush before
-    // running the mm again (see `pgtable::tlb`), so they are put here.
     pt.unmap_range(s, e, tlb, |_, pte| {
         if let Some(p) = crate::fault::mapped_page(mem, pte) {
             if crate::filemap::page_is_file(p) {

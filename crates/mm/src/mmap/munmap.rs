@@ -47,7 +47,7 @@ impl MmapState<'_> {
                 let mut pg = mm.page_table_lock.lock();
                 let PgtState { pt, tlb } = &mut *pg;
                 if let Some(pt) = pt.as_mut() {
-                    zap(mm, pt, tlb, &v, v.vm_start, v.vm_end);
+                    zap(mm, pt, tlb, &v, v.vm_start, v.vm_end, cpu);
                 }
             }
             self.remove_vma(cpu, v.vm_start);

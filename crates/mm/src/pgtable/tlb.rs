@@ -16,11 +16,20 @@
 //! `try_to_unmap_flush` before the frees and `try_to_unmap_flush_dirty`
 //! before a page is written back).
 //!
-//! ferrite differs from Linux in that the gather does not also batch the
-//! pages to free: the page-cache walkers hold the pages they unmapped in
-//! batches of their own until they have flushed, while an mm's own unmaps
-//! (munmap, mremap, exit) put pages at once, before the kernel's flush,
-//! which is safe only while no other hart runs the mm (no threads yet).
+//! Unmapped pages are put only after the TLB flush, as Linux's
+//! `tlb_flush_mmu` does (flush, then free the batch): the mm's own unmaps
+//! (munmap, mremap's shrinks and moves' unmaps, MADV_DONTNEED/MADV_REMOVE,
+//! exit), through `zap`, hold the pages in a fixed [`PageBatch`] of
+//! [`PAGE_BATCH`] and, when it fills and at the end, shoot down the *other*
+//! harts of the mm's `mm_cpumask` synchronously ([`flush_tlb_others`])
+//! before putting them; the calling hart's own flush stays in the mm's
+//! pending gather, carried out before it returns to user mode (it cannot
+//! touch the pages in between: it is in the kernel). Truncation's
+//! `unmap_mapping_range` uses the same batch, flushing every hart of the
+//! mask. Where ferrite differs: a full batch flushes the zap's whole range
+//! rather than chaining a second batch, and the page-table pages
+//! `free_pgtables` frees are not yet deferred behind the shootdown
+//! (Linux's `tlb_remove_table`).
 //! Remote flushes are full flushes of each target hart's TLB. As in
 //! Linux riscv, a range of more than [`TLB_FLUSH_ALL_THRESHOLD`] pages becomes
 //! a flush of everything (`tlb_flush_all_threshold`).
@@ -32,7 +41,7 @@
 
 use crate::mem::Mem;
 use crate::mmap::MmStruct;
-use crate::page::PageFlags;
+use crate::page::{Page, PageFlags};
 use crate::pgtable::Pte;
 
 use crate::page::PAGE_SIZE;
@@ -299,5 +308,82 @@ impl TlbUnmapBatch {
         if self.writable {
             self.flush(mem);
         }
+    }
+}
+
+/// Pages a [`PageBatch`] holds before the TLBs must be flushed and the
+/// pages put.
+pub const PAGE_BATCH: usize = 64;
+
+/// The page half of Linux's `struct mmu_gather` (`struct
+/// mmu_gather_batch`, filled by `tlb_remove_page`, emptied by
+/// `tlb_batch_pages_flush` after `tlb_flush_mmu_tlbonly`): the references
+/// of pages just unmapped, put only once the harts that may still
+/// translate to them have flushed. A fixed array of pfns, so nothing is
+/// allocated under the page-table lock; Linux chains further batches
+/// instead of flushing when one fills, ferrite flushes and reuses it.
+pub struct PageBatch {
+    pfns: [u32; PAGE_BATCH],
+    len: usize,
+}
+
+impl Default for PageBatch {
+    fn default() -> Self {
+        PageBatch {
+            pfns: [0; PAGE_BATCH],
+            len: 0,
+        }
+    }
+}
+
+impl PageBatch {
+    /// No room left: flush, then [`PageBatch::put_all`].
+    pub fn is_full(&self) -> bool {
+        self.len == PAGE_BATCH
+    }
+
+    /// Nothing held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Hold `page`'s reference (`__tlb_remove_page`). A full batch, or a
+    /// page outside the mem map, is put at once (callers check
+    /// [`PageBatch::is_full`] first).
+    pub fn push(&mut self, mem: &Mem, page: &Page) {
+        match mem.page_to_pfn(page) {
+            Some(pfn) if self.len < PAGE_BATCH => {
+                self.pfns[self.len] = pfn as u32;
+                self.len += 1;
+            }
+            _ => crate::fault::put_page_nocpu(mem, page),
+        }
+    }
+
+    /// Put every page held (`tlb_batch_pages_flush`): the TLBs have been
+    /// flushed.
+    pub fn put_all(&mut self, mem: &Mem) {
+        for &pfn in &self.pfns[..self.len] {
+            crate::fault::put_page_nocpu(mem, &mem.mem_map()[pfn as usize]);
+        }
+        self.len = 0;
+    }
+}
+
+/// `tlb_flush_mmu_tlbonly` for an mm's own unmap run on hart `this_cpu`:
+/// every *other* hart in the mm's `mm_cpumask` (read now, after the PTE
+/// changes: see [`MmStruct::mm_cpumask`]) drops the translations of
+/// `tlb`'s range before this returns, through [`Mem::flush_tlb_harts`].
+/// The calling hart's own flush stays in the mm's pending gather, carried
+/// out before it returns to user mode. Nothing is done when `tlb`
+/// recorded no change or no other hart is in the mask (one hart running
+/// the mm: the common case, kept to a fence and a load).
+pub fn flush_tlb_others(mem: &Mem, mm: &MmStruct<'_>, this_cpu: usize, tlb: &TlbFlush) {
+    let Some(range) = tlb.hook_range() else {
+        return;
+    };
+    let cpus = mm.mm_cpumask() & !(1u64 << this_cpu.min(63));
+    if cpus != 0 {
+        mem.flush_tlb_harts(cpus, range);
     }
 }
