@@ -3,10 +3,13 @@
 //! `unmap_mapping_range` + `tlb_finish_mmu`, `flush_tlb_page` in
 //! `page_mkclean_one`, `try_to_unmap_flush` / `try_to_unmap_flush_dirty`
 //! in reclaim), on the harts of that mm's `mm_cpumask`, through the flush
-//! hook (`Mem::set_tlb_flush_hook`). A recording hook snapshots the pages'
-//! state at each call: the flush must come after the PTE change (the page
-//! is unmapped / clean in the page table) and before the free (the page
-//! still holds a reference) or the writeback.
+//! hook (`Mem::set_tlb_flush_hook`). The mm's own unmaps (munmap,
+//! MADV_DONTNEED, mremap's shrink, exit) shoot down the mask's other harts
+//! the same way before they put the pages (`zap`'s `mmu_gather` batch).
+//! A recording hook snapshots the pages' state at each call: the flush
+//! must come after the PTE change (the page is unmapped / clean in the
+//! page table) and before the free (the page still holds a reference) or
+//! the writeback.
 
 mod common;
 
