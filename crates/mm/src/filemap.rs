@@ -62,8 +62,9 @@
 //! `mm_cpumask` at once, through the kernel's synchronous remote flush
 //! (`Mem::set_tlb_flush_hook`): `page_mkclean` per PTE cleaned (Linux's
 //! `flush_tlb_page` in `page_mkclean_one`), `unmap_mapping_range` per VMA
-//! zapped, putting the pages it unmapped only after that flush (a small
-//! `mmu_gather`), and reclaim's `try_to_unmap` by adding to the caller's
+//! zapped, putting the pages it unmapped only after that flush (the
+//! `mmu_gather` page batch `zap` uses for the mm's own unmaps), and
+//! reclaim's `try_to_unmap` by adding to the caller's
 //! [`TlbUnmapBatch`] (see [`crate::vmscan`]). The changes are also added
 //! to the mm's pending flush, which its next trap carries out.
 //!
