@@ -4,44 +4,13 @@
 //! last mapping goes, and a deleted file's pages are dropped unwritten.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use kernel::fs::flags::*;
-use kernel::fs::{Fs, HostFs, ProcSource};
 use mm::mmap::{MmStruct, MAP_SHARED, PROT_READ, PROT_WRITE};
-use mm::{Cpu, PAGE_SIZE};
+use mm::PAGE_SIZE;
 
 mod common;
-use common::{cpu, mem};
-
-struct NoProc;
-
-impl ProcSource for NoProc {
-    fn read(&self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
-    fn readlink(&self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
-}
-
-struct T {
-    dir: tempfile::TempDir,
-    fs: Fs,
-    cpu: Cpu<'static>,
-}
-
-fn setup() -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let cpu = cpu();
-    mm::fault::init(&cpu).unwrap();
-    let host = Arc::new(HostFs::new(dir.path(), mem()).unwrap());
-    T {
-        fs: Fs::new(host, Arc::new(NoProc)),
-        dir,
-        cpu,
-    }
-}
+use common::setup;
 
 /// How many of this process's host descriptors are open on `path`.
 fn host_fds_on(path: &Path) -> usize {

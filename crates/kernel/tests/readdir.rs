@@ -10,16 +10,14 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use kernel::errno::*;
 use kernel::fs::flags::*;
 use kernel::fs::readdir::{DT_DIR, PROC_COOKIE};
-use kernel::fs::{Fs, HostFs, ProcSource, CHUNK};
-use mm::Cpu;
+use kernel::fs::{Fs, CHUNK};
 
 mod common;
-use common::mem;
+use common::{setup, T};
 
 /// The system allocator, counting the bytes this thread asks for.
 struct Counting;
@@ -63,37 +61,6 @@ fn asked<R>(f: impl FnOnce() -> R) -> (R, usize) {
     let before = ASKED.with(Cell::get);
     let r = f();
     (r, ASKED.with(Cell::get) - before)
-}
-
-struct NoProc;
-
-impl ProcSource for NoProc {
-    fn read(&self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
-    fn readlink(&self, _: &str) -> Option<Vec<u8>> {
-        None
-    }
-}
-
-struct T {
-    dir: tempfile::TempDir,
-    fs: Fs,
-    cpu: Cpu<'static>,
-}
-
-fn setup() -> T {
-    let dir = tempfile::tempdir().unwrap();
-    let host = Arc::new(HostFs::new(dir.path(), mem()).unwrap());
-    let m = mem();
-    let cpu = (0..m.nr_cpus())
-        .find_map(|i| m.cpu(i).ok())
-        .expect("a free CPU");
-    T {
-        dir,
-        fs: Fs::new(host, Arc::new(NoProc)),
-        cpu,
-    }
 }
 
 impl T {

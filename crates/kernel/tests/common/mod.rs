@@ -6,8 +6,9 @@
 
 use std::alloc::{alloc_zeroed, Layout};
 use std::ptr::NonNull;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use kernel::fs::{Fs, HostFs, ProcSource};
 use mm::{Cpu, Mem, MemConfig};
 
 /// The machine every test of this binary shares.
@@ -35,4 +36,36 @@ pub fn cpu() -> Cpu<'static> {
     (0..m.nr_cpus())
         .find_map(|i| m.cpu(i).ok())
         .expect("a free CPU")
+}
+
+/// A /proc with nothing in it.
+pub struct NoProc;
+
+impl ProcSource for NoProc {
+    fn read(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+    fn readlink(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+}
+
+/// A process's files over a fresh temporary root, with a CPU of its own.
+pub struct T {
+    pub dir: tempfile::TempDir,
+    pub fs: Fs,
+    pub cpu: Cpu<'static>,
+}
+
+/// [`T`] with an empty /proc; the fault handler's zero page set up.
+pub fn setup() -> T {
+    let dir = tempfile::tempdir().unwrap();
+    let cpu = cpu();
+    mm::fault::init(&cpu).unwrap();
+    let host = Arc::new(HostFs::new(dir.path(), mem()).unwrap());
+    T {
+        fs: Fs::new(host, Arc::new(NoProc)),
+        dir,
+        cpu,
+    }
 }
