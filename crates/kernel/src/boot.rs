@@ -75,9 +75,12 @@ pub fn boot(m: &Machine) -> Result<Kernel, BootFailure> {
         slab_debug: m.slab_debug,
         ..MemConfig::default()
     };
-    // The task_struct cache holds this kernel's task_struct.
+    // The task_struct and signal_cache caches hold this kernel's objects
+    // (with their reference counts).
     let mut config = config;
-    config.std_cache_sizes[0] = std::mem::size_of::<crate::task::TaskStruct>();
+    config.std_cache_sizes[0] = std::mem::size_of::<mm::kbox::KArcInner<crate::task::Task>>();
+    config.std_cache_sizes[4] =
+        std::mem::size_of::<mm::kbox::KArcInner<crate::task::SignalStruct>>();
     let console: mm::Console = Box::new(|s: &str| {
         // A console that cannot print must not take the kernel down.
         let _ = std::io::stderr().write_all(s.as_bytes());

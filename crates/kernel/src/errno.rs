@@ -63,6 +63,16 @@ errnos! {
     EILSEQ = 84, "Invalid or incomplete multibyte or wide character";
     EOPNOTSUPP = 95, "Operation not supported";
     ETIMEDOUT = 110, "Connection timed out";
+    ERESTARTSYS = 512, "To be restarted if SA_RESTART is set";
+    ERESTARTNOINTR = 513, "To be restarted";
+    ERESTARTNOHAND = 514, "To be restarted if no handler";
+    ERESTART_RESTARTBLOCK = 516, "Interrupted by a signal";
+}
+
+/// Whether `e` is one of the kernel-internal restart codes, which never
+/// reach user space (the signal code turns them into EINTR or a restart).
+pub fn is_restart(e: Errno) -> bool {
+    matches!(e, 512 | 513 | 514 | 516)
 }
 
 #[cfg(test)]

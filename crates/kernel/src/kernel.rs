@@ -1,12 +1,12 @@
 //! The running kernel: `start_kernel`'s later half (init/main.c: bring up
-//! the CPUs, start init), `kernel_execve` of the first program, the exit
-//! path (kernel/exit.c `do_exit`), and the set of tasks waiting for a hart
-//! (a FIFO run queue until the scheduler issue brings `sched`).
+//! the CPUs, the task caches of `fork_init`/`proc_caches_init`, start
+//! init with `kernel_execve` of the first program) and the end of the run
+//! when init exits.
 //!
 //! Each hart is a host thread with its own [`Cpu`](mm::percpu::Cpu) claim
-//! and [`rv64::Hart`]; it takes a task from the run queue, loads its
-//! registers and page table, and runs it in [`crate::trap`] until the task
-//! exits or gives the hart up.
+//! and [`rv64::Hart`]; it takes tasks from the run queue
+//! ([`crate::sched`]) and runs each in [`crate::trap`] until it leaves the
+//! hart.
 //!
 //! A bug in kernel code on any hart ends the run with Linux's panic report
 //! and [`RunError::Panic`] ([`crate::panic`]); it never leaves the other
@@ -23,25 +23,25 @@
 //! init!"); ferrite ends the run and reports init's exit status, since its
 //! job is to run that one program.
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
-use mm::gfp::Gfp;
-use mm::kbox::TypedCache;
+use mm::kbox::{KArcInner, TypedCache};
 use mm::mmap::MmStruct;
 use mm::slab::StdCache;
 use mm::Mem;
 
 use crate::boot::{self, BootFailure, Machine};
-use crate::errno::Errno;
-use crate::exec::{self, ExecArgs, ExecError};
+use crate::exec::{self, ExecError};
+use crate::fork::Caches;
 use crate::fs::{Fs, HostFs};
 use crate::panic::{PanicReport, PanicState};
-use crate::procfs::{PidTable, ProcEntry, ProcView};
+use crate::pid::TaskTable;
+use crate::procfs::ProcView;
 use crate::quote::escape;
-use crate::task::{Task, TaskStruct};
+use crate::sched::RunQueue;
+use crate::task::TaskRef;
 
 /// How a run is set up (`ferrite run`'s options).
 #[derive(Clone, Debug)]
@@ -245,25 +245,44 @@ pub struct Kernel {
     pub machine: Arc<rv64::Machine>,
     /// `/`.
     pub hostfs: Arc<HostFs>,
-    /// Live processes.
-    pub pids: Arc<PidTable>,
+    /// The tasks (`tasklist_lock`, the pid table).
+    pub tasks: Arc<TaskTable>,
+    /// The run queue and timers.
+    pub rq: Arc<RunQueue>,
+    /// The task model's slab caches.
+    pub caches: Caches,
+    /// The futex hash table.
+    pub futex: crate::futex::FutexHash,
     /// The run's options.
     pub config: Config,
-    task_cache: &'static TypedCache<'static, TaskStruct>,
-    runq: Mutex<VecDeque<Task>>,
-    runq_cv: Condvar,
-    shutdown: AtomicBool,
     /// Whether a hart panicked, and the report.
     pub panic: Arc<PanicState>,
     outcome: Mutex<Option<Outcome>>,
-    /// Tasks running on a hart or waiting in the run queue.
-    nr_tasks: AtomicU64,
+    shown: Mutex<Option<Shown>>,
     /// Instructions retired by harts that have stopped.
     pub instructions: AtomicU64,
     /// System calls handled.
     pub syscalls: AtomicU64,
     /// Page faults handled.
     pub page_faults: AtomicU64,
+}
+
+/// The `--show` files: (path, contents or None).
+type Shown = Vec<(String, Option<Vec<u8>>)>;
+
+/// A slab cache for `T` behind a [`KArc`](mm::kbox::KArc), kept for the
+/// kernel's life.
+fn leak_cache<T>(
+    mem: &'static Mem,
+    name: &str,
+    std: Option<StdCache>,
+) -> Result<&'static TypedCache<'static, KArcInner<T>>, RunError> {
+    let cache = match std {
+        Some(c) => TypedCache::from_cache(mem.std_cache(c)),
+        None => TypedCache::create(mem, name, mm::slab::SlabFlags::empty()).ok(),
+    }
+    .ok_or_else(|| RunError::Init(format!("{name} cache too small")))?;
+    Ok(Box::leak(Box::new(cache)))
 }
 
 impl Kernel {
@@ -275,8 +294,11 @@ impl Kernel {
 
     fn boot_with(config: Config, panic: Arc<PanicState>) -> Result<Kernel, RunError> {
         let mem = boot::boot(&config.machine).map_err(RunError::Boot)?.leak();
-        let cache = TypedCache::from_cache(mem.std_cache(StdCache::TaskStruct))
-            .ok_or_else(|| RunError::Init("task_struct cache too small".into()))?;
+        let caches = Caches {
+            task: leak_cache(mem, "task_struct", Some(StdCache::TaskStruct))?,
+            signal: leak_cache(mem, "signal_cache", Some(StdCache::SignalCache))?,
+            sighand: leak_cache(mem, "sighand_cache", None)?,
+        };
         let hostfs = HostFs::new(&config.root, mem).map_err(|err| RunError::Root {
             path: config.root.clone(),
             err,
@@ -304,20 +326,21 @@ impl Kernel {
         mem.set_tlb_flush_hook(Box::new(move |mask, range| {
             m.flush_tlb(mask, range.map(|(s, e)| (s as u64, e as u64)))
         }));
+        let rq = Arc::new(RunQueue::default());
+        // ITIMER_REAL's expiry sends SIGALRM to the process.
+        *crate::task::lock(&rq.it_real) = Some(Box::new(crate::itimer::it_real_fire));
         Ok(Kernel {
             mem,
             machine,
             hostfs: Arc::new(hostfs),
-            pids: Arc::new(PidTable::default()),
+            tasks: Arc::new(TaskTable::default()),
+            rq,
+            caches,
+            futex: Default::default(),
             config,
-            // Kernel caches live as long as the kernel: never destroyed.
-            task_cache: Box::leak(Box::new(cache)),
-            runq: Mutex::new(VecDeque::new()),
-            runq_cv: Condvar::new(),
-            shutdown: AtomicBool::new(false),
             panic,
             outcome: Mutex::new(None),
-            nr_tasks: AtomicU64::new(0),
+            shown: Mutex::new(None),
             instructions: AtomicU64::new(0),
             syscalls: AtomicU64::new(0),
             page_faults: AtomicU64::new(0),
@@ -382,7 +405,8 @@ impl Kernel {
         Ok(outcome)
     }
 
-    /// Create pid 1 running `program` and queue it.
+    /// Create pid 1 and exec `program` (a host path) in it
+    /// (`kernel_execve`), then queue it.
     fn spawn_init(
         &self,
         program: &Path,
@@ -393,11 +417,6 @@ impl Kernel {
             .mem
             .cpu(0)
             .map_err(|e| RunError::Init(format!("cpu 0: {e}")))?;
-        let fail = |e: Errno| {
-            RunError::Init(
-                crate::errno::describe(e).map_or_else(|| format!("errno {e}"), |d| d.1.to_string()),
-            )
-        };
         mm::fault::init(&cpu).map_err(|_| RunError::Init("out of memory".into()))?;
         #[cfg(feature = "fault-injection")]
         crate::panic::inject_at_syscall(0);
@@ -411,67 +430,42 @@ impl Kernel {
                 path: program.to_path_buf(),
                 err: std::io::Error::from_raw_os_error(e),
             })?;
-        let image = exec::parse(&data).map_err(|err| RunError::Exec {
-            path: program.to_path_buf(),
-            err,
-        })?;
-        // AT_RANDOM: 16 bytes from the host's generator.
-        let random: [u8; 16] = crate::syscall::info::host_random(16)
-            .map_err(fail)?
-            .try_into()
-            .map_err(|_| fail(crate::errno::EIO))?;
-        let mm = MmStruct::new(&cpu).map_err(fail)?;
+        let image_err = exec::parse(&data).err();
+        if let Some(err) = image_err {
+            mmap_file.put(&cpu);
+            return Err(RunError::Exec {
+                path: program.to_path_buf(),
+                err,
+            });
+        }
         let execfn = argv
             .first()
             .cloned()
             .unwrap_or_else(|| program.as_os_str().as_encoded_bytes().to_vec());
-        let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
-        let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
-        let cred = host_cred();
-        let args = ExecArgs {
-            argv: &argv_refs,
-            envp: &envp_refs,
-            execfn: &execfn,
-            random,
-            uid: cred[0],
-            gid: cred[2],
+        let mm = MmStruct::new(&cpu).map_err(|e| RunError::Init(format!("errno {e}")))?;
+        let init = self.new_task(&cpu, 1, 0, b"init", Vec::new(), Vec::new(), host_cred(), mm)?;
+        let bin = crate::execve::Binary {
+            mmap: mmap_file,
+            data,
+            path: self.hostfs.guest_path(program),
         };
-        let file = mmap_file.file();
-        let loaded = exec::load(&cpu, &mm, &image, &file, &args);
-        // The program's VMAs hold their own references to its page cache.
-        mmap_file.put(&cpu);
-        let loaded = match loaded {
-            Ok(l) => l,
-            Err(err) => {
-                mm.free(&cpu);
-                return Err(RunError::Exec {
-                    path: program.to_path_buf(),
-                    err,
-                });
+        match crate::execve::do_execve(self, &cpu, &init, bin, argv, envp, &execfn) {
+            Ok(regs) => *crate::task::lock(&init.regs) = regs,
+            Err(e) => {
+                let msg = crate::errno::describe(e)
+                    .map_or_else(|| format!("errno {e}"), |d| d.1.to_string());
+                return Err(RunError::Init(msg));
             }
-        };
-        let comm = execfn
-            .rsplit(|&b| b == b'/')
-            .next()
-            .unwrap_or_default()
-            .to_vec();
-        let exe = self.hostfs.guest_path(program);
-        let mut cmdline = Vec::new();
-        for a in argv {
-            cmdline.extend_from_slice(a);
-            cmdline.push(0);
         }
-        let mut task = self.new_task(&cpu, 1, 0, &comm, exe, cmdline, cred, mm)?;
-        task.ts.regs.pc = loaded.entry;
-        task.ts.regs.x[2] = loaded.sp;
-        self.enqueue(task);
+        crate::sched::wake_up_new_task(&init);
         Ok(())
     }
 
-    /// A new process `pid` with address space `mm`: its `task_struct` in
-    /// the slab cache, its /proc entry, and a file table with the host's
-    /// standard streams and `/` as working directory. The registers are
-    /// zero; the caller sets pc and sp. On failure the mm is freed.
+    /// A new process `pid` (its own group, session and thread group) with
+    /// address space `mm`, standard streams as descriptors 0..2, `/` as
+    /// working directory; registered in the pid table, not yet queued.
+    /// The registers are zero; the caller sets pc and sp. On failure the
+    /// mm is freed.
     #[allow(clippy::too_many_arguments)]
     pub fn new_task(
         &self,
@@ -483,77 +477,83 @@ impl Kernel {
         cmdline: Vec<u8>,
         cred: [u32; 4],
         mm: mm::mmap::MmBox<'static>,
-    ) -> Result<Task, RunError> {
-        let ts = TaskStruct::new(pid, ppid, comm, cred, self.mem.nr_pages());
-        let ts = match self.task_cache.alloc(cpu, ts, Gfp::GFP_KERNEL) {
-            Ok(ts) => ts,
-            Err(_) => {
+    ) -> Result<TaskRef, RunError> {
+        let oom = |_| RunError::Init("out of memory for the task".into());
+        let parent = if ppid > 0 {
+            self.tasks.find(ppid)
+        } else {
+            None
+        };
+        let rlim = crate::task::init_rlimits(self.mem.nr_pages());
+        let signal = match crate::fork::new_signal(self, cpu, rlim, pid, pid, parent.clone()) {
+            Ok(s) => s,
+            Err(e) => {
                 mm.free(cpu);
-                return Err(RunError::Init("out of memory for task_struct".into()));
+                return Err(oom(e));
             }
         };
-        let proc = Arc::new(ProcEntry {
-            pid,
-            ppid,
-            comm: ts.comm(),
-            exe,
-            cmdline,
-            cred,
-            mm,
-            icache_stale_mask: AtomicU64::new(0),
-            sig_blocked: AtomicU64::new(0),
-            sig_ignored: AtomicU64::new(0),
-            sig_caught: AtomicU64::new(0),
-            nvcsw: AtomicU64::new(0),
-            nivcsw: AtomicU64::new(0),
-        });
-        let view = ProcView {
-            pid,
-            table: self.pids.clone(),
-            mem: self.mem,
+        let sighand = match crate::fork::new_sighand(
+            self,
+            cpu,
+            [crate::task::SigAction::default(); crate::task::NSIG],
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                mm.free(cpu);
+                return Err(oom(e));
+            }
         };
-        let fs = Fs::new(self.hostfs.clone(), Arc::new(view));
-        self.pids.insert(proc.clone());
-        Ok(Task { ts, proc, fs })
-    }
-
-    /// Put a task on the run queue and wake an idle hart.
-    pub fn enqueue(&self, t: Task) {
-        self.nr_tasks.fetch_add(1, Relaxed);
-        self.requeue(t);
-    }
-
-    /// Put a task that was running back on the run queue.
-    pub fn requeue(&self, t: Task) {
-        self.runq
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push_back(t);
-        self.runq_cv.notify_one();
-    }
-
-    /// Whether another task waits for a hart.
-    pub fn others_waiting(&self) -> bool {
-        !self
-            .runq
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_empty()
-    }
-
-    /// The next task for an idle hart, or None when the kernel shuts down
-    /// (or has panicked).
-    pub fn pick_next_task(&self) -> Option<Task> {
-        let mut q = self.runq.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            if self.shutdown.load(Relaxed) || self.panic.panicked() {
-                return None;
-            }
-            if let Some(t) = q.pop_front() {
-                return Some(t);
-            }
-            q = self.runq_cv.wait(q).unwrap_or_else(|p| p.into_inner());
+        let fs = Fs::new(self.hostfs.clone(), self.proc_view(pid));
+        let mut c = [0u8; crate::task::TASK_COMM_LEN];
+        let n = comm.len().min(crate::task::TASK_COMM_LEN - 1);
+        c[..n].copy_from_slice(&comm[..n]);
+        let t = crate::fork::alloc_task(
+            self,
+            cpu,
+            crate::fork::NewTask {
+                pid,
+                tgid: pid,
+                comm: c,
+                regs: Default::default(),
+                mm: crate::mm_ref::MmUser::new(mm),
+                fs: Arc::new(fs),
+                signal,
+                sighand,
+                cred: crate::task::Cred::new(cred[0], cred[1], cred[2], cred[3]),
+                sig: Default::default(),
+                exit_signal: crate::sigcore::SIGCHLD,
+                exe,
+                cmdline,
+            },
+        )
+        .map_err(oom)?;
+        let mut tl = self.tasks.lock();
+        crate::task::lock(&t.signal.threads).push(t.clone());
+        if let Some(p) = &parent {
+            crate::task::lock(&p.signal.children).push(t.clone());
         }
+        tl.pids.insert(pid, t.clone());
+        tl.last_pid = tl.last_pid.max(pid);
+        tl.nr_threads += 1;
+        *tl.per_uid.entry(cred[0]).or_insert(0) += 1;
+        Ok(t)
+    }
+
+    /// /proc as process `tgid` sees it.
+    pub fn proc_view(&self, tgid: i32) -> Arc<dyn crate::fs::ProcSource> {
+        Arc::new(ProcView {
+            pid: tgid,
+            table: self.tasks.clone(),
+            mem: self.mem,
+            nr_cpus: self.mem.nr_cpus(),
+            rq: self.rq.clone(),
+        })
+    }
+
+    /// `max_threads` (fork_init: RAM / 8 thread stacks of 16 KiB, at
+    /// least 20).
+    pub fn max_threads(&self) -> usize {
+        (self.mem.nr_pages() / 32).clamp(20, 0x3fff_ffff)
     }
 
     /// Start one host thread per hart and wait until they all stop, or
@@ -583,7 +583,7 @@ impl Kernel {
         if !k.panic.wait_stopped_or_panicked() {
             return Ok(());
         }
-        k.stop_harts();
+        k.rq.shutdown();
         if !k.panic.wait_others(crate::panic::STOP_GRACE) {
             k.console("ferrite: some harts did not stop after the panic\n");
         }
@@ -596,58 +596,51 @@ impl Kernel {
         }))
     }
 
-    /// `smp_send_stop`: idle harts leave the run queue; running ones see
-    /// [`PanicState::panicked`] at their next trap or time-slice end.
-    fn stop_harts(&self) {
-        self.shutdown.store(true, Relaxed);
-        let _q = self.runq.lock().unwrap_or_else(|p| p.into_inner());
-        self.runq_cv.notify_all();
-    }
-
     /// `printk` to the host's stderr.
     pub fn console(&self, s: &str) {
         use std::io::Write;
         let _ = std::io::stderr().write_all(s.as_bytes());
     }
 
-    /// `do_exit`: the task is gone with `status`. Capture the `--show`
-    /// files if it was init, tear its mm down, and stop the harts when no
-    /// task is left.
-    pub fn do_exit(&self, cpu: &mm::percpu::Cpu<'static>, task: Task, status: ExitStatus) {
-        let Task { ts, proc, fs } = task;
-        let pid = ts.pid;
-        if pid == 1 {
-            let view = ProcView {
-                pid: 1,
-                table: self.pids.clone(),
-                mem: self.mem,
-            };
-            let shown = self
-                .config
-                .show
-                .iter()
-                .map(|p| (p.clone(), show_file(&view, p)))
-                .collect();
-            *self.outcome.lock().unwrap_or_else(|p| p.into_inner()) = Some(Outcome {
-                status,
-                stats: Stats::default(),
-                shown,
-            });
-        }
-        drop(fs);
-        ts.free_on(cpu);
-        self.pids.remove(pid);
-        match Arc::try_unwrap(proc) {
-            Ok(p) => p.mm.free(cpu),
-            // A /proc reader still holds it: tear the address space down
-            // now; the mm_struct object goes with the last reference.
-            Err(p) => p.mm.exit_mmap(cpu),
-        }
-        if self.nr_tasks.fetch_sub(1, Relaxed) == 1 {
-            self.shutdown.store(true, Relaxed);
-            let _q = self.runq.lock().unwrap_or_else(|p| p.into_inner());
-            self.runq_cv.notify_all();
-        }
+    /// Init's main thread is exiting: capture the `--show` files (before
+    /// its mm goes).
+    pub fn init_exiting(&self, _t: &TaskRef) {
+        let view = ProcView {
+            pid: 1,
+            table: self.tasks.clone(),
+            mem: self.mem,
+            nr_cpus: self.mem.nr_cpus(),
+            rq: self.rq.clone(),
+        };
+        let shown = self
+            .config
+            .show
+            .iter()
+            .map(|p| (p.clone(), show_file(&view, p)))
+            .collect();
+        *self.shown.lock().unwrap_or_else(|p| p.into_inner()) = Some(shown);
+    }
+
+    /// Init's last thread is gone with wait status `status`: the run
+    /// ends (every hart stops).
+    pub fn init_exited(&self, status: i32) {
+        let shown = self
+            .shown
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .unwrap_or_default();
+        let status = if status & 0x7f == 0 {
+            ExitStatus::Exited(((status >> 8) & 0xff) as u8)
+        } else {
+            ExitStatus::Signaled(status & 0x7f)
+        };
+        *self.outcome.lock().unwrap_or_else(|p| p.into_inner()) = Some(Outcome {
+            status,
+            stats: Stats::default(),
+            shown,
+        });
+        self.rq.shutdown();
     }
 }
 

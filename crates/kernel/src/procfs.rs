@@ -2,10 +2,10 @@
 //! array.c's `status`, task_mmu.c's `maps`/`smaps`, the `self` link) over
 //! the renderers in `mm::proc`.
 //!
-//! [`PidTable`] is the kernel's table of live processes (Linux's pid hash),
-//! each a [`ProcEntry`] with what /proc shows of it. [`ProcView`] is the
-//! [`ProcSource`] one process's file layer reads through: it resolves
-//! `self` to that process.
+//! Every file is read from the task itself (its mm, files, signal state,
+//! credentials), found in the kernel's pid table ([`TaskTable`]); there is
+//! no copy to keep in step. [`ProcView`] is the [`ProcSource`] one
+//! process's file layer reads through: it resolves `self` to that process.
 //!
 //! `exe` is the executable's guest path (computed from its host file when
 //! it was opened); an executable outside the root has none, and the link
@@ -17,90 +17,34 @@
 //! at each `read` as seq_file does; /proc/PID/status has the lines ferrite
 //! can fill honestly (no cgroup, seccomp, capability or NUMA lines).
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
-use mm::mmap::MmBox;
 use mm::Mem;
 
 use crate::fs::ProcSource;
-
-/// What /proc shows of one process.
-pub struct ProcEntry {
-    /// The pid (= tgid: one thread per process for now).
-    pub pid: i32,
-    /// The parent's pid.
-    pub ppid: i32,
-    /// `comm`.
-    pub comm: String,
-    /// The executable's guest path (`/proc/PID/exe`), or `(unreachable)`.
-    pub exe: Vec<u8>,
-    /// The argument strings, each NUL-terminated (`/proc/PID/cmdline`).
-    pub cmdline: Vec<u8>,
-    /// uid, euid, gid, egid.
-    pub cred: [u32; 4],
-    /// The address space.
-    pub mm: MmBox<'static>,
-    /// Harts that must flush their instruction cache before they next run
-    /// this mm (`mm->context.icache_stale_mask`, set by
-    /// `riscv_flush_icache`).
-    pub icache_stale_mask: AtomicU64,
-    /// Blocked signals (mirrors the task's `blocked`).
-    pub sig_blocked: AtomicU64,
-    /// Ignored signals (dispositions SIG_IGN).
-    pub sig_ignored: AtomicU64,
-    /// Caught signals (dispositions with a handler).
-    pub sig_caught: AtomicU64,
-    /// `nvcsw`: the task gave up its hart (sched_yield, sleeps).
-    pub nvcsw: AtomicU64,
-    /// `nivcsw`: the task was preempted (its time slice ran out).
-    pub nivcsw: AtomicU64,
-}
-
-/// The live processes by pid.
-#[derive(Default)]
-pub struct PidTable {
-    map: Mutex<BTreeMap<i32, Arc<ProcEntry>>>,
-}
-
-impl PidTable {
-    /// Add a process.
-    pub fn insert(&self, e: Arc<ProcEntry>) {
-        self.lock().insert(e.pid, e);
-    }
-
-    /// Remove a process (it exited).
-    pub fn remove(&self, pid: i32) -> Option<Arc<ProcEntry>> {
-        self.lock().remove(&pid)
-    }
-
-    /// The process `pid`.
-    pub fn get(&self, pid: i32) -> Option<Arc<ProcEntry>> {
-        self.lock().get(&pid).cloned()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, Arc<ProcEntry>>> {
-        // A panicking reader cannot leave the map inconsistent (every
-        // update is one insert or remove), so a poisoned lock is usable.
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
+use crate::pid::TaskTable;
+use crate::sched::RunQueue;
+use crate::task::{lock, TaskRef};
 
 /// /proc as process `pid` sees it.
 pub struct ProcView {
     /// Whose `self` this is.
     pub pid: i32,
-    /// The processes.
-    pub table: Arc<PidTable>,
+    /// The tasks.
+    pub table: Arc<TaskTable>,
     /// The machine's memory (for meminfo, slabinfo, ...).
     pub mem: &'static Mem,
+    /// CPUs.
+    pub nr_cpus: usize,
+    /// The clock.
+    pub rq: Arc<RunQueue>,
 }
 
 impl ProcView {
     /// Split "self/maps" / "1/maps" / "meminfo" into (process, rest).
-    fn split<'p>(&self, path: &'p str) -> Option<(Option<Arc<ProcEntry>>, &'p str)> {
+    fn split<'p>(&self, path: &'p str) -> Option<(Option<TaskRef>, &'p str)> {
         let path = path.trim_start_matches('/');
         let (first, rest) = path.split_once('/').unwrap_or((path, ""));
         let pid = if first == "self" {
@@ -110,7 +54,7 @@ impl ProcView {
         } else {
             return Some((None, path));
         };
-        Some((Some(self.table.get(pid)?), rest))
+        Some((Some(self.table.find_process(pid)?), rest))
     }
 }
 
@@ -131,7 +75,10 @@ impl ProcSource for ProcView {
             // no link (as for a task without `exe_file`), never its host
             // path, and nothing relative that glibc's startup (which
             // asserts an absolute /proc/self/exe) would trip on.
-            (Some(p), "exe") if p.exe.first() == Some(&b'/') => Some(p.exe.clone()),
+            (Some(p), "exe") => {
+                let exe = lock(&p.exe).clone();
+                (exe.first() == Some(&b'/')).then_some(exe)
+            }
             _ => None,
         }
     }
@@ -142,40 +89,95 @@ impl ProcSource for ProcView {
 pub const PID_FILES: [&str; 5] = ["maps", "smaps", "status", "comm", "cmdline"];
 
 /// The file `name` of process `p`'s /proc directory (one of [`PID_FILES`]).
-fn pid_file(p: &ProcEntry, name: &str) -> Option<Vec<u8>> {
+fn pid_file(p: &TaskRef, name: &str) -> Option<Vec<u8>> {
     let text = match name {
-        "maps" => mm::proc::proc_pid_maps(&p.mm),
-        "smaps" => mm::proc::proc_pid_smaps(&p.mm),
+        "maps" => p
+            .mm_grab()
+            .map(|m| mm::proc::proc_pid_maps(&m))
+            .unwrap_or_default(),
+        "smaps" => p
+            .mm_grab()
+            .map(|m| mm::proc::proc_pid_smaps(&m))
+            .unwrap_or_default(),
         "status" => status(p),
-        "comm" => format!("{}\n", p.comm),
-        "cmdline" => return Some(p.cmdline.clone()),
+        "comm" => format!("{}\n", p.comm()),
+        "cmdline" => return Some(lock(&p.cmdline).clone()),
         _ => return None,
     };
     Some(text.into_bytes())
 }
 
+/// The state of /proc/PID/status (`task_state_array`).
+fn state_of(p: &TaskRef) -> &'static str {
+    use crate::sched::{TASK_DEAD, TASK_INTERRUPTIBLE, TASK_STOPPED, TASK_UNINTERRUPTIBLE};
+    match p.exit_state.load(Relaxed) {
+        crate::task::EXIT_ZOMBIE => return "Z (zombie)",
+        crate::task::EXIT_DEAD => return "X (dead)",
+        _ => {}
+    }
+    let st = lock(&p.sched).state;
+    if st & TASK_DEAD != 0 {
+        "X (dead)"
+    } else if st & TASK_STOPPED != 0 {
+        "T (stopped)"
+    } else if st & TASK_UNINTERRUPTIBLE != 0 {
+        "D (disk sleep)"
+    } else if st & TASK_INTERRUPTIBLE != 0 {
+        "S (sleeping)"
+    } else {
+        "R (running)"
+    }
+}
+
 /// /proc/PID/status (fs/proc/array.c `proc_pid_status`).
-pub fn status(p: &ProcEntry) -> String {
+pub fn status(p: &TaskRef) -> String {
     let mut s = String::new();
-    let [uid, euid, gid, egid] = p.cred;
+    let c = p.cred();
+    let umask = p.fs().map_or(0o022, |f| f.get_umask());
+    let ppid = lock(&p.signal.parent).as_ref().map_or(0, |x| x.tgid);
+    let fdsize = p
+        .fs()
+        .map_or(0, |f| f.nr_open().max(64).next_power_of_two());
     let _ = write!(
         s,
-        "Name:\t{}\nUmask:\t0022\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\n\
-         Uid:\t{uid}\t{euid}\t{euid}\t{euid}\nGid:\t{gid}\t{egid}\t{egid}\t{egid}\nFDSize:\t64\nGroups:\t\n",
-        p.comm,
-        p.ppid,
-        pid = p.pid,
+        "Name:\t{}\nUmask:\t{umask:04o}\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{ppid}\nTracerPid:\t0\n\
+         Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{fdsize}\nGroups:\t\n",
+        p.comm(),
+        state_of(p),
+        p.tgid,
+        p.pid,
+        c.uid,
+        c.euid,
+        c.suid,
+        c.fsuid,
+        c.gid,
+        c.egid,
+        c.sgid,
+        c.fsgid,
     );
-    s.push_str(&mm::proc::proc_pid_status_mem(&p.mm));
+    if let Some(m) = p.mm_grab() {
+        s.push_str(&mm::proc::proc_pid_status_mem(&m));
+    }
+    let threads = p.signal.live.load(Relaxed).max(0);
+    let (pending, blocked) = {
+        let sg = lock(&p.sig);
+        (sg.pending, sg.blocked)
+    };
+    let shared = lock(&p.signal.group).pending;
+    let (mut ign, mut cgt) = (0u64, 0u64);
+    let sh = lock(&p.sighand).clone();
+    for (i, a) in lock(&sh.action).iter().enumerate() {
+        match a.handler {
+            0 => {}
+            1 => ign |= 1 << i,
+            _ => cgt |= 1 << i,
+        }
+    }
     let _ = write!(
         s,
-        "Threads:\t1\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\n\
+        "Threads:\t{threads}\nSigQ:\t0/{}\nSigPnd:\t{pending:016x}\nShdPnd:\t{shared:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\n\
          voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
-        0,
-        0,
-        p.sig_blocked.load(Relaxed),
-        p.sig_ignored.load(Relaxed),
-        p.sig_caught.load(Relaxed),
+        lock(&p.signal.rlim)[crate::task::RLIMIT_SIGPENDING].cur,
         p.nvcsw.load(Relaxed),
         p.nivcsw.load(Relaxed),
     );

@@ -348,7 +348,10 @@ pub fn format(s: &Sys<'_>, n: u64, a: [u64; 6], flow: Flow) -> String {
     let mut out = String::new();
     let result = match flow {
         Flow::Return(v) | Flow::Yield(v) => Some(v),
-        Flow::Exit(_) => None,
+        Flow::NewRegs | Flow::Exec => Some(0),
+        Flow::Exit(_) | Flow::ExitGroup(_) => None,
+        // Printed when the call finishes after its sleep.
+        Flow::Block => return String::new(),
     };
     let Some(fmts) = formats(n) else {
         let _ = write!(out, "syscall_{n:#x}(");
@@ -494,9 +497,18 @@ fn finish(n: u64, result: Option<i64>, out: &mut String) {
 
 /// Print the call to stderr (and, for exit_group, strace's closing line).
 pub fn trace(s: &Sys<'_>, n: u64, a: [u64; 6], flow: Flow) {
-    let mut line = format(s, n, a, flow);
+    if flow == Flow::Block {
+        return;
+    }
+    // `strace -f`: lines of tasks other than the first are tagged.
+    let mut line = if s.task.pid != 1 {
+        format!("[pid {:>5}] ", s.task.pid)
+    } else {
+        String::new()
+    };
+    line.push_str(&format(s, n, a, flow));
     line.push('\n');
-    if let Flow::Exit(status) = flow {
+    if let Flow::ExitGroup(status) = flow {
         let _ = writeln!(line, "+++ exited with {} +++", (status >> 8) & 0xff);
     }
     s.k.console(&line);

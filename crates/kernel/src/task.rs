@@ -4,22 +4,31 @@
 //! limits (include/asm-generic/resource.h's `INIT_RLIMITS`) and the signal
 //! dispositions of `struct sighand_struct`.
 //!
-//! The [`TaskStruct`] lives in ferrite's RAM, in the `task_struct` slab
-//! cache (boot sizes that cache to this struct), so /proc/slabinfo counts
-//! real tasks. The host-side [`Task`] around it holds what has no place in
-//! RAM: the file table (host handles) and the mm handle.
+//! A [`Task`] is one thread. It lives in ferrite's RAM, in the
+//! `task_struct` slab cache (boot sizes that cache to it), reference
+//! counted ([`TaskRef`], Linux's `get_task_struct`/`put_task_struct`), at
+//! a fixed address. What a thread group shares is in [`SignalStruct`]
+//! (`signal_cache`: the group's threads, parent and children, pending
+//! signals, limits, process group and session) and [`SighandStruct`]
+//! (`sighand_cache`: the dispositions); credentials are a [`Cred`] in the
+//! task (`cred_jar` accounting is the task's own).
 //!
-//! Where ferrite differs: one thread per process for now (clone comes with
-//! the process issue), so a task is its own thread group leader and
-//! `sighand`/`signal` are part of the task rather than shared objects.
+//! Locking, outermost first: the kernel's `tasklist` lock (pid table,
+//! parent/children and thread lists), then a group's `siglock`, then a
+//! task's own locks (`sig`, `sched` = `pi_lock`, the run queue's lock).
+//!
+//! Where ferrite differs: the file table, working directory and the host
+//! handles in them are host objects ([`Fs`], shared by `Arc` as
+//! `CLONE_FILES`/`CLONE_FS` ask); the pid table and child lists are host
+//! collections of [`TaskRef`]s (the objects they point at are ferrite's).
 
-use std::sync::Arc;
-
-use mm::kbox::KBox;
-use mm::mmap::MmBox;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::fs::Fs;
-use crate::procfs::ProcEntry;
+use crate::mm_ref::MmUser;
+use crate::sched::wait::{Completion, WaitQueue};
+use crate::sched::SchedState;
 
 /// `TASK_COMM_LEN`.
 pub const TASK_COMM_LEN: usize = 16;
@@ -32,8 +41,12 @@ pub const RLIM_INFINITY: u64 = u64::MAX;
 
 /// `RLIMIT_STACK`.
 pub const RLIMIT_STACK: usize = 3;
+/// `RLIMIT_NPROC`.
+pub const RLIMIT_NPROC: usize = 6;
 /// `RLIMIT_NOFILE`.
 pub const RLIMIT_NOFILE: usize = 7;
+/// `RLIMIT_SIGPENDING`.
+pub const RLIMIT_SIGPENDING: usize = 11;
 
 /// The user registers of a task while it is not on a hart (`pt_regs` and
 /// the D-extension state).
@@ -92,69 +105,6 @@ pub struct SigAction {
     pub mask: u64,
 }
 
-/// `struct task_struct`: the kernel object of one task, in ferrite RAM.
-pub struct TaskStruct {
-    /// `pid` (the thread id).
-    pub pid: i32,
-    /// `tgid` (the process id).
-    pub tgid: i32,
-    /// The parent's tgid (`real_parent->tgid`; 0 for init).
-    pub ppid: i32,
-    /// `comm`: the executable's name, NUL-padded.
-    pub comm: [u8; TASK_COMM_LEN],
-    /// The user registers while off a hart (`thread.regs`).
-    pub regs: Regs,
-    /// `clear_child_tid` (set_tid_address).
-    pub clear_child_tid: u64,
-    /// `robust_list` head and length (set_robust_list).
-    pub robust_list: (u64, u64),
-    /// `blocked`: the signal mask.
-    pub blocked: u64,
-    /// `sighand->action`.
-    pub sigactions: [SigAction; NSIG],
-    /// `signal->rlim`.
-    pub rlim: [Rlimit; RLIM_NLIMITS],
-    /// `cred`: uid, euid, gid, egid.
-    pub cred: [u32; 4],
-    /// `exit_code` once the task exited (Linux's wait status).
-    pub exit_code: Option<i32>,
-}
-
-impl TaskStruct {
-    /// A task with `pid` running `comm`, Linux's initial limits and empty
-    /// dispositions; `nr_pages` sizes RLIMIT_NPROC/SIGPENDING as `fork_init`
-    /// does.
-    pub fn new(pid: i32, ppid: i32, comm: &[u8], cred: [u32; 4], nr_pages: usize) -> TaskStruct {
-        let mut c = [0u8; TASK_COMM_LEN];
-        let n = comm.len().min(TASK_COMM_LEN - 1);
-        c[..n].copy_from_slice(&comm[..n]);
-        TaskStruct {
-            pid,
-            tgid: pid,
-            ppid,
-            comm: c,
-            regs: Regs::default(),
-            clear_child_tid: 0,
-            robust_list: (0, 0),
-            blocked: 0,
-            sigactions: [SigAction::default(); NSIG],
-            rlim: init_rlimits(nr_pages),
-            cred,
-            exit_code: None,
-        }
-    }
-
-    /// `comm` as text.
-    pub fn comm(&self) -> String {
-        let end = self
-            .comm
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(TASK_COMM_LEN);
-        String::from_utf8_lossy(&self.comm[..end]).into_owned()
-    }
-}
-
 /// `INIT_RLIMITS` with `fork_init`'s RLIMIT_NPROC and RLIMIT_SIGPENDING
 /// (half of `max_threads`, which is RAM / 8 thread stacks of 16 KiB).
 pub fn init_rlimits(nr_pages: usize) -> [Rlimit; RLIM_NLIMITS] {
@@ -202,19 +152,253 @@ pub fn init_rlimits(nr_pages: usize) -> [Rlimit; RLIM_NLIMITS] {
     ]
 }
 
-/// A task as the host side holds it.
+/// A counted reference to a task (`struct task_struct *` after
+/// `get_task_struct`).
+pub type TaskRef = mm::kbox::KArc<'static, 'static, Task>;
+/// A counted reference to a thread group's `signal_struct`.
+pub type SignalRef = mm::kbox::KArc<'static, 'static, SignalStruct>;
+/// A counted reference to a `sighand_struct`.
+pub type SighandRef = mm::kbox::KArc<'static, 'static, SighandStruct>;
+
+/// A poisoned lock is still usable: every critical section here leaves
+/// plain values consistent.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `struct cred`: the ids (real, effective, saved, filesystem).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cred {
+    pub uid: u32,
+    pub euid: u32,
+    pub suid: u32,
+    pub fsuid: u32,
+    pub gid: u32,
+    pub egid: u32,
+    pub sgid: u32,
+    pub fsgid: u32,
+}
+
+impl Cred {
+    /// All ids of a user `uid`, group `gid`; effective ids `euid`/`egid`.
+    pub fn new(uid: u32, euid: u32, gid: u32, egid: u32) -> Cred {
+        Cred {
+            uid,
+            euid,
+            suid: euid,
+            fsuid: euid,
+            gid,
+            egid,
+            sgid: egid,
+            fsgid: egid,
+        }
+    }
+}
+
+/// Signal state private to one thread (under the task's `sig` lock).
+#[derive(Clone, Debug, Default)]
+pub struct TaskSig {
+    /// `pending`: signals sent to this thread (tkill, faults).
+    pub pending: u64,
+    /// The queued `siginfo`s of `pending` (rt signals queue; standard ones
+    /// keep one).
+    pub queue: Vec<crate::sigcore::SigQueued>,
+    /// `blocked`.
+    pub blocked: u64,
+    /// `saved_sigmask` (sigsuspend, ppoll): restored after the handler.
+    pub saved_mask: Option<u64>,
+    /// `sas_ss_sp`, `sas_ss_size`, `sas_ss_flags`.
+    pub altstack: (u64, u64, i32),
+}
+
+/// Where a task is in its exit (`exit_state`).
+pub const EXIT_ALIVE: i32 = 0;
+/// `EXIT_ZOMBIE`: dead, waiting to be reaped.
+pub const EXIT_ZOMBIE: i32 = 16;
+/// `EXIT_DEAD`: reaped (or autoreaped).
+pub const EXIT_DEAD: i32 = 32;
+
+/// `struct task_struct`: one thread, in ferrite RAM.
 pub struct Task {
-    /// The kernel object in ferrite RAM.
-    pub ts: KBox<'static, 'static, TaskStruct>,
-    /// The address space (also reachable through `proc` for /proc readers).
-    pub proc: Arc<ProcEntry>,
-    /// `fs` + `files`.
-    pub fs: Fs,
+    /// `pid` (the thread id).
+    pub pid: i32,
+    /// `tgid` (the process id).
+    pub tgid: i32,
+    /// `comm`.
+    pub comm: Mutex<[u8; TASK_COMM_LEN]>,
+    /// `__state`, `on_rq`, `on_cpu` under `pi_lock`.
+    pub sched: Mutex<SchedState>,
+    /// The user registers while off a hart (`thread.regs`).
+    pub regs: Mutex<Regs>,
+    /// `mm` (None after exit).
+    pub mm: Mutex<Option<MmUser>>,
+    /// `fs` + `files` (None after exit).
+    pub files: Mutex<Option<Arc<Fs>>>,
+    /// The thread group.
+    pub signal: SignalRef,
+    /// The dispositions (replaced by exec when shared).
+    pub sighand: Mutex<SighandRef>,
+    /// Credentials.
+    pub cred: Mutex<Cred>,
+    /// Pending and blocked signals of this thread.
+    pub sig: Mutex<TaskSig>,
+    /// The task sleeps in a system call that it re-executes when it runs
+    /// again (signals are looked at after that).
+    pub restart_in_syscall: AtomicBool,
+    /// `TIF_SIGPENDING`: a signal may need delivery (or the task must
+    /// die): checked on every return to user mode.
+    pub sigpending: AtomicBool,
+    /// `clear_child_tid`.
+    pub clear_child_tid: AtomicU64,
+    /// `robust_list` head and length.
+    pub robust_list: Mutex<(u64, u64)>,
+    /// `exit_signal` (SIGCHLD, another signal, or -1 for a thread).
+    pub exit_signal: AtomicI32,
+    /// `exit_state`.
+    pub exit_state: AtomicI32,
+    /// `exit_code`: the wait status this thread exited with.
+    pub exit_code: AtomicI32,
+    /// What a sleeping system call keeps across its restart.
+    pub restart: Mutex<Option<crate::sched::Restart>>,
+    /// The wait queues this task is on (`finish_wait` on wake-up).
+    pub waits: Mutex<Vec<Arc<WaitQueue>>>,
+    /// `vfork_done`: completed when this (vfork) child releases its mm.
+    pub vfork_done: Mutex<Option<Arc<Completion>>>,
+    /// `exe_file`'s guest path.
+    pub exe: Mutex<Vec<u8>>,
+    /// The argument strings (`/proc/PID/cmdline`), NUL-terminated.
+    pub cmdline: Mutex<Vec<u8>>,
+    /// `nvcsw`, `nivcsw`.
+    pub nvcsw: AtomicU64,
+    pub nivcsw: AtomicU64,
+    /// `utime`, `stime` in ns.
+    pub utime: AtomicU64,
+    pub stime: AtomicU64,
+    /// `start_time` (ns of host monotonic time since boot).
+    pub start_time: u64,
+    /// The timer generation: a sleeping task's timer fires only if this
+    /// is unchanged (`hrtimer_cancel` done lazily).
+    pub timer_seq: AtomicU64,
+    /// The last CPU this ran on.
+    pub cpu: AtomicI32,
+    /// The run queue a wake-up puts it on.
+    pub rq: Arc<crate::sched::RunQueue>,
 }
 
 impl Task {
-    /// The task's mm.
-    pub fn mm(&self) -> &MmBox<'static> {
-        &self.proc.mm
+    /// `comm` as text.
+    pub fn comm(&self) -> String {
+        let c = *lock(&self.comm);
+        let end = c.iter().position(|&b| b == 0).unwrap_or(TASK_COMM_LEN);
+        String::from_utf8_lossy(&c[..end]).into_owned()
     }
+
+    /// `set_task_comm`.
+    pub fn set_comm(&self, name: &[u8]) {
+        let mut c = [0u8; TASK_COMM_LEN];
+        let n = name.len().min(TASK_COMM_LEN - 1);
+        c[..n].copy_from_slice(&name[..n]);
+        *lock(&self.comm) = c;
+    }
+
+    /// Whether this is its group's leader.
+    pub fn is_leader(&self) -> bool {
+        self.pid == self.tgid
+    }
+
+    /// The task's files (None once it exited).
+    pub fn fs(&self) -> Option<Arc<Fs>> {
+        lock(&self.files).clone()
+    }
+
+    /// A reference to the mm (None once it exited).
+    pub fn mm_grab(&self) -> Option<crate::mm_ref::MmGrab> {
+        lock(&self.mm).as_ref().map(|m| m.grab())
+    }
+
+    /// The mm, for a task known to have one (tests and the kernel's own
+    /// callers before exit). Panics after the task exited.
+    pub fn mm(&self) -> crate::mm_ref::MmGrab {
+        self.mm_grab().expect("task without an mm")
+    }
+
+    /// The credentials.
+    pub fn cred(&self) -> Cred {
+        *lock(&self.cred)
+    }
+
+    /// The blocked mask.
+    pub fn blocked(&self) -> u64 {
+        lock(&self.sig).blocked
+    }
+
+    /// Count a voluntary switch.
+    pub fn count_nvcsw(&self) {
+        self.nvcsw.fetch_add(1, Relaxed);
+    }
+}
+
+/// `struct signal_struct`: what the threads of a process share.
+pub struct SignalStruct {
+    /// The group's live threads (`thread_head`).
+    pub threads: Mutex<Vec<TaskRef>>,
+    /// `live`: threads not yet exited.
+    pub live: AtomicI32,
+    /// `siglock`-protected group state.
+    pub group: Mutex<GroupSig>,
+    /// The parent process's leader (`real_parent`); None for init.
+    pub parent: Mutex<Option<TaskRef>>,
+    /// Child processes (their leaders), under `tasklist`.
+    pub children: Mutex<Vec<TaskRef>>,
+    /// `wait_chldexit`: the parent sleeps here in wait4.
+    pub wait_chldexit: Arc<WaitQueue>,
+    /// Process group and session ids.
+    pub pgrp: AtomicI32,
+    pub session: AtomicI32,
+    /// `rlim`.
+    pub rlim: Mutex<[Rlimit; RLIM_NLIMITS]>,
+    /// `is_child_subreaper`, `has_child_subreaper`.
+    pub is_child_subreaper: AtomicBool,
+    /// `pdeath_signal` of the leader (prctl).
+    pub pdeath_signal: AtomicI32,
+    /// The rusage of reaped children (`cutime`, `cstime`, `cmaxrss`).
+    pub cutime: AtomicU64,
+    pub cstime: AtomicU64,
+    pub cmaxrss: AtomicU64,
+    /// `maxrss` (KiB) of threads that exited, and their times.
+    pub maxrss: AtomicU64,
+    pub dead_utime: AtomicU64,
+    pub dead_stime: AtomicU64,
+    /// `did_exec` (a child that exec'd may not be setpgid'd by its parent).
+    pub did_exec: AtomicBool,
+}
+
+/// The group's signal state under `siglock`.
+#[derive(Debug, Default)]
+pub struct GroupSig {
+    /// `shared_pending`.
+    pub pending: u64,
+    /// Its queued siginfos.
+    pub queue: Vec<crate::sigcore::SigQueued>,
+    /// `SIGNAL_GROUP_EXIT`: the group is dying with this wait status.
+    pub group_exit: Option<i32>,
+    /// Job control: the group is stopped (`SIGNAL_STOP_STOPPED`) by this
+    /// signal; `notify` holds what wait reports next (stop/continue).
+    pub stopped: Option<i32>,
+    /// A stop or continue the parent has not collected with WUNTRACED /
+    /// WCONTINUED: (is_continue, signal).
+    pub notify: Option<(bool, i32)>,
+    /// `itimer` real: the interval in ns (0 = one shot) and its generation.
+    pub it_real_interval: u64,
+    pub it_real_deadline: Option<u64>,
+    pub it_real_seq: u64,
+    /// `group_exec_task`: a thread is in exec and kills the others
+    /// (`de_thread`): they exit alone, not the group.
+    pub exec_task: Option<i32>,
+}
+
+/// `struct sighand_struct`: the dispositions.
+pub struct SighandStruct {
+    /// `action[]`.
+    pub action: Mutex<[SigAction; NSIG]>,
 }

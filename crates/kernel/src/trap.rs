@@ -1,157 +1,180 @@
 //! Traps from user mode: Linux's arch/riscv/kernel/entry.S `handle_exception`
-//! and traps.c (`do_trap_ecall_u`, `do_trap_insn_illegal`,
-//! `do_trap_break`, the misaligned handlers), arch/riscv/mm/fault.c
-//! (`do_page_fault`), and the TLB maintenance of arch/riscv/mm/tlbflush.c
-//! that follows a page-table change.
+//! and `ret_from_exception`, traps.c (`do_trap_ecall_u`,
+//! `do_trap_insn_illegal`, `do_trap_break`, the misaligned handlers),
+//! arch/riscv/mm/fault.c (`do_page_fault`), signal.c's `do_signal` on the
+//! way back to user mode, and the TLB maintenance of
+//! arch/riscv/mm/tlbflush.c that follows a page-table change.
 //!
-//! [`hart_main`] is one hart's host thread: it takes tasks from the run
-//! queue and runs each until it exits or yields. The hart stops at every
-//! trap; the kernel handles it on the same thread and resumes the task.
+//! [`hart_main`] is one hart's host thread, its idle loop: it takes the
+//! next runnable task from the run queue, switches to it (`__switch_to`,
+//! `switch_mm`) and runs it until it leaves the hart: its slice ran out
+//! and another task waits, it sleeps (a system call returned
+//! [`Flow::Block`]), it stopped, or it died. The kernel handles each trap
+//! on the same thread and resumes the task.
 //!
-//! After a kernel panic on any hart ([`crate::panic`]), every hart stops
-//! at its next trap or time-slice end: the task it ran is left as it is
-//! (the machine is halted, nothing is torn down).
+//! Faults and illegal instructions raise signals (`force_sig_fault`); a
+//! handler runs them, otherwise their default action ends the process with
+//! Linux's report: `show_signal_msg`'s "segfault at ..." for SIGSEGV and
+//! SIGBUS, riscv's `do_trap` "unhandled signal ..." for the others.
 //!
-//! Where ferrite differs: signals are not delivered yet, so every signal a
-//! trap raises is fatal (Linux's default action for SIGSEGV, SIGBUS, SIGILL,
-//! SIGTRAP); the report for SIGSEGV and SIGBUS has the form of Linux's
-//! `show_signal_msg` ("segfault at ... ip ... sp ... error ..."), others
-//! that of riscv's `do_trap` ("unhandled signal ...").
+//! After a kernel panic on any hart ([`crate::panic`]), every hart stops at
+//! its next trap or time-slice end, leaving its task as it is.
 
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::time::Instant;
 
 use mm::fault::{handle_mm_fault, Access as FaultAccess, FaultError};
 use mm::percpu::Cpu;
 use mm::pgtable::FlushRange;
 use rv64::{Access, Exit, Hart};
 
-use crate::kernel::{ExitStatus, Kernel};
+use crate::errno;
+use crate::kernel::Kernel;
+use crate::mm_ref::MmGrab;
+use crate::sched::{self, wait, TASK_STOPPED};
+use crate::sigcore::{self, Deliver, SigQueued, Target};
 use crate::strace;
 use crate::syscall::{self, Flow, Sys};
-use crate::task::Task;
+use crate::task::{lock, TaskRef};
 
-/// `SIGILL`.
-pub const SIGILL: i32 = 4;
-/// `SIGTRAP`.
-pub const SIGTRAP: i32 = 5;
-/// `SIGBUS`.
-pub const SIGBUS: i32 = 7;
-/// `SIGSEGV`.
-pub const SIGSEGV: i32 = 11;
+pub use crate::sigcore::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
 
 /// The register holding the syscall number (a7) and the first argument (a0).
 const A7: usize = 17;
 const A0: usize = 10;
 const SP: usize = 2;
 
-/// One hart's thread: run tasks until shutdown. The hart holds its CPU
-/// (mm's `Cpu` claim) only while it runs a task: an idle hart has released
-/// it, so another CPU that must drain this one's per-CPU lists (memory
-/// pressure) does it itself instead of waiting for a hart asleep in the
-/// run queue, as Linux's idle loop answers IPIs.
+/// `si_code`s of the faults.
+const SEGV_MAPERR: i32 = 1;
+const SEGV_ACCERR: i32 = 2;
+const BUS_ADRALN: i32 = 1;
+const BUS_ADRERR: i32 = 2;
+const ILL_ILLOPC: i32 = 1;
+const TRAP_BRKPT: i32 = 1;
+
+/// One hart's thread: the idle loop. The hart holds its CPU (mm's `Cpu`
+/// claim) only while it runs a task: an idle hart has released it, so
+/// another CPU that must drain this one's per-CPU lists (memory pressure)
+/// does it itself instead of waiting for a hart parked on the run queue,
+/// as Linux's idle loop answers IPIs.
 pub fn hart_main(k: &Kernel, id: usize) {
     let mut hart = Hart::new(id, k.machine.clone());
-    while let Some(task) = k.pick_next_task() {
+    while let Some(task) = k.rq.pick_next_task(&|| k.panic.panicked()) {
         let cpu = match k.mem.cpu(id) {
             Ok(c) => c,
             Err(e) => {
-                k.console(&format!("ferrite: hart {id}: cannot claim CPU: {e}\n"));
-                k.requeue(task);
+                k.console(&format!(
+                    "ferrite: hart {id}: cannot claim CPU: {e}
+"
+                ));
+                sched::put_prev_task(&task);
                 return;
             }
         };
-        run_task(k, &cpu, &mut hart, task);
+        task.cpu.store(id as i32, Relaxed);
+        let leave = run_task(k, &cpu, &mut hart, &task);
+        crate::panic::set_current(0, "");
+        drop(cpu);
+        if leave == Leave::Halt {
+            break;
+        }
+        sched::put_prev_task(&task);
     }
     k.instructions.fetch_add(hart.instret(), Relaxed);
 }
 
 /// Why a task left the hart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Leave {
-    /// It is still runnable: back on the run queue.
-    Preempted,
-    /// It exited.
-    Exit(ExitStatus),
-    /// The kernel panicked: stop.
+    /// Still runnable, or asleep, or stopped: `put_prev_task` decides.
+    Switch,
+    /// It is dead.
+    Dead,
+    /// The kernel panicked or shut down: stop.
     Halt,
 }
 
-/// `__switch_to` into `task`, run it until it leaves the hart, and switch
-/// out.
-fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, mut task: Task) {
-    task.ts.regs.restore(hart);
-    // `current->comm`, for the reports mm prints on this CPU and for a
-    // panic's.
-    cpu.set_comm(&task.ts.comm());
-    crate::panic::set_current(task.ts.pid, &task.ts.comm());
-    let Some(satp) = task.mm().satp() else {
-        k.do_exit(cpu, task, ExitStatus::Signaled(SIGSEGV));
-        return;
+/// `switch_mm`: load `mm` into the hart.
+fn switch_mm(hart: &mut Hart, mm: &MmGrab) -> bool {
+    let Some(satp) = mm.satp() else {
+        return false;
     };
-    // `switch_mm`: into the mm's `mm_cpumask` before the hart can cache a
-    // translation of it (the ordering is `mm_cpumask_set_cpu`'s).
-    task.mm().mm_cpumask_set_cpu(hart.id());
+    // Into the mm's `mm_cpumask` before the hart can cache a translation
+    // of it (the ordering is `mm_cpumask_set_cpu`'s).
+    mm.mm_cpumask_set_cpu(hart.id());
     hart.set_satp(satp);
     let bit = 1 << (hart.id() % 64);
     // `flush_icache_deferred`: a `riscv_flush_icache` since this hart last
     // ran the mm.
-    if task.proc.icache_stale_mask.load(Relaxed) & bit != 0
-        && task.proc.icache_stale_mask.fetch_and(!bit, SeqCst) & bit != 0
+    if mm.icache_stale_mask.load(Relaxed) & bit != 0
+        && mm.icache_stale_mask.fetch_and(!bit, SeqCst) & bit != 0
     {
         hart.flush_icache();
     }
-    let leave = run_user(k, cpu, hart, &mut task);
-    task.ts.regs.save(hart);
-    crate::panic::set_current(0, "");
-    match leave {
-        Leave::Preempted => k.requeue(task),
-        Leave::Exit(status) => k.do_exit(cpu, task, status),
-        // A halted machine tears nothing down.
-        Leave::Halt => std::mem::forget(task),
-    }
+    true
 }
 
-/// Run the task's user code, handling traps, until it must leave the hart.
-fn run_user(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &mut Task) -> Leave {
+/// The system call the task is returning from, for `do_signal`'s restart
+/// rules.
+#[derive(Clone, Copy)]
+struct InSyscall {
+    /// The return value (maybe an -ERESTART* code).
+    ret: i64,
+    /// a0 as the call found it.
+    orig_a0: u64,
+}
+
+/// `__switch_to` into `task`, run it until it leaves the hart.
+fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> Leave {
+    wait::finish_wait(task);
+    lock(&task.regs).restore(hart);
+    let comm = task.comm();
+    cpu.set_comm(&comm);
+    crate::panic::set_current(task.pid, &comm);
+    let Some(mut mm) = task.mm_grab() else {
+        return Leave::Dead;
+    };
+    if !switch_mm(hart, &mm) {
+        return die(k, cpu, task, SIGSEGV);
+    }
+    // A task that slept in a system call re-executes it first (it finds
+    // its signal itself and returns -ERESTART*): no delivery before that.
+    let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
+    let mut last: Option<InSyscall> = None;
     loop {
+        if k.panic.panicked() || k.rq.is_shutdown() {
+            return Leave::Halt;
+        }
+        if !resuming && task.sigpending.load(SeqCst) {
+            match do_signal(k, cpu, hart, task, &mm, last.take()) {
+                SigOutcome::Run => {}
+                SigOutcome::Exit(code) => return die_status(k, cpu, task, code),
+                SigOutcome::Stop => {
+                    lock(&task.regs).save(hart);
+                    return Leave::Switch;
+                }
+            }
+        } else if let Some(l) = last.take() {
+            // No signal: an -ERESTART* code must still never reach user.
+            restart_without_handler(hart, l);
+        }
+        resuming = false;
+        let t0 = Instant::now();
         let exit = hart.run(k.config.quantum);
-        if k.panic.panicked() {
+        task.utime
+            .fetch_add(t0.elapsed().as_nanos() as u64, Relaxed);
+        if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
         match exit {
             Exit::Ecall => {
-                let _n = k.syscalls.fetch_add(1, Relaxed) + 1;
-                #[cfg(feature = "fault-injection")]
-                crate::panic::inject_at_syscall(_n);
-                let nr = hart.x(A7);
-                let args = [
-                    hart.x(A0),
-                    hart.x(A0 + 1),
-                    hart.x(A0 + 2),
-                    hart.x(A0 + 3),
-                    hart.x(A0 + 4),
-                    hart.x(A0 + 5),
-                ];
-                hart.set_pc(hart.pc().wrapping_add(4));
-                let mut s = Sys { cpu, k, task };
-                let flow = syscall::dispatch(&mut s, nr, args);
-                if k.config.strace {
-                    strace::trace(&s, nr, args, flow);
-                }
-                if touches_mm(nr) {
-                    sync_tlb(k, hart, task);
-                }
-                match flow {
-                    Flow::Return(v) => hart.set_x(A0, v as u64),
-                    Flow::Yield(v) => {
-                        hart.set_x(A0, v as u64);
-                        task.proc.nvcsw.fetch_add(1, Relaxed);
-                        if k.others_waiting() {
-                            return Leave::Preempted;
-                        }
-                    }
-                    Flow::Exit(status) => {
-                        return Leave::Exit(ExitStatus::Exited((status >> 8) as u8));
-                    }
+                let t1 = Instant::now();
+                let r = syscall_trap(k, cpu, hart, task, &mut mm);
+                task.stime
+                    .fetch_add(t1.elapsed().as_nanos() as u64, Relaxed);
+                match r {
+                    SysOutcome::Continue(l) => last = l,
+                    SysOutcome::Leave(l) => return l,
                 }
             }
             Exit::PageFault { addr, access } => {
@@ -161,9 +184,9 @@ fn run_user(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &mut Task) ->
                     Access::Store => FaultAccess::Write,
                     Access::Fetch => FaultAccess::Exec,
                 };
-                match handle_mm_fault(cpu, task.mm(), addr as usize, a) {
+                match handle_mm_fault(cpu, &mm, addr as usize, a) {
                     Ok(()) => {
-                        sync_tlb(k, hart, task);
+                        sync_tlb(k, hart, &mm);
                         // A fault on a PTE that was already fixed (another
                         // hart, or a stale TLB entry): flush this page, as
                         // Linux's spurious-fault path does.
@@ -176,40 +199,303 @@ fn run_user(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &mut Task) ->
                         // would pick a victim).
                         k.console(&format!(
                             "Out of memory: killed process {} ({})\n",
-                            task.ts.pid,
-                            task.ts.comm()
+                            task.tgid,
+                            task.comm()
                         ));
-                        return Leave::Exit(ExitStatus::Signaled(9));
+                        sigcore::send_sig_info(
+                            task,
+                            SigQueued::kernel(sigcore::SIGKILL),
+                            Target::Group,
+                        );
                     }
                     Err(e) => {
-                        sync_tlb(k, hart, task);
+                        sync_tlb(k, hart, &mm);
                         let sig = e.signo();
-                        report_fault(k, hart, task, addr, access, e);
-                        return Leave::Exit(ExitStatus::Signaled(sig));
+                        let code = match (sig, e) {
+                            (SIGBUS, _) => BUS_ADRERR,
+                            (_, FaultError::MapErr) => SEGV_MAPERR,
+                            _ => SEGV_ACCERR,
+                        };
+                        if unhandled(task, sig) {
+                            report_fault(k, hart, task, &mm, addr, access, e);
+                        }
+                        force_sig_fault(task, sig, code, addr);
                     }
                 }
             }
             Exit::Illegal { bits } => {
-                report_trap(k, hart, task, SIGILL, 1, hart.pc(), Some(bits));
-                return Leave::Exit(ExitStatus::Signaled(SIGILL));
+                if unhandled(task, SIGILL) {
+                    report_trap(k, hart, task, SIGILL, ILL_ILLOPC, hart.pc(), Some(bits));
+                }
+                force_sig_fault(task, SIGILL, ILL_ILLOPC, hart.pc());
             }
             Exit::Breakpoint => {
-                report_trap(k, hart, task, SIGTRAP, 1, hart.pc(), None);
-                return Leave::Exit(ExitStatus::Signaled(SIGTRAP));
+                if unhandled(task, SIGTRAP) {
+                    report_trap(k, hart, task, SIGTRAP, TRAP_BRKPT, hart.pc(), None);
+                }
+                force_sig_fault(task, SIGTRAP, TRAP_BRKPT, hart.pc());
             }
             Exit::Misaligned { addr, .. } => {
                 // BUS_ADRALN: Linux does not emulate misaligned atomics.
-                report_trap(k, hart, task, SIGBUS, 1, addr, None);
-                return Leave::Exit(ExitStatus::Signaled(SIGBUS));
+                if unhandled(task, SIGBUS) {
+                    report_trap(k, hart, task, SIGBUS, BUS_ADRALN, addr, None);
+                }
+                force_sig_fault(task, SIGBUS, BUS_ADRALN, addr);
             }
             Exit::Budget => {
-                if k.others_waiting() {
-                    task.proc.nivcsw.fetch_add(1, Relaxed);
-                    return Leave::Preempted;
+                k.rq.run_timers();
+                if k.rq.others_waiting() {
+                    task.nivcsw.fetch_add(1, Relaxed);
+                    lock(&task.regs).save(hart);
+                    return Leave::Switch;
                 }
             }
         }
     }
+}
+
+enum SysOutcome {
+    Continue(Option<InSyscall>),
+    Leave(Leave),
+}
+
+/// `do_trap_ecall_u`: run the system call in a7 with a0..a5.
+fn syscall_trap(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    hart: &mut Hart,
+    task: &TaskRef,
+    mm: &mut MmGrab,
+) -> SysOutcome {
+    let _n = k.syscalls.fetch_add(1, Relaxed) + 1;
+    #[cfg(feature = "fault-injection")]
+    crate::panic::inject_at_syscall(_n);
+    let nr = hart.x(A7);
+    let args = [
+        hart.x(A0),
+        hart.x(A0 + 1),
+        hart.x(A0 + 2),
+        hart.x(A0 + 3),
+        hart.x(A0 + 4),
+        hart.x(A0 + 5),
+    ];
+    hart.set_pc(hart.pc().wrapping_add(4));
+    if syscall::needs_regs(nr) {
+        lock(&task.regs).save(hart);
+    }
+    let Some(fs) = task.fs() else {
+        return SysOutcome::Leave(die(k, cpu, task, sigcore::SIGKILL));
+    };
+    let flow = {
+        let mut s = Sys {
+            cpu,
+            k,
+            task,
+            mm: mm.clone(),
+            fs,
+        };
+        let flow = syscall::dispatch(&mut s, nr, args);
+        if k.config.strace {
+            strace::trace(&s, nr, args, flow);
+        }
+        flow
+    };
+    if touches_mm(nr) {
+        sync_tlb(k, hart, mm);
+    }
+    if !matches!(flow, Flow::Block) {
+        lock(&task.restart).take();
+    }
+    match flow {
+        Flow::Return(v) => {
+            hart.set_x(A0, v as u64);
+            SysOutcome::Continue(Some(InSyscall {
+                ret: v,
+                orig_a0: args[0],
+            }))
+        }
+        Flow::Yield(v) => {
+            hart.set_x(A0, v as u64);
+            task.count_nvcsw();
+            if k.rq.others_waiting() {
+                lock(&task.regs).save(hart);
+                return SysOutcome::Leave(Leave::Switch);
+            }
+            SysOutcome::Continue(None)
+        }
+        Flow::Block => {
+            // Sleep; run the call again when woken (pc back on the ecall,
+            // the arguments untouched).
+            hart.set_pc(hart.pc().wrapping_sub(4));
+            lock(&task.regs).save(hart);
+            task.count_nvcsw();
+            task.restart_in_syscall.store(true, SeqCst);
+            SysOutcome::Leave(Leave::Switch)
+        }
+        Flow::NewRegs => {
+            lock(&task.regs).restore(hart);
+            SysOutcome::Continue(None)
+        }
+        Flow::Exec => {
+            lock(&task.regs).restore(hart);
+            let Some(new) = task.mm_grab() else {
+                return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
+            };
+            *mm = new;
+            let comm = task.comm();
+            cpu.set_comm(&comm);
+            crate::panic::set_current(task.pid, &comm);
+            if !switch_mm(hart, mm) {
+                return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
+            }
+            SysOutcome::Continue(None)
+        }
+        Flow::Exit(status) => {
+            crate::exit::do_exit(k, cpu, task, status);
+            SysOutcome::Leave(Leave::Dead)
+        }
+        Flow::ExitGroup(status) => SysOutcome::Leave(die_status(k, cpu, task, status)),
+    }
+}
+
+/// The task dies of `sig` (group exit).
+fn die(k: &Kernel, cpu: &Cpu<'static>, task: &TaskRef, sig: i32) -> Leave {
+    die_status(k, cpu, task, sig)
+}
+
+/// `do_group_exit(status)` of the current task.
+fn die_status(k: &Kernel, cpu: &Cpu<'static>, task: &TaskRef, status: i32) -> Leave {
+    let status = crate::exit::do_group_exit(task, status);
+    crate::exit::do_exit(k, cpu, task, status);
+    Leave::Dead
+}
+
+/// What `do_signal` left the task to do.
+enum SigOutcome {
+    Run,
+    Exit(i32),
+    Stop,
+}
+
+/// Restart rules with no handler run (`do_signal`'s tail): -ERESTARTNOHAND,
+/// -ERESTARTSYS and -ERESTARTNOINTR restart the call; so does
+/// -ERESTART_RESTARTBLOCK (ferrite restarts the call itself with what it
+/// kept in `task.restart`, where Linux calls `restart_syscall`).
+fn restart_without_handler(hart: &mut Hart, l: InSyscall) {
+    if errno::is_restart(-l.ret as i32) && l.ret < 0 {
+        hart.set_x(A0, l.orig_a0);
+        hart.set_pc(hart.pc().wrapping_sub(4));
+    }
+}
+
+/// `do_signal` / `arch_do_signal_or_restart`.
+fn do_signal(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    hart: &mut Hart,
+    task: &TaskRef,
+    mm: &MmGrab,
+    last: Option<InSyscall>,
+) -> SigOutcome {
+    match sigcore::get_signal(k, task) {
+        Deliver::Exit(code) => SigOutcome::Exit(code),
+        Deliver::Stop => {
+            if let Some(l) = last {
+                restart_without_handler(hart, l);
+            }
+            let _ = TASK_STOPPED;
+            SigOutcome::Stop
+        }
+        Deliver::None => {
+            if let Some(l) = last {
+                restart_without_handler(hart, l);
+            }
+            SigOutcome::Run
+        }
+        Deliver::Handler(info, action) => {
+            if let Some(l) = last {
+                if l.ret < 0 {
+                    let e = (-l.ret) as i32;
+                    let restart = match e {
+                        errno::ERESTART_RESTARTBLOCK | errno::ERESTARTNOHAND => false,
+                        errno::ERESTARTSYS => action.flags & sigcore::SA_RESTART != 0,
+                        errno::ERESTARTNOINTR => true,
+                        _ => {
+                            // Not a restart code: the value stands.
+                            return handle_signal(k, cpu, hart, task, mm, info, action);
+                        }
+                    };
+                    if restart {
+                        hart.set_x(A0, l.orig_a0);
+                        hart.set_pc(hart.pc().wrapping_sub(4));
+                    } else {
+                        hart.set_x(A0, (-(errno::EINTR as i64)) as u64);
+                        lock(&task.restart).take();
+                    }
+                }
+            }
+            handle_signal(k, cpu, hart, task, mm, info, action)
+        }
+    }
+}
+
+/// `handle_signal`: build the signal frame and enter the handler, with the
+/// mask extended by `sa_mask` (and the signal itself unless SA_NODEFER).
+fn handle_signal(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    hart: &mut Hart,
+    task: &TaskRef,
+    mm: &MmGrab,
+    info: SigQueued,
+    action: crate::task::SigAction,
+) -> SigOutcome {
+    match crate::signal_deliver::setup_rt_frame(k, cpu, hart, task, mm, &info, &action) {
+        Ok(()) => {
+            let mut s = lock(&task.sig);
+            let mut add = action.mask;
+            if action.flags & sigcore::SA_NODEFER == 0 {
+                add |= sigcore::sigbit(info.signo);
+            }
+            s.blocked |= add & !sigcore::UNBLOCKABLE;
+            drop(s);
+            sigcore::recalc_sigpending(task);
+            SigOutcome::Run
+        }
+        // A frame that cannot be written: SIGSEGV (`force_sigsegv`).
+        Err(_) => {
+            if info.signo == SIGSEGV {
+                SigOutcome::Exit(SIGSEGV)
+            } else {
+                force_sig_fault(task, SIGSEGV, 0x80, 0);
+                SigOutcome::Run
+            }
+        }
+    }
+}
+
+/// Whether `sig` would kill `task` (no handler, or blocked/ignored which
+/// `force_sig` overrides): Linux prints the fault report only then.
+fn unhandled(task: &TaskRef, sig: i32) -> bool {
+    let a = sigcore::action_of(task, sig);
+    a.handler <= 1 || task.blocked() & sigcore::sigbit(sig) != 0
+}
+
+/// `force_sig_fault`: a synchronous signal for this thread; if it is
+/// blocked or ignored it is unblocked and reset to the default, so it
+/// cannot be lost.
+fn force_sig_fault(task: &TaskRef, sig: i32, code: i32, addr: u64) {
+    let a = sigcore::action_of(task, sig);
+    let blocked = task.blocked() & sigcore::sigbit(sig) != 0;
+    if a.handler == sigcore::SIG_IGN || blocked {
+        let sh = lock(&task.sighand).clone();
+        if a.handler == sigcore::SIG_IGN {
+            lock(&sh.action)[(sig - 1) as usize] = Default::default();
+        }
+        lock(&task.sig).blocked &= !sigcore::sigbit(sig);
+    }
+    let _ = sigcore::send_signal(task, SigQueued::fault(sig, code, addr), Target::Thread);
+    task.sigpending.store(true, SeqCst);
 }
 
 /// Syscalls that cannot change a page table (so need no TLB maintenance
@@ -238,8 +524,8 @@ fn touches_mm(nr: u64) -> bool {
 /// mms' page tables flush those mms' harts themselves, at once, through
 /// mm's flush hook (installed in `Kernel::boot`); what they change is
 /// also in the mm's pending flush, carried out here.
-pub fn sync_tlb(k: &Kernel, hart: &mut Hart, task: &Task) {
-    let f = task.mm().take_tlb_flush();
+pub fn sync_tlb(k: &Kernel, hart: &mut Hart, mm: &mm::mmap::MmStruct<'static>) {
+    let f = mm.take_tlb_flush();
     if f.needs_icache_flush() {
         k.machine.flush_icache_all();
         hart.flush_icache();
@@ -259,7 +545,15 @@ pub fn sync_tlb(k: &Kernel, hart: &mut Hart, task: &Task) {
 
 /// Linux's `show_signal_msg` for a fatal SIGSEGV/SIGBUS from a fault:
 /// `comm[pid]: segfault at ADDR ip PC sp SP error CODE in FILE[START+SIZE]`.
-fn report_fault(k: &Kernel, hart: &Hart, task: &Task, addr: u64, access: Access, e: FaultError) {
+fn report_fault(
+    k: &Kernel,
+    hart: &Hart,
+    task: &TaskRef,
+    mm: &mm::mmap::MmStruct<'static>,
+    addr: u64,
+    access: Access,
+    e: FaultError,
+) {
     // The x86 error-code bits Linux prints: 1 = protection (a VMA exists),
     // 2 = write, 4 = user mode; 16 = instruction fetch.
     let mut code = 4u64;
@@ -279,11 +573,11 @@ fn report_fault(k: &Kernel, hart: &Hart, task: &Task, addr: u64, access: Access,
     let pc = hart.pc();
     let mut msg = format!(
         "{}[{}]: {what} at {addr:x} ip {pc:016x} sp {:016x} error {code:x}",
-        task.ts.comm(),
-        task.ts.pid,
+        task.comm(),
+        task.tgid,
         hart.x(SP)
     );
-    msg.push_str(&vma_of(task, pc));
+    msg.push_str(&vma_of(mm, pc));
     msg.push('\n');
     k.console(&msg);
 }
@@ -292,7 +586,7 @@ fn report_fault(k: &Kernel, hart: &Hart, task: &Task, addr: u64, access: Access,
 fn report_trap(
     k: &Kernel,
     hart: &Hart,
-    task: &Task,
+    task: &TaskRef,
     sig: i32,
     code: i32,
     addr: u64,
@@ -300,8 +594,8 @@ fn report_trap(
 ) {
     let mut msg = format!(
         "{}[{}]: unhandled signal {sig} code 0x{code:x} at 0x{addr:016x}",
-        task.ts.comm(),
-        task.ts.pid
+        task.comm(),
+        task.tgid
     );
     if let Some(b) = bits {
         msg.push_str(&format!(" (instruction 0x{b:08x}, ip {:016x})", hart.pc()));
@@ -312,8 +606,8 @@ fn report_trap(
 
 /// `print_vma_addr`: " in NAME[START+SIZE]" for the file mapping holding
 /// `ip`, or nothing.
-fn vma_of(task: &Task, ip: u64) -> String {
-    let rows = mm::proc::maps_rows(task.mm());
+fn vma_of(mm: &mm::mmap::MmStruct<'static>, ip: u64) -> String {
+    let rows = mm::proc::maps_rows(mm);
     for r in rows {
         if (r.start..r.end).contains(&ip) {
             if let Some(name) = r.name.as_deref().filter(|n| n.starts_with('/')) {

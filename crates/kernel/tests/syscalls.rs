@@ -7,7 +7,7 @@ use kernel::errno::*;
 use kernel::kernel::host_cred;
 use kernel::syscall::nr::*;
 use kernel::syscall::{dispatch, Flow, Sys};
-use kernel::task::Task;
+use kernel::task::TaskRef as Task;
 use kernel::{Config, Kernel};
 use mm::mmap::{MmStruct, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use mm::percpu::Cpu;
@@ -57,13 +57,13 @@ fn task(k: &Kernel, cpu: &Cpu<'static>) -> (Task, u64) {
     (t, rw as u64)
 }
 
-fn call(k: &Kernel, cpu: &Cpu<'static>, t: &mut Task, nr: u64, a: &[u64]) -> i64 {
+fn call(k: &Kernel, cpu: &Cpu<'static>, t: &Task, nr: u64, a: &[u64]) -> i64 {
     let mut args = [0u64; 6];
     args[..a.len()].copy_from_slice(a);
-    let mut s = Sys { cpu, k, task: t };
+    let mut s = Sys::new(cpu, k, t);
     match dispatch(&mut s, nr, args) {
         Flow::Return(v) | Flow::Yield(v) => v,
-        Flow::Exit(st) => panic!("unexpected exit {st}"),
+        f => panic!("unexpected {f:?}"),
     }
 }
 
@@ -75,53 +75,44 @@ fn err(e: i32) -> i64 {
 fn bad_pointers_are_efault() {
     let e = env();
     let cpu = e.k.mem.cpu(0).unwrap();
-    let (mut t, rw) = task(&e.k, &cpu);
+    let (t, rw) = task(&e.k, &cpu);
     let ro = rw + 4096;
     // write(1, (void *)1, 10): unmapped source.
-    assert_eq!(call(&e.k, &cpu, &mut t, WRITE, &[1, 1, 10]), err(EFAULT));
+    assert_eq!(call(&e.k, &cpu, &t, WRITE, &[1, 1, 10]), err(EFAULT));
     // A kernel address.
     assert_eq!(
-        call(&e.k, &cpu, &mut t, WRITE, &[1, u64::MAX - 100, 10]),
+        call(&e.k, &cpu, &t, WRITE, &[1, u64::MAX - 100, 10]),
         err(EFAULT)
     );
     // uname into a read-only page, and into nothing.
-    assert_eq!(call(&e.k, &cpu, &mut t, UNAME, &[ro]), err(EFAULT));
-    assert_eq!(call(&e.k, &cpu, &mut t, UNAME, &[0]), err(EFAULT));
+    assert_eq!(call(&e.k, &cpu, &t, UNAME, &[ro]), err(EFAULT));
+    assert_eq!(call(&e.k, &cpu, &t, UNAME, &[0]), err(EFAULT));
     // clock_gettime, getrandom, prlimit64 old pointer, rt_sigprocmask.
+    assert_eq!(call(&e.k, &cpu, &t, CLOCK_GETTIME, &[1, ro]), err(EFAULT));
+    assert_eq!(call(&e.k, &cpu, &t, GETRANDOM, &[ro, 16, 0]), err(EFAULT));
+    assert_eq!(call(&e.k, &cpu, &t, PRLIMIT64, &[0, 3, 0, 8]), err(EFAULT));
     assert_eq!(
-        call(&e.k, &cpu, &mut t, CLOCK_GETTIME, &[1, ro]),
-        err(EFAULT)
-    );
-    assert_eq!(
-        call(&e.k, &cpu, &mut t, GETRANDOM, &[ro, 16, 0]),
-        err(EFAULT)
-    );
-    assert_eq!(
-        call(&e.k, &cpu, &mut t, PRLIMIT64, &[0, 3, 0, 8]),
-        err(EFAULT)
-    );
-    assert_eq!(
-        call(&e.k, &cpu, &mut t, RT_SIGPROCMASK, &[0, 16, 0, 8]),
+        call(&e.k, &cpu, &t, RT_SIGPROCMASK, &[0, 16, 0, 8]),
         err(EFAULT)
     );
     // openat with a path pointer that is not mapped.
     assert_eq!(
-        call(&e.k, &cpu, &mut t, OPENAT, &[(-100i64) as u64, 16, 0, 0]),
+        call(&e.k, &cpu, &t, OPENAT, &[(-100i64) as u64, 16, 0, 0]),
         err(EFAULT)
     );
     // The good cases work on the writable page.
-    assert_eq!(call(&e.k, &cpu, &mut t, UNAME, &[rw]), 0);
-    assert_eq!(call(&e.k, &cpu, &mut t, GETRANDOM, &[rw, 16, 0]), 16);
+    assert_eq!(call(&e.k, &cpu, &t, UNAME, &[rw]), 0);
+    assert_eq!(call(&e.k, &cpu, &t, GETRANDOM, &[rw, 16, 0]), 16);
 }
 
 #[test]
 fn uname_reports_linux_riscv64() {
     let e = env();
     let cpu = e.k.mem.cpu(0).unwrap();
-    let (mut t, rw) = task(&e.k, &cpu);
-    assert_eq!(call(&e.k, &cpu, &mut t, UNAME, &[rw]), 0);
+    let (t, rw) = task(&e.k, &cpu);
+    assert_eq!(call(&e.k, &cpu, &t, UNAME, &[rw]), 0);
     let mut buf = [0u8; 390];
-    mm::uaccess::copy_from_user(&cpu, t.mm(), &mut buf, rw as usize).unwrap();
+    mm::uaccess::copy_from_user(&cpu, &t.mm(), &mut buf, rw as usize).unwrap();
     let field = |i: usize| {
         let f = &buf[i * 65..(i + 1) * 65];
         String::from_utf8_lossy(&f[..f.iter().position(|&b| b == 0).unwrap()]).into_owned()
@@ -134,7 +125,7 @@ fn uname_reports_linux_riscv64() {
 fn errnos_of_bad_arguments() {
     let e = env();
     let cpu = e.k.mem.cpu(0).unwrap();
-    let (mut t, rw) = task(&e.k, &cpu);
+    let (t, rw) = task(&e.k, &cpu);
     let cases: &[(&str, u64, &[u64], i32)] = &[
         ("unknown syscall", 4000, &[], ENOSYS),
         ("rseq is not there", RSEQ, &[], ENOSYS),
@@ -202,7 +193,7 @@ fn errnos_of_bad_arguments() {
         ("mlockall bad flags", MLOCKALL, &[0x100], EINVAL),
     ];
     for (what, nr, args, errno) in cases {
-        assert_eq!(call(&e.k, &cpu, &mut t, *nr, args), err(*errno), "{what}");
+        assert_eq!(call(&e.k, &cpu, &t, *nr, args), err(*errno), "{what}");
     }
 }
 
@@ -210,64 +201,73 @@ fn errnos_of_bad_arguments() {
 fn limits_and_sleeps_check_their_values() {
     let e = env();
     let cpu = e.k.mem.cpu(0).unwrap();
-    let (mut t, rw) = task(&e.k, &cpu);
+    let (t, rw) = task(&e.k, &cpu);
     // RLIMIT_STACK starts at 8 MiB soft, unlimited hard.
-    assert_eq!(call(&e.k, &cpu, &mut t, PRLIMIT64, &[0, 3, 0, rw]), 0);
+    assert_eq!(call(&e.k, &cpu, &t, PRLIMIT64, &[0, 3, 0, rw]), 0);
     let mut b = [0u8; 16];
-    mm::uaccess::copy_from_user(&cpu, t.mm(), &mut b, rw as usize).unwrap();
+    mm::uaccess::copy_from_user(&cpu, &t.mm(), &mut b, rw as usize).unwrap();
     assert_eq!(u64::from_le_bytes(b[..8].try_into().unwrap()), 8 << 20);
     assert_eq!(u64::from_le_bytes(b[8..].try_into().unwrap()), u64::MAX);
     // soft above hard: EINVAL.
     let mut bad = [0u8; 16];
     bad[..8].copy_from_slice(&10u64.to_le_bytes());
     bad[8..].copy_from_slice(&5u64.to_le_bytes());
-    mm::uaccess::copy_to_user(&cpu, t.mm(), rw as usize, &bad).unwrap();
-    assert_eq!(call(&e.k, &cpu, &mut t, SETRLIMIT, &[3, rw]), err(EINVAL));
+    mm::uaccess::copy_to_user(&cpu, &t.mm(), rw as usize, &bad).unwrap();
+    assert_eq!(call(&e.k, &cpu, &t, SETRLIMIT, &[3, rw]), err(EINVAL));
     // nanosleep with tv_nsec out of range, and with a negative tv_sec.
     let mut ts = [0u8; 16];
     ts[8..].copy_from_slice(&1_000_000_000i64.to_le_bytes());
-    mm::uaccess::copy_to_user(&cpu, t.mm(), rw as usize, &ts).unwrap();
-    assert_eq!(call(&e.k, &cpu, &mut t, NANOSLEEP, &[rw, 0]), err(EINVAL));
+    mm::uaccess::copy_to_user(&cpu, &t.mm(), rw as usize, &ts).unwrap();
+    assert_eq!(call(&e.k, &cpu, &t, NANOSLEEP, &[rw, 0]), err(EINVAL));
     ts[..8].copy_from_slice(&(-1i64).to_le_bytes());
     ts[8..].copy_from_slice(&0i64.to_le_bytes());
-    mm::uaccess::copy_to_user(&cpu, t.mm(), rw as usize, &ts).unwrap();
-    assert_eq!(call(&e.k, &cpu, &mut t, NANOSLEEP, &[rw, 0]), err(EINVAL));
-    // A valid 1 ms sleep returns 0 and counts a voluntary switch.
+    mm::uaccess::copy_to_user(&cpu, &t.mm(), rw as usize, &ts).unwrap();
+    assert_eq!(call(&e.k, &cpu, &t, NANOSLEEP, &[rw, 0]), err(EINVAL));
+    // A valid 1 ms sleep: the task sleeps (the call returns Block and is
+    // run again when woken); run again after the deadline it returns 0.
     ts[..8].copy_from_slice(&0i64.to_le_bytes());
     ts[8..].copy_from_slice(&1_000_000i64.to_le_bytes());
-    mm::uaccess::copy_to_user(&cpu, t.mm(), rw as usize, &ts).unwrap();
-    assert_eq!(call(&e.k, &cpu, &mut t, NANOSLEEP, &[rw, 0]), 0);
-    assert_eq!(t.proc.nvcsw.load(std::sync::atomic::Ordering::Relaxed), 1);
+    mm::uaccess::copy_to_user(&cpu, &t.mm(), rw as usize, &ts).unwrap();
+    let mut s = Sys::new(&cpu, &e.k, &t);
+    assert_eq!(
+        dispatch(&mut s, NANOSLEEP, [rw, 0, 0, 0, 0, 0]),
+        Flow::Block
+    );
+    std::thread::sleep(std::time::Duration::from_millis(3));
+    assert_eq!(
+        dispatch(&mut s, NANOSLEEP, [rw, 0, 0, 0, 0, 0]),
+        Flow::Return(0)
+    );
 }
 
 #[test]
 fn brk_returns_the_old_break_on_failure_and_ids_are_the_tasks() {
     let e = env();
     let cpu = e.k.mem.cpu(0).unwrap();
-    let (mut t, _) = task(&e.k, &cpu);
-    let cur = call(&e.k, &cpu, &mut t, BRK, &[0]);
+    let (t, _) = task(&e.k, &cpu);
+    let cur = call(&e.k, &cpu, &t, BRK, &[0]);
     // Far beyond user space: refused, the raw call returns the old break.
-    assert_eq!(call(&e.k, &cpu, &mut t, BRK, &[u64::MAX - 4096]), cur);
-    assert_eq!(call(&e.k, &cpu, &mut t, GETPID, &[]), 7);
-    assert_eq!(call(&e.k, &cpu, &mut t, GETTID, &[]), 7);
-    assert_eq!(call(&e.k, &cpu, &mut t, GETPPID, &[]), 1);
-    assert_eq!(call(&e.k, &cpu, &mut t, SET_TID_ADDRESS, &[0x1234]), 7);
-    assert_eq!(t.ts.clear_child_tid, 0x1234);
+    assert_eq!(call(&e.k, &cpu, &t, BRK, &[u64::MAX - 4096]), cur);
+    assert_eq!(call(&e.k, &cpu, &t, GETPID, &[]), 7);
+    assert_eq!(call(&e.k, &cpu, &t, GETTID, &[]), 7);
+    // Its parent (pid 1) does not exist in this kernel: getppid is 0.
+    assert_eq!(call(&e.k, &cpu, &t, GETPPID, &[]), 0);
+    assert_eq!(call(&e.k, &cpu, &t, SET_TID_ADDRESS, &[0x1234]), 7);
+    assert_eq!(
+        t.clear_child_tid.load(std::sync::atomic::Ordering::Relaxed),
+        0x1234
+    );
 }
 
 #[test]
 fn exit_group_carries_the_status_and_sched_yield_yields() {
     let e = env();
     let cpu = e.k.mem.cpu(0).unwrap();
-    let (mut t, _) = task(&e.k, &cpu);
-    let mut s = Sys {
-        cpu: &cpu,
-        k: &e.k,
-        task: &mut t,
-    };
+    let (t, _) = task(&e.k, &cpu);
+    let mut s = Sys::new(&cpu, &e.k, &t);
     assert_eq!(
         dispatch(&mut s, EXIT_GROUP, [0x1ff, 0, 0, 0, 0, 0]),
-        Flow::Exit(0xff << 8)
+        Flow::ExitGroup(0xff << 8)
     );
     assert_eq!(dispatch(&mut s, SCHED_YIELD, [0; 6]), Flow::Yield(0));
 }
@@ -276,13 +276,9 @@ fn exit_group_carries_the_status_and_sched_yield_yields() {
 fn strace_lines_look_like_straces() {
     let e = env();
     let cpu = e.k.mem.cpu(0).unwrap();
-    let (mut t, rw) = task(&e.k, &cpu);
-    mm::uaccess::copy_to_user(&cpu, t.mm(), rw as usize, b"hello\n\0").unwrap();
-    let s = Sys {
-        cpu: &cpu,
-        k: &e.k,
-        task: &mut t,
-    };
+    let (t, rw) = task(&e.k, &cpu);
+    mm::uaccess::copy_to_user(&cpu, &t.mm(), rw as usize, b"hello\n\0").unwrap();
+    let s = Sys::new(&cpu, &e.k, &t);
     let line = kernel::strace::format(
         &s,
         MMAP,

@@ -135,6 +135,119 @@ unsafe impl<T: Send> Send for KBox<'_, '_, T> {}
 // SAFETY: shared access only hands out &T.
 unsafe impl<T: Sync> Sync for KBox<'_, '_, T> {}
 
+/// The object a [`KArc`] points at: the reference count beside the value
+/// (Linux embeds a `refcount_t` such as `task_struct.usage` in the object).
+pub struct KArcInner<T> {
+    refs: core::sync::atomic::AtomicUsize,
+    value: T,
+}
+
+/// A reference-counted `T` in a [`TypedCache`] of [`KArcInner<T>`]: the
+/// `get_task_struct`/`put_task_struct` pattern. Cloning takes a reference;
+/// dropping the last one frees the object to its cache. The object never
+/// moves, so its address is stable for its whole life.
+pub struct KArc<'c, 'm, T> {
+    ptr: NonNull<KArcInner<T>>,
+    cache: &'c TypedCache<'m, KArcInner<T>>,
+    mem: &'m Mem,
+}
+
+impl<'c, 'm, T> KArc<'c, 'm, T> {
+    /// Allocate on `cpu` with one reference; gives the value back when
+    /// memory is exhausted.
+    pub fn new(
+        cache: &'c TypedCache<'m, KArcInner<T>>,
+        cpu: &Cpu<'m>,
+        value: T,
+        gfp: Gfp,
+    ) -> Result<Self, T> {
+        let inner = KArcInner {
+            refs: core::sync::atomic::AtomicUsize::new(1),
+            value,
+        };
+        match cache.alloc(cpu, inner, gfp) {
+            Ok(b) => {
+                let b = core::mem::ManuallyDrop::new(b);
+                Ok(KArc {
+                    ptr: b.ptr,
+                    cache,
+                    mem: cpu.mem(),
+                })
+            }
+            Err(inner) => Err(inner.value),
+        }
+    }
+
+    /// Whether two references name the same object.
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        a.ptr == b.ptr
+    }
+
+    /// The object's address in ferrite's RAM.
+    pub fn as_ptr(&self) -> *const T {
+        // SAFETY: the object is live while we hold a reference.
+        unsafe { &raw const (*self.ptr.as_ptr()).value }
+    }
+
+    /// The number of references (racy: for reports and tests).
+    pub fn strong_count(this: &Self) -> usize {
+        this.inner()
+            .refs
+            .load(core::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn inner(&self) -> &KArcInner<T> {
+        // SAFETY: the object is live while we hold a reference.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T> Clone for KArc<'_, '_, T> {
+    fn clone(&self) -> Self {
+        // Relaxed, as `Arc`: the caller's reference keeps the object alive.
+        let old = self
+            .inner()
+            .refs
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        assert!(old < isize::MAX as usize, "KArc reference count overflow");
+        KArc {
+            ptr: self.ptr,
+            cache: self.cache,
+            mem: self.mem,
+        }
+    }
+}
+
+impl<T> Deref for KArc<'_, '_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner().value
+    }
+}
+
+impl<T> Drop for KArc<'_, '_, T> {
+    fn drop(&mut self) {
+        use core::sync::atomic::{fence, Ordering};
+        // Release, then Acquire before the free: every other holder's use
+        // happens before the object is destroyed (as `Arc`).
+        if self.inner().refs.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        fence(Ordering::Acquire);
+        // SAFETY: the last reference: nobody else can reach the object.
+        unsafe { core::ptr::drop_in_place(self.ptr.as_ptr()) };
+        let r = self
+            .mem
+            .cache_free_nocpu(self.cache.cache(), self.ptr.cast());
+        debug_assert!(r.is_ok(), "KArc free failed: {r:?}");
+    }
+}
+
+// SAFETY: shared ownership of a T that is Send + Sync, like Arc<T>.
+unsafe impl<T: Send + Sync> Send for KArc<'_, '_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for KArc<'_, '_, T> {}
+
 /// allocator-api2 `Allocator` over kmalloc (without a CPU guard: the
 /// locked slab path, as an allocation with no current CPU would take).
 #[derive(Clone, Copy)]

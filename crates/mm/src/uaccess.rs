@@ -243,3 +243,54 @@ pub fn strncpy_from_user(
     .map_err(|_| EFAULT)?;
     Ok(found.unwrap_or(dst.len()))
 }
+
+/// `futex_atomic_op_inuser` / `futex_atomic_cmpxchg_inatomic`: run `f` on
+/// the aligned user word at `addr` as an atomic, with write access (the
+/// page is faulted in and made writable first, as a store would). EFAULT
+/// if it cannot be written, EINVAL if misaligned. The hart's own atomics
+/// on that word act on the same host memory, so the two are atomic with
+/// respect to each other.
+pub fn futex_atomic_op<R>(
+    cpu: &Cpu<'_>,
+    mm: &MmStruct<'_>,
+    addr: usize,
+    f: impl FnOnce(&core::sync::atomic::AtomicU32) -> R,
+) -> Result<R, i32> {
+    if addr % 4 != 0 {
+        return Err(crate::mmap::errno::EINVAL);
+    }
+    if !access_ok(addr, 4) {
+        return Err(EFAULT);
+    }
+    let mut f = Some(f);
+    let mut out = None;
+    for_each_user_chunk(cpu, mm, addr, 4, Access::Write, |_, p, _| {
+        // SAFETY: `p` is a 4-byte aligned word inside a writable mapped
+        // page, which stays mapped while the walker holds the table lock;
+        // AtomicU32 has the alignment and size of u32.
+        let a = unsafe { &*(p as *const core::sync::atomic::AtomicU32) };
+        if let Some(f) = f.take() {
+            out = Some(f(a));
+        }
+        true
+    })
+    .map_err(|_| EFAULT)?;
+    out.ok_or(EFAULT)
+}
+
+/// The physical address behind user `addr` (read access; faulted in):
+/// the key of a process-shared futex (`get_futex_key` without
+/// `FUTEX_PRIVATE_FLAG`), the same for every mm that maps the page.
+pub fn user_phys_addr(cpu: &Cpu<'_>, mm: &MmStruct<'_>, addr: usize) -> Result<usize, i32> {
+    if !access_ok(addr, 4) {
+        return Err(EFAULT);
+    }
+    let base = mm.mem().ram_base();
+    let mut pa = None;
+    for_each_user_chunk(cpu, mm, addr, 4, Access::Read, |_, p, _| {
+        pa = Some(p as usize - base);
+        false
+    })
+    .map_err(|_| EFAULT)?;
+    pa.ok_or(EFAULT)
+}

@@ -68,10 +68,12 @@ use procfs::ProcNode;
 pub struct Fs {
     host: Arc<HostFs>,
     proc: Arc<dyn ProcSource>,
-    /// The working directory: a handle, never a path (`fs_struct.pwd`).
-    cwd: Mutex<Pos>,
-    umask: Mutex<u32>,
-    table: Mutex<FdTable>,
+    /// The working directory: a handle, never a path (`fs_struct.pwd`);
+    /// shared with the umask by `CLONE_FS`.
+    cwd: Arc<Mutex<Pos>>,
+    umask: Arc<Mutex<u32>>,
+    /// The descriptor table (`files_struct`), shared by `CLONE_FILES`.
+    table: Arc<Mutex<FdTable>>,
 }
 
 /// An executable opened by [`Fs::open_exec`].
@@ -110,9 +112,9 @@ impl Fs {
         Fs {
             host: root,
             proc,
-            cwd: Mutex::new(cwd),
-            umask: Mutex::new(0o022),
-            table: Mutex::new(table),
+            cwd: Arc::new(Mutex::new(cwd)),
+            umask: Arc::new(Mutex::new(0o022)),
+            table: Arc::new(Mutex::new(table)),
         }
     }
 
@@ -120,13 +122,44 @@ impl Fs {
     /// same open files (shared offsets), working directory and umask;
     /// `proc` is the child's view of /proc (its `self`).
     pub fn fork(&self, proc: Arc<dyn ProcSource>) -> Fs {
+        self.clone_for(false, false, proc)
+    }
+
+    /// The files of a `clone` child: the working directory and umask
+    /// shared (`CLONE_FS`) or copied (`copy_fs_struct`), the descriptor
+    /// table shared (`CLONE_FILES`) or copied (`dup_fd`).
+    pub fn clone_for(&self, share_fs: bool, share_files: bool, proc: Arc<dyn ProcSource>) -> Fs {
+        let (cwd, umask) = if share_fs {
+            (self.cwd.clone(), self.umask.clone())
+        } else {
+            (
+                Arc::new(Mutex::new(lock(&self.cwd).clone())),
+                Arc::new(Mutex::new(*lock(&self.umask))),
+            )
+        };
+        let table = if share_files {
+            self.table.clone()
+        } else {
+            Arc::new(Mutex::new(lock(&self.table).clone()))
+        };
         Fs {
             host: self.host.clone(),
             proc,
-            cwd: Mutex::new(lock(&self.cwd).clone()),
-            umask: Mutex::new(*lock(&self.umask)),
-            table: Mutex::new(lock(&self.table).clone()),
+            cwd,
+            umask,
+            table,
         }
+    }
+
+    /// The umask (for /proc/PID/status).
+    pub fn get_umask(&self) -> u32 {
+        *lock(&self.umask)
+    }
+
+    /// Whether the descriptor table is shared with another task
+    /// (`unshare_files` at exec is needed then).
+    pub fn files_shared(&self) -> bool {
+        Arc::strong_count(&self.table) > 1
     }
 
     /// Replace the /proc view (e.g. when the task's identity changes).

@@ -27,12 +27,11 @@ pub fn sys_riscv_flush_icache(s: &mut Sys<'_>, _start: u64, _end: u64, flags: u6
         return Err(EINVAL);
     }
     let me = 1u64 << (s.cpu.id() % 64);
-    let proc = &s.task.proc;
-    proc.icache_stale_mask.store(!me, SeqCst);
+    s.mm().icache_stale_mask.store(!me, SeqCst);
     // This hart is outside `run()`: it acts on the request on its way back.
     s.k.machine.flush_icache(me);
     if flags & SYS_RISCV_FLUSH_ICACHE_LOCAL == 0 {
-        let others = s.task.mm().mm_cpumask() & !me;
+        let others = s.mm().mm_cpumask() & !me;
         if others != 0 {
             s.k.machine.flush_icache(others);
         }

@@ -55,7 +55,7 @@ impl<'a> GuestIter<'a> {
     pub(crate) fn new(s: &'a Sys<'_>, segs: Vec<(u64, u64)>) -> GuestIter<'a> {
         GuestIter {
             cpu: s.cpu,
-            mm: s.task.mm(),
+            mm: s.mm(),
             segs,
             seg: 0,
             off: 0,
@@ -188,9 +188,7 @@ fn do_read(
     total: usize,
 ) -> SysResult {
     let mut it = GuestIter::new(s, segs);
-    s.task
-        .fs
-        .read_iter(s.cpu, file, at, total, &mut it)
+    s.fs.read_iter(s.cpu, file, at, total, &mut it)
         .map(|n| n as u64)
 }
 
@@ -203,22 +201,20 @@ fn do_write(
     total: usize,
 ) -> SysResult {
     let mut it = GuestIter::new(s, segs);
-    s.task
-        .fs
-        .write_iter(s.cpu, file, at, total, &mut it)
+    s.fs.write_iter(s.cpu, file, at, total, &mut it)
         .map(|n| n as u64)
 }
 
 /// `read(2)`.
 pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    let file = s.task.fs.fget_read(fd(f), false)?;
+    let file = s.fs.fget_read(fd(f), false)?;
     let segs = single_range(buf, count)?;
     do_read(s, &file, None, segs, count as usize)
 }
 
 /// `write(2)`.
 pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    let file = s.task.fs.fget_write(fd(f), false)?;
+    let file = s.fs.fget_write(fd(f), false)?;
     let segs = single_range(buf, count)?;
     do_write(s, &file, None, segs, count as usize)
 }
@@ -228,7 +224,7 @@ pub fn sys_pread(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sys
     if (off as i64) < 0 {
         return Err(EINVAL);
     }
-    let file = s.task.fs.fget_read(fd(f), true)?;
+    let file = s.fs.fget_read(fd(f), true)?;
     let segs = single_range(buf, count)?;
     do_read(s, &file, Some(off), segs, count as usize)
 }
@@ -238,7 +234,7 @@ pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sy
     if (off as i64) < 0 {
         return Err(EINVAL);
     }
-    let file = s.task.fs.fget_write(fd(f), true)?;
+    let file = s.fs.fget_write(fd(f), true)?;
     let segs = single_range(buf, count)?;
     do_write(s, &file, Some(off), segs, count as usize)
 }
@@ -246,7 +242,7 @@ pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sy
 /// `readv(2)` and `preadv(2)` (`at`): a zero total reads nothing, even
 /// from a directory.
 fn readv_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
-    let file = s.task.fs.fget_read(fd(f), at.is_some())?;
+    let file = s.fs.fget_read(fd(f), at.is_some())?;
     let (segs, total) = import_iovec(s, iov, cnt)?;
     if total == 0 {
         return Ok(0);
@@ -256,7 +252,7 @@ fn readv_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> Sys
 
 /// `writev(2)` and `pwritev(2)` (`at`).
 fn writev_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
-    let file = s.task.fs.fget_write(fd(f), at.is_some())?;
+    let file = s.fs.fget_write(fd(f), at.is_some())?;
     let (segs, total) = import_iovec(s, iov, cnt)?;
     if total == 0 {
         return Ok(0);
@@ -295,27 +291,25 @@ pub fn sys_pwritev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> S
 /// `openat(2)`.
 pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let path = s.read_path(a[1])?;
-    let fd = s
-        .task
-        .fs
-        .openat(s.cpu, fd(a[0]), &path, a[2] as i32, a[3] as u32)?;
+    let fd =
+        s.fs.openat(s.cpu, fd(a[0]), &path, a[2] as i32, a[3] as u32)?;
     Ok(fd as u64)
 }
 
 /// `close(2)`.
 pub fn sys_close(s: &mut Sys<'_>, f: u64) -> SysResult {
-    s.task.fs.close(fd(f))?;
+    s.fs.close(fd(f))?;
     Ok(0)
 }
 
 /// `lseek(2)`.
 pub fn sys_lseek(s: &mut Sys<'_>, f: u64, off: u64, whence: u64) -> SysResult {
-    s.task.fs.lseek(fd(f), off as i64, whence as i32)
+    s.fs.lseek(fd(f), off as i64, whence as i32)
 }
 
 /// `fstat(2)`.
 pub fn sys_fstat(s: &mut Sys<'_>, f: u64, statbuf: u64) -> SysResult {
-    let st = s.task.fs.fstat(fd(f))?;
+    let st = s.fs.fstat(fd(f))?;
     s.write_user(statbuf, &st.to_bytes())?;
     Ok(0)
 }
@@ -323,7 +317,7 @@ pub fn sys_fstat(s: &mut Sys<'_>, f: u64, statbuf: u64) -> SysResult {
 /// `newfstatat(2)`.
 pub fn sys_newfstatat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let path = s.read_path(a[1])?;
-    let st = s.task.fs.fstatat(fd(a[0]), &path, a[3] as i32)?;
+    let st = s.fs.fstatat(fd(a[0]), &path, a[3] as i32)?;
     s.write_user(a[2], &st.to_bytes())?;
     Ok(0)
 }
@@ -336,7 +330,7 @@ pub fn sys_readlinkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         return Err(EINVAL);
     }
     let path = s.read_path(a[1])?;
-    let target = s.task.fs.readlinkat(fd(a[0]), &path)?;
+    let target = s.fs.readlinkat(fd(a[0]), &path)?;
     let n = target.len().min(size as usize);
     s.write_user(buf, &target[..n])?;
     Ok(n as u64)
@@ -346,17 +340,17 @@ pub fn sys_readlinkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
 /// (after the descriptor is checked), as for a file without an ioctl.
 pub fn sys_ioctl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
     if cmd & 0xffff_ffff == TCGETS {
-        let t = s.task.fs.ioctl_tcgets(fd(f))?;
+        let t = s.fs.ioctl_tcgets(fd(f))?;
         s.write_user(arg, &t)?;
         return Ok(0);
     }
-    s.task.fs.fstat(fd(f))?;
+    s.fs.fstat(fd(f))?;
     Err(ENOTTY)
 }
 
 /// `getcwd(2)`: the length written, NUL included.
 pub fn sys_getcwd(s: &mut Sys<'_>, buf: u64, size: u64) -> SysResult {
-    let mut cwd = s.task.fs.getcwd()?;
+    let mut cwd = s.fs.getcwd()?;
     cwd.push(0);
     if cwd.len() as u64 > size {
         return Err(ERANGE);
@@ -368,30 +362,28 @@ pub fn sys_getcwd(s: &mut Sys<'_>, buf: u64, size: u64) -> SysResult {
 /// `chdir(2)`.
 pub fn sys_chdir(s: &mut Sys<'_>, path: u64) -> SysResult {
     let p = s.read_path(path)?;
-    s.task.fs.chdir(&p)?;
+    s.fs.chdir(&p)?;
     Ok(0)
 }
 
 /// `faccessat(2)` and `faccessat2(2)`.
 pub fn sys_faccessat(s: &mut Sys<'_>, dirfd: u64, path: u64, mode: u64, flags: u64) -> SysResult {
     let p = s.read_path(path)?;
-    s.task
-        .fs
-        .faccessat(fd(dirfd), &p, mode as i32, flags as i32)?;
+    s.fs.faccessat(fd(dirfd), &p, mode as i32, flags as i32)?;
     Ok(0)
 }
 
 /// `unlinkat(2)`.
 pub fn sys_unlinkat(s: &mut Sys<'_>, dirfd: u64, path: u64, flags: u64) -> SysResult {
     let p = s.read_path(path)?;
-    s.task.fs.unlinkat(fd(dirfd), &p, flags as i32)?;
+    s.fs.unlinkat(fd(dirfd), &p, flags as i32)?;
     Ok(0)
 }
 
 /// `mkdirat(2)`.
 pub fn sys_mkdirat(s: &mut Sys<'_>, dirfd: u64, path: u64, mode: u64) -> SysResult {
     let p = s.read_path(path)?;
-    s.task.fs.mkdirat(fd(dirfd), &p, mode as u32)?;
+    s.fs.mkdirat(fd(dirfd), &p, mode as u32)?;
     Ok(0)
 }
 
@@ -400,32 +392,29 @@ pub fn sys_ftruncate(s: &mut Sys<'_>, f: u64, len: u64) -> SysResult {
     if (len as i64) < 0 {
         return Err(EINVAL);
     }
-    s.task.fs.ftruncate(s.cpu, fd(f), len as i64)?;
+    s.fs.ftruncate(s.cpu, fd(f), len as i64)?;
     Ok(0)
 }
 
 /// `fsync(2)` and `fdatasync(2)`.
 pub fn sys_fsync(s: &mut Sys<'_>, f: u64) -> SysResult {
-    s.task.fs.fsync(s.cpu, fd(f))?;
+    s.fs.fsync(s.cpu, fd(f))?;
     Ok(0)
 }
 
 /// `dup(2)`.
 pub fn sys_dup(s: &mut Sys<'_>, f: u64) -> SysResult {
-    s.task.fs.dup(fd(f)).map(|n| n as u64)
+    s.fs.dup(fd(f)).map(|n| n as u64)
 }
 
 /// `dup3(2)`.
 pub fn sys_dup3(s: &mut Sys<'_>, old: u64, new: u64, flags: u64) -> SysResult {
-    s.task
-        .fs
-        .dup3(fd(old), fd(new), flags as i32)
-        .map(|n| n as u64)
+    s.fs.dup3(fd(old), fd(new), flags as i32).map(|n| n as u64)
 }
 
 /// `fcntl(2)` (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL).
 pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
-    s.task.fs.fcntl(fd(f), cmd as i32, arg).map(|v| v as u64)
+    s.fs.fcntl(fd(f), cmd as i32, arg).map(|v| v as u64)
 }
 
 /// `getdents64(2)`: `count` is an `unsigned int` that Linux keeps in an
@@ -441,12 +430,12 @@ pub fn sys_getdents64(s: &mut Sys<'_>, f: u64, dirp: u64, count: u64) -> SysResu
     } else {
         count as usize
     };
-    let before = s.task.fs.lseek(fd(f), 0, SEEK_CUR).ok();
-    let data = s.task.fs.getdents64(fd(f), count)?;
+    let before = s.fs.lseek(fd(f), 0, SEEK_CUR).ok();
+    let data = s.fs.getdents64(fd(f), count)?;
     if data.is_empty() {
         return Ok(0);
     }
-    let missed = uaccess::raw_copy_to_user(s.cpu, s.task.mm(), dirp as usize, &data);
+    let missed = uaccess::raw_copy_to_user(s.cpu, s.mm(), dirp as usize, &data);
     if missed == 0 {
         return Ok(data.len() as u64);
     }
@@ -464,7 +453,7 @@ pub fn sys_getdents64(s: &mut Sys<'_>, f: u64, dirp: u64, count: u64) -> SysResu
         end += reclen;
     }
     if let Some(off) = next_off.or(before.map(|b| b as i64)) {
-        s.task.fs.lseek(fd(f), off, SEEK_SET)?;
+        s.fs.lseek(fd(f), off, SEEK_SET)?;
     }
     if end == 0 {
         return Err(EFAULT);
@@ -476,7 +465,7 @@ pub fn sys_getdents64(s: &mut Sys<'_>, f: u64, dirp: u64, count: u64) -> SysResu
 pub fn sys_symlinkat(s: &mut Sys<'_>, target: u64, newdirfd: u64, linkpath: u64) -> SysResult {
     let t = s.read_path(target)?;
     let l = s.read_path(linkpath)?;
-    s.task.fs.symlinkat(&t, fd(newdirfd), &l)?;
+    s.fs.symlinkat(&t, fd(newdirfd), &l)?;
     Ok(0)
 }
 
@@ -484,9 +473,7 @@ pub fn sys_symlinkat(s: &mut Sys<'_>, target: u64, newdirfd: u64, linkpath: u64)
 pub fn sys_renameat2(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let old = s.read_path(a[1])?;
     let new = s.read_path(a[3])?;
-    s.task
-        .fs
-        .renameat2(fd(a[0]), &old, fd(a[2]), &new, a[4] as u32)?;
+    s.fs.renameat2(fd(a[0]), &old, fd(a[2]), &new, a[4] as u32)?;
     Ok(0)
 }
 
@@ -494,33 +481,31 @@ pub fn sys_renameat2(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
 pub fn sys_linkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let old = s.read_path(a[1])?;
     let new = s.read_path(a[3])?;
-    s.task
-        .fs
-        .linkat(fd(a[0]), &old, fd(a[2]), &new, a[4] as i32)?;
+    s.fs.linkat(fd(a[0]), &old, fd(a[2]), &new, a[4] as i32)?;
     Ok(0)
 }
 
 /// `umask(2)`: the old mask.
 pub fn sys_umask(s: &mut Sys<'_>, mask: u64) -> SysResult {
-    Ok(s.task.fs.umask(mask as u32 & 0o777) as u64)
+    Ok(s.fs.umask(mask as u32 & 0o777) as u64)
 }
 
 /// `fchdir(2)`.
 pub fn sys_fchdir(s: &mut Sys<'_>, f: u64) -> SysResult {
-    s.task.fs.fchdir(fd(f))?;
+    s.fs.fchdir(fd(f))?;
     Ok(0)
 }
 
 /// `sync(2)`: write every dirty page-cache page back to its host file.
 pub fn sys_sync(s: &mut Sys<'_>) -> SysResult {
     // sync(2) cannot fail; a host write error is the file's own business.
-    let _ = s.task.fs.hostfs().sync(s.cpu);
+    let _ = s.fs.hostfs().sync(s.cpu);
     Ok(0)
 }
 
 /// `fchmod(2)` (`mode` is a `umode_t`).
 pub fn sys_fchmod(s: &mut Sys<'_>, f: u64, mode: u64) -> SysResult {
-    s.task.fs.fchmod(fd(f), mode as u16 as u32)?;
+    s.fs.fchmod(fd(f), mode as u16 as u32)?;
     Ok(0)
 }
 
@@ -532,15 +517,13 @@ pub fn sys_fchmodat(s: &mut Sys<'_>, dirfd: u64, path: u64, mode: u64, flags: u6
         return Err(EINVAL);
     }
     let p = s.read_path(path)?;
-    s.task
-        .fs
-        .fchmodat(fd(dirfd), &p, mode as u16 as u32, flags)?;
+    s.fs.fchmodat(fd(dirfd), &p, mode as u16 as u32, flags)?;
     Ok(0)
 }
 
 /// `fchown(2)`.
 pub fn sys_fchown(s: &mut Sys<'_>, f: u64, uid: u64, gid: u64) -> SysResult {
-    s.task.fs.fchown(fd(f), uid as u32, gid as u32)?;
+    s.fs.fchown(fd(f), uid as u32, gid as u32)?;
     Ok(0)
 }
 
@@ -552,9 +535,7 @@ pub fn sys_fchownat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         return Err(EINVAL);
     }
     let p = s.read_path(a[1])?;
-    s.task
-        .fs
-        .fchownat(fd(a[0]), &p, a[2] as u32, a[3] as u32, flags)?;
+    s.fs.fchownat(fd(a[0]), &p, a[2] as u32, a[3] as u32, flags)?;
     Ok(0)
 }
 
@@ -581,28 +562,28 @@ pub fn sys_utimensat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         None
     };
     if path == 0 && dirfd != AT_FDCWD {
-        s.task.fs.utimensat(dirfd, None, times, flags)?;
+        s.fs.utimensat(dirfd, None, times, flags)?;
         return Ok(0);
     }
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(EINVAL);
     }
     let p = s.read_path(path)?;
-    s.task.fs.utimensat(dirfd, Some(&p), times, flags)?;
+    s.fs.utimensat(dirfd, Some(&p), times, flags)?;
     Ok(0)
 }
 
 /// `statfs(2)`.
 pub fn sys_statfs(s: &mut Sys<'_>, path: u64, buf: u64) -> SysResult {
     let p = s.read_path(path)?;
-    let st = s.task.fs.statfs(&p)?;
+    let st = s.fs.statfs(&p)?;
     s.write_user(buf, &st.to_bytes())?;
     Ok(0)
 }
 
 /// `fstatfs(2)`.
 pub fn sys_fstatfs(s: &mut Sys<'_>, f: u64, buf: u64) -> SysResult {
-    let st = s.task.fs.fstatfs(fd(f))?;
+    let st = s.fs.fstatfs(fd(f))?;
     s.write_user(buf, &st.to_bytes())?;
     Ok(0)
 }

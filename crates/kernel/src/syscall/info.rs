@@ -13,7 +13,7 @@ use std::time::Duration;
 use mm::uaccess::access_ok;
 
 use super::file::{GuestIter, MAX_RW_COUNT};
-use super::{Sys, SysResult};
+use super::{Flow, Sys, SysResult};
 use crate::errno::{Errno, EFAULT, EINVAL, EPERM, ESRCH};
 use crate::fs::{UserIter, CHUNK};
 use crate::task::{Rlimit, RLIMIT_NOFILE, RLIM_NLIMITS};
@@ -42,7 +42,7 @@ pub fn sys_set_robust_list(s: &mut Sys<'_>, head: u64, len: u64) -> SysResult {
     if len != ROBUST_LIST_HEAD_SIZE {
         return Err(EINVAL);
     }
-    s.task.ts.robust_list = (head, len);
+    *crate::task::lock(&s.task.robust_list) = (head, len);
     Ok(0)
 }
 
@@ -78,12 +78,13 @@ fn set_rlimit(s: &mut Sys<'_>, res: usize, new: Rlimit) -> Result<(), Errno> {
     if res == RLIMIT_NOFILE && new.max > NR_OPEN {
         return Err(EPERM);
     }
-    let old = s.task.ts.rlim[res];
+    let mut rlim = crate::task::lock(&s.task.signal.rlim);
+    let old = rlim[res];
     // Raising the hard limit needs CAP_SYS_RESOURCE: root has it.
-    if new.max > old.max && s.task.ts.cred[1] != 0 {
+    if new.max > old.max && s.task.cred().euid != 0 {
         return Err(EPERM);
     }
-    s.task.ts.rlim[res] = new;
+    rlim[res] = new;
     Ok(())
 }
 
@@ -94,7 +95,7 @@ pub fn sys_prlimit64(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     if res >= RLIM_NLIMITS {
         return Err(EINVAL);
     }
-    if pid as i32 != 0 && pid as i32 != s.task.ts.tgid {
+    if pid as i32 != 0 && pid as i32 != s.task.tgid {
         return Err(ESRCH);
     }
     let new = if new != 0 {
@@ -103,7 +104,10 @@ pub fn sys_prlimit64(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         None
     };
     if old != 0 {
-        s.write_user(old, &rlimit_bytes(s.task.ts.rlim[res]))?;
+        s.write_user(
+            old,
+            &rlimit_bytes(crate::task::lock(&s.task.signal.rlim)[res]),
+        )?;
     }
     if let Some(n) = new {
         set_rlimit(s, res, n)?;
@@ -117,7 +121,10 @@ pub fn sys_getrlimit(s: &mut Sys<'_>, res: u64, rlim: u64) -> SysResult {
     if res >= RLIM_NLIMITS {
         return Err(EINVAL);
     }
-    s.write_user(rlim, &rlimit_bytes(s.task.ts.rlim[res]))?;
+    s.write_user(
+        rlim,
+        &rlimit_bytes(crate::task::lock(&s.task.signal.rlim)[res]),
+    )?;
     Ok(0)
 }
 
@@ -270,40 +277,106 @@ fn read_timespec(s: &Sys<'_>, addr: u64) -> Result<Duration, Errno> {
     Ok(Duration::new(sec as u64, nsec as u32))
 }
 
-/// Sleep for `d`, with the CPU open to the others meanwhile (a sleeping
-/// task's CPU takes IPIs; mm's `Cpu::blocking`).
-fn sleep(s: &mut Sys<'_>, d: Duration) {
-    s.task
-        .proc
-        .nvcsw
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    s.cpu.blocking(|| std::thread::sleep(d));
-}
-
-/// `nanosleep(2)` (never interrupted: no signals are delivered yet).
-pub fn sys_nanosleep(s: &mut Sys<'_>, req: u64, _rem: u64) -> SysResult {
-    let d = read_timespec(s, req)?;
-    sleep(s, d);
-    Ok(0)
-}
-
-/// `clock_nanosleep(2)`.
-pub fn sys_clock_nanosleep(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
-    let [id, flags, req, _rem, _, _] = a;
-    if !matches!(id as i32, 0 | 1 | 7 | 11) {
-        return Err(EINVAL);
+/// A sleep until `deadline` (ns of the run queue's clock): the first
+/// call arms a timer and sleeps; the re-executed call returns 0 when the
+/// time has come, or, woken by a signal, writes the time left to `rem`
+/// (relative sleeps) and returns -ERESTART_RESTARTBLOCK (a handler makes
+/// it EINTR; otherwise the call goes on with the same deadline, as Linux's
+/// `restart_block`).
+fn sleep_until(s: &mut Sys<'_>, nr: u64, deadline: u64, rem: u64) -> Flow {
+    use crate::sched::{self, Restart, TASK_INTERRUPTIBLE};
+    let now = s.k.rq.now();
+    if now >= deadline {
+        return Flow::Return(0);
     }
-    let d = read_timespec(s, req)?;
-    let d = if flags & TIMER_ABSTIME != 0 {
-        let now = host_clock(id)?;
-        let now = Duration::new(
-            now.tv_sec.max(0) as u64,
-            now.tv_nsec.clamp(0, 999_999_999) as u32,
-        );
-        d.saturating_sub(now)
-    } else {
-        d
-    };
-    sleep(s, d);
-    Ok(0)
+    if crate::sigcore::signal_pending(s.task) {
+        if rem != 0 {
+            let left = deadline - now;
+            let b = timespec_bytes((left / 1_000_000_000) as i64, (left % 1_000_000_000) as i64);
+            if s.write_user(rem, &b).is_err() {
+                return Flow::Return(-(EFAULT as i64));
+            }
+        }
+        *crate::task::lock(&s.task.restart) = Some(Restart {
+            nr,
+            deadline: Some(deadline),
+            ..Default::default()
+        });
+        return Flow::Return(-(crate::errno::ERESTART_RESTARTBLOCK as i64));
+    }
+    *crate::task::lock(&s.task.restart) = Some(Restart {
+        nr,
+        deadline: Some(deadline),
+        ..Default::default()
+    });
+    sched::set_current_state(s.task, TASK_INTERRUPTIBLE);
+    s.k.rq.arm_wake(s.task, deadline);
+    Flow::Block
+}
+
+/// The deadline a re-executed sleep kept, if this is one.
+fn kept_deadline(s: &Sys<'_>, nr: u64) -> Option<u64> {
+    crate::task::lock(&s.task.restart)
+        .as_ref()
+        .filter(|r| r.nr == nr)
+        .and_then(|r| r.deadline)
+}
+
+fn flow(r: Result<Flow, Errno>) -> Flow {
+    r.unwrap_or_else(|e| Flow::Return(-(e as i64)))
+}
+
+/// `nanosleep(2)`.
+pub fn sys_nanosleep(s: &mut Sys<'_>, req: u64, rem: u64) -> Flow {
+    use super::nr::NANOSLEEP;
+    flow((|| {
+        let deadline = match kept_deadline(s, NANOSLEEP) {
+            Some(d) => d,
+            None => {
+                let d = read_timespec(s, req)?;
+                s.k.rq
+                    .now()
+                    .saturating_add(d.as_nanos().min(u64::MAX as u128) as u64)
+            }
+        };
+        Ok(sleep_until(s, NANOSLEEP, deadline, rem))
+    })())
+}
+
+/// Nanoseconds on the host's CLOCK_MONOTONIC.
+pub fn monotonic_ns() -> u64 {
+    host_clock(1).map_or(0, |t| t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
+}
+
+/// Nanoseconds on the host's CLOCK_REALTIME.
+pub fn realtime_ns() -> u64 {
+    host_clock(0).map_or(0, |t| t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
+}
+
+/// `clock_nanosleep(2)`: relative or TIMER_ABSTIME on the clock `id`.
+pub fn sys_clock_nanosleep(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
+    use super::nr::CLOCK_NANOSLEEP;
+    let [id, flags, req, rem, _, _] = a;
+    flow((|| {
+        if !matches!(id as i32, 0 | 1 | 7 | 11) {
+            return Err(EINVAL);
+        }
+        let deadline = match kept_deadline(s, CLOCK_NANOSLEEP) {
+            Some(d) => d,
+            None => {
+                let d = read_timespec(s, req)?.as_nanos().min(u64::MAX as u128) as u64;
+                let now = s.k.rq.now();
+                if flags & TIMER_ABSTIME != 0 {
+                    let t = host_clock(id)?;
+                    let clock_now =
+                        t.tv_sec.max(0) as u64 * 1_000_000_000 + t.tv_nsec.max(0) as u64;
+                    now.saturating_add(d.saturating_sub(clock_now))
+                } else {
+                    now.saturating_add(d)
+                }
+            }
+        };
+        let rem = if flags & TIMER_ABSTIME != 0 { 0 } else { rem };
+        Ok(sleep_until(s, CLOCK_NANOSLEEP, deadline, rem))
+    })())
 }

@@ -15,7 +15,7 @@ const MAP_ANONYMOUS: u64 = 0x20;
 /// `brk(2)`: the new break, or the old one when the request fails (the raw
 /// call never returns an error).
 pub fn sys_brk(s: &mut Sys<'_>, brk: u64) -> SysResult {
-    Ok(s.task.mm().brk(s.cpu, brk as usize) as u64)
+    Ok(s.mm().brk(s.cpu, brk as usize) as u64)
 }
 
 /// `mmap(2)`.
@@ -25,14 +25,14 @@ pub fn sys_mmap(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         return Err(EINVAL);
     }
     let pgoff = (off >> 12) as usize;
-    let mm = s.task.mm();
+    let mm = s.mm();
     let (addr, len, prot, flags_u) = (addr as usize, len as usize, prot as usize, flags as usize);
     if flags & MAP_ANONYMOUS != 0 {
         return mm
             .do_mmap(s.cpu, addr, len, prot, flags_u)
             .map(|a| a as u64);
     }
-    let f = s.task.fs.file_for_mmap(fd as i32)?;
+    let f = s.fs.file_for_mmap(fd as i32)?;
     let file = File::open(f.mapping, f.f_mode);
     let r = mm.do_mmap_file(s.cpu, addr, len, prot, flags_u, Some(&file), pgoff);
     // The new VMAs hold their own references (`fput` after `do_mmap`).
@@ -42,14 +42,13 @@ pub fn sys_mmap(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
 
 /// `munmap(2)`.
 pub fn sys_munmap(s: &mut Sys<'_>, addr: u64, len: u64) -> SysResult {
-    s.task.mm().do_munmap(s.cpu, addr as usize, len as usize)?;
+    s.mm().do_munmap(s.cpu, addr as usize, len as usize)?;
     Ok(0)
 }
 
 /// `mprotect(2)`.
 pub fn sys_mprotect(s: &mut Sys<'_>, addr: u64, len: u64, prot: u64) -> SysResult {
-    s.task
-        .mm()
+    s.mm()
         .mprotect(s.cpu, addr as usize, len as usize, prot as usize)?;
     Ok(0)
 }
@@ -57,8 +56,7 @@ pub fn sys_mprotect(s: &mut Sys<'_>, addr: u64, len: u64, prot: u64) -> SysResul
 /// `mremap(2)`.
 pub fn sys_mremap(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let [old, old_len, new_len, flags, new_addr, _] = a;
-    s.task
-        .mm()
+    s.mm()
         .mremap(
             s.cpu,
             old as usize,
@@ -72,23 +70,21 @@ pub fn sys_mremap(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
 
 /// `madvise(2)`.
 pub fn sys_madvise(s: &mut Sys<'_>, addr: u64, len: u64, advice: u64) -> SysResult {
-    s.task
-        .mm()
+    s.mm()
         .madvise(s.cpu, addr as usize, len as usize, advice as usize)?;
     Ok(0)
 }
 
 /// `msync(2)`.
 pub fn sys_msync(s: &mut Sys<'_>, addr: u64, len: u64, flags: u64) -> SysResult {
-    s.task
-        .mm()
+    s.mm()
         .msync(s.cpu, addr as usize, len as usize, flags as usize)?;
     Ok(0)
 }
 
 /// `mlock(2)` (`lock`) and `munlock(2)`.
 pub fn sys_mlock(s: &mut Sys<'_>, addr: u64, len: u64, lock: bool) -> SysResult {
-    let mm = s.task.mm();
+    let mm = s.mm();
     if lock {
         mm.mlock(s.cpu, addr as usize, len as usize)?;
     } else {
@@ -99,12 +95,12 @@ pub fn sys_mlock(s: &mut Sys<'_>, addr: u64, len: u64, lock: bool) -> SysResult 
 
 /// `mlockall(2)`.
 pub fn sys_mlockall(s: &mut Sys<'_>, flags: u64) -> SysResult {
-    s.task.mm().mlockall(s.cpu, flags as usize)?;
+    s.mm().mlockall(s.cpu, flags as usize)?;
     Ok(0)
 }
 
 /// `munlockall(2)`.
 pub fn sys_munlockall(s: &mut Sys<'_>) -> SysResult {
-    s.task.mm().munlockall(s.cpu)?;
+    s.mm().munlockall(s.cpu)?;
     Ok(0)
 }

@@ -16,14 +16,19 @@ pub mod file;
 pub mod info;
 pub mod mem;
 pub mod nr;
+pub mod process;
 pub mod signal;
 
 use mm::percpu::Cpu;
 use mm::uaccess;
 
+use std::sync::Arc;
+
 use crate::errno::{Errno, EFAULT, ENAMETOOLONG, ENOSYS};
+use crate::fs::Fs;
 use crate::kernel::Kernel;
-use crate::task::Task;
+use crate::mm_ref::MmGrab;
+use crate::task::TaskRef;
 
 /// `PATH_MAX`.
 pub const PATH_MAX: usize = 4096;
@@ -38,8 +43,26 @@ pub enum Flow {
     Return(i64),
     /// Put the result in a0, then give up the hart (sched_yield).
     Yield(i64),
-    /// The process exits with this wait status (`exit_group`).
+    /// The thread exits with this wait status (`exit`).
     Exit(i32),
+    /// The thread group exits with this wait status (`exit_group`).
+    ExitGroup(i32),
+    /// Sleep: the task set its state and queued itself; the call runs
+    /// again when it is woken (see [`crate::sched::wait`]).
+    Block,
+    /// The call replaced the user registers (in `task.regs`).
+    NewRegs,
+    /// exec: new registers and a new mm.
+    Exec,
+}
+
+/// Calls that read or replace the user registers: the trap loop saves the
+/// hart's registers into `task.regs` before them.
+pub fn needs_regs(n: u64) -> bool {
+    matches!(
+        n,
+        nr::CLONE | nr::CLONE3 | nr::EXECVE | nr::EXECVEAT | nr::RT_SIGRETURN
+    )
 }
 
 /// The context of one system call.
@@ -48,14 +71,36 @@ pub struct Sys<'a> {
     pub cpu: &'a Cpu<'static>,
     /// The kernel.
     pub k: &'a Kernel,
-    /// The caller.
-    pub task: &'a mut Task,
+    /// The caller (`current`).
+    pub task: &'a TaskRef,
+    /// The caller's mm (held for the call).
+    pub mm: MmGrab,
+    /// The caller's files (held for the call).
+    pub fs: Arc<Fs>,
 }
 
 /// A syscall's result: a value or an errno.
 pub type SysResult = Result<u64, Errno>;
 
-impl Sys<'_> {
+impl<'a> Sys<'a> {
+    /// The context for `task` (which must not have exited).
+    pub fn new(cpu: &'a Cpu<'static>, k: &'a Kernel, task: &'a TaskRef) -> Sys<'a> {
+        let mm = task.mm_grab().expect("Sys::new of a task without an mm");
+        let fs = task.fs().expect("Sys::new of a task without files");
+        Sys {
+            cpu,
+            k,
+            task,
+            mm,
+            fs,
+        }
+    }
+
+    /// The caller's address space.
+    pub fn mm(&self) -> &mm::mmap::MmStruct<'static> {
+        &self.mm
+    }
+
     /// `copy_from_user` into a fresh buffer: for a structure or a small
     /// array, never for a length the guest chose freely (EFAULT above
     /// [`MAX_USER_COPY`] bytes; data go through `file::GuestIter`).
@@ -65,7 +110,7 @@ impl Sys<'_> {
         }
         let mut buf = vec![0u8; len];
         if len > 0 {
-            uaccess::copy_from_user(self.cpu, self.task.mm(), &mut buf, addr as usize)?;
+            uaccess::copy_from_user(self.cpu, self.mm(), &mut buf, addr as usize)?;
         }
         Ok(buf)
     }
@@ -75,7 +120,7 @@ impl Sys<'_> {
         if data.is_empty() {
             return Ok(());
         }
-        uaccess::copy_to_user(self.cpu, self.task.mm(), addr as usize, data)
+        uaccess::copy_to_user(self.cpu, self.mm(), addr as usize, data)
     }
 
     /// `get_user` of a u64.
@@ -93,7 +138,7 @@ impl Sys<'_> {
     /// `ENAMETOOLONG` when longer, `EFAULT` on a bad pointer.
     pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
         let mut buf = vec![0u8; max + 1];
-        let n = uaccess::strncpy_from_user(self.cpu, self.task.mm(), &mut buf, addr as usize)?;
+        let n = uaccess::strncpy_from_user(self.cpu, self.mm(), &mut buf, addr as usize)?;
         if n > max {
             return Err(ENAMETOOLONG);
         }
@@ -175,26 +220,34 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         UTIMENSAT => file::sys_utimensat(s, a),
         STATFS => file::sys_statfs(s, a[0], a[1]),
         FSTATFS => file::sys_fstatfs(s, a[0], a[1]),
-        // Process and system information, time.
-        GETPID => Ok(s.task.ts.tgid as u64),
-        GETTID => Ok(s.task.ts.pid as u64),
-        GETPPID => Ok(s.task.ts.ppid as u64),
-        GETUID => Ok(s.task.ts.cred[0] as u64),
-        GETEUID => Ok(s.task.ts.cred[1] as u64),
-        GETGID => Ok(s.task.ts.cred[2] as u64),
-        GETEGID => Ok(s.task.ts.cred[3] as u64),
-        // Every process is its own process group and session leader until
-        // fork and setsid exist (init is both on Linux too).
-        GETPGID | GETSID => match a[0] as i32 {
-            0 => Ok(s.task.ts.tgid as u64),
-            p if p == s.task.ts.tgid => Ok(p as u64),
-            _ => Err(crate::errno::ESRCH),
-        },
+        // Processes.
+        CLONE => return process::sys_clone(s, a),
+        CLONE3 => return process::sys_clone3(s, a[0], a[1]),
+        EXECVE => return process::sys_execve(s, a[0], a[1], a[2]),
+        EXECVEAT => return process::sys_execveat(s, a),
+        WAIT4 => return process::sys_wait4(s, a[0], a[1], a[2], a[3]),
+        WAITID => return process::sys_waitid(s, a),
+        EXIT => return Flow::Exit(crate::exit::exit_status(a[0])),
+        EXIT_GROUP => return Flow::ExitGroup(crate::exit::exit_status(a[0])),
+        GETPID => Ok(s.task.tgid as u64),
+        GETTID => Ok(s.task.pid as u64),
+        GETPPID => Ok(process::ppid(s.task) as u64),
+        GETUID => Ok(s.task.cred().uid as u64),
+        GETEUID => Ok(s.task.cred().euid as u64),
+        GETGID => Ok(s.task.cred().gid as u64),
+        GETEGID => Ok(s.task.cred().egid as u64),
+        GETPGID => process::sys_getpgid(s, a[0]),
+        GETSID => process::sys_getsid(s, a[0]),
+        SETPGID => process::sys_setpgid(s, a[0], a[1]),
+        SETSID => process::sys_setsid(s),
         SET_TID_ADDRESS => {
-            s.task.ts.clear_child_tid = a[0];
-            Ok(s.task.ts.pid as u64)
+            s.task
+                .clear_child_tid
+                .store(a[0], std::sync::atomic::Ordering::Relaxed);
+            Ok(s.task.pid as u64)
         }
         SET_ROBUST_LIST => info::sys_set_robust_list(s, a[0], a[1]),
+        FUTEX => return crate::futex::sys_futex(s, a),
         UNAME => info::sys_uname(s, a[0]),
         PRLIMIT64 => info::sys_prlimit64(s, a),
         GETRLIMIT => info::sys_getrlimit(s, a[0], a[1]),
@@ -203,13 +256,20 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         CLOCK_GETTIME => info::sys_clock_gettime(s, a[0], a[1]),
         CLOCK_GETRES => info::sys_clock_getres(s, a[0], a[1]),
         GETTIMEOFDAY => info::sys_gettimeofday(s, a[0], a[1]),
-        NANOSLEEP => info::sys_nanosleep(s, a[0], a[1]),
-        CLOCK_NANOSLEEP => info::sys_clock_nanosleep(s, a),
+        NANOSLEEP => return info::sys_nanosleep(s, a[0], a[1]),
+        CLOCK_NANOSLEEP => return info::sys_clock_nanosleep(s, a),
+        GETITIMER => crate::itimer::sys_getitimer(s, a[0], a[1]),
+        SETITIMER => crate::itimer::sys_setitimer(s, a[0], a[1], a[2]),
         SCHED_YIELD => return Flow::Yield(0),
-        // Signals (recorded; delivery comes with the process issue).
+        // Signals.
         RT_SIGACTION => signal::sys_rt_sigaction(s, a),
         RT_SIGPROCMASK => signal::sys_rt_sigprocmask(s, a),
-        EXIT | EXIT_GROUP => return Flow::Exit(((a[0] & 0xff) as i32) << 8),
+        RT_SIGPENDING => signal::sys_rt_sigpending(s, a[0], a[1]),
+        RT_SIGRETURN => return signal::sys_rt_sigreturn(s),
+        KILL => crate::sigcore::kill(s.k, s.task, a[0] as i32, a[1] as i32).map(|_| 0),
+        TKILL => crate::sigcore::tgkill(s.k, s.task, None, a[0] as i32, a[1] as i32).map(|_| 0),
+        TGKILL => crate::sigcore::tgkill(s.k, s.task, Some(a[0] as i32), a[1] as i32, a[2] as i32)
+            .map(|_| 0),
         _ => Err(ENOSYS),
     };
     Flow::Return(encode(r))

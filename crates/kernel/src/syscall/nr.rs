@@ -61,11 +61,14 @@ syscalls! {
     UTIMENSAT = 88, "utimensat";
     EXIT = 93, "exit";
     EXIT_GROUP = 94, "exit_group";
+    WAITID = 95, "waitid";
     SET_TID_ADDRESS = 96, "set_tid_address";
     FUTEX = 98, "futex";
     SET_ROBUST_LIST = 99, "set_robust_list";
     GET_ROBUST_LIST = 100, "get_robust_list";
     NANOSLEEP = 101, "nanosleep";
+    GETITIMER = 102, "getitimer";
+    SETITIMER = 103, "setitimer";
     CLOCK_GETTIME = 113, "clock_gettime";
     CLOCK_GETRES = 114, "clock_getres";
     CLOCK_NANOSLEEP = 115, "clock_nanosleep";
@@ -77,6 +80,7 @@ syscalls! {
     RT_SIGSUSPEND = 133, "rt_sigsuspend";
     RT_SIGACTION = 134, "rt_sigaction";
     RT_SIGPROCMASK = 135, "rt_sigprocmask";
+    RT_SIGPENDING = 136, "rt_sigpending";
     RT_SIGRETURN = 139, "rt_sigreturn";
     SETGID = 144, "setgid";
     SETUID = 146, "setuid";
@@ -120,6 +124,7 @@ syscalls! {
     PRLIMIT64 = 261, "prlimit64";
     RENAMEAT2 = 276, "renameat2";
     GETRANDOM = 278, "getrandom";
+    EXECVEAT = 281, "execveat";
     STATX = 291, "statx";
     RSEQ = 293, "rseq";
     CLONE3 = 435, "clone3";

@@ -1,12 +1,13 @@
-//! Signal dispositions and masks: kernel/signal.c's `rt_sigaction` and
-//! `rt_sigprocmask`. They are recorded with Linux's checks; delivery (and
-//! so handlers running) comes with the process issue.
+//! The signal calls on dispositions and masks: kernel/signal.c's
+//! `rt_sigaction`, `rt_sigprocmask`, `rt_sigpending`, and `rt_sigreturn`
+//! (arch/riscv/kernel/signal.c). Sending is in [`crate::sigcore`].
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::SeqCst;
 
-use super::{Sys, SysResult};
+use super::{Flow, Sys, SysResult};
 use crate::errno::{EFAULT, EINVAL};
-use crate::task::{SigAction, NSIG};
+use crate::sigcore::{self, DefaultAction, SIG_DFL, SIG_IGN};
+use crate::task::{lock, SigAction, NSIG};
 
 /// `SIGKILL`.
 pub const SIGKILL: u64 = 9;
@@ -29,20 +30,6 @@ fn sigaction_bytes(a: &SigAction) -> [u8; 24] {
     b[8..16].copy_from_slice(&a.flags.to_le_bytes());
     b[16..].copy_from_slice(&a.mask.to_le_bytes());
     b
-}
-
-/// Keep /proc/PID/status's SigIgn and SigCgt in step with the actions.
-fn publish(s: &Sys<'_>) {
-    let (mut ign, mut cgt) = (0u64, 0u64);
-    for (i, a) in s.task.ts.sigactions.iter().enumerate() {
-        match a.handler {
-            0 => {}
-            1 => ign |= 1 << i,
-            _ => cgt |= 1 << i,
-        }
-    }
-    s.task.proc.sig_ignored.store(ign, Relaxed);
-    s.task.proc.sig_caught.store(cgt, Relaxed);
 }
 
 /// `rt_sigaction(2)`.
@@ -75,15 +62,43 @@ pub fn sys_rt_sigaction(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         None
     };
     let idx = (sig - 1) as usize;
+    let sh = lock(&s.task.sighand).clone();
+    let old = {
+        let mut actions = lock(&sh.action);
+        let old = actions[idx];
+        if let Some(n) = new {
+            actions[idx] = n;
+        }
+        old
+    };
+    if let Some(n) = new {
+        // POSIX: setting a pending signal to be ignored discards it.
+        let sig = sig as i32;
+        let ignored = n.handler == SIG_IGN
+            || (n.handler == SIG_DFL && sigcore::default_action(sig) == DefaultAction::Ignore);
+        if ignored {
+            flush_pending(s, sig);
+        }
+    }
     if oact != 0 {
-        let old = s.task.ts.sigactions[idx];
         s.write_user(oact, &sigaction_bytes(&old))?;
     }
-    if let Some(n) = new {
-        s.task.ts.sigactions[idx] = n;
-        publish(s);
-    }
     Ok(0)
+}
+
+/// Discard pending instances of `sig` in the group and its threads.
+fn flush_pending(s: &Sys<'_>, sig: i32) {
+    let b = sigcore::sigbit(sig);
+    {
+        let mut g = lock(&s.task.signal.group);
+        g.pending &= !b;
+        g.queue.retain(|q| q.signo != sig);
+    }
+    for t in lock(&s.task.signal.threads).iter() {
+        let mut ts = lock(&t.sig);
+        ts.pending &= !b;
+        ts.queue.retain(|q| q.signo != sig);
+    }
 }
 
 /// `rt_sigprocmask(2)`.
@@ -92,7 +107,7 @@ pub fn sys_rt_sigprocmask(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     if size != SIGSET_SIZE {
         return Err(EINVAL);
     }
-    let old = s.task.ts.blocked;
+    let old = s.task.blocked();
     let new = if set != 0 {
         let v = s.read_u64(set)?;
         let m = match how {
@@ -109,8 +124,41 @@ pub fn sys_rt_sigprocmask(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         s.write_u64(oset, old)?;
     }
     if let Some(m) = new {
-        s.task.ts.blocked = m;
-        s.task.proc.sig_blocked.store(m, Relaxed);
+        lock(&s.task.sig).blocked = m;
+        // Something unblocked may be pending: look at it on the way out.
+        s.task.sigpending.store(true, SeqCst);
     }
     Ok(0)
+}
+
+/// `rt_sigpending(2)`: blocked signals pending for the thread or group.
+pub fn sys_rt_sigpending(s: &mut Sys<'_>, set: u64, size: u64) -> SysResult {
+    if size > SIGSET_SIZE {
+        return Err(EINVAL);
+    }
+    let (p, blocked) = {
+        let t = lock(&s.task.sig);
+        (t.pending, t.blocked)
+    };
+    let g = lock(&s.task.signal.group).pending;
+    let v = (p | g) & blocked;
+    s.write_user(set, &v.to_le_bytes()[..size as usize])?;
+    Ok(0)
+}
+
+/// `rt_sigreturn(2)`: back from a handler: the registers, mask and
+/// alternate stack saved in the frame.
+pub fn sys_rt_sigreturn(s: &mut Sys<'_>) -> Flow {
+    match crate::signal_deliver::restore_rt_frame(s) {
+        Ok(()) => Flow::NewRegs,
+        // A bad frame: SIGSEGV (`force_sig(SIGSEGV)`).
+        Err(_) => {
+            let _ = sigcore::send_signal(
+                s.task,
+                sigcore::SigQueued::kernel(sigcore::SIGSEGV),
+                sigcore::Target::Thread,
+            );
+            Flow::NewRegs
+        }
+    }
 }

@@ -274,6 +274,9 @@ pub struct MmStruct<'m> {
     /// `mm_cpumask(mm)`: bit n = hart n may hold translations of this mm
     /// (set by [`MmStruct::mm_cpumask_set_cpu`] when a hart loads it).
     mm_cpumask: AtomicU64,
+    /// `context.icache_stale_mask`: harts that must `fence.i` before
+    /// they next run this mm (set by `riscv_flush_icache`).
+    pub icache_stale_mask: AtomicU64,
     /// RSS counters, indexed by [`RssCounter`].
     pub rss_stat: [AtomicUsize; 4],
     /// The peak RSS (`hiwater_rss`, VmHWM) as of its last drop;
@@ -371,6 +374,7 @@ impl<'m> MmStruct<'m> {
             mm_users: AtomicU32::new(1),
             mm_count: AtomicU32::new(1),
             mm_cpumask: AtomicU64::new(0),
+            icache_stale_mask: AtomicU64::new(0),
             rss_stat: Default::default(),
             hiwater_rss: AtomicUsize::new(0),
             anon_vma: AtomicUsize::new(0),
@@ -797,6 +801,25 @@ impl<'m> MmBox<'m> {
     /// The object's address in ferrite's RAM.
     pub fn as_ptr(&self) -> *const MmStruct<'m> {
         self.ptr.as_ptr()
+    }
+
+    /// Give up ownership: the caller now holds the mm's references
+    /// (`mm_users` and `mm_count`) by hand and frees it with
+    /// [`MmBox::from_raw`] once both reach zero.
+    pub fn into_raw(self) -> NonNull<MmStruct<'m>> {
+        let me = core::mem::ManuallyDrop::new(self);
+        me.ptr
+    }
+
+    /// Own again an mm given up by [`MmBox::into_raw`].
+    ///
+    /// # Safety
+    /// `ptr` came from [`MmBox::into_raw`] and no other owner exists (the
+    /// caller dropped the last reference it counted).
+    pub unsafe fn from_raw(ptr: NonNull<MmStruct<'m>>) -> MmBox<'m> {
+        // SAFETY: the caller guarantees `ptr` is a live mm from into_raw.
+        let mem = unsafe { ptr.as_ref() }.mem;
+        MmBox { ptr, mem }
     }
 }
 

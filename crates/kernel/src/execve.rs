@@ -1,0 +1,195 @@
+//! Running a new program in a task: fs/exec.c (`do_execveat_common`,
+//! `bprm_execve`, `begin_new_exec` with `de_thread`, `exec_mmap`,
+//! `unshare_sighand`, `flush_signal_handlers`, `do_close_on_exec`,
+//! `setup_new_exec`) over the ELF loader in [`crate::exec`].
+//!
+//! Init's first program and every `execve` go through [`do_execve`]:
+//! the image is loaded into a fresh mm first; only when that succeeded is
+//! the old image given up (the point of no return), so a failed exec
+//! returns its errno to the caller unchanged.
+//!
+//! Where ferrite differs: `de_thread` signals the other threads with
+//! SIGKILL and goes on without waiting for them to be gone, and an exec
+//! from a thread that is not the leader keeps that thread's id.
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use mm::mmap::MmStruct;
+use mm::percpu::Cpu;
+
+use crate::errno::{Errno, E2BIG, EFAULT, ENOMEM};
+use crate::exec::{self, ExecArgs};
+use crate::fs::MmapFile;
+use crate::kernel::Kernel;
+use crate::mm_ref::MmUser;
+use crate::sigcore;
+use crate::task::{lock, Regs, SigAction, TaskRef};
+
+/// `MAX_ARG_STRLEN`: the longest argument or environment string.
+pub const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// `MAX_ARG_STRINGS`.
+pub const MAX_ARG_STRINGS: usize = 0x7fff_ffff;
+
+/// A program opened for exec.
+pub struct Binary {
+    /// Its page cache (the loader maps from it).
+    pub mmap: MmapFile,
+    /// Its bytes (for the headers).
+    pub data: Vec<u8>,
+    /// Its guest path (`/proc/PID/exe`).
+    pub path: Vec<u8>,
+}
+
+/// The limit on the argument and environment strings with their pointers
+/// (`bprm_stack_limits`): a quarter of RLIMIT_STACK, at most 3/4 of
+/// `_STK_LIM` (8 MiB), at least ARG_MAX (128 KiB).
+pub fn arg_limit(stack_cur: u64) -> usize {
+    let l = (stack_cur / 4).clamp(128 << 10, 6 << 20);
+    l as usize
+}
+
+/// `do_execve` on `t` (current): load `bin` with `argv`/`envp` into a
+/// new mm; on success the task runs it with the returned registers.
+pub fn do_execve(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    t: &TaskRef,
+    bin: Binary,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    execfn: &[u8],
+) -> Result<Regs, Errno> {
+    let image = exec::parse(&bin.data).map_err(|e| e.errno())?;
+    let random: [u8; 16] = crate::syscall::info::host_random(16)?
+        .try_into()
+        .map_err(|_| crate::errno::EIO)?;
+    let cred = t.cred();
+    let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+    let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
+    let args = ExecArgs {
+        argv: &argv_refs,
+        envp: &envp_refs,
+        execfn,
+        random,
+        uid: cred.uid,
+        gid: cred.gid,
+    };
+    let mm = MmStruct::new(cpu).map_err(|e| if e == 0 { ENOMEM } else { e })?;
+    let file = bin.mmap.file();
+    let loaded = exec::load(cpu, &mm, &image, &file, &args);
+    bin.mmap.put(cpu);
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(err) => {
+            mm.free(cpu);
+            return Err(err.errno());
+        }
+    };
+    // The point of no return.
+    de_thread(t);
+    let old = lock(&t.mm).replace(MmUser::new(mm));
+    if let Some(old) = old {
+        old.put(cpu);
+    }
+    if let Some(c) = lock(&t.vfork_done).take() {
+        c.complete();
+    }
+    if let Some(fs) = t.fs() {
+        fs.close_on_exec();
+    }
+    flush_signal_handlers(k, cpu, t);
+    lock(&t.sig).altstack = (0, 0, 2);
+    let comm = execfn.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    t.set_comm(comm);
+    *lock(&t.exe) = bin.path;
+    let mut cmdline = Vec::new();
+    for a in argv {
+        cmdline.extend_from_slice(a);
+        cmdline.push(0);
+    }
+    *lock(&t.cmdline) = cmdline;
+    t.signal.did_exec.store(true, Relaxed);
+    *lock(&t.robust_list) = (0, 0);
+    t.clear_child_tid.store(0, Relaxed);
+    let mut regs = Regs {
+        pc: loaded.entry,
+        ..Default::default()
+    };
+    regs.x[2] = loaded.sp;
+    Ok(regs)
+}
+
+/// `de_thread`: the other threads of the group die (SIGKILL), this one
+/// stays.
+fn de_thread(t: &TaskRef) {
+    let others: Vec<TaskRef> = lock(&t.signal.threads)
+        .iter()
+        .filter(|x| !TaskRef::ptr_eq(x, t))
+        .cloned()
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    lock(&t.signal.group).exec_task = Some(t.pid);
+    for o in others {
+        lock(&o.sig).pending |= sigcore::sigbit(sigcore::SIGKILL);
+        sigcore::signal_wake_up(&o, true);
+    }
+}
+
+/// `unshare_sighand` + `flush_signal_handlers`: handled signals go back to
+/// SIG_DFL, ignored ones stay ignored.
+fn flush_signal_handlers(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef) {
+    let sh = lock(&t.sighand).clone();
+    let mut actions = *lock(&sh.action);
+    for a in actions.iter_mut() {
+        if a.handler != sigcore::SIG_IGN {
+            *a = SigAction::default();
+        } else {
+            a.flags = 0;
+            a.mask = 0;
+        }
+    }
+    let shared = mm::kbox::KArc::strong_count(&sh) > 2;
+    if shared {
+        if let Ok(new) = crate::fork::new_sighand(k, cpu, actions) {
+            *lock(&t.sighand) = new;
+            return;
+        }
+    }
+    *lock(&sh.action) = actions;
+}
+
+/// Read a user `char *const[]` (argv or envp): at most `budget` bytes in
+/// all, counting the pointers (E2BIG beyond; EFAULT on a bad pointer).
+pub fn copy_strings(
+    s: &crate::syscall::Sys<'_>,
+    mut ptr: u64,
+    budget: &mut usize,
+) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    if ptr == 0 {
+        return Ok(out);
+    }
+    loop {
+        let p = s.read_u64(ptr)?;
+        if p == 0 {
+            return Ok(out);
+        }
+        if out.len() >= MAX_ARG_STRINGS || *budget < 8 {
+            return Err(E2BIG);
+        }
+        *budget -= 8;
+        let st = match s.read_cstr(p, MAX_ARG_STRLEN - 1) {
+            Ok(v) => v,
+            Err(crate::errno::ENAMETOOLONG) => return Err(E2BIG),
+            Err(e) => return Err(e),
+        };
+        if st.len() + 1 > *budget {
+            return Err(E2BIG);
+        }
+        *budget -= st.len() + 1;
+        out.push(st);
+        ptr = ptr.checked_add(8).ok_or(EFAULT)?;
+    }
+}

@@ -1,0 +1,490 @@
+//! Creating tasks: kernel/fork.c (`copy_process`, `kernel_clone`, the
+//! `clone`, `clone3`, `fork` and `vfork` calls, `copy_mm` with `dup_mm`,
+//! `copy_files`, `copy_fs`, `copy_sighand`, `copy_signal`) and the
+//! flag checks Linux makes.
+//!
+//! A child gets the parent's registers with a0 = 0 (and the new stack and
+//! TLS when asked). Without `CLONE_VM` its address space is a copy-on-write
+//! duplicate (`mm::fork::dup_mm`); with it the mm is shared and counted
+//! (`mmget`). `CLONE_THREAD` puts the child in the caller's thread group,
+//! otherwise it is a new process whose parent is the caller (or the
+//! caller's parent, with `CLONE_PARENT`). A vfork parent sleeps until the
+//! child execs or exits.
+//!
+//! Where ferrite differs: namespaces (`CLONE_NEW*`), pidfds
+//! (`CLONE_PIDFD`), `CLONE_PTRACE`/`CLONE_UNTRACED` (no ptrace),
+//! `CLONE_IO` and cgroups are refused with EINVAL; `set_tid` of clone3
+//! is refused unless empty.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+
+use mm::gfp::Gfp;
+use mm::kbox::KArc;
+use mm::percpu::Cpu;
+
+use crate::errno::{Errno, EAGAIN, EINVAL, ENOMEM};
+use crate::kernel::Kernel;
+use crate::mm_ref::MmUser;
+use crate::sched::{self, wait::Completion, SchedState};
+use crate::task::{
+    lock, GroupSig, Regs, SighandStruct, SignalStruct, Task, TaskRef, TaskSig, EXIT_ALIVE,
+    RLIMIT_NPROC,
+};
+
+pub const CSIGNAL: u64 = 0xff;
+pub const CLONE_VM: u64 = 0x100;
+pub const CLONE_FS: u64 = 0x200;
+pub const CLONE_FILES: u64 = 0x400;
+pub const CLONE_SIGHAND: u64 = 0x800;
+pub const CLONE_PIDFD: u64 = 0x1000;
+pub const CLONE_PTRACE: u64 = 0x2000;
+pub const CLONE_VFORK: u64 = 0x4000;
+pub const CLONE_PARENT: u64 = 0x8000;
+pub const CLONE_THREAD: u64 = 0x10000;
+pub const CLONE_NEWNS: u64 = 0x20000;
+pub const CLONE_SYSVSEM: u64 = 0x40000;
+pub const CLONE_SETTLS: u64 = 0x80000;
+pub const CLONE_PARENT_SETTID: u64 = 0x100000;
+pub const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+pub const CLONE_DETACHED: u64 = 0x400000;
+pub const CLONE_UNTRACED: u64 = 0x800000;
+pub const CLONE_CHILD_SETTID: u64 = 0x1000000;
+pub const CLONE_NEWCGROUP: u64 = 0x2000000;
+pub const CLONE_NEWUTS: u64 = 0x4000000;
+pub const CLONE_NEWIPC: u64 = 0x8000000;
+pub const CLONE_NEWUSER: u64 = 0x10000000;
+pub const CLONE_NEWPID: u64 = 0x20000000;
+pub const CLONE_NEWNET: u64 = 0x40000000;
+pub const CLONE_IO: u64 = 0x80000000;
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+const NAMESPACES: u64 = CLONE_NEWNS
+    | CLONE_NEWCGROUP
+    | CLONE_NEWUTS
+    | CLONE_NEWIPC
+    | CLONE_NEWUSER
+    | CLONE_NEWPID
+    | CLONE_NEWNET;
+
+/// `struct kernel_clone_args`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CloneArgs {
+    pub flags: u64,
+    pub child_tid: u64,
+    pub parent_tid: u64,
+    pub exit_signal: i32,
+    /// The new stack pointer (0: the parent's).
+    pub stack: u64,
+    pub tls: u64,
+}
+
+/// The object caches of the task model.
+pub struct Caches {
+    pub task: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<Task>>,
+    pub signal: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<SignalStruct>>,
+    pub sighand: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<SighandStruct>>,
+}
+
+/// A new thread group's `signal_struct` with `rlim`, in `pgrp`/`session`.
+pub fn new_signal(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    rlim: [crate::task::Rlimit; crate::task::RLIM_NLIMITS],
+    pgrp: i32,
+    session: i32,
+    parent: Option<TaskRef>,
+) -> Result<crate::task::SignalRef, Errno> {
+    let s = SignalStruct {
+        threads: Mutex::default(),
+        live: AtomicI32::new(1),
+        group: Mutex::new(GroupSig::default()),
+        parent: Mutex::new(parent),
+        children: Mutex::default(),
+        wait_chldexit: sched::wait::WaitQueue::new(),
+        pgrp: AtomicI32::new(pgrp),
+        session: AtomicI32::new(session),
+        rlim: Mutex::new(rlim),
+        is_child_subreaper: AtomicBool::new(false),
+        pdeath_signal: AtomicI32::new(0),
+        cutime: AtomicU64::new(0),
+        cstime: AtomicU64::new(0),
+        cmaxrss: AtomicU64::new(0),
+        maxrss: AtomicU64::new(0),
+        dead_utime: AtomicU64::new(0),
+        dead_stime: AtomicU64::new(0),
+        did_exec: AtomicBool::new(false),
+    };
+    KArc::new(k.caches.signal, cpu, s, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
+}
+
+/// A `sighand_struct` with these actions.
+pub fn new_sighand(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    action: [crate::task::SigAction; crate::task::NSIG],
+) -> Result<crate::task::SighandRef, Errno> {
+    KArc::new(
+        k.caches.sighand,
+        cpu,
+        SighandStruct {
+            action: Mutex::new(action),
+        },
+        Gfp::GFP_KERNEL,
+    )
+    .map_err(|_| ENOMEM)
+}
+
+/// What a new task starts with besides its group.
+pub struct NewTask {
+    pub pid: i32,
+    pub tgid: i32,
+    pub comm: [u8; crate::task::TASK_COMM_LEN],
+    pub regs: Regs,
+    pub mm: MmUser,
+    pub fs: Arc<crate::fs::Fs>,
+    pub signal: crate::task::SignalRef,
+    pub sighand: crate::task::SighandRef,
+    pub cred: crate::task::Cred,
+    pub sig: TaskSig,
+    pub exit_signal: i32,
+    pub exe: Vec<u8>,
+    pub cmdline: Vec<u8>,
+}
+
+/// `dup_task_struct`: the task object; on failure the mm is released.
+pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef, Errno> {
+    let t = Task {
+        pid: n.pid,
+        tgid: n.tgid,
+        comm: Mutex::new(n.comm),
+        sched: Mutex::new(SchedState::default()),
+        regs: Mutex::new(n.regs),
+        mm: Mutex::new(Some(n.mm)),
+        files: Mutex::new(Some(n.fs)),
+        signal: n.signal,
+        sighand: Mutex::new(n.sighand),
+        cred: Mutex::new(n.cred),
+        sig: Mutex::new(n.sig),
+        sigpending: AtomicBool::new(false),
+        restart_in_syscall: AtomicBool::new(false),
+        clear_child_tid: AtomicU64::new(0),
+        robust_list: Mutex::new((0, 0)),
+        exit_signal: AtomicI32::new(n.exit_signal),
+        exit_state: AtomicI32::new(EXIT_ALIVE),
+        exit_code: AtomicI32::new(0),
+        restart: Mutex::new(None),
+        waits: Mutex::default(),
+        vfork_done: Mutex::new(None),
+        exe: Mutex::new(n.exe),
+        cmdline: Mutex::new(n.cmdline),
+        nvcsw: AtomicU64::new(0),
+        nivcsw: AtomicU64::new(0),
+        utime: AtomicU64::new(0),
+        stime: AtomicU64::new(0),
+        start_time: k.rq.now(),
+        timer_seq: AtomicU64::new(0),
+        cpu: AtomicI32::new(0),
+        rq: k.rq.clone(),
+    };
+    match KArc::new(k.caches.task, cpu, t, Gfp::GFP_KERNEL) {
+        Ok(t) => Ok(t),
+        Err(t) => {
+            if let Some(mm) = lock(&t.mm).take() {
+                mm.put(cpu);
+            }
+            Err(ENOMEM)
+        }
+    }
+}
+
+/// The flag checks of `copy_process`.
+fn check_flags(k: &Kernel, me: &TaskRef, a: &CloneArgs) -> Result<(), Errno> {
+    let f = a.flags;
+    if f & (CLONE_NEWNS | CLONE_FS) == (CLONE_NEWNS | CLONE_FS)
+        || f & (CLONE_NEWUSER | CLONE_FS) == (CLONE_NEWUSER | CLONE_FS)
+    {
+        return Err(EINVAL);
+    }
+    if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
+        return Err(EINVAL);
+    }
+    if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+        return Err(EINVAL);
+    }
+    if f & CLONE_PARENT != 0 && me.tgid == 1 {
+        // init's signal_struct is SIGNAL_UNKILLABLE.
+        return Err(EINVAL);
+    }
+    if f & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND) == (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND) {
+        return Err(EINVAL);
+    }
+    if f & (NAMESPACES | CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_IO) != 0 {
+        return Err(EINVAL);
+    }
+    let _ = k;
+    Ok(())
+}
+
+/// `kernel_clone`: create the child of `me` (current, whose user
+/// registers are `regs`, pc past the ecall). Returns the child, queued
+/// to run.
+pub fn kernel_clone(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    me: &TaskRef,
+    regs: &Regs,
+    a: CloneArgs,
+) -> Result<TaskRef, Errno> {
+    check_flags(k, me, &a)?;
+    let f = a.flags;
+    let cred = me.cred();
+    // Limits: RLIMIT_NPROC (root is exempt) and max_threads.
+    {
+        let tl = k.tasks.lock();
+        let nproc = lock(&me.signal.rlim)[RLIMIT_NPROC].cur;
+        let mine = tl.per_uid.get(&cred.uid).copied().unwrap_or(0) as u64;
+        if f & CLONE_THREAD == 0 && mine >= nproc && cred.uid != 0 && cred.euid != 0 {
+            return Err(EAGAIN);
+        }
+        if tl.nr_threads >= k.max_threads() {
+            return Err(EAGAIN);
+        }
+    }
+    // copy_mm.
+    let mm = {
+        let guard = lock(&me.mm);
+        let cur = guard.as_ref().ok_or(EINVAL)?;
+        if f & CLONE_VM != 0 {
+            cur.get()
+        } else {
+            let new = mm::fork::dup_mm(cpu, cur).map_err(|e| if e == 0 { ENOMEM } else { e })?;
+            new.icache_stale_mask.store(0, Relaxed);
+            MmUser::new(new)
+        }
+    };
+    // The pid, before anything else can fail with the mm in hand.
+    let pid = {
+        let mut tl = k.tasks.lock();
+        tl.alloc_pid(k.tasks.pid_max.load(Relaxed))
+    };
+    let Some(pid) = pid else {
+        mm.put(cpu);
+        return Err(EAGAIN);
+    };
+    let thread = f & CLONE_THREAD != 0;
+    let tgid = if thread { me.tgid } else { pid };
+    let view = k.proc_view(tgid);
+    let Some(fs) = me.fs() else {
+        mm.put(cpu);
+        return Err(EINVAL);
+    };
+    let fs = if f & CLONE_FILES != 0 && f & CLONE_FS != 0 && thread {
+        fs
+    } else {
+        Arc::new(fs.clone_for(f & CLONE_FS != 0, f & CLONE_FILES != 0, view))
+    };
+    let sighand = if f & CLONE_SIGHAND != 0 {
+        lock(&me.sighand).clone()
+    } else {
+        let sh = lock(&me.sighand).clone();
+        let mut actions = *lock(&sh.action);
+        if f & CLONE_CLEAR_SIGHAND != 0 {
+            for a in actions.iter_mut() {
+                if a.handler > 1 {
+                    *a = Default::default();
+                }
+            }
+        }
+        match new_sighand(k, cpu, actions) {
+            Ok(s) => s,
+            Err(e) => {
+                mm.put(cpu);
+                return Err(e);
+            }
+        }
+    };
+    let signal = if thread {
+        me.signal.clone()
+    } else {
+        let parent = if f & CLONE_PARENT != 0 {
+            lock(&me.signal.parent).clone()
+        } else {
+            k.tasks.find(me.tgid)
+        };
+        let rlim = *lock(&me.signal.rlim);
+        match new_signal(
+            k,
+            cpu,
+            rlim,
+            me.signal.pgrp.load(Relaxed),
+            me.signal.session.load(Relaxed),
+            parent,
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                mm.put(cpu);
+                return Err(e);
+            }
+        }
+    };
+    let mut regs = regs.clone();
+    regs.x[10] = 0;
+    if a.stack != 0 {
+        regs.x[2] = a.stack;
+    }
+    if f & CLONE_SETTLS != 0 {
+        regs.x[4] = a.tls;
+    }
+    let mut sig = TaskSig {
+        blocked: me.blocked(),
+        ..Default::default()
+    };
+    if f & (CLONE_VM | CLONE_VFORK) != CLONE_VM {
+        sig.altstack = lock(&me.sig).altstack;
+    }
+    let exit_signal = if thread { -1 } else { a.exit_signal };
+    let child = alloc_task(
+        k,
+        cpu,
+        NewTask {
+            pid,
+            tgid,
+            comm: *lock(&me.comm),
+            regs,
+            mm,
+            fs,
+            signal,
+            sighand,
+            cred,
+            sig,
+            exit_signal,
+            exe: lock(&me.exe).clone(),
+            cmdline: lock(&me.cmdline).clone(),
+        },
+    )?;
+    if f & CLONE_CHILD_CLEARTID != 0 {
+        child.clear_child_tid.store(a.child_tid, Relaxed);
+    }
+    if f & CLONE_PARENT_SETTID != 0 {
+        if let Some(m) = me.mm_grab() {
+            let _ = mm::uaccess::copy_to_user(cpu, &m, a.parent_tid as usize, &pid.to_le_bytes());
+        }
+    }
+    if f & CLONE_CHILD_SETTID != 0 {
+        if let Some(m) = child.mm_grab() {
+            let _ = mm::uaccess::copy_to_user(cpu, &m, a.child_tid as usize, &pid.to_le_bytes());
+        }
+    }
+    if f & CLONE_VFORK != 0 {
+        *lock(&child.vfork_done) = Some(Completion::new());
+    }
+    // Link it in (under tasklist): the thread list, or the parent's
+    // children; a fatal signal to the group since we started stops it.
+    {
+        let mut tl = k.tasks.lock();
+        if thread {
+            if lock(&me.signal.group).group_exit.is_some() {
+                drop(tl);
+                abort_new(k, cpu, &child);
+                return Err(crate::errno::ERESTARTNOINTR);
+            }
+            me.signal.live.fetch_add(1, SeqCst);
+        } else {
+            let parent = lock(&child.signal.parent).clone();
+            if let Some(p) = parent {
+                lock(&p.signal.children).push(child.clone());
+            }
+            *tl.per_uid.entry(cred.uid).or_insert(0) += 1;
+        }
+        lock(&child.signal.threads).push(child.clone());
+        tl.pids.insert(pid, child.clone());
+        tl.nr_threads += 1;
+    }
+    sched::wake_up_new_task(&child);
+    Ok(child)
+}
+
+/// Undo a child that was never linked in.
+fn abort_new(_k: &Kernel, cpu: &Cpu<'static>, child: &TaskRef) {
+    if let Some(mm) = lock(&child.mm).take() {
+        mm.put(cpu);
+    }
+    lock(&child.files).take();
+    lock(&child.signal.threads).clear();
+}
+
+/// `clone(2)`'s arguments (riscv64: flags, newsp, parent_tid, tls,
+/// child_tid) into [`CloneArgs`]; the low byte of the flags is the exit
+/// signal.
+pub fn clone_args_legacy(
+    flags: u64,
+    newsp: u64,
+    ptid: u64,
+    tls: u64,
+    ctid: u64,
+) -> Result<CloneArgs, Errno> {
+    let sig = (flags & CSIGNAL) as i32;
+    if !crate::sigcore::valid_signal(sig) && sig != 0 {
+        return Err(EINVAL);
+    }
+    // clone(2) ignores the clone3-only flags' bits (they do not fit in
+    // the legacy int), so only the low 32 bits count.
+    let flags = flags & 0xffff_ffff & !CSIGNAL;
+    if flags & CLONE_PIDFD != 0 && flags & CLONE_PARENT_SETTID != 0 {
+        return Err(EINVAL);
+    }
+    Ok(CloneArgs {
+        flags,
+        child_tid: ctid,
+        parent_tid: ptid,
+        exit_signal: sig,
+        stack: newsp,
+        tls,
+    })
+}
+
+/// `struct clone_args` sizes: VER0 (64 bytes), VER1 (+set_tid: 80), VER2
+/// (+cgroup: 88).
+pub const CLONE_ARGS_SIZE_VER0: usize = 64;
+const CLONE_ARGS_SIZE_VER2: usize = 88;
+
+/// `copy_clone_args_from_user`: `bytes` is the user's struct (size
+/// checked by the caller: VER0..=page, unknown tail must be zero).
+pub fn clone3_args(bytes: &[u8]) -> Result<CloneArgs, Errno> {
+    let rd = |i: usize| -> u64 {
+        bytes
+            .get(i * 8..i * 8 + 8)
+            .map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+    };
+    if bytes.len() > CLONE_ARGS_SIZE_VER2 && bytes[CLONE_ARGS_SIZE_VER2..].iter().any(|&b| b != 0) {
+        return Err(crate::errno::E2BIG);
+    }
+    let (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls) =
+        (rd(0), rd(1), rd(2), rd(3), rd(4), rd(5), rd(6), rd(7));
+    let (set_tid, set_tid_size, cgroup) = (rd(8), rd(9), rd(10));
+    let _ = (pidfd, cgroup);
+    if set_tid_size != 0 || set_tid != 0 {
+        return Err(EINVAL);
+    }
+    if exit_signal & !CSIGNAL != 0
+        || (exit_signal != 0 && !crate::sigcore::valid_signal(exit_signal as i32))
+    {
+        return Err(EINVAL);
+    }
+    if flags & CSIGNAL != 0 {
+        return Err(EINVAL);
+    }
+    if (stack == 0) != (stack_size == 0) {
+        return Err(EINVAL);
+    }
+    Ok(CloneArgs {
+        flags,
+        child_tid,
+        parent_tid,
+        exit_signal: exit_signal as i32,
+        stack: stack.wrapping_add(stack_size),
+        tls,
+    })
+}

@@ -1,0 +1,143 @@
+//! Interval timers: kernel/time/itimer.c (`getitimer`, `setitimer`,
+//! `alarm`, `it_real_fn`) for ITIMER_REAL, on the kernel's timer queue.
+//!
+//! Where ferrite differs: ITIMER_VIRTUAL and ITIMER_PROF are accepted and
+//! read back but never fire (their CPU-time accounting is the scheduler
+//! issue's).
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::errno::{Errno, EFAULT, EINVAL};
+use crate::sigcore::{self, SigQueued, Target};
+use crate::syscall::{Sys, SysResult};
+use crate::task::{lock, SignalRef};
+
+/// `ITIMER_REAL`, `ITIMER_VIRTUAL`, `ITIMER_PROF`.
+pub const ITIMER_REAL: u64 = 0;
+pub const ITIMER_VIRTUAL: u64 = 1;
+pub const ITIMER_PROF: u64 = 2;
+
+/// `it_real_fn`: SIGALRM to the process; an interval timer re-arms.
+pub fn it_real_fire(sig: &SignalRef) {
+    let Some(t) = lock(&sig.threads).first().cloned() else {
+        return;
+    };
+    let rearm = {
+        let mut g = lock(&sig.group);
+        let Some(d) = g.it_real_deadline else {
+            return;
+        };
+        if g.it_real_interval > 0 {
+            let next = d + g.it_real_interval;
+            g.it_real_deadline = Some(next);
+            Some((next, g.it_real_seq))
+        } else {
+            g.it_real_deadline = None;
+            None
+        }
+    };
+    let info = SigQueued {
+        signo: sigcore::SIGALRM,
+        code: sigcore::SI_KERNEL,
+        ..Default::default()
+    };
+    sigcore::send_sig_info(&t, info, Target::Group);
+    if let Some((next, seq)) = rearm {
+        t.rq.arm_it_real(sig, next, seq);
+    }
+}
+
+/// Set ITIMER_REAL to fire after `value` ns, then every `interval` ns
+/// (0, 0 disarms); returns the old (remaining, interval).
+pub fn set_it_real(s: &Sys<'_>, value: u64, interval: u64) -> (u64, u64) {
+    let now = s.k.rq.now();
+    let sig = &s.task.signal;
+    let (old, seq, deadline) = {
+        let mut g = lock(&sig.group);
+        let old = (
+            g.it_real_deadline
+                .map_or(0, |d| d.saturating_sub(now).max(1)),
+            g.it_real_interval,
+        );
+        g.it_real_seq += 1;
+        g.it_real_interval = if value == 0 { 0 } else { interval };
+        g.it_real_deadline = (value != 0).then(|| now + value);
+        (old, g.it_real_seq, g.it_real_deadline)
+    };
+    if let Some(d) = deadline {
+        s.k.rq.arm_it_real(sig, d, seq);
+    }
+    old
+}
+
+fn timeval(ns: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&(ns / 1_000_000_000).to_le_bytes());
+    b[8..].copy_from_slice(&((ns % 1_000_000_000) / 1000).to_le_bytes());
+    b
+}
+
+fn read_timeval(s: &Sys<'_>, addr: u64) -> Result<u64, Errno> {
+    let b = s.read_user(addr, 16)?;
+    let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
+    let usec = i64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
+    if sec < 0 || !(0..1_000_000).contains(&usec) {
+        return Err(EINVAL);
+    }
+    Ok((sec as u64).saturating_mul(1_000_000_000) + usec as u64 * 1000)
+}
+
+/// `getitimer(2)`.
+pub fn sys_getitimer(s: &mut Sys<'_>, which: u64, curr: u64) -> SysResult {
+    let (v, i) = match which {
+        ITIMER_REAL => {
+            let now = s.k.rq.now();
+            let g = lock(&s.task.signal.group);
+            (
+                g.it_real_deadline.map_or(0, |d| d.saturating_sub(now)),
+                g.it_real_interval,
+            )
+        }
+        ITIMER_VIRTUAL | ITIMER_PROF => {
+            let g = lock(&s.task.signal.group);
+            let _ = &g;
+            (0, 0)
+        }
+        _ => return Err(EINVAL),
+    };
+    let mut out = [0u8; 32];
+    out[..16].copy_from_slice(&timeval(i));
+    out[16..].copy_from_slice(&timeval(v));
+    s.write_user(curr, &out)?;
+    Ok(0)
+}
+
+/// `setitimer(2)`: `struct itimerval { it_interval; it_value; }`.
+pub fn sys_setitimer(s: &mut Sys<'_>, which: u64, new: u64, old: u64) -> SysResult {
+    let (interval, value) = if new != 0 {
+        (read_timeval(s, new)?, read_timeval(s, new + 16)?)
+    } else {
+        (0, 0)
+    };
+    let (ov, oi) = match which {
+        ITIMER_REAL => set_it_real(s, value, interval),
+        ITIMER_VIRTUAL | ITIMER_PROF => (0, 0),
+        _ => return Err(EINVAL),
+    };
+    if old != 0 {
+        let mut out = [0u8; 32];
+        out[..16].copy_from_slice(&timeval(oi));
+        out[16..].copy_from_slice(&timeval(ov));
+        s.write_user(old, &out)?;
+    }
+    let _ = Relaxed;
+    Ok(0)
+}
+
+/// `alarm(2)` (riscv64 has no alarm syscall; glibc uses setitimer; kept
+/// for the table's completeness as the generic entry).
+pub fn alarm(s: &mut Sys<'_>, secs: u64) -> SysResult {
+    let (old, _) = set_it_real(s, secs.saturating_mul(1_000_000_000), 0);
+    // Rounded as Linux: a remaining fraction counts as a second.
+    Ok(old.div_ceil(1_000_000_000))
+}

@@ -1,0 +1,128 @@
+//! Wait queues and completions: include/linux/wait.h, kernel/sched/wait.c
+//! (`prepare_to_wait`, `finish_wait`, `wake_up`) and completion.c.
+//!
+//! A task that must wait puts itself on a [`WaitQueue`] and sets its state
+//! to sleeping *before* it checks its condition once more
+//! ([`prepare_to_wait`]); the waker changes the condition and then wakes
+//! the queue. So a wake-up between the check and the sleep is never lost:
+//! it finds the task on the queue and makes it runnable again.
+//!
+//! Where ferrite differs: a sleeping system call does not keep a kernel
+//! stack. It returns [`Flow::Block`](crate::syscall::Flow::Block): the
+//! task's pc is put back on its `ecall`, and the call runs again from the
+//! start when the task is woken (what it must remember across the sleep
+//! is in `task.restart`). The queue entries are therefore not on a stack
+//! but in the queue (a reference to the task) and in the task's list of
+//! queues, which [`finish_wait`] empties when the task runs again. Entries
+//! live on the host heap.
+
+use std::sync::{Arc, Mutex};
+
+use crate::task::{lock, Task, TaskRef};
+
+use super::{try_to_wake_up, TASK_INTERRUPTIBLE, TASK_NORMAL};
+
+/// `wait_queue_head_t`.
+#[derive(Default)]
+pub struct WaitQueue {
+    head: Mutex<Vec<TaskRef>>,
+}
+
+impl WaitQueue {
+    /// An empty queue, shareable.
+    pub fn new() -> Arc<WaitQueue> {
+        Arc::new(WaitQueue::default())
+    }
+
+    /// `wake_up_all`: wake every waiter (they re-check their condition),
+    /// and take them off the queue (`autoremove_wake_function`).
+    pub fn wake_up_all(&self) {
+        let waiters = std::mem::take(&mut *lock(&self.head));
+        for t in waiters {
+            try_to_wake_up(&t, TASK_NORMAL);
+        }
+    }
+
+    /// `wake_up_nr`-like: wake at most `n` waiters in queue order, return
+    /// how many were woken.
+    pub fn wake_up_nr(&self, n: usize) -> usize {
+        let mut woken = 0;
+        let mut q = lock(&self.head);
+        while woken < n && !q.is_empty() {
+            let t = q.remove(0);
+            if try_to_wake_up(&t, TASK_NORMAL) {
+                woken += 1;
+            }
+        }
+        woken
+    }
+
+    /// Whether anyone waits.
+    pub fn active(&self) -> bool {
+        !lock(&self.head).is_empty()
+    }
+
+    fn remove(&self, t: &Task) {
+        lock(&self.head).retain(|w| !std::ptr::eq(w.as_ptr(), t));
+    }
+}
+
+/// `prepare_to_wait(wq, &wait, state)`: queue `task` on `wq` and mark it
+/// sleeping in `state` (TASK_INTERRUPTIBLE or TASK_UNINTERRUPTIBLE). The
+/// caller checks its condition afterwards and returns `Flow::Block` if it
+/// still must wait (or undoes nothing: a spurious wake-up only re-runs the
+/// call).
+pub fn prepare_to_wait(wq: &Arc<WaitQueue>, task: &TaskRef, state: u32) {
+    {
+        let mut q = lock(&wq.head);
+        if !q.iter().any(|w| TaskRef::ptr_eq(w, task)) {
+            q.push(task.clone());
+        }
+    }
+    {
+        let mut w = lock(&task.waits);
+        if !w.iter().any(|x| Arc::ptr_eq(x, wq)) {
+            w.push(wq.clone());
+        }
+    }
+    super::set_current_state(task, state);
+}
+
+/// [`prepare_to_wait`] in `TASK_INTERRUPTIBLE`.
+pub fn prepare_to_wait_interruptible(wq: &Arc<WaitQueue>, task: &TaskRef) {
+    prepare_to_wait(wq, task, TASK_INTERRUPTIBLE);
+}
+
+/// `finish_wait`: the task runs again; take it off every queue it was on.
+pub fn finish_wait(task: &Task) {
+    let queues = std::mem::take(&mut *lock(&task.waits));
+    for q in queues {
+        q.remove(task);
+    }
+}
+
+/// `struct completion`: a one-shot event (vfork's `vfork_done`).
+#[derive(Default)]
+pub struct Completion {
+    done: Mutex<bool>,
+    /// Who waits for it.
+    pub wait: Arc<WaitQueue>,
+}
+
+impl Completion {
+    /// A fresh completion.
+    pub fn new() -> Arc<Completion> {
+        Arc::new(Completion::default())
+    }
+
+    /// `complete_all`.
+    pub fn complete(&self) {
+        *lock(&self.done) = true;
+        self.wait.wake_up_all();
+    }
+
+    /// Whether it completed.
+    pub fn done(&self) -> bool {
+        *lock(&self.done)
+    }
+}

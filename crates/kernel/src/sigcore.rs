@@ -1,0 +1,622 @@
+//! Sending and taking signals: kernel/signal.c's `send_signal`,
+//! `complete_signal`, `dequeue_signal`, `get_signal`, group stop and
+//! continue, and `kill`/`tkill`/`tgkill` with their permission rules.
+//!
+//! A signal for a process goes to the group's shared pending set, one for
+//! a thread to its own. Standard signals do not queue (a second one while
+//! the first is pending is merged); real-time signals queue, up to
+//! RLIMIT_SIGPENDING. A fatal signal (SIGKILL, or a signal whose default
+//! action kills and that no thread catches or blocks) starts the group's
+//! exit at once, as Linux's `complete_signal` does. Stop signals and
+//! SIGCONT act on the whole group as they are sent (SIGCONT resumes and
+//! drops pending stops; a stop drops a pending SIGCONT).
+//!
+//! Delivery happens on the way back to user mode ([`get_signal`], called by
+//! the trap loop): the next unblocked signal is taken (synchronous faults
+//! first, then the lowest number), its disposition decides: ignore, stop
+//! the group, end the group (with a core-dump bit for the "core" signals,
+//! no file is written), or run the handler (the frame is built by
+//! `crate::signal`).
+
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+
+use crate::errno::{Errno, EAGAIN, EINVAL, EPERM, ESRCH};
+use crate::kernel::Kernel;
+use crate::sched::{self, TASK_INTERRUPTIBLE, TASK_KILLABLE, TASK_STOPPED, TASK_WAKEKILL};
+use crate::task::{lock, SigAction, Task, TaskRef, NSIG};
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGQUIT: i32 = 3;
+pub const SIGILL: i32 = 4;
+pub const SIGTRAP: i32 = 5;
+pub const SIGABRT: i32 = 6;
+pub const SIGBUS: i32 = 7;
+pub const SIGFPE: i32 = 8;
+pub const SIGKILL: i32 = 9;
+pub const SIGUSR1: i32 = 10;
+pub const SIGSEGV: i32 = 11;
+pub const SIGUSR2: i32 = 12;
+pub const SIGPIPE: i32 = 13;
+pub const SIGALRM: i32 = 14;
+pub const SIGTERM: i32 = 15;
+pub const SIGSTKFLT: i32 = 16;
+pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGTSTP: i32 = 20;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
+pub const SIGURG: i32 = 23;
+pub const SIGXCPU: i32 = 24;
+pub const SIGXFSZ: i32 = 25;
+pub const SIGVTALRM: i32 = 26;
+pub const SIGPROF: i32 = 27;
+pub const SIGWINCH: i32 = 28;
+pub const SIGIO: i32 = 29;
+pub const SIGPWR: i32 = 30;
+pub const SIGSYS: i32 = 31;
+/// `SIGRTMIN` (the kernel's; glibc reserves 32 and 33).
+pub const SIGRTMIN: i32 = 32;
+
+/// `si_code` values.
+pub const SI_USER: i32 = 0;
+pub const SI_KERNEL: i32 = 0x80;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const CLD_DUMPED: i32 = 3;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+
+/// `SA_*` flags.
+pub const SA_NOCLDSTOP: u64 = 1;
+pub const SA_NOCLDWAIT: u64 = 2;
+pub const SA_SIGINFO: u64 = 4;
+pub const SA_ONSTACK: u64 = 0x0800_0000;
+pub const SA_RESTART: u64 = 0x1000_0000;
+pub const SA_NODEFER: u64 = 0x4000_0000;
+pub const SA_RESETHAND: u64 = 0x8000_0000;
+
+/// `SIG_DFL`, `SIG_IGN`.
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
+
+/// One queued signal: what its `siginfo` says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigQueued {
+    pub signo: i32,
+    pub errno: i32,
+    pub code: i32,
+    /// Sender pid (kill, rt, chld) or timer id.
+    pub pid: i32,
+    /// Sender uid.
+    pub uid: u32,
+    /// `si_status` (chld).
+    pub status: i32,
+    /// `si_addr` (faults) or `si_value` (rt, timers).
+    pub addr: u64,
+    /// `si_utime`, `si_stime` (chld), in clock ticks.
+    pub utime: u64,
+    pub stime: u64,
+}
+
+impl SigQueued {
+    /// A signal from user `pid`/`uid` with `code` (SI_USER, SI_TKILL...).
+    pub fn user(signo: i32, code: i32, pid: i32, uid: u32) -> SigQueued {
+        SigQueued {
+            signo,
+            code,
+            pid,
+            uid,
+            ..Default::default()
+        }
+    }
+
+    /// A signal the kernel raises (SI_KERNEL).
+    pub fn kernel(signo: i32) -> SigQueued {
+        SigQueued {
+            signo,
+            code: SI_KERNEL,
+            ..Default::default()
+        }
+    }
+
+    /// A fault at `addr` with `code`.
+    pub fn fault(signo: i32, code: i32, addr: u64) -> SigQueued {
+        SigQueued {
+            signo,
+            code,
+            addr,
+            ..Default::default()
+        }
+    }
+}
+
+/// What a signal's default action is (`sig_kernel_*` masks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultAction {
+    Term,
+    Core,
+    Ignore,
+    Stop,
+    Cont,
+}
+
+/// The default action of `sig`.
+pub fn default_action(sig: i32) -> DefaultAction {
+    match sig {
+        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
+        | SIGSYS => DefaultAction::Core,
+        SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
+        SIGCONT => DefaultAction::Cont,
+        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
+        _ => DefaultAction::Term,
+    }
+}
+
+/// The bit of `sig` in a sigset.
+pub fn sigbit(sig: i32) -> u64 {
+    1u64 << ((sig - 1) as u32 & 63)
+}
+
+/// Signals that cannot be blocked, caught or ignored.
+pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+/// The stop signals.
+const STOP_MASK: u64 =
+    (1 << (SIGSTOP - 1)) | (1 << (SIGTSTP - 1)) | (1 << (SIGTTIN - 1)) | (1 << (SIGTTOU - 1));
+/// Synchronous (fault) signals, taken first.
+const SYNC_MASK: u64 = (1 << (SIGSEGV - 1))
+    | (1 << (SIGBUS - 1))
+    | (1 << (SIGILL - 1))
+    | (1 << (SIGTRAP - 1))
+    | (1 << (SIGFPE - 1))
+    | (1 << (SIGSYS - 1));
+
+/// Whether `sig` is a valid signal number (1..=64).
+pub fn valid_signal(sig: i32) -> bool {
+    (1..=NSIG as i32).contains(&sig)
+}
+
+/// The disposition of `sig` for `task`'s group.
+pub fn action_of(task: &Task, sig: i32) -> SigAction {
+    let sh = lock(&task.sighand).clone();
+    let a = lock(&sh.action)[(sig - 1) as usize];
+    a
+}
+
+/// Whether `sig` would be ignored by `task` (`sig_ignored`): explicitly,
+/// or by a default action of "ignore"; a blocked signal is never
+/// ignored (it may be unblocked later).
+fn sig_ignored(t: &Task, sig: i32) -> bool {
+    if t.blocked() & sigbit(sig) != 0 {
+        return false;
+    }
+    let h = action_of(t, sig).handler;
+    h == SIG_IGN || (h == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+}
+
+/// `signal_wake_up`: the task has a signal to look at; wake it if it
+/// sleeps interruptibly (or, for a fatal signal, killably or stopped).
+pub fn signal_wake_up(t: &TaskRef, fatal: bool) {
+    t.sigpending.store(true, SeqCst);
+    let mask = if fatal {
+        TASK_INTERRUPTIBLE | TASK_KILLABLE | TASK_STOPPED | TASK_WAKEKILL
+    } else {
+        TASK_INTERRUPTIBLE
+    };
+    sched::try_to_wake_up(t, mask);
+}
+
+/// Whether `t` has a signal that must interrupt a sleep (`signal_pending`).
+pub fn signal_pending(t: &Task) -> bool {
+    if !t.sigpending.load(SeqCst) {
+        return false;
+    }
+    recalc_sigpending(t)
+}
+
+/// `recalc_sigpending`: is there an unblocked pending signal, or is the
+/// group exiting or stopping?
+pub fn recalc_sigpending(t: &Task) -> bool {
+    let g = lock(&t.signal.group);
+    let s = lock(&t.sig);
+    let pending = ((s.pending | g.pending) & !s.blocked) != 0
+        || g.group_exit.is_some()
+        || (g.stopped.is_some() && !t.is_dead_or_exiting());
+    if !pending {
+        t.sigpending.store(false, SeqCst);
+    }
+    pending
+}
+
+/// Whether a fatal signal is pending (`fatal_signal_pending`).
+pub fn fatal_signal_pending(t: &Task) -> bool {
+    lock(&t.signal.group).group_exit.is_some() || lock(&t.sig).pending & sigbit(SIGKILL) != 0
+}
+
+impl Task {
+    fn is_dead_or_exiting(&self) -> bool {
+        self.exit_state.load(Relaxed) != crate::task::EXIT_ALIVE
+    }
+}
+
+/// Where a signal goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The thread group (kill).
+    Group,
+    /// This thread (tkill, tgkill, faults).
+    Thread,
+}
+
+/// `send_signal`: queue `info` for `t` (the thread or its group), with
+/// Linux's merging, then pick a thread to handle it. `Err(EAGAIN)` when an
+/// rt signal cannot be queued (RLIMIT_SIGPENDING).
+pub fn send_signal(t: &TaskRef, info: SigQueued, target: Target) -> Result<(), Errno> {
+    let sig = info.signo;
+    if sig == 0 {
+        return Ok(());
+    }
+    if t.exit_state.load(Relaxed) != crate::task::EXIT_ALIVE && target == Target::Thread {
+        return Ok(());
+    }
+    let leader = t;
+    prepare_signal(leader, sig);
+    if sig_ignored(t, sig) && sig != SIGKILL {
+        return Ok(());
+    }
+    {
+        let mut g = lock(&t.signal.group);
+        if g.group_exit.is_some() && sig != SIGKILL {
+            return Ok(());
+        }
+        let limit = lock(&t.signal.rlim)[crate::task::RLIMIT_SIGPENDING].cur;
+        if target == Target::Group {
+            if sig < SIGRTMIN && g.pending & sigbit(sig) != 0 {
+                return Ok(());
+            }
+            if sig >= SIGRTMIN && g.queue.len() as u64 >= limit {
+                return Err(EAGAIN);
+            }
+            g.pending |= sigbit(sig);
+            g.queue.push(info);
+        } else {
+            let mut s = lock(&t.sig);
+            if sig < SIGRTMIN && s.pending & sigbit(sig) != 0 {
+                return Ok(());
+            }
+            if sig >= SIGRTMIN && s.queue.len() as u64 >= limit {
+                return Err(EAGAIN);
+            }
+            s.pending |= sigbit(sig);
+            s.queue.push(info);
+        }
+    }
+    complete_signal(t, sig, target);
+    Ok(())
+}
+
+/// `prepare_signal`: SIGCONT and the stop signals act on the group when
+/// sent. SIGCONT resumes a stopped group (and tells the parent); a stop
+/// signal drops a pending SIGCONT; SIGCONT drops pending stops.
+fn prepare_signal(t: &TaskRef, sig: i32) {
+    if sig == SIGCONT || sig == SIGKILL {
+        let threads = lock(&t.signal.threads).clone();
+        let was_stopped;
+        {
+            let mut g = lock(&t.signal.group);
+            g.pending &= !STOP_MASK;
+            g.queue.retain(|q| sigbit(q.signo) & STOP_MASK == 0);
+            was_stopped = g.stopped.take().is_some();
+            if was_stopped && sig == SIGCONT {
+                g.notify = Some((true, SIGCONT));
+            }
+        }
+        for th in &threads {
+            let mut s = lock(&th.sig);
+            s.pending &= !STOP_MASK;
+            s.queue.retain(|q| sigbit(q.signo) & STOP_MASK == 0);
+            drop(s);
+            sched::try_to_wake_up(th, TASK_STOPPED);
+        }
+        if was_stopped && sig == SIGCONT {
+            do_notify_parent_cldstop(t, CLD_CONTINUED, SIGCONT);
+        }
+    } else if sigbit(sig) & STOP_MASK != 0 {
+        let mut g = lock(&t.signal.group);
+        g.pending &= !sigbit(SIGCONT);
+        g.queue.retain(|q| q.signo != SIGCONT);
+        drop(g);
+        for th in lock(&t.signal.threads).iter() {
+            let mut s = lock(&th.sig);
+            s.pending &= !sigbit(SIGCONT);
+            s.queue.retain(|q| q.signo != SIGCONT);
+        }
+    }
+}
+
+/// `complete_signal`: find a thread that can take `sig` and wake it; a
+/// fatal signal starts the group's exit.
+fn complete_signal(t: &TaskRef, sig: i32, target: Target) {
+    let threads = lock(&t.signal.threads).clone();
+    let wants = |th: &TaskRef| {
+        th.exit_state.load(Relaxed) == crate::task::EXIT_ALIVE
+            && (sig == SIGKILL || th.blocked() & sigbit(sig) == 0)
+    };
+    let chosen = if target == Target::Thread {
+        wants(t).then(|| t.clone())
+    } else if wants(t) {
+        Some(t.clone())
+    } else {
+        threads.iter().find(|th| wants(th)).cloned()
+    };
+    let Some(chosen) = chosen else {
+        return;
+    };
+    let a = action_of(&chosen, sig);
+    let fatal = sig == SIGKILL
+        || (a.handler == SIG_DFL
+            && matches!(
+                default_action(sig),
+                DefaultAction::Term | DefaultAction::Core
+            )
+            && (target == Target::Group || sigbit(sig) & SYNC_MASK == 0));
+    if fatal && sig == SIGKILL {
+        let mut g = lock(&t.signal.group);
+        if g.group_exit.is_none() {
+            g.group_exit = Some(sig);
+        }
+        drop(g);
+        for th in &threads {
+            lock(&th.sig).pending |= sigbit(SIGKILL);
+            signal_wake_up(th, true);
+        }
+        return;
+    }
+    signal_wake_up(&chosen, fatal);
+}
+
+/// What [`get_signal`] decided.
+pub enum Deliver {
+    /// Run the handler for this signal with this action.
+    Handler(SigQueued, SigAction),
+    /// The group exits with this wait status (default action, or a fatal
+    /// signal from elsewhere).
+    Exit(i32),
+    /// The task must stop (group stop): leave the hart in TASK_STOPPED.
+    Stop,
+    /// Nothing to do.
+    None,
+}
+
+/// Take the next deliverable signal of `t` (`dequeue_signal`): private
+/// before shared; in each, synchronous faults first, then the lowest.
+fn dequeue_signal(t: &Task) -> Option<SigQueued> {
+    let mut g = lock(&t.signal.group);
+    let mut s = lock(&t.sig);
+    let blocked = s.blocked;
+    let pick = |set: u64| -> Option<i32> {
+        let m = set & !blocked;
+        if m == 0 {
+            return None;
+        }
+        let m2 = if m & SYNC_MASK != 0 { m & SYNC_MASK } else { m };
+        Some(m2.trailing_zeros() as i32 + 1)
+    };
+    if let Some(sig) = pick(s.pending) {
+        let ts = &mut *s;
+        return Some(take(&mut ts.pending, &mut ts.queue, sig));
+    }
+    if let Some(sig) = pick(g.pending) {
+        let gs = &mut *g;
+        return Some(take(&mut gs.pending, &mut gs.queue, sig));
+    }
+    None
+}
+
+fn take(pending: &mut u64, queue: &mut Vec<SigQueued>, sig: i32) -> SigQueued {
+    let info = match queue.iter().position(|q| q.signo == sig) {
+        Some(i) => queue.remove(i),
+        None => SigQueued::kernel(sig),
+    };
+    if !queue.iter().any(|q| q.signo == sig) {
+        *pending &= !sigbit(sig);
+    }
+    info
+}
+
+/// `get_signal`: on the way to user mode, decide what the task does about
+/// its pending signals.
+pub fn get_signal(k: &Kernel, t: &TaskRef) -> Deliver {
+    loop {
+        {
+            let g = lock(&t.signal.group);
+            if let Some(code) = g.group_exit {
+                return Deliver::Exit(code);
+            }
+            if g.stopped.is_some() {
+                drop(g);
+                sched::set_current_state(t, TASK_STOPPED);
+                // A SIGCONT or SIGKILL between the check and the state
+                // change has woken us already (state is running again) or
+                // will find us stopped.
+                if lock(&t.signal.group).stopped.is_none() {
+                    sched::set_running(t);
+                    continue;
+                }
+                return Deliver::Stop;
+            }
+        }
+        let Some(info) = dequeue_signal(t) else {
+            recalc_sigpending(t);
+            return Deliver::None;
+        };
+        let sig = info.signo;
+        let a = action_of(t, sig);
+        if a.handler == SIG_IGN && sig != SIGKILL {
+            continue;
+        }
+        if a.handler != SIG_DFL && sig != SIGKILL {
+            if a.flags & SA_RESETHAND != 0 {
+                let sh = lock(&t.sighand).clone();
+                lock(&sh.action)[(sig - 1) as usize] = SigAction::default();
+            }
+            return Deliver::Handler(info, a);
+        }
+        match default_action(sig) {
+            DefaultAction::Ignore | DefaultAction::Cont => continue,
+            DefaultAction::Stop => {
+                // Orphaned process groups ignore the terminal stops; not
+                // tracked here.
+                do_signal_stop(k, t, sig);
+                continue;
+            }
+            DefaultAction::Term => return Deliver::Exit(sig),
+            DefaultAction::Core => return Deliver::Exit(sig | 0x80),
+        }
+    }
+}
+
+/// `do_signal_stop`: the group stops; the parent hears of it.
+fn do_signal_stop(_k: &Kernel, t: &TaskRef, sig: i32) {
+    let threads = lock(&t.signal.threads).clone();
+    {
+        let mut g = lock(&t.signal.group);
+        if g.group_exit.is_some() {
+            return;
+        }
+        g.stopped = Some(sig);
+        g.notify = Some((false, sig));
+    }
+    for th in &threads {
+        if !TaskRef::ptr_eq(th, t) {
+            signal_wake_up(th, false);
+        }
+    }
+    do_notify_parent_cldstop(t, CLD_STOPPED, sig);
+}
+
+/// `do_notify_parent_cldstop`: SIGCHLD (unless SA_NOCLDSTOP) and a wake-up
+/// of the parent's waiters.
+fn do_notify_parent_cldstop(t: &TaskRef, why: i32, sig: i32) {
+    let Some(parent) = lock(&t.signal.parent).clone() else {
+        return;
+    };
+    let a = action_of(&parent, SIGCHLD);
+    if a.handler != SIG_IGN && a.flags & SA_NOCLDSTOP == 0 {
+        let info = SigQueued {
+            signo: SIGCHLD,
+            code: why,
+            pid: t.tgid,
+            uid: t.cred().uid,
+            status: sig,
+            ..Default::default()
+        };
+        let _ = send_signal(&parent, info, Target::Group);
+    }
+    parent.signal.wait_chldexit.wake_up_all();
+}
+
+/// `check_kill_permission`: root, or the sender's real or effective uid
+/// is the target's real or saved uid; SIGCONT within a session is always
+/// allowed.
+pub fn check_kill_permission(sender: &Task, target: &Task, sig: i32) -> Result<(), Errno> {
+    if !valid_signal(sig) && sig != 0 {
+        return Err(EINVAL);
+    }
+    let s = sender.cred();
+    let t = target.cred();
+    if s.euid == 0
+        || s.euid == t.suid
+        || s.euid == t.uid
+        || s.uid == t.suid
+        || s.uid == t.uid
+        || (sig == SIGCONT
+            && sender.signal.session.load(Relaxed) == target.signal.session.load(Relaxed))
+    {
+        Ok(())
+    } else {
+        Err(EPERM)
+    }
+}
+
+/// `kill(2)`'s targets: pid > 0 one process, 0 the caller's group, -1
+/// every process it may signal but init and itself, < -1 group -pid.
+pub fn kill(k: &Kernel, me: &TaskRef, pid: i32, sig: i32) -> Result<(), Errno> {
+    if !valid_signal(sig) && sig != 0 {
+        return Err(EINVAL);
+    }
+    let info = SigQueued::user(sig, SI_USER, me.tgid, me.cred().uid);
+    if pid > 0 {
+        let t = k.tasks.find(pid).ok_or(ESRCH)?;
+        let t = k.tasks.find_process(t.tgid).unwrap_or(t);
+        check_kill_permission(me, &t, sig)?;
+        return send_signal(&t, info, Target::Group);
+    }
+    let procs = k.tasks.processes();
+    let (group, all) = match pid {
+        0 => (me.signal.pgrp.load(Relaxed), false),
+        -1 => (0, true),
+        p if p == i32::MIN => return Err(ESRCH),
+        p => (-p, false),
+    };
+    let mut found = false;
+    let mut err = ESRCH;
+    let mut ok = false;
+    for t in procs {
+        if t.exit_state.load(Relaxed) != crate::task::EXIT_ALIVE {
+            continue;
+        }
+        let hit = if all {
+            t.tgid > 1 && t.tgid != me.tgid
+        } else {
+            t.signal.pgrp.load(Relaxed) == group
+        };
+        if !hit {
+            continue;
+        }
+        found = true;
+        match check_kill_permission(me, &t, sig) {
+            Ok(()) => {
+                ok = true;
+                let _ = send_signal(&t, info, Target::Group);
+            }
+            Err(e) => err = e,
+        }
+    }
+    if ok {
+        Ok(())
+    } else if found {
+        Err(err)
+    } else {
+        Err(ESRCH)
+    }
+}
+
+/// `tgkill(2)` (tgid > 0) and `tkill(2)` (tgid = None).
+pub fn tgkill(
+    k: &Kernel,
+    me: &TaskRef,
+    tgid: Option<i32>,
+    tid: i32,
+    sig: i32,
+) -> Result<(), Errno> {
+    if tid <= 0 || tgid.is_some_and(|g| g <= 0) || (!valid_signal(sig) && sig != 0) {
+        return Err(EINVAL);
+    }
+    let t = k.tasks.find(tid).ok_or(ESRCH)?;
+    if tgid.is_some_and(|g| g != t.tgid) {
+        return Err(ESRCH);
+    }
+    check_kill_permission(me, &t, sig)?;
+    let info = SigQueued::user(sig, SI_TKILL, me.tgid, me.cred().uid);
+    send_signal(&t, info, Target::Thread)
+}
+
+/// Send the kernel's `sig` to process `t` (SIGCHLD, SIGALRM, SIGPIPE...).
+pub fn send_sig_info(t: &TaskRef, info: SigQueued, target: Target) {
+    let _ = send_signal(t, info, target);
+}
