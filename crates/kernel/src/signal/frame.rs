@@ -102,6 +102,11 @@ const A0: usize = 10;
 const A1: usize = 11;
 const A2: usize = 12;
 
+/// Writes bytes to user memory at an address (EFAULT if it cannot).
+pub type WriteUser<'a> = dyn FnMut(u64, &[u8]) -> Result<(), Errno> + 'a;
+/// Fills a buffer from user memory at an address (EFAULT if it cannot).
+pub type ReadUser<'a> = dyn FnMut(u64, &mut [u8]) -> Result<(), Errno> + 'a;
+
 /// `struct ksignal`: a signal about to be handled, with what its
 /// `k_sigaction` said when it was taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,7 +175,7 @@ pub fn setup_rt_frame(
     old_mask: SigSet,
     sas: &SigAltStack,
     restorer: u64,
-    write_user: &mut dyn FnMut(u64, &[u8]) -> Result<(), Errno>,
+    write_user: &mut WriteUser<'_>,
 ) -> Result<Regs, Errno> {
     let frame = get_sigframe(regs.x[SP], ksig.sa_flags, sas)?;
     let uc_stack = sas.save();
@@ -238,10 +243,7 @@ pub struct SigReturn {
 /// set or whose extension contexts are not just the END header; on any
 /// error Linux kills the task with SIGSEGV (`badframe`). The caller also
 /// cancels any pending `restart_block` (restart_syscall then gives EINTR).
-pub fn restore_sigcontext(
-    read_user: &mut dyn FnMut(u64, &mut [u8]) -> Result<(), Errno>,
-    sp: u64,
-) -> Result<SigReturn, Errno> {
+pub fn restore_sigcontext(read_user: &mut ReadUser<'_>, sp: u64) -> Result<SigReturn, Errno> {
     let mut b = [0u8; RT_SIGFRAME_SIZE];
     read_user(sp, &mut b)?;
     let uc = RT_SIGFRAME_UC;

@@ -40,6 +40,7 @@ use std::sync::Arc;
 use crate::errno::{Errno, EAGAIN, EINTR, EINVAL, ENOMEM, EPERM};
 use crate::task::Regs;
 
+pub use frame::{get_sigframe, restore_sigcontext, setup_rt_frame, Ksignal, SigReturn};
 pub use siginfo::SigInfo;
 
 /// Hangup.
@@ -1057,8 +1058,10 @@ mod tests {
             assert_eq!(handle_restart(i64::MIN, SA_RESTART, h), None);
         }
 
-        let mut regs = Regs::default();
-        regs.pc = 0x1004;
+        let mut regs = Regs {
+            pc: 0x1004,
+            ..Regs::default()
+        };
         regs.x[10] = (-ERESTARTSYS) as u64;
         regs.x[17] = 63;
         let mut r2 = regs.clone();
