@@ -18,7 +18,9 @@
 //! - the alternate signal stack: [`StackT`] (`stack_t`), [`SigAltStack`]
 //!   (the task's `sas_ss_*`), `do_sigaltstack`, `on_sig_stack`, `sigsp`;
 //! - [`siginfo`]: `siginfo_t`; [`frame`]: riscv's `struct rt_sigframe`,
-//!   `setup_rt_frame` and `rt_sigreturn`'s restore.
+//!   `setup_rt_frame` and `rt_sigreturn`'s restore; the tests of
+//!   `abi_check` compare all of it with user/sigframe_layout.c run under
+//!   qemu-riscv64.
 //!
 //! Everything here is pure: user memory is reached through callbacks, and
 //! the task, its locks and the sending/permission rules are the caller's.
@@ -31,6 +33,8 @@
 //! Linux would take it (Linux's fault path unblocks the signal before
 //! queueing it, so this does not show).
 
+#[cfg(test)]
+mod abi_check;
 pub mod frame;
 pub mod siginfo;
 
