@@ -11,6 +11,9 @@
 //!   accounting of `__sigqueue_alloc`, `collect_signal`, `next_signal`,
 //!   `flush_sigqueue_mask`), and [`dequeue_signal`] /
 //!   [`dequeue_synchronous_signal`] / [`get_signal_dequeue`];
+//! - [`get_signal_disposition`] and [`prepare_signal_flush`]: what
+//!   `get_signal` does with a dequeued signal, and `prepare_signal`'s
+//!   SIGCONT/stop flushing;
 //! - [`signal_delivered`]: the mask (and alternate stack) after a handler
 //!   is set up;
 //! - [`handle_restart`]: riscv's `handle_signal` / `arch_do_signal_or_restart`
@@ -289,6 +292,61 @@ pub fn sig_default_action(sig: i32) -> DefaultAction {
 /// (explicitly, or SIG_DFL of a default-ignored signal).
 pub fn sig_handler_ignored(handler: u64, sig: i32) -> bool {
     handler == SIG_IGN || (handler == SIG_DFL && sig_kernel_ignore(sig))
+}
+
+/// What `get_signal` does with a signal it has dequeued, from the
+/// handler recorded for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// Run the handler (and, for SA_RESETHAND, set the action back to
+    /// SIG_DFL now, as `get_signal` does).
+    Handle,
+    /// Drop it: SIG_IGN, a default-ignored signal (SIGCONT's continuing
+    /// was done when it was sent), or a signal the global init has no
+    /// handler for.
+    Ignore,
+    /// Stop the thread group (`do_signal_stop`); the caller ignores
+    /// SIGTSTP, SIGTTIN and SIGTTOU instead when the process group is
+    /// orphaned (`is_current_pgrp_orphaned`).
+    Stop,
+    /// Kill the thread group (`do_group_exit`), with the core-dump bit
+    /// when `core`.
+    Terminate {
+        /// The default action is "core".
+        core: bool,
+    },
+}
+
+/// `get_signal`'s choice for `sig` with `handler`; `unkillable` for the
+/// global init (`SIGNAL_UNKILLABLE`), which gets only the signals it
+/// handles, and SIGKILL/SIGSTOP.
+pub fn get_signal_disposition(handler: u64, sig: i32, unkillable: bool) -> Disposition {
+    if handler == SIG_IGN {
+        Disposition::Ignore
+    } else if handler != SIG_DFL {
+        Disposition::Handle
+    } else if sig_kernel_ignore(sig) || (unkillable && !sig_kernel_only(sig)) {
+        Disposition::Ignore
+    } else if sig_kernel_stop(sig) {
+        Disposition::Stop
+    } else {
+        Disposition::Terminate {
+            core: sig_kernel_coredump(sig),
+        }
+    }
+}
+
+/// `prepare_signal`'s job-control rule: the pending signals that sending
+/// `sig` removes (from every thread's private set and the shared set): a
+/// stop signal removes SIGCONT, SIGCONT removes the stop signals.
+pub fn prepare_signal_flush(sig: i32) -> SigSet {
+    if sig_kernel_stop(sig) {
+        sigmask(SIGCONT)
+    } else if sig == SIGCONT {
+        SIG_KERNEL_STOP_MASK
+    } else {
+        0
+    }
 }
 
 /// The per-user count of queued signals (`ucounts`'
@@ -849,6 +907,43 @@ mod tests {
         assert!(sig_handler_ignored(SIG_IGN, SIGTERM));
         assert!(!sig_handler_ignored(SIG_DFL, SIGTERM));
         assert!(!sig_handler_ignored(0x1000, SIGCHLD));
+    }
+
+    #[test]
+    fn dispositions() {
+        use Disposition::*;
+        assert_eq!(get_signal_disposition(SIG_IGN, SIGTERM, false), Ignore);
+        assert_eq!(get_signal_disposition(0x1000, SIGCHLD, false), Handle);
+        assert_eq!(get_signal_disposition(0x1000, SIGTERM, true), Handle);
+        assert_eq!(get_signal_disposition(SIG_DFL, SIGCHLD, false), Ignore);
+        assert_eq!(get_signal_disposition(SIG_DFL, SIGCONT, false), Ignore);
+        assert_eq!(get_signal_disposition(SIG_DFL, SIGTSTP, false), Stop);
+        assert_eq!(get_signal_disposition(SIG_DFL, SIGSTOP, false), Stop);
+        assert_eq!(
+            get_signal_disposition(SIG_DFL, SIGTERM, false),
+            Terminate { core: false }
+        );
+        assert_eq!(
+            get_signal_disposition(SIG_DFL, SIGSEGV, false),
+            Terminate { core: true }
+        );
+        assert_eq!(
+            get_signal_disposition(SIG_DFL, SIGRTMAX, false),
+            Terminate { core: false }
+        );
+        // init: only SIGKILL and SIGSTOP act by default.
+        assert_eq!(get_signal_disposition(SIG_DFL, SIGTERM, true), Ignore);
+        assert_eq!(get_signal_disposition(SIG_DFL, SIGSEGV, true), Ignore);
+        assert_eq!(
+            get_signal_disposition(SIG_DFL, SIGKILL, true),
+            Terminate { core: false }
+        );
+        assert_eq!(get_signal_disposition(SIG_DFL, SIGSTOP, true), Stop);
+
+        assert_eq!(prepare_signal_flush(SIGTTOU), sigmask(SIGCONT));
+        assert_eq!(prepare_signal_flush(SIGCONT), SIG_KERNEL_STOP_MASK);
+        assert_eq!(prepare_signal_flush(SIGTERM), 0);
+        assert_eq!(prepare_signal_flush(SIGRTMIN), 0);
     }
 
     #[test]
