@@ -188,7 +188,7 @@ pub fn setup_rt_frame(
     new.x[RA] = restorer;
     new.x[A0] = ksig.sig as u64;
     new.x[A1] = frame;
-    new.x[A2] = frame + RT_SIGFRAME_UC as u64;
+    new.x[A2] = frame.wrapping_add(RT_SIGFRAME_UC as u64);
     Ok(new)
 }
 

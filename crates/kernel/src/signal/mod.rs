@@ -727,6 +727,13 @@ impl SigAltStack {
         };
     }
 
+    /// What `begin_new_exec` keeps across execve: no stack (sp and size
+    /// cleared), the flags as they were.
+    pub fn exec(&mut self) {
+        self.sp = 0;
+        self.size = 0;
+    }
+
     /// `__on_sig_stack`: `sp` within (sp, sp + size] (stacks grow down).
     fn within(&self, sp: u64) -> bool {
         sp > self.sp && sp - self.sp <= self.size
@@ -1278,6 +1285,16 @@ mod tests {
         assert_eq!(sas, before);
         sas.restore(&stack(0x50000, 0, 0x8000), sp);
         assert_eq!((sas.sp, sas.size), (0x50000, 0x8000));
+
+        // execve clears the stack and keeps the flags.
+        let mut e = SigAltStack {
+            sp: 0x1000,
+            size: 0x4000,
+            flags: SS_AUTODISARM,
+        };
+        e.exec();
+        assert_eq!(e.save(), stack(0, SS_AUTODISARM as i32, 0));
+        assert_eq!(e.sas_ss_flags(sp), SS_DISABLE);
 
         // A CLONE_VM child's reset.
         sas.reset();
