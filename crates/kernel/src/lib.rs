@@ -7,6 +7,7 @@
 //! - [`kernel`]: the running kernel: init, the run queue, exit.
 //! - [`trap`]: each hart's thread and the user-trap handling.
 //! - [`syscall`]: the riscv64 syscall table; [`strace`] prints it.
+//! - [`signal`]: signal numbers, pending sets, the riscv signal frame.
 //! - [`task`]: `task_struct`; [`procfs`]: what /proc shows of processes.
 //! - [`exec`]: the ELF loader; [`fs`]: files (hostfs, /proc, descriptors).
 //! - [`panic`](mod@panic): kernel panics (`BUG`, `panic()`): the report and the stop
@@ -32,6 +33,7 @@ pub mod quote;
 pub mod ram;
 pub mod sched;
 pub mod sigcore;
+pub mod signal;
 pub mod signal_deliver;
 pub mod size;
 pub mod strace;
