@@ -437,7 +437,51 @@ impl Kernel {
             gid: cred[2],
         };
         let file = mmap_file.file();
-        let loaded = exec::load(&cpu, &mm, &image, &file, &args);
+        // ---- execdyn: the interpreter (looked up in the guest root) and
+        // the vDSO; see exec::interp, exec::vdso.
+        let vdso = match exec::Vdso::get(self.mem) {
+            Ok(v) => v,
+            Err(e) => {
+                mmap_file.put(&cpu);
+                mm.free(&cpu);
+                return Err(fail(e));
+            }
+        };
+        let interp = match image.interp() {
+            Some(path) => {
+                let view = ProcView {
+                    pid: 1,
+                    table: self.pids.clone(),
+                    mem: self.mem,
+                };
+                let fs = Fs::new(self.hostfs.clone(), Arc::new(view));
+                match exec::open_interp(&cpu, &fs, path) {
+                    Ok(i) => Some(i),
+                    Err(err) => {
+                        mmap_file.put(&cpu);
+                        mm.free(&cpu);
+                        return Err(RunError::Exec {
+                            path: program.to_path_buf(),
+                            err,
+                        });
+                    }
+                }
+            }
+            None => None,
+        };
+        let loaded = exec::load(
+            &cpu,
+            &mm,
+            &image,
+            &file,
+            &args,
+            interp.as_ref().map(|i| i.as_interp()),
+            Some(vdso),
+        );
+        if let Some(i) = interp {
+            i.put(&cpu);
+        }
+        // ---- end execdyn
         // The program's VMAs hold their own references to its page cache.
         mmap_file.put(&cpu);
         let loaded = match loaded {
