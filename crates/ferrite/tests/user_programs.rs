@@ -262,6 +262,22 @@ fn hello() {
     same_as_qemu("hello", &[]);
 }
 
+/// fork with copy-on-write, wait statuses, 20 children, ECHILD, eight
+/// pthreads on a mutex (clone, futex, CLONE_CHILD_CLEARTID), vfork, and
+/// SIGKILL of a spinning child.
+#[test]
+fn processes_and_threads_match_qemu() {
+    same_as_qemu("procs", &[]);
+}
+
+/// Handlers with siginfo, a SIGSEGV handler leaving by siglongjmp, a
+/// blocked pending signal, alarm interrupting nanosleep, kill of a paused
+/// child and abort's status.
+#[test]
+fn signals_match_qemu() {
+    same_as_qemu("signals", &[]);
+}
+
 #[test]
 fn sizeof() {
     same_as_qemu("sizeof", &[]);

@@ -74,9 +74,50 @@ pub fn do_execve(
         uid: cred.uid,
         gid: cred.gid,
     };
-    let mm = MmStruct::new(cpu).map_err(|e| if e == 0 { ENOMEM } else { e })?;
+    let vdso = match exec::Vdso::get(k.mem) {
+        Ok(v) => v,
+        Err(e) => {
+            bin.mmap.put(cpu);
+            return Err(e);
+        }
+    };
+    // PT_INTERP: the interpreter, looked up in the task's root.
+    let interp = match image.interp() {
+        Some(path) => {
+            let fs = t.fs().ok_or(crate::errno::ENOENT);
+            match fs.and_then(|fs| exec::open_interp(cpu, &fs, path).map_err(|e| e.errno())) {
+                Ok(i) => Some(i),
+                Err(e) => {
+                    bin.mmap.put(cpu);
+                    return Err(e);
+                }
+            }
+        }
+        None => None,
+    };
+    let mm = match MmStruct::new(cpu) {
+        Ok(m) => m,
+        Err(e) => {
+            bin.mmap.put(cpu);
+            if let Some(i) = interp {
+                i.put(cpu);
+            }
+            return Err(if e == 0 { ENOMEM } else { e });
+        }
+    };
     let file = bin.mmap.file();
-    let loaded = exec::load(cpu, &mm, &image, &file, &args);
+    let loaded = exec::load(
+        cpu,
+        &mm,
+        &image,
+        &file,
+        &args,
+        interp.as_ref().map(|i| i.as_interp()),
+        Some(vdso),
+    );
+    if let Some(i) = interp {
+        i.put(cpu);
+    }
     bin.mmap.put(cpu);
     let loaded = match loaded {
         Ok(l) => l,
@@ -98,7 +139,7 @@ pub fn do_execve(
         fs.close_on_exec();
     }
     flush_signal_handlers(k, cpu, t);
-    lock(&t.sig).altstack = (0, 0, 2);
+    lock(&t.sig).altstack.exec();
     let comm = execfn.rsplit(|&b| b == b'/').next().unwrap_or_default();
     t.set_comm(comm);
     *lock(&t.exe) = bin.path;

@@ -341,6 +341,8 @@ pub fn kernel_clone(
         blocked: me.blocked(),
         ..Default::default()
     };
+    // `sas_ss_reset` for a CLONE_VM child that is not a vfork: it would
+    // share the stack.
     if f & (CLONE_VM | CLONE_VFORK) != CLONE_VM {
         sig.altstack = lock(&me.sig).altstack;
     }

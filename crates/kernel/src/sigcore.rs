@@ -475,7 +475,13 @@ pub fn get_signal(k: &Kernel, t: &TaskRef) -> Deliver {
                 continue;
             }
             DefaultAction::Term => return Deliver::Exit(sig),
-            DefaultAction::Core => return Deliver::Exit(sig | 0x80),
+            DefaultAction::Core => {
+                // The core-dump bit only when a core could be written
+                // (RLIMIT_CORE > 0), as Linux reports `core_dumped`;
+                // ferrite writes no file.
+                let core = lock(&t.signal.rlim)[4].cur > 0;
+                return Deliver::Exit(if core { sig | 0x80 } else { sig });
+            }
         }
     }
 }

@@ -208,7 +208,7 @@ pub struct TaskSig {
     /// `saved_sigmask` (sigsuspend, ppoll): restored after the handler.
     pub saved_mask: Option<u64>,
     /// `sas_ss_sp`, `sas_ss_size`, `sas_ss_flags`.
-    pub altstack: (u64, u64, i32),
+    pub altstack: crate::signal::SigAltStack,
 }
 
 /// Where a task is in its exit (`exit_state`).

@@ -452,13 +452,6 @@ fn handle_signal(
 ) -> SigOutcome {
     match crate::signal_deliver::setup_rt_frame(k, cpu, hart, task, mm, &info, &action) {
         Ok(()) => {
-            let mut s = lock(&task.sig);
-            let mut add = action.mask;
-            if action.flags & sigcore::SA_NODEFER == 0 {
-                add |= sigcore::sigbit(info.signo);
-            }
-            s.blocked |= add & !sigcore::UNBLOCKABLE;
-            drop(s);
             sigcore::recalc_sigpending(task);
             SigOutcome::Run
         }

@@ -2,16 +2,21 @@
 //! arch/riscv/include/uapi/asm/auxvec.h, the `NEW_AUX_ENT` list of
 //! fs/binfmt_elf.c `create_elf_tables` and riscv's `ARCH_DLINFO`).
 //!
-//! Entries in Linux's order for riscv64: first `ARCH_DLINFO` (the L1I,
+//! Entries in Linux's order for riscv64: first `ARCH_DLINFO`
+//! (`AT_SYSINFO_EHDR`, the vDSO's address, when one is mapped; the L1I,
 //! L1D, L2 and L3 cache size and geometry entries, 0 as on a hart whose
 //! device tree describes no caches, then `AT_MINSIGSTKSZ`), then
 //! `AT_HWCAP`, `AT_PAGESZ`, `AT_CLKTCK`, `AT_PHDR`, `AT_PHENT`, `AT_PHNUM`,
 //! `AT_BASE`, `AT_FLAGS`, `AT_ENTRY`, `AT_UID`, `AT_EUID`, `AT_GID`,
 //! `AT_EGID`, `AT_SECURE`, `AT_RANDOM`, `AT_EXECFN`, `AT_NULL`.
 //!
+//! `AT_BASE` is the interpreter's load address (0 for a static program),
+//! `AT_PHDR`, `AT_PHNUM` and `AT_ENTRY` are the program's even when an
+//! interpreter runs first.
+//!
 //! Left out, and why:
-//! - `AT_SYSINFO_EHDR` (the first `ARCH_DLINFO` entry): ferrite has no
-//!   vDSO yet, so the C library makes real system calls for the time;
+//! - `AT_SYSINFO_EHDR` when the caller maps no vDSO (as a kernel built
+//!   without one);
 //! - `AT_HWCAP2`: riscv defines none;
 //! - `AT_PLATFORM`, `AT_BASE_PLATFORM`: riscv's `ELF_PLATFORM` is NULL;
 //! - `AT_EXECFD`: no binfmt_misc;
@@ -105,8 +110,12 @@ pub struct AuxInfo {
     pub phdr: u64,
     /// `AT_PHNUM`.
     pub phnum: u64,
-    /// `AT_ENTRY`.
+    /// `AT_ENTRY`: the program's entry (not the interpreter's).
     pub entry: u64,
+    /// `AT_BASE`: the interpreter's load address, 0 without one.
+    pub base: u64,
+    /// `AT_SYSINFO_EHDR`: the vDSO's address, None without one.
+    pub sysinfo_ehdr: Option<u64>,
     /// `AT_UID` and `AT_EUID`.
     pub uid: u32,
     /// `AT_GID` and `AT_EGID`.
@@ -117,13 +126,17 @@ pub struct AuxInfo {
     pub execfn: u64,
 }
 
-/// Number of entries [`build`] returns, `AT_NULL` included.
-pub const NR_ENTRIES: usize = 26;
+/// The most entries [`build`] returns, `AT_NULL` included.
+pub const NR_ENTRIES: usize = 27;
 
 /// The vector, `(type, value)` pairs in Linux's order, ending with
 /// `AT_NULL`.
-pub fn build(i: &AuxInfo) -> [(u64, u64); NR_ENTRIES] {
-    [
+pub fn build(i: &AuxInfo) -> Vec<(u64, u64)> {
+    let mut v = Vec::with_capacity(NR_ENTRIES);
+    if let Some(ehdr) = i.sysinfo_ehdr {
+        v.push((AT_SYSINFO_EHDR, ehdr));
+    }
+    v.extend_from_slice(&[
         (AT_L1I_CACHESIZE, 0),
         (AT_L1I_CACHEGEOMETRY, 0),
         (AT_L1D_CACHESIZE, 0),
@@ -139,7 +152,7 @@ pub fn build(i: &AuxInfo) -> [(u64, u64); NR_ENTRIES] {
         (AT_PHDR, i.phdr),
         (AT_PHENT, super::elf::PHDR_SIZE as u64),
         (AT_PHNUM, i.phnum),
-        (AT_BASE, 0),
+        (AT_BASE, i.base),
         (AT_FLAGS, 0),
         (AT_ENTRY, i.entry),
         (AT_UID, u64::from(i.uid)),
@@ -150,7 +163,8 @@ pub fn build(i: &AuxInfo) -> [(u64, u64); NR_ENTRIES] {
         (AT_RANDOM, i.random),
         (AT_EXECFN, i.execfn),
         (AT_NULL, 0),
-    ]
+    ]);
+    v
 }
 
 #[cfg(test)]
@@ -164,19 +178,30 @@ mod tests {
 
     #[test]
     fn ends_with_null_and_has_no_duplicates() {
-        let v = build(&AuxInfo {
-            phdr: 1,
-            phnum: 2,
-            entry: 3,
-            uid: 4,
-            gid: 5,
-            random: 6,
-            execfn: 7,
-        });
-        assert_eq!(v[NR_ENTRIES - 1], (AT_NULL, 0));
-        let mut types: Vec<u64> = v.iter().map(|e| e.0).collect();
-        types.sort_unstable();
-        types.dedup();
-        assert_eq!(types.len(), NR_ENTRIES);
+        for ehdr in [None, Some(0x3f_f7ff_e000)] {
+            let v = build(&AuxInfo {
+                phdr: 1,
+                phnum: 2,
+                entry: 3,
+                base: 8,
+                sysinfo_ehdr: ehdr,
+                uid: 4,
+                gid: 5,
+                random: 6,
+                execfn: 7,
+            });
+            assert_eq!(v.last(), Some(&(AT_NULL, 0)));
+            assert!(v.len() <= NR_ENTRIES);
+            let mut types: Vec<u64> = v.iter().map(|e| e.0).collect();
+            types.sort_unstable();
+            types.dedup();
+            assert_eq!(types.len(), v.len());
+            // ARCH_DLINFO comes first, AT_SYSINFO_EHDR at its head.
+            match ehdr {
+                Some(e) => assert_eq!((v.len(), v[0]), (NR_ENTRIES, (AT_SYSINFO_EHDR, e))),
+                None => assert_eq!((v.len(), v[0].0), (NR_ENTRIES - 1, AT_L1I_CACHESIZE)),
+            }
+            assert!(v.contains(&(AT_BASE, 8)));
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! parsers.
 //!
 //! Accepted: ELF64, little endian, `EV_CURRENT`, `EM_RISCV`, `ET_EXEC` or
-//! `ET_DYN` (a static-pie) without `PT_INTERP`, `e_phentsize` 56, 1 to
+//! `ET_DYN` (a static-pie, a PIE or a dynamic loader), `e_phentsize` 56, 1 to
 //! 1170 program headers (Linux's 64 KiB table limit), at least one
 //! `PT_LOAD`. Every `PT_LOAD` must lie in the file (`p_offset + p_filesz`),
 //! have `p_filesz <= p_memsz`, `p_offset` and `p_vaddr` congruent modulo
@@ -15,7 +15,12 @@
 //! page, as linkers emit). `PT_TLS` must have a power-of-two alignment and
 //! lie inside a `PT_LOAD`: static glibc and musl set up the thread pointer
 //! themselves from the program headers (found through `AT_PHDR`), so the
-//! kernel has nothing else to do for it. `PT_GNU_STACK`'s `PF_X` makes the
+//! kernel has nothing else to do for it. The first `PT_INTERP` names the
+//! interpreter ([`ElfImage::interp`]) as Linux reads it: `p_filesz` from 2
+//! to `PATH_MAX` and the last byte NUL, else `ENOEXEC`; a path the file
+//! does not hold is `EIO` (Linux's short `elf_read`); the path is the
+//! bytes up to the first NUL, as `open_exec` sees the C string.
+//! `PT_GNU_STACK`'s `PF_X` makes the
 //! stack executable; without it the riscv default is a non-executable
 //! stack (`elf_read_implies_exec` is 0 and `VM_DATA_DEFAULT_FLAGS` has no
 //! `VM_EXEC` on riscv).
@@ -44,8 +49,10 @@ pub const PHDR_SIZE: usize = 56;
 const MAX_PHDR_TABLE: usize = 65536;
 /// The page size segments are mapped with (`ELF_MIN_ALIGN`).
 pub const ELF_PAGE: u64 = 4096;
-/// Longest interpreter path shown in the message.
-const MAX_INTERP_SHOWN: usize = 256;
+/// Longest interpreter path shown in a message.
+pub(crate) const MAX_INTERP_SHOWN: usize = 256;
+/// `PATH_MAX`: the longest `PT_INTERP` Linux reads.
+pub const PATH_MAX: u64 = 4096;
 
 /// `ELFCLASS32`.
 const ELFCLASS32: u8 = 1;
@@ -142,6 +149,8 @@ pub struct ElfImage {
     pub(crate) min_file_size: u64,
     /// The largest power-of-two `p_align` of the `PT_LOAD`s.
     pub(crate) max_align: u64,
+    /// The first `PT_INTERP`'s path, up to its first NUL.
+    pub(crate) interp: Option<Vec<u8>>,
 }
 
 impl ElfImage {
@@ -174,6 +183,30 @@ impl ElfImage {
     pub fn exec_stack(&self) -> bool {
         self.exec_stack
     }
+
+    /// The interpreter (`PT_INTERP`) the program asks for: the path to
+    /// open (up to its first NUL; it may be empty or relative, as the
+    /// file says), or None for a static program.
+    pub fn interp(&self) -> Option<&[u8]> {
+        self.interp.as_deref()
+    }
+
+    /// The interpreter's path for messages (lossy UTF-8, at most
+    /// 256 bytes), or "" for a static program.
+    pub fn interp_name(&self) -> String {
+        self.interp.as_deref().map_or_else(String::new, shown)
+    }
+}
+
+/// A path from a file, for a message: at most [`MAX_INTERP_SHOWN`]
+/// bytes, lossy UTF-8 (the message escapes it when printed).
+pub(crate) fn shown(raw: &[u8]) -> String {
+    let raw = &raw[..raw.len().min(MAX_INTERP_SHOWN)];
+    if raw.is_empty() {
+        String::from("an interpreter")
+    } else {
+        String::from_utf8_lossy(raw).into_owned()
+    }
 }
 
 fn bad(index: usize, why: &'static str) -> ExecError {
@@ -205,23 +238,22 @@ fn check_ident(bytes: &[u8]) -> Result<(), ExecError> {
     Ok(())
 }
 
-/// The interpreter path of a `PT_INTERP`, as far as the file holds it.
-fn interp_name(bytes: &[u8], p: &Segment) -> String {
-    let s = usize::try_from(p.p_offset).ok();
-    let n = usize::try_from(p.p_filesz).ok();
-    let raw = match (s, n) {
-        (Some(s), Some(n)) => {
-            let e = s.saturating_add(n.min(MAX_INTERP_SHOWN));
-            bytes.get(s..e.min(bytes.len())).unwrap_or(&[])
-        }
-        _ => &[],
-    };
-    let raw = raw.split(|&b| b == 0).next().unwrap_or(&[]);
-    if raw.is_empty() {
-        String::from("an interpreter")
-    } else {
-        String::from_utf8_lossy(raw).into_owned()
+/// `PT_INTERP`'s checks in `load_elf_binary`: the path read from the
+/// file, up to its first NUL.
+fn read_interp(bytes: &[u8], i: usize, p: &Segment) -> Result<Vec<u8>, ExecError> {
+    if p.p_filesz > PATH_MAX || p.p_filesz < 2 {
+        return Err(bad(i, "PT_INTERP size not between 2 and PATH_MAX"));
     }
+    // p_filesz <= PATH_MAX: no overflow, and a small host allocation.
+    let raw = usize::try_from(p.p_offset)
+        .ok()
+        .and_then(|s| bytes.get(s..s.checked_add(p.p_filesz as usize)?))
+        .ok_or(ExecError::InterpPastEof)?;
+    if raw.last() != Some(&0) {
+        return Err(bad(i, "PT_INTERP not NUL-terminated"));
+    }
+    let path = raw.split(|&b| b == 0).next().unwrap_or(&[]);
+    Ok(path.to_vec())
 }
 
 /// Checks of one `PT_LOAD` on its own.
@@ -281,6 +313,12 @@ fn check_tls(i: usize, t: &Segment, loads: &[Segment], file_len: u64) -> Result<
 
 /// Parse and validate an executable from its bytes. Never panics.
 pub fn parse(bytes: &[u8]) -> Result<ElfImage, ExecError> {
+    parse_image(bytes, true)
+}
+
+/// [`parse`], reading the `PT_INTERP` or (for an interpreter, whose
+/// own `PT_INTERP` Linux never looks at) not.
+pub(crate) fn parse_image(bytes: &[u8], with_interp: bool) -> Result<ElfImage, ExecError> {
     check_ident(bytes)?;
     let file_len = bytes.len() as u64;
     let tail = bytes
@@ -322,11 +360,15 @@ pub fn parse(bytes: &[u8]) -> Result<ElfImage, ExecError> {
         phdrs.push(Segment::from(p));
     }
 
-    if let Some(p) = phdrs.iter().find(|p| p.p_type == PT_INTERP) {
-        return Err(ExecError::Dynamic {
-            interp: interp_name(bytes, p),
-        });
-    }
+    // Only the first PT_INTERP counts, as in Linux.
+    let interp = match phdrs
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.p_type == PT_INTERP)
+    {
+        Some((i, p)) if with_interp => Some(read_interp(bytes, i, p)?),
+        _ => None,
+    };
 
     let mut loads = Vec::new();
     let mut prev: Option<(usize, u64)> = None;
@@ -386,5 +428,6 @@ pub fn parse(bytes: &[u8]) -> Result<ElfImage, ExecError> {
         phdr_vaddr,
         min_file_size,
         max_align,
+        interp,
     })
 }

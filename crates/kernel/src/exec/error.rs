@@ -10,7 +10,7 @@
 
 use core::fmt;
 
-use crate::errno::{Errno, E2BIG, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM};
+use crate::errno::{Errno, E2BIG, EFAULT, EINVAL, EIO, ELIBBAD, ENOENT, ENOEXEC, ENOMEM};
 
 /// Why [`super::parse`] or [`super::load()`] refused an image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +39,34 @@ pub enum ExecError {
     BadPhnum(u16),
     /// Program header `n` lies (partly) past the end of the file.
     TruncatedPhdr(usize),
-    /// The image has a `PT_INTERP`: it needs a dynamic loader.
+    /// The image has a `PT_INTERP` but the loader was given no
+    /// interpreter (`ENOENT`).
     Dynamic {
         /// The interpreter's path, as far as it could be read.
         interp: String,
     },
+    /// The `PT_INTERP` path lies (partly) past the end of the file (`EIO`,
+    /// Linux's short read).
+    InterpPastEof,
+    /// The interpreter could not be opened (`open_exec`'s errno:
+    /// `ENOENT`, `EACCES`, `ENOTDIR`, `ELOOP`, ...).
+    InterpOpen {
+        /// The interpreter's path.
+        interp: String,
+        /// What opening it returned.
+        errno: Errno,
+    },
+    /// The interpreter is not an ELF riscv64 loader (`ELIBBAD`; `EIO` when
+    /// the file ends inside the ELF header, as Linux's header read fails).
+    BadInterp {
+        /// The interpreter's path.
+        interp: String,
+        /// What is wrong with it.
+        why: Box<ExecError>,
+    },
+    /// A `#!` line without an interpreter, or one too long for the
+    /// 256-byte buffer (`ENOEXEC`).
+    BadScript(&'static str),
     /// No `PT_LOAD` segment.
     NoLoad,
     /// Program header `index` is malformed; `why` says how.
@@ -141,9 +164,26 @@ impl fmt::Display for ExecError {
             // terminal escapes in it print as text on one line.
             ExecError::Dynamic { interp } => write!(
                 f,
-                "dynamically linked (needs {}); ferrite runs static programs",
+                "dynamically linked (needs {}); no interpreter was loaded",
                 crate::quote::escape(interp.as_bytes())
             ),
+            ExecError::InterpPastEof => {
+                write!(f, "truncated ELF: PT_INTERP path past end of file")
+            }
+            ExecError::InterpOpen { interp, errno } => {
+                let msg = crate::errno::describe(*errno).map_or("error", |d| d.1);
+                write!(
+                    f,
+                    "dynamically linked (needs {}): {msg} in the root (--root)",
+                    crate::quote::escape(interp.as_bytes())
+                )
+            }
+            ExecError::BadInterp { interp, why } => write!(
+                f,
+                "bad interpreter {}: {why}",
+                crate::quote::escape(interp.as_bytes())
+            ),
+            ExecError::BadScript(why) => write!(f, "bad #! line: {why}"),
             ExecError::NoLoad => write!(f, "bad ELF: no PT_LOAD segment"),
             ExecError::BadSegment { index, why } => {
                 write!(f, "bad ELF: program header {index}: {why}")
@@ -171,10 +211,18 @@ impl ExecError {
     /// The errno `execve(2)` returns for this error.
     ///
     /// A missing interpreter is `ENOENT`, as on Linux when the
-    /// `PT_INTERP` path does not exist; every malformed image is `ENOEXEC`.
+    /// `PT_INTERP` path does not exist; an interpreter that is not an ELF
+    /// loader for riscv64 is `ELIBBAD`; every malformed image is
+    /// `ENOEXEC`.
     pub fn errno(&self) -> Errno {
         match self {
             ExecError::Dynamic { .. } => ENOENT,
+            ExecError::InterpPastEof => EIO,
+            ExecError::InterpOpen { errno, .. } => *errno,
+            ExecError::BadInterp { why, .. } => match **why {
+                ExecError::TruncatedHeader => EIO,
+                _ => ELIBBAD,
+            },
             ExecError::TooBig => E2BIG,
             ExecError::NoStackRoom => ENOMEM,
             ExecError::Mm { errno, .. } => *errno,

@@ -12,12 +12,25 @@
 //!   segment is not writable, as in Linux), and the pages from there to
 //!   `p_vaddr + p_memsz` are an anonymous read/write mapping (plus exec for
 //!   an executable segment), as `vm_brk_flags` makes them.
-//! - The load bias: 0 for `ET_EXEC`. A static-pie (`ET_DYN` without
-//!   `PT_INTERP`) is placed as Linux ≥ 5.10 places one: no
-//!   `ELF_ET_DYN_BASE` (that is for programs with an interpreter), but
+//! - The load bias: 0 for `ET_EXEC`. A PIE with an interpreter goes to
+//!   `ELF_ET_DYN_BASE` (2/3 of riscv64's `DEFAULT_MAP_WINDOW`, Sv48's
+//!   `1 << 47`: `0x5555_5555_5554`), aligned down to its largest
+//!   `p_align`, less the first segment's page (`ELF_PAGESTART(load_bias -
+//!   vaddr)`), so a PIE linked at 0 starts at `0x5555_5555_5000`. A
+//!   static-pie (`ET_DYN` without `PT_INTERP`, which includes a dynamic
+//!   loader run as the program) is placed as Linux ≥ 5.10 places one:
 //!   where `mmap` puts the whole span, top-down below `mmap_base`
 //!   (`STACK_TOP - 128 MiB` without randomisation), aligned down to the
 //!   largest `p_align` above a page (Linux ≥ 6.10).
+//! - The interpreter (`load_elf_interp`): after the program, its span
+//!   where `mmap` puts it (top-down below `mmap_base`; 0 for an `ET_EXEC`
+//!   interpreter), its segments mapped as the program's (bss included).
+//!   `AT_BASE` is its bias, the first instruction is its entry, and
+//!   `AT_PHDR`, `AT_PHNUM`, `AT_ENTRY` stay the program's. The layout
+//!   fields and the break are the program's alone.
+//! - The vDSO (`ARCH_SETUP_ADDITIONAL_PAGES`), when the caller passes
+//!   one: after the stack, top-down, so below the interpreter; see
+//!   [`super::vdso`].
 //! - The break: `start_brk = brk` = the page-aligned end of the highest
 //!   segment (no randomisation, so no `arch_randomize_brk` and no gap, and
 //!   a static-pie's break is not moved to `ELF_ET_DYN_BASE`, which Linux
@@ -46,10 +59,25 @@ use super::auxv::AuxInfo;
 use super::elf::{ElfImage, Segment, ELF_PAGE, ET_DYN, PF_R, PF_W, PF_X};
 use super::error::ExecError;
 use super::stack::{self, Strings};
+use super::vdso::Vdso;
 use super::{ExecArgs, Loaded};
 
 /// `STACK_TOP` for riscv64 Sv48 without randomisation.
 pub const STACK_TOP: u64 = TASK_SIZE as u64;
+
+/// `ELF_ET_DYN_BASE`: where a PIE with an interpreter is loaded,
+/// `(DEFAULT_MAP_WINDOW / 3) * 2` with riscv64's 47-bit default window.
+pub const ELF_ET_DYN_BASE: u64 = (TASK_SIZE as u64 / 3) * 2;
+
+/// The interpreter to load with a program that has `PT_INTERP`: its
+/// parsed image ([`super::interp::parse_interp`]) and its file.
+#[derive(Clone, Copy)]
+pub struct Interp<'a> {
+    /// The interpreter's headers.
+    pub image: &'a ElfImage,
+    /// Its page cache, opened for reading.
+    pub file: File<'a, 'static>,
+}
 
 fn page_start(x: u64) -> u64 {
     x & !(ELF_PAGE - 1)
@@ -78,12 +106,14 @@ fn usize_of(x: u64, what: &'static str) -> Result<usize, ExecError> {
     usize::try_from(x).map_err(|_| ExecError::mm(what, crate::errno::ENOMEM))
 }
 
-/// The load bias: 0 for `ET_EXEC`; for a static-pie, where `mmap` would
-/// put the whole span.
+/// The load bias: 0 for `ET_EXEC`; for a PIE with an interpreter
+/// (`dyn_base`), `ELF_ET_DYN_BASE`; for a static-pie or an interpreter,
+/// where `mmap` would put the whole span.
 fn load_bias(
     cpu: &Cpu<'static>,
     mm: &MmStruct<'static>,
     image: &ElfImage,
+    dyn_base: bool,
 ) -> Result<u64, ExecError> {
     if image.e_type != ET_DYN {
         return Ok(0);
@@ -91,22 +121,31 @@ fn load_bias(
     let first = image.loads.first().ok_or(ExecError::NoLoad)?;
     let last = image.loads.last().ok_or(ExecError::NoLoad)?;
     let lo = page_start(first.p_vaddr);
-    let span = page_align(last.end() - lo).ok_or(ExecError::NoStackRoom)?;
-    let span = usize_of(span.max(ELF_PAGE), "place static-pie")?;
-    let addr = mm
-        .mmap_write_lock(cpu)
-        .get_unmapped_area(0, span, 0)
-        .map_err(|e| ExecError::mm("place static-pie", e))? as u64;
-    let mut bias = addr.wrapping_sub(lo);
-    if image.max_align > ELF_PAGE {
-        bias &= !(image.max_align - 1);
-    }
+    let what = if dyn_base { "place PIE" } else { "place image" };
+    let bias = if dyn_base {
+        // Linux aligns the base to the largest p_align (at least a page)
+        // and then takes the first segment's page off.
+        let base = ELF_ET_DYN_BASE & !(image.max_align.max(ELF_PAGE) - 1);
+        page_start(base.wrapping_sub(first.p_vaddr))
+    } else {
+        let span = page_align(last.end() - lo).ok_or(ExecError::NoStackRoom)?;
+        let span = usize_of(span.max(ELF_PAGE), what)?;
+        let addr = mm
+            .mmap_write_lock(cpu)
+            .get_unmapped_area(0, span, 0)
+            .map_err(|e| ExecError::mm(what, e))? as u64;
+        let mut bias = addr.wrapping_sub(lo);
+        if image.max_align > ELF_PAGE {
+            bias &= !(image.max_align - 1);
+        }
+        bias
+    };
     // The biased span must still be user space.
     match bias.checked_add(last.end()) {
         Some(e) if e <= STACK_TOP && bias.wrapping_add(lo) >= mm::mmap::MMAP_MIN_ADDR as u64 => {
             Ok(bias)
         }
-        _ => Err(ExecError::mm("place static-pie", crate::errno::ENOMEM)),
+        _ => Err(ExecError::mm(what, crate::errno::ENOMEM)),
     }
 }
 
@@ -205,27 +244,65 @@ fn layout(image: &ElfImage, bias: u64) -> Layout {
     l
 }
 
-/// Load `image` (read from `file`) into the empty address space `mm` and
-/// build its initial stack from `args`. On error the mm may hold part of
-/// the image; the caller tears it down.
+/// Load `image` (read from `file`) into the empty address space `mm`,
+/// with its interpreter `interp` when it has a `PT_INTERP` (then required:
+/// [`ExecError::Dynamic`] without one; ignored for a static program) and
+/// the vDSO `vdso` if given, and build its initial stack from `args`.
+///
+/// Everything that can be refused without touching `mm` is checked first
+/// (the files' sizes, the interpreter, `E2BIG`): an error from those leaves
+/// `mm` empty. A later error may leave part of the image in `mm`; the
+/// caller tears it down (after the point of no return, Linux kills the
+/// task with `SIGSEGV`).
+#[allow(clippy::too_many_arguments)]
 pub fn load(
     cpu: &Cpu<'static>,
     mm: &MmStruct<'static>,
     image: &ElfImage,
     file: &File<'_, 'static>,
     args: &ExecArgs,
+    interp: Option<Interp<'_>>,
+    vdso: Option<&Vdso>,
 ) -> Result<Loaded, ExecError> {
     if file.mapping().size() < image.min_file_size {
         return Err(ExecError::FileChanged);
     }
+    let interp = match (image.interp.is_some(), interp) {
+        (false, _) => None,
+        (true, None) => {
+            return Err(ExecError::Dynamic {
+                interp: image.interp_name(),
+            })
+        }
+        (true, Some(i)) => {
+            if i.file.mapping().size() < i.image.min_file_size {
+                return Err(ExecError::BadInterp {
+                    interp: image.interp_name(),
+                    why: Box::new(ExecError::FileChanged),
+                });
+            }
+            Some(i)
+        }
+    };
     // Strings first: E2BIG before the address space is touched.
     let strings = Strings::place(args, STACK_TOP)?;
     let (stack_start, stack_end) = strings.vma();
 
-    let bias = load_bias(cpu, mm, image)?;
+    let bias = load_bias(cpu, mm, image, interp.is_some())?;
     for seg in image.loads.iter().filter(|s| s.p_memsz != 0) {
         map_segment(cpu, mm, file, seg, bias)?;
     }
+    // load_elf_interp: where mmap puts it, after the program.
+    let interp_at = match &interp {
+        Some(i) => {
+            let ibias = load_bias(cpu, mm, i.image, false)?;
+            for seg in i.image.loads.iter().filter(|s| s.p_memsz != 0) {
+                map_segment(cpu, mm, &i.file, seg, ibias)?;
+            }
+            Some((ibias, i.image.entry.wrapping_add(ibias)))
+        }
+        None => None,
+    };
     let l = layout(image, bias);
     // The stack may not meet the segments (nor their guard gap).
     if mm
@@ -251,14 +328,21 @@ pub fn load(
         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_GROWSDOWN,
     )
     .map_err(|e| ExecError::mm("map stack", e))?;
+    let vdso_at = match vdso {
+        Some(v) => Some(v.map(cpu, mm)?),
+        None => None,
+    };
 
-    let entry = image.entry.wrapping_add(bias);
+    let prog_entry = image.entry.wrapping_add(bias);
     // As Linux: the bias alone when no segment maps the headers.
     let phdr = image.phdr_vaddr.unwrap_or(0).wrapping_add(bias);
+    let (interp_base, entry) = interp_at.unwrap_or((0, prog_entry));
     let info = AuxInfo {
         phdr,
         phnum: u64::from(image.phnum),
-        entry,
+        entry: prog_entry,
+        base: interp_base,
+        sysinfo_ehdr: vdso_at,
         uid: args.uid,
         gid: args.gid,
         random: 0,
@@ -285,6 +369,13 @@ pub fn load(
 
     Ok(Loaded {
         entry,
+        prog_entry,
+        interp_base,
+        vdso: vdso_at.unwrap_or(0),
+        vdso_sigreturn: match (vdso, vdso_at) {
+            (Some(v), Some(at)) => at + v.sigreturn_offset(),
+            _ => 0,
+        },
         sp: img.sp,
         load_bias: bias,
         phdr,

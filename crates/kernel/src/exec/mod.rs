@@ -1,25 +1,34 @@
-//! exec: loading a static riscv64 ELF program into a fresh address space
-//! and building its initial stack (Linux's fs/binfmt_elf.c
-//! `load_elf_binary`, `elf_load`, `create_elf_tables`, fs/exec.c
+//! exec: loading a riscv64 ELF program, static or dynamically linked,
+//! into a fresh address space and building its initial stack (Linux's
+//! fs/binfmt_elf.c `load_elf_binary`, `load_elf_interp`, `elf_load`,
+//! `create_elf_tables`, fs/binfmt_script.c `load_script`, fs/exec.c
 //! `copy_strings`, `setup_arg_pages`, and arch/riscv's `ELF_HWCAP`,
-//! `ELF_ET_DYN_BASE`, `STACK_TOP`).
+//! `ELF_ET_DYN_BASE`, `STACK_TOP` and vDSO).
 //!
-//! Two steps, as the core calls them:
+//! The steps, as the core's `execve` calls them:
 //!
-//! 1. [`parse`] reads and validates the ELF64 header and program headers
-//!    from the file's bytes ([`elf`]). It never panics: every field and
-//!    offset is checked with checked arithmetic, and each refusal is a
-//!    specific [`ExecError`] whose `Display` is the one-line message
-//!    `ferrite run` prints.
-//! 2. [`load()`] maps the `PT_LOAD` segments into an empty
-//!    [`MmStruct`](mm::mmap::MmStruct) as
-//!    private file mappings with the segments' protections, zeroes and maps
-//!    the bss ([`load`](mod@load)), creates the `[stack]` area, and writes
-//!    argv, envp, the auxiliary vector and the strings to it ([`stack`],
-//!    [`auxv`]). It sets the mm's layout fields (`start_code` ..
-//!    `env_end`) for /proc. On error the mm may be partly built; the
-//!    caller tears it down (`exit_mmap`), as Linux's exec does after the
-//!    point of no return by killing the task.
+//! 1. [`script::parse`] looks at the file's first bytes: a `#!` line
+//!    names an interpreter to exec instead, with the arguments
+//!    [`script::argv`] makes (binfmt_script).
+//! 2. [`parse`] reads and validates the ELF64 header and program headers
+//!    from the file's bytes ([`elf`]), including the `PT_INTERP` path
+//!    ([`ElfImage::interp`]). It never panics: every field and offset is
+//!    checked with checked arithmetic, and each refusal is a specific
+//!    [`ExecError`] whose `Display` is the one-line message `ferrite run`
+//!    prints.
+//! 3. For a dynamically linked program, [`interp::open_interp`] opens
+//!    the interpreter through the process's root and working directory
+//!    (`Fs::open_exec`) and checks it ([`interp::parse_interp`]): `ENOENT`
+//!    when it is missing, `ELIBBAD` when it is not an ELF riscv64 loader.
+//! 4. [`load()`] maps the `PT_LOAD` segments (the program's, then the
+//!    interpreter's) into an empty [`MmStruct`](mm::mmap::MmStruct) as
+//!    private file mappings with the segments' protections, zeroes and
+//!    maps the bss ([`load`](mod@load)), creates the `[stack]` area, maps
+//!    the vDSO ([`vdso`]), and writes argv, envp, the auxiliary vector and
+//!    the strings to the stack ([`stack`], [`auxv`]). It sets the mm's
+//!    layout fields (`start_code` .. `env_end`) for /proc. On error the mm
+//!    may be partly built; the caller tears it down (`exit_mmap`), as
+//!    Linux's exec does after the point of no return by killing the task.
 //!
 //! The ELF parsing crate is [`elf`](https://docs.rs/elf) (`elf` 0.8,
 //! without default features): it is `no_std`, zero-copy and allocation
@@ -33,26 +42,38 @@
 //! headers are never looked at, as Linux does not.
 //!
 //! Where ferrite differs from Linux:
-//! - static programs only: an image with `PT_INTERP` is refused (Linux
-//!   would map the interpreter), with `ENOENT` as Linux returns when the
-//!   interpreter is missing;
 //! - no randomisation (as with `norandmaps` / `ADDR_NO_RANDOMIZE`): the
 //!   stack top is `STACK_TOP`, the break is not randomised and follows the
-//!   bss directly, a static-pie lands where `mmap` puts it;
-//! - no vDSO yet, so no `AT_SYSINFO_EHDR`; see [`auxv`];
-//! - the parsed image lives on the host heap for the length of the exec
-//!   (it has no Linux counterpart object; the kernel objects it creates,
-//!   VMAs and pages, are ferrite's).
+//!   bss directly, a PIE with an interpreter starts at `ELF_ET_DYN_BASE`
+//!   exactly, and a static-pie, the interpreter and the vDSO land where
+//!   `mmap` puts them;
+//! - the interpreter is checked completely before the address space is
+//!   touched, so an interpreter with bad segments is `ELIBBAD` from
+//!   `execve` where Linux, past its point of no return, kills the task
+//!   with `SIGSEGV`; its `e_type` and segment problems count as `ELIBBAD`
+//!   too (Linux: `EINVAL`/`ENOMEM`, then `SIGSEGV`);
+//! - the vDSO's time functions make the system call (no user-space clock
+//!   data page), `[vvar]` is zero pages, and both are private mappings of
+//!   kernel page-cache objects rather than special mappings (see
+//!   [`vdso`]);
+//! - the parsed images live on the host heap for the length of the exec
+//!   (they have no Linux counterpart object; the kernel objects they
+//!   create, VMAs and pages, are ferrite's).
 
 pub mod auxv;
 pub mod elf;
 pub mod error;
+pub mod interp;
 pub mod load;
+pub mod script;
 pub mod stack;
+pub mod vdso;
 
 pub use self::elf::{parse, ElfImage, Segment};
 pub use self::error::ExecError;
-pub use self::load::load;
+pub use self::interp::{open_interp, parse_interp, OpenInterp};
+pub use self::load::{load, Interp, ELF_ET_DYN_BASE};
+pub use self::vdso::Vdso;
 
 /// What the program is started with: the arguments, the environment, the
 /// path it was executed by, the `AT_RANDOM` bytes and its credentials.
@@ -76,8 +97,19 @@ pub struct ExecArgs<'a> {
 /// Where the loaded program starts, and what the core may want to show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Loaded {
-    /// The first instruction (`e_entry` + `load_bias`): the user `pc`.
+    /// The first instruction, the user `pc`: the interpreter's entry when
+    /// one was loaded, else the program's (`e_entry` + `load_bias`).
     pub entry: u64,
+    /// The program's entry (`AT_ENTRY`).
+    pub prog_entry: u64,
+    /// The interpreter's load address (`AT_BASE`), 0 without one.
+    pub interp_base: u64,
+    /// The vDSO's address (`AT_SYSINFO_EHDR`, Linux's
+    /// `mm->context.vdso`), 0 without one.
+    pub vdso: u64,
+    /// `__vdso_rt_sigreturn` in this mm (what signal delivery puts in
+    /// `ra`), 0 without a vDSO.
+    pub vdso_sigreturn: u64,
     /// The user stack pointer: the address of `argc`, 16-byte aligned.
     pub sp: u64,
     /// Added to every `p_vaddr` (0 for `ET_EXEC`).

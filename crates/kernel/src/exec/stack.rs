@@ -294,6 +294,8 @@ mod tests {
                 phdr: 0,
                 phnum: 0,
                 entry: 0,
+                base: 0,
+                sysinfo_ehdr: None,
                 uid: 0,
                 gid: 0,
                 random: 0,

@@ -61,7 +61,7 @@ pub enum Flow {
 pub fn needs_regs(n: u64) -> bool {
     matches!(
         n,
-        nr::CLONE | nr::CLONE3 | nr::EXECVE | nr::EXECVEAT | nr::RT_SIGRETURN
+        nr::CLONE | nr::CLONE3 | nr::EXECVE | nr::EXECVEAT | nr::RT_SIGRETURN | nr::SIGALTSTACK
     )
 }
 
@@ -266,6 +266,8 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         RT_SIGPROCMASK => signal::sys_rt_sigprocmask(s, a),
         RT_SIGPENDING => signal::sys_rt_sigpending(s, a[0], a[1]),
         RT_SIGRETURN => return signal::sys_rt_sigreturn(s),
+        RT_SIGSUSPEND => return crate::signal_deliver::sys_rt_sigsuspend(s, a[0], a[1]),
+        SIGALTSTACK => crate::signal_deliver::sys_sigaltstack(s, a[0], a[1]),
         KILL => crate::sigcore::kill(s.k, s.task, a[0] as i32, a[1] as i32).map(|_| 0),
         TKILL => crate::sigcore::tgkill(s.k, s.task, None, a[0] as i32, a[1] as i32).map(|_| 0),
         TGKILL => crate::sigcore::tgkill(s.k, s.task, Some(a[0] as i32), a[1] as i32, a[2] as i32)

@@ -133,16 +133,32 @@ fn do_execve_user(
     if filename.is_empty() {
         return Err(crate::errno::ENOENT);
     }
-    let ef = s.fs.open_exec(&filename)?;
+    if argv.is_empty() {
+        // Linux passes an empty argv[0] when there is none.
+        argv.push(Vec::new());
+    }
+    let mut filename = filename;
+    let mut ef = s.fs.open_exec(&filename)?;
+    // binfmt_script: `#!interp [arg]` runs the interpreter with the script
+    // as its argument (one level: an interpreter that is a script again
+    // is ENOEXEC here, where Linux allows a few levels).
+    if let Some(r) = crate::exec::script::parse(&ef.data) {
+        ef.mmap.put(s.cpu);
+        let (interp, arg) = r.map_err(|e| e.errno())?;
+        let rest: Vec<&[u8]> = argv.iter().skip(1).map(|a| a.as_slice()).collect();
+        argv = crate::exec::script::argv(&interp, arg.as_deref(), &filename, &rest);
+        filename = interp;
+        ef = s.fs.open_exec(&filename)?;
+        if ef.data.starts_with(b"#!") {
+            ef.mmap.put(s.cpu);
+            return Err(crate::errno::ENOEXEC);
+        }
+    }
     let bin = crate::execve::Binary {
         mmap: ef.mmap,
         data: ef.data,
         path: ef.path,
     };
-    if argv.is_empty() {
-        // Linux passes an empty argv[0] when there is none.
-        argv.push(Vec::new());
-    }
     let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &filename)?;
     *lock(&s.task.regs) = regs;
     Ok(())
