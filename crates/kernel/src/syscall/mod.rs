@@ -175,6 +175,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         UTIMENSAT => file::sys_utimensat(s, a),
         STATFS => file::sys_statfs(s, a[0], a[1]),
         FSTATFS => file::sys_fstatfs(s, a[0], a[1]),
+        MEMFD_CREATE => file::sys_memfd_create(s, a[0], a[1]),
         // Process and system information, time.
         GETPID => Ok(s.task.ts.tgid as u64),
         GETTID => Ok(s.task.ts.pid as u64),

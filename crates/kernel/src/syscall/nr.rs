@@ -120,6 +120,7 @@ syscalls! {
     PRLIMIT64 = 261, "prlimit64";
     RENAMEAT2 = 276, "renameat2";
     GETRANDOM = 278, "getrandom";
+    MEMFD_CREATE = 279, "memfd_create";
     STATX = 291, "statx";
     RSEQ = 293, "rseq";
     CLONE3 = 435, "clone3";
