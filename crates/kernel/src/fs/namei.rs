@@ -608,7 +608,8 @@ mod tests {
         let ab = Pos::Host(open_dir(&root.join("a/b")));
         let top = Pos::Host(rootdir.clone());
         let parts = [
-            "..", ".", "a", "b", "f", "r", "u", "ab", "host", "l1", "x", "",
+            "..", ".", "a", "b", "f", "r", "u", "ab", "host", "l1", "x", "", "dev", "shm", "null",
+            "stdin",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -630,8 +631,15 @@ mod tests {
             let start = if next() % 2 == 0 { &ab } else { &top };
             let host = match w.resolve(start, p.as_bytes(), next() % 2 == 0) {
                 Ok(Target::Host { file, .. }) => host_of(&file),
-                Ok(Target::Missing { parent, .. }) => host_of(parent.unwrap().file()),
-                Ok(Target::Proc { .. }) => continue,
+                Ok(Target::Missing {
+                    parent: Some(parent),
+                    ..
+                }) => host_of(parent.file()),
+                Ok(Target::Missing { dev, .. }) => {
+                    assert!(dev.is_some(), "{p}: a missing name without a directory");
+                    continue;
+                }
+                Ok(Target::Proc { .. } | Target::Dev(_)) => continue,
                 Err(e) => {
                     assert!([ENOENT, ENOTDIR, ELOOP].contains(&e), "{p}: {e}");
                     continue;
