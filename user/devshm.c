@@ -126,6 +126,11 @@ static void dev_shm(void)
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     CHECK(fd >= 0);
     printf("create again: %s\n", err(open(path, O_RDWR | O_CREAT | O_EXCL, 0600)));
+    /* What LTP's harness does with its IPC file. */
+    printf("access: %s chmod: %s\n", err(access("/dev/shm", F_OK | W_OK)),
+           err(chmod(path, 0666)));
+    CHECK(stat(path, &st) == 0);
+    printf("mode after chmod %o\n", st.st_mode & 07777);
     printf("ftruncate %s\n", err(ftruncate(fd, 8192)));
     printf("pwrite %ld\n", (long)pwrite(fd, "hello shm", 9, 100));
     CHECK(fstat(fd, &st) == 0);

@@ -11,11 +11,17 @@
 //!   directory descriptor's) one component at a time; procfs.rs: the
 //!   names under `/proc`, whose contents come from a [`ProcSource`]; the
 //!   process's own `/proc/self/{cwd,root,fd/N}` come from `Fs` (magic
-//!   links to its handles).
+//!   links to its handles); dev.rs: the built-in `/dev` (the memory
+//!   devices, `tty`, the `fd`/`stdin`/`stdout`/`stderr` symlinks), which
+//!   like `/proc` does not depend on the host root; shmem.rs: the
+//!   `/dev/shm` tmpfs and memfds, files whose data live in ferrite's page
+//!   cache (shmem objects), with no host file behind them.
 //! - The calls: open.rs (open, close, dup, fcntl, mkdir, unlink, access,
 //!   chdir, exec's open), link.rs (symlink, rename), read_write.rs (read, write, lseek, truncate,
 //!   fsync), readdir.rs (getdents64), stat_calls.rs (stat, readlink),
-//!   tty.rs (TCGETS), attr.rs (chmod, chown, utimensat, statfs).
+//!   tty.rs (TCGETS), attr.rs (chmod, chown, utimensat, statfs),
+//!   `memfd_create` and the seals' `fcntl` in open.rs, `mmap`'s view of a
+//!   descriptor ([`Fs::mmap_source`]) here.
 //! - stat.rs (`struct stat`'s bytes) and flags.rs (the ABI's values).
 //!
 //! Methods that move file data (`read`, `write`, `pread`, `pwrite`,
@@ -24,7 +30,7 @@
 //! references and truncation are per-CPU operations in mm).
 //!
 //! Where ferrite differs from Linux overall: there are no mounts besides
-//! `/proc`, no inode or dentry cache (every lookup asks the host), and
+//! `/proc`, `/dev` and `/dev/shm`, no inode or dentry cache (every lookup asks the host), and
 //! credentials are the host's (see hostfs.rs). `/proc/PID/{cwd,root,fd}`
 //! exist for the process itself (`self` or its own pid) only: another
 //! process's files are not reachable from a `ProcSource`. The table and working
