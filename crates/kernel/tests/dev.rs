@@ -132,8 +132,14 @@ fn random_tty_and_links() {
 
     let l = stat(&t, "/dev/stdin", AT_SYMLINK_NOFOLLOW).unwrap();
     assert_eq!(l.mode, S_IFLNK | 0o777);
-    assert_eq!(t.fs.readlinkat(AT_FDCWD, b"/dev/stdout").unwrap(), b"/proc/self/fd/1");
-    assert_eq!(t.fs.readlinkat(AT_FDCWD, b"/dev/fd").unwrap(), b"/proc/self/fd");
+    assert_eq!(
+        t.fs.readlinkat(AT_FDCWD, b"/dev/stdout").unwrap(),
+        b"/proc/self/fd/1"
+    );
+    assert_eq!(
+        t.fs.readlinkat(AT_FDCWD, b"/dev/fd").unwrap(),
+        b"/proc/self/fd"
+    );
     assert_eq!(
         t.fs.readlinkat(AT_FDCWD, b"/dev/null"),
         Err(kernel::errno::EINVAL)
@@ -192,7 +198,11 @@ fn dev_shm_files() {
     assert_eq!((st.size, st.nlink, st.blocks), (0, 1, 0));
     assert_eq!(t.fs.write(&t.cpu, fd, b"hello world").unwrap(), 11);
     // Past the end: a hole between.
-    assert_eq!(t.fs.pwrite(&t.cpu, fd, b"end", 3 * PAGE_SIZE as i64).unwrap(), 3);
+    assert_eq!(
+        t.fs.pwrite(&t.cpu, fd, b"end", 3 * PAGE_SIZE as i64)
+            .unwrap(),
+        3
+    );
     let st = t.fs.fstat(fd).unwrap();
     assert_eq!(st.size, 3 * PAGE_SIZE as i64 + 3);
     assert_eq!(st.blocks, 2 * 8, "two pages hold data");
@@ -205,7 +215,10 @@ fn dev_shm_files() {
     assert_eq!(&buf[..11], b"hello world");
     assert!(buf[11..3 * PAGE_SIZE].iter().all(|&b| b == 0), "hole");
     assert_eq!(&buf[3 * PAGE_SIZE..3 * PAGE_SIZE + 3], b"end");
-    assert_eq!(t.fs.lseek(fd, 0, SEEK_END).unwrap(), 3 * PAGE_SIZE as u64 + 3);
+    assert_eq!(
+        t.fs.lseek(fd, 0, SEEK_END).unwrap(),
+        3 * PAGE_SIZE as u64 + 3
+    );
 
     // A second open sees the same file; O_APPEND goes to the end.
     let fd2 = open(&t, "/dev/shm/a", O_WRONLY | O_APPEND, 0).unwrap();
@@ -277,7 +290,8 @@ fn dev_shm_shared_mapping_across_mms_and_fork() {
     assert_eq!(&got, b"from a", "one page in two mms");
     // read(2) sees the mapping's bytes, and the mapping sees write(2)'s.
     let mut r = [0u8; 6];
-    t.fs.pread(&t.cpu, fd, &mut r, PAGE_SIZE as i64 + 8).unwrap();
+    t.fs.pread(&t.cpu, fd, &mut r, PAGE_SIZE as i64 + 8)
+        .unwrap();
     assert_eq!(&r, b"from a");
     t.fs.pwrite(&t.cpu, fd, b"by fd", 0).unwrap();
     let mut w = [0u8; 5];
@@ -349,7 +363,10 @@ fn memfd_create_and_seals() {
     let fd = t.fs.memfd_create(b"buf", MFD_CLOEXEC).unwrap();
     assert_eq!(t.fs.fd_path(fd).unwrap(), b"/memfd:buf (deleted)");
     assert_eq!(t.fs.fcntl(fd, F_GETFD, 0).unwrap(), FD_CLOEXEC as i64);
-    assert_eq!(t.fs.fcntl(fd, F_GETFL, 0).unwrap(), (O_RDWR | O_LARGEFILE) as i64);
+    assert_eq!(
+        t.fs.fcntl(fd, F_GETFL, 0).unwrap(),
+        (O_RDWR | O_LARGEFILE) as i64
+    );
     let st = t.fs.fstat(fd).unwrap();
     assert_eq!((st.mode, st.nlink, st.size), (S_IFREG | 0o777, 0, 0));
     assert_eq!(t.fs.write(&t.cpu, fd, b"data").unwrap(), 4);
@@ -371,7 +388,11 @@ fn memfd_create_and_seals() {
         .unwrap();
     assert_eq!(t.fs.ftruncate(&t.cpu, s, 50), Err(kernel::errno::EPERM));
     assert_eq!(t.fs.ftruncate(&t.cpu, s, 200), Err(kernel::errno::EPERM));
-    assert_eq!(t.fs.pwrite(&t.cpu, s, b"in", 10).unwrap(), 2, "inside: fine");
+    assert_eq!(
+        t.fs.pwrite(&t.cpu, s, b"in", 10).unwrap(),
+        2,
+        "inside: fine"
+    );
     assert_eq!(
         t.fs.pwrite(&t.cpu, s, b"past", 100),
         Err(kernel::errno::EPERM)

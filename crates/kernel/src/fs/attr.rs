@@ -39,9 +39,9 @@ use crate::errno::*;
 
 use super::dev::{DevDir, DevNode};
 use super::fdtable::Kind;
-use super::shmem::{Tmpfs, TMPFS_MAGIC};
 use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW};
 use super::namei::{rx, Target};
+use super::shmem::{Tmpfs, TMPFS_MAGIC};
 use super::Fs;
 
 /// `UTIME_NOW`: the time field is set to now.

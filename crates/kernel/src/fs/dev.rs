@@ -305,11 +305,7 @@ static ZEROS: [u8; 4096] = [0; 4096];
 
 /// Read `count` bytes of the device `c` into `to` (not the terminal):
 /// the bytes read.
-pub(crate) fn chr_read(
-    c: CharDev,
-    count: usize,
-    to: &mut dyn UserIter,
-) -> Result<usize, Errno> {
+pub(crate) fn chr_read(c: CharDev, count: usize, to: &mut dyn UserIter) -> Result<usize, Errno> {
     let count = count.min(MAX_RW_COUNT);
     let mut done = 0;
     match c {
@@ -347,11 +343,7 @@ pub(crate) fn chr_read(
 /// `null`, `zero` and the generators take them all without reading them
 /// (as Linux's `write_null` and, for the generators, after mixing them
 /// in, which ferrite leaves to the host), `full` is `ENOSPC`.
-pub(crate) fn chr_write(
-    c: CharDev,
-    count: usize,
-    from: &mut dyn UserIter,
-) -> Result<usize, Errno> {
+pub(crate) fn chr_write(c: CharDev, count: usize, from: &mut dyn UserIter) -> Result<usize, Errno> {
     let count = count.min(MAX_RW_COUNT);
     match c {
         CharDev::Full => Err(ENOSPC),

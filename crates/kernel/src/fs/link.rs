@@ -22,8 +22,8 @@ use rustix::fs::{AtFlags, RenameFlags};
 
 use crate::errno::*;
 
-use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW};
 use super::dev::DevDir;
+use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW};
 use super::namei::{rx, Last, Parent, Target};
 use super::open::lstatat;
 use super::Fs;

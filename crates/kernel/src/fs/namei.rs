@@ -46,9 +46,9 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::errno::{Errno, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR};
 
+use super::dev::{self, DevDir, DevNode};
 use super::flags::{MAXSYMLINKS, NAME_MAX, PATH_MAX};
 use super::hostfs::host_errno;
-use super::dev::{self, DevDir, DevNode};
 use super::procfs::{self, ProcNode};
 use super::shmem::Tmpfs;
 

@@ -30,11 +30,11 @@ use mm::Cpu;
 
 use crate::errno::*;
 
+use super::dev::{self, DevDir, DevNode};
 use super::fdtable::{lock, Fd, Kind, OpenFile};
 use super::flags::*;
 use super::hostfs::host_errno;
 use super::namei::{rx, HostDir, Last, Parent, Pos, ProcNames, Target};
-use super::dev::{self, DevDir, DevNode};
 use super::procfs::{self, ProcNode};
 use super::{ExecFile, Fs};
 
@@ -127,11 +127,7 @@ impl Fs {
                 if dev == Some(DevDir::Shm) {
                     let umask = *lock(&self.umask);
                     let inode = self.host.shm.create(&name, mode & !umask & 0o7777)?;
-                    return Ok(OpenFile::new(
-                        Kind::Dev(DevNode::Shm(inode)),
-                        fmode,
-                        kept,
-                    ));
+                    return Ok(OpenFile::new(Kind::Dev(DevNode::Shm(inode)), fmode, kept));
                 }
                 let dir = parent.ok_or(EACCES)?;
                 let umask = *lock(&self.umask);
@@ -262,9 +258,7 @@ impl Fs {
             DevNode::Dir(_) if flags & O_CREAT != 0 || (!path && wants_write) => {
                 return Err(EISDIR)
             }
-            DevNode::Chr(_) | DevNode::Shm(_) if flags & O_DIRECTORY != 0 => {
-                return Err(ENOTDIR)
-            }
+            DevNode::Chr(_) | DevNode::Shm(_) if flags & O_DIRECTORY != 0 => return Err(ENOTDIR),
             _ => {}
         }
         if path {

@@ -36,10 +36,10 @@ use mm::Cpu;
 
 use crate::errno::*;
 
+use super::dev::{CharDev, DevNode};
 use super::fdtable::{lock, Kind, OpenFile};
 use super::flags::*;
 use super::hostfs::host_errno;
-use super::dev::{CharDev, DevNode};
 use super::Fs;
 
 /// Bytes moved per step between guest memory and a host file.

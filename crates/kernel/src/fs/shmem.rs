@@ -262,10 +262,10 @@ impl ShmInode {
     pub(crate) fn chown(&self, uid: Option<u32>, gid: Option<u32>) -> Result<(), Errno> {
         let mut a = lock(&self.attr);
         let (me, my_gid) = host_ids();
-        if me != 0 {
-            if uid.is_some_and(|u| u != a.uid) || gid.is_some_and(|g| g != a.gid && g != my_gid) {
-                return Err(EPERM);
-            }
+        let other_uid = uid.is_some_and(|u| u != a.uid);
+        let other_gid = gid.is_some_and(|g| g != a.gid && g != my_gid);
+        if me != 0 && (other_uid || other_gid) {
+            return Err(EPERM);
         }
         if let Some(u) = uid {
             a.uid = u;
@@ -577,7 +577,13 @@ impl Tmpfs {
     }
 
     /// A new inode (not in the directory).
-    fn new_inode(&self, name: &[u8], memfd: bool, mode: u32, seals: u32) -> Result<ShmInode, Errno> {
+    fn new_inode(
+        &self,
+        name: &[u8],
+        memfd: bool,
+        mode: u32,
+        seals: u32,
+    ) -> Result<ShmInode, Errno> {
         let (uid, gid) = host_ids();
         let t = now();
         let ino = self.next_ino.fetch_add(1, Ordering::Relaxed);

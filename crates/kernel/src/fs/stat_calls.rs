@@ -74,7 +74,9 @@ impl Fs {
                 ..
             } => Ok(t),
             Target::Proc { .. } => Err(einval),
-            Target::Dev(super::dev::DevNode::Symlink { target, .. }) => Ok(target.as_bytes().to_vec()),
+            Target::Dev(super::dev::DevNode::Symlink { target, .. }) => {
+                Ok(target.as_bytes().to_vec())
+            }
             Target::Dev(_) => Err(einval),
         }
     }
