@@ -350,6 +350,15 @@ fn syscalls() {
     same_as_qemu_in(Cwd::Build, "syscalls", &[]);
 }
 
+/// The built-in /dev (null, zero, full, random, urandom, tty, the
+/// symlinks), a /dev/shm file mapped MAP_SHARED twice, memfd_create with
+/// seals, and MAP_SHARED/MAP_PRIVATE mappings of /dev/zero.
+#[test]
+fn devshm() {
+    let f = same_as_qemu("devshm", &[]);
+    assert!(f.stdout.ends_with("devshm: done\n"), "{}", f.stdout);
+}
+
 /// Code rewritten in an RWX mapping, with and without
 /// `__builtin___clear_cache`, and by the kernel's `pread` into it: the new
 /// code runs each time (qemu keeps fetch coherent with stores too).

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use kernel::errno::*;
 use kernel::fs::flags::*;
-use kernel::fs::readdir::{DT_DIR, PROC_COOKIE};
+use kernel::fs::readdir::{DEV_COOKIE, DT_DIR, PROC_COOKIE};
 use kernel::fs::{Fs, CHUNK};
 
 mod common;
@@ -233,7 +233,10 @@ fn the_root_names_itself_as_dotdot_and_lists_proc_once() {
     assert_eq!(named("..")[0].0, root_ino, "/.. is /");
     assert_eq!(named("proc").len(), 1, "{all:?}");
     assert_eq!(named("proc")[0].2, DT_DIR);
-    assert_eq!(all.len(), 4);
+    // The built-in /dev, listed once, before proc.
+    assert_eq!(named("dev").len(), 1, "{all:?}");
+    assert_eq!(named("dev")[0].1, DEV_COOKIE);
+    assert_eq!(all.len(), 5);
     // Past proc: the end, and it stays there.
     assert!(t.fs.getdents64(r, 4096).unwrap().is_empty());
     assert!(t.fs.getdents64(r, 4096).unwrap().is_empty());
@@ -261,7 +264,10 @@ fn the_root_names_itself_as_dotdot_and_lists_proc_once() {
     let r2 = t.open("/");
     let all2 = list(&t.fs, r2, 24);
     assert_eq!(all2.iter().filter(|e| e.3 == "proc").count(), 1, "{all2:?}");
-    assert_eq!(all2.len(), 4);
+    assert_eq!(all2.len(), 5);
+    // Seeking past ferrite's dev: nothing more (the host has proc).
+    t.fs.lseek(r2, DEV_COOKIE, SEEK_SET).unwrap();
+    assert!(t.fs.getdents64(r2, 4096).unwrap().is_empty());
 }
 
 #[test]

@@ -74,6 +74,9 @@
 //! `NrShmem` (meminfo's Shmem) and the mms' `ShmemPages` (RssShmem), are
 //! not dirty-accounted nor written back, are mapped writable at once (no
 //! write-notify), and the object is freed with the last VMA that maps it.
+//! A file system's shmem files (the kernel's tmpfs `/dev/shm` and memfds)
+//! are the same objects with a name ([`shmem_file_setup`]), mapped as
+//! files, and referenced by the file system too.
 //!
 //! LRU and reclaim: a cached page is put on the LRU lists when inserted
 //! (file pages on the file lists, shmem on the anon lists:
@@ -1280,6 +1283,10 @@ pub unsafe fn iput(cpu: &Cpu<'_>, space: *const AddressSpace<'_>) {
 /// the object goes; there is nothing to write back (no swap yet).
 pub struct ShmemBacking {
     size: core::sync::atomic::AtomicU64,
+    /// How /proc/PID/maps names a file system's shmem file (a tmpfs file,
+    /// a memfd: [`shmem_file_setup`]); None for the object of a shared
+    /// anonymous mapping, which maps names by its VMA.
+    identity: SpinLock<Option<FileIdentity>>,
 }
 
 impl FileBacking for ShmemBacking {
@@ -1300,6 +1307,10 @@ impl FileBacking for ShmemBacking {
         self.size.store(size, Relaxed);
         Ok(())
     }
+
+    fn identity(&self) -> Option<FileIdentity> {
+        self.identity.lock().clone()
+    }
 }
 
 /// `shmem_zero_setup` (`shmem_kernel_file_setup("dev/zero")`): the shmem
@@ -1309,11 +1320,45 @@ impl FileBacking for ShmemBacking {
 /// lives until the last reference goes (each VMA holds one: fork and
 /// splits add VMAs; see `fput`).
 pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<FilePtr, i32> {
+    shmem_new(mem, size, None).map(FilePtr::of)
+}
+
+/// `shmem_file_setup`: a shmem object of `size` bytes for a file system
+/// (a tmpfs file, a memfd), named in /proc/PID/maps by `identity`, with
+/// one reference for the caller. It lives, like the object of a shared
+/// anonymous mapping, until its last reference goes: the file system's
+/// (an open file, a directory entry) and each VMA's. Its pages are
+/// shmem pages (see the module docs): never written back, never
+/// reclaimed without swap.
+pub fn shmem_file_setup<'m>(
+    mem: &'m Mem,
+    size: u64,
+    identity: FileIdentity,
+) -> Result<&'m AddressSpace<'m>, i32> {
+    shmem_new(mem, size, Some(identity))
+}
+
+impl AddressSpace<'_> {
+    /// Rename a file system's shmem object in /proc/PID/maps (its file
+    /// was renamed or unlinked); nothing for other address spaces.
+    pub fn set_shmem_identity(&self, identity: FileIdentity) {
+        if let Contents::Shmem(s) = &self.backing {
+            *s.identity.lock() = Some(identity);
+        }
+    }
+}
+
+fn shmem_new<'m>(
+    mem: &'m Mem,
+    size: u64,
+    identity: Option<FileIdentity>,
+) -> Result<&'m AddressSpace<'m>, i32> {
     let backing = Contents::Shmem(ShmemBacking {
         size: core::sync::atomic::AtomicU64::new(size),
+        identity: SpinLock::new(identity),
     });
     let cache = crate::mmap::init_caches(mem)?;
-    let a = slab_alloc(
+    slab_alloc(
         mem,
         AddressSpace {
             mem,
@@ -1327,19 +1372,18 @@ pub fn shmem_zero_setup(mem: &Mem, size: u64) -> Result<FilePtr, i32> {
             reclaim_pins: AtomicUsize::new(0),
             slab: Some(space_cache(mem, SHMEM_INODE_CACHE)?),
         },
-    )?;
-    Ok(FilePtr::of(a))
+    )
 }
 
 /// Free the shmem object at `p` (its pages and the object), once its last
 /// reference is gone.
 ///
 /// # Safety
-/// `p` came from [`shmem_zero_setup`] and nothing refers to it any more:
+/// `p` came from [`shmem_new`] and nothing refers to it any more:
 /// the caller is its only owner.
 unsafe fn shmem_free(cpu: &Cpu<'_>, p: *const AddressSpace<'_>) {
     // SAFETY: the caller's promise: `p` came from `slab_alloc` in
-    // `shmem_zero_setup`, and nothing else owns it.
+    // `shmem_new`, and nothing else owns it.
     unsafe { (*p).release(cpu) };
     // SAFETY: as above; not used after this.
     unsafe { slab_free(cpu, p) };

@@ -37,9 +37,11 @@ use rustix::fs::{AtFlags, Gid, Mode, Timespec, Timestamps, Uid};
 
 use crate::errno::*;
 
+use super::dev::{DevDir, DevNode};
 use super::fdtable::Kind;
 use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW};
 use super::namei::{rx, Target};
+use super::shmem::{Tmpfs, TMPFS_MAGIC};
 use super::Fs;
 
 /// `UTIME_NOW`: the time field is set to now.
@@ -84,6 +86,58 @@ impl StatFs {
             f_frsize: mm::page::PAGE_SIZE as i64,
             f_flags: PROC_F_FLAGS,
             ..StatFs::default()
+        }
+    }
+
+    /// The file system of a name of `/dev`: `/dev` is a devtmpfs
+    /// (`nosuid,relatime`), `/dev/shm` a tmpfs (`nosuid,nodev,relatime`)
+    /// with its size and use, a memfd the internal tmpfs (no limits); all
+    /// report `TMPFS_MAGIC`.
+    pub(crate) fn dev(node: &DevNode, shm: &Tmpfs) -> StatFs {
+        const ST_VALID: i64 = 0x20;
+        const ST_NOSUID: i64 = 0x2;
+        const ST_NODEV: i64 = 0x4;
+        const ST_RELATIME: i64 = 0x1000;
+        let page = mm::page::PAGE_SIZE as i64;
+        let base = StatFs {
+            f_type: TMPFS_MAGIC,
+            f_bsize: page,
+            f_namelen: 255,
+            f_frsize: page,
+            f_flags: ST_VALID | ST_NOSUID | ST_RELATIME,
+            ..StatFs::default()
+        };
+        let in_shm = match node {
+            DevNode::Dir(DevDir::Shm) => true,
+            DevNode::Shm(i) => !i.is_memfd(),
+            _ => false,
+        };
+        let limit = shm.limit_pages() as u64;
+        if in_shm {
+            let free = limit.saturating_sub(shm.used_pages() as u64);
+            StatFs {
+                f_blocks: limit,
+                f_bfree: free,
+                f_bavail: free,
+                f_files: limit,
+                f_ffree: limit.saturating_sub(shm.nr_files() as u64 + 1),
+                f_flags: base.f_flags | ST_NODEV,
+                ..base
+            }
+        } else if matches!(node, DevNode::Shm(_)) {
+            StatFs {
+                f_flags: ST_VALID,
+                ..base
+            }
+        } else {
+            StatFs {
+                f_blocks: limit,
+                f_bfree: limit,
+                f_bavail: limit,
+                f_files: limit,
+                f_ffree: limit.saturating_sub(16),
+                ..base
+            }
         }
     }
 
@@ -249,7 +303,8 @@ impl Fs {
                 rustix::fs::fchmod(file, Mode::from_raw_mode(mode & S_IALLUGO)).map_err(rx)
             }
             Kind::Dir { file } | Kind::HostPath { file } => host_chmod(file, mode),
-            Kind::Stdio { .. } | Kind::Proc { .. } => Err(EPERM),
+            Kind::Dev(DevNode::Shm(i)) => i.chmod(mode),
+            Kind::Stdio { .. } | Kind::Proc { .. } | Kind::Dev(_) => Err(EPERM),
         }
     }
 
@@ -269,6 +324,9 @@ impl Fs {
                 ..
             } => Err(EOPNOTSUPP),
             Target::Proc { .. } => Err(EPERM),
+            Target::Dev(DevNode::Symlink { .. }) => Err(EOPNOTSUPP),
+            Target::Dev(DevNode::Shm(i)) => i.chmod(mode),
+            Target::Dev(_) => Err(EPERM),
         }
     }
 
@@ -283,6 +341,8 @@ impl Fs {
             Kind::Dir { file } | Kind::HostPath { file } => host_chown(file, uid, gid),
             Kind::Stdio { .. } => Err(EPERM),
             Kind::Proc { .. } => proc_chown(uid, gid),
+            Kind::Dev(DevNode::Shm(i)) => i.chown(id(uid), id(gid)),
+            Kind::Dev(_) => proc_chown(uid, gid),
         }
     }
 
@@ -302,6 +362,8 @@ impl Fs {
             Target::Missing { .. } => Err(ENOENT),
             Target::Host { file, .. } => host_chown(&file, uid, gid),
             Target::Proc { .. } => proc_chown(uid, gid),
+            Target::Dev(DevNode::Shm(i)) => i.chown(id(uid), id(gid)),
+            Target::Dev(_) => proc_chown(uid, gid),
         }
     }
 
@@ -330,6 +392,8 @@ impl Fs {
                 Kind::Dir { file } | Kind::HostPath { file } => host_utimes(file, times),
                 Kind::Stdio { .. } => Err(EPERM),
                 Kind::Proc { .. } => proc_utimes(times),
+                Kind::Dev(DevNode::Shm(i)) => i.utimes(times),
+                Kind::Dev(_) => proc_utimes(times),
             };
         };
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
@@ -344,6 +408,8 @@ impl Fs {
             Target::Missing { .. } => Err(ENOENT),
             Target::Host { file, .. } => host_utimes(&file, times),
             Target::Proc { .. } => proc_utimes(times),
+            Target::Dev(DevNode::Shm(i)) => i.utimes(times),
+            Target::Dev(_) => proc_utimes(times),
         }
     }
 
@@ -353,6 +419,7 @@ impl Fs {
             Target::Missing { .. } => Err(ENOENT),
             Target::Host { file, .. } => StatFs::host(&*file),
             Target::Proc { .. } => Ok(StatFs::proc()),
+            Target::Dev(n) => Ok(StatFs::dev(&n, &self.host.shm)),
         }
     }
 
@@ -365,6 +432,7 @@ impl Fs {
                 StatFs::host(&**file)
             }
             Kind::Proc { .. } => Ok(StatFs::proc()),
+            Kind::Dev(n) => Ok(StatFs::dev(n, &self.host.shm)),
         }
     }
 }

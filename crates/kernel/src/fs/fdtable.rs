@@ -41,6 +41,9 @@ pub(crate) enum Kind {
     },
     /// An `O_PATH` descriptor of a host file, directory or symlink.
     HostPath { file: Arc<File> },
+    /// A name of the built-in `/dev` (a device, a directory, a symlink
+    /// with `O_PATH`), a `/dev/shm` file or a memfd (dev.rs, shmem.rs).
+    Dev(super::dev::DevNode),
 }
 
 /// An open file description (`struct file`).
@@ -82,6 +85,7 @@ impl OpenFile {
             Kind::Dir { .. } => true,
             Kind::Proc { node, .. } => *node == super::procfs::ProcNode::Dir,
             Kind::HostPath { file } => file.metadata().is_ok_and(|m| m.is_dir()),
+            Kind::Dev(n) => n.is_dir(),
             _ => false,
         }
     }

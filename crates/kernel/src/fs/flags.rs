@@ -123,3 +123,35 @@ pub const MAXSYMLINKS: u32 = 40;
 pub const NR_OPEN: usize = 1024;
 /// `MAX_RW_COUNT`: the most one read or write transfers.
 pub const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+/// `F_ADD_SEALS` (fcntl on a memfd or tmpfs file).
+pub const F_ADD_SEALS: i32 = 1033;
+/// `F_GET_SEALS`.
+pub const F_GET_SEALS: i32 = 1034;
+/// `F_SEAL_SEAL`: no more seals may be added.
+pub const F_SEAL_SEAL: u32 = 0x1;
+/// `F_SEAL_SHRINK`: the size may not go down.
+pub const F_SEAL_SHRINK: u32 = 0x2;
+/// `F_SEAL_GROW`: the size may not go up.
+pub const F_SEAL_GROW: u32 = 0x4;
+/// `F_SEAL_WRITE`: the contents may not change.
+pub const F_SEAL_WRITE: u32 = 0x8;
+/// `F_SEAL_FUTURE_WRITE`: no new writable access.
+pub const F_SEAL_FUTURE_WRITE: u32 = 0x10;
+/// `F_SEAL_EXEC`: the execute bits may not change.
+pub const F_SEAL_EXEC: u32 = 0x20;
+/// Every seal.
+pub const F_ALL_SEALS: u32 = 0x3f;
+
+/// `MFD_CLOEXEC`.
+pub const MFD_CLOEXEC: u32 = 0x1;
+/// `MFD_ALLOW_SEALING`.
+pub const MFD_ALLOW_SEALING: u32 = 0x2;
+/// `MFD_HUGETLB`.
+pub const MFD_HUGETLB: u32 = 0x4;
+/// `MFD_NOEXEC_SEAL`.
+pub const MFD_NOEXEC_SEAL: u32 = 0x8;
+/// `MFD_EXEC`.
+pub const MFD_EXEC: u32 = 0x10;
+/// The longest memfd name (`NAME_MAX` less `memfd:`).
+pub const MFD_NAME_MAX_LEN: usize = 249;

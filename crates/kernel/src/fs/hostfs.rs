@@ -57,6 +57,8 @@ pub struct HostFs {
     /// from another handle.
     pub(crate) root_dir: HostDir,
     pub(crate) cache: PageCache,
+    /// `/dev/shm` and the memfds (shmem.rs).
+    pub(crate) shm: super::shmem::Tmpfs,
     /// Duplicates of the host's fds 0, 1 and 2.
     pub(crate) stdio: [Arc<File>; 3],
 }
@@ -91,6 +93,7 @@ impl HostFs {
             root,
             root_dir,
             cache: PageCache::new(mem),
+            shm: super::shmem::Tmpfs::new(mem),
             stdio,
         })
     }
@@ -213,5 +216,14 @@ impl HostFs {
     /// (`sync(2)`); call before the host looks at the files.
     pub fn sync(&self, cpu: &Cpu<'_>) -> Result<(), Errno> {
         self.cache.sync_all(cpu)
+    }
+
+    /// Put the references of tmpfs files (`/dev/shm`, memfds) whose last
+    /// open file or name went where no CPU was at hand (a `close`, a
+    /// descriptor table dropped at exit): Linux's `flush_delayed_fput`.
+    /// The file calls that hold a CPU do it too; call it after a process's
+    /// files are dropped to free their pages at once.
+    pub fn flush_delayed_fput(&self, cpu: &Cpu<'_>) {
+        super::dev::flush(&self.shm, cpu);
     }
 }

@@ -10,8 +10,9 @@
 //! `RENAME_NOREPLACE` is atomic), never through host paths.
 //!
 //! Where ferrite differs: `RENAME_EXCHANGE` and `RENAME_WHITEOUT` are
-//! EINVAL; renames and hard links into or out of /proc are EXDEV, as
-//! between mounts. `linkat` with `AT_EMPTY_PATH` is ENOENT, what Linux
+//! EINVAL; renames and hard links into or out of /proc and /dev are
+//! EXDEV, as between mounts; renames inside /dev/shm are the tmpfs's
+//! (shmem.rs), hard links there are EPERM. `linkat` with `AT_EMPTY_PATH` is ENOENT, what Linux
 //! gives a caller without `CAP_DAC_READ_SEARCH` (ferrite's processes have
 //! no capabilities).
 
@@ -21,6 +22,7 @@ use rustix::fs::{AtFlags, RenameFlags};
 
 use crate::errno::*;
 
+use super::dev::DevDir;
 use super::flags::{AT_EMPTY_PATH, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW};
 use super::namei::{rx, Last, Parent, Target};
 use super::open::lstatat;
@@ -76,7 +78,7 @@ impl Fs {
         }
         match old {
             Target::Missing { .. } => Err(ENOENT),
-            Target::Proc { .. } => Err(EXDEV),
+            Target::Proc { .. } | Target::Dev(_) => Err(EXDEV),
             Target::Host { meta, .. } if meta.is_dir() => Err(EPERM),
             Target::Host {
                 parent: Some((odir, oname)),
@@ -122,8 +124,20 @@ impl Fs {
         let (Last::Norm(oname), Last::Norm(nname)) = (ol, nl) else {
             return Err(EBUSY);
         };
-        let (Parent::Host(od), Parent::Host(nd)) = (op, np) else {
-            return Err(EXDEV);
+        let (od, nd) = match (op, np) {
+            (Parent::Host(od), Parent::Host(nd)) => (od, nd),
+            (Parent::Dev(DevDir::Shm), Parent::Dev(DevDir::Shm)) => {
+                let shm = &self.host.shm;
+                if shm.lookup(&oname).is_none() {
+                    return Err(ENOENT);
+                }
+                if os || ns {
+                    return Err(ENOTDIR);
+                }
+                return shm.rename(&oname, &nname, flags & RENAME_NOREPLACE != 0);
+            }
+            (Parent::Dev(DevDir::Root), Parent::Dev(DevDir::Root)) => return Err(EACCES),
+            _ => return Err(EXDEV),
         };
         let ft = lstatat(&od, &oname)?;
         if (os || ns) && !ft.is_dir() {

@@ -11,11 +11,17 @@
 //!   directory descriptor's) one component at a time; procfs.rs: the
 //!   names under `/proc`, whose contents come from a [`ProcSource`]; the
 //!   process's own `/proc/self/{cwd,root,fd/N}` come from `Fs` (magic
-//!   links to its handles).
+//!   links to its handles); dev.rs: the built-in `/dev` (the memory
+//!   devices, `tty`, the `fd`/`stdin`/`stdout`/`stderr` symlinks), which
+//!   like `/proc` does not depend on the host root; shmem.rs: the
+//!   `/dev/shm` tmpfs and memfds, files whose data live in ferrite's page
+//!   cache (shmem objects), with no host file behind them.
 //! - The calls: open.rs (open, close, dup, fcntl, mkdir, unlink, access,
 //!   chdir, exec's open), link.rs (symlink, rename), read_write.rs (read, write, lseek, truncate,
 //!   fsync), readdir.rs (getdents64), stat_calls.rs (stat, readlink),
-//!   tty.rs (TCGETS), attr.rs (chmod, chown, utimensat, statfs).
+//!   tty.rs (TCGETS), attr.rs (chmod, chown, utimensat, statfs),
+//!   `memfd_create` and the seals' `fcntl` in open.rs, `mmap`'s view of a
+//!   descriptor ([`Fs::mmap_source`]) here.
 //! - stat.rs (`struct stat`'s bytes) and flags.rs (the ABI's values).
 //!
 //! Methods that move file data (`read`, `write`, `pread`, `pwrite`,
@@ -24,7 +30,7 @@
 //! references and truncation are per-CPU operations in mm).
 //!
 //! Where ferrite differs from Linux overall: there are no mounts besides
-//! `/proc`, no inode or dentry cache (every lookup asks the host), and
+//! `/proc`, `/dev` and `/dev/shm`, no inode or dentry cache (every lookup asks the host), and
 //! credentials are the host's (see hostfs.rs). `/proc/PID/{cwd,root,fd}`
 //! exist for the process itself (`self` or its own pid) only: another
 //! process's files are not reachable from a `ProcSource`. The table and working
@@ -33,6 +39,7 @@
 //! other threads of a process that share the table).
 
 pub mod attr;
+mod dev;
 mod fdtable;
 pub mod flags;
 mod hostfs;
@@ -43,6 +50,7 @@ mod pagecache;
 mod procfs;
 mod read_write;
 pub mod readdir;
+mod shmem;
 pub mod stat;
 mod stat_calls;
 mod tty;
@@ -58,6 +66,7 @@ pub use tty::TERMIOS_SIZE;
 
 use crate::errno::{Errno, EBADF, ENOENT, ENOTDIR};
 
+use dev::DevNode;
 use fdtable::{lock, Fd, FdTable, Kind, OpenFile};
 use hostfs::DPath;
 use namei::{HostDir, Jump, Pos, ProcNames, Walker};
@@ -205,6 +214,7 @@ impl Fs {
             Kind::Host { file, .. } => self.host.d_path_bytes(file),
             Kind::Dir { file } | Kind::HostPath { file } => self.host.d_path_bytes(file),
             Kind::Proc { rel, .. } => proc_path(rel),
+            Kind::Dev(n) => n.path(),
         })
     }
 
@@ -214,6 +224,7 @@ impl Fs {
         let cwd = lock(&self.cwd).clone();
         match cwd {
             Pos::Proc(rel) => Ok(proc_path(&rel)),
+            Pos::Dev(d) => Ok(dev::dir_path(d).to_vec()),
             Pos::Host(d) => match self.host.d_path(d.file()) {
                 DPath::Deleted(_) => Err(ENOENT),
                 d => Ok(dpath_bytes(d)),
@@ -230,6 +241,7 @@ impl Fs {
         Walker {
             root: &self.host.root_dir,
             proc: self,
+            shm: Some(&self.host.shm),
         }
     }
 
@@ -255,11 +267,54 @@ impl Fs {
     /// mapped (directories, procfs, terminals), EACCES for a descriptor
     /// not open for reading (as `mmap` says whatever the protection).
     pub fn file_for_mmap(&self, fd: i32) -> Result<MmapFile, Errno> {
+        match self.mmap_source(fd, 0, 0)? {
+            MmapSource::File(f) => Ok(f),
+            MmapSource::Zero => Err(crate::errno::ENODEV),
+        }
+    }
+
+    /// What `mmap(2)` of `fd` with `prot` and `flags` maps (Linux's
+    /// `f_op->mmap`): a file's page cache (a host file, a `/dev/shm`
+    /// file, a memfd) or `/dev/zero`'s anonymous memory. EBADF for a bad
+    /// or `O_PATH` descriptor, ENODEV for what cannot be mapped, EACCES for
+    /// a descriptor not open for reading (or a shared writable mapping of
+    /// `/dev/zero` open read-only; for files mm checks it), EPERM for a
+    /// shared writable mapping of a file sealed against writes (a shared
+    /// read-only one then cannot become writable).
+    pub fn mmap_source(&self, fd: i32, prot: usize, flags: usize) -> Result<MmapSource, Errno> {
+        use mm::filemap::{FMODE_READ, FMODE_WRITE};
         let f = self.file(fd)?;
         if f.is_path() {
             return Err(EBADF);
         }
+        let shared = matches!(flags & 0xf, 0x1 | 0x3);
+        let prot_write = prot & 0x2 != 0;
         match &f.kind {
+            Kind::Dev(DevNode::Chr(dev::CharDev::Zero)) => {
+                if f.fmode & FMODE_READ == 0 || (shared && prot_write && f.fmode & FMODE_WRITE == 0)
+                {
+                    return Err(crate::errno::EACCES);
+                }
+                Ok(MmapSource::Zero)
+            }
+            Kind::Dev(DevNode::Shm(inode)) => {
+                if f.fmode & FMODE_READ == 0 {
+                    return Err(crate::errno::EACCES);
+                }
+                let mut fmode = f.fmode;
+                let sealed = inode.seals() & (flags::F_SEAL_WRITE | flags::F_SEAL_FUTURE_WRITE);
+                if shared && sealed != 0 {
+                    if prot_write {
+                        return Err(crate::errno::EPERM);
+                    }
+                    fmode &= !FMODE_WRITE;
+                }
+                let space = inode.mapping();
+                if !space.igrab() {
+                    return Err(crate::errno::ENODEV);
+                }
+                Ok(MmapSource::File(MmapFile::new(space, fmode)))
+            }
             Kind::Host { regular: true, .. } if f.fmode & mm::filemap::FMODE_READ == 0 => {
                 Err(crate::errno::EACCES)
             }
@@ -275,11 +330,27 @@ impl Fs {
                     .host
                     .cache
                     .get_or_create(file, *dev, *ino, writable, &path)?;
-                Ok(MmapFile::new(space, f.fmode))
+                Ok(MmapSource::File(MmapFile::new(space, f.fmode)))
             }
             _ => Err(crate::errno::ENODEV),
         }
     }
+
+    /// Put the tmpfs references dropped without a CPU (see
+    /// [`HostFs::flush_delayed_fput`]).
+    pub fn flush_delayed_fput(&self, cpu: &mm::Cpu<'_>) {
+        self.host.flush_delayed_fput(cpu);
+    }
+}
+
+/// What [`Fs::mmap_source`] found to map.
+pub enum MmapSource {
+    /// A file's page cache, with a reference for the caller.
+    File(MmapFile),
+    /// `/dev/zero`: private anonymous memory for `MAP_PRIVATE`, shared
+    /// anonymous memory (a shmem object) for `MAP_SHARED`, as Linux's
+    /// `mmap_zero`.
+    Zero,
 }
 
 impl OpenFile {
@@ -295,6 +366,7 @@ impl OpenFile {
                 node: ProcNode::Dir,
                 ..
             } => Some(Pos::Proc(rel.clone())),
+            Kind::Dev(DevNode::Dir(d)) => Some(Pos::Dev(*d)),
             _ => None,
         }
     }
@@ -369,6 +441,7 @@ impl ProcNames for Fs {
                 // As Linux shows it: `/d (deleted)` for a removed one.
                 let cwd = match lock(&self.cwd).clone() {
                     Pos::Proc(rel) => proc_path(&rel),
+                    Pos::Dev(d) => dev::dir_path(d).to_vec(),
                     Pos::Host(d) => self.host.d_path_bytes(d.file()),
                 };
                 return Some(ProcNode::Symlink(cwd));
@@ -387,6 +460,7 @@ impl ProcNames for Fs {
         let pos_jump = |p: Pos| match p {
             Pos::Host(d) => Jump::Host(d.file().clone()),
             Pos::Proc(r) => Jump::Proc(r),
+            Pos::Dev(d) => Jump::Dev(DevNode::Dir(d)),
         };
         match self.own_proc(rel)? {
             "cwd" => Some(pos_jump(lock(&self.cwd).clone())),
@@ -403,6 +477,7 @@ impl ProcNames for Fs {
                         node: ProcNode::Dir,
                         ..
                     } => Some(Jump::Proc(rel.clone())),
+                    Kind::Dev(n) => Some(Jump::Dev(n.clone())),
                     // A standard stream is not reopened from its host
                     // handle (that could widen its access on the host
                     // file behind it); a procfs file by its name.

@@ -19,7 +19,10 @@
 //!   [`MAXSYMLINKS`] per lookup (ELOOP);
 //! - the root's `proc` is procfs (a [`ProcNames`]); its magic links
 //!   (`/proc/self/cwd`, `root`, `fd/N`) jump straight to the handle they
-//!   stand for, as Linux's `nd_jump_link` does.
+//!   stand for, as Linux's `nd_jump_link` does;
+//! - the root's `dev` is the built-in `/dev` (dev.rs): its names and
+//!   `/dev/shm`'s files are looked up in ferrite, and its symlinks
+//!   (`/dev/fd` → `/proc/self/fd`, ...) are followed like any other.
 //!
 //! The caller then acts on the last component through its parent's
 //! handle and its name (`mkdirat`, `unlinkat`, `renameat`, `symlinkat`,
@@ -43,9 +46,11 @@ use rustix::fs::{Mode, OFlags};
 
 use crate::errno::{Errno, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR};
 
+use super::dev::{self, DevDir, DevNode};
 use super::flags::{MAXSYMLINKS, NAME_MAX, PATH_MAX};
 use super::hostfs::host_errno;
 use super::procfs::{self, ProcNode};
+use super::shmem::Tmpfs;
 
 /// The errno of a failed host call made through rustix.
 pub(crate) fn rx(e: rustix::io::Errno) -> Errno {
@@ -123,6 +128,8 @@ impl HostDir {
 pub(crate) enum Pos {
     Host(HostDir),
     Proc(String),
+    /// A directory of the built-in `/dev` (dev.rs).
+    Dev(DevDir),
 }
 
 /// Where a procfs magic link leads.
@@ -131,6 +138,8 @@ pub(crate) enum Jump {
     Host(Arc<File>),
     /// A procfs directory.
     Proc(String),
+    /// A name in `/dev` (an open device, `/dev/shm` file or memfd).
+    Dev(DevNode),
 }
 
 /// The names under `/proc` as one process sees them.
@@ -156,10 +165,14 @@ pub(crate) enum Target {
     },
     /// A procfs name.
     Proc { rel: String, node: ProcNode },
+    /// A name in `/dev` (the symlink itself if not followed).
+    Dev(DevNode),
     /// The last component does not exist; its directory does.
     Missing {
-        /// The directory (None under /proc).
+        /// The directory (None under /proc and /dev).
         parent: Option<HostDir>,
+        /// The directory when it is one of /dev's.
+        dev: Option<DevDir>,
         name: Vec<u8>,
         /// The path ended in `/`.
         trailing_slash: bool,
@@ -172,6 +185,7 @@ impl Target {
         match self {
             Target::Host { meta, .. } => meta.is_dir(),
             Target::Proc { node, .. } => *node == ProcNode::Dir,
+            Target::Dev(node) => node.is_dir(),
             Target::Missing { .. } => false,
         }
     }
@@ -187,6 +201,11 @@ pub(crate) enum Parent {
     /// The root directory, with the last component `proc`: the mount
     /// point of procfs.
     ProcMount,
+    /// A directory of `/dev`.
+    Dev(DevDir),
+    /// The root directory, with the last component `dev`: the mount
+    /// point of `/dev`.
+    DevMount,
 }
 
 /// The last component of a [`Walker::parent`] lookup (Linux's
@@ -226,10 +245,12 @@ pub(crate) fn step(dir: BorrowedFd<'_>, name: &[u8]) -> Result<File, Errno> {
         .map_err(rx)
 }
 
-/// A lookup context: the root handle and procfs.
+/// A lookup context: the root handle, procfs and `/dev/shm`.
 pub(crate) struct Walker<'a> {
     pub(crate) root: &'a HostDir,
     pub(crate) proc: &'a dyn ProcNames,
+    /// `/dev/shm` (None: empty).
+    pub(crate) shm: Option<&'a Tmpfs>,
 }
 
 impl Walker<'_> {
@@ -275,6 +296,7 @@ impl Walker<'_> {
                         if last {
                             return Ok(Target::Missing {
                                 parent: None,
+                                dev: None,
                                 name: c,
                                 trailing_slash,
                             });
@@ -286,6 +308,11 @@ impl Walker<'_> {
                             count_link(&mut links)?;
                             match self.proc.jump(&rel) {
                                 Some(Jump::Proc(p)) => cur = Pos::Proc(p),
+                                Some(Jump::Dev(DevNode::Dir(d))) => cur = Pos::Dev(d),
+                                Some(Jump::Dev(_)) if !last || trailing_slash => {
+                                    return Err(ENOTDIR)
+                                }
+                                Some(Jump::Dev(node)) => return Ok(Target::Dev(node)),
                                 Some(Jump::Host(file)) => {
                                     let meta = file.metadata().map_err(|e| host_errno(&e))?;
                                     if meta.is_dir() {
@@ -309,10 +336,37 @@ impl Walker<'_> {
                     }
                     continue;
                 }
+                Pos::Dev(d) => {
+                    let Some(node) = dev::lookup(d, &c, self.shm) else {
+                        if last {
+                            return Ok(Target::Missing {
+                                parent: None,
+                                dev: Some(d),
+                                name: c,
+                                trailing_slash,
+                            });
+                        }
+                        return Err(ENOENT);
+                    };
+                    match node {
+                        DevNode::Symlink { target, .. } if !last || follow_last => {
+                            count_link(&mut links)?;
+                            self.expand(&mut cur, &mut todo, target.as_bytes())?;
+                        }
+                        DevNode::Dir(d) => cur = Pos::Dev(d),
+                        _ if !last || trailing_slash => return Err(ENOTDIR),
+                        node => return Ok(Target::Dev(node)),
+                    }
+                    continue;
+                }
                 Pos::Host(ref d) => d.clone(),
             };
             if c == b"proc" && dir.same(self.root) {
                 cur = Pos::Proc(String::new());
+                continue;
+            }
+            if c == b"dev" && dir.same(self.root) {
+                cur = Pos::Dev(DevDir::Root);
                 continue;
             }
             if !last {
@@ -334,6 +388,7 @@ impl Walker<'_> {
                 Err(ENOENT) if last => {
                     return Ok(Target::Missing {
                         parent: Some(dir),
+                        dev: None,
                         name: c,
                         trailing_slash,
                     });
@@ -395,6 +450,8 @@ impl Walker<'_> {
                 Some((up, _)) => up.to_string(),
                 None => String::new(),
             })),
+            Pos::Dev(DevDir::Shm) => Ok(Pos::Dev(DevDir::Root)),
+            Pos::Dev(DevDir::Root) => Ok(Pos::Host(self.root.clone())),
         }
     }
 
@@ -405,6 +462,7 @@ impl Walker<'_> {
                 let node = self.proc.lookup(&rel).ok_or(ENOENT)?;
                 Ok(Target::Proc { rel, node })
             }
+            Pos::Dev(d) => Ok(Target::Dev(DevNode::Dir(d))),
             Pos::Host(d) => {
                 let meta = d.file.metadata().map_err(|e| host_errno(&e))?;
                 Ok(Target::Host {
@@ -474,6 +532,7 @@ impl Walker<'_> {
                 node: ProcNode::Dir,
                 rel,
             } => Parent::Proc(rel),
+            Target::Dev(DevNode::Dir(d)) => Parent::Dev(d),
             Target::Missing { .. } => return Err(ENOENT),
             _ => return Err(ENOTDIR),
         };
@@ -481,6 +540,9 @@ impl Walker<'_> {
         let parent = match (&parent, &last) {
             (Parent::Host(d), Last::Norm(n)) if n == b"proc" && d.same(self.root) => {
                 Parent::ProcMount
+            }
+            (Parent::Host(d), Last::Norm(n)) if n == b"dev" && d.same(self.root) => {
+                Parent::DevMount
             }
             _ => parent,
         };
@@ -541,11 +603,13 @@ mod tests {
         let w = Walker {
             root: &rootdir,
             proc: &NoProc,
+            shm: None,
         };
         let ab = Pos::Host(open_dir(&root.join("a/b")));
         let top = Pos::Host(rootdir.clone());
         let parts = [
-            "..", ".", "a", "b", "f", "r", "u", "ab", "host", "l1", "x", "",
+            "..", ".", "a", "b", "f", "r", "u", "ab", "host", "l1", "x", "", "dev", "shm", "null",
+            "stdin",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -567,8 +631,15 @@ mod tests {
             let start = if next() % 2 == 0 { &ab } else { &top };
             let host = match w.resolve(start, p.as_bytes(), next() % 2 == 0) {
                 Ok(Target::Host { file, .. }) => host_of(&file),
-                Ok(Target::Missing { parent, .. }) => host_of(parent.unwrap().file()),
-                Ok(Target::Proc { .. }) => continue,
+                Ok(Target::Missing {
+                    parent: Some(parent),
+                    ..
+                }) => host_of(parent.file()),
+                Ok(Target::Missing { dev, .. }) => {
+                    assert!(dev.is_some(), "{p}: a missing name without a directory");
+                    continue;
+                }
+                Ok(Target::Proc { .. } | Target::Dev(_)) => continue,
                 Err(e) => {
                     assert!([ENOENT, ENOTDIR, ELOOP].contains(&e), "{p}: {e}");
                     continue;
@@ -585,6 +656,7 @@ mod tests {
         let w = Walker {
             root: &root,
             proc: &NoProc,
+            shm: None,
         };
         let top = Pos::Host(root.clone());
         let last = |p: &str| w.parent(&top, p.as_bytes()).map(|(_, l, s)| (l, s));

@@ -30,6 +30,7 @@ use mm::Cpu;
 
 use crate::errno::*;
 
+use super::dev::{self, DevDir, DevNode};
 use super::fdtable::{lock, Fd, Kind, OpenFile};
 use super::flags::*;
 use super::hostfs::host_errno;
@@ -73,6 +74,7 @@ impl Fs {
         if flags & (O_CREAT | O_DIRECTORY) == O_CREAT | O_DIRECTORY {
             return Err(EINVAL);
         }
+        super::dev::flush(&self.host.shm, cpu);
         // Linux takes the descriptor before the lookup.
         lock(&self.table).free_slot(0)?;
         let start = self.start(dirfd, path)?;
@@ -112,6 +114,7 @@ impl Fs {
         match target {
             Target::Missing {
                 parent,
+                dev,
                 name,
                 trailing_slash,
             } => {
@@ -120,6 +123,11 @@ impl Fs {
                 }
                 if trailing_slash {
                     return Err(EISDIR);
+                }
+                if dev == Some(DevDir::Shm) {
+                    let umask = *lock(&self.umask);
+                    let inode = self.host.shm.create(&name, mode & !umask & 0o7777)?;
+                    return Ok(OpenFile::new(Kind::Dev(DevNode::Shm(inode)), fmode, kept));
                 }
                 let dir = parent.ok_or(EACCES)?;
                 let umask = *lock(&self.umask);
@@ -153,6 +161,7 @@ impl Fs {
                 Ok(OpenFile::new(kind, fmode, kept))
             }
             _ if excl => Err(EEXIST),
+            Target::Dev(node) => self.open_dev(cpu, node, flags, fmode),
             Target::Host { file, meta, parent } => {
                 let ft = meta.file_type();
                 if ft.is_symlink() {
@@ -229,6 +238,82 @@ impl Fs {
                 Ok(OpenFile::new(Kind::Proc { rel, node, data }, fmode, kept))
             }
         }
+    }
+
+    /// Open a name of `/dev` (`chrdev_open`, `shmem` files).
+    fn open_dev(
+        &self,
+        cpu: &Cpu<'_>,
+        node: DevNode,
+        flags: i32,
+        fmode: u32,
+    ) -> Result<Arc<OpenFile>, Errno> {
+        let kept = (flags & KEPT_FLAGS) | O_LARGEFILE;
+        let acc = flags & O_ACCMODE;
+        let wants_write = acc != O_RDONLY || flags & O_TRUNC != 0;
+        let path = flags & O_PATH != 0;
+        match &node {
+            // Not followed: O_NOFOLLOW.
+            DevNode::Symlink { .. } if !path => return Err(ELOOP),
+            DevNode::Dir(_) if flags & O_CREAT != 0 || (!path && wants_write) => {
+                return Err(EISDIR)
+            }
+            DevNode::Chr(_) | DevNode::Shm(_) if flags & O_DIRECTORY != 0 => return Err(ENOTDIR),
+            _ => {}
+        }
+        if path {
+            return Ok(OpenFile::new(Kind::Dev(node), 0, kept));
+        }
+        let mut want = 0;
+        if acc != O_WRONLY {
+            want |= R_OK;
+        }
+        if wants_write {
+            want |= W_OK;
+        }
+        node.permission(&self.host.shm, want)?;
+        if let DevNode::Shm(inode) = &node {
+            if flags & O_TRUNC != 0 {
+                inode.truncate(cpu, 0)?;
+            }
+        }
+        Ok(OpenFile::new(Kind::Dev(node), fmode, kept))
+    }
+
+    /// `memfd_create(2)` (`flags`: `MFD_CLOEXEC`, `MFD_ALLOW_SEALING`,
+    /// `MFD_NOEXEC_SEAL`, `MFD_EXEC`; `name` without its NUL, at most
+    /// [`MFD_NAME_MAX_LEN`] bytes): a new descriptor of an unnamed tmpfs
+    /// file, open for reading and writing. EINVAL for unknown flags, a
+    /// name too long, `MFD_HUGETLB` (ferrite has no hugetlbfs) or both
+    /// `MFD_EXEC` and `MFD_NOEXEC_SEAL`.
+    pub fn memfd_create(&self, name: &[u8], flags: u32) -> Result<i32, Errno> {
+        let known = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
+        if flags & !known != 0
+            || flags & MFD_HUGETLB != 0
+            || flags & (MFD_EXEC | MFD_NOEXEC_SEAL) == MFD_EXEC | MFD_NOEXEC_SEAL
+            || name.len() > MFD_NAME_MAX_LEN
+        {
+            return Err(EINVAL);
+        }
+        lock(&self.table).free_slot(0)?;
+        let (mode, seals) = if flags & MFD_NOEXEC_SEAL != 0 {
+            (0o666, F_SEAL_EXEC)
+        } else if flags & MFD_ALLOW_SEALING != 0 {
+            (0o777, 0)
+        } else {
+            (0o777, F_SEAL_SEAL)
+        };
+        let inode = self.host.shm.memfd(name, mode, seals)?;
+        let file = OpenFile::new(
+            Kind::Dev(DevNode::Shm(inode)),
+            FMODE_READ | FMODE_WRITE,
+            O_RDWR | O_LARGEFILE,
+        );
+        let fd = Fd {
+            file,
+            cloexec: flags & MFD_CLOEXEC != 0,
+        };
+        lock(&self.table).install(0, fd)
     }
 
     /// `close(2)`.
@@ -309,6 +394,31 @@ impl Fs {
         }
     }
 
+    /// `fcntl(2)`'s `F_ADD_SEALS` and `F_GET_SEALS` (`memfd_fcntl`):
+    /// EINVAL for a file that is not a tmpfs file (a memfd or a
+    /// `/dev/shm` file, whose seals are `F_SEAL_SEAL` from the start) or
+    /// an unknown seal, EPERM to add seals through a descriptor not open
+    /// for writing or to a file sealed with `F_SEAL_SEAL`, EBUSY to seal
+    /// writes while the file is mapped.
+    pub fn fcntl_seals(&self, cpu: &Cpu<'_>, fd: i32, cmd: i32, arg: u64) -> Result<i64, Errno> {
+        let f = self.file(fd)?;
+        let Kind::Dev(DevNode::Shm(inode)) = &f.kind else {
+            return Err(EINVAL);
+        };
+        if f.is_path() {
+            return Err(EBADF);
+        }
+        match cmd {
+            F_GET_SEALS => Ok(inode.seals().into()),
+            F_ADD_SEALS => {
+                let seals = u32::try_from(arg).map_err(|_| EINVAL)?;
+                inode.add_seals(cpu, seals, f.fmode & FMODE_WRITE != 0)?;
+                Ok(0)
+            }
+            _ => Err(EINVAL),
+        }
+    }
+
     /// `filename_create`: the directory where a new entry named by `path`
     /// (relative to `dirfd`) goes, its name, and whether `path` ended in
     /// a slash. `EEXIST` when something is there (or the name is `.` or
@@ -324,9 +434,15 @@ impl Fs {
             return Err(EEXIST);
         };
         match parent {
-            Parent::ProcMount => Err(EEXIST),
+            Parent::ProcMount | Parent::DevMount => Err(EEXIST),
             Parent::Proc(dir) => match self.lookup(&procfs::join(&dir, &name)) {
                 Some(_) => Err(EEXIST),
+                None => Err(EACCES),
+            },
+            // /dev/shm holds regular files only (see shmem.rs).
+            Parent::Dev(d) => match dev::lookup(d, &name, Some(&self.host.shm)) {
+                Some(_) => Err(EEXIST),
+                None if d == DevDir::Shm => Err(EPERM),
                 None => Err(EACCES),
             },
             Parent::Host(dir) => {
@@ -373,7 +489,15 @@ impl Fs {
             Last::Root => return Err(EBUSY),
         };
         match parent {
-            Parent::ProcMount => Err(if rmdir { EBUSY } else { EISDIR }),
+            Parent::ProcMount | Parent::DevMount => Err(if rmdir { EBUSY } else { EISDIR }),
+            Parent::Dev(d) => match dev::lookup(d, &name, Some(&self.host.shm)) {
+                None => Err(ENOENT),
+                Some(DevNode::Dir(_)) if !rmdir => Err(EISDIR),
+                Some(DevNode::Dir(_)) => Err(EACCES),
+                Some(_) if rmdir || trailing_slash => Err(ENOTDIR),
+                Some(DevNode::Shm(_)) => self.host.shm.unlink(&name),
+                Some(_) => Err(EACCES),
+            },
             Parent::Proc(dir) => match self.lookup(&procfs::join(&dir, &name)) {
                 None => Err(ENOENT),
                 Some(ProcNode::Dir) if !rmdir => Err(EISDIR),
@@ -411,6 +535,7 @@ impl Fs {
         let target = self.lookup_at(dirfd, path, flags)?;
         match target {
             Target::Missing { .. } => Err(ENOENT),
+            Target::Dev(node) => node.permission(&self.host.shm, mode),
             Target::Proc { node, .. } => {
                 let dir = node == ProcNode::Dir;
                 let link = matches!(node, ProcNode::Symlink(_));
@@ -445,6 +570,14 @@ impl Fs {
                 *lock(&self.cwd) = Pos::Proc(rel);
                 Ok(())
             }
+            Target::Dev(node) => {
+                node.permission(&self.host.shm, X_OK)?;
+                let DevNode::Dir(d) = node else {
+                    return Err(ENOTDIR);
+                };
+                *lock(&self.cwd) = Pos::Dev(d);
+                Ok(())
+            }
         }
     }
 
@@ -468,7 +601,8 @@ impl Fs {
         let start = self.start(AT_FDCWD, path)?;
         match self.walker().resolve(&start, path, true)? {
             Target::Missing { .. } => Err(ENOENT),
-            Target::Proc { .. } => Err(EACCES),
+            // Executing a memfd or a /dev/shm file is not supported yet.
+            Target::Proc { .. } | Target::Dev(_) => Err(EACCES),
             Target::Host { file, meta, parent } => {
                 if !meta.is_file() || meta.mode() & 0o111 == 0 {
                     return Err(EACCES);
@@ -529,6 +663,7 @@ impl Fs {
                     let node = self.lookup(&rel).ok_or(ENOENT)?;
                     return Ok(Target::Proc { rel, node });
                 }
+                Pos::Dev(d) => return Ok(Target::Dev(DevNode::Dir(d))),
             }
         } else {
             let f = self.file(dirfd)?;
@@ -542,6 +677,7 @@ impl Fs {
                         node: node.clone(),
                     })
                 }
+                Kind::Dev(node) => return Ok(Target::Dev(node.clone())),
             }
         };
         let meta = file.metadata().map_err(|e| host_errno(&e))?;

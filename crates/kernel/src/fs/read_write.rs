@@ -36,6 +36,7 @@ use mm::Cpu;
 
 use crate::errno::*;
 
+use super::dev::{CharDev, DevNode};
 use super::fdtable::{lock, Kind, OpenFile};
 use super::flags::*;
 use super::hostfs::host_errno;
@@ -148,6 +149,8 @@ impl OpenFile {
             | Kind::Dir { .. }
             | Kind::Proc { .. }
             | Kind::HostPath { .. } => true,
+            Kind::Dev(DevNode::Chr(c)) => !c.is_stream(),
+            Kind::Dev(_) => true,
             _ => self.stream().is_ok_and(|mut s| s.stream_position().is_ok()),
         }
     }
@@ -195,14 +198,29 @@ impl Fs {
         let f = &*file.0;
         let positioned = matches!(
             f.kind,
-            Kind::Host { regular: true, .. } | Kind::Dir { .. } | Kind::Proc { .. }
+            Kind::Host { regular: true, .. }
+                | Kind::Dir { .. }
+                | Kind::Proc { .. }
+                | Kind::Dev(DevNode::Shm(_) | DevNode::Dir(_))
         );
+        if let Kind::Dev(DevNode::Chr(c)) = &f.kind {
+            if !c.is_stream() {
+                if let Some(pos) = at {
+                    verify_area(pos, count)?;
+                }
+                return super::dev::chr_read(*c, count, to);
+            }
+        }
         if !positioned {
             if let Some(pos) = at {
                 verify_area(pos, count)?;
             }
             let count = count.min(CHUNK);
-            let s = f.stream()?;
+            let s = match &f.kind {
+                // /dev/tty reads the host's standard input (dev.rs).
+                Kind::Dev(DevNode::Chr(CharDev::Tty)) => &*self.host.stdio[0],
+                _ => f.stream()?,
+            };
             // Fault the destination in first: what the host stream gives
             // cannot be put back.
             let want = to.writable(count);
@@ -285,7 +303,8 @@ impl Fs {
                 }
                 Ok(done)
             }
-            Kind::Dir { .. } => Err(EISDIR),
+            Kind::Dev(DevNode::Shm(inode)) => inode.read(cpu, pos, count, to),
+            Kind::Dir { .. } | Kind::Dev(DevNode::Dir(_)) => Err(EISDIR),
             _ => Err(EBADF),
         }
     }
@@ -303,6 +322,40 @@ impl Fs {
     ) -> Result<usize, Errno> {
         let f = &*file.0;
         match &f.kind {
+            Kind::Dev(DevNode::Shm(inode)) => {
+                super::dev::flush(&self.host.shm, cpu);
+                let mut guard = match at {
+                    Some(_) => None,
+                    None => Some(lock(&f.pos)),
+                };
+                let start = at.unwrap_or_else(|| **guard.as_ref().expect("locked"));
+                verify_area(start, count)?;
+                let count = count.min(MAX_RW_COUNT);
+                let pos = if f.flags() & O_APPEND != 0 {
+                    None
+                } else {
+                    Some(start)
+                };
+                let shm = &self.host.shm;
+                let budget = || {
+                    if inode.is_memfd() {
+                        usize::MAX
+                    } else {
+                        shm.room()
+                    }
+                };
+                let (n, end) = inode.write(cpu, pos, count, from, &budget)?;
+                if let Some(g) = guard.as_mut() {
+                    **g = end;
+                }
+                Ok(n)
+            }
+            Kind::Dev(DevNode::Chr(c)) if !c.is_stream() => {
+                if let Some(pos) = at {
+                    verify_area(pos, count)?;
+                }
+                super::dev::chr_write(*c, count, from)
+            }
             Kind::Host {
                 file: host,
                 dev,
@@ -363,8 +416,12 @@ impl Fs {
                 }
                 Ok(done)
             }
-            Kind::Stdio { .. } | Kind::Host { .. } => {
-                let s = f.stream()?;
+            Kind::Stdio { .. } | Kind::Host { .. } | Kind::Dev(DevNode::Chr(_)) => {
+                let s = match &f.kind {
+                    // /dev/tty writes to the host's standard output.
+                    Kind::Dev(_) => &*self.host.stdio[1],
+                    _ => f.stream()?,
+                };
                 if let Some(pos) = at {
                     verify_area(pos, count)?;
                 }
@@ -466,6 +523,11 @@ impl Fs {
             // The host's cookies (readdir.rs).
             return self.dir_llseek(&f, file, off, whence);
         }
+        if let Kind::Dev(DevNode::Chr(c)) = &f.kind {
+            // `null_lseek` (and `noop_llseek` of the generators, whose
+            // position never moves): 0; a terminal cannot seek.
+            return if c.is_stream() { Err(ESPIPE) } else { Ok(0) };
+        }
         let mut pos = lock(&f.pos);
         let cur = *pos as i64;
         let size = match &f.kind {
@@ -474,7 +536,8 @@ impl Fs {
                 regular: true,
                 ..
             } => Some(file.metadata().map_err(|e| host_errno(&e))?.len() as i64),
-            Kind::Proc { .. } => None,
+            Kind::Dev(DevNode::Shm(inode)) => Some(inode.size() as i64),
+            Kind::Proc { .. } | Kind::Dev(_) => None,
             _ => {
                 drop(pos);
                 let mut s = f.stream()?;
@@ -526,6 +589,13 @@ impl Fs {
         if len < 0 {
             return Err(EINVAL);
         }
+        if let Kind::Dev(DevNode::Shm(inode)) = &f.kind {
+            if f.fmode & FMODE_WRITE == 0 {
+                return Err(EINVAL);
+            }
+            super::dev::flush(&self.host.shm, cpu);
+            return inode.truncate(cpu, len as u64);
+        }
         let Kind::Host {
             file,
             dev,
@@ -556,7 +626,10 @@ impl Fs {
             }
             Kind::Dir { file } => retry(|| file.sync_all()),
             Kind::Stdio { file } => retry(|| file.sync_all()),
-            Kind::Proc { .. } | Kind::HostPath { .. } => Err(EINVAL),
+            // tmpfs and /dev's directories have nothing to sync
+            // (`noop_fsync`); the devices have no fsync.
+            Kind::Dev(DevNode::Shm(_) | DevNode::Dir(_)) => Ok(()),
+            Kind::Proc { .. } | Kind::HostPath { .. } | Kind::Dev(_) => Err(EINVAL),
         }
     }
 }

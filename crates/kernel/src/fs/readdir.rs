@@ -25,9 +25,12 @@
 //! What ferrite adds to the host's stream:
 //! - At the guest root, `..` names the root itself (its inode is the
 //!   root's, not the host parent's), as Linux's `/..` is `/`.
-//! - The root lists `proc` (procfs's mount point) once even when the host
-//!   has no such directory: after the host's last record, as its own
-//!   record whose `d_off` is [`PROC_COOKIE`]. Seeking to that cookie is
+//! - The root lists `dev` (the built-in /dev, dev.rs) and `proc`
+//!   (procfs's mount point) once each even when the host has no such
+//!   directory: after the host's last record, as records of their own
+//!   whose `d_off` are [`DEV_COOKIE`] and [`PROC_COOKIE`]. Seeking to
+//!   `DEV_COOKIE` is the place past `dev` (only `proc` may follow),
+//!   seeking to `PROC_COOKIE` is
 //!   the end of the listing (past `proc`); seeking anywhere else is the
 //!   host's. A host `proc` at the root is listed as the host gives it
 //!   (Linux too lists a mount point with the covered directory's inode).
@@ -35,6 +38,8 @@
 //!   names each call with the index as the offset; they list only `.` and
 //!   `..` (a [`ProcSource`](super::ProcSource) cannot enumerate its
 //!   names), except the process's own `fd/`, which lists its descriptors.
+//! - `/dev` and `/dev/shm` are listed from ferrite's own names, with
+//!   positions that stay valid across creations and removals (dev.rs).
 //!
 //! Where ferrite differs: one call returns at most [`CHUNK`] bytes of
 //! records even for a larger buffer (a short count, which callers loop
@@ -49,6 +54,7 @@ use rustix::fs::{AtFlags, RawDir, SeekFrom};
 
 use crate::errno::{Errno, EBADF, EINVAL, ENOTDIR};
 
+use super::dev::{DevDir, DevNode};
 use super::fdtable::{lock, Kind, OpenFile};
 use super::flags::{SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET};
 use super::hostfs::host_errno;
@@ -79,6 +85,10 @@ pub const DT_SOCK: u8 = 12;
 /// place is its end-of-directory cookie `i64::MAX`), and far above
 /// tmpfs's, btrfs's and xfs's (indices and 32-bit cookies).
 pub const PROC_COOKIE: i64 = i64::MAX - 1;
+
+/// The `d_off` of the root's own `dev` record (listed before `proc`, when
+/// the host has no `dev` there): past it, only `proc` may come.
+pub const DEV_COOKIE: i64 = i64::MAX - 2;
 
 fn dtype(ft: rustix::fs::FileType) -> u8 {
     use rustix::fs::FileType as F;
@@ -124,6 +134,7 @@ impl Fs {
         match &f.kind {
             Kind::Dir { file } => self.host_getdents(&f, file, cap),
             Kind::Proc { rel, .. } if f.is_dir() => self.proc_getdents(&f, rel, cap),
+            Kind::Dev(DevNode::Dir(d)) => self.dev_getdents(&f, *d, cap),
             _ => Err(ENOTDIR),
         }
     }
@@ -140,6 +151,36 @@ impl Fs {
         rustix::fs::statat(file, "proc", AtFlags::SYMLINK_NOFOLLOW).is_err()
     }
 
+    /// Whether the root `file` lists ferrite's own `dev`.
+    fn adds_dev(file: &File) -> bool {
+        rustix::fs::statat(file, "dev", AtFlags::SYMLINK_NOFOLLOW).is_err()
+    }
+
+    /// A directory of `/dev`'s records from `f.pos` on, in at most `cap`
+    /// bytes (positions: dev.rs's).
+    fn dev_getdents(&self, f: &OpenFile, d: DevDir, cap: usize) -> Result<Vec<u8>, Errno> {
+        let mut pos = lock(&f.pos);
+        let mut out = Vec::new();
+        let root_ino = self.host.root_dir_id().1;
+        for (ino, t, name, off) in super::dev::dir_entries(d, &self.host.shm, *pos) {
+            if out.len() + reclen(name.len()) > cap {
+                if out.is_empty() {
+                    return Err(EINVAL);
+                }
+                break;
+            }
+            // `/dev/..` is the root.
+            let ino = if d == DevDir::Root && name == b".." {
+                root_ino
+            } else {
+                ino
+            };
+            put_dirent(&mut out, ino, off as i64, t, &name);
+            *pos = off;
+        }
+        Ok(out)
+    }
+
     /// One host `getdents64` on the directory's handle into at most `cap`
     /// bytes, translated.
     fn host_getdents(&self, f: &OpenFile, file: &File, cap: usize) -> Result<Vec<u8>, Errno> {
@@ -150,6 +191,12 @@ impl Fs {
             return Ok(Vec::new());
         }
         let at_root = self.is_root(file)?;
+        if *pos == DEV_COOKIE as u64 {
+            // Past the root's own `dev`: the host's listing is done.
+            let mut out = Vec::new();
+            self.add_mounts(file, &mut pos, &mut out, cap)?;
+            return Ok(out);
+        }
         let root_ino = self.host.root_dir_id().1;
         // The host's records, in a buffer aligned for `linux_dirent64`
         // and exactly `cap` bytes long (the host fills no more).
@@ -182,16 +229,38 @@ impl Fs {
             put_dirent(&mut out, ino, off as i64, dtype(e.file_type()), name);
             last_off = Some(off);
         }
-        if last_off.is_none() && at_root && Self::adds_proc(file) {
-            // The end of the host's stream: the root's `proc`.
-            if reclen(4) > cap {
-                return Err(EINVAL);
-            }
-            let ino = super::procfs::ino("");
-            put_dirent(&mut out, ino, PROC_COOKIE, DT_DIR, b"proc");
-            *pos = PROC_COOKIE as u64;
+        if last_off.is_none() && at_root {
+            // The end of the host's stream: the root's `dev` and `proc`.
+            self.add_mounts(file, &mut pos, &mut out, cap)?;
         }
         Ok(out)
+    }
+
+    /// After the root's host records: ferrite's `dev` (unless `pos` is
+    /// past it) and `proc`, those the host does not have, as fit in `cap`.
+    fn add_mounts(
+        &self,
+        file: &File,
+        pos: &mut u64,
+        out: &mut Vec<u8>,
+        cap: usize,
+    ) -> Result<(), Errno> {
+        if *pos < DEV_COOKIE as u64 && Self::adds_dev(file) {
+            if out.len() + reclen(3) > cap {
+                return if out.is_empty() { Err(EINVAL) } else { Ok(()) };
+            }
+            put_dirent(out, super::dev::DEV_ROOT_INO, DEV_COOKIE, DT_DIR, b"dev");
+            *pos = DEV_COOKIE as u64;
+        }
+        if Self::adds_proc(file) {
+            if out.len() + reclen(4) > cap {
+                return if out.is_empty() { Err(EINVAL) } else { Ok(()) };
+            }
+            let ino = super::procfs::ino("");
+            put_dirent(out, ino, PROC_COOKIE, DT_DIR, b"proc");
+            *pos = PROC_COOKIE as u64;
+        }
+        Ok(())
     }
 
     /// A procfs directory's records from index `f.pos` on, in at most
@@ -234,20 +303,29 @@ impl Fs {
         whence: i32,
     ) -> Result<u64, Errno> {
         let mut pos = lock(&f.pos);
-        let past_proc = *pos == PROC_COOKIE as u64;
-        let (off, whence) = match whence {
-            SEEK_CUR if past_proc => {
+        // Past the root's own `dev` or `proc`: a cookie of ferrite's.
+        let cookie = [DEV_COOKIE, PROC_COOKIE]
+            .into_iter()
+            .find(|&c| *pos == c as u64);
+        let (off, whence) = match (whence, cookie) {
+            (SEEK_CUR, Some(c)) => {
                 if off == 0 {
-                    return Ok(PROC_COOKIE as u64);
+                    return Ok(c as u64);
                 }
-                (PROC_COOKIE.checked_add(off).ok_or(EINVAL)?, SEEK_SET)
+                (c.checked_add(off).ok_or(EINVAL)?, SEEK_SET)
             }
-            w => (off, w),
+            (w, _) => (off, w),
         };
-        if whence == SEEK_SET && off == PROC_COOKIE && self.is_root(file)? && Self::adds_proc(file)
-        {
-            *pos = PROC_COOKIE as u64;
-            return Ok(PROC_COOKIE as u64);
+        if whence == SEEK_SET && (off == PROC_COOKIE || off == DEV_COOKIE) && self.is_root(file)? {
+            let ours = if off == PROC_COOKIE {
+                Self::adds_proc(file)
+            } else {
+                Self::adds_dev(file)
+            };
+            if ours {
+                *pos = off as u64;
+                return Ok(off as u64);
+            }
         }
         let from = match whence {
             SEEK_SET => SeekFrom::Start(off as u64),

@@ -26,6 +26,7 @@ impl Fs {
             Kind::Dir { file } | Kind::HostPath { file } => file.metadata(),
             Kind::Stdio { file } => file.metadata(),
             Kind::Proc { rel, node, .. } => return Ok(procfs::stat(node, rel)),
+            Kind::Dev(n) => return Ok(n.stat(&self.host.shm)),
         };
         meta.map(|m| Stat::from_host(&m))
             .map_err(|e| host_errno(&e))
@@ -45,6 +46,7 @@ impl Fs {
             Target::Missing { .. } => Err(ENOENT),
             Target::Host { meta, .. } => Ok(Stat::from_host(&meta)),
             Target::Proc { rel, node, .. } => Ok(procfs::stat(&node, &rel)),
+            Target::Dev(n) => Ok(n.stat(&self.host.shm)),
         }
     }
 
@@ -72,6 +74,10 @@ impl Fs {
                 ..
             } => Ok(t),
             Target::Proc { .. } => Err(einval),
+            Target::Dev(super::dev::DevNode::Symlink { target, .. }) => {
+                Ok(target.as_bytes().to_vec())
+            }
+            Target::Dev(_) => Err(einval),
         }
     }
 }

@@ -90,6 +90,11 @@ impl Fs {
                 regular: false,
                 ..
             } => host_tcgetattr(file)?,
+            // /dev/tty is the host's standard streams (dev.rs).
+            Kind::Dev(super::dev::DevNode::Chr(super::dev::CharDev::Tty)) => {
+                host_tcgetattr(&*self.host.stdio[0])
+                    .or_else(|_| host_tcgetattr(&*self.host.stdio[1]))?
+            }
             _ => return Err(ENOTTY),
         };
         Ok(termios_bytes(&t))

@@ -24,7 +24,10 @@ use mm::uaccess::{self, access_ok};
 use super::{Sys, SysResult};
 use crate::errno::{Errno, EFAULT, EINVAL, ENOTTY, ERANGE};
 use crate::fs::attr::UTIME_OMIT;
-use crate::fs::flags::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, SEEK_CUR, SEEK_SET};
+use crate::fs::flags::{
+    AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, F_ADD_SEALS, F_GET_SEALS, MFD_NAME_MAX_LEN,
+    SEEK_CUR, SEEK_SET,
+};
 use crate::fs::{IoFile, UserIter};
 
 /// `MAX_RW_COUNT`: the most one read or write moves.
@@ -412,9 +415,30 @@ pub fn sys_dup3(s: &mut Sys<'_>, old: u64, new: u64, flags: u64) -> SysResult {
     s.fs.dup3(fd(old), fd(new), flags as i32).map(|n| n as u64)
 }
 
-/// `fcntl(2)` (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL).
+/// `fcntl(2)` (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL,
+/// F_SETFL, and F_ADD_SEALS/F_GET_SEALS on memfds and tmpfs files).
 pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
-    s.fs.fcntl(fd(f), cmd as i32, arg).map(|v| v as u64)
+    let cmd = cmd as i32;
+    if cmd == F_ADD_SEALS || cmd == F_GET_SEALS {
+        // The seals are an `unsigned int`.
+        return s
+            .fs
+            .fcntl_seals(s.cpu, fd(f), cmd, arg & 0xffff_ffff)
+            .map(|v| v as u64);
+    }
+    s.fs.fcntl(fd(f), cmd, arg).map(|v| v as u64)
+}
+
+/// `memfd_create(2)`: the name is at most `MFD_NAME_MAX_LEN` bytes
+/// (EINVAL past it, EFAULT for a bad pointer).
+pub fn sys_memfd_create(s: &mut Sys<'_>, name: u64, flags: u64) -> SysResult {
+    let name = match s.read_cstr(name, MFD_NAME_MAX_LEN) {
+        Err(crate::errno::ENAMETOOLONG) => return Err(EINVAL),
+        r => r?,
+    };
+    s.fs
+        .memfd_create(&name, flags as u32)
+        .map(|fd| fd as u64)
 }
 
 /// `getdents64(2)`: `count` is an `unsigned int` that Linux keeps in an

@@ -6,6 +6,8 @@
 
 use mm::filemap::File;
 
+use crate::fs::MmapSource;
+
 use super::{Sys, SysResult};
 use crate::errno::EINVAL;
 
@@ -32,7 +34,17 @@ pub fn sys_mmap(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
             .do_mmap(s.cpu, addr, len, prot, flags_u)
             .map(|a| a as u64);
     }
-    let f = s.fs.file_for_mmap(fd as i32)?;
+    s.fs.flush_delayed_fput(s.cpu);
+    let f = match s.fs.mmap_source(fd as i32, prot, flags_u)? {
+        MmapSource::File(f) => f,
+        // `mmap_zero`: anonymous memory, shared (a shmem object) or
+        // private as the flags say.
+        MmapSource::Zero => {
+            return mm
+                .do_mmap(s.cpu, addr, len, prot, flags_u | MAP_ANONYMOUS as usize)
+                .map(|a| a as u64)
+        }
+    };
     let file = File::open(f.mapping, f.f_mode);
     let r = mm.do_mmap_file(s.cpu, addr, len, prot, flags_u, Some(&file), pgoff);
     // The new VMAs hold their own references (`fput` after `do_mmap`).

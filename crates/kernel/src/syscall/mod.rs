@@ -220,6 +220,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         UTIMENSAT => file::sys_utimensat(s, a),
         STATFS => file::sys_statfs(s, a[0], a[1]),
         FSTATFS => file::sys_fstatfs(s, a[0], a[1]),
+        MEMFD_CREATE => file::sys_memfd_create(s, a[0], a[1]),
         // Processes.
         CLONE => return process::sys_clone(s, a),
         CLONE3 => return process::sys_clone3(s, a[0], a[1]),

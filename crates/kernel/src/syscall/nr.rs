@@ -124,6 +124,7 @@ syscalls! {
     PRLIMIT64 = 261, "prlimit64";
     RENAMEAT2 = 276, "renameat2";
     GETRANDOM = 278, "getrandom";
+    MEMFD_CREATE = 279, "memfd_create";
     EXECVEAT = 281, "execveat";
     STATX = 291, "statx";
     RSEQ = 293, "rseq";
