@@ -37,6 +37,8 @@ cache="$build/busybox-src"
 log="$build/busybox.log"
 stamp="$build/busybox.stamp"
 version_file="$build/busybox.version"
+# What apt-get source fetched into the cache (the Debian version).
+fetched="$cache/fetched"
 
 CROSS_COMPILE="${CROSS_COMPILE:-riscv64-linux-gnu-}"
 jobs="${BUSYBOX_JOBS:-2}"
@@ -234,7 +236,11 @@ add_deb_src() {
     echo "busybox: added deb-src entries:$added"
 }
 
-if [ -z "${BUSYBOX_SRC:-}" ] && ! { [ -f "$version_file" ] && compgen -G "$cache/busybox-*/Makefile" >/dev/null; }; then
+have_source() {
+    [ -f "$fetched" ] && compgen -G "$cache/busybox-*/Makefile" >/dev/null
+}
+
+if [ -z "${BUSYBOX_SRC:-}" ] && ! have_source; then
     if ! apt_knows_busybox_source; then
         if ! can_apt; then
             echo "busybox: apt knows no busybox source package (no deb-src entry, or its lists are not fetched)." >&2
@@ -267,17 +273,16 @@ if [ -n "${BUSYBOX_SRC:-}" ]; then
         fail "BUSYBOX_SRC=$BUSYBOX_SRC is not a busybox source tree"
     fi
     version="busybox source tree $src"
-    echo "$version" >"$version_file"
 else
-    if ! [ -f "$version_file" ] || ! compgen -G "$cache/busybox-*/Makefile" >/dev/null; then
+    if ! have_source; then
         rm -rf "$cache"
         mkdir -p "$cache"
         echo "busybox: apt-get source busybox (into ${cache#"$top"/})"
         (cd "$cache" && step apt-get source busybox)
         for dsc in "$cache"/busybox_*.dsc; do :; done
-        echo "Debian busybox $(sed -n 's/^Version: //p' "$dsc")" >"$version_file"
+        echo "Debian busybox $(sed -n 's/^Version: //p' "$dsc")" >"$fetched"
     fi
-    version="$(cat "$version_file")"
+    version="$(cat "$fetched")"
     for f in "$cache"/busybox-*/Makefile; do src="$(dirname "$f")"; done
 fi
 
@@ -331,5 +336,6 @@ esac
 cp "$bin" "$out.new"
 mv "$out.new" "$out"
 cp "$config" "$build/busybox.config"
+echo "$version" >"$version_file"
 echo "$want_stamp" >"$stamp"
-echo "busybox: built user/build/busybox ($(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s)"
+echo "busybox: built user/build/busybox from $version ($(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s)"
