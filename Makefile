@@ -13,6 +13,10 @@
 # Each target first runs scripts/deps.sh (the Rust toolchain, cc, cmake) and
 # scripts/user-deps.sh (Debian's riscv64 cross compiler and qemu-user), which
 # install what is missing (Debian/Ubuntu as root) and do nothing otherwise.
+# `user` (so test and bench) and demo also build user/build/busybox from
+# Debian's busybox source package (scripts/busybox.sh): the first time it
+# downloads 2.5 MB and builds for 1 to 3 minutes on 2 cores; after that it
+# does nothing until its configuration changes or `make -C user clean`.
 # Nothing here reads stdin, so CI=true with no terminal works.
 
 SHELL := /bin/bash

@@ -54,6 +54,9 @@ jobs="${BUSYBOX_JOBS:-2}"
 #   dropped (Debian 12's 6.1 headers still have them; newer ones fail).
 # - FEATURE_INETD_RPC, FEATURE_MOUNT_NFS: Sun RPC is no longer in glibc.
 # - SELINUX, PAM: need libraries a static cross build does not have.
+# - ASH ... TEST: what issue 9's shell session uses (ash with job control
+#   and line editing, ps, top, free, pmap, ...), required so that a newer
+#   defconfig cannot drop them unnoticed.
 # (All but STATIC and PREFER_APPLETS are defconfig's choice already in
 # 1.35; they are set here so that a newer defconfig cannot break the
 # build or the shell.)
@@ -67,6 +70,22 @@ FEATURE_INETD_RPC=n
 FEATURE_MOUNT_NFS=n
 SELINUX=n
 PAM=n
+ASH=y
+ASH_JOB_CONTROL=y
+FEATURE_EDITING=y
+SEQ=y
+SORT=y
+HEAD=y
+CAT=y
+LS=y
+ECHO=y
+TEST=y
+SLEEP=y
+KILL=y
+PS=y
+TOP=y
+FREE=y
+PMAP=y
 '
 
 # Everything that decides the binary, apart from the Debian source version
