@@ -436,9 +436,7 @@ pub fn sys_memfd_create(s: &mut Sys<'_>, name: u64, flags: u64) -> SysResult {
         Err(crate::errno::ENAMETOOLONG) => return Err(EINVAL),
         r => r?,
     };
-    s.fs
-        .memfd_create(&name, flags as u32)
-        .map(|fd| fd as u64)
+    s.fs.memfd_create(&name, flags as u32).map(|fd| fd as u64)
 }
 
 /// `getdents64(2)`: `count` is an `unsigned int` that Linux keeps in an
