@@ -55,8 +55,9 @@ pub fn do_group_exit(t: &TaskRef, code: i32) -> i32 {
         if let Some(c) = g.group_exit {
             return c;
         }
-        if g.exec_task.is_some() {
-            // de_thread killed us: just this thread.
+        if g.exec_task.is_some_and(|e| e != t.pid) {
+            // de_thread killed us: just this thread. (The thread that
+            // exec'd is the process now: its exit_group ends the group.)
             return code;
         }
         g.group_exit = Some(code);
@@ -140,14 +141,18 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
         return;
     };
     // The process's status: the group's exit, else the leader's own exit
-    // code if it left first, else this (last) thread's.
-    let status = lock(&t.signal.group)
-        .group_exit
-        .unwrap_or(if t.is_leader() {
-            code
-        } else {
-            leader.exit_code.load(SeqCst)
-        });
+    // code if it left first, else this (last) thread's. A thread that
+    // exec'd took the leader's place (Linux's de_thread makes it the
+    // leader): its own code, not that of the leader de_thread killed.
+    let status = {
+        let g = lock(&t.signal.group);
+        g.group_exit
+            .unwrap_or(if t.is_leader() || g.exec_task == Some(t.pid) {
+                code
+            } else {
+                leader.exit_code.load(SeqCst)
+            })
+    };
     leader.exit_code.store(status, SeqCst);
     if leader.tgid == 1 {
         // Init's last thread: the run ends.
