@@ -31,7 +31,8 @@
  *
  *   fork     fork, the child writes a CoW page and exits, wait
  *   vfork    vfork, the child exits, wait
- *   exec     fork, the child execs this program ("stress_leak exit"), wait
+ *   exec     fork, the child execs this program ("stress_leak exit": it
+ *            starts 4 sleeping threads and returns from main), wait
  *   thread   pthread_create + pthread_join in this process
  *   group    a child starts 4 threads that sleep, then exit_group()s
  *   execthr  a child starts 4 threads that sleep, then one thread execs
@@ -327,8 +328,12 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && !strcmp(argv[1], "exit"))
+	if (argc > 1 && !strcmp(argv[1], "exit")) {
+		/* The exec'd image: a thread that sleeps, then exit_group(0),
+		 * which must end it too (after an exec from a thread as well). */
+		start_sleepers();
 		return 0;
+	}
 	self = argv[0];
 	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
 	const char *only = argc > 2 ? argv[2] : NULL;
