@@ -9,6 +9,8 @@
  *           with INTERP, execve(INTERP, [INTERP, HELLO]) instead: what
  *           binfmt_misc does for a foreign binary (qemu-riscv64 as the
  *           interpreter; the host here has no binfmt_misc registration)
+ *   exec-held  the same, with HELLO mapped by the parent all along (so
+ *           its page cache lives from one exec to the next)
  *   thread  pthread_create + pthread_join of a thread that returns at once
  *   futex   one wake-to-run hand-off between two threads: two threads
  *           pass a token through a futex word (FUTEX_WAIT/FUTEX_WAKE,
@@ -21,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -159,7 +163,7 @@ static double pipe_run(long n)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench_procs fork|exec|thread|futex|pipe N [HELLO [INTERP]]\n");
+		fprintf(stderr, "usage: bench_procs fork|exec|exec-held|thread|futex|pipe N [HELLO [INTERP]]\n");
 		return 2;
 	}
 	const char *test = argv[1];
@@ -182,8 +186,18 @@ int main(int argc, char **argv)
 		void (*op)(void);
 		if (!strcmp(test, "fork"))
 			op = op_fork;
-		else if (!strcmp(test, "exec")) {
+		else if (!strcmp(test, "exec") || !strcmp(test, "exec-held")) {
 			op = op_exec;
+			/* exec-held: the parent keeps HELLO mapped, so a kernel
+			 * that drops a file's page cache with its last user (no
+			 * inode cache) keeps it between the execs. */
+			if (!strcmp(test, "exec-held")) {
+				int fd = open(hello, O_RDONLY);
+				struct stat st;
+				if (fd < 0 || fstat(fd, &st) ||
+				    mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED)
+					die(hello);
+			}
 			devnull = open("/dev/null", O_WRONLY);
 			if (devnull < 0)
 				die("/dev/null");
