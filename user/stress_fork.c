@@ -1,4 +1,4 @@
-/* stress_fork N: N fork/exit/wait cycles, one child at a time (the
+/* stress_fork [N]: N (default 1,000) fork/exit/wait cycles, one child at a time (the
  * process-model stress test, crates/ferrite/tests/stress_procs.rs).
  *
  * Child i exits with i & 0xff after writing a private copy-on-write page
@@ -19,7 +19,7 @@ static char page[4096] __attribute__((aligned(4096)));
 
 int main(int argc, char **argv)
 {
-	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 10000;
+	long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000;
 	long bad_status = 0, bad_pid = 0, failed_fork = 0;
 	memset(page, 'p', sizeof page);
 	for (long i = 0; i < n; i++) {
