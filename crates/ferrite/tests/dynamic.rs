@@ -81,10 +81,8 @@ impl Drop for Root {
 impl Root {
     fn new(name: &str, with_ld: bool) -> Root {
         build();
-        let dir = std::env::temp_dir().join(format!(
-            "ferrite-dynamic-{name}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("ferrite-dynamic-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("lib")).unwrap();
         std::fs::create_dir_all(dir.join("bin")).unwrap();
@@ -102,11 +100,7 @@ impl Root {
                 });
             }
         }
-        std::fs::copy(
-            root().join("user/build/dynhello"),
-            dir.join("bin/dynhello"),
-        )
-        .unwrap();
+        std::fs::copy(root().join("user/build/dynhello"), dir.join("bin/dynhello")).unwrap();
         Root(dir)
     }
 
@@ -187,8 +181,14 @@ fn dynhello_maps_show_ld_so_libc_and_vdso() {
     }
     assert!(maps.starts_with("555555555000-"), "{maps}");
     let line = |name: &str| maps.lines().find(|l| l.ends_with(name)).unwrap();
-    assert!(line(" [vdso]").contains(" r-xp 00000000 00:00 0 "), "{maps}");
-    assert!(line(" [vvar]").contains(" r--p 00000000 00:00 0 "), "{maps}");
+    assert!(
+        line(" [vdso]").contains(" r-xp 00000000 00:00 0 "),
+        "{maps}"
+    );
+    assert!(
+        line(" [vvar]").contains(" r--p 00000000 00:00 0 "),
+        "{maps}"
+    );
     // The order Linux gives without randomisation: libc (mapped by ld.so
     // last) lowest, then [vvar], [vdso], then ld.so right below mmap_base.
     let at = |name: &str| names.iter().position(|n| *n == name).unwrap();

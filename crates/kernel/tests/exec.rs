@@ -771,7 +771,10 @@ fn exec_bad_images() {
     // It parses (tests/exec_dynamic.rs loads such programs); without an
     // interpreter the loader refuses it, leaving the mm alone.
     let image = parse(&b).unwrap();
-    assert_eq!(image.interp(), Some(&b"/lib/ld-linux-riscv64-lp64d.so.1"[..]));
+    assert_eq!(
+        image.interp(),
+        Some(&b"/lib/ld-linux-riscv64-lp64d.so.1"[..])
+    );
     let mem = boot(32 << 20);
     let mut p = Proc::new(mem, &b);
     let e = p.load(&b, &args(&[b"x"], &[])).unwrap_err();
@@ -791,7 +794,16 @@ fn exec_file_shorter_than_image() {
     let p = Proc::new(mem, &bytes[..0x2000]);
     let image = parse(&bytes).unwrap();
     let file = File::open(&p.space, FMODE_READ);
-    let e = load(&p.cpu, &p.mm, &image, &file, &args(&[b"x"], &[]), None, None).unwrap_err();
+    let e = load(
+        &p.cpu,
+        &p.mm,
+        &image,
+        &file,
+        &args(&[b"x"], &[]),
+        None,
+        None,
+    )
+    .unwrap_err();
     assert_eq!(e, ExecError::FileChanged);
     p.finish();
 }

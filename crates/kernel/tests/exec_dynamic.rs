@@ -708,10 +708,7 @@ fn dyn_vdso_image_by_readelf() {
     assert!(out.status.success() && err.is_empty(), "{err}\n{text}");
     assert!(text.contains("DYN (Shared object file)"), "{text}");
     assert!(text.contains("RISC-V"), "{text}");
-    assert!(
-        text.contains("Library soname: [linux-vdso.so.1]"),
-        "{text}"
-    );
+    assert!(text.contains("Library soname: [linux-vdso.so.1]"), "{text}");
     for f in [
         "__vdso_rt_sigreturn",
         "__vdso_gettimeofday",
@@ -721,7 +718,8 @@ fn dyn_vdso_image_by_readelf() {
     ] {
         assert!(
             text.lines()
-                .any(|l| l.contains("FUNC    GLOBAL DEFAULT") && l.contains(&format!("{f}@@LINUX_4.15"))),
+                .any(|l| l.contains("FUNC    GLOBAL DEFAULT")
+                    && l.contains(&format!("{f}@@LINUX_4.15"))),
             "{f}:\n{text}"
         );
     }

@@ -361,7 +361,11 @@ pub(crate) fn parse_image(bytes: &[u8], with_interp: bool) -> Result<ElfImage, E
     }
 
     // Only the first PT_INTERP counts, as in Linux.
-    let interp = match phdrs.iter().enumerate().find(|(_, p)| p.p_type == PT_INTERP) {
+    let interp = match phdrs
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.p_type == PT_INTERP)
+    {
         Some((i, p)) if with_interp => Some(read_interp(bytes, i, p)?),
         _ => None,
     };

@@ -502,7 +502,7 @@ pub fn build_image() -> VdsoImage {
     h.u16(64);
     h.u16(shdrs.len() as u16);
     h.u16(shdrs.len() as u16 - 1); // e_shstrndx
-    // PT_LOAD: the whole file, read+exec, at 0.
+                                   // PT_LOAD: the whole file, read+exec, at 0.
     h.u32(PT_LOAD);
     h.u32(PF_R | PF_X);
     for v in [0, 0, 0, file_len as u64, file_len as u64, PAGE_SIZE as u64] {
@@ -718,7 +718,12 @@ mod tests {
         let names: Vec<(String, u64)> = syms
             .iter()
             .skip(1)
-            .map(|s| (strs.get(s.st_name as usize).unwrap().to_string(), s.st_value))
+            .map(|s| {
+                (
+                    strs.get(s.st_name as usize).unwrap().to_string(),
+                    s.st_value,
+                )
+            })
             .collect();
         let want: Vec<(String, u64)> = img
             .symbols
