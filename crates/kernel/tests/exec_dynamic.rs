@@ -282,11 +282,11 @@ fn dyn_pie_interpreter_and_vdso_placement() {
     let vdso = Vdso::get(mem).unwrap();
     assert_eq!(l.vdso, ibase - vdso.len() as u64);
     assert_eq!(l.vdso_sigreturn, l.vdso + vdso.sigreturn_offset());
-    assert_eq!(vdso.sigreturn_addr(&cpu, &mm), Some(l.vdso_sigreturn));
+    assert_eq!(vdso.sigreturn_addr(&cpu, mm), Some(l.vdso_sigreturn));
     // The break follows the program's bss, not the interpreter's.
     assert_eq!(l.brk, bias + 0x7000);
 
-    let av = auxv(&cpu, &mm, &l);
+    let av = auxv(&cpu, mm, &l);
     assert_eq!(av[0], (AT_SYSINFO_EHDR, l.vdso));
     assert_eq!(aux(&av, AT_BASE), Some(ibase));
     assert_eq!(aux(&av, AT_ENTRY), Some(bias + 0x120));
@@ -296,27 +296,27 @@ fn dyn_pie_interpreter_and_vdso_placement() {
 
     // The program headers are where AT_PHDR says; the interpreter's text
     // is the file's; its bss is zero.
-    assert_eq!(read(&cpu, &mm, bias + 0x40, 3 * 56), prog[64..64 + 3 * 56]);
+    assert_eq!(read(&cpu, mm, bias + 0x40, 3 * 56), prog[64..64 + 3 * 56]);
     let ld = loader();
-    assert_eq!(read(&cpu, &mm, ibase, 0x2400), ld[..0x2400]);
-    assert!(read(&cpu, &mm, ibase + 0x3900, 0x1f00)
+    assert_eq!(read(&cpu, mm, ibase, 0x2400), ld[..0x2400]);
+    assert!(read(&cpu, mm, ibase + 0x3900, 0x1f00)
         .iter()
         .all(|&b| b == 0));
     // The vDSO is the image ferrite builds; the trampoline is there.
     let img = build_image();
-    assert_eq!(read(&cpu, &mm, l.vdso, img.bytes.len()), img.bytes);
+    assert_eq!(read(&cpu, mm, l.vdso, img.bytes.len()), img.bytes);
     assert_eq!(
-        read(&cpu, &mm, l.vdso_sigreturn, 8),
+        read(&cpu, mm, l.vdso_sigreturn, 8),
         [0x93, 0x08, 0xb0, 0x08, 0x73, 0, 0, 0]
     );
     // [vvar] reads as zero.
     let vvar = l.vdso - (VVAR_PAGES as u64) * P;
-    assert!(read(&cpu, &mm, vvar, VVAR_PAGES * 4096)
+    assert!(read(&cpu, mm, vvar, VVAR_PAGES * 4096)
         .iter()
         .all(|&b| b == 0));
 
     // /proc/PID/maps: the vDSO areas named as Linux names them.
-    let maps = mm::proc::pid::proc_pid_maps(&mm);
+    let maps = mm::proc::pid::proc_pid_maps(mm);
     let line = |start: u64| {
         maps.lines()
             .find(|l| l.starts_with(&format!("{start:x}-")))
@@ -379,7 +379,7 @@ fn dyn_et_exec_program_and_interpreter() {
     let mm = &p.mm;
     assert_eq!((l.load_bias, l.interp_base), (0, 0));
     assert_eq!((l.entry, l.prog_entry), (0x4000_0080, 0x10100));
-    let av = auxv(&cpu, &mm, &l);
+    let av = auxv(&cpu, mm, &l);
     assert_eq!(aux(&av, AT_BASE), Some(0));
     assert_eq!(aux(&av, AT_ENTRY), Some(0x10100));
     // The vDSO goes top-down below mmap_base (nothing else is there).
