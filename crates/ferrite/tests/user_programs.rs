@@ -270,6 +270,38 @@ fn processes_and_threads_match_qemu() {
     same_as_qemu("procs", &[]);
 }
 
+/// Job control and the wait variants: a self-stopped child seen by
+/// WUNTRACED, SIGCONT seen by WCONTINUED, SIGCHLD interrupting a sleep and
+/// (SA_RESTART) not a wait, waitid WNOWAIT, setsid and setpgid.
+#[test]
+fn job_control_and_waits_match_qemu() {
+    same_as_qemu("jobctl", &[]);
+}
+
+/// 64 pthreads on a barrier, mutex and condition variable with TLS, and a
+/// handler on an alternate signal stack.
+#[test]
+fn threads_and_altstack_match_qemu() {
+    same_as_qemu("threads", &[]);
+}
+
+/// posix_spawn (CLONE_VM|CLONE_VFORK, then execve of /proc/self/exe):
+/// qemu-user cannot exec a riscv64 program, so the expected lines are
+/// written out.
+#[test]
+fn posix_spawn_runs_the_child_and_reports_its_status() {
+    let r = ferrite(&[], "threads", &["spawn"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    // The child's line comes first: the parent's output is buffered until
+    // it exits.
+    assert!(r.stdout.starts_with("spawned with x\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.ends_with("posix_spawn 0 status 9\n"),
+        "{}",
+        r.stdout
+    );
+}
+
 /// Handlers with siginfo, a SIGSEGV handler leaving by siglongjmp, a
 /// blocked pending signal, alarm interrupting nanosleep, kill of a paused
 /// child and abort's status.

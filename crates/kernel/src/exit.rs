@@ -102,9 +102,11 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
         k.init_exiting(t);
     }
     exit_mm(k, cpu, t);
-    // `exit_files`, `exit_fs`.
+    // `exit_files`, `exit_fs`; the last close of a tmpfs file may have
+    // queued its pages (`delayed_fput`): free them now that a CPU is here.
     let fs = lock(&t.files).take();
     drop(fs);
+    k.hostfs.flush_delayed_fput(cpu);
     t.signal
         .dead_utime
         .fetch_add(t.utime.load(Relaxed), Relaxed);
