@@ -302,6 +302,20 @@ fn posix_spawn_runs_the_child_and_reports_its_status() {
     );
 }
 
+/// execve in a process with a spinning and a sleeping thread: both die
+/// (de_thread), the new image runs alone.
+#[test]
+fn exec_from_a_multithreaded_process_kills_the_other_threads() {
+    let r = ferrite(&["--cpus", "2", "--show", "/proc/1/status"], "mtexec", &[]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("after exec: ok, threads gone\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Threads:\t1\n"), "{}", r.stdout);
+}
+
 /// Handlers with siginfo, a SIGSEGV handler leaving by siglongjmp, a
 /// blocked pending signal, alarm interrupting nanosleep, kill of a paused
 /// child and abort's status.

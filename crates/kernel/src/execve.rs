@@ -8,9 +8,9 @@
 //! the old image given up (the point of no return), so a failed exec
 //! returns its errno to the caller unchanged.
 //!
-//! Where ferrite differs: `de_thread` signals the other threads with
-//! SIGKILL and goes on without waiting for them to be gone, and an exec
-//! from a thread that is not the leader keeps that thread's id.
+//! Where ferrite differs: an exec from a thread that is not the leader
+//! keeps that thread's id (Linux gives it the leader's); the old leader
+//! stays a zombie until the process ends.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -126,8 +126,9 @@ pub fn do_execve(
             return Err(err.errno());
         }
     };
-    // The point of no return.
-    de_thread(t);
+    // The point of no return (the other threads are gone: see
+    // `zap_other_threads`).
+    lock(&t.signal.group).exec_task = None;
     let old = lock(&t.mm).replace(MmUser::new(mm));
     if let Some(old) = old {
         old.put(cpu);
@@ -160,9 +161,10 @@ pub fn do_execve(
     Ok(regs)
 }
 
-/// `de_thread`: the other threads of the group die (SIGKILL), this one
-/// stays.
-fn de_thread(t: &TaskRef) {
+/// `de_thread`'s `zap_other_threads`: the other threads of the group die
+/// (SIGKILL; each exits alone, not the group); the exec'ing thread sleeps
+/// until the last of them wakes it from `exit_notify`.
+pub fn zap_other_threads(t: &TaskRef) {
     let others: Vec<TaskRef> = lock(&t.signal.threads)
         .iter()
         .filter(|x| !TaskRef::ptr_eq(x, t))

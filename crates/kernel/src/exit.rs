@@ -135,6 +135,13 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
         t.exit_state.store(EXIT_ZOMBIE, SeqCst);
     }
     if !group_dead {
+        // `de_thread` waits for the last other thread.
+        let exec = lock(&t.signal.group).exec_task;
+        if let Some(tid) = exec.filter(|_| t.signal.live.load(SeqCst) == 1) {
+            if let Some(e) = tl.pids.get(&tid) {
+                sched::wake_up_process(e);
+            }
+        }
         return;
     }
     let leader = tl.pids.get(&t.tgid).cloned();
