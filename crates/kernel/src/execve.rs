@@ -48,6 +48,38 @@ pub fn arg_limit(stack_cur: u64) -> usize {
     l as usize
 }
 
+/// Why an exec failed: the loader's reason (with the message `ferrite
+/// run` prints for init) or a plain errno.
+#[derive(Debug)]
+pub enum ExecFail {
+    /// The image or its interpreter was refused.
+    Exec(exec::ExecError),
+    /// Anything else.
+    Errno(Errno),
+}
+
+impl ExecFail {
+    /// The errno execve returns.
+    pub fn errno(&self) -> Errno {
+        match self {
+            ExecFail::Exec(e) => e.errno(),
+            ExecFail::Errno(e) => *e,
+        }
+    }
+}
+
+impl From<Errno> for ExecFail {
+    fn from(e: Errno) -> Self {
+        ExecFail::Errno(e)
+    }
+}
+
+impl From<exec::ExecError> for ExecFail {
+    fn from(e: exec::ExecError) -> Self {
+        ExecFail::Exec(e)
+    }
+}
+
 /// `do_execve` on `t` (current): load `bin` with `argv`/`envp` into a
 /// new mm; on success the task runs it with the returned registers.
 pub fn do_execve(
@@ -58,11 +90,21 @@ pub fn do_execve(
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     execfn: &[u8],
-) -> Result<Regs, Errno> {
-    let image = exec::parse(&bin.data).map_err(|e| e.errno())?;
-    let random: [u8; 16] = crate::syscall::info::host_random(16)?
-        .try_into()
-        .map_err(|_| crate::errno::EIO)?;
+) -> Result<Regs, ExecFail> {
+    let image = match exec::parse(&bin.data) {
+        Ok(i) => i,
+        Err(e) => {
+            bin.mmap.put(cpu);
+            return Err(e.into());
+        }
+    };
+    let random: [u8; 16] = match crate::syscall::info::host_random(16) {
+        Ok(r) => r.try_into().map_err(|_| crate::errno::EIO)?,
+        Err(e) => {
+            bin.mmap.put(cpu);
+            return Err(e.into());
+        }
+    };
     let cred = t.cred();
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
@@ -78,14 +120,17 @@ pub fn do_execve(
         Ok(v) => v,
         Err(e) => {
             bin.mmap.put(cpu);
-            return Err(e);
+            return Err(e.into());
         }
     };
     // PT_INTERP: the interpreter, looked up in the task's root.
     let interp = match image.interp() {
         Some(path) => {
-            let fs = t.fs().ok_or(crate::errno::ENOENT);
-            match fs.and_then(|fs| exec::open_interp(cpu, &fs, path).map_err(|e| e.errno())) {
+            let r = match t.fs() {
+                Some(fs) => exec::open_interp(cpu, &fs, path).map_err(ExecFail::Exec),
+                None => Err(ExecFail::Errno(crate::errno::ENOENT)),
+            };
+            match r {
                 Ok(i) => Some(i),
                 Err(e) => {
                     bin.mmap.put(cpu);
@@ -102,7 +147,7 @@ pub fn do_execve(
             if let Some(i) = interp {
                 i.put(cpu);
             }
-            return Err(if e == 0 { ENOMEM } else { e });
+            return Err(ExecFail::Errno(if e == 0 { ENOMEM } else { e }));
         }
     };
     let file = bin.mmap.file();
@@ -123,7 +168,7 @@ pub fn do_execve(
         Ok(l) => l,
         Err(err) => {
             mm.free(cpu);
-            return Err(err.errno());
+            return Err(err.into());
         }
     };
     // The point of no return (the other threads are gone: see

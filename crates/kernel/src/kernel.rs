@@ -455,7 +455,13 @@ impl Kernel {
         };
         match crate::execve::do_execve(self, &cpu, &init, bin, argv, envp, &execfn) {
             Ok(regs) => *crate::task::lock(&init.regs) = regs,
-            Err(e) => {
+            Err(crate::execve::ExecFail::Exec(err)) => {
+                return Err(RunError::Exec {
+                    path: program.to_path_buf(),
+                    err,
+                })
+            }
+            Err(crate::execve::ExecFail::Errno(e)) => {
                 let msg = crate::errno::describe(e)
                     .map_or_else(|| format!("errno {e}"), |d| d.1.to_string());
                 return Err(RunError::Init(msg));

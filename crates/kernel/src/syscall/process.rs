@@ -173,7 +173,8 @@ fn do_execve_user(
         data: ef.data,
         path: ef.path,
     };
-    let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &filename)?;
+    let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &filename)
+        .map_err(|e| e.errno())?;
     *lock(&s.task.regs) = regs;
     Ok(true)
 }
