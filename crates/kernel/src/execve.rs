@@ -248,6 +248,27 @@ fn flush_signal_handlers(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef) {
     *lock(&sh.action) = actions;
 }
 
+/// One argument string, read in growing pieces (a short string costs a
+/// short buffer): E2BIG beyond [`MAX_ARG_STRLEN`], EFAULT on a bad
+/// address.
+fn read_arg(s: &crate::syscall::Sys<'_>, addr: u64) -> Result<Vec<u8>, Errno> {
+    let mut out = Vec::new();
+    let mut piece = 256usize;
+    loop {
+        let at = addr.checked_add(out.len() as u64).ok_or(EFAULT)?;
+        let mut buf = vec![0u8; piece];
+        let n = mm::uaccess::strncpy_from_user(s.cpu, s.mm(), &mut buf, at as usize)?;
+        out.extend_from_slice(&buf[..n]);
+        if out.len() >= MAX_ARG_STRLEN {
+            return Err(E2BIG);
+        }
+        if n < piece {
+            return Ok(out);
+        }
+        piece = (piece * 2).min(MAX_ARG_STRLEN);
+    }
+}
+
 /// Read a user `char *const[]` (argv or envp): at most `budget` bytes in
 /// all, counting the pointers (E2BIG beyond; EFAULT on a bad pointer).
 pub fn copy_strings(
@@ -268,11 +289,7 @@ pub fn copy_strings(
             return Err(E2BIG);
         }
         *budget -= 8;
-        let st = match s.read_cstr(p, MAX_ARG_STRLEN - 1) {
-            Ok(v) => v,
-            Err(crate::errno::ENAMETOOLONG) => return Err(E2BIG),
-            Err(e) => return Err(e),
-        };
+        let st = read_arg(s, p)?;
         if st.len() + 1 > *budget {
             return Err(E2BIG);
         }
