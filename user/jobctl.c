@@ -13,7 +13,9 @@ static volatile int chld;
 static void onchld(int s) { chld++; }
 int main(void) {
   int st; pid_t c = fork();
-  if (c == 0) { raise(SIGSTOP); _exit(5); }
+  /* The child lingers after SIGCONT so that the parent sees it continued
+   * before it exits (else wait reports the exit, on Linux too). */
+  if (c == 0) { raise(SIGSTOP); usleep(200000); _exit(5); }
   pid_t w = waitpid(c, &st, WUNTRACED);
   printf("stopped: %d sig %d\n", WIFSTOPPED(st), WSTOPSIG(st));
   kill(c, SIGCONT);
