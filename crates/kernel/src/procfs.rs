@@ -408,8 +408,8 @@ impl ProcSource for ProcView {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
         match self.place(path)? {
             Place::Top(name) => self.top_file(name).map(String::into_bytes),
-            Place::Process(p, file) => pid_file(&p, file, true),
-            Place::Thread(t, file) => pid_file(&t, file, false),
+            Place::Process(p, file) => pid_file(&p, file, true, self.nr_cpus),
+            Place::Thread(t, file) => pid_file(&t, file, false, self.nr_cpus),
         }
     }
 
@@ -517,7 +517,7 @@ pub fn cpuinfo(n: usize) -> String {
 
 /// The file `name` of `p`'s directory (`whole`: the process's, else the
 /// thread's under task/).
-fn pid_file(p: &TaskRef, name: &str, whole: bool) -> Option<Vec<u8>> {
+fn pid_file(p: &TaskRef, name: &str, whole: bool, nr_cpus: usize) -> Option<Vec<u8>> {
     let text = match name {
         "maps" => p
             .mm_grab()
@@ -527,7 +527,7 @@ fn pid_file(p: &TaskRef, name: &str, whole: bool) -> Option<Vec<u8>> {
             .mm_grab()
             .map(|m| mm::proc::proc_pid_smaps(&m))
             .unwrap_or_default(),
-        "status" => status(p),
+        "status" => status(p, nr_cpus),
         "stat" => stat(p, whole),
         "statm" => statm(p),
         "comm" => format!("{}\n", p.comm()),
@@ -589,8 +589,9 @@ fn sigign_sigcatch(p: &TaskRef) -> (u64, u64) {
     (ign, cgt)
 }
 
-/// /proc/PID/status (fs/proc/array.c `proc_pid_status`).
-pub fn status(p: &TaskRef) -> String {
+/// /proc/PID/status (fs/proc/array.c `proc_pid_status`) on a machine of
+/// `nr_cpus` CPUs.
+pub fn status(p: &TaskRef, nr_cpus: usize) -> String {
     let mut s = String::new();
     let c = p.cred();
     let umask = p.fs().map_or(0o022, |f| f.get_umask());
@@ -630,14 +631,84 @@ pub fn status(p: &TaskRef) -> String {
     };
     let shared = lock(&p.signal.group).pending;
     let (ign, cgt) = sigign_sigcatch(p);
+    let allowed = cpus_allowed(p, nr_cpus);
     let _ = write!(
         s,
         "Threads:\t{threads}\nSigQ:\t0/{}\nSigPnd:\t{pending:016x}\nShdPnd:\t{shared:016x}\nSigBlk:\t{blocked:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}\n\
-         voluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
+         Cpus_allowed:\t{}\nCpus_allowed_list:\t{}\nvoluntary_ctxt_switches:\t{}\nnonvoluntary_ctxt_switches:\t{}\n",
         lock(&p.signal.rlim)[crate::task::RLIMIT_SIGPENDING].cur,
+        cpumask_hex(allowed, nr_cpus),
+        cpumask_list(allowed, nr_cpus),
         p.nvcsw.load(Relaxed),
         p.nivcsw.load(Relaxed),
     );
+    s
+}
+
+/// The CPUs `p` may run on (`cpus_mask`), among `nr_cpus`.
+pub fn cpus_allowed(p: &TaskRef, nr_cpus: usize) -> u64 {
+    let all = if nr_cpus >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << nr_cpus) - 1
+    };
+    match p.cpus_allowed.load(Relaxed) {
+        0 => all,
+        m => m & all,
+    }
+}
+
+/// A CPU mask as `%*pb` prints it (lib/vsprintf.c `bitmap_string`): hex
+/// in 32-bit chunks separated by commas, the first chunk as wide as its
+/// bits need.
+pub fn cpumask_hex(mask: u64, nr_cpus: usize) -> String {
+    let bits = nr_cpus.clamp(1, 64);
+    let mut chunk = bits % 32;
+    if chunk == 0 {
+        chunk = 32;
+    }
+    let mut i = bits.div_ceil(32) * 32 - 32;
+    let mut s = String::new();
+    loop {
+        let val = (mask >> i) & ((1u64 << chunk) - 1);
+        if !s.is_empty() {
+            s.push(',');
+        }
+        let _ = write!(s, "{val:0w$x}", w = chunk.div_ceil(4));
+        chunk = 32;
+        if i == 0 {
+            break;
+        }
+        i -= 32;
+    }
+    s
+}
+
+/// A CPU mask as `%*pbl` prints it (`bitmap_list_string`): ranges
+/// "0-3,5".
+pub fn cpumask_list(mask: u64, nr_cpus: usize) -> String {
+    let bits = nr_cpus.clamp(1, 64);
+    let mut s = String::new();
+    let mut i = 0;
+    while i < bits {
+        if mask >> i & 1 == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i + 1 < bits && mask >> (i + 1) & 1 == 1 {
+            i += 1;
+        }
+        if !s.is_empty() {
+            s.push(',');
+        }
+        if start == i {
+            let _ = write!(s, "{start}");
+        } else {
+            let _ = write!(s, "{start}-{i}");
+        }
+        i += 1;
+    }
     s
 }
 
