@@ -78,6 +78,14 @@ pub(crate) fn lookup(src: &dyn ProcSource, rel: &str) -> Option<ProcNode> {
     if src.list(rel).is_some() {
         return Some(ProcNode::Dir);
     }
+    // A source that does not list its directories: `self` and a pid
+    // whose `status` it has are directories.
+    if rel == "self" {
+        return Some(ProcNode::Dir);
+    }
+    if !rel.contains('/') && rel.bytes().all(|b| b.is_ascii_digit()) {
+        return src.read(&format!("{rel}/status")).map(|_| ProcNode::Dir);
+    }
     src.read(rel).map(|_| ProcNode::File)
 }
 
