@@ -386,11 +386,18 @@ fn ps_top_free_see_the_processes() {
     let children = ps.iter().filter(|r| r.len() > 1 && r[1] == "1").count();
     assert!(children >= 2, "{out}");
     assert!(out.contains("\nLoad average: 0.00 0.00 0.00 "), "{out}");
-    assert!(out.contains("  PID  PPID USER     STAT   VSZ %VSZ"), "{out}");
+    assert!(
+        out.contains("  PID  PPID USER     STAT   VSZ %VSZ"),
+        "{out}"
+    );
     let mem = out
         .lines()
         .find(|l| l.starts_with("Mem:") && !l.contains('K'))
         .unwrap_or_else(|| panic!("free's Mem: line in {out}"));
-    let n: Vec<u64> = mem.split_whitespace().skip(1).map(|x| x.parse().unwrap()).collect();
+    let n: Vec<u64> = mem
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect();
     assert!(n[0] > 0 && n[1] + n[2] <= n[0], "{mem}");
 }

@@ -369,7 +369,9 @@ pub fn kernel_clone(
         },
     )?;
     *lock(&child.environ) = lock(&me.environ).clone();
-    child.cpus_allowed.store(me.cpus_allowed.load(Relaxed), Relaxed);
+    child
+        .cpus_allowed
+        .store(me.cpus_allowed.load(Relaxed), Relaxed);
     if f & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid.store(a.child_tid, Relaxed);
     }

@@ -165,7 +165,9 @@ fn pde_order(v: &mut [(Vec<u8>, u8)]) {
 }
 
 fn entries(list: &[(&str, u8)]) -> Vec<(Vec<u8>, u8)> {
-    list.iter().map(|(n, t)| (n.as_bytes().to_vec(), *t)).collect()
+    list.iter()
+        .map(|(n, t)| (n.as_bytes().to_vec(), *t))
+        .collect()
 }
 
 impl ProcView {
@@ -367,12 +369,18 @@ impl ProcView {
                 Some(v)
             }
             Place::Top("sys") => Some(entries(&[("kernel", DT_DIR), ("vm", DT_DIR)])),
-            Place::Top("sys/kernel") => {
-                Some(SYS_KERNEL.iter().map(|n| (n.as_bytes().to_vec(), DT_REG)).collect())
-            }
-            Place::Top("sys/vm") => {
-                Some(SYS_VM.iter().map(|n| (n.as_bytes().to_vec(), DT_REG)).collect())
-            }
+            Place::Top("sys/kernel") => Some(
+                SYS_KERNEL
+                    .iter()
+                    .map(|n| (n.as_bytes().to_vec(), DT_REG))
+                    .collect(),
+            ),
+            Place::Top("sys/vm") => Some(
+                SYS_VM
+                    .iter()
+                    .map(|n| (n.as_bytes().to_vec(), DT_REG))
+                    .collect(),
+            ),
             Place::Top(_) => None,
             Place::Process(_, "") => Some(entries(&TGID_ENTRIES)),
             Place::Process(p, "task") => Some(
@@ -838,5 +846,13 @@ pub fn statm(p: &TaskRef) -> String {
 
 /// A process's files that `ferrite run --show /proc/1/FILE` accepts.
 pub const PID_FILES: [&str; 9] = [
-    "maps", "smaps", "status", "comm", "cmdline", "stat", "statm", "environ", "mountinfo",
+    "maps",
+    "smaps",
+    "status",
+    "comm",
+    "cmdline",
+    "stat",
+    "statm",
+    "environ",
+    "mountinfo",
 ];

@@ -58,9 +58,8 @@ fn process(e: &Env, pid: i32, ppid: i32, comm: &[u8]) -> (TaskRef, u64) {
         .unwrap();
     let mut cmdline = comm.to_vec();
     cmdline.push(0);
-    let t = e
-        .k
-        .new_task(
+    let t =
+        e.k.new_task(
             &e.cpu,
             pid,
             ppid,
@@ -128,7 +127,10 @@ fn ls(e: &Env, fs: &Fs, path: &str) -> Result<Vec<String>, i32> {
 }
 
 fn sample(name: &str) -> String {
-    let p = format!("{}/tests/data/linux-formats/{name}", env!("CARGO_MANIFEST_DIR"));
+    let p = format!(
+        "{}/tests/data/linux-formats/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(p).unwrap()
 }
 
@@ -167,12 +169,24 @@ fn proc_lists_the_live_processes_and_their_threads() {
     assert_eq!(pids, ["1", "5", "9"]);
     let first_pid = root.iter().position(|n| n == "1").unwrap();
     assert!(root[first_pid..].iter().all(|n| n.parse::<i32>().is_ok()));
-    for n in ["self", "thread-self", "stat", "loadavg", "uptime", "cpuinfo", "mounts", "sys"] {
+    for n in [
+        "self",
+        "thread-self",
+        "stat",
+        "loadavg",
+        "uptime",
+        "cpuinfo",
+        "mounts",
+        "sys",
+    ] {
         assert!(root.contains(&n.to_string()), "{n} in {root:?}");
     }
     // `self` is a link to the pid, `mounts` to self/mounts.
     assert_eq!(fs.readlinkat(AT_FDCWD, b"/proc/self").unwrap(), b"1");
-    assert_eq!(fs.readlinkat(AT_FDCWD, b"/proc/mounts").unwrap(), b"self/mounts");
+    assert_eq!(
+        fs.readlinkat(AT_FDCWD, b"/proc/mounts").unwrap(),
+        b"self/mounts"
+    );
     assert_eq!(
         fs.readlinkat(AT_FDCWD, b"/proc/thread-self").unwrap(),
         b"1/task/1"
@@ -192,7 +206,16 @@ fn proc_lists_the_live_processes_and_their_threads() {
             .unwrap_or_else(|| panic!("{n} not in Linux's order after {at}"));
         at += i + 1;
     }
-    for n in ["stat", "statm", "status", "task", "fd", "fdinfo", "environ", "mountinfo"] {
+    for n in [
+        "stat",
+        "statm",
+        "status",
+        "task",
+        "fd",
+        "fdinfo",
+        "environ",
+        "mountinfo",
+    ] {
         assert!(dir.contains(&n.to_string()), "{n}");
     }
     // Its threads.
@@ -203,7 +226,10 @@ fn proc_lists_the_live_processes_and_their_threads() {
     assert_eq!(f[0], t.pid.to_string());
     assert_eq!(f[1], "five");
     let tstatus = read(&e, &fs, &format!("/proc/5/task/{}/status", t.pid)).unwrap();
-    assert!(tstatus.contains(&format!("\nPid:\t{}\n", t.pid)), "{tstatus}");
+    assert!(
+        tstatus.contains(&format!("\nPid:\t{}\n", t.pid)),
+        "{tstatus}"
+    );
     assert!(tstatus.contains("\nTgid:\t5\n"));
     assert!(tstatus.contains("\nThreads:\t2\n"));
     assert_eq!(
@@ -250,7 +276,10 @@ fn stat_has_linux_fields() {
     assert_eq!(f[51], "0", "exit_code");
     // Every field is a number (the signal bitmaps in decimal).
     for (i, x) in f.iter().enumerate().skip(3) {
-        assert!(x.parse::<i64>().is_ok() || x.parse::<u64>().is_ok(), "{i}: {x}");
+        assert!(
+            x.parse::<i64>().is_ok() || x.parse::<u64>().is_ok(),
+            "{i}: {x}"
+        );
     }
     // A thread's stat has exit_signal -1.
     let tid = p5.signal.threads.lock().unwrap()[1].pid;
@@ -265,7 +294,11 @@ fn statm_status_and_other_processes_files() {
     let (init, p5, _p9, _t, _) = three(&e);
     let fs = init.fs().unwrap();
     let statm = read(&e, &fs, "/proc/5/statm").unwrap();
-    let f: Vec<u64> = statm.trim_end().split(' ').map(|x| x.parse().unwrap()).collect();
+    let f: Vec<u64> = statm
+        .trim_end()
+        .split(' ')
+        .map(|x| x.parse().unwrap())
+        .collect();
     assert_eq!(f.len(), sample("statm.txt").split(' ').count());
     assert_eq!(f[0], 4, "size in pages");
     assert_eq!(f[4], 0);
@@ -287,7 +320,10 @@ fn statm_status_and_other_processes_files() {
         at += i + 1;
     }
     assert!(status.contains("\nGroups:\t \nNStgid:\t5\nNSpid:\t5\nNSpgid:\t5\nNSsid:\t5\n"));
-    assert!(status.contains("\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n"), "{status}");
+    assert!(
+        status.contains("\nCpus_allowed:\t3\nCpus_allowed_list:\t0-1\n"),
+        "{status}"
+    );
     // Another process's descriptors, their links and fdinfo.
     assert_eq!(ls(&e, &fs, "/proc/5/fd").unwrap(), ["0", "1", "2"]);
     assert_eq!(ls(&e, &fs, "/proc/5/fdinfo").unwrap(), ["0", "1", "2"]);
@@ -297,24 +333,35 @@ fn statm_status_and_other_processes_files() {
     assert_eq!(fs.readlinkat(AT_FDCWD, b"/proc/5/exe").unwrap(), b"/bin/x");
     // Open a file as 5 and see it in 5's fd/ from 1.
     let f5 = p5.fs().unwrap();
-    let fd = f5.openat(&e.cpu, AT_FDCWD, b"/proc/uptime", O_RDONLY | O_CLOEXEC, 0).unwrap();
+    let fd = f5
+        .openat(&e.cpu, AT_FDCWD, b"/proc/uptime", O_RDONLY | O_CLOEXEC, 0)
+        .unwrap();
     assert_eq!(
-        fs.readlinkat(AT_FDCWD, format!("/proc/5/fd/{fd}").as_bytes()).unwrap(),
+        fs.readlinkat(AT_FDCWD, format!("/proc/5/fd/{fd}").as_bytes())
+            .unwrap(),
         b"/proc/uptime"
     );
     let info = read(&e, &fs, &format!("/proc/5/fdinfo/{fd}")).unwrap();
     let keys_linux = keys(&sample("fdinfo.txt"));
     assert_eq!(keys(&info), keys_linux);
-    assert!(info.starts_with("pos:\t0\nflags:\t02100000\nmnt_id:\t"), "{info}");
+    assert!(
+        info.starts_with("pos:\t0\nflags:\t02100000\nmnt_id:\t"),
+        "{info}"
+    );
     // /proc/5/cwd is followed to 5's working directory.
     let d = fs.openat(&e.cpu, AT_FDCWD, b"/proc/5/cwd", O_RDONLY | O_DIRECTORY, 0);
     assert!(d.is_ok());
     fs.close(d.unwrap()).unwrap();
     // Mounts: "source point type options 0 0"; mountinfo as Linux's.
     let mounts = read(&e, &fs, "/proc/mounts").unwrap();
-    let points: Vec<&str> = mounts.lines().map(|l| l.split(' ').nth(1).unwrap()).collect();
+    let points: Vec<&str> = mounts
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap())
+        .collect();
     assert_eq!(points, ["/", "/proc", "/dev", "/dev/shm"]);
-    assert!(mounts.lines().all(|l| l.ends_with(" 0 0") && l.split(' ').count() == 6));
+    assert!(mounts
+        .lines()
+        .all(|l| l.ends_with(" 0 0") && l.split(' ').count() == 6));
     assert!(mounts.contains("proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"));
     let mi = read(&e, &fs, "/proc/5/mountinfo").unwrap();
     for l in mi.lines() {
@@ -391,9 +438,17 @@ fn machine_wide_files() {
         format!("{}\n", kernel::syscall::info::UTSNAME[2])
     );
     assert_eq!(read(&e, &fs, "/proc/sys/kernel/tainted").unwrap(), "0\n");
-    assert_eq!(read(&e, &fs, "/proc/sys/kernel/core_pattern").unwrap(), "core\n");
-    assert_eq!(read(&e, &fs, "/proc/sys/vm/max_map_count").unwrap(), "65530\n");
-    assert!(ls(&e, &fs, "/proc/sys/kernel").unwrap().contains(&"pid_max".to_string()));
+    assert_eq!(
+        read(&e, &fs, "/proc/sys/kernel/core_pattern").unwrap(),
+        "core\n"
+    );
+    assert_eq!(
+        read(&e, &fs, "/proc/sys/vm/max_map_count").unwrap(),
+        "65530\n"
+    );
+    assert!(ls(&e, &fs, "/proc/sys/kernel")
+        .unwrap()
+        .contains(&"pid_max".to_string()));
 }
 
 #[test]
@@ -401,7 +456,10 @@ fn pid_max_is_written_with_linux_rules() {
     let e = env();
     let (init, ..) = three(&e);
     let fs = init.fs().unwrap();
-    assert_eq!(read(&e, &fs, "/proc/sys/kernel/pid_max").unwrap(), "32768\n");
+    assert_eq!(
+        read(&e, &fs, "/proc/sys/kernel/pid_max").unwrap(),
+        "32768\n"
+    );
     let path = b"/proc/sys/kernel/pid_max";
     let w = |data: &[u8]| {
         let fd = fs
@@ -413,7 +471,10 @@ fn pid_max_is_written_with_linux_rules() {
     };
     assert_eq!(w(b"4096\n"), Ok(5));
     assert_eq!(read(&e, &fs, "/proc/sys/kernel/pid_max").unwrap(), "4096\n");
-    assert_eq!(e.k.tasks.pid_max.load(std::sync::atomic::Ordering::Relaxed), 4096);
+    assert_eq!(
+        e.k.tasks.pid_max.load(std::sync::atomic::Ordering::Relaxed),
+        4096
+    );
     // Below pid_max_min (301), above PID_MAX_LIMIT, not a number: EINVAL.
     assert_eq!(w(b"300"), Err(EINVAL));
     assert_eq!(w(b"4194305"), Err(EINVAL));
@@ -454,7 +515,11 @@ fn sysinfo_and_affinity() {
     assert_eq!(long(32), e.k.mem.managed_pages() as u64 * 4096, "totalram");
     assert!(long(40) <= long(32), "freeram");
     assert_eq!(u16::from_le_bytes([b[80], b[81]]), 4, "procs: tasks");
-    assert_eq!(u32::from_le_bytes(b[104..108].try_into().unwrap()), 1, "mem_unit");
+    assert_eq!(
+        u32::from_le_bytes(b[104..108].try_into().unwrap()),
+        1,
+        "mem_unit"
+    );
     assert_eq!(call(&e, &p5, SYSINFO, &[1]), err(EFAULT));
     // sched_getaffinity: every CPU; the size of a cpumask.
     assert_eq!(call(&e, &p5, SCHED_GETAFFINITY, &[0, 128, rw]), 8);
@@ -475,7 +540,10 @@ fn sysinfo_and_affinity() {
     assert_eq!(u64::from_le_bytes(b[..8].try_into().unwrap()), 0b10);
     let fs = p5.fs().unwrap();
     let st = read(&e, &fs, &format!("/proc/5/task/{tid}/status")).unwrap();
-    assert!(st.contains("\nCpus_allowed:\t2\nCpus_allowed_list:\t1\n"), "{st}");
+    assert!(
+        st.contains("\nCpus_allowed:\t2\nCpus_allowed_list:\t1\n"),
+        "{st}"
+    );
     // The caller's own mask is unchanged.
     assert_eq!(call(&e, &p5, SCHED_GETAFFINITY, &[0, 8, rw]), 8);
     mm::uaccess::copy_from_user(&e.cpu, &m, &mut b[..8], rw as usize).unwrap();

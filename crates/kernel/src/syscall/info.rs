@@ -470,6 +470,7 @@ pub fn sys_sched_setaffinity(s: &mut Sys<'_>, pid: u64, len: u64, mask: u64) -> 
     if new == 0 {
         return Err(EINVAL);
     }
-    t.cpus_allowed.store(new, std::sync::atomic::Ordering::Relaxed);
+    t.cpus_allowed
+        .store(new, std::sync::atomic::Ordering::Relaxed);
     Ok(0)
 }
