@@ -3,7 +3,10 @@
 //! and `status`, task_mmu.c's `maps`/`smaps`, stat.c, loadavg.c,
 //! uptime.c, arch/riscv/kernel/cpu.c's `cpuinfo`, fs/proc_namespace.c's
 //! `mounts`/`mountinfo`, the `self` and `thread-self` links, kernel/sysctl.c's
-//! `sys/kernel` and `sys/vm` files) over the renderers in `mm::proc`.
+//! `sys/kernel` and `sys/vm` files) over the renderers in `mm::proc`, and
+//! the few sysfs files glibc reads (drivers/base/cpu.c's
+//! /sys/devices/system/cpu/{online,possible,present,offline,kernel_max}),
+//! which the file layer serves as procfs names below `SYS_ROOT`.
 //!
 //! Every file is read from the task itself (its mm, files, signal state,
 //! credentials, times), found in the kernel's pid table ([`TaskTable`]);
@@ -32,7 +35,9 @@
 //! count of forks), and the load averages of /proc/loadavg are 0 (ferrite
 //! does not compute them). `pagemap` does not exist. Of /proc/sys, the
 //! files shown are those whose value ferrite's behaviour has; only
-//! `kernel/pid_max` is writable.
+//! `kernel/pid_max` is writable. /sys has only the CPU masks (no `cpuN`
+//! directories, no devices), and the root directory does not list `sys`
+//! (it is found by name).
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
@@ -184,6 +189,9 @@ impl ProcView {
 
     /// What `path` names; None for a pid or tid that is not there.
     fn place<'p>(&self, path: &'p str) -> Option<Place<'p>> {
+        if path.starts_with(crate::fs::SYS_ROOT) {
+            return Some(Place::Top(path));
+        }
         let path = path.trim_start_matches('/');
         let (first, rest) = path.split_once('/').unwrap_or((path, ""));
         let Some(pid) = self.pid_of(first) else {
@@ -239,6 +247,20 @@ impl ProcView {
             "sys/kernel/threads-max" => format!("{}\n", self.max_threads()),
             "sys/vm/max_map_count" => format!("{}\n", mm::mmap::DEFAULT_MAX_MAP_COUNT),
             "sys/vm/mmap_min_addr" => format!("{}\n", mm::mmap::MMAP_MIN_ADDR),
+            // drivers/base/cpu.c: every CPU is possible, present and
+            // online; none is offline; NR_CPUS is 64.
+            "/sys/devices/system/cpu/online"
+            | "/sys/devices/system/cpu/possible"
+            | "/sys/devices/system/cpu/present" => {
+                let all = if self.nr_cpus >= 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << self.nr_cpus) - 1
+                };
+                format!("{}\n", cpumask_list(all, self.nr_cpus))
+            }
+            "/sys/devices/system/cpu/offline" => "\n".into(),
+            "/sys/devices/system/cpu/kernel_max" => "63\n".into(),
             _ => return mm::proc::read(self.mem, &format!("/proc/{name}")),
         })
     }
@@ -381,6 +403,16 @@ impl ProcView {
                     .map(|n| (n.as_bytes().to_vec(), DT_REG))
                     .collect(),
             ),
+            Place::Top("/sys") => Some(entries(&[("devices", DT_DIR)])),
+            Place::Top("/sys/devices") => Some(entries(&[("system", DT_DIR)])),
+            Place::Top("/sys/devices/system") => Some(entries(&[("cpu", DT_DIR)])),
+            Place::Top("/sys/devices/system/cpu") => Some(entries(&[
+                ("kernel_max", DT_REG),
+                ("offline", DT_REG),
+                ("online", DT_REG),
+                ("possible", DT_REG),
+                ("present", DT_REG),
+            ])),
             Place::Top(_) => None,
             Place::Process(_, "") => Some(entries(&TGID_ENTRIES)),
             Place::Process(p, "task") => Some(

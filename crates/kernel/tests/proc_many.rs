@@ -358,7 +358,7 @@ fn statm_status_and_other_processes_files() {
         .lines()
         .map(|l| l.split(' ').nth(1).unwrap())
         .collect();
-    assert_eq!(points, ["/", "/proc", "/dev", "/dev/shm"]);
+    assert_eq!(points, ["/", "/proc", "/sys", "/dev", "/dev/shm"]);
     assert!(mounts
         .lines()
         .all(|l| l.ends_with(" 0 0") && l.split(' ').count() == 6));
@@ -561,4 +561,45 @@ fn cpumask_formats() {
     assert_eq!(cpumask_list(0b1011_1101, 8), "0,2-5,7");
     assert_eq!(cpumask_list(0b11, 2), "0-1");
     assert_eq!(cpumask_list(1, 1), "0");
+}
+
+#[test]
+fn sys_cpu_masks() {
+    let e = env();
+    let (init, ..) = three(&e);
+    let fs = init.fs().unwrap();
+    for f in ["online", "possible", "present"] {
+        let p = format!("/sys/devices/system/cpu/{f}");
+        assert_eq!(read(&e, &fs, &p).unwrap(), "0-1\n", "{p}");
+    }
+    assert_eq!(
+        read(&e, &fs, "/sys/devices/system/cpu/offline").unwrap(),
+        "\n"
+    );
+    assert_eq!(
+        ls(&e, &fs, "/sys/devices/system/cpu").unwrap(),
+        ["kernel_max", "offline", "online", "possible", "present"]
+    );
+    assert_eq!(ls(&e, &fs, "/sys").unwrap(), ["devices"]);
+    // A directory of /sys as the working directory: its path, and `..`
+    // of /sys is the root.
+    fs.chdir(b"/sys/devices/system").unwrap();
+    assert_eq!(fs.getcwd().unwrap(), b"/sys/devices/system");
+    assert_eq!(read(&e, &fs, "cpu/online").unwrap(), "0-1\n");
+    fs.chdir(b"../..").unwrap();
+    assert_eq!(fs.getcwd().unwrap(), b"/sys");
+    fs.chdir(b"..").unwrap();
+    assert_eq!(fs.getcwd().unwrap(), b"/");
+    assert_eq!(
+        fs.openat(
+            &e.cpu,
+            AT_FDCWD,
+            b"/sys/devices/system/cpu/online",
+            O_WRONLY,
+            0
+        ),
+        Err(EACCES)
+    );
+    assert_eq!(fs.mkdirat(AT_FDCWD, b"/sys", 0o755), Err(EEXIST));
+    assert_eq!(read(&e, &fs, "/sys/nothing"), Err(ENOENT));
 }

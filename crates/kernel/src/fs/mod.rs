@@ -59,7 +59,7 @@ use std::sync::{Arc, Mutex};
 
 pub use hostfs::HostFs;
 pub use pagecache::MmapFile;
-pub use procfs::ProcSource;
+pub use procfs::{ProcSource, SYS_ROOT};
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
 pub use tty::TERMIOS_SIZE;
@@ -372,9 +372,11 @@ impl OpenFile {
     }
 }
 
-/// `/proc/<rel>`.
+/// `/proc/<rel>` (or the /sys path of a sysfs name).
 fn proc_path(rel: &str) -> Vec<u8> {
-    if rel.is_empty() {
+    if rel.starts_with(procfs::SYS_ROOT) {
+        rel.as_bytes().to_vec()
+    } else if rel.is_empty() {
         b"/proc".to_vec()
     } else {
         format!("/proc/{rel}").into_bytes()

@@ -24,6 +24,10 @@ use super::stat::Stat;
 use super::{Fs, UserIter};
 use crate::errno::{Errno, EACCES, EFAULT};
 
+/// The procfs name of /sys: sysfs's few files (the CPU masks) are
+/// procfs names below it (a procfs path never starts with `/`).
+pub const SYS_ROOT: &str = "/sys";
+
 /// `d_type` of a directory entry, as getdents64 reports it.
 pub type DType = u8;
 
@@ -142,6 +146,8 @@ pub const MNT_ID_PROC: i32 = 22;
 pub const MNT_ID_DEV: i32 = 23;
 /// `/dev/shm`.
 pub const MNT_ID_SHM: i32 = 24;
+/// `/sys`.
+pub const MNT_ID_SYS: i32 = 25;
 
 /// A device number as /proc prints it (`MAJOR:MINOR` of Linux's encoding).
 fn dev_pair(dev: u64) -> (u64, u64) {
@@ -164,9 +170,9 @@ struct Mount {
     sb_extra: &'static str,
 }
 
-/// The mounts every process sees: the hostfs root, /proc, /dev and
+/// The mounts every process sees: the hostfs root, /proc, /sys, /dev and
 /// /dev/shm (ferrite has no others and no `mount(2)`).
-fn mount_table(root_dev: u64) -> [Mount; 4] {
+fn mount_table(root_dev: u64) -> [Mount; 5] {
     [
         Mount {
             id: MNT_ID_ROOT,
@@ -186,6 +192,16 @@ fn mount_table(root_dev: u64) -> [Mount; 4] {
             opts: "rw,nosuid,nodev,noexec,relatime",
             fstype: "proc",
             source: "proc",
+            sb_extra: "",
+        },
+        Mount {
+            id: MNT_ID_SYS,
+            parent: MNT_ID_ROOT,
+            dev: super::stat::PROC_DEV,
+            point: "/sys",
+            opts: "rw,nosuid,nodev,noexec,relatime",
+            fstype: "sysfs",
+            source: "sysfs",
             sb_extra: "",
         },
         Mount {

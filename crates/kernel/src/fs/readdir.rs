@@ -269,7 +269,7 @@ impl Fs {
     /// its descriptors, from its own table).
     fn proc_getdents(&self, f: &OpenFile, rel: &str, cap: usize) -> Result<Vec<u8>, Errno> {
         let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
-        let parent_ino = if rel.is_empty() {
+        let parent_ino = if rel.is_empty() || rel == super::procfs::SYS_ROOT {
             self.host.root_dir_id().1
         } else {
             super::procfs::ino(parent)
