@@ -219,10 +219,12 @@ impl ProcView {
 
     /// The threads of process `p`, by id.
     fn threads(&self, p: &TaskRef) -> Vec<TaskRef> {
-        let mut v: Vec<TaskRef> = lock(&p.signal.threads)
-            .iter()
+        // The list first, then the table: the kernel takes the table's
+        // lock before a group's list (never the other way).
+        let all = lock(&p.signal.threads).clone();
+        let mut v: Vec<TaskRef> = all
+            .into_iter()
             .filter(|t| self.table.find(t.pid).is_some())
-            .cloned()
             .collect();
         v.sort_by_key(|t| t.pid);
         v
@@ -293,16 +295,18 @@ impl ProcView {
 
     /// Tasks that are runnable or running (`nr_running`), and all tasks.
     fn nr_running(&self) -> (usize, usize) {
-        let tl = self.table.lock();
-        let running = tl
-            .pids
-            .values()
+        let (tasks, threads): (Vec<TaskRef>, usize) = {
+            let tl = self.table.lock();
+            (tl.pids.values().cloned().collect(), tl.nr_threads)
+        };
+        let running = tasks
+            .iter()
             .filter(|t| {
                 t.exit_state.load(Relaxed) == crate::task::EXIT_ALIVE
                     && lock(&t.sched).state == crate::sched::TASK_RUNNING
             })
             .count();
-        (running, tl.nr_threads)
+        (running, threads)
     }
 
     /// /proc/stat (fs/proc/stat.c `show_stat`).
