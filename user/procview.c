@@ -9,6 +9,7 @@
  * as Linux writes it (52 fields), which only ferrite (or Linux) passes. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,20 @@ static int count_lines(const char *buf, const char *prefix)
 		if (!strncmp(p, prefix, l))
 			n++;
 	return n;
+}
+
+/* A second thread: /proc/thread-self is its own directory under task/. */
+static void *thread_self(void *arg)
+{
+	char link[64] = "", path[64], line[4096], comm[64], *f[64];
+	int *ok = arg;
+	if (readlink("/proc/thread-self", link, sizeof link - 1) < 0)
+		return NULL;
+	snprintf(path, sizeof path, "%d/task/%d", getpid(), gettid());
+	nread("/proc/thread-self/stat", line, sizeof line);
+	int n = fields(line, f, comm, sizeof comm);
+	*ok = !strcmp(link, path) && n > 3 && atoi(f[0]) == gettid();
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -120,6 +135,12 @@ int main(int argc, char **argv)
 	printf("task lists gettid: %s\n", yes(found));
 	if (strict)
 		printf("task threads: %d\n", threads);
+
+	pthread_t th;
+	int ok = 0;
+	if (pthread_create(&th, NULL, thread_self, &ok) == 0)
+		pthread_join(th, NULL);
+	printf("thread-self of a thread is pid/task/gettid: %s\n", yes(ok));
 
 	/* /proc/self is this pid; /proc lists it. */
 	char link[64] = "";
