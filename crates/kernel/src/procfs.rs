@@ -197,7 +197,9 @@ impl ProcView {
         let Some(pid) = self.pid_of(first) else {
             return Some(Place::Top(path));
         };
-        let p = self.table.find_process(pid)?;
+        // A thread's id names a directory too (not listed), as on Linux:
+        // its process's entries, seen from that thread.
+        let p = self.table.find(pid)?;
         if let Some(r) = rest.strip_prefix("task/") {
             let (tid, file) = r.split_once('/').unwrap_or((r, ""));
             let tid: i32 = self.pid_of(tid).filter(|_| tid != "self")?;
@@ -505,45 +507,83 @@ impl ProcSource for ProcView {
 
     fn files_of(&self, pid: &str) -> Option<Arc<Fs>> {
         let pid = self.pid_of(pid)?;
-        self.table.find_process(pid)?.fs()
+        self.table.find(pid)?.fs()
     }
 }
 
+/// C's `isspace`.
+fn c_isspace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// `TMPBUFLEN`: a number takes fewer characters than this.
+const TMPBUFLEN: usize = 22;
+
 /// The value of a write to a single-integer sysctl file
-/// (kernel/sysctl.c `__do_proc_dointvec` with `sysctl_writes_strict`):
-/// None when the write is at a non-zero position (ignored, all of it
-/// consumed); else the bytes consumed (the number, the whitespace after
-/// it) and the number. EINVAL for no number, a bad one, or one that does
-/// not fit an `int`.
+/// (kernel/sysctl.c `__do_proc_dointvec` and `proc_get_long` with
+/// `sysctl_writes_strict`): None when the write is at a non-zero position
+/// (ignored, all of it consumed); else the bytes consumed (spaces, the
+/// number, the spaces after it) and the number. The number is C's
+/// `strtoul` with base 0 (`0x1f`, `017`, `15`), an optional `-`, at most
+/// 21 characters, followed by a space, tab, newline or the end. EINVAL for
+/// no number, a bad one, or one outside an `int`.
 pub fn dointvec_write(pos: u64, data: &[u8]) -> Result<Option<(usize, i32)>, Errno> {
     if pos != 0 {
         return Ok(None);
     }
-    // The string ends at the first NUL, as the kernel's copy does.
-    let data = &data[..data.iter().position(|&b| b == 0).unwrap_or(data.len())];
-    let ws = |b: &u8| b.is_ascii_whitespace();
-    let start = data.iter().position(|b| !ws(b)).ok_or(EINVAL)?;
-    let mut i = start;
-    let neg = data[i] == b'-';
+    let mut at = data.iter().take_while(|&&b| c_isspace(b)).count();
+    let left = data.len() - at;
+    if left == 0 {
+        return Err(EINVAL);
+    }
+    let tmp = &data[at..at + left.min(TMPBUFLEN - 1)];
+    let mut i = 0;
+    let neg = tmp[0] == b'-' && left > 1;
     if neg {
         i += 1;
     }
-    let digits = data[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-    // `proc_get_long` takes at most 21 characters of a number.
-    if digits == 0 || i + digits - start > 21 {
+    if !tmp.get(i).is_some_and(u8::is_ascii_digit) {
         return Err(EINVAL);
     }
-    let text = std::str::from_utf8(&data[i..i + digits]).map_err(|_| EINVAL)?;
-    let v: i64 = text.parse().map_err(|_| EINVAL)?;
-    let v = if neg { -v } else { v };
-    let v = i32::try_from(v).map_err(|_| EINVAL)?;
-    let mut end = i + digits;
-    // A number must be followed by whitespace or the end.
-    if end < data.len() && !ws(&data[end]) {
+    // `_parse_integer_fixup_radix` with base 0.
+    let radix = if tmp[i] == b'0'
+        && tmp
+            .get(i + 1)
+            .is_some_and(|c| c.eq_ignore_ascii_case(&b'x'))
+        && tmp.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+    {
+        i += 2;
+        16
+    } else if tmp[i] == b'0' {
+        8
+    } else {
+        10
+    };
+    let mut val: u64 = 0;
+    while let Some(d) = tmp.get(i).and_then(|&c| (c as char).to_digit(radix)) {
+        val = val
+            .checked_mul(u64::from(radix))
+            .and_then(|v| v.checked_add(u64::from(d)))
+            .ok_or(EINVAL)?;
+        i += 1;
+    }
+    if i == TMPBUFLEN - 1 {
         return Err(EINVAL);
     }
-    end += data[end..].iter().take_while(|b| ws(b)).count();
-    Ok(Some((end, v)))
+    if i < left && !matches!(tmp[i], b' ' | b'\t' | b'\n') {
+        return Err(EINVAL);
+    }
+    let v = if neg {
+        if val > i32::MAX as u64 + 1 {
+            return Err(EINVAL);
+        }
+        (val as i64).wrapping_neg() as i32
+    } else {
+        i32::try_from(val).map_err(|_| EINVAL)?
+    };
+    at += i;
+    at += data[at..].iter().take_while(|&&b| c_isspace(b)).count();
+    Ok(Some((at, v)))
 }
 
 /// /proc/cpuinfo for `n` harts (arch/riscv/kernel/cpu.c `c_show`).

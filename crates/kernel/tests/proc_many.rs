@@ -236,8 +236,15 @@ fn proc_lists_the_live_processes_and_their_threads() {
         read(&e, &fs, &format!("/proc/5/task/{}/comm", t.pid)).unwrap(),
         "five\n"
     );
-    // A thread is not a process: no /proc/TID at the top... but Linux
-    // does resolve it (hidden from the listing); ferrite: not a directory.
+    // A thread's id is not listed at the top but names its directory,
+    // as on Linux; another process's id is no thread of this one.
+    let st = read(&e, &fs, &format!("/proc/{}/status", t.pid)).unwrap();
+    assert!(st.contains(&format!("\nPid:\t{}\n", t.pid)), "{st}");
+    assert!(st.contains("\nTgid:\t5\n"), "{st}");
+    assert_eq!(
+        ls(&e, &fs, &format!("/proc/{}/task", t.pid)).unwrap(),
+        ["5".to_string(), t.pid.to_string()]
+    );
     assert_eq!(read(&e, &fs, "/proc/5/task/9/stat"), Err(ENOENT));
     assert_eq!(ls(&e, &fs, "/proc/77"), Err(ENOENT));
     drop(p5);
@@ -602,4 +609,32 @@ fn sys_cpu_masks() {
     );
     assert_eq!(fs.mkdirat(AT_FDCWD, b"/sys", 0o755), Err(EEXIST));
     assert_eq!(read(&e, &fs, "/sys/nothing"), Err(ENOENT));
+}
+
+#[test]
+fn sysctl_integers_parse_as_linux() {
+    use kernel::procfs::dointvec_write as w;
+    assert_eq!(w(0, b"4096\n"), Ok(Some((5, 4096))));
+    assert_eq!(w(0, b"0x1000"), Ok(Some((6, 4096))));
+    assert_eq!(w(0, b"010 "), Ok(Some((4, 8))));
+    assert_eq!(w(0, b"-5\t\n"), Ok(Some((4, -5))));
+    assert_eq!(w(0, b"\x0b 7 8"), Ok(Some((4, 7))));
+    assert_eq!(w(0, b"-2147483648"), Ok(Some((11, i32::MIN))));
+    assert_eq!(w(3, b"junk"), Ok(None));
+    for bad in [
+        &b""[..],
+        b" \n",
+        b"+5",
+        b"-",
+        b"5\r",
+        b"5\0",
+        b"09",
+        b"0x",
+        b"2147483648",
+        b"-2147483649",
+        b"99999999999999999999999",
+        b"000000000000000000001",
+    ] {
+        assert_eq!(w(0, bad), Err(EINVAL), "{bad:?}");
+    }
 }
