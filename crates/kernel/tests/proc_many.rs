@@ -638,3 +638,51 @@ fn sysctl_integers_parse_as_linux() {
         assert_eq!(w(0, bad), Err(EINVAL), "{bad:?}");
     }
 }
+
+/// A listing of /proc resumes at the next pid when a process it already
+/// passed goes away (positions are ids, as Linux's `TGID_OFFSET + tgid`).
+#[test]
+fn proc_listing_resumes_by_pid() {
+    let e = env();
+    let (init, ..) = three(&e);
+    let (p20, _) = process(&e, 20, 1, b"twenty");
+    let fs = init.fs().unwrap();
+    let fd = fs
+        .openat(&e.cpu, AT_FDCWD, b"/proc", O_RDONLY | O_DIRECTORY, 0)
+        .unwrap();
+    // Read up to pid 5 (small buffers: a few records a call).
+    let mut seen = Vec::new();
+    while !seen.contains(&"5".to_string()) {
+        let b = fs.getdents64(fd, 64).unwrap();
+        assert!(!b.is_empty());
+        let mut at = 0;
+        while at < b.len() {
+            let reclen = u16::from_le_bytes([b[at + 16], b[at + 17]]) as usize;
+            let name = &b[at + 19..at + reclen];
+            let n = name.iter().position(|&c| c == 0).unwrap();
+            seen.push(String::from_utf8(name[..n].to_vec()).unwrap());
+            at += reclen;
+        }
+    }
+    // Pid 1 leaves the table (as if reaped): the rest is 9 and 20, once.
+    e.k.tasks.lock().pids.remove(&1);
+    let mut rest = Vec::new();
+    loop {
+        let b = fs.getdents64(fd, 4096).unwrap();
+        if b.is_empty() {
+            break;
+        }
+        let mut at = 0;
+        while at < b.len() {
+            let reclen = u16::from_le_bytes([b[at + 16], b[at + 17]]) as usize;
+            let name = &b[at + 19..at + reclen];
+            let n = name.iter().position(|&c| c == 0).unwrap();
+            rest.push(String::from_utf8(name[..n].to_vec()).unwrap());
+            at += reclen;
+        }
+    }
+    let tail: Vec<&String> = seen.iter().chain(&rest).skip_while(|n| *n != "5").collect();
+    assert_eq!(tail, ["5", "9", "20"], "{seen:?} {rest:?}");
+    e.k.tasks.lock().pids.insert(1, init.clone());
+    drop(p20);
+}

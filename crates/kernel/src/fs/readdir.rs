@@ -87,6 +87,10 @@ pub const DT_SOCK: u8 = 12;
 /// tmpfs's, btrfs's and xfs's (indices and 32-bit cookies).
 pub const PROC_COOKIE: i64 = i64::MAX - 1;
 
+/// Where the ids of /proc and of `task/` directories are listed from:
+/// past any other entry of those directories.
+const PID_POS: u64 = 0x100;
+
 /// The `d_off` of the root's own `dev` record (listed before `proc`, when
 /// the host has no `dev` there): past it, only `proc` may come.
 pub const DEV_COOKIE: i64 = i64::MAX - 2;
@@ -291,18 +295,33 @@ impl Fs {
             let ino = super::procfs::ino(&super::procfs::join(rel, &name));
             v.push((ino, t, name));
         }
+        // Positions: an entry's index, except the ids of /proc and of a
+        // `task/` directory, which are placed at PID_POS + id (Linux's
+        // `TGID_OFFSET + tgid`), so a listing resumes at the next id even
+        // when processes come and go between calls.
+        let by_id = rel.is_empty() || rel.ends_with("/task");
+        let key = |i: usize, name: &[u8]| -> u64 {
+            let id = std::str::from_utf8(name)
+                .ok()
+                .filter(|_| by_id && i >= 2)
+                .and_then(|n| n.parse::<u64>().ok());
+            id.map_or(i as u64, |id| PID_POS + id)
+        };
         let mut pos = lock(&f.pos);
-        let start = usize::try_from(*pos).unwrap_or(usize::MAX);
         let mut out = Vec::new();
-        for (i, (ino, t, name)) in v.iter().enumerate().skip(start) {
+        for (i, (ino, t, name)) in v.iter().enumerate() {
+            let k = key(i, name);
+            if k < *pos {
+                continue;
+            }
             if out.len() + reclen(name.len()) > cap {
                 if out.is_empty() {
                     return Err(EINVAL);
                 }
                 break;
             }
-            put_dirent(&mut out, *ino, (i + 1) as i64, *t, name);
-            *pos = (i + 1) as u64;
+            put_dirent(&mut out, *ino, (k + 1) as i64, *t, name);
+            *pos = k + 1;
         }
         Ok(out)
     }
