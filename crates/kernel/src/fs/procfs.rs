@@ -13,8 +13,9 @@
 //! snapshot that reads and seeks walk (Linux's seq_file regenerates them
 //! as they are read); a write goes to the source at once (one write is one
 //! `proc_sys_call_handler`). Directory listings are computed at each
-//! `getdents64` call, positions are indices into them (Linux's are too,
-//! for /proc's pid directories).
+//! `getdents64` call; positions are indices into them, and for the ids of
+//! /proc and `task/` the id past a base (as Linux's `TGID_OFFSET + tgid`:
+//! see readdir.rs).
 
 use std::sync::Arc;
 use std::vec::Vec;

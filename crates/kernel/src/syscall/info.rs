@@ -394,7 +394,8 @@ pub fn sys_sysinfo(s: &mut Sys<'_>, info: u64) -> SysResult {
     let uptime = now / 1_000_000_000 + u64::from(now % 1_000_000_000 != 0);
     let mem = s.k.mem;
     let page = mm::page::PAGE_SIZE as u64;
-    let procs = s.k.tasks.lock().nr_threads.min(u16::MAX as usize) as u16;
+    // `procs` is a u16 that `nr_threads` is stored into (it wraps).
+    let procs = s.k.tasks.lock().nr_threads as u16;
     let mut b = [0u8; SYSINFO_SIZE];
     let mut put = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
     put(0, uptime);
