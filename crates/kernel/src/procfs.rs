@@ -921,7 +921,8 @@ pub fn statm(p: &TaskRef) -> String {
 }
 
 /// A process's files that `ferrite run --show /proc/1/FILE` accepts.
-pub const PID_FILES: [&str; 9] = [
+/// (Not `environ`: a run's environment is the host's.)
+pub const PID_FILES: [&str; 8] = [
     "maps",
     "smaps",
     "status",
@@ -929,6 +930,5 @@ pub const PID_FILES: [&str; 9] = [
     "cmdline",
     "stat",
     "statm",
-    "environ",
     "mountinfo",
 ];
