@@ -876,3 +876,45 @@ fn dirty_shared_mapping_under_pressure_reaches_the_host_file() {
         assert_eq!(w, pcache_pattern(i as u64), "word {i} of the host file");
     }
 }
+
+/// /proc/self against the system calls that report the same facts (stat's
+/// pid and ppid, task/, statm's zero fields, cmdline, sched_getaffinity
+/// against sysconf and /proc/stat, /proc/cpuinfo, sysinfo), as under
+/// qemu-riscv64 (which passes most of /proc through from the host).
+#[test]
+fn procview_matches_qemu() {
+    let f = same_as_qemu("procview", &[]);
+    assert!(f.stdout.ends_with("procview: done\n"), "{}", f.stdout);
+    assert!(!f.stdout.contains(": no"), "{}", f.stdout);
+}
+
+/// /proc/self/stat field by field as Linux writes it (qemu-riscv64 fakes
+/// that file with 44 fields, so this runs under ferrite only), with 3 CPUs.
+#[test]
+fn procview_stat_fields() {
+    let f = ferrite(&["--cpus", "3"], "procview", &["stat", "a", "b c"]);
+    assert_eq!(f.status, 0, "{}: {}", f.what, f.stderr);
+    for want in [
+        "stat fields: 52\n",
+        "stat state: R\n",
+        "stat pgrp is getpgrp: yes\n",
+        "stat session is getsid: yes\n",
+        "stat tty_nr tpgid: 0 -1\n",
+        "stat priority nice threads: 20 0 1\n",
+        "stat exit_signal: 17\n",
+        "stat processor < nprocs: yes\n",
+        "stat vsize is statm size: yes\n",
+        "stat arg_start is argv[0]: yes\n",
+        "stat arg_end after last arg: yes\n",
+        "stat exit_code: 0\n",
+        "task threads: 1\n",
+        "environ is envp: yes\n",
+        "sched_getaffinity count is nprocs: yes (ok yes)\n",
+        "/proc/stat cpu lines: total 1, per cpu is nprocs: yes\n",
+        "/proc/cpuinfo processors is nprocs: yes\n",
+        "procview: done\n",
+    ] {
+        assert!(f.stdout.contains(want), "{want:?} not in\n{}", f.stdout);
+    }
+    assert!(!f.stdout.contains(": no"), "{}", f.stdout);
+}

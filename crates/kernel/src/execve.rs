@@ -195,6 +195,11 @@ pub fn do_execve(
         cmdline.push(0);
     }
     *lock(&t.cmdline) = cmdline;
+    *lock(&t.environ) = envp
+        .iter()
+        .flat_map(|e| e.iter().chain(&[0]))
+        .copied()
+        .collect();
     t.signal.did_exec.store(true, Relaxed);
     *lock(&t.robust_list) = (0, 0);
     t.clear_child_tid.store(0, Relaxed);
