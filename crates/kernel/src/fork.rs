@@ -285,7 +285,13 @@ pub fn kernel_clone(
     let fs = if f & CLONE_FILES != 0 && f & CLONE_FS != 0 && thread {
         fs
     } else {
-        Arc::new(fs.clone_for(f & CLONE_FS != 0, f & CLONE_FILES != 0, view))
+        match fs.clone_for(f & CLONE_FS != 0, f & CLONE_FILES != 0, view) {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                mm.put(cpu);
+                return Err(e);
+            }
+        }
     };
     let sighand = if f & CLONE_SIGHAND != 0 {
         lock(&me.sighand).clone()
