@@ -55,9 +55,8 @@ pub fn do_group_exit(t: &TaskRef, code: i32) -> i32 {
         if let Some(c) = g.group_exit {
             return c;
         }
-        if g.exec_task.is_some_and(|e| e != t.pid) {
-            // de_thread killed us: just this thread. (The thread that
-            // exec'd is the process now: its exit_group ends the group.)
+        if g.exec_task.is_some() {
+            // de_thread killed us: just this thread.
             return code;
         }
         g.group_exit = Some(code);
@@ -103,9 +102,11 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
         k.init_exiting(t);
     }
     exit_mm(k, cpu, t);
-    // `exit_files`, `exit_fs`.
+    // `exit_files`, `exit_fs`; the last close of a tmpfs file may have
+    // queued its pages (`delayed_fput`): free them now that a CPU is here.
     let fs = lock(&t.files).take();
     drop(fs);
+    k.hostfs.flush_delayed_fput(cpu);
     t.signal
         .dead_utime
         .fetch_add(t.utime.load(Relaxed), Relaxed);
@@ -134,6 +135,13 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
         t.exit_state.store(EXIT_ZOMBIE, SeqCst);
     }
     if !group_dead {
+        // `de_thread` waits for the last other thread.
+        let exec = lock(&t.signal.group).exec_task;
+        if let Some(tid) = exec.filter(|_| t.signal.live.load(SeqCst) == 1) {
+            if let Some(e) = tl.pids.get(&tid) {
+                sched::wake_up_process(e);
+            }
+        }
         return;
     }
     let leader = tl.pids.get(&t.tgid).cloned();
@@ -141,18 +149,14 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
         return;
     };
     // The process's status: the group's exit, else the leader's own exit
-    // code if it left first, else this (last) thread's. A thread that
-    // exec'd took the leader's place (Linux's de_thread makes it the
-    // leader): its own code, not that of the leader de_thread killed.
-    let status = {
-        let g = lock(&t.signal.group);
-        g.group_exit
-            .unwrap_or(if t.is_leader() || g.exec_task == Some(t.pid) {
-                code
-            } else {
-                leader.exit_code.load(SeqCst)
-            })
-    };
+    // code if it left first, else this (last) thread's.
+    let status = lock(&t.signal.group)
+        .group_exit
+        .unwrap_or(if t.is_leader() {
+            code
+        } else {
+            leader.exit_code.load(SeqCst)
+        });
     leader.exit_code.store(status, SeqCst);
     if leader.tgid == 1 {
         // Init's last thread: the run ends.

@@ -187,6 +187,8 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         timer_seq: AtomicU64::new(0),
         cpu: AtomicI32::new(0),
         rq: k.rq.clone(),
+        environ: Mutex::default(),
+        cpus_allowed: AtomicU64::new(0),
     };
     match KArc::new(k.caches.task, cpu, t, Gfp::GFP_KERNEL) {
         Ok(t) => Ok(t),
@@ -283,7 +285,13 @@ pub fn kernel_clone(
     let fs = if f & CLONE_FILES != 0 && f & CLONE_FS != 0 && thread {
         fs
     } else {
-        Arc::new(fs.clone_for(f & CLONE_FS != 0, f & CLONE_FILES != 0, view))
+        match fs.clone_for(f & CLONE_FS != 0, f & CLONE_FILES != 0, view) {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                mm.put(cpu);
+                return Err(e);
+            }
+        }
     };
     let sighand = if f & CLONE_SIGHAND != 0 {
         lock(&me.sighand).clone()
@@ -366,6 +374,10 @@ pub fn kernel_clone(
             cmdline: lock(&me.cmdline).clone(),
         },
     )?;
+    *lock(&child.environ) = lock(&me.environ).clone();
+    child
+        .cpus_allowed
+        .store(me.cpus_allowed.load(Relaxed), Relaxed);
     if f & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid.store(a.child_tid, Relaxed);
     }

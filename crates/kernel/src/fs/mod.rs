@@ -32,8 +32,8 @@
 //! Where ferrite differs from Linux overall: there are no mounts besides
 //! `/proc`, `/dev` and `/dev/shm`, no inode or dentry cache (every lookup asks the host), and
 //! credentials are the host's (see hostfs.rs). `/proc/PID/{cwd,root,fd}`
-//! exist for the process itself (`self` or its own pid) only: another
-//! process's files are not reachable from a `ProcSource`. The table and working
+//! of another process are answered by that process's `Fs` (found through
+//! [`ProcSource::files_of`]). The table and working
 //! directory are locked inside `Fs`, so its methods take `&self` and I/O
 //! runs without holding the table lock (a blocked read does not stop the
 //! other threads of a process that share the table).
@@ -59,7 +59,7 @@ use std::sync::{Arc, Mutex};
 
 pub use hostfs::HostFs;
 pub use pagecache::MmapFile;
-pub use procfs::ProcSource;
+pub use procfs::{ProcSource, SYS_ROOT};
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
 pub use tty::TERMIOS_SIZE;
@@ -81,9 +81,20 @@ pub struct Fs {
     /// shared with the umask by `CLONE_FS`.
     cwd: Arc<Mutex<Pos>>,
     umask: Arc<Mutex<u32>>,
-    /// The descriptor table (`files_struct`), shared by `CLONE_FILES`.
-    table: Arc<Mutex<FdTable>>,
+    /// The descriptor table (`files_struct`, an object of the
+    /// `files_cache` slab cache in ferrite's RAM), shared by `CLONE_FILES`.
+    table: FilesRef,
 }
+
+/// A reference to a `files_struct` (the table's slots are on the host
+/// heap: they hold host handles).
+type FilesRef = mm::kbox::KArc<'static, 'static, Mutex<FdTable>>;
+
+/// The `files_cache` objects, as a typed cache.
+pub(crate) type FilesCache = mm::kbox::TypedCache<'static, mm::kbox::KArcInner<Mutex<FdTable>>>;
+
+/// The size of a `files_struct` object (boot sizes `files_cache` to it).
+pub const FILES_STRUCT_SIZE: usize = std::mem::size_of::<mm::kbox::KArcInner<Mutex<FdTable>>>();
 
 /// An executable opened by [`Fs::open_exec`].
 pub struct ExecFile {
@@ -99,7 +110,8 @@ pub struct ExecFile {
 impl Fs {
     /// A process with descriptors 0, 1 and 2 on the host's standard
     /// streams and `/` as its working directory.
-    pub fn new(root: Arc<HostFs>, proc: Arc<dyn ProcSource>) -> Fs {
+    /// ENOMEM when the `files_struct` cannot be allocated.
+    pub fn new(root: Arc<HostFs>, proc: Arc<dyn ProcSource>) -> Result<Fs, Errno> {
         let mut table = FdTable::default();
         for (i, f) in root.stdio.iter().enumerate() {
             let flags = [flags::O_RDONLY, flags::O_WRONLY, flags::O_WRONLY][i] | flags::O_LARGEFILE;
@@ -118,26 +130,32 @@ impl Fs {
             );
         }
         let cwd = Pos::Host(root.root_dir.clone());
-        Fs {
+        let table = root.alloc_files(table)?;
+        Ok(Fs {
             host: root,
             proc,
             cwd: Arc::new(Mutex::new(cwd)),
             umask: Arc::new(Mutex::new(0o022)),
-            table: Arc::new(Mutex::new(table)),
-        }
+            table,
+        })
     }
 
     /// The copy `fork` gives the child (`dup_fd` + `copy_fs_struct`): the
     /// same open files (shared offsets), working directory and umask;
     /// `proc` is the child's view of /proc (its `self`).
-    pub fn fork(&self, proc: Arc<dyn ProcSource>) -> Fs {
+    pub fn fork(&self, proc: Arc<dyn ProcSource>) -> Result<Fs, Errno> {
         self.clone_for(false, false, proc)
     }
 
     /// The files of a `clone` child: the working directory and umask
     /// shared (`CLONE_FS`) or copied (`copy_fs_struct`), the descriptor
     /// table shared (`CLONE_FILES`) or copied (`dup_fd`).
-    pub fn clone_for(&self, share_fs: bool, share_files: bool, proc: Arc<dyn ProcSource>) -> Fs {
+    pub fn clone_for(
+        &self,
+        share_fs: bool,
+        share_files: bool,
+        proc: Arc<dyn ProcSource>,
+    ) -> Result<Fs, Errno> {
         let (cwd, umask) = if share_fs {
             (self.cwd.clone(), self.umask.clone())
         } else {
@@ -149,15 +167,16 @@ impl Fs {
         let table = if share_files {
             self.table.clone()
         } else {
-            Arc::new(Mutex::new(lock(&self.table).clone()))
+            let copy = lock(&self.table).clone();
+            self.host.alloc_files(copy)?
         };
-        Fs {
+        Ok(Fs {
             host: self.host.clone(),
             proc,
             cwd,
             umask,
             table,
-        }
+        })
     }
 
     /// The umask (for /proc/PID/status).
@@ -168,7 +187,7 @@ impl Fs {
     /// Whether the descriptor table is shared with another task
     /// (`unshare_files` at exec is needed then).
     pub fn files_shared(&self) -> bool {
-        Arc::strong_count(&self.table) > 1
+        FilesRef::strong_count(&self.table) > 1
     }
 
     /// Replace the /proc view (e.g. when the task's identity changes).
@@ -372,9 +391,11 @@ impl OpenFile {
     }
 }
 
-/// `/proc/<rel>`.
+/// `/proc/<rel>` (or the /sys path of a sysfs name).
 fn proc_path(rel: &str) -> Vec<u8> {
-    if rel.is_empty() {
+    if rel.starts_with(procfs::SYS_ROOT) {
+        rel.as_bytes().to_vec()
+    } else if rel.is_empty() {
         b"/proc".to_vec()
     } else {
         format!("/proc/{rel}").into_bytes()
@@ -433,8 +454,27 @@ impl Fs {
     }
 }
 
+impl Fs {
+    /// Another process's files and the rest of `rel` when `rel` names
+    /// its `fd`, `fd/N`, `cwd` or `root` (answered by its own `Fs`).
+    fn other_proc(&self, rel: &str) -> Option<(Arc<Fs>, String)> {
+        if self.own_proc(rel).is_some() {
+            return None;
+        }
+        let (first, rest) = rel.split_once('/')?;
+        if !(rest == "fd" || rest == "cwd" || rest == "root" || rest.starts_with("fd/")) {
+            return None;
+        }
+        let fs = self.proc.files_of(first)?;
+        Some((fs, format!("self/{rest}")))
+    }
+}
+
 impl ProcNames for Fs {
     fn lookup(&self, rel: &str) -> Option<ProcNode> {
+        if let Some((fs, r)) = self.other_proc(rel) {
+            return fs.lookup(&r);
+        }
         match self.own_proc(rel) {
             Some("fd") => return Some(ProcNode::Dir),
             Some("cwd") => {
@@ -462,6 +502,9 @@ impl ProcNames for Fs {
             Pos::Proc(r) => Jump::Proc(r),
             Pos::Dev(d) => Jump::Dev(DevNode::Dir(d)),
         };
+        if let Some((fs, r)) = self.other_proc(rel) {
+            return fs.jump(&r);
+        }
         match self.own_proc(rel)? {
             "cwd" => Some(pos_jump(lock(&self.cwd).clone())),
             "root" => Some(Jump::Host(self.host.root_dir.file().clone())),
