@@ -312,7 +312,7 @@ fn memory_bomb(cpus: &str) {
     );
     if killed > 0 {
         assert!(
-            f.stderr.contains("Out of memory: killed process"),
+            f.stderr.contains("Out of memory: Killed process"),
             "{}",
             f.context()
         );

@@ -248,16 +248,17 @@ pub fn kernel_clone(
     // the clone fails.
     let reserved = Reservation::take(k, &me.signal, cred.uid, cred.euid, f & CLONE_THREAD != 0)?;
     // copy_mm.
-    let mm = {
-        let guard = lock(&me.mm);
-        let cur = guard.as_ref().ok_or(EINVAL)?;
-        if f & CLONE_VM != 0 {
-            cur.get()
-        } else {
-            let new = mm::fork::dup_mm(cpu, cur).map_err(|e| if e == 0 { ENOMEM } else { e })?;
-            new.icache_stale_mask.store(0, Relaxed);
-            MmUser::new(new)
-        }
+    let mm = if f & CLONE_VM != 0 {
+        lock(&me.mm).as_ref().ok_or(EINVAL)?.get()
+    } else {
+        // Copy from a reference, not under the task's `mm` lock: dup_mm
+        // allocates, and out of memory it waits for the other CPUs to
+        // drain, one of which may want that lock (the OOM killer reads
+        // every task's mm).
+        let cur = me.mm_grab().ok_or(EINVAL)?;
+        let new = mm::fork::dup_mm(cpu, &cur).map_err(|e| if e == 0 { ENOMEM } else { e })?;
+        new.icache_stale_mask.store(0, Relaxed);
+        MmUser::new(new)
     };
     // The pid, before anything else can fail with the mm in hand.
     let pid = {
@@ -348,13 +349,18 @@ pub fn kernel_clone(
         sig.altstack = lock(&me.sig).altstack;
     }
     let exit_signal = if thread { -1 } else { a.exit_signal };
+    // Copied before the allocation: no lock of ours may be held while it
+    // waits for memory (see `copy_mm` above).
+    let comm = *lock(&me.comm);
+    let exe = lock(&me.exe).clone();
+    let cmdline = lock(&me.cmdline).clone();
     let child = alloc_task(
         k,
         cpu,
         NewTask {
             pid,
             tgid,
-            comm: *lock(&me.comm),
+            comm,
             regs,
             mm,
             fs,
@@ -363,11 +369,12 @@ pub fn kernel_clone(
             cred,
             sig,
             exit_signal,
-            exe: lock(&me.exe).clone(),
-            cmdline: lock(&me.cmdline).clone(),
+            exe,
+            cmdline,
         },
     )?;
-    *lock(&child.environ) = lock(&me.environ).clone();
+    let environ = lock(&me.environ).clone();
+    *lock(&child.environ) = environ;
     child
         .cpus_allowed
         .store(me.cpus_allowed.load(Relaxed), Relaxed);

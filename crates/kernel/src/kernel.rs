@@ -259,6 +259,8 @@ pub struct Kernel {
     pub panic: Arc<PanicState>,
     outcome: Mutex<Option<Outcome>>,
     shown: Mutex<Option<Shown>>,
+    /// The process the OOM killer chose last (0: none), until it is gone.
+    pub oom_victim: std::sync::atomic::AtomicI32,
     /// Instructions retired by harts that have stopped.
     pub instructions: AtomicU64,
     /// System calls handled.
@@ -341,6 +343,7 @@ impl Kernel {
             panic,
             outcome: Mutex::new(None),
             shown: Mutex::new(None),
+            oom_victim: std::sync::atomic::AtomicI32::new(0),
             instructions: AtomicU64::new(0),
             syscalls: AtomicU64::new(0),
             page_faults: AtomicU64::new(0),

@@ -26,6 +26,7 @@ pub mod futex;
 pub mod itimer;
 pub mod kernel;
 pub mod mm_ref;
+pub mod oom_kill;
 pub mod panic;
 pub mod pid;
 pub mod procfs;

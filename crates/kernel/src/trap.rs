@@ -194,19 +194,22 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
                         hart.flush_tlb(Some((page, page + 0x1000)));
                     }
                     Err(FaultError::Oom) => {
-                        // No OOM killer yet: the task that could not get
-                        // memory dies (Linux's pagefault_out_of_memory
-                        // would pick a victim).
-                        k.console(&format!(
-                            "Out of memory: killed process {} ({})\n",
-                            task.tgid,
-                            task.comm()
-                        ));
-                        sigcore::send_sig_info(
-                            task,
-                            SigQueued::kernel(sigcore::SIGKILL),
-                            Target::Group,
-                        );
+                        // `pagefault_out_of_memory`: the OOM killer picks a
+                        // victim; this task retries its fault a little
+                        // later (or dies, if it is the victim).
+                        match crate::oom_kill::out_of_memory(k, cpu, task) {
+                            crate::oom_kill::OomAction::Retry => {
+                                sched::set_current_state(task, sched::TASK_INTERRUPTIBLE);
+                                k.rq.arm_wake(task, k.rq.now() + 1_000_000);
+                                lock(&task.regs).save(hart);
+                                return Leave::Switch;
+                            }
+                            crate::oom_kill::OomAction::KillCurrent => sigcore::send_sig_info(
+                                task,
+                                SigQueued::kernel(sigcore::SIGKILL),
+                                Target::Group,
+                            ),
+                        }
                     }
                     Err(e) => {
                         sync_tlb(k, hart, &mm);
