@@ -22,6 +22,9 @@
 //!   tty.rs (TCGETS), attr.rs (chmod, chown, utimensat, statfs),
 //!   `memfd_create` and the seals' `fcntl` in open.rs, `mmap`'s view of a
 //!   descriptor ([`Fs::mmap_source`]) here.
+//! - pipe.rs (pipe2, pipe reads and writes, F_GETPIPE_SZ/F_SETPIPE_SZ),
+//!   eventfd.rs (eventfd2), poll.rs (ppoll, pselect6 and each file's
+//!   readiness).
 //! - stat.rs (`struct stat`'s bytes) and flags.rs (the ABI's values).
 //!
 //! Methods that move file data (`read`, `write`, `pread`, `pwrite`,
@@ -40,6 +43,7 @@
 
 pub mod attr;
 mod dev;
+pub mod eventfd;
 mod fdtable;
 pub mod flags;
 mod hostfs;
@@ -47,6 +51,8 @@ pub mod link;
 mod namei;
 pub(crate) mod open;
 mod pagecache;
+pub mod pipe;
+pub mod poll;
 mod procfs;
 mod read_write;
 pub mod readdir;
@@ -83,6 +89,9 @@ pub struct Fs {
     umask: Arc<Mutex<u32>>,
     /// The descriptor table (`files_struct`), shared by `CLONE_FILES`.
     table: Arc<Mutex<FdTable>>,
+    /// pipefs (inode numbers, pages to free), shared by every process
+    /// descending from this one.
+    pipefs: Arc<pipe::PipeFs>,
 }
 
 /// An executable opened by [`Fs::open_exec`].
@@ -124,6 +133,7 @@ impl Fs {
             cwd: Arc::new(Mutex::new(cwd)),
             umask: Arc::new(Mutex::new(0o022)),
             table: Arc::new(Mutex::new(table)),
+            pipefs: pipe::PipeFs::new(),
         }
     }
 
@@ -157,6 +167,7 @@ impl Fs {
             cwd,
             umask,
             table,
+            pipefs: self.pipefs.clone(),
         }
     }
 
@@ -215,6 +226,8 @@ impl Fs {
             Kind::Dir { file } | Kind::HostPath { file } => self.host.d_path_bytes(file),
             Kind::Proc { rel, .. } => proc_path(rel),
             Kind::Dev(n) => n.path(),
+            Kind::Pipe(end) => format!("pipe:[{}]", end.pipe.ino).into_bytes(),
+            Kind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
         })
     }
 
@@ -337,9 +350,16 @@ impl Fs {
     }
 
     /// Put the tmpfs references dropped without a CPU (see
-    /// [`HostFs::flush_delayed_fput`]).
+    /// [`HostFs::flush_delayed_fput`]) and free the pages of pipes
+    /// released without one (pipe.rs).
     pub fn flush_delayed_fput(&self, cpu: &mm::Cpu<'_>) {
         self.host.flush_delayed_fput(cpu);
+        self.pipefs.flush(cpu);
+    }
+
+    /// This process's pipefs (for tests: pages waiting to be freed).
+    pub fn pipefs(&self) -> &Arc<pipe::PipeFs> {
+        &self.pipefs
     }
 }
 
@@ -482,6 +502,8 @@ impl ProcNames for Fs {
                     // handle (that could widen its access on the host
                     // file behind it); a procfs file by its name.
                     Kind::Stdio { .. } | Kind::Proc { .. } => None,
+                    // Reopening a pipe as a FIFO is not supported.
+                    Kind::Pipe(_) | Kind::EventFd(_) => None,
                 }
             }
             _ => None,

@@ -381,10 +381,20 @@ impl Fs {
                 d.cloexec = arg & FD_CLOEXEC as u64 != 0;
                 Ok(0)
             }
-            F_GETFL => Ok((d.file.flags() | O_LARGEFILE).into()),
+            // What the description was opened with: O_LARGEFILE for
+            // files opened by name (`force_o_largefile`), not for pipes
+            // and eventfds.
+            F_GETFL => Ok(d.file.flags().into()),
             F_SETFL => {
                 if d.file.is_path() {
                     return Err(EBADF);
+                }
+                // O_DIRECT needs `direct_IO`, which pipes and anonymous
+                // inodes do not have.
+                if (arg as i32 ^ d.file.flags()) & O_DIRECT != 0
+                    && matches!(d.file.kind, Kind::Pipe(_) | Kind::EventFd(_))
+                {
+                    return Err(EINVAL);
                 }
                 let mut fl = lock(&d.file.flags);
                 *fl = (*fl & !SETFL_FLAGS) | (arg as i32 & SETFL_FLAGS);
@@ -678,6 +688,9 @@ impl Fs {
                     })
                 }
                 Kind::Dev(node) => return Ok(Target::Dev(node.clone())),
+                // A lookup's target cannot be a pipe or an eventfd (no
+                // name reaches them).
+                Kind::Pipe(_) | Kind::EventFd(_) => return Err(ENOENT),
             }
         };
         let meta = file.metadata().map_err(|e| host_errno(&e))?;

@@ -27,6 +27,8 @@ impl Fs {
             Kind::Stdio { file } => file.metadata(),
             Kind::Proc { rel, node, .. } => return Ok(procfs::stat(node, rel)),
             Kind::Dev(n) => return Ok(n.stat(&self.host.shm)),
+            Kind::Pipe(end) => return Ok(end.pipe.stat()),
+            Kind::EventFd(_) => return Ok(super::eventfd::EventFd::stat()),
         };
         meta.map(|m| Stat::from_host(&m))
             .map_err(|e| host_errno(&e))

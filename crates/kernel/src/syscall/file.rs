@@ -21,14 +21,16 @@ use mm::page::PAGE_SIZE;
 use mm::percpu::Cpu;
 use mm::uaccess::{self, access_ok};
 
-use super::{Sys, SysResult};
+use super::{Flow, Sys, SysResult};
 use crate::errno::{Errno, EFAULT, EINVAL, ENOTTY, ERANGE};
 use crate::fs::attr::UTIME_OMIT;
 use crate::fs::flags::{
     AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, F_ADD_SEALS, F_GET_SEALS, MFD_NAME_MAX_LEN,
-    SEEK_CUR, SEEK_SET,
+    O_DIRECT, O_NONBLOCK, SEEK_CUR, SEEK_SET,
 };
+use crate::fs::pipe::{Io, Waiter, FIONREAD, F_GETPIPE_SZ, F_SETPIPE_SZ};
 use crate::fs::{IoFile, UserIter};
+use crate::sched::Restart;
 
 /// `MAX_RW_COUNT`: the most one read or write moves.
 pub const MAX_RW_COUNT: usize = 0x7fff_f000;
@@ -108,6 +110,10 @@ impl UserIter for GuestIter<'_> {
         })
     }
 
+    fn skip(&mut self, n: usize) -> usize {
+        self.step(n, |_, _, _| 0)
+    }
+
     fn writable(&mut self, n: usize) -> usize {
         let mut ok = 0;
         let (mut seg, mut off) = (self.seg, self.off);
@@ -181,45 +187,112 @@ pub fn import_iovec(s: &Sys<'_>, iov: u64, cnt: u64) -> Result<(Vec<(u64, u64)>,
     Ok((v, total))
 }
 
-/// A read of `fd` into the user ranges `segs`, of `total` bytes, at `at`
-/// (or the file's offset).
-fn do_read(
-    s: &mut Sys<'_>,
-    file: &IoFile,
-    at: Option<u64>,
-    segs: Vec<(u64, u64)>,
-    total: usize,
-) -> SysResult {
-    let mut it = GuestIter::new(s, segs);
-    s.fs.read_iter(s.cpu, file, at, total, &mut it)
-        .map(|n| n as u64)
+/// A syscall's `Result` as its [`Flow`].
+fn flow(r: Result<Flow, Errno>) -> Flow {
+    r.unwrap_or_else(|e| Flow::Return(-(e as i64)))
 }
 
-/// A write of the user ranges `segs` to `fd` (as [`do_read`]).
-fn do_write(
+/// What a pipe or eventfd transfer of syscall `nr` asks of the trap loop:
+/// its result, or a sleep with the bytes moved so far kept in
+/// `task.restart` (a write goes on after them when it runs again).
+fn io_flow(s: &Sys<'_>, nr: u64, io: Io) -> Flow {
+    match io {
+        Io::Done(n) => Flow::Return(n as i64),
+        Io::Block(done) => {
+            *crate::task::lock(&s.task.restart) = Some(Restart {
+                nr,
+                done: done as u64,
+                ..Default::default()
+            });
+            Flow::Block
+        }
+    }
+}
+
+/// The bytes a write of syscall `nr` moved before it last slept.
+fn restart_done(s: &Sys<'_>, nr: u64) -> usize {
+    crate::task::lock(&s.task.restart)
+        .as_ref()
+        .filter(|r| r.nr == nr)
+        .map_or(0, |r| r.done as usize)
+}
+
+/// A read of `fd` into the user ranges `segs`, of `total` bytes, at `at`
+/// (or the file's offset), for syscall `nr`. A pipe or eventfd may sleep.
+fn do_read(
     s: &mut Sys<'_>,
+    nr: u64,
     file: &IoFile,
     at: Option<u64>,
     segs: Vec<(u64, u64)>,
     total: usize,
-) -> SysResult {
+) -> Result<Flow, Errno> {
     let mut it = GuestIter::new(s, segs);
-    s.fs.write_iter(s.cpu, file, at, total, &mut it)
-        .map(|n| n as u64)
+    let nonblock = file.flags() & O_NONBLOCK != 0;
+    if let Some(p) = file.pipe() {
+        let io = p.read(s.cpu, nonblock, &mut it, total, Some(s.task))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    if let Some(e) = file.eventfd() {
+        let io = e.read(nonblock, &mut it, total, Some(s.task))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    let n = s.fs.read_iter(s.cpu, file, at, total, &mut it)?;
+    Ok(Flow::Return(n as i64))
+}
+
+/// A write of the user ranges `segs` to `fd` (as [`do_read`]); a pipe
+/// write that slept goes on after the bytes it moved.
+fn do_write(
+    s: &mut Sys<'_>,
+    nr: u64,
+    file: &IoFile,
+    at: Option<u64>,
+    segs: Vec<(u64, u64)>,
+    total: usize,
+) -> Result<Flow, Errno> {
+    let mut it = GuestIter::new(s, segs);
+    let nonblock = file.flags() & O_NONBLOCK != 0;
+    if let Some(p) = file.pipe() {
+        let done = restart_done(s, nr).min(total);
+        it.skip(done);
+        let packet = file.flags() & O_DIRECT != 0;
+        let waiter = Waiter { task: s.task, done };
+        let io = p.write(s.cpu, nonblock, packet, &mut it, total, Some(waiter))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    if let Some(e) = file.eventfd() {
+        let io = e.write(nonblock, &mut it, total, Some(s.task))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    let n = s.fs.write_iter(s.cpu, file, at, total, &mut it)?;
+    Ok(Flow::Return(n as i64))
 }
 
 /// `read(2)`.
-pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    let file = s.fs.fget_read(fd(f), false)?;
-    let segs = single_range(buf, count)?;
-    do_read(s, &file, None, segs, count as usize)
+pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> Flow {
+    flow((|| {
+        let file = s.fs.fget_read(fd(f), false)?;
+        let segs = single_range(buf, count)?;
+        do_read(s, super::nr::READ, &file, None, segs, count as usize)
+    })())
 }
 
 /// `write(2)`.
-pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    let file = s.fs.fget_write(fd(f), false)?;
-    let segs = single_range(buf, count)?;
-    do_write(s, &file, None, segs, count as usize)
+pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> Flow {
+    flow((|| {
+        let file = s.fs.fget_write(fd(f), false)?;
+        let segs = single_range(buf, count)?;
+        do_write(s, super::nr::WRITE, &file, None, segs, count as usize)
+    })())
+}
+
+/// The value of a [`Flow::Return`] (positioned calls never sleep).
+fn value(f: Result<Flow, Errno>) -> SysResult {
+    match f? {
+        Flow::Return(v) => Ok(v as u64),
+        _ => Err(crate::errno::EIO),
+    }
 }
 
 /// `pread64(2)`: EINVAL for a negative offset before anything else.
@@ -229,7 +302,7 @@ pub fn sys_pread(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sys
     }
     let file = s.fs.fget_read(fd(f), true)?;
     let segs = single_range(buf, count)?;
-    do_read(s, &file, Some(off), segs, count as usize)
+    value(do_read(s, super::nr::PREAD64, &file, Some(off), segs, count as usize))
 }
 
 /// `pwrite64(2)`.
@@ -239,39 +312,53 @@ pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sy
     }
     let file = s.fs.fget_write(fd(f), true)?;
     let segs = single_range(buf, count)?;
-    do_write(s, &file, Some(off), segs, count as usize)
+    value(do_write(s, super::nr::PWRITE64, &file, Some(off), segs, count as usize))
 }
 
-/// `readv(2)` and `preadv(2)` (`at`): a zero total reads nothing, even
-/// from a directory.
-fn readv_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
+/// `readv(2)` and `preadv(2)` (`at`) as syscall `nr`: a zero total
+/// reads nothing, even from a directory.
+fn readv_at(
+    s: &mut Sys<'_>,
+    nr: u64,
+    f: u64,
+    iov: u64,
+    cnt: u64,
+    at: Option<u64>,
+) -> Result<Flow, Errno> {
     let file = s.fs.fget_read(fd(f), at.is_some())?;
     let (segs, total) = import_iovec(s, iov, cnt)?;
     if total == 0 {
-        return Ok(0);
+        return Ok(Flow::Return(0));
     }
-    do_read(s, &file, at, segs, total)
+    do_read(s, nr, &file, at, segs, total)
 }
 
-/// `writev(2)` and `pwritev(2)` (`at`).
-fn writev_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
+/// `writev(2)` and `pwritev(2)` (`at`) as syscall `nr`.
+fn writev_at(
+    s: &mut Sys<'_>,
+    nr: u64,
+    f: u64,
+    iov: u64,
+    cnt: u64,
+    at: Option<u64>,
+) -> Result<Flow, Errno> {
     let file = s.fs.fget_write(fd(f), at.is_some())?;
     let (segs, total) = import_iovec(s, iov, cnt)?;
     if total == 0 {
-        return Ok(0);
+        return Ok(Flow::Return(0));
     }
-    do_write(s, &file, at, segs, total)
+    do_write(s, nr, &file, at, segs, total)
 }
 
 /// `readv(2)`.
-pub fn sys_readv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
-    readv_at(s, f, iov, cnt, None)
+pub fn sys_readv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> Flow {
+    flow(readv_at(s, super::nr::READV, f, iov, cnt, None))
 }
 
 /// `writev(2)`: one writev is one write to the file for up to
 /// [`crate::fs::CHUNK`] bytes (what a terminal sees as one write).
-pub fn sys_writev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
-    writev_at(s, f, iov, cnt, None)
+pub fn sys_writev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> Flow {
+    flow(writev_at(s, super::nr::WRITEV, f, iov, cnt, None))
 }
 
 /// `preadv(2)`: on riscv64 the offset is `pos_l` alone (`pos_h` is
@@ -280,7 +367,7 @@ pub fn sys_preadv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> Sy
     if (pos_l as i64) < 0 {
         return Err(EINVAL);
     }
-    readv_at(s, f, iov, cnt, Some(pos_l))
+    value(readv_at(s, super::nr::PREADV, f, iov, cnt, Some(pos_l)))
 }
 
 /// `pwritev(2)`.
@@ -288,7 +375,7 @@ pub fn sys_pwritev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> S
     if (pos_l as i64) < 0 {
         return Err(EINVAL);
     }
-    writev_at(s, f, iov, cnt, Some(pos_l))
+    value(writev_at(s, super::nr::PWRITEV, f, iov, cnt, Some(pos_l)))
 }
 
 /// `openat(2)`.
@@ -299,10 +386,33 @@ pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     Ok(fd as u64)
 }
 
-/// `close(2)`.
+/// `close(2)`. The last descriptor of a pipe end may free the pipe's
+/// pages: with the CPU at hand, at once.
 pub fn sys_close(s: &mut Sys<'_>, f: u64) -> SysResult {
     s.fs.close(fd(f))?;
+    s.fs.flush_delayed_fput(s.cpu);
     Ok(0)
+}
+
+/// `pipe2(2)`: the two descriptors stored as `int fd[2]`; if that store
+/// faults, neither stays open (EFAULT).
+pub fn sys_pipe2(s: &mut Sys<'_>, fds: u64, flags: u64) -> SysResult {
+    let cred = s.task.cred();
+    let [r, w] = s.fs.pipe2(s.cpu, flags as i32, cred.fsuid, cred.fsgid)?;
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&r.to_le_bytes());
+    b[4..].copy_from_slice(&w.to_le_bytes());
+    if s.write_user(fds, &b).is_err() {
+        s.fs.uninstall(&[r, w]);
+        s.fs.flush_delayed_fput(s.cpu);
+        return Err(EFAULT);
+    }
+    Ok(0)
+}
+
+/// `eventfd2(2)` (`count` is an `unsigned int`).
+pub fn sys_eventfd2(s: &mut Sys<'_>, count: u64, flags: u64) -> SysResult {
+    s.fs.eventfd2(count as u32, flags as i32).map(|fd| fd as u64)
 }
 
 /// `lseek(2)`.
@@ -339,9 +449,17 @@ pub fn sys_readlinkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     Ok(n as u64)
 }
 
-/// `ioctl(2)`: `TCGETS` on a terminal; every other request is `ENOTTY`
-/// (after the descriptor is checked), as for a file without an ioctl.
+/// `ioctl(2)`: `TCGETS` on a terminal, `FIONREAD` on a pipe; every other
+/// request is `ENOTTY` (after the descriptor is checked), as for a file
+/// without an ioctl.
 pub fn sys_ioctl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
+    if cmd & 0xffff_ffff == FIONREAD {
+        if let Ok(p) = s.fs.pipe_of(fd(f)) {
+            let n = p.nr_bytes().min(i32::MAX as usize) as i32;
+            s.write_user(arg, &n.to_le_bytes())?;
+            return Ok(0);
+        }
+    }
     if cmd & 0xffff_ffff == TCGETS {
         let t = s.fs.ioctl_tcgets(fd(f))?;
         s.write_user(arg, &t)?;
@@ -410,15 +528,24 @@ pub fn sys_dup(s: &mut Sys<'_>, f: u64) -> SysResult {
     s.fs.dup(fd(f)).map(|n| n as u64)
 }
 
-/// `dup3(2)`.
+/// `dup3(2)` (the descriptor it replaces is closed, as `close`).
 pub fn sys_dup3(s: &mut Sys<'_>, old: u64, new: u64, flags: u64) -> SysResult {
-    s.fs.dup3(fd(old), fd(new), flags as i32).map(|n| n as u64)
+    let r = s.fs.dup3(fd(old), fd(new), flags as i32).map(|n| n as u64);
+    s.fs.flush_delayed_fput(s.cpu);
+    r
 }
 
 /// `fcntl(2)` (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL,
-/// F_SETFL, and F_ADD_SEALS/F_GET_SEALS on memfds and tmpfs files).
+/// F_SETFL, F_ADD_SEALS/F_GET_SEALS on memfds and tmpfs files,
+/// F_GETPIPE_SZ/F_SETPIPE_SZ on pipes).
 pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
     let cmd = cmd as i32;
+    if cmd == F_GETPIPE_SZ || cmd == F_SETPIPE_SZ {
+        // CAP_SYS_RESOURCE: ferrite's credentials have no capability
+        // sets yet; root has them all.
+        let capable = s.task.cred().euid == 0;
+        return s.fs.fcntl_pipe(fd(f), cmd, arg, capable);
+    }
     if cmd == F_ADD_SEALS || cmd == F_GET_SEALS {
         // The seals are an `unsigned int`.
         return s

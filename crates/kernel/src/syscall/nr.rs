@@ -19,6 +19,7 @@ macro_rules! syscalls {
 
 syscalls! {
     GETCWD = 17, "getcwd";
+    EVENTFD2 = 19, "eventfd2";
     DUP = 23, "dup";
     DUP3 = 24, "dup3";
     FCNTL = 25, "fcntl";
@@ -51,6 +52,7 @@ syscalls! {
     PWRITE64 = 68, "pwrite64";
     PREADV = 69, "preadv";
     PWRITEV = 70, "pwritev";
+    PSELECT6 = 72, "pselect6";
     PPOLL = 73, "ppoll";
     READLINKAT = 78, "readlinkat";
     NEWFSTATAT = 79, "newfstatat";
