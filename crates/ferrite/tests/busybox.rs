@@ -2,16 +2,15 @@
 //! riscv64 by `scripts/busybox.sh` into `user/build/busybox`) under
 //! `ferrite run` and under `qemu-riscv64`.
 //!
-//! Today ferrite runs one process (no fork, execve or pipe2 yet), so the
-//! applets compared here are the ones that run in a single process: an
-//! applet called directly, and the shell (`sh -c`, a `#!/bin/sh` script)
-//! as long as it only runs builtins and NOFORK applets (echo, seq, test,
-//! ...), which BusyBox's `FEATURE_SH_NOFORK` runs inside the shell's own
-//! process. For each, stdout and the exit status under ferrite must equal
-//! qemu-riscv64's, and the expected text is checked too, so a broken
-//! binary cannot pass by being broken the same way twice. What needs more
-//! processes (a pipeline) is checked under qemu-riscv64 only, with the
-//! ferrite half ignored until fork/pipe2/wait4 land (issue 9).
+//! Each applet or shell command is compared: stdout and the exit status
+//! under ferrite must equal qemu-riscv64's, and the expected text is
+//! checked too, so a broken binary cannot pass by being broken the same
+//! way twice. Single-process runs (an applet called directly, the shell
+//! running builtins and NOFORK applets) and pipelines, which need pipe2,
+//! fork, execve of /proc/self/exe (BusyBox re-executes itself for
+//! applets) and wait4, are all compared; a `#!/bin/sh` script run by its
+//! path is checked under ferrite alone (qemu-riscv64 would hand it to the
+//! host's /bin/sh).
 //!
 //! The binary is built once per test binary with `make -C user busybox`
 //! (a no-op when it is there). BusyBox is a prerequisite of `make test`
@@ -318,10 +317,9 @@ fn pipeline_under_qemu() {
     );
 }
 
-/// The same pipeline under ferrite: needs pipe2, clone (fork), execve of
-/// /proc/self/exe and wait4 (issue 9, sections 3, 4, 5 and 7).
+/// The same pipeline under ferrite: pipe2, clone (fork), execve of
+/// /proc/self/exe and wait4.
 #[test]
-#[ignore = "needs pipe2, fork, execve and wait4 in ferrite (issue 9)"]
 fn pipeline() {
     same_as_qemu(
         &["sh", "-c", "seq 1 1000 | sort -rn | head -3"],
@@ -331,11 +329,9 @@ fn pipeline() {
 }
 
 /// A `#!/bin/sh` script run by its path, with /bin/sh a link to BusyBox in
-/// the guest's root: needs execve with binfmt_script (issue 9, section 4)
-/// and fork. (Not compared with qemu-riscv64, which would hand the script
-/// to the host's /bin/sh.)
+/// the guest's root: execve with binfmt_script, and fork. (Not compared
+/// with qemu-riscv64, which would hand the script to the host's /bin/sh.)
 #[test]
-#[ignore = "needs execve of #! scripts and fork in ferrite (issue 9)"]
 fn script_run_by_its_path() {
     setup();
     let dir = tempfile::tempdir().expect("temporary root");

@@ -172,12 +172,11 @@ impl Fs {
             semaphore: flags & EFD_SEMAPHORE != 0,
             wq: WaitQueue::new(),
         };
-        // The status flags keep O_CLOEXEC, as Linux's `anon_inode_getfile`
-        // call passes it.
+        // `anon_inode_getfile` keeps the access mode and O_NONBLOCK.
         let file = OpenFile::new(
             Kind::EventFd(Arc::new(ctx)),
             FMODE_READ | FMODE_WRITE,
-            O_RDWR | (flags & (O_CLOEXEC | O_NONBLOCK)),
+            O_RDWR | (flags & O_NONBLOCK),
         );
         lock(&self.table).install(
             0,
