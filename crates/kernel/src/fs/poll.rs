@@ -448,7 +448,9 @@ fn do_sys_poll(s: &Sys<'_>, ufds: u64, nfds: u32, tmo: Timeout) -> Next {
     let mut i = 0;
     while i < raw_all.len() {
         let k = (raw_all.len() - i).min(crate::syscall::MAX_USER_COPY);
-        if s.write_user(ufds.wrapping_add(i as u64), &raw_all[i..i + k]).is_err() {
+        if s.write_user(ufds.wrapping_add(i as u64), &raw_all[i..i + k])
+            .is_err()
+        {
             return Next::Done(Err(EFAULT));
         }
         i += k;
@@ -526,9 +528,7 @@ fn core_sys_select(s: &Sys<'_>, n: i32, ptrs: [u64; 3], tmo: Timeout) -> Next {
     let fs = s.fs.clone();
     for fd in 0..n {
         let (w, b) = (fd / 64, 1u64 << (fd % 64));
-        if (sets[0][w] | sets[1][w] | sets[2][w]) & b != 0
-            && !fs.fd_open(fd as i32)
-        {
+        if (sets[0][w] | sets[1][w] | sets[2][w]) & b != 0 && !fs.fd_open(fd as i32) {
             return Next::Done(Err(EBADF));
         }
     }
@@ -546,7 +546,10 @@ fn core_sys_select(s: &Sys<'_>, n: i32, ptrs: [u64; 3], tmo: Timeout) -> Next {
             let Polled::Mask(m) = fs.poll_fd(fd as i32, pt) else {
                 continue;
             };
-            for (k, want) in [POLLIN_SET, POLLOUT_SET, POLLEX_SET].into_iter().enumerate() {
+            for (k, want) in [POLLIN_SET, POLLOUT_SET, POLLEX_SET]
+                .into_iter()
+                .enumerate()
+            {
                 if sets[k][w] & b != 0 && m & want != 0 {
                     res[k][w] |= b;
                     count += 1;

@@ -302,7 +302,14 @@ pub fn sys_pread(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sys
     }
     let file = s.fs.fget_read(fd(f), true)?;
     let segs = single_range(buf, count)?;
-    value(do_read(s, super::nr::PREAD64, &file, Some(off), segs, count as usize))
+    value(do_read(
+        s,
+        super::nr::PREAD64,
+        &file,
+        Some(off),
+        segs,
+        count as usize,
+    ))
 }
 
 /// `pwrite64(2)`.
@@ -312,7 +319,14 @@ pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sy
     }
     let file = s.fs.fget_write(fd(f), true)?;
     let segs = single_range(buf, count)?;
-    value(do_write(s, super::nr::PWRITE64, &file, Some(off), segs, count as usize))
+    value(do_write(
+        s,
+        super::nr::PWRITE64,
+        &file,
+        Some(off),
+        segs,
+        count as usize,
+    ))
 }
 
 /// `readv(2)` and `preadv(2)` (`at`) as syscall `nr`: a zero total
@@ -412,7 +426,8 @@ pub fn sys_pipe2(s: &mut Sys<'_>, fds: u64, flags: u64) -> SysResult {
 
 /// `eventfd2(2)` (`count` is an `unsigned int`).
 pub fn sys_eventfd2(s: &mut Sys<'_>, count: u64, flags: u64) -> SysResult {
-    s.fs.eventfd2(count as u32, flags as i32).map(|fd| fd as u64)
+    s.fs.eventfd2(count as u32, flags as i32)
+        .map(|fd| fd as u64)
 }
 
 /// `lseek(2)`.
