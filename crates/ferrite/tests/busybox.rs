@@ -358,3 +358,43 @@ fn script_run_by_its_path() {
         f.stderr
     );
 }
+
+/// A read of the terminal (here a host pipe) does not hold the hart: on
+/// one CPU, while a background job waits for input, the shell goes on
+/// and prints; the job gets the input when it comes.
+#[test]
+fn waiting_for_input_does_not_hold_the_hart() {
+    use std::io::{BufRead, BufReader, Write};
+    setup();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrite"))
+        .args(["run", "--cpus", "1", BUSYBOX, "sh", "-c"])
+        .arg("exec 3<&0; (head -c 2 <&3) & sleep 0.2; echo done; wait")
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ferrite");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30));
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Whatever happened, let the job finish.
+    let _ = stdin.write_all(b"x\n");
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        first.as_deref(),
+        Ok("done"),
+        "the shell did not go on while its job waited for input"
+    );
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)).as_deref(), Ok("x"));
+    assert_eq!(shell_status(status), 0);
+}

@@ -21,7 +21,9 @@
 //! host FIFOs or devices under the root) have no wait queue in ferrite:
 //! their readiness is the host's `poll(2)` with a zero timeout, and a
 //! task that waits on one is woken every [`HOST_POLL_INTERVAL_NS`] to
-//! look again. `select`'s limit (`max_fds`) is computed from the highest
+//! look again. A blocking read of a host stream waits the same way (see
+//! [`Fs::host_input_ready`] and syscall/file.rs), so a shell waiting for
+//! its terminal does not hold a hart. `select`'s limit (`max_fds`) is computed from the highest
 //! descriptor the table ever held (fdtable.rs), not from a real table
 //! size. The pollfd array is copied in whole (at most `RLIMIT_NOFILE`
 //! entries, 8 bytes each) rather than a page at a time.
@@ -188,6 +190,27 @@ impl Fs {
             return Polled::Path;
         }
         Polled::Mask(f.poll(self, pt))
+    }
+
+    /// For a read of a host stream (a standard stream, a host FIFO or
+    /// device, `/dev/tty`): whether the host has input for it now (or
+    /// end of file, or an error: the read then returns at once). None for
+    /// the other files, which ferrite reads without waiting on the host.
+    pub fn host_input_ready(&self, file: &super::IoFile) -> Option<bool> {
+        const READY: u32 = POLLIN | POLLRDNORM | POLLPRI | POLLHUP | POLLERR | POLLNVAL;
+        let m = match &file.open_file().kind {
+            Kind::Stdio { file } => host_poll(&**file, POLLIN | POLLRDNORM | POLLPRI),
+            Kind::Host {
+                file,
+                regular: false,
+                ..
+            } => host_poll(file, POLLIN | POLLRDNORM | POLLPRI),
+            Kind::Dev(DevNode::Chr(CharDev::Tty)) => {
+                host_poll(&*self.host.stdio[0], POLLIN | POLLRDNORM | POLLPRI)
+            }
+            _ => return None,
+        };
+        Some(m & READY != 0)
     }
 
     /// Whether descriptor `fd` is open (`O_PATH` ones too).

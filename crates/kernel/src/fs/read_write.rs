@@ -20,7 +20,9 @@
 //! unless the host can seek them); procfs files read their snapshot.
 //!
 //! Where ferrite differs: the host stream I/O blocks the calling thread
-//! (no signals interrupt it); a read from a stream does one host read of
+//! (no signals interrupt it), except that a blocking read waits for the
+//! host's input without holding a hart first (the syscall layer polls
+//! the host, see poll.rs); a read from a stream does one host read of
 //! at most [`CHUNK`] bytes (a short count, which a pipe or terminal gives
 //! on Linux too), into guest pages faulted in beforehand so that bytes
 //! taken from the stream are not lost to a fault; `O_APPEND` is done by
@@ -132,6 +134,11 @@ impl IoFile {
     /// The file status flags (`f_flags`).
     pub fn flags(&self) -> i32 {
         self.0.flags()
+    }
+
+    /// The open file description.
+    pub(crate) fn open_file(&self) -> &OpenFile {
+        &self.0
     }
 }
 

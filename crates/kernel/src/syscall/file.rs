@@ -237,6 +237,22 @@ fn do_read(
         let io = e.read(nonblock, &mut it, total, Some(s.task))?;
         return Ok(io_flow(s, nr, io));
     }
+    // A host stream (the terminal, a host pipe) with no input yet: sleep
+    // and look again after a while rather than block the hart in the
+    // host's read.
+    if total > 0 && s.fs.host_input_ready(file) == Some(false) {
+        if nonblock {
+            return Err(crate::errno::EAGAIN);
+        }
+        crate::sched::set_current_state(s.task, crate::sched::TASK_INTERRUPTIBLE);
+        if crate::sigcore::signal_pending(s.task) {
+            crate::sched::set_running(s.task);
+            return Err(crate::errno::ERESTARTSYS);
+        }
+        let again = s.k.rq.now() + crate::fs::poll::HOST_POLL_INTERVAL_NS;
+        s.k.rq.arm_wake(s.task, again);
+        return Ok(Flow::Block);
+    }
     let n = s.fs.read_iter(s.cpu, file, at, total, &mut it)?;
     Ok(Flow::Return(n as i64))
 }
