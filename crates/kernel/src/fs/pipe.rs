@@ -659,14 +659,23 @@ impl Pipe {
 impl Fs {
     /// `pipe2(2)` (`flags`: `O_CLOEXEC`, `O_NONBLOCK`, `O_DIRECT`): a new
     /// pipe owned by `uid`/`gid`, its read end and write end installed at
-    /// the two lowest free descriptors. EINVAL for other flags, EMFILE
-    /// when the table is full (nothing installed then).
-    pub fn pipe2(&self, cpu: &Cpu<'_>, flags: i32, uid: u32, gid: u32) -> Result<[i32; 2], Errno> {
+    /// the two lowest free descriptors. `publish` hands the two numbers to
+    /// the caller (the copy to user space) while the table is locked: if
+    /// it fails, the descriptors go again before anyone could see them,
+    /// and its error is returned. EINVAL for other flags, EMFILE when the
+    /// table is full (nothing installed then).
+    pub fn pipe2(
+        &self,
+        cpu: &Cpu<'_>,
+        flags: i32,
+        owner: (u32, u32),
+        publish: impl FnOnce([i32; 2]) -> Result<(), Errno>,
+    ) -> Result<[i32; 2], Errno> {
         if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
             return Err(EINVAL);
         }
         self.pipefs.flush(cpu);
-        let pipe = Pipe::new(&self.pipefs, uid, gid);
+        let pipe = Pipe::new(&self.pipefs, owner.0, owner.1);
         let reader = OpenFile::new(
             Kind::Pipe(PipeEnd {
                 pipe: pipe.clone(),
@@ -692,6 +701,11 @@ impl Fs {
                 cloexec,
             },
         )?;
+        let undo = |t: &mut super::fdtable::FdTable, fds: &[i32]| {
+            for &fd in fds {
+                let _ = t.remove(fd);
+            }
+        };
         let w = match t.install(
             0,
             Fd {
@@ -701,21 +715,15 @@ impl Fs {
         ) {
             Ok(w) => w,
             Err(e) => {
-                let _ = t.remove(r);
+                undo(&mut t, &[r]);
                 return Err(e);
             }
         };
-        Ok([r, w])
-    }
-
-    /// Take back descriptors `fds` that `pipe2` (or `eventfd2`) installed
-    /// when the caller could not hand them to user space, if they are
-    /// still the files it installed (`put_unused_fd` + `fput`).
-    pub(crate) fn uninstall(&self, fds: &[i32]) {
-        let mut t = lock(&self.table);
-        for &fd in fds {
-            let _ = t.remove(fd);
+        if let Err(e) = publish([r, w]) {
+            undo(&mut t, &[r, w]);
+            return Err(e);
         }
+        Ok([r, w])
     }
 
     /// The pipe behind `fd` for `fcntl`'s pipe commands (`get_pipe_info`):

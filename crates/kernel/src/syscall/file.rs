@@ -428,16 +428,16 @@ pub fn sys_close(s: &mut Sys<'_>, f: u64) -> SysResult {
 /// faults, neither stays open (EFAULT).
 pub fn sys_pipe2(s: &mut Sys<'_>, fds: u64, flags: u64) -> SysResult {
     let cred = s.task.cred();
-    let [r, w] = s.fs.pipe2(s.cpu, flags as i32, cred.fsuid, cred.fsgid)?;
-    let mut b = [0u8; 8];
-    b[..4].copy_from_slice(&r.to_le_bytes());
-    b[4..].copy_from_slice(&w.to_le_bytes());
-    if s.write_user(fds, &b).is_err() {
-        s.fs.uninstall(&[r, w]);
-        s.fs.flush_delayed_fput(s.cpu);
-        return Err(EFAULT);
-    }
-    Ok(0)
+    let publish = |[r, w]: [i32; 2]| {
+        let mut b = [0u8; 8];
+        b[..4].copy_from_slice(&r.to_le_bytes());
+        b[4..].copy_from_slice(&w.to_le_bytes());
+        s.write_user(fds, &b)
+    };
+    let r =
+        s.fs.pipe2(s.cpu, flags as i32, (cred.fsuid, cred.fsgid), publish);
+    s.fs.flush_delayed_fput(s.cpu);
+    r.map(|_| 0)
 }
 
 /// `eventfd2(2)` (`count` is an `unsigned int`).
