@@ -398,3 +398,106 @@ fn waiting_for_input_does_not_hold_the_hart() {
     assert_eq!(rx.recv_timeout(Duration::from_secs(30)).as_deref(), Ok("x"));
     assert_eq!(shell_status(status), 0);
 }
+
+/// The interactive shell on a terminal (a host pty): job control is on
+/// (TIOCGPGRP/TIOCSPGRP on ferrite's terminal state), the line editor's
+/// settings go to the host terminal (TCSETS, so the input is echoed
+/// once), a pipeline runs, and a background job that reads the terminal
+/// is stopped by SIGTTIN as on Linux.
+#[test]
+fn interactive_shell_with_job_control() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    setup();
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty fills two descriptors; the other arguments may be
+    // null.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty");
+    // SAFETY: both are fresh descriptors we own.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let io = |f: &OwnedFd| Stdio::from(f.try_clone().expect("dup"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrite"))
+        .args(["run", BUSYBOX, "sh"])
+        .current_dir(root())
+        .stdin(io(&slave))
+        .stdout(io(&slave))
+        .stderr(io(&slave))
+        .spawn()
+        .expect("ferrite");
+    drop(slave);
+    let mut m = std::fs::File::from(master);
+    // Collect the terminal's output on a thread.
+    let reader = m.try_clone().expect("dup");
+    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut r = reader;
+        let mut b = [0u8; 4096];
+        while let Ok(n) = r.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&b[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&out.lock().unwrap()).replace('\r', "");
+    let wait_for = |what: &str| {
+        let start = Instant::now();
+        while !text().contains(what) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what:?} on the terminal; it shows:\n{}",
+                text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    use std::io::Write;
+    wait_for("/ # ");
+    for line in [
+        "echo hi $((6*7))",
+        "seq 1 50 | sort -rn | head -2",
+        "cat &",
+        "sleep 0.3; jobs",
+        "kill -9 %1; sleep 0.2; jobs",
+        "exit 3",
+    ] {
+        m.write_all(line.as_bytes()).unwrap();
+        m.write_all(b"\r").unwrap();
+        if line == "exit 3" {
+            break;
+        }
+        wait_for(&format!("{line}\n"));
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("the shell did not exit; the terminal shows:\n{}", text());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    wait_for("hi 42\n");
+    let t = text();
+    assert_eq!(shell_status(status), 3, "{t}");
+    assert!(!t.contains("job control turned off"), "{t}");
+    assert_eq!(
+        t.matches("echo hi $((6*7))").count(),
+        1,
+        "echoed once:\n{t}"
+    );
+    assert!(t.contains("50\n49\n"), "{t}");
+    assert!(t.contains("Stopped (tty input)"), "{t}");
+    assert!(t.contains("Killed"), "{t}");
+}

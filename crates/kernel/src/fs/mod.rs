@@ -59,7 +59,7 @@ pub mod readdir;
 mod shmem;
 pub mod stat;
 mod stat_calls;
-mod tty;
+pub mod tty;
 
 use std::sync::{Arc, Mutex};
 
@@ -68,7 +68,7 @@ pub use pagecache::MmapFile;
 pub use procfs::ProcSource;
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
-pub use tty::TERMIOS_SIZE;
+pub use tty::{TtyAccess, TtyCaller, TERMIOS_SIZE};
 
 use crate::errno::{Errno, EBADF, ENOENT, ENOTDIR};
 
@@ -92,6 +92,8 @@ pub struct Fs {
     /// pipefs (inode numbers, pages to free), shared by every process
     /// descending from this one.
     pipefs: Arc<pipe::PipeFs>,
+    /// The terminal's job control, shared likewise.
+    tty: Arc<tty::TtyState>,
 }
 
 /// An executable opened by [`Fs::open_exec`].
@@ -134,6 +136,7 @@ impl Fs {
             umask: Arc::new(Mutex::new(0o022)),
             table: Arc::new(Mutex::new(table)),
             pipefs: pipe::PipeFs::new(),
+            tty: tty::TtyState::new(),
         }
     }
 
@@ -168,6 +171,7 @@ impl Fs {
             umask,
             table,
             pipefs: self.pipefs.clone(),
+            tty: self.tty.clone(),
         }
     }
 

@@ -29,7 +29,7 @@ use crate::fs::flags::{
     O_DIRECT, O_NONBLOCK, SEEK_CUR, SEEK_SET,
 };
 use crate::fs::pipe::{Io, Waiter, FIONREAD, F_GETPIPE_SZ, F_SETPIPE_SZ};
-use crate::fs::{IoFile, UserIter};
+use crate::fs::{IoFile, TtyAccess, TtyCaller, UserIter};
 use crate::sched::Restart;
 
 /// `MAX_RW_COUNT`: the most one read or write moves.
@@ -237,6 +237,12 @@ fn do_read(
         let io = e.read(nonblock, &mut it, total, Some(s.task))?;
         return Ok(io_flow(s, nr, io));
     }
+    // A background job reading its terminal: SIGTTIN (`job_control`).
+    job_control(
+        s,
+        s.fs.tty_check_read(file, tty_caller(s)),
+        crate::sigcore::SIGTTIN,
+    )?;
     // A host stream (the terminal, a host pipe) with no input yet: sleep
     // and look again after a while rather than block the hart in the
     // host's read.
@@ -480,10 +486,122 @@ pub fn sys_readlinkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     Ok(n as u64)
 }
 
-/// `ioctl(2)`: `TCGETS` on a terminal, `FIONREAD` on a pipe; every other
-/// request is `ENOTTY` (after the descriptor is checked), as for a file
-/// without an ioctl.
+/// The caller as the terminal sees it.
+fn tty_caller(s: &Sys<'_>) -> TtyCaller {
+    use std::sync::atomic::Ordering::Relaxed;
+    TtyCaller {
+        pgrp: s.task.signal.pgrp.load(Relaxed),
+        session: s.task.signal.session.load(Relaxed),
+    }
+}
+
+/// The end of `tty_check_change` for a background caller: its group gets
+/// `sig` (SIGTTOU, SIGTTIN) and the call restarts after it (-ERESTARTSYS);
+/// if the caller ignores or blocks the signal, it goes on (SIGTTOU) or
+/// fails with EIO (SIGTTIN).
+fn job_control(s: &Sys<'_>, access: TtyAccess, sig: i32) -> Result<(), Errno> {
+    if access == TtyAccess::Ok {
+        return Ok(());
+    }
+    let ignored = s.task.blocked() & (1u64 << (sig - 1)) != 0
+        || crate::sigcore::action_of(s.task, sig).handler == crate::sigcore::SIG_IGN;
+    if ignored {
+        return if sig == crate::sigcore::SIGTTIN {
+            Err(crate::errno::EIO)
+        } else {
+            Ok(())
+        };
+    }
+    let pgrp = tty_caller(s).pgrp;
+    let _ = crate::sigcore::kill(s.k, s.task, -pgrp, sig);
+    Err(crate::errno::ERESTARTSYS)
+}
+
+/// `TIOCSPGRP`'s checks of the new group: EINVAL if negative, ESRCH if
+/// no live process is in it, EPERM if it is in another session.
+fn check_pgrp(s: &Sys<'_>, pgrp: i32) -> Result<(), Errno> {
+    use std::sync::atomic::Ordering::Relaxed;
+    if pgrp < 0 {
+        return Err(EINVAL);
+    }
+    let procs = s.k.tasks.processes();
+    let member = procs.iter().find(|p| {
+        p.exit_state.load(Relaxed) == crate::task::EXIT_ALIVE && p.signal.pgrp.load(Relaxed) == pgrp
+    });
+    match member {
+        None => Err(crate::errno::ESRCH),
+        Some(p) if p.signal.session.load(Relaxed) != tty_caller(s).session => {
+            Err(crate::errno::EPERM)
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The terminal ioctls (tty.rs); None for other requests.
+fn tty_ioctl(s: &Sys<'_>, fd: i32, cmd: u64, arg: u64) -> Option<SysResult> {
+    use crate::fs::tty::*;
+    let c = tty_caller(s);
+    let r = (|| match cmd {
+        TIOCGPGRP => {
+            let pg = s.fs.tty_getpgrp(fd, c)?;
+            s.write_user(arg, &pg.to_le_bytes())?;
+            Ok(0)
+        }
+        TIOCSPGRP => {
+            s.fs.ioctl_tcgets(fd)?;
+            job_control(s, s.fs.tty_check_change(fd, c), crate::sigcore::SIGTTOU)?;
+            s.fs.tty_getpgrp(fd, c)?;
+            let b = s.read_user(arg, 4)?;
+            let pg = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            check_pgrp(s, pg)?;
+            s.fs.tty_setpgrp(fd, c, pg)?;
+            Ok(0)
+        }
+        TIOCGWINSZ => {
+            let ws = s.fs.tty_get_winsize(fd)?;
+            s.write_user(arg, &ws)?;
+            Ok(0)
+        }
+        TIOCSWINSZ => {
+            s.fs.ioctl_tcgets(fd)?;
+            let b = s.read_user(arg, WINSIZE_SIZE)?;
+            let mut ws = [0u8; WINSIZE_SIZE];
+            ws.copy_from_slice(&b);
+            s.fs.tty_set_winsize(fd, ws)?;
+            Ok(0)
+        }
+        TCSETS | TCSETSW | TCSETSF => {
+            s.fs.ioctl_tcgets(fd)?;
+            job_control(s, s.fs.tty_check_change(fd, c), crate::sigcore::SIGTTOU)?;
+            let b = s.read_user(arg, crate::fs::TERMIOS_SIZE)?;
+            let mut t = [0u8; crate::fs::TERMIOS_SIZE];
+            t.copy_from_slice(&b);
+            s.fs.tty_tcsets(fd, cmd, &t)?;
+            Ok(0)
+        }
+        _ => Err(ENOTTY),
+    })();
+    match r {
+        Err(ENOTTY)
+            if !matches!(
+                cmd,
+                TIOCGPGRP | TIOCSPGRP | TIOCGWINSZ | TIOCSWINSZ | TCSETS | TCSETSW | TCSETSF
+            ) =>
+        {
+            None
+        }
+        r => Some(r),
+    }
+}
+
+/// `ioctl(2)`: on a terminal `TCGETS`, `TCSETS`/`TCSETSW`/`TCSETSF`,
+/// `TIOCGWINSZ`/`TIOCSWINSZ`, `TIOCGPGRP`/`TIOCSPGRP` (fs/tty.rs, with
+/// job control); `FIONREAD` on a pipe; every other request is `ENOTTY`
+/// (after the descriptor is checked), as for a file without an ioctl.
 pub fn sys_ioctl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
+    if let Some(r) = tty_ioctl(s, fd(f), cmd & 0xffff_ffff, arg) {
+        return r;
+    }
     if cmd & 0xffff_ffff == FIONREAD {
         if let Ok(p) = s.fs.pipe_of(fd(f)) {
             let n = p.nr_bytes().min(i32::MAX as usize) as i32;
