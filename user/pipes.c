@@ -515,6 +515,74 @@ static void identity(void)
     close(p[0]);
 }
 
+/* Named FIFOs: mkfifo, the open rules, a blocking open meeting its
+ * partner across fork, and a blocked open interrupted by a signal. */
+static void fifos(void)
+{
+    char name[64];
+    snprintf(name, sizeof name, "pipes-fifo-%d.tmp", (int)getpid());
+    unlink(name);
+    printf("mkfifo: %d\n", mkfifo(name, 0640));
+    struct stat st;
+    stat(name, &st);
+    printf("stat: FIFO %d mode %o\n", S_ISFIFO(st.st_mode), (unsigned)(st.st_mode & 0777));
+    int r = mkfifo(name, 0600);
+    printf("mkfifo again: %d %s\n", r, errname(errno));
+    int w = open(name, O_WRONLY | O_NONBLOCK);
+    printf("O_WRONLY|O_NONBLOCK without a reader: %d %s\n", w, errname(errno));
+    r = open(name, O_RDONLY | O_NONBLOCK);
+    printf("O_RDONLY|O_NONBLOCK: %d\n", r >= 0);
+    w = open(name, O_WRONLY | O_NONBLOCK);
+    printf("then a writer: %d\n", w >= 0);
+    write(w, "fifo!", 5);
+    char b[32] = {0};
+    ssize_t n = read(r, b, sizeof b - 1);
+    printf("through the FIFO: %zd %s\n", n, b);
+    struct stat fs;
+    fstat(r, &fs);
+    printf("fstat: FIFO %d same inode %d\n", S_ISFIFO(fs.st_mode), fs.st_ino == st.st_ino);
+    printf("F_GETPIPE_SZ %d\n", fcntl(r, F_GETPIPE_SZ));
+    close(w);
+    close(r);
+    /* A blocking reader's open waits for the writer's. */
+    pid_t c = fork();
+    if (c == 0) {
+        msleep(100);
+        int fd = open(name, O_WRONLY);
+        write(fd, "from the child", 14);
+        close(fd);
+        _exit(0);
+    }
+    r = open(name, O_RDONLY);
+    memset(b, 0, sizeof b);
+    n = read_all(r, b, sizeof b - 1);
+    printf("blocking open met the writer: %d, read %zd %s, then EOF %zd\n", r >= 0, n, b,
+           read(r, b, 1));
+    wait_status(c);
+    close(r);
+    /* A blocking writer's open waits for the reader's. */
+    c = fork();
+    if (c == 0) {
+        msleep(100);
+        int fd = open(name, O_RDONLY);
+        char x[4] = {0};
+        read_all(fd, x, 3);
+        _exit(strcmp(x, "abc") == 0 ? 0 : 1);
+    }
+    w = open(name, O_WRONLY);
+    write(w, "abc", 3);
+    close(w);
+    printf("blocking writer open: child read it %d\n", WEXITSTATUS(wait_status(c)) == 0);
+    int rw = open(name, O_RDWR);
+    printf("O_RDWR does not wait: %d\n", rw >= 0);
+    close(rw);
+    handle(SIGALRM, 0);
+    alarm(1);
+    r = open(name, O_RDONLY);
+    printf("open interrupted: %d %s\n", r, errname(errno));
+    printf("unlink: %d\n", unlink(name));
+}
+
 /* 1 MiB from a child to the parent in odd-sized pieces. */
 static void megabyte(void)
 {
@@ -572,6 +640,7 @@ int main(void)
     interrupted();
     dups();
     identity();
+    fifos();
     megabyte();
     return check_exit("pipes");
 }

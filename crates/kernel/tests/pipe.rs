@@ -745,3 +745,83 @@ fn a_pipe_with_unread_data_frees_its_pages() {
     pipefs.flush(&cpu);
     assert_eq!(free_pages(&e.k), before);
 }
+
+#[test]
+fn named_fifos() {
+    let e = env();
+    let cpu = e.k.mem.cpu(0).unwrap();
+    let (t, rw) = task(&e.k, &cpu);
+    let (o, orw) = sharer(&e.k, &cpu, &t);
+    let at = (-100i64) as u64; // AT_FDCWD
+    let name = rw + 8192;
+    poke(&cpu, &t, name, b"/f\0");
+    let oname = orw + 8192;
+    poke(&cpu, &o, oname, b"/f\0");
+    // mknod's types.
+    assert_eq!(
+        call(&e.k, &cpu, &t, MKNODAT, &[at, name, 0o020644, 0]),
+        err(EPERM)
+    );
+    assert_eq!(
+        call(&e.k, &cpu, &t, MKNODAT, &[at, name, 0o040755, 0]),
+        err(EPERM)
+    );
+    assert_eq!(
+        call(&e.k, &cpu, &t, MKNODAT, &[at, name, 0o170644, 0]),
+        err(EINVAL)
+    );
+    assert_eq!(call(&e.k, &cpu, &t, MKNODAT, &[at, name, 0o010600, 0]), 0);
+    assert_eq!(
+        call(&e.k, &cpu, &t, MKNODAT, &[at, name, 0o010600, 0]),
+        err(EEXIST)
+    );
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(e._root.path().join("f")).unwrap();
+    assert!(meta.file_type().is_fifo());
+    // A writer without a reader: ENXIO with O_NONBLOCK, else it sleeps.
+    const O_WRONLY: u64 = 1;
+    const O_NONBLOCK: u64 = 0o4000;
+    assert_eq!(
+        call(&e.k, &cpu, &t, OPENAT, &[at, name, O_WRONLY | O_NONBLOCK]),
+        err(ENXIO)
+    );
+    assert_eq!(sys(&e.k, &cpu, &t, OPENAT, &[at, name, 0]), Flow::Block);
+    assert_eq!(state(&t), TASK_INTERRUPTIBLE);
+    // The sleeping reader counts: a non-blocking writer now gets in, and
+    // wakes it.
+    let w = call(&e.k, &cpu, &o, OPENAT, &[at, oname, O_WRONLY | O_NONBLOCK]);
+    assert!(w >= 0, "{w}");
+    resume(&t);
+    let r = call(&e.k, &cpu, &t, OPENAT, &[at, name, 0]);
+    assert!(r >= 0, "{r}");
+    poke(&cpu, &o, orw, b"ab");
+    assert_eq!(call(&e.k, &cpu, &o, WRITE, &[w as u64, orw, 2]), 2);
+    assert_eq!(call(&e.k, &cpu, &t, READ, &[r as u64, rw, 10]), 2);
+    // fstat is the host file's; /proc/self/fd its name.
+    assert_eq!(call(&e.k, &cpu, &t, FSTAT, &[r as u64, rw]), 0);
+    let st = peek(&cpu, &t, rw, 128);
+    assert_eq!(u64::from_le_bytes(st[8..16].try_into().unwrap()), {
+        use std::os::unix::fs::MetadataExt;
+        meta.ino()
+    });
+    assert_eq!(t.fs().unwrap().fd_path(r as i32).unwrap(), b"/f");
+    assert_eq!(call(&e.k, &cpu, &o, CLOSE, &[w as u64]), 0);
+    assert_eq!(call(&e.k, &cpu, &t, READ, &[r as u64, rw, 10]), 0, "EOF");
+    assert_eq!(call(&e.k, &cpu, &t, CLOSE, &[r as u64]), 0);
+    // A signal ends a sleeping open, and its end is not counted any more.
+    assert_eq!(sys(&e.k, &cpu, &t, OPENAT, &[at, name, 0]), Flow::Block);
+    sigcore::send_signal(&t, SigQueued::kernel(sigcore::SIGUSR1), Target::Thread).unwrap();
+    resume(&t);
+    assert_eq!(
+        call(&e.k, &cpu, &t, OPENAT, &[at, name, 0]),
+        err(ERESTARTSYS)
+    );
+    lock(&t.sig).pending = 0;
+    assert_eq!(
+        call(&e.k, &cpu, &o, OPENAT, &[at, oname, O_WRONLY | O_NONBLOCK]),
+        err(ENXIO)
+    );
+    // O_RDWR never waits.
+    let both = call(&e.k, &cpu, &t, OPENAT, &[at, name, 2]);
+    assert!(both >= 0);
+}

@@ -321,11 +321,15 @@ impl Fs {
             }
             Kind::Dir { file } | Kind::HostPath { file } => host_chmod(file, mode),
             Kind::Dev(DevNode::Shm(i)) => i.chmod(mode),
-            // pipefs inodes have their own mode.
-            Kind::Pipe(end) => {
-                end.pipe.chmod(mode);
-                Ok(())
-            }
+            // A named FIFO is its host file; pipefs inodes have their own
+            // mode.
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => host_chmod(file, mode),
+                None => {
+                    end.pipe.chmod(mode);
+                    Ok(())
+                }
+            },
             Kind::Stdio { .. } | Kind::Proc { .. } | Kind::Dev(_) | Kind::EventFd(_) => Err(EPERM),
         }
     }
@@ -364,7 +368,10 @@ impl Fs {
             Kind::Stdio { .. } => Err(EPERM),
             Kind::Proc { .. } => proc_chown(uid, gid),
             Kind::Dev(DevNode::Shm(i)) => i.chown(id(uid), id(gid)),
-            Kind::Pipe(end) => end.pipe.chown(id(uid), id(gid)),
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => host_chown(file, uid, gid),
+                None => end.pipe.chown(id(uid), id(gid)),
+            },
             Kind::Dev(_) | Kind::EventFd(_) => proc_chown(uid, gid),
         }
     }
@@ -416,10 +423,13 @@ impl Fs {
                 Kind::Stdio { .. } => Err(EPERM),
                 Kind::Proc { .. } => proc_utimes(times),
                 Kind::Dev(DevNode::Shm(i)) => i.utimes(times),
-                Kind::Pipe(end) => {
-                    end.pipe.utimes(times);
-                    Ok(())
-                }
+                Kind::Pipe(end) => match &end.fifo {
+                    Some(file) => host_utimes(file, times),
+                    None => {
+                        end.pipe.utimes(times);
+                        Ok(())
+                    }
+                },
                 Kind::Dev(_) | Kind::EventFd(_) => proc_utimes(times),
             };
         };
@@ -461,7 +471,10 @@ impl Fs {
             Kind::Proc { .. } => Ok(StatFs::proc()),
             Kind::Dev(n) => Ok(StatFs::dev(n, &self.host.shm)),
             // pipefs and anon_inodefs: `simple_statfs`.
-            Kind::Pipe(_) => Ok(StatFs::pseudo(super::pipe::PIPEFS_MAGIC)),
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => StatFs::host(&**file),
+                None => Ok(StatFs::pseudo(super::pipe::PIPEFS_MAGIC)),
+            },
             Kind::EventFd(_) => Ok(StatFs::pseudo(ANON_INODE_FS_MAGIC)),
         }
     }

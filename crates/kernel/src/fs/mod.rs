@@ -230,7 +230,10 @@ impl Fs {
             Kind::Dir { file } | Kind::HostPath { file } => self.host.d_path_bytes(file),
             Kind::Proc { rel, .. } => proc_path(rel),
             Kind::Dev(n) => n.path(),
-            Kind::Pipe(end) => format!("pipe:[{}]", end.pipe.ino).into_bytes(),
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => self.host.d_path_bytes(file),
+                None => format!("pipe:[{}]", end.pipe.ino).into_bytes(),
+            },
             Kind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
         })
     }
@@ -506,8 +509,10 @@ impl ProcNames for Fs {
                     // handle (that could widen its access on the host
                     // file behind it); a procfs file by its name.
                     Kind::Stdio { .. } | Kind::Proc { .. } => None,
-                    // Reopening a pipe as a FIFO is not supported.
-                    Kind::Pipe(_) | Kind::EventFd(_) => None,
+                    // A named FIFO reopens by its host file; reopening an
+                    // anonymous pipe as a FIFO is not supported.
+                    Kind::Pipe(end) => end.fifo.clone().map(Jump::Host),
+                    Kind::EventFd(_) => None,
                 }
             }
             _ => None,

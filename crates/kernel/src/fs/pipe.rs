@@ -39,13 +39,24 @@
 //! once (Linux wakes one exclusive waiter at a time); the per-user pipe
 //! page limits (`pipe-user-pages-soft/hard`) are not kept;
 //! `O_NOTIFICATION_PIPE` is EINVAL (a kernel without watch queues);
-//! named FIFOs (`mknod` with `S_IFIFO`) and reopening a pipe through
-//! `/proc/PID/fd/N` are not supported.
+//! reopening a pipe through `/proc/PID/fd/N` is not supported.
+//!
+//! Named FIFOs (Linux's `fifo_open`): `mknod(S_IFIFO)` makes a FIFO in
+//! the host directory (its name, owner and mode live there), but the host
+//! FIFO is never opened: opening it opens the ferrite pipe of its host
+//! device and inode ([`PipeFs`] keeps them while any end is open or
+//! opening). A reader waits for a writer and a writer for a reader
+//! (sleeping as above, the partner's open wakes it), except with
+//! `O_NONBLOCK` (a reader goes on; a writer without readers is ENXIO) and
+//! `O_RDWR`. The data go when the last end closes. Where ferrite differs:
+//! a FIFO reader opened with `O_NONBLOCK` sees POLLHUP before any writer
+//! came (Linux waits for the first writer); host processes cannot meet
+//! guest ones in a FIFO.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use mm::filemap::{FMODE_READ, FMODE_WRITE};
 use mm::{Cpu, Gfp, PAGE_SIZE};
@@ -105,15 +116,34 @@ pub struct Waiter<'a> {
     pub done: usize,
 }
 
-/// pipefs, shared by the processes of one kernel: inode numbers and the
-/// pages of pipes released without a CPU.
+/// pipefs, shared by the processes of one kernel: inode numbers, the
+/// pages of pipes released without a CPU, and the pipes of named FIFOs.
 #[derive(Default)]
 pub struct PipeFs {
     next_ino: AtomicU64,
     freed: Mutex<Vec<usize>>,
     /// Whether `freed` may hold pages (checked without the lock).
     pending: AtomicBool,
+    /// The pipe of each FIFO (host device and inode) with an end open.
+    fifos: Mutex<HashMap<(u64, u64), Weak<Pipe>>>,
+    /// FIFO opens asleep waiting for their partner, by thread id.
+    opening: Mutex<HashMap<i32, FifoWait>>,
 }
+
+/// A FIFO open waiting for the other side (`wait_for_partner`): its end
+/// is counted already.
+struct FifoWait {
+    key: (u64, u64),
+    pipe: Arc<Pipe>,
+    fmode: u32,
+    /// The partner's open counter when the wait began.
+    seen: u64,
+}
+
+/// An internal result of [`Fs::fifo_open`]: the caller is queued and
+/// asleep; the syscall layer returns `Flow::Block` (never seen by user
+/// space).
+pub const FIFO_WAIT: Errno = 0x4649_464f;
 
 impl PipeFs {
     /// A fresh pipefs.
@@ -198,6 +228,9 @@ struct PipeState {
     max_usage: usize,
     readers: u32,
     writers: u32,
+    /// Opens of each side so far (`r_counter`, `w_counter`).
+    r_counter: u64,
+    w_counter: u64,
     /// A page kept for the next write.
     tmp_page: Option<usize>,
     /// The inode's permission bits, owner and times.
@@ -248,8 +281,12 @@ impl Drop for Pipe {
 /// One end of a pipe: what an open file description of it holds.
 pub struct PipeEnd {
     pub(crate) pipe: Arc<Pipe>,
-    /// `FMODE_READ` for the read end, `FMODE_WRITE` for the write end.
+    /// `FMODE_READ` for the read end, `FMODE_WRITE` for the write end
+    /// (both for a FIFO opened `O_RDWR`).
     fmode: u32,
+    /// A named FIFO's host file (an `O_PATH` handle): its name, owner,
+    /// mode and times.
+    pub(crate) fifo: Option<Arc<std::fs::File>>,
 }
 
 impl Drop for PipeEnd {
@@ -282,15 +319,18 @@ fn round_pipe_size(size: u32) -> u64 {
 }
 
 impl Pipe {
-    /// A new pipe with one reader and one writer (`get_pipe_inode`).
-    fn new(fs: &Arc<PipeFs>, uid: u32, gid: u32) -> Arc<Pipe> {
+    /// A new pipe with `ends` readers and as many writers
+    /// (`get_pipe_inode`: 1, a FIFO's: 0).
+    fn new(fs: &Arc<PipeFs>, uid: u32, gid: u32, ends: u32) -> Arc<Pipe> {
         let now = super::shmem::now();
         Arc::new(Pipe {
             state: Mutex::new(PipeState {
                 bufs: VecDeque::new(),
                 max_usage: PIPE_DEF_BUFFERS,
-                readers: 1,
-                writers: 1,
+                readers: ends,
+                writers: ends,
+                r_counter: u64::from(ends),
+                w_counter: u64::from(ends),
                 tmp_page: None,
                 mode: 0o600,
                 uid,
@@ -675,11 +715,12 @@ impl Fs {
             return Err(EINVAL);
         }
         self.pipefs.flush(cpu);
-        let pipe = Pipe::new(&self.pipefs, owner.0, owner.1);
+        let pipe = Pipe::new(&self.pipefs, owner.0, owner.1, 1);
         let reader = OpenFile::new(
             Kind::Pipe(PipeEnd {
                 pipe: pipe.clone(),
                 fmode: FMODE_READ,
+                fifo: None,
             }),
             FMODE_READ,
             O_RDONLY | (flags & O_NONBLOCK),
@@ -688,6 +729,7 @@ impl Fs {
             Kind::Pipe(PipeEnd {
                 pipe,
                 fmode: FMODE_WRITE,
+                fifo: None,
             }),
             FMODE_WRITE,
             O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)),
@@ -724,6 +766,139 @@ impl Fs {
             return Err(e);
         }
         Ok([r, w])
+    }
+
+    /// `fifo_open`: open the FIFO whose host file is `handle` (device and
+    /// inode `key`) for `fmode` with status flags `kept`. A reader without
+    /// a writer (or a writer without a reader) sleeps until one opens,
+    /// unless `O_NONBLOCK` (a reader goes on, a writer is ENXIO) or there
+    /// is no `waiter` (a kernel open: as `O_NONBLOCK`). Asleep, it returns
+    /// [`FIFO_WAIT`]; run again it finds its counted end, and with a
+    /// signal pending it gives the end up (-ERESTARTSYS).
+    pub(crate) fn fifo_open(
+        &self,
+        handle: Arc<std::fs::File>,
+        key: (u64, u64),
+        fmode: u32,
+        kept: i32,
+        waiter: Option<&TaskRef>,
+    ) -> Result<Arc<OpenFile>, Errno> {
+        if fmode == 0 {
+            return Err(EINVAL);
+        }
+        let nonblock = kept & O_NONBLOCK != 0 || waiter.is_none();
+        let end = |pipe: Arc<Pipe>| {
+            OpenFile::new(
+                Kind::Pipe(PipeEnd {
+                    pipe,
+                    fmode,
+                    fifo: Some(handle.clone()),
+                }),
+                fmode,
+                kept,
+            )
+        };
+        // A call run again after its sleep.
+        let resumed = waiter.and_then(|t| lock(&self.pipefs.opening).remove(&t.pid));
+        if let Some(w) = resumed {
+            if w.key == key && w.fmode == fmode {
+                let task = waiter.expect("resumed with a waiter");
+                return self.fifo_wait(w, task, end);
+            }
+            // Another open than the one that slept: give that end up.
+            drop(PipeEnd {
+                pipe: w.pipe,
+                fmode: w.fmode,
+                fifo: None,
+            });
+        }
+        let pipe = {
+            let mut fifos = lock(&self.pipefs.fifos);
+            match fifos.get(&key).and_then(Weak::upgrade) {
+                Some(p) => p,
+                None => {
+                    let (uid, gid) = (0, 0);
+                    let p = Pipe::new(&self.pipefs, uid, gid, 0);
+                    fifos.retain(|_, w| w.strong_count() > 0);
+                    fifos.insert(key, Arc::downgrade(&p));
+                    p
+                }
+            }
+        };
+        let mut st = lock(&pipe.state);
+        let seen;
+        let must_wait = match fmode {
+            FMODE_READ => {
+                st.r_counter += 1;
+                st.readers += 1;
+                seen = st.w_counter;
+                st.writers == 0 && !nonblock
+            }
+            FMODE_WRITE => {
+                if nonblock && st.readers == 0 {
+                    return Err(ENXIO);
+                }
+                st.w_counter += 1;
+                st.writers += 1;
+                seen = st.r_counter;
+                st.readers == 0
+            }
+            _ => {
+                st.r_counter += 1;
+                st.w_counter += 1;
+                st.readers += 1;
+                st.writers += 1;
+                seen = 0;
+                false
+            }
+        };
+        drop(st);
+        // `wake_up_partner`.
+        pipe.rd_wait.wake_up_all();
+        pipe.wr_wait.wake_up_all();
+        if !must_wait {
+            return Ok(end(pipe));
+        }
+        let w = FifoWait {
+            key,
+            pipe,
+            fmode,
+            seen,
+        };
+        self.fifo_wait(w, waiter.expect("a blocking open has a waiter"), end)
+    }
+
+    /// `wait_for_partner`: the open is done once the other side's
+    /// counter moved; a signal gives the end up.
+    fn fifo_wait(
+        &self,
+        w: FifoWait,
+        task: &TaskRef,
+        end: impl Fn(Arc<Pipe>) -> Arc<OpenFile>,
+    ) -> Result<Arc<OpenFile>, Errno> {
+        let st = lock(&w.pipe.state);
+        let now = if w.fmode == FMODE_READ {
+            st.w_counter
+        } else {
+            st.r_counter
+        };
+        if now != w.seen {
+            drop(st);
+            return Ok(end(w.pipe));
+        }
+        prepare_to_wait_interruptible(&w.pipe.rd_wait, task);
+        drop(st);
+        if sigcore::signal_pending(task) {
+            crate::sched::set_running(task);
+            drop(PipeEnd {
+                pipe: w.pipe,
+                fmode: w.fmode,
+                fifo: None,
+            });
+            return Err(ERESTARTSYS);
+        }
+        lock(&self.pipefs.opening).insert(task.pid, w);
+        Err(FIFO_WAIT)
     }
 
     /// The pipe behind `fd` for `fcntl`'s pipe commands (`get_pipe_info`):

@@ -414,12 +414,32 @@ pub fn sys_pwritev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> S
     value(writev_at(s, super::nr::PWRITEV, f, iov, cnt, Some(pos_l)))
 }
 
-/// `openat(2)`.
-pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
-    let path = s.read_path(a[1])?;
-    let fd =
-        s.fs.openat(s.cpu, fd(a[0]), &path, a[2] as i32, a[3] as u32)?;
-    Ok(fd as u64)
+/// `openat(2)`: a FIFO's open may sleep until the other side opens.
+pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
+    flow((|| {
+        let path = s.read_path(a[1])?;
+        let r = s.fs.openat_as(
+            s.cpu,
+            fd(a[0]),
+            &path,
+            a[2] as i32,
+            a[3] as u32,
+            Some(s.task),
+        );
+        match r {
+            Ok(fd) => Ok(Flow::Return(fd as i64)),
+            Err(crate::fs::pipe::FIFO_WAIT) => Ok(Flow::Block),
+            Err(e) => Err(e),
+        }
+    })())
+}
+
+/// `mknodat(2)` (`mode` is a `umode_t`; `dev` is unused: no device
+/// nodes).
+pub fn sys_mknodat(s: &mut Sys<'_>, dirfd: u64, path: u64, mode: u64) -> SysResult {
+    let p = s.read_path(path)?;
+    s.fs.mknodat(fd(dirfd), &p, mode as u16 as u32)?;
+    Ok(0)
 }
 
 /// `close(2)`. The last descriptor of a pipe end may free the pipe's

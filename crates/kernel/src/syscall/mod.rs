@@ -178,7 +178,8 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         MUNLOCKALL => mem::sys_munlockall(s),
         RISCV_FLUSH_ICACHE => cacheflush::sys_riscv_flush_icache(s, a[0], a[1], a[2]),
         // Files.
-        OPENAT => file::sys_openat(s, a),
+        OPENAT => return file::sys_openat(s, a),
+        MKNODAT => file::sys_mknodat(s, a[0], a[1], a[2]),
         CLOSE => file::sys_close(s, a[0]),
         READ => return file::sys_read(s, a[0], a[1], a[2]),
         WRITE => return file::sys_write(s, a[0], a[1], a[2]),
