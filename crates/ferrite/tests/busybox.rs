@@ -501,3 +501,42 @@ fn interactive_shell_with_job_control() {
     assert!(t.contains("Stopped (tty input)"), "{t}");
     assert!(t.contains("Killed"), "{t}");
 }
+
+/// `ps`, `top -n 1` and `free` read /proc of several processes: the shell,
+/// a background `sleep` and the applet itself are listed with their
+/// parents and states, memory is sane.
+#[test]
+fn ps_top_free_see_the_processes() {
+    let f = ferrite(&[
+        "sh",
+        "-c",
+        "sleep 1 & ps -o pid,ppid,stat,comm; top -n 1 -b; free; wait",
+    ]);
+    assert_eq!(f.status, 0, "{}: {}", f.what, f.stderr);
+    let out = &f.stdout;
+    let ps: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("Mem:"))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    // The shell (pid 1, parent 0), sleep and ps, children of the shell.
+    assert!(ps.iter().any(|r| r[..2] == ["1", "0"]), "{out}");
+    let children = ps.iter().filter(|r| r.len() > 1 && r[1] == "1").count();
+    assert!(children >= 2, "{out}");
+    assert!(out.contains("\nLoad average: 0.00 0.00 0.00 "), "{out}");
+    assert!(
+        out.contains("  PID  PPID USER     STAT   VSZ %VSZ"),
+        "{out}"
+    );
+    let mem = out
+        .lines()
+        .find(|l| l.starts_with("Mem:") && !l.contains('K'))
+        .unwrap_or_else(|| panic!("free's Mem: line in {out}"));
+    let n: Vec<u64> = mem
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(n[0] > 0 && n[1] + n[2] <= n[0], "{mem}");
+}

@@ -270,6 +270,52 @@ fn processes_and_threads_match_qemu() {
     same_as_qemu("procs", &[]);
 }
 
+/// Job control and the wait variants: a self-stopped child seen by
+/// WUNTRACED, SIGCONT seen by WCONTINUED, SIGCHLD interrupting a sleep and
+/// (SA_RESTART) not a wait, waitid WNOWAIT, setsid and setpgid.
+#[test]
+fn job_control_and_waits_match_qemu() {
+    same_as_qemu("jobctl", &[]);
+}
+
+/// 64 pthreads on a barrier, mutex and condition variable with TLS, and a
+/// handler on an alternate signal stack.
+#[test]
+fn threads_and_altstack_match_qemu() {
+    same_as_qemu("threads", &[]);
+}
+
+/// posix_spawn (CLONE_VM|CLONE_VFORK, then execve of /proc/self/exe):
+/// qemu-user cannot exec a riscv64 program, so the expected lines are
+/// written out.
+#[test]
+fn posix_spawn_runs_the_child_and_reports_its_status() {
+    let r = ferrite(&[], "threads", &["spawn"]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    // The child's line comes first: the parent's output is buffered until
+    // it exits.
+    assert!(r.stdout.starts_with("spawned with x\n"), "{}", r.stdout);
+    assert!(
+        r.stdout.ends_with("posix_spawn 0 status 9\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// execve in a process with a spinning and a sleeping thread: both die
+/// (de_thread), the new image runs alone.
+#[test]
+fn exec_from_a_multithreaded_process_kills_the_other_threads() {
+    let r = ferrite(&["--cpus", "2", "--show", "/proc/1/status"], "mtexec", &[]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("after exec: ok, threads gone\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Threads:\t1\n"), "{}", r.stdout);
+}
+
 /// Handlers with siginfo, a SIGSEGV handler leaving by siglongjmp, a
 /// blocked pending signal, alarm interrupting nanosleep, kill of a paused
 /// child and abort's status.
@@ -838,4 +884,46 @@ fn dirty_shared_mapping_under_pressure_reaches_the_host_file() {
         let w = u64::from_le_bytes(w.try_into().unwrap());
         assert_eq!(w, pcache_pattern(i as u64), "word {i} of the host file");
     }
+}
+
+/// /proc/self against the system calls that report the same facts (stat's
+/// pid and ppid, task/, statm's zero fields, cmdline, sched_getaffinity
+/// against sysconf and /proc/stat, /proc/cpuinfo, sysinfo), as under
+/// qemu-riscv64 (which passes most of /proc through from the host).
+#[test]
+fn procview_matches_qemu() {
+    let f = same_as_qemu("procview", &[]);
+    assert!(f.stdout.ends_with("procview: done\n"), "{}", f.stdout);
+    assert!(!f.stdout.contains(": no"), "{}", f.stdout);
+}
+
+/// /proc/self/stat field by field as Linux writes it (qemu-riscv64 fakes
+/// that file with 44 fields, so this runs under ferrite only), with 3 CPUs.
+#[test]
+fn procview_stat_fields() {
+    let f = ferrite(&["--cpus", "3"], "procview", &["stat", "a", "b c"]);
+    assert_eq!(f.status, 0, "{}: {}", f.what, f.stderr);
+    for want in [
+        "stat fields: 52\n",
+        "stat state: R\n",
+        "stat pgrp is getpgrp: yes\n",
+        "stat session is getsid: yes\n",
+        "stat tty_nr tpgid: 0 -1\n",
+        "stat priority nice threads: 20 0 1\n",
+        "stat exit_signal: 17\n",
+        "stat processor < nprocs: yes\n",
+        "stat vsize is statm size: yes\n",
+        "stat arg_start is argv[0]: yes\n",
+        "stat arg_end after last arg: yes\n",
+        "stat exit_code: 0\n",
+        "task threads: 1\n",
+        "environ is envp: yes\n",
+        "sched_getaffinity count is nprocs: yes (ok yes)\n",
+        "/proc/stat cpu lines: total 1, per cpu is nprocs: yes\n",
+        "/proc/cpuinfo processors is nprocs: yes\n",
+        "procview: done\n",
+    ] {
+        assert!(f.stdout.contains(want), "{want:?} not in\n{}", f.stdout);
+    }
+    assert!(!f.stdout.contains(": no"), "{}", f.stdout);
 }

@@ -8,9 +8,9 @@
 //! the old image given up (the point of no return), so a failed exec
 //! returns its errno to the caller unchanged.
 //!
-//! Where ferrite differs: `de_thread` signals the other threads with
-//! SIGKILL and goes on without waiting for them to be gone, and an exec
-//! from a thread that is not the leader keeps that thread's id.
+//! Where ferrite differs: an exec from a thread that is not the leader
+//! keeps that thread's id (Linux gives it the leader's); the old leader
+//! stays a zombie until the process ends.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -48,6 +48,38 @@ pub fn arg_limit(stack_cur: u64) -> usize {
     l as usize
 }
 
+/// Why an exec failed: the loader's reason (with the message `ferrite
+/// run` prints for init) or a plain errno.
+#[derive(Debug)]
+pub enum ExecFail {
+    /// The image or its interpreter was refused.
+    Exec(exec::ExecError),
+    /// Anything else.
+    Errno(Errno),
+}
+
+impl ExecFail {
+    /// The errno execve returns.
+    pub fn errno(&self) -> Errno {
+        match self {
+            ExecFail::Exec(e) => e.errno(),
+            ExecFail::Errno(e) => *e,
+        }
+    }
+}
+
+impl From<Errno> for ExecFail {
+    fn from(e: Errno) -> Self {
+        ExecFail::Errno(e)
+    }
+}
+
+impl From<exec::ExecError> for ExecFail {
+    fn from(e: exec::ExecError) -> Self {
+        ExecFail::Exec(e)
+    }
+}
+
 /// `do_execve` on `t` (current): load `bin` with `argv`/`envp` into a
 /// new mm; on success the task runs it with the returned registers.
 pub fn do_execve(
@@ -58,11 +90,21 @@ pub fn do_execve(
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     execfn: &[u8],
-) -> Result<Regs, Errno> {
-    let image = exec::parse(&bin.data).map_err(|e| e.errno())?;
-    let random: [u8; 16] = crate::syscall::info::host_random(16)?
-        .try_into()
-        .map_err(|_| crate::errno::EIO)?;
+) -> Result<Regs, ExecFail> {
+    let image = match exec::parse(&bin.data) {
+        Ok(i) => i,
+        Err(e) => {
+            bin.mmap.put(cpu);
+            return Err(e.into());
+        }
+    };
+    let random: [u8; 16] = match crate::syscall::info::host_random(16) {
+        Ok(r) => r.try_into().map_err(|_| crate::errno::EIO)?,
+        Err(e) => {
+            bin.mmap.put(cpu);
+            return Err(e.into());
+        }
+    };
     let cred = t.cred();
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
@@ -78,14 +120,17 @@ pub fn do_execve(
         Ok(v) => v,
         Err(e) => {
             bin.mmap.put(cpu);
-            return Err(e);
+            return Err(e.into());
         }
     };
     // PT_INTERP: the interpreter, looked up in the task's root.
     let interp = match image.interp() {
         Some(path) => {
-            let fs = t.fs().ok_or(crate::errno::ENOENT);
-            match fs.and_then(|fs| exec::open_interp(cpu, &fs, path).map_err(|e| e.errno())) {
+            let r = match t.fs() {
+                Some(fs) => exec::open_interp(cpu, &fs, path).map_err(ExecFail::Exec),
+                None => Err(ExecFail::Errno(crate::errno::ENOENT)),
+            };
+            match r {
                 Ok(i) => Some(i),
                 Err(e) => {
                     bin.mmap.put(cpu);
@@ -102,7 +147,7 @@ pub fn do_execve(
             if let Some(i) = interp {
                 i.put(cpu);
             }
-            return Err(if e == 0 { ENOMEM } else { e });
+            return Err(ExecFail::Errno(if e == 0 { ENOMEM } else { e }));
         }
     };
     let file = bin.mmap.file();
@@ -123,11 +168,12 @@ pub fn do_execve(
         Ok(l) => l,
         Err(err) => {
             mm.free(cpu);
-            return Err(err.errno());
+            return Err(err.into());
         }
     };
-    // The point of no return.
-    de_thread(t);
+    // The point of no return (the other threads are gone: see
+    // `zap_other_threads`).
+    lock(&t.signal.group).exec_task = None;
     let old = lock(&t.mm).replace(MmUser::new(mm));
     if let Some(old) = old {
         old.put(cpu);
@@ -149,6 +195,11 @@ pub fn do_execve(
         cmdline.push(0);
     }
     *lock(&t.cmdline) = cmdline;
+    *lock(&t.environ) = envp
+        .iter()
+        .flat_map(|e| e.iter().chain(&[0]))
+        .copied()
+        .collect();
     t.signal.did_exec.store(true, Relaxed);
     *lock(&t.robust_list) = (0, 0);
     t.clear_child_tid.store(0, Relaxed);
@@ -160,9 +211,10 @@ pub fn do_execve(
     Ok(regs)
 }
 
-/// `de_thread`: the other threads of the group die (SIGKILL), this one
-/// stays.
-fn de_thread(t: &TaskRef) {
+/// `de_thread`'s `zap_other_threads`: the other threads of the group die
+/// (SIGKILL; each exits alone, not the group); the exec'ing thread sleeps
+/// until the last of them wakes it from `exit_notify`.
+pub fn zap_other_threads(t: &TaskRef) {
     let others: Vec<TaskRef> = lock(&t.signal.threads)
         .iter()
         .filter(|x| !TaskRef::ptr_eq(x, t))
@@ -201,6 +253,27 @@ fn flush_signal_handlers(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef) {
     *lock(&sh.action) = actions;
 }
 
+/// One argument string, read in growing pieces (a short string costs a
+/// short buffer): E2BIG beyond [`MAX_ARG_STRLEN`], EFAULT on a bad
+/// address.
+fn read_arg(s: &crate::syscall::Sys<'_>, addr: u64) -> Result<Vec<u8>, Errno> {
+    let mut out = Vec::new();
+    let mut piece = 256usize;
+    loop {
+        let at = addr.checked_add(out.len() as u64).ok_or(EFAULT)?;
+        let mut buf = vec![0u8; piece];
+        let n = mm::uaccess::strncpy_from_user(s.cpu, s.mm(), &mut buf, at as usize)?;
+        out.extend_from_slice(&buf[..n]);
+        if out.len() >= MAX_ARG_STRLEN {
+            return Err(E2BIG);
+        }
+        if n < piece {
+            return Ok(out);
+        }
+        piece = (piece * 2).min(MAX_ARG_STRLEN);
+    }
+}
+
 /// Read a user `char *const[]` (argv or envp): at most `budget` bytes in
 /// all, counting the pointers (E2BIG beyond; EFAULT on a bad pointer).
 pub fn copy_strings(
@@ -221,11 +294,7 @@ pub fn copy_strings(
             return Err(E2BIG);
         }
         *budget -= 8;
-        let st = match s.read_cstr(p, MAX_ARG_STRLEN - 1) {
-            Ok(v) => v,
-            Err(crate::errno::ENAMETOOLONG) => return Err(E2BIG),
-            Err(e) => return Err(e),
-        };
+        let st = read_arg(s, p)?;
         if st.len() + 1 > *budget {
             return Err(E2BIG);
         }

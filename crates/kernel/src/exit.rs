@@ -102,9 +102,11 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
         k.init_exiting(t);
     }
     exit_mm(k, cpu, t);
-    // `exit_files`, `exit_fs`.
+    // `exit_files`, `exit_fs`; the last close of a tmpfs file may have
+    // queued its pages (`delayed_fput`): free them now that a CPU is here.
     let fs = lock(&t.files).take();
     drop(fs);
+    k.hostfs.flush_delayed_fput(cpu);
     t.signal
         .dead_utime
         .fetch_add(t.utime.load(Relaxed), Relaxed);
@@ -133,6 +135,13 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
         t.exit_state.store(EXIT_ZOMBIE, SeqCst);
     }
     if !group_dead {
+        // `de_thread` waits for the last other thread.
+        let exec = lock(&t.signal.group).exec_task;
+        if let Some(tid) = exec.filter(|_| t.signal.live.load(SeqCst) == 1) {
+            if let Some(e) = tl.pids.get(&tid) {
+                sched::wake_up_process(e);
+            }
+        }
         return;
     }
     let leader = tl.pids.get(&t.tgid).cloned();

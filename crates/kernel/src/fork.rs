@@ -187,6 +187,8 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         timer_seq: AtomicU64::new(0),
         cpu: AtomicI32::new(0),
         rq: k.rq.clone(),
+        environ: Mutex::default(),
+        cpus_allowed: AtomicU64::new(0),
     };
     match KArc::new(k.caches.task, cpu, t, Gfp::GFP_KERNEL) {
         Ok(t) => Ok(t),
@@ -366,6 +368,10 @@ pub fn kernel_clone(
             cmdline: lock(&me.cmdline).clone(),
         },
     )?;
+    *lock(&child.environ) = lock(&me.environ).clone();
+    child
+        .cpus_allowed
+        .store(me.cpus_allowed.load(Relaxed), Relaxed);
     if f & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid.store(a.child_tid, Relaxed);
     }

@@ -444,6 +444,10 @@ impl Kernel {
             .unwrap_or_else(|| program.as_os_str().as_encoded_bytes().to_vec());
         let mm = MmStruct::new(&cpu).map_err(|e| RunError::Init(format!("errno {e}")))?;
         let init = self.new_task(&cpu, 1, 0, b"init", Vec::new(), Vec::new(), host_cred(), mm)?;
+        // As Linux's init before it calls setsid(): process group and
+        // session 0 (the idle task's), so it leads neither.
+        init.signal.pgrp.store(0, Relaxed);
+        init.signal.session.store(0, Relaxed);
         let bin = crate::execve::Binary {
             mmap: mmap_file,
             data,
@@ -451,7 +455,13 @@ impl Kernel {
         };
         match crate::execve::do_execve(self, &cpu, &init, bin, argv, envp, &execfn) {
             Ok(regs) => *crate::task::lock(&init.regs) = regs,
-            Err(e) => {
+            Err(crate::execve::ExecFail::Exec(err)) => {
+                return Err(RunError::Exec {
+                    path: program.to_path_buf(),
+                    err,
+                })
+            }
+            Err(crate::execve::ExecFail::Errno(e)) => {
                 let msg = crate::errno::describe(e)
                     .map_or_else(|| format!("errno {e}"), |d| d.1.to_string());
                 return Err(RunError::Init(msg));

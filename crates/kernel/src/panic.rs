@@ -247,6 +247,14 @@ pub(crate) fn set_current(pid: i32, comm: &str) {
     });
 }
 
+/// The thread id of `current` on this hart (0: the idle task, or a
+/// thread that is no hart: the boot thread, a test).
+pub(crate) fn current_pid() -> i32 {
+    CONTEXT
+        .try_with(|c| c.borrow().as_ref().map_or(0, |x| x.pid))
+        .unwrap_or(0)
+}
+
 /// Install the panic hook (once per host process). Panics on threads
 /// without a kernel context go to the hook that was there before.
 pub fn install_hook() {

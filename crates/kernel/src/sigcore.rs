@@ -25,39 +25,16 @@ use crate::kernel::Kernel;
 use crate::sched::{self, TASK_INTERRUPTIBLE, TASK_KILLABLE, TASK_STOPPED, TASK_WAKEKILL};
 use crate::task::{lock, SigAction, Task, TaskRef, NSIG};
 
-pub const SIGHUP: i32 = 1;
-pub const SIGINT: i32 = 2;
-pub const SIGQUIT: i32 = 3;
-pub const SIGILL: i32 = 4;
-pub const SIGTRAP: i32 = 5;
-pub const SIGABRT: i32 = 6;
-pub const SIGBUS: i32 = 7;
-pub const SIGFPE: i32 = 8;
-pub const SIGKILL: i32 = 9;
-pub const SIGUSR1: i32 = 10;
-pub const SIGSEGV: i32 = 11;
-pub const SIGUSR2: i32 = 12;
-pub const SIGPIPE: i32 = 13;
-pub const SIGALRM: i32 = 14;
-pub const SIGTERM: i32 = 15;
-pub const SIGSTKFLT: i32 = 16;
-pub const SIGCHLD: i32 = 17;
-pub const SIGCONT: i32 = 18;
-pub const SIGSTOP: i32 = 19;
-pub const SIGTSTP: i32 = 20;
-pub const SIGTTIN: i32 = 21;
-pub const SIGTTOU: i32 = 22;
-pub const SIGURG: i32 = 23;
-pub const SIGXCPU: i32 = 24;
-pub const SIGXFSZ: i32 = 25;
-pub const SIGVTALRM: i32 = 26;
-pub const SIGPROF: i32 = 27;
-pub const SIGWINCH: i32 = 28;
-pub const SIGIO: i32 = 29;
-pub const SIGPWR: i32 = 30;
-pub const SIGSYS: i32 = 31;
-/// `SIGRTMIN` (the kernel's; glibc reserves 32 and 33).
-pub const SIGRTMIN: i32 = 32;
+pub use crate::signal::{
+    SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SA_SIGINFO,
+    SIG_DFL, SIG_IGN,
+};
+pub use crate::signal::{
+    SIGABRT, SIGALRM, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP, SIGILL, SIGINT, SIGIO, SIGKILL,
+    SIGPIPE, SIGPROF, SIGPWR, SIGQUIT, SIGRTMIN, SIGSEGV, SIGSTKFLT, SIGSTOP, SIGSYS, SIGTERM,
+    SIGTRAP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGUSR1, SIGUSR2, SIGVTALRM, SIGWINCH, SIGXCPU,
+    SIGXFSZ,
+};
 
 /// `si_code` values.
 pub const SI_USER: i32 = 0;
@@ -70,19 +47,6 @@ pub const CLD_KILLED: i32 = 2;
 pub const CLD_DUMPED: i32 = 3;
 pub const CLD_STOPPED: i32 = 5;
 pub const CLD_CONTINUED: i32 = 6;
-
-/// `SA_*` flags.
-pub const SA_NOCLDSTOP: u64 = 1;
-pub const SA_NOCLDWAIT: u64 = 2;
-pub const SA_SIGINFO: u64 = 4;
-pub const SA_ONSTACK: u64 = 0x0800_0000;
-pub const SA_RESTART: u64 = 0x1000_0000;
-pub const SA_NODEFER: u64 = 0x4000_0000;
-pub const SA_RESETHAND: u64 = 0x8000_0000;
-
-/// `SIG_DFL`, `SIG_IGN`.
-pub const SIG_DFL: u64 = 0;
-pub const SIG_IGN: u64 = 1;
 
 /// One queued signal: what its `siginfo` says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -135,27 +99,7 @@ impl SigQueued {
     }
 }
 
-/// What a signal's default action is (`sig_kernel_*` masks).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DefaultAction {
-    Term,
-    Core,
-    Ignore,
-    Stop,
-    Cont,
-}
-
-/// The default action of `sig`.
-pub fn default_action(sig: i32) -> DefaultAction {
-    match sig {
-        SIGQUIT | SIGILL | SIGTRAP | SIGABRT | SIGBUS | SIGFPE | SIGSEGV | SIGXCPU | SIGXFSZ
-        | SIGSYS => DefaultAction::Core,
-        SIGCHLD | SIGURG | SIGWINCH => DefaultAction::Ignore,
-        SIGCONT => DefaultAction::Cont,
-        SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU => DefaultAction::Stop,
-        _ => DefaultAction::Term,
-    }
-}
+pub use crate::signal::{sig_default_action as default_action, DefaultAction};
 
 /// The bit of `sig` in a sigset.
 pub fn sigbit(sig: i32) -> u64 {
@@ -195,7 +139,7 @@ fn sig_ignored(t: &Task, sig: i32) -> bool {
         return false;
     }
     let h = action_of(t, sig).handler;
-    h == SIG_IGN || (h == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+    h == SIG_IGN || (h == SIG_DFL && default_action(sig) == DefaultAction::Ign)
 }
 
 /// `signal_wake_up`: the task has a signal to look at; wake it if it
@@ -467,7 +411,7 @@ pub fn get_signal(k: &Kernel, t: &TaskRef) -> Deliver {
             return Deliver::Handler(info, a);
         }
         match default_action(sig) {
-            DefaultAction::Ignore | DefaultAction::Cont => continue,
+            DefaultAction::Ign | DefaultAction::Cont => continue,
             DefaultAction::Stop => {
                 // Orphaned process groups ignore the terminal stops; not
                 // tracked here.

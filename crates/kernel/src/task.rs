@@ -283,6 +283,11 @@ pub struct Task {
     pub cpu: AtomicI32,
     /// The run queue a wake-up puts it on.
     pub rq: Arc<crate::sched::RunQueue>,
+    /// The environment strings at exec (`/proc/PID/environ`),
+    /// NUL-terminated.
+    pub environ: Mutex<Vec<u8>>,
+    /// `cpus_mask` (sched_setaffinity): bit i = CPU i; 0 = every CPU.
+    pub cpus_allowed: AtomicU64,
 }
 
 impl Task {

@@ -19,11 +19,11 @@
 //! interpreter ([`ElfImage::interp`]) as Linux reads it: `p_filesz` from 2
 //! to `PATH_MAX` and the last byte NUL, else `ENOEXEC`; a path the file
 //! does not hold is `EIO` (Linux's short `elf_read`); the path is the
-//! bytes up to the first NUL, as `open_exec` sees the C string.
-//! `PT_GNU_STACK`'s `PF_X` makes the
-//! stack executable; without it the riscv default is a non-executable
-//! stack (`elf_read_implies_exec` is 0 and `VM_DATA_DEFAULT_FLAGS` has no
-//! `VM_EXEC` on riscv).
+//! bytes up to the first NUL, as `open_exec` sees the C string (an
+//! interpreter's own `PT_INTERP` is not read, as Linux never reads it).
+//! `PT_GNU_STACK`'s `PF_X` makes the stack executable; without it the
+//! riscv default is a non-executable stack (`elf_read_implies_exec` is 0
+//! and `VM_DATA_DEFAULT_FLAGS` has no `VM_EXEC` on riscv).
 //!
 //! Where ferrite is stricter than Linux: Linux accepts unordered or
 //! overlapping segments, non-congruent `p_align` and segments reaching past

@@ -35,8 +35,8 @@
 //! Where ferrite differs from Linux overall: there are no mounts besides
 //! `/proc`, `/dev` and `/dev/shm`, no inode or dentry cache (every lookup asks the host), and
 //! credentials are the host's (see hostfs.rs). `/proc/PID/{cwd,root,fd}`
-//! exist for the process itself (`self` or its own pid) only: another
-//! process's files are not reachable from a `ProcSource`. The table and working
+//! of another process are answered by that process's `Fs` (found through
+//! [`ProcSource::files_of`]). The table and working
 //! directory are locked inside `Fs`, so its methods take `&self` and I/O
 //! runs without holding the table lock (a blocked read does not stop the
 //! other threads of a process that share the table).
@@ -65,7 +65,7 @@ use std::sync::{Arc, Mutex};
 
 pub use hostfs::HostFs;
 pub use pagecache::MmapFile;
-pub use procfs::ProcSource;
+pub use procfs::{ProcSource, SYS_ROOT};
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
 pub use tty::{TtyAccess, TtyCaller, TERMIOS_SIZE};
@@ -399,9 +399,11 @@ impl OpenFile {
     }
 }
 
-/// `/proc/<rel>`.
+/// `/proc/<rel>` (or the /sys path of a sysfs name).
 fn proc_path(rel: &str) -> Vec<u8> {
-    if rel.is_empty() {
+    if rel.starts_with(procfs::SYS_ROOT) {
+        rel.as_bytes().to_vec()
+    } else if rel.is_empty() {
         b"/proc".to_vec()
     } else {
         format!("/proc/{rel}").into_bytes()
@@ -460,8 +462,27 @@ impl Fs {
     }
 }
 
+impl Fs {
+    /// Another process's files and the rest of `rel` when `rel` names
+    /// its `fd`, `fd/N`, `cwd` or `root` (answered by its own `Fs`).
+    fn other_proc(&self, rel: &str) -> Option<(Arc<Fs>, String)> {
+        if self.own_proc(rel).is_some() {
+            return None;
+        }
+        let (first, rest) = rel.split_once('/')?;
+        if !(rest == "fd" || rest == "cwd" || rest == "root" || rest.starts_with("fd/")) {
+            return None;
+        }
+        let fs = self.proc.files_of(first)?;
+        Some((fs, format!("self/{rest}")))
+    }
+}
+
 impl ProcNames for Fs {
     fn lookup(&self, rel: &str) -> Option<ProcNode> {
+        if let Some((fs, r)) = self.other_proc(rel) {
+            return fs.lookup(&r);
+        }
         match self.own_proc(rel) {
             Some("fd") => return Some(ProcNode::Dir),
             Some("cwd") => {
@@ -489,6 +510,9 @@ impl ProcNames for Fs {
             Pos::Proc(r) => Jump::Proc(r),
             Pos::Dev(d) => Jump::Dev(DevNode::Dir(d)),
         };
+        if let Some((fs, r)) = self.other_proc(rel) {
+            return fs.jump(&r);
+        }
         match self.own_proc(rel)? {
             "cwd" => Some(pos_jump(lock(&self.cwd).clone())),
             "root" => Some(Jump::Host(self.host.root_dir.file().clone())),

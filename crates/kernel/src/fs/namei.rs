@@ -17,7 +17,9 @@
 //!   namespace: an absolute target starts again at the root handle, a
 //!   relative one at the link's directory handle; at most
 //!   [`MAXSYMLINKS`] per lookup (ELOOP);
-//! - the root's `proc` is procfs (a [`ProcNames`]); its magic links
+//! - the root's `proc` is procfs (a [`ProcNames`]), and so is its `sys`
+//!   (ferrite's few sysfs files are procfs names below
+//!   [`procfs::SYS_ROOT`]); its magic links
 //!   (`/proc/self/cwd`, `root`, `fd/N`) jump straight to the handle they
 //!   stand for, as Linux's `nd_jump_link` does;
 //! - the root's `dev` is the built-in `/dev` (dev.rs): its names and
@@ -365,6 +367,10 @@ impl Walker<'_> {
                 cur = Pos::Proc(String::new());
                 continue;
             }
+            if c == b"sys" && dir.same(self.root) {
+                cur = Pos::Proc(procfs::SYS_ROOT.to_string());
+                continue;
+            }
             if c == b"dev" && dir.same(self.root) {
                 cur = Pos::Dev(DevDir::Root);
                 continue;
@@ -445,7 +451,9 @@ impl Walker<'_> {
                 let f = rustix::fs::openat(d.fd(), "..", flags, Mode::empty()).map_err(rx)?;
                 Ok(Pos::Host(HostDir::opened_dir(File::from(f))))
             }
-            Pos::Proc(rel) if rel.is_empty() => Ok(Pos::Host(self.root.clone())),
+            Pos::Proc(rel) if rel.is_empty() || rel == procfs::SYS_ROOT => {
+                Ok(Pos::Host(self.root.clone()))
+            }
             Pos::Proc(rel) => Ok(Pos::Proc(match rel.rsplit_once('/') {
                 Some((up, _)) => up.to_string(),
                 None => String::new(),
@@ -538,7 +546,9 @@ impl Walker<'_> {
         };
         // `/proc` itself lives in the root directory but is procfs.
         let parent = match (&parent, &last) {
-            (Parent::Host(d), Last::Norm(n)) if n == b"proc" && d.same(self.root) => {
+            (Parent::Host(d), Last::Norm(n))
+                if (n == b"proc" || n == b"sys") && d.same(self.root) =>
+            {
                 Parent::ProcMount
             }
             (Parent::Host(d), Last::Norm(n)) if n == b"dev" && d.same(self.root) => {

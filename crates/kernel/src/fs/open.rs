@@ -258,7 +258,11 @@ impl Fs {
                         return Err(EISDIR)
                     }
                     ProcNode::File if flags & O_DIRECTORY != 0 => return Err(ENOTDIR),
-                    ProcNode::File if flags & O_PATH == 0 && wants_write => return Err(EACCES),
+                    ProcNode::File
+                        if flags & O_PATH == 0 && wants_write && !self.proc_writable(&rel) =>
+                    {
+                        return Err(EACCES)
+                    }
                     _ => {}
                 }
                 let data = match node {

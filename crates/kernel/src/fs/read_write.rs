@@ -521,6 +521,7 @@ impl Fs {
                 }
                 Ok(done)
             }
+            Kind::Proc { rel, .. } => self.proc_write(f, rel, at, count, from),
             _ => Err(EBADF),
         }
     }

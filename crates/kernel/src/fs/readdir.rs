@@ -34,10 +34,11 @@
 //!   the end of the listing (past `proc`); seeking anywhere else is the
 //!   host's. A host `proc` at the root is listed as the host gives it
 //!   (Linux too lists a mount point with the covered directory's inode).
-//! - procfs directories are ferrite's own and small: listed from their
-//!   names each call with the index as the offset; they list only `.` and
-//!   `..` (a [`ProcSource`](super::ProcSource) cannot enumerate its
-//!   names), except the process's own `fd/`, which lists its descriptors.
+//! - procfs directories are ferrite's own: listed from their names
+//!   ([`ProcSource::list`](super::ProcSource::list): the live processes'
+//!   pid directories, a process's files, its threads, a `fd/`'s
+//!   descriptors) each call, with the index as the offset, after `.` and
+//!   `..` (whose inode is the parent's; /proc's is the root's).
 //! - `/dev` and `/dev/shm` are listed from ferrite's own names, with
 //!   positions that stay valid across creations and removals (dev.rs).
 //!
@@ -85,6 +86,10 @@ pub const DT_SOCK: u8 = 12;
 /// place is its end-of-directory cookie `i64::MAX`), and far above
 /// tmpfs's, btrfs's and xfs's (indices and 32-bit cookies).
 pub const PROC_COOKIE: i64 = i64::MAX - 1;
+
+/// Where the ids of /proc and of `task/` directories are listed from:
+/// past any other entry of those directories.
+const PID_POS: u64 = 0x100;
 
 /// The `d_off` of the root's own `dev` record (listed before `proc`, when
 /// the host has no `dev` there): past it, only `proc` may come.
@@ -264,31 +269,59 @@ impl Fs {
     }
 
     /// A procfs directory's records from index `f.pos` on, in at most
-    /// `cap` bytes.
+    /// `cap` bytes: `.`, `..`, then the source's names (a process's `fd/`:
+    /// its descriptors, from its own table).
     fn proc_getdents(&self, f: &OpenFile, rel: &str, cap: usize) -> Result<Vec<u8>, Errno> {
+        let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
+        let parent_ino = if rel.is_empty() || rel == super::procfs::SYS_ROOT {
+            self.host.root_dir_id().1
+        } else {
+            super::procfs::ino(parent)
+        };
         let mut v = vec![
             (super::procfs::ino(rel), DT_DIR, b".".to_vec()),
-            (super::procfs::ino(""), DT_DIR, b"..".to_vec()),
+            (parent_ino, DT_DIR, b"..".to_vec()),
         ];
-        // The process's own fd/: its open descriptors.
-        if self.own_proc(rel) == Some("fd") {
-            for n in self.open_fds() {
-                let ino = super::procfs::ino(&format!("{rel}/{n}"));
-                v.push((ino, DT_LNK, n.to_string().into_bytes()));
-            }
+        let names = match self.own_proc(rel) {
+            Some("fd") => Some(
+                self.open_fds()
+                    .into_iter()
+                    .map(|n| (n.to_string().into_bytes(), DT_LNK))
+                    .collect(),
+            ),
+            _ => self.proc.list(rel),
+        };
+        for (name, t) in names.unwrap_or_default() {
+            let ino = super::procfs::ino(&super::procfs::join(rel, &name));
+            v.push((ino, t, name));
         }
+        // Positions: an entry's index, except the ids of /proc and of a
+        // `task/` directory, which are placed at PID_POS + id (Linux's
+        // `TGID_OFFSET + tgid`), so a listing resumes at the next id even
+        // when processes come and go between calls.
+        let by_id = rel.is_empty() || rel.ends_with("/task");
+        let key = |i: usize, name: &[u8]| -> u64 {
+            let id = std::str::from_utf8(name)
+                .ok()
+                .filter(|_| by_id && i >= 2)
+                .and_then(|n| n.parse::<u64>().ok());
+            id.map_or(i as u64, |id| PID_POS + id)
+        };
         let mut pos = lock(&f.pos);
-        let start = usize::try_from(*pos).unwrap_or(usize::MAX);
         let mut out = Vec::new();
-        for (i, (ino, t, name)) in v.iter().enumerate().skip(start) {
+        for (i, (ino, t, name)) in v.iter().enumerate() {
+            let k = key(i, name);
+            if k < *pos {
+                continue;
+            }
             if out.len() + reclen(name.len()) > cap {
                 if out.is_empty() {
                     return Err(EINVAL);
                 }
                 break;
             }
-            put_dirent(&mut out, *ino, (i + 1) as i64, *t, name);
-            *pos = (i + 1) as u64;
+            put_dirent(&mut out, *ino, (k + 1) as i64, *t, name);
+            *pos = k + 1;
         }
         Ok(out)
     }

@@ -56,13 +56,16 @@ pub const TIOCSWINSZ: u64 = 0x5414;
 /// Size of `struct winsize` (four `unsigned short`s, everywhere).
 pub const WINSIZE_SIZE: usize = 8;
 
+/// No session has the terminal yet (0 is a session: init's).
+const NO_SESSION: i32 = -1;
+
 /// The terminal's job-control state (`tty->ctrl`) and the host settings
 /// to put back; shared by every process of a kernel.
-#[derive(Default)]
 pub struct TtyState {
-    /// The foreground process group (0: none yet).
+    /// The foreground process group.
     pgrp: AtomicI32,
-    /// The session whose controlling terminal it is (0: none yet).
+    /// The session whose controlling terminal it is ([`NO_SESSION`]:
+    /// none yet).
     session: AtomicI32,
     /// The host terminal and its settings before the guest first changed
     /// them.
@@ -102,7 +105,11 @@ pub enum TtyAccess {
 impl TtyState {
     /// A terminal with no session yet.
     pub fn new() -> Arc<TtyState> {
-        Arc::new(TtyState::default())
+        Arc::new(TtyState {
+            pgrp: AtomicI32::new(0),
+            session: AtomicI32::new(NO_SESSION),
+            saved: Mutex::new(None),
+        })
     }
 
     /// The terminal is `c`'s controlling terminal: its session's, or, if
@@ -111,7 +118,7 @@ impl TtyState {
     fn is_ctty(&self, c: TtyCaller) -> bool {
         let _ = self
             .session
-            .compare_exchange(0, c.session, SeqCst, SeqCst)
+            .compare_exchange(NO_SESSION, c.session, SeqCst, SeqCst)
             .map(|_| self.pgrp.store(c.pgrp, SeqCst));
         self.session.load(SeqCst) == c.session
     }
@@ -269,8 +276,10 @@ impl Fs {
         if f.host_tty(self).is_none() || !self.tty.is_ctty(c) {
             return TtyAccess::Ok;
         }
+        // (The group was set when the session took the terminal; 0 is a
+        // group too: init's.)
         let fg = self.tty.pgrp.load(SeqCst);
-        if fg == 0 || fg == c.pgrp {
+        if fg == c.pgrp {
             TtyAccess::Ok
         } else {
             TtyAccess::Background

@@ -380,3 +380,98 @@ pub fn sys_clock_nanosleep(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
         Ok(sleep_until(s, CLOCK_NANOSLEEP, deadline, rem))
     })())
 }
+
+/// `sizeof(struct sysinfo)` on 64-bit.
+pub const SYSINFO_SIZE: usize = 112;
+
+/// `sysinfo(2)` (kernel/sys.c `do_sysinfo`): uptime in whole seconds
+/// (rounded up), the load averages (0: ferrite does not compute them), RAM
+/// from mm's counters (no swap, no high memory), the number of tasks, in
+/// units of 1 byte.
+pub fn sys_sysinfo(s: &mut Sys<'_>, info: u64) -> SysResult {
+    use mm::vmstat::NodeStatItem;
+    let now = s.k.rq.now();
+    let uptime = now / 1_000_000_000 + u64::from(now % 1_000_000_000 != 0);
+    let mem = s.k.mem;
+    let page = mm::page::PAGE_SIZE as u64;
+    // `procs` is a u16 that `nr_threads` is stored into (it wraps).
+    let procs = s.k.tasks.lock().nr_threads as u16;
+    let mut b = [0u8; SYSINFO_SIZE];
+    let mut put = |off: usize, v: u64| b[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    put(0, uptime);
+    // loads[3] at 8..32 stay 0.
+    put(32, mem.managed_pages() as u64 * page);
+    put(40, mem.nr_free_pages() as u64 * page);
+    put(48, mem.vmstat.get(NodeStatItem::NrShmem) as u64 * page);
+    // bufferram, totalswap, freeswap: 0.
+    b[80..82].copy_from_slice(&procs.to_le_bytes());
+    // totalhigh, freehigh: 0.
+    b[104..108].copy_from_slice(&1u32.to_le_bytes());
+    s.write_user(info, &b)?;
+    Ok(0)
+}
+
+/// `cpumask_size()`: the bytes of a CPU mask (`NR_CPUS` 64: one long).
+pub const CPUMASK_SIZE: usize = 8;
+
+/// The CPUs the kernel runs (`cpu_online_mask`).
+fn online_mask(s: &Sys<'_>) -> u64 {
+    let n = s.k.mem.nr_cpus().min(64);
+    if n == 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// The task `pid` names for the affinity calls (0: the caller).
+fn affinity_task(s: &Sys<'_>, pid: u64) -> Result<crate::task::TaskRef, Errno> {
+    let pid = pid as i32;
+    if pid == 0 {
+        return Ok(s.task.clone());
+    }
+    if pid < 0 {
+        return Err(ESRCH);
+    }
+    s.k.tasks.find(pid).ok_or(ESRCH)
+}
+
+/// `sched_getaffinity(2)`: the task's mask among the online CPUs, as
+/// `cpumask_size()` bytes; EINVAL for a length shorter than the CPUs or
+/// not a multiple of a long.
+pub fn sys_sched_getaffinity(s: &mut Sys<'_>, pid: u64, len: u64, mask: u64) -> SysResult {
+    if len.saturating_mul(8) < s.k.mem.nr_cpus() as u64 || len & 7 != 0 {
+        return Err(EINVAL);
+    }
+    let t = affinity_task(s, pid)?;
+    let allowed = match t.cpus_allowed.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => u64::MAX,
+        m => m,
+    };
+    let m = allowed & online_mask(s);
+    let n = (len as usize).min(CPUMASK_SIZE);
+    s.write_user(mask, &m.to_le_bytes()[..n])?;
+    Ok(n as u64)
+}
+
+/// `sched_setaffinity(2)`: keep the mask (what the caller gave, the bytes
+/// past `cpumask_size()` ignored, a shorter one zero-extended); EINVAL if
+/// it has no online CPU.
+///
+/// Where ferrite differs: the mask is recorded and reported, but every
+/// hart takes tasks from the one run queue, so it does not bind the task.
+pub fn sys_sched_setaffinity(s: &mut Sys<'_>, pid: u64, len: u64, mask: u64) -> SysResult {
+    let n = (len as usize).min(CPUMASK_SIZE);
+    let bytes = s.read_user(mask, n)?;
+    let mut b = [0u8; CPUMASK_SIZE];
+    b[..n].copy_from_slice(&bytes);
+    let t = affinity_task(s, pid)?;
+    let m = u64::from_le_bytes(b);
+    let new = m & online_mask(s);
+    if new == 0 {
+        return Err(EINVAL);
+    }
+    t.cpus_allowed
+        .store(new, std::sync::atomic::Ordering::Relaxed);
+    Ok(0)
+}

@@ -75,6 +75,8 @@ syscalls! {
     CLOCK_GETTIME = 113, "clock_gettime";
     CLOCK_GETRES = 114, "clock_getres";
     CLOCK_NANOSLEEP = 115, "clock_nanosleep";
+    SCHED_SETAFFINITY = 122, "sched_setaffinity";
+    SCHED_GETAFFINITY = 123, "sched_getaffinity";
     SCHED_YIELD = 124, "sched_yield";
     KILL = 129, "kill";
     TKILL = 130, "tkill";

@@ -89,7 +89,8 @@ fn vfork_wait(s: &mut Sys<'_>, nr: u64) -> Option<Flow> {
 /// `execve(2)`.
 pub fn sys_execve(s: &mut Sys<'_>, path: u64, argv: u64, envp: u64) -> Flow {
     match do_execve_user(s, crate::fs::flags::AT_FDCWD as u64, path, argv, envp, 0) {
-        Ok(()) => Flow::Exec,
+        Ok(true) => Flow::Exec,
+        Ok(false) => Flow::Block,
         Err(e) => ret(Err(e)),
     }
 }
@@ -97,7 +98,8 @@ pub fn sys_execve(s: &mut Sys<'_>, path: u64, argv: u64, envp: u64) -> Flow {
 /// `execveat(2)`.
 pub fn sys_execveat(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
     match do_execve_user(s, a[0], a[1], a[2], a[3], a[4]) {
-        Ok(()) => Flow::Exec,
+        Ok(true) => Flow::Exec,
+        Ok(false) => Flow::Block,
         Err(e) => ret(Err(e)),
     }
 }
@@ -113,7 +115,7 @@ fn do_execve_user(
     argv: u64,
     envp: u64,
     flags: u64,
-) -> Result<(), Errno> {
+) -> Result<bool, Errno> {
     if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
         return Err(EINVAL);
     }
@@ -155,14 +157,27 @@ fn do_execve_user(
             return Err(crate::errno::ENOEXEC);
         }
     }
+    // `de_thread`: the other threads die first; sleep (killable) until
+    // they are gone, then run the call again.
+    if s.task.signal.live.load(SeqCst) > 1 {
+        ef.mmap.put(s.cpu);
+        crate::execve::zap_other_threads(s.task);
+        sched::set_current_state(s.task, TASK_KILLABLE);
+        if s.task.signal.live.load(SeqCst) > 1 && !crate::sigcore::fatal_signal_pending(s.task) {
+            return Ok(false);
+        }
+        sched::set_running(s.task);
+        return Err(crate::errno::ERESTARTNOINTR);
+    }
     let bin = crate::execve::Binary {
         mmap: ef.mmap,
         data: ef.data,
         path: ef.path,
     };
-    let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &filename)?;
+    let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &filename)
+        .map_err(|e| e.errno())?;
     *lock(&s.task.regs) = regs;
-    Ok(())
+    Ok(true)
 }
 
 fn wait_for(pid: i32, me: &TaskRef) -> Result<WaitFor, Errno> {

@@ -75,7 +75,7 @@ pub fn sys_rt_sigaction(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         // POSIX: setting a pending signal to be ignored discards it.
         let sig = sig as i32;
         let ignored = n.handler == SIG_IGN
-            || (n.handler == SIG_DFL && sigcore::default_action(sig) == DefaultAction::Ignore);
+            || (n.handler == SIG_DFL && sigcore::default_action(sig) == DefaultAction::Ign);
         if ignored {
             flush_pending(s, sig);
         }
