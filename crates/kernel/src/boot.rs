@@ -79,6 +79,7 @@ pub fn boot(m: &Machine) -> Result<Kernel, BootFailure> {
     // (with their reference counts).
     let mut config = config;
     config.std_cache_sizes[0] = std::mem::size_of::<mm::kbox::KArcInner<crate::task::Task>>();
+    config.std_cache_sizes[3] = crate::fs::FILES_STRUCT_SIZE;
     config.std_cache_sizes[4] =
         std::mem::size_of::<mm::kbox::KArcInner<crate::task::SignalStruct>>();
     let console: mm::Console = Box::new(|s: &str| {

@@ -242,18 +242,11 @@ pub fn kernel_clone(
     check_flags(k, me, &a)?;
     let f = a.flags;
     let cred = me.cred();
-    // Limits: RLIMIT_NPROC (root is exempt) and max_threads.
-    {
-        let tl = k.tasks.lock();
-        let nproc = lock(&me.signal.rlim)[RLIMIT_NPROC].cur;
-        let mine = tl.per_uid.get(&cred.uid).copied().unwrap_or(0) as u64;
-        if f & CLONE_THREAD == 0 && mine >= nproc && cred.uid != 0 && cred.euid != 0 {
-            return Err(EAGAIN);
-        }
-        if tl.nr_threads >= k.max_threads() {
-            return Err(EAGAIN);
-        }
-    }
+    // Limits: RLIMIT_NPROC (root is exempt) and max_threads, counted
+    // before anything is built (as Linux increments, then checks), so two
+    // harts forking at once cannot both slip under the limit; undone if
+    // the clone fails.
+    let reserved = Reservation::take(k, &me.signal, cred.uid, cred.euid, f & CLONE_THREAD != 0)?;
     // copy_mm.
     let mm = {
         let guard = lock(&me.mm);
@@ -285,7 +278,13 @@ pub fn kernel_clone(
     let fs = if f & CLONE_FILES != 0 && f & CLONE_FS != 0 && thread {
         fs
     } else {
-        Arc::new(fs.clone_for(f & CLONE_FS != 0, f & CLONE_FILES != 0, view))
+        match fs.clone_for(f & CLONE_FS != 0, f & CLONE_FILES != 0, view) {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                mm.put(cpu);
+                return Err(e);
+            }
+        }
     };
     let sighand = if f & CLONE_SIGHAND != 0 {
         lock(&me.sighand).clone()
@@ -404,14 +403,75 @@ pub fn kernel_clone(
             if let Some(p) = parent {
                 lock(&p.signal.children).push(child.clone());
             }
-            *tl.per_uid.entry(cred.uid).or_insert(0) += 1;
         }
         lock(&child.signal.threads).push(child.clone());
         tl.pids.insert(pid, child.clone());
-        tl.nr_threads += 1;
+        reserved.commit();
     }
     sched::wake_up_new_task(&child);
     Ok(child)
+}
+
+/// The counts a clone takes before it builds the child (`nr_threads`, and
+/// the user's processes for RLIMIT_NPROC), given back unless committed.
+struct Reservation<'k> {
+    k: &'k Kernel,
+    uid: u32,
+    process: bool,
+    done: bool,
+}
+
+impl<'k> Reservation<'k> {
+    /// Count one more thread (and process) or refuse with EAGAIN: at
+    /// `max_threads`, or at RLIMIT_NPROC for a process of a user who is
+    /// not root.
+    fn take(
+        k: &'k Kernel,
+        sig: &SignalStruct,
+        uid: u32,
+        euid: u32,
+        thread: bool,
+    ) -> Result<Reservation<'k>, Errno> {
+        let nproc = lock(&sig.rlim)[RLIMIT_NPROC].cur;
+        let mut tl = k.tasks.lock();
+        if tl.nr_threads >= k.max_threads() {
+            return Err(EAGAIN);
+        }
+        let mine = tl.per_uid.get(&uid).copied().unwrap_or(0) as u64;
+        if !thread && mine >= nproc && uid != 0 && euid != 0 {
+            return Err(EAGAIN);
+        }
+        tl.nr_threads += 1;
+        if !thread {
+            *tl.per_uid.entry(uid).or_insert(0) += 1;
+        }
+        Ok(Reservation {
+            k,
+            uid,
+            process: !thread,
+            done: false,
+        })
+    }
+
+    /// The child is linked in: the counts stay (exit gives them back).
+    fn commit(mut self) {
+        self.done = true;
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut tl = self.k.tasks.lock();
+        tl.nr_threads = tl.nr_threads.saturating_sub(1);
+        if self.process {
+            if let Some(n) = tl.per_uid.get_mut(&self.uid) {
+                *n = n.saturating_sub(1);
+            }
+        }
+    }
 }
 
 /// Undo a child that was never linked in.

@@ -513,7 +513,13 @@ impl Kernel {
                 return Err(oom(e));
             }
         };
-        let fs = Fs::new(self.hostfs.clone(), self.proc_view(pid));
+        let fs = match Fs::new(self.hostfs.clone(), self.proc_view(pid)) {
+            Ok(f) => f,
+            Err(e) => {
+                mm.free(cpu);
+                return Err(oom(e));
+            }
+        };
         let mut c = [0u8; crate::task::TASK_COMM_LEN];
         let n = comm.len().min(crate::task::TASK_COMM_LEN - 1);
         c[..n].copy_from_slice(&comm[..n]);

@@ -81,7 +81,7 @@ impl T {
             old_times(&tmp.path().join(c));
         }
         let host = Arc::new(HostFs::new(&root, mem()).unwrap());
-        let fs = Fs::new(host, Arc::new(Proc1));
+        let fs = Fs::new(host, Arc::new(Proc1)).unwrap();
         T {
             tmp,
             root,

@@ -567,7 +567,7 @@ fn dyn_load_through_the_root_leaks_nothing() {
     put_file(dir.path(), "bin/prog", &pie(INTERP_PATH), 0o755);
     put_file(dir.path(), "lib/ld-test.so.1", &loader(), 0o755);
     let host = Arc::new(HostFs::new(dir.path(), mem).unwrap());
-    let fs = Fs::new(host, Arc::new(common::NoProc));
+    let fs = Fs::new(host, Arc::new(common::NoProc)).unwrap();
     let vdso = Vdso::get(mem).unwrap();
     // The CPU is claimed per run: `settle` drains every CPU's lists and
     // waits for a claimed one.
@@ -647,7 +647,7 @@ fn dyn_real_glibc_program_and_ld_so() {
     let mem = boot(64 << 20);
     let cpu = mem.cpu(0).unwrap();
     let host = Arc::new(HostFs::new(&root, mem).unwrap());
-    let fs = Fs::new(host, Arc::new(common::NoProc));
+    let fs = Fs::new(host, Arc::new(common::NoProc)).unwrap();
     let prog = fs.open_exec(b"/bin/hello").unwrap();
     let image = parse(&prog.data).unwrap();
     assert!(image.is_pie());

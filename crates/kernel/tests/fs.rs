@@ -103,7 +103,7 @@ fn setup() -> T {
     symlink("/sub/inner", r.join("abs_link")).unwrap();
     symlink("nowhere", r.join("dangling")).unwrap();
     let host = Arc::new(HostFs::new(r, mem()).unwrap());
-    let fs = Fs::new(host, Arc::new(FakeProc));
+    let fs = Fs::new(host, Arc::new(FakeProc)).unwrap();
     T {
         dir,
         fs,
@@ -765,7 +765,7 @@ fn dup_fcntl_fork_exec() {
             None
         }
     }
-    let child = t.fs.fork(Arc::new(ChildProc));
+    let child = t.fs.fork(Arc::new(ChildProc)).unwrap();
     assert_eq!(child.nr_open(), t.fs.nr_open());
     child.lseek(fd, 1, SEEK_SET).unwrap();
     assert_eq!(

@@ -405,7 +405,7 @@ fn dup_and_fork_share_the_ends() {
     assert_eq!(call(&e.k, &cpu, &t, FCNTL, &[w, 1030, 20]), 20);
     assert_eq!(call(&e.k, &cpu, &t, FCNTL, &[20, 1]), 1);
     // A forked copy of the table holds the write end too.
-    let child = t.fs().unwrap().fork(std::sync::Arc::new(NoProc));
+    let child = t.fs().unwrap().fork(std::sync::Arc::new(NoProc)).unwrap();
     assert_eq!(call(&e.k, &cpu, &t, CLOSE, &[w]), 0);
     assert_eq!(call(&e.k, &cpu, &t, CLOSE, &[9]), 0);
     assert_eq!(call(&e.k, &cpu, &t, CLOSE, &[20]), 0);

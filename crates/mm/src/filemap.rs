@@ -553,10 +553,30 @@ impl<'m> AddressSpace<'m> {
     pub fn add_to_page_cache(&self, cpu: &Cpu<'_>, page: &Page, index: usize) -> Result<(), i32> {
         let pfn = self.mem.page_to_pfn(page).ok_or(EINVAL)?;
         let end = index.checked_add(1).ok_or(EINVAL)?;
-        self.pages
-            .lock()
-            .insert(cpu, index, end, pfn + 1)
-            .map_err(|e| e.errno())?;
+        // The tree is under a spin lock: its node allocations must not wait
+        // (a wait would drain the other CPUs, one of which may spin on this
+        // very lock). On ENOMEM, make room outside the lock with a waiting
+        // allocation and try again (the xarray's `xas_nomem`).
+        let mut tries = 0;
+        loop {
+            let r = {
+                let mut t = self.pages.lock();
+                t.set_gfp(Gfp::GFP_NOWAIT);
+                let r = t.insert(cpu, index, end, pfn + 1);
+                t.set_gfp(Gfp::GFP_KERNEL);
+                r.map_err(|e| e.errno())
+            };
+            match r {
+                Ok(()) => break,
+                Err(ENOMEM) if tries < 3 => {
+                    tries += 1;
+                    let cache = self.pages.lock().cache();
+                    let node = cpu.kmem_cache_alloc(cache, Gfp::GFP_KERNEL).ok_or(ENOMEM)?;
+                    let _ = cpu.kmem_cache_free(cache, node);
+                }
+                Err(e) => return Err(e),
+            }
+        }
         page.set_mapping(self.addr());
         page.set_index(index as u64);
         page.set_flag(PageFlags::UPTODATE);

@@ -178,6 +178,33 @@ impl<'c, 'm, T> KArc<'c, 'm, T> {
         }
     }
 
+    /// [`KArc::new`] without a CPU at hand (the slab's locked path, as an
+    /// allocation outside any CPU context takes).
+    pub fn new_nocpu(
+        cache: &'c TypedCache<'m, KArcInner<T>>,
+        mem: &'m Mem,
+        value: T,
+        gfp: Gfp,
+    ) -> Result<Self, T> {
+        let Some(p) = mem.cache_alloc_nocpu(cache.cache(), gfp) else {
+            return Err(value);
+        };
+        let p = p.cast::<KArcInner<T>>();
+        debug_assert_eq!(
+            p.as_ptr() as usize % core::mem::align_of::<KArcInner<T>>(),
+            0
+        );
+        // SAFETY: a fresh object of the cache, sized and aligned for
+        // KArcInner<T> (checked when the TypedCache was made), ours alone.
+        unsafe {
+            p.as_ptr().write(KArcInner {
+                refs: core::sync::atomic::AtomicUsize::new(1),
+                value,
+            })
+        };
+        Ok(KArc { ptr: p, cache, mem })
+    }
+
     /// Whether two references name the same object.
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         a.ptr == b.ptr

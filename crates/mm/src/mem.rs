@@ -116,6 +116,8 @@ pub type TlbFlushHook = Box<dyn Fn(u64, Option<(usize, usize)>) + Send + Sync>;
 
 /// The physical memory of one ferrite instance.
 pub struct Mem {
+    /// Allocation-failure reports so far (`warn_alloc`'s rate limit).
+    pub(crate) alloc_fail_reports: core::sync::atomic::AtomicU64,
     base: NonNull<u8>,
     nr_pages: usize,
     mem_map: NonNull<Page>,
@@ -197,6 +199,7 @@ impl Mem {
             zone,
             slab: SlabGlobals::new(),
             vmstat: VmStat::default(),
+            alloc_fail_reports: core::sync::atomic::AtomicU64::new(0),
             lru: crate::vmscan::Lru::default(),
             config,
             console,

@@ -61,6 +61,12 @@ pub struct HostFs {
     pub(crate) shm: super::shmem::Tmpfs,
     /// Duplicates of the host's fds 0, 1 and 2.
     pub(crate) stdio: [Arc<File>; 3],
+    /// pipefs: pipe inode numbers, FIFOs, and pages of pipes released
+    /// without a CPU (pipe.rs).
+    pub(crate) pipefs: Arc<super::pipe::PipeFs>,
+    /// Where `files_struct`s come from (the `files_cache` slab cache).
+    files_cache: &'static super::FilesCache,
+    mem: &'static Mem,
 }
 
 impl HostFs {
@@ -89,13 +95,36 @@ impl HostFs {
             dup(io::stdout().as_fd())?,
             dup(io::stderr().as_fd())?,
         ];
+        let files = mm::kbox::TypedCache::from_cache(mem.std_cache(mm::slab::StdCache::FilesCache))
+            .ok_or_else(|| io::Error::other("files_cache is too small for a files_struct"))?;
         Ok(HostFs {
             root,
             root_dir,
             cache: PageCache::new(mem),
             shm: super::shmem::Tmpfs::new(mem),
             stdio,
+            pipefs: super::pipe::PipeFs::new(),
+            // A typed view of the machine's cache, kept as long as the
+            // objects it hands out may live.
+            files_cache: Box::leak(Box::new(files)),
+            mem,
         })
+    }
+
+    /// A `files_struct` holding `table` (`dup_fd`'s allocation), ENOMEM
+    /// when RAM is exhausted.
+    pub(crate) fn alloc_files(
+        &self,
+        table: super::fdtable::FdTable,
+    ) -> Result<mm::kbox::KArc<'static, 'static, std::sync::Mutex<super::fdtable::FdTable>>, Errno>
+    {
+        mm::kbox::KArc::new_nocpu(
+            self.files_cache,
+            self.mem,
+            std::sync::Mutex::new(table),
+            mm::gfp::Gfp::GFP_KERNEL,
+        )
+        .map_err(|_| crate::errno::ENOMEM)
     }
 
     /// The host directory that is the guest's `/`.
@@ -225,5 +254,6 @@ impl HostFs {
     /// files are dropped to free their pages at once.
     pub fn flush_delayed_fput(&self, cpu: &Cpu<'_>) {
         super::dev::flush(&self.shm, cpu);
+        self.pipefs.flush(cpu);
     }
 }

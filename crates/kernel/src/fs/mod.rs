@@ -87,14 +87,25 @@ pub struct Fs {
     /// shared with the umask by `CLONE_FS`.
     cwd: Arc<Mutex<Pos>>,
     umask: Arc<Mutex<u32>>,
-    /// The descriptor table (`files_struct`), shared by `CLONE_FILES`.
-    table: Arc<Mutex<FdTable>>,
-    /// pipefs (inode numbers, pages to free), shared by every process
-    /// descending from this one.
+    /// The descriptor table (`files_struct`, an object of the
+    /// `files_cache` slab cache in ferrite's RAM), shared by `CLONE_FILES`.
+    table: FilesRef,
+    /// pipefs (inode numbers, FIFOs, pages to free): the hostfs's, shared
+    /// by every process.
     pipefs: Arc<pipe::PipeFs>,
     /// The terminal's job control, shared likewise.
     tty: Arc<tty::TtyState>,
 }
+
+/// A reference to a `files_struct` (the table's slots are on the host
+/// heap: they hold host handles).
+type FilesRef = mm::kbox::KArc<'static, 'static, Mutex<FdTable>>;
+
+/// The `files_cache` objects, as a typed cache.
+pub(crate) type FilesCache = mm::kbox::TypedCache<'static, mm::kbox::KArcInner<Mutex<FdTable>>>;
+
+/// The size of a `files_struct` object (boot sizes `files_cache` to it).
+pub const FILES_STRUCT_SIZE: usize = std::mem::size_of::<mm::kbox::KArcInner<Mutex<FdTable>>>();
 
 /// An executable opened by [`Fs::open_exec`].
 pub struct ExecFile {
@@ -110,7 +121,8 @@ pub struct ExecFile {
 impl Fs {
     /// A process with descriptors 0, 1 and 2 on the host's standard
     /// streams and `/` as its working directory.
-    pub fn new(root: Arc<HostFs>, proc: Arc<dyn ProcSource>) -> Fs {
+    /// ENOMEM when the `files_struct` cannot be allocated.
+    pub fn new(root: Arc<HostFs>, proc: Arc<dyn ProcSource>) -> Result<Fs, Errno> {
         let mut table = FdTable::default();
         for (i, f) in root.stdio.iter().enumerate() {
             let flags = [flags::O_RDONLY, flags::O_WRONLY, flags::O_WRONLY][i] | flags::O_LARGEFILE;
@@ -129,28 +141,35 @@ impl Fs {
             );
         }
         let cwd = Pos::Host(root.root_dir.clone());
-        Fs {
+        let table = root.alloc_files(table)?;
+        let pipefs = root.pipefs.clone();
+        Ok(Fs {
             host: root,
             proc,
             cwd: Arc::new(Mutex::new(cwd)),
             umask: Arc::new(Mutex::new(0o022)),
-            table: Arc::new(Mutex::new(table)),
-            pipefs: pipe::PipeFs::new(),
+            table,
+            pipefs,
             tty: tty::TtyState::new(),
-        }
+        })
     }
 
     /// The copy `fork` gives the child (`dup_fd` + `copy_fs_struct`): the
     /// same open files (shared offsets), working directory and umask;
     /// `proc` is the child's view of /proc (its `self`).
-    pub fn fork(&self, proc: Arc<dyn ProcSource>) -> Fs {
+    pub fn fork(&self, proc: Arc<dyn ProcSource>) -> Result<Fs, Errno> {
         self.clone_for(false, false, proc)
     }
 
     /// The files of a `clone` child: the working directory and umask
     /// shared (`CLONE_FS`) or copied (`copy_fs_struct`), the descriptor
     /// table shared (`CLONE_FILES`) or copied (`dup_fd`).
-    pub fn clone_for(&self, share_fs: bool, share_files: bool, proc: Arc<dyn ProcSource>) -> Fs {
+    pub fn clone_for(
+        &self,
+        share_fs: bool,
+        share_files: bool,
+        proc: Arc<dyn ProcSource>,
+    ) -> Result<Fs, Errno> {
         let (cwd, umask) = if share_fs {
             (self.cwd.clone(), self.umask.clone())
         } else {
@@ -162,9 +181,10 @@ impl Fs {
         let table = if share_files {
             self.table.clone()
         } else {
-            Arc::new(Mutex::new(lock(&self.table).clone()))
+            let copy = lock(&self.table).clone();
+            self.host.alloc_files(copy)?
         };
-        Fs {
+        Ok(Fs {
             host: self.host.clone(),
             proc,
             cwd,
@@ -172,7 +192,7 @@ impl Fs {
             table,
             pipefs: self.pipefs.clone(),
             tty: self.tty.clone(),
-        }
+        })
     }
 
     /// The umask (for /proc/PID/status).
@@ -183,7 +203,7 @@ impl Fs {
     /// Whether the descriptor table is shared with another task
     /// (`unshare_files` at exec is needed then).
     pub fn files_shared(&self) -> bool {
-        Arc::strong_count(&self.table) > 1
+        FilesRef::strong_count(&self.table) > 1
     }
 
     /// Replace the /proc view (e.g. when the task's identity changes).
@@ -361,7 +381,6 @@ impl Fs {
     /// released without one (pipe.rs).
     pub fn flush_delayed_fput(&self, cpu: &mm::Cpu<'_>) {
         self.host.flush_delayed_fput(cpu);
-        self.pipefs.flush(cpu);
     }
 
     /// This process's pipefs (for tests: pages waiting to be freed).

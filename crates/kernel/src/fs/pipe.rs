@@ -31,11 +31,11 @@
 //! again, goes on after them (and returns them if a signal comes, as
 //! Linux's `pipe_write` returns its partial count).
 //!
-//! Where ferrite differs: a page a reader or writer holds no CPU for
-//! cannot be freed at once (freeing needs one); the pages of a pipe whose
-//! last end goes without a CPU at hand (a descriptor table dropped at
-//! exit) go on the [`PipeFs`] list and are freed by the next pipe call,
-//! `close` or [`super::Fs::flush_delayed_fput`]. Waiters are woken all at
+//! Where ferrite differs: freeing a page needs a CPU, so the pages of a
+//! pipe whose last end goes where no CPU is at hand (a descriptor table
+//! dropped at exit) go on the [`PipeFs`] list (one per hostfs) and are
+//! freed by the next pipe call or `close`, or by
+//! [`super::HostFs::flush_delayed_fput`], which exit calls. Waiters are woken all at
 //! once (Linux wakes one exclusive waiter at a time); the per-user pipe
 //! page limits (`pipe-user-pages-soft/hard`) are not kept;
 //! `O_NOTIFICATION_PIPE` is EINVAL (a kernel without watch queues);

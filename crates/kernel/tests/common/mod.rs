@@ -64,7 +64,7 @@ pub fn setup() -> T {
     mm::fault::init(&cpu).unwrap();
     let host = Arc::new(HostFs::new(dir.path(), mem()).unwrap());
     T {
-        fs: Fs::new(host, Arc::new(NoProc)),
+        fs: Fs::new(host, Arc::new(NoProc)).unwrap(),
         dir,
         cpu,
     }

@@ -90,6 +90,10 @@ pub struct MapleTree<'c> {
     height: usize,
     len: usize,
     nodes: usize,
+    /// How node allocations may wait (`GFP_KERNEL`; a caller that holds a
+    /// spin lock around an insert sets `GFP_NOWAIT`, as the xarray's
+    /// `xas_nomem` pattern does).
+    gfp: Gfp,
 }
 
 // SAFETY: the tree owns its nodes exclusively (no other handle reaches them)
@@ -120,7 +124,13 @@ impl<'c> MapleTree<'c> {
             height: 0,
             len: 0,
             nodes: 0,
+            gfp: Gfp::GFP_KERNEL,
         }
+    }
+
+    /// Set how node allocations may wait (see the `gfp` field).
+    pub fn set_gfp(&mut self, gfp: Gfp) {
+        self.gfp = gfp;
     }
 
     /// Ranges stored.
@@ -153,7 +163,7 @@ impl<'c> MapleTree<'c> {
     }
 
     fn alloc_node(&mut self, cpu: &Cpu<'_>, is_leaf: bool) -> Option<NodePtr> {
-        let mem = cpu.kmem_cache_alloc(self.cache, Gfp::GFP_KERNEL)?;
+        let mem = cpu.kmem_cache_alloc(self.cache, self.gfp)?;
         self.nodes += 1;
         Some(Node::init(mem, is_leaf))
     }

@@ -38,6 +38,21 @@ impl Mem {
         if gfp.contains(Gfp::__GFP_NOWARN) || self.config.quiet {
             return;
         }
+        // Rate-limited as Linux's `nopage_rs` (a burst of 10): here by
+        // count, with no clock in mm: the first 10 reports, then one line
+        // per 1000 failures.
+        let n = self
+            .alloc_fail_reports
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        if n >= 10 {
+            if (n + 1) % 1000 == 0 {
+                self.printk(format_args!(
+                    "warn_alloc: {} page allocation failure reports suppressed\n",
+                    n + 1 - 10
+                ));
+            }
+            return;
+        }
         let (min, low, high) = self.watermarks();
         let kb = PAGE_SIZE / 1024;
         let mut s = alloc::format!(
