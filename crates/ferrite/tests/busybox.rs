@@ -2,16 +2,15 @@
 //! riscv64 by `scripts/busybox.sh` into `user/build/busybox`) under
 //! `ferrite run` and under `qemu-riscv64`.
 //!
-//! Today ferrite runs one process (no fork, execve or pipe2 yet), so the
-//! applets compared here are the ones that run in a single process: an
-//! applet called directly, and the shell (`sh -c`, a `#!/bin/sh` script)
-//! as long as it only runs builtins and NOFORK applets (echo, seq, test,
-//! ...), which BusyBox's `FEATURE_SH_NOFORK` runs inside the shell's own
-//! process. For each, stdout and the exit status under ferrite must equal
-//! qemu-riscv64's, and the expected text is checked too, so a broken
-//! binary cannot pass by being broken the same way twice. What needs more
-//! processes (a pipeline) is checked under qemu-riscv64 only, with the
-//! ferrite half ignored until fork/pipe2/wait4 land (issue 9).
+//! Each applet or shell command is compared: stdout and the exit status
+//! under ferrite must equal qemu-riscv64's, and the expected text is
+//! checked too, so a broken binary cannot pass by being broken the same
+//! way twice. Single-process runs (an applet called directly, the shell
+//! running builtins and NOFORK applets) and pipelines, which need pipe2,
+//! fork, execve of /proc/self/exe (BusyBox re-executes itself for
+//! applets) and wait4, are all compared; a `#!/bin/sh` script run by its
+//! path is checked under ferrite alone (qemu-riscv64 would hand it to the
+//! host's /bin/sh).
 //!
 //! The binary is built once per test binary with `make -C user busybox`
 //! (a no-op when it is there). BusyBox is a prerequisite of `make test`
@@ -318,10 +317,9 @@ fn pipeline_under_qemu() {
     );
 }
 
-/// The same pipeline under ferrite: needs pipe2, clone (fork), execve of
-/// /proc/self/exe and wait4 (issue 9, sections 3, 4, 5 and 7).
+/// The same pipeline under ferrite: pipe2, clone (fork), execve of
+/// /proc/self/exe and wait4.
 #[test]
-#[ignore = "needs pipe2, fork, execve and wait4 in ferrite (issue 9)"]
 fn pipeline() {
     same_as_qemu(
         &["sh", "-c", "seq 1 1000 | sort -rn | head -3"],
@@ -331,11 +329,9 @@ fn pipeline() {
 }
 
 /// A `#!/bin/sh` script run by its path, with /bin/sh a link to BusyBox in
-/// the guest's root: needs execve with binfmt_script (issue 9, section 4)
-/// and fork. (Not compared with qemu-riscv64, which would hand the script
-/// to the host's /bin/sh.)
+/// the guest's root: execve with binfmt_script, and fork. (Not compared
+/// with qemu-riscv64, which would hand the script to the host's /bin/sh.)
 #[test]
-#[ignore = "needs execve of #! scripts and fork in ferrite (issue 9)"]
 fn script_run_by_its_path() {
     setup();
     let dir = tempfile::tempdir().expect("temporary root");
@@ -361,6 +357,149 @@ fn script_run_by_its_path() {
         f.what,
         f.stderr
     );
+}
+
+/// A read of the terminal (here a host pipe) does not hold the hart: on
+/// one CPU, while a background job waits for input, the shell goes on
+/// and prints; the job gets the input when it comes.
+#[test]
+fn waiting_for_input_does_not_hold_the_hart() {
+    use std::io::{BufRead, BufReader, Write};
+    setup();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrite"))
+        .args(["run", "--cpus", "1", BUSYBOX, "sh", "-c"])
+        .arg("exec 3<&0; (head -c 2 <&3) & sleep 0.2; echo done; wait")
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ferrite");
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            if tx.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30));
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Whatever happened, let the job finish.
+    let _ = stdin.write_all(b"x\n");
+    drop(stdin);
+    let status = child.wait().expect("wait");
+    assert_eq!(
+        first.as_deref(),
+        Ok("done"),
+        "the shell did not go on while its job waited for input"
+    );
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)).as_deref(), Ok("x"));
+    assert_eq!(shell_status(status), 0);
+}
+
+/// The interactive shell on a terminal (a host pty): job control is on
+/// (TIOCGPGRP/TIOCSPGRP on ferrite's terminal state), the line editor's
+/// settings go to the host terminal (TCSETS, so the input is echoed
+/// once), a pipeline runs, and a background job that reads the terminal
+/// is stopped by SIGTTIN as on Linux.
+#[test]
+fn interactive_shell_with_job_control() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    setup();
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty fills two descriptors; the other arguments may be
+    // null.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty");
+    // SAFETY: both are fresh descriptors we own.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let io = |f: &OwnedFd| Stdio::from(f.try_clone().expect("dup"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrite"))
+        .args(["run", BUSYBOX, "sh"])
+        .current_dir(root())
+        .stdin(io(&slave))
+        .stdout(io(&slave))
+        .stderr(io(&slave))
+        .spawn()
+        .expect("ferrite");
+    drop(slave);
+    let mut m = std::fs::File::from(master);
+    // Collect the terminal's output on a thread.
+    let reader = m.try_clone().expect("dup");
+    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut r = reader;
+        let mut b = [0u8; 4096];
+        while let Ok(n) = r.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&b[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&out.lock().unwrap()).replace('\r', "");
+    let wait_for = |what: &str| {
+        let start = Instant::now();
+        while !text().contains(what) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what:?} on the terminal; it shows:\n{}",
+                text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    use std::io::Write;
+    wait_for("/ # ");
+    for line in [
+        "echo hi $((6*7))",
+        "seq 1 50 | sort -rn | head -2",
+        "cat &",
+        "sleep 0.3; jobs",
+        "kill -9 %1; sleep 0.2; jobs",
+        "exit 3",
+    ] {
+        m.write_all(line.as_bytes()).unwrap();
+        m.write_all(b"\r").unwrap();
+        if line == "exit 3" {
+            break;
+        }
+        wait_for(&format!("{line}\n"));
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("the shell did not exit; the terminal shows:\n{}", text());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    wait_for("hi 42\n");
+    let t = text();
+    assert_eq!(shell_status(status), 3, "{t}");
+    assert!(!t.contains("job control turned off"), "{t}");
+    assert_eq!(
+        t.matches("echo hi $((6*7))").count(),
+        1,
+        "echoed once:\n{t}"
+    );
+    assert!(t.contains("50\n49\n"), "{t}");
+    assert!(t.contains("Stopped (tty input)"), "{t}");
+    assert!(t.contains("Killed"), "{t}");
 }
 
 /// `ps`, `top -n 1` and `free` read /proc of several processes: the shell,

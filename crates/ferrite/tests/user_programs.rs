@@ -324,6 +324,15 @@ fn signals_match_qemu() {
     same_as_qemu("signals", &[]);
 }
 
+/// Pipes between processes (EOF, EPIPE and SIGPIPE, PIPE_BUF atomicity
+/// with several writers, O_NONBLOCK, F_GETPIPE_SZ/F_SETPIPE_SZ, 1 MiB
+/// through a pipe), poll/ppoll/select with timeouts and signal masks,
+/// eventfds, signals interrupting pipe reads and writes, dup3 and fcntl.
+#[test]
+fn pipes_match_qemu() {
+    same_as_qemu("pipes", &[]);
+}
+
 #[test]
 fn sizeof() {
     same_as_qemu("sizeof", &[]);

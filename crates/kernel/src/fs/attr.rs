@@ -76,7 +76,24 @@ pub struct StatFs {
     pub f_flags: i64,
 }
 
+/// `ANON_INODE_FS_MAGIC`.
+const ANON_INODE_FS_MAGIC: i64 = 0x0904_1934;
+
 impl StatFs {
+    /// A pseudo file system's (`simple_statfs`: the magic, a page,
+    /// NAME_MAX, nothing else).
+    pub fn pseudo(magic: i64) -> StatFs {
+        StatFs {
+            f_type: magic,
+            f_bsize: mm::page::PAGE_SIZE as i64,
+            f_namelen: 255,
+            f_frsize: mm::page::PAGE_SIZE as i64,
+            // ST_VALID.
+            f_flags: 0x20,
+            ..StatFs::default()
+        }
+    }
+
     /// /proc's (`simple_statfs`: the magic, a page, NAME_MAX).
     pub fn proc() -> StatFs {
         StatFs {
@@ -304,7 +321,16 @@ impl Fs {
             }
             Kind::Dir { file } | Kind::HostPath { file } => host_chmod(file, mode),
             Kind::Dev(DevNode::Shm(i)) => i.chmod(mode),
-            Kind::Stdio { .. } | Kind::Proc { .. } | Kind::Dev(_) => Err(EPERM),
+            // A named FIFO is its host file; pipefs inodes have their own
+            // mode.
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => host_chmod(file, mode),
+                None => {
+                    end.pipe.chmod(mode);
+                    Ok(())
+                }
+            },
+            Kind::Stdio { .. } | Kind::Proc { .. } | Kind::Dev(_) | Kind::EventFd(_) => Err(EPERM),
         }
     }
 
@@ -342,7 +368,11 @@ impl Fs {
             Kind::Stdio { .. } => Err(EPERM),
             Kind::Proc { .. } => proc_chown(uid, gid),
             Kind::Dev(DevNode::Shm(i)) => i.chown(id(uid), id(gid)),
-            Kind::Dev(_) => proc_chown(uid, gid),
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => host_chown(file, uid, gid),
+                None => end.pipe.chown(id(uid), id(gid)),
+            },
+            Kind::Dev(_) | Kind::EventFd(_) => proc_chown(uid, gid),
         }
     }
 
@@ -393,7 +423,14 @@ impl Fs {
                 Kind::Stdio { .. } => Err(EPERM),
                 Kind::Proc { .. } => proc_utimes(times),
                 Kind::Dev(DevNode::Shm(i)) => i.utimes(times),
-                Kind::Dev(_) => proc_utimes(times),
+                Kind::Pipe(end) => match &end.fifo {
+                    Some(file) => host_utimes(file, times),
+                    None => {
+                        end.pipe.utimes(times);
+                        Ok(())
+                    }
+                },
+                Kind::Dev(_) | Kind::EventFd(_) => proc_utimes(times),
             };
         };
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
@@ -433,6 +470,12 @@ impl Fs {
             }
             Kind::Proc { .. } => Ok(StatFs::proc()),
             Kind::Dev(n) => Ok(StatFs::dev(n, &self.host.shm)),
+            // pipefs and anon_inodefs: `simple_statfs`.
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => StatFs::host(&**file),
+                None => Ok(StatFs::pseudo(super::pipe::PIPEFS_MAGIC)),
+            },
+            Kind::EventFd(_) => Ok(StatFs::pseudo(ANON_INODE_FS_MAGIC)),
         }
     }
 }

@@ -44,6 +44,10 @@ pub(crate) enum Kind {
     /// A name of the built-in `/dev` (a device, a directory, a symlink
     /// with `O_PATH`), a `/dev/shm` file or a memfd (dev.rs, shmem.rs).
     Dev(super::dev::DevNode),
+    /// One end of a pipe (pipe.rs).
+    Pipe(super::pipe::PipeEnd),
+    /// An eventfd (eventfd.rs).
+    EventFd(Arc<super::eventfd::EventFd>),
 }
 
 /// An open file description (`struct file`).
@@ -107,6 +111,9 @@ pub(crate) struct Fd {
 #[derive(Clone, Default)]
 pub(crate) struct FdTable {
     fds: Vec<Option<Fd>>,
+    /// One past the highest descriptor ever installed (Linux's table
+    /// grows and never shrinks: see [`FdTable::max_fds`]).
+    hwm: usize,
 }
 
 impl FdTable {
@@ -147,6 +154,7 @@ impl FdTable {
         if self.fds.len() <= i {
             self.fds.resize(i + 1, None);
         }
+        self.hwm = self.hwm.max(i + 1);
         self.fds[i].replace(fd)
     }
 
@@ -179,6 +187,18 @@ impl FdTable {
             .filter(|&i| self.fds[i].is_some())
             .map(|i| i as i32)
             .collect()
+    }
+
+    /// `fdt->max_fds`, the table's size as `select` caps its `nfds`:
+    /// 64 descriptors at first (`NR_OPEN_DEFAULT`), then as Linux's
+    /// `expand_fdtable` grows it for the highest descriptor installed
+    /// (multiples of 128, a power of two of them), at most [`NR_OPEN`].
+    pub(crate) fn max_fds(&self) -> usize {
+        if self.hwm <= 64 {
+            return 64;
+        }
+        let nr = (self.hwm - 1) / 128;
+        ((nr + 1).next_power_of_two() * 128).min(NR_OPEN)
     }
 
     /// Number of open descriptors.

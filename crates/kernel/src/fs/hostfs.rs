@@ -61,6 +61,9 @@ pub struct HostFs {
     pub(crate) shm: super::shmem::Tmpfs,
     /// Duplicates of the host's fds 0, 1 and 2.
     pub(crate) stdio: [Arc<File>; 3],
+    /// pipefs: pipe inode numbers, FIFOs, and pages of pipes released
+    /// without a CPU (pipe.rs).
+    pub(crate) pipefs: Arc<super::pipe::PipeFs>,
     /// Where `files_struct`s come from (the `files_cache` slab cache).
     files_cache: &'static super::FilesCache,
     mem: &'static Mem,
@@ -100,6 +103,7 @@ impl HostFs {
             cache: PageCache::new(mem),
             shm: super::shmem::Tmpfs::new(mem),
             stdio,
+            pipefs: super::pipe::PipeFs::new(),
             // A typed view of the machine's cache, kept as long as the
             // objects it hands out may live.
             files_cache: Box::leak(Box::new(files)),
@@ -250,5 +254,6 @@ impl HostFs {
     /// files are dropped to free their pages at once.
     pub fn flush_delayed_fput(&self, cpu: &Cpu<'_>) {
         super::dev::flush(&self.shm, cpu);
+        self.pipefs.flush(cpu);
     }
 }

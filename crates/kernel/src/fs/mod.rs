@@ -22,6 +22,9 @@
 //!   tty.rs (TCGETS), attr.rs (chmod, chown, utimensat, statfs),
 //!   `memfd_create` and the seals' `fcntl` in open.rs, `mmap`'s view of a
 //!   descriptor ([`Fs::mmap_source`]) here.
+//! - pipe.rs (pipe2, pipe reads and writes, F_GETPIPE_SZ/F_SETPIPE_SZ),
+//!   eventfd.rs (eventfd2), poll.rs (ppoll, pselect6 and each file's
+//!   readiness).
 //! - stat.rs (`struct stat`'s bytes) and flags.rs (the ABI's values).
 //!
 //! Methods that move file data (`read`, `write`, `pread`, `pwrite`,
@@ -40,6 +43,7 @@
 
 pub mod attr;
 mod dev;
+pub mod eventfd;
 mod fdtable;
 pub mod flags;
 mod hostfs;
@@ -47,13 +51,15 @@ pub mod link;
 mod namei;
 pub(crate) mod open;
 mod pagecache;
+pub mod pipe;
+pub mod poll;
 mod procfs;
 mod read_write;
 pub mod readdir;
 mod shmem;
 pub mod stat;
 mod stat_calls;
-mod tty;
+pub mod tty;
 
 use std::sync::{Arc, Mutex};
 
@@ -62,7 +68,7 @@ pub use pagecache::MmapFile;
 pub use procfs::{ProcSource, SYS_ROOT};
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
-pub use tty::TERMIOS_SIZE;
+pub use tty::{TtyAccess, TtyCaller, TERMIOS_SIZE};
 
 use crate::errno::{Errno, EBADF, ENOENT, ENOTDIR};
 
@@ -84,6 +90,11 @@ pub struct Fs {
     /// The descriptor table (`files_struct`, an object of the
     /// `files_cache` slab cache in ferrite's RAM), shared by `CLONE_FILES`.
     table: FilesRef,
+    /// pipefs (inode numbers, FIFOs, pages to free): the hostfs's, shared
+    /// by every process.
+    pipefs: Arc<pipe::PipeFs>,
+    /// The terminal's job control, shared likewise.
+    tty: Arc<tty::TtyState>,
 }
 
 /// A reference to a `files_struct` (the table's slots are on the host
@@ -131,12 +142,15 @@ impl Fs {
         }
         let cwd = Pos::Host(root.root_dir.clone());
         let table = root.alloc_files(table)?;
+        let pipefs = root.pipefs.clone();
         Ok(Fs {
             host: root,
             proc,
             cwd: Arc::new(Mutex::new(cwd)),
             umask: Arc::new(Mutex::new(0o022)),
             table,
+            pipefs,
+            tty: tty::TtyState::new(),
         })
     }
 
@@ -176,6 +190,8 @@ impl Fs {
             cwd,
             umask,
             table,
+            pipefs: self.pipefs.clone(),
+            tty: self.tty.clone(),
         })
     }
 
@@ -234,6 +250,11 @@ impl Fs {
             Kind::Dir { file } | Kind::HostPath { file } => self.host.d_path_bytes(file),
             Kind::Proc { rel, .. } => proc_path(rel),
             Kind::Dev(n) => n.path(),
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => self.host.d_path_bytes(file),
+                None => format!("pipe:[{}]", end.pipe.ino).into_bytes(),
+            },
+            Kind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
         })
     }
 
@@ -356,9 +377,15 @@ impl Fs {
     }
 
     /// Put the tmpfs references dropped without a CPU (see
-    /// [`HostFs::flush_delayed_fput`]).
+    /// [`HostFs::flush_delayed_fput`]) and free the pages of pipes
+    /// released without one (pipe.rs).
     pub fn flush_delayed_fput(&self, cpu: &mm::Cpu<'_>) {
         self.host.flush_delayed_fput(cpu);
+    }
+
+    /// This process's pipefs (for tests: pages waiting to be freed).
+    pub fn pipefs(&self) -> &Arc<pipe::PipeFs> {
+        &self.pipefs
     }
 }
 
@@ -525,6 +552,10 @@ impl ProcNames for Fs {
                     // handle (that could widen its access on the host
                     // file behind it); a procfs file by its name.
                     Kind::Stdio { .. } | Kind::Proc { .. } => None,
+                    // A named FIFO reopens by its host file; reopening an
+                    // anonymous pipe as a FIFO is not supported.
+                    Kind::Pipe(end) => end.fifo.clone().map(Jump::Host),
+                    Kind::EventFd(_) => None,
                 }
             }
             _ => None,

@@ -20,7 +20,7 @@
 
 use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::sync::Arc;
 
 use rustix::fs::{AtFlags, Mode, OFlags};
@@ -47,7 +47,8 @@ const SETFL_FLAGS: i32 = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
 const PATH_FLAGS: i32 = O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_PATH;
 
 impl Fs {
-    /// `openat(2)`: a new descriptor, the lowest free one.
+    /// `openat(2)`: a new descriptor, the lowest free one. (A FIFO opened
+    /// here never waits for its other side: see [`Fs::openat_as`].)
     pub fn openat(
         &self,
         cpu: &Cpu<'_>,
@@ -55,6 +56,20 @@ impl Fs {
         path: &[u8],
         flags: i32,
         mode: u32,
+    ) -> Result<i32, Errno> {
+        self.openat_as(cpu, dirfd, path, flags, mode, None)
+    }
+
+    /// `openat(2)` by the task `waiter`, which a FIFO open may put to
+    /// sleep until the other side opens (then [`super::pipe::FIFO_WAIT`]).
+    pub fn openat_as(
+        &self,
+        cpu: &Cpu<'_>,
+        dirfd: i32,
+        path: &[u8],
+        flags: i32,
+        mode: u32,
+        waiter: Option<&crate::task::TaskRef>,
     ) -> Result<i32, Errno> {
         let path = super::namei::check_path(path)?;
         if path.is_empty() {
@@ -81,7 +96,7 @@ impl Fs {
         let excl = flags & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL;
         let follow = flags & O_NOFOLLOW == 0 && !excl;
         let target = self.walker().resolve(&start, path, follow)?;
-        let file = self.open_target(cpu, target, flags, mode)?;
+        let file = self.open_target(cpu, target, flags, mode, waiter)?;
         let fd = Fd {
             file,
             cloexec: flags & O_CLOEXEC != 0,
@@ -95,6 +110,7 @@ impl Fs {
         target: Target,
         flags: i32,
         mode: u32,
+        waiter: Option<&crate::task::TaskRef>,
     ) -> Result<Arc<OpenFile>, Errno> {
         let acc = flags & O_ACCMODE;
         // `OPEN_FMODE`: 0 -> read, 1 -> write, 2 -> both, 3 -> neither.
@@ -180,6 +196,20 @@ impl Fs {
                 }
                 if flags & O_PATH != 0 {
                     return Ok(OpenFile::new(Kind::HostPath { file }, 0, kept));
+                }
+                if ft.is_fifo() {
+                    // The host FIFO is only a name: the pipe is ferrite's
+                    // (pipe.rs), after the host's permission check.
+                    let mut want = 0;
+                    if fmode & FMODE_READ != 0 {
+                        want |= R_OK;
+                    }
+                    if fmode & FMODE_WRITE != 0 {
+                        want |= W_OK;
+                    }
+                    host_access(&file, &meta, parent.as_ref(), want, true)?;
+                    let key = (meta.dev(), meta.ino());
+                    return self.fifo_open(file, key, fmode, kept & !O_DIRECT, waiter);
                 }
                 let old_size = meta.len();
                 let mut oflags = host_access_flags(acc) | host_open_flags(flags) | OFlags::CLOEXEC;
@@ -385,10 +415,20 @@ impl Fs {
                 d.cloexec = arg & FD_CLOEXEC as u64 != 0;
                 Ok(0)
             }
-            F_GETFL => Ok((d.file.flags() | O_LARGEFILE).into()),
+            // What the description was opened with: O_LARGEFILE for
+            // files opened by name (`force_o_largefile`), not for pipes
+            // and eventfds.
+            F_GETFL => Ok(d.file.flags().into()),
             F_SETFL => {
                 if d.file.is_path() {
                     return Err(EBADF);
+                }
+                // O_DIRECT needs `direct_IO`, which pipes and anonymous
+                // inodes do not have.
+                if (arg as i32 ^ d.file.flags()) & O_DIRECT != 0
+                    && matches!(d.file.kind, Kind::Pipe(_) | Kind::EventFd(_))
+                {
+                    return Err(EINVAL);
                 }
                 let mut fl = lock(&d.file.flags);
                 *fl = (*fl & !SETFL_FLAGS) | (arg as i32 & SETFL_FLAGS);
@@ -475,6 +515,52 @@ impl Fs {
         }
         let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
         rustix::fs::chmod(link.as_str(), Mode::from_raw_mode(mode)).map_err(rx)
+    }
+
+    /// `mknodat(2)`: a FIFO (`S_IFIFO`, whose pipe is ferrite's when it is
+    /// opened: pipe.rs) or an empty regular file (`S_IFREG` or no type)
+    /// with the mode asked less the umask. EPERM for devices (ferrite makes
+    /// no device nodes in the host directory), sockets and directories,
+    /// EINVAL for an unknown type; the name's errors as `mkdirat`'s.
+    pub fn mknodat(&self, dirfd: i32, path: &[u8], mode: u32) -> Result<(), Errno> {
+        let ft = mode & S_IFMT;
+        match ft {
+            0 | S_IFREG | S_IFIFO => {}
+            S_IFCHR | S_IFBLK | S_IFSOCK | S_IFDIR => return Err(EPERM),
+            _ => return Err(EINVAL),
+        }
+        let (dir, name, trailing_slash) = self.new_entry(dirfd, path)?;
+        if trailing_slash {
+            return Err(ENOENT);
+        }
+        let umask = *lock(&self.umask);
+        let perm = mode & !umask & 0o7777;
+        if ft == S_IFIFO {
+            rustix::fs::mknodat(
+                dir.fd(),
+                name.as_slice(),
+                rustix::fs::FileType::Fifo,
+                Mode::from_raw_mode(perm),
+                0,
+            )
+            .map_err(rx)?;
+        } else {
+            let oflags =
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let f =
+                rustix::fs::openat(dir.fd(), name.as_slice(), oflags, Mode::from_raw_mode(perm))
+                    .map_err(rx)?;
+            rustix::fs::fchmod(&f, Mode::from_raw_mode(perm)).map_err(rx)?;
+            return Ok(());
+        }
+        // The mode exactly, whatever the host's umask (as `mkdirat`).
+        let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(dir.fd(), name.as_slice(), flags, Mode::empty()).map_err(rx)?;
+        if rustix::fs::fstat(&fd).is_ok_and(|st| st.st_mode & 0o7777 == perm) {
+            return Ok(());
+        }
+        let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        rustix::fs::chmod(link.as_str(), Mode::from_raw_mode(perm)).map_err(rx)
     }
 
     /// `unlinkat(2)` (`flags`: `AT_REMOVEDIR` for rmdir).
@@ -682,6 +768,9 @@ impl Fs {
                     })
                 }
                 Kind::Dev(node) => return Ok(Target::Dev(node.clone())),
+                // A lookup's target cannot be a pipe or an eventfd (no
+                // name reaches them).
+                Kind::Pipe(_) | Kind::EventFd(_) => return Err(ENOENT),
             }
         };
         let meta = file.metadata().map_err(|e| host_errno(&e))?;

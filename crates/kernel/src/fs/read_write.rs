@@ -20,7 +20,9 @@
 //! unless the host can seek them); procfs files read their snapshot.
 //!
 //! Where ferrite differs: the host stream I/O blocks the calling thread
-//! (no signals interrupt it); a read from a stream does one host read of
+//! (no signals interrupt it), except that a blocking read waits for the
+//! host's input without holding a hart first (the syscall layer polls
+//! the host, see poll.rs); a read from a stream does one host read of
 //! at most [`CHUNK`] bytes (a short count, which a pipe or terminal gives
 //! on Linux too), into guest pages faulted in beforehand so that bytes
 //! taken from the stream are not lost to a fault; `O_APPEND` is done by
@@ -58,6 +60,9 @@ pub trait UserIter {
     /// How many of the next `n` bytes can be written, faulting them in
     /// (Linux's `fault_in_iov_iter_writeable`), without advancing.
     fn writable(&mut self, n: usize) -> usize;
+    /// Advance past the next `n` bytes without moving them
+    /// (`iov_iter_advance`): how many were skipped.
+    fn skip(&mut self, n: usize) -> usize;
 }
 
 /// A kernel buffer as a [`UserIter`] (for callers inside the kernel).
@@ -91,12 +96,51 @@ impl UserIter for KernelIter<'_> {
     fn writable(&mut self, n: usize) -> usize {
         self.out.as_deref().map_or(0, |o| n.min(o.len() - self.off))
     }
+
+    fn skip(&mut self, n: usize) -> usize {
+        let len = match (&self.out, self.inp) {
+            (Some(o), _) => o.len(),
+            (None, Some(i)) => i.len(),
+            (None, None) => 0,
+        };
+        let k = n.min(len - self.off);
+        self.off += k;
+        k
+    }
 }
 
 /// An open file held for one read or write (Linux's `struct fd` from
 /// `fdget`): the call keeps using it even if the descriptor is closed
 /// meanwhile.
 pub struct IoFile(Arc<OpenFile>);
+
+impl IoFile {
+    /// The pipe this is an end of, if it is one.
+    pub fn pipe(&self) -> Option<&super::pipe::Pipe> {
+        match &self.0.kind {
+            Kind::Pipe(end) => Some(&end.pipe),
+            _ => None,
+        }
+    }
+
+    /// The eventfd this is, if it is one.
+    pub fn eventfd(&self) -> Option<&super::eventfd::EventFd> {
+        match &self.0.kind {
+            Kind::EventFd(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The file status flags (`f_flags`).
+    pub fn flags(&self) -> i32 {
+        self.0.flags()
+    }
+
+    /// The open file description.
+    pub(crate) fn open_file(&self) -> &OpenFile {
+        &self.0
+    }
+}
 
 /// Retry a host call interrupted by a host signal.
 fn retry<T>(mut f: impl FnMut() -> std::io::Result<T>) -> Result<T, Errno> {
@@ -151,6 +195,7 @@ impl OpenFile {
             | Kind::HostPath { .. } => true,
             Kind::Dev(DevNode::Chr(c)) => !c.is_stream(),
             Kind::Dev(_) => true,
+            Kind::Pipe(_) | Kind::EventFd(_) => false,
             _ => self.stream().is_ok_and(|mut s| s.stream_position().is_ok()),
         }
     }
@@ -196,6 +241,22 @@ impl Fs {
         to: &mut dyn UserIter,
     ) -> Result<usize, Errno> {
         let f = &*file.0;
+        // From inside the kernel a pipe or eventfd never sleeps (the
+        // syscall layer routes the callers that may to pipe.rs).
+        let nonblock = true;
+        match &f.kind {
+            Kind::Pipe(end) => {
+                return match end.pipe.read(cpu, nonblock, to, count, None)? {
+                    super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
+                };
+            }
+            Kind::EventFd(e) => {
+                return match e.read(nonblock, to, count, None)? {
+                    super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
+                };
+            }
+            _ => {}
+        }
         let positioned = matches!(
             f.kind,
             Kind::Host { regular: true, .. }
@@ -322,6 +383,16 @@ impl Fs {
     ) -> Result<usize, Errno> {
         let f = &*file.0;
         match &f.kind {
+            // As in `read_iter`: never sleeping from inside the kernel.
+            Kind::Pipe(end) => {
+                let packet = f.flags() & O_DIRECT != 0;
+                match end.pipe.write(cpu, true, packet, from, count, None)? {
+                    super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
+                }
+            }
+            Kind::EventFd(e) => match e.write(true, from, count, None)? {
+                super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
+            },
             Kind::Dev(DevNode::Shm(inode)) => {
                 super::dev::flush(&self.host.shm, cpu);
                 let mut guard = match at {
@@ -524,6 +595,10 @@ impl Fs {
             // The host's cookies (readdir.rs).
             return self.dir_llseek(&f, file, off, whence);
         }
+        if matches!(f.kind, Kind::Pipe(_) | Kind::EventFd(_)) {
+            // `no_llseek`: pipes and anonymous-inode files cannot seek.
+            return Err(ESPIPE);
+        }
         if let Kind::Dev(DevNode::Chr(c)) = &f.kind {
             // `null_lseek` (and `noop_llseek` of the generators, whose
             // position never moves): 0; a terminal cannot seek.
@@ -630,7 +705,11 @@ impl Fs {
             // tmpfs and /dev's directories have nothing to sync
             // (`noop_fsync`); the devices have no fsync.
             Kind::Dev(DevNode::Shm(_) | DevNode::Dir(_)) => Ok(()),
-            Kind::Proc { .. } | Kind::HostPath { .. } | Kind::Dev(_) => Err(EINVAL),
+            Kind::Proc { .. }
+            | Kind::HostPath { .. }
+            | Kind::Dev(_)
+            | Kind::Pipe(_)
+            | Kind::EventFd(_) => Err(EINVAL),
         }
     }
 }

@@ -27,6 +27,12 @@ impl Fs {
             Kind::Stdio { file } => file.metadata(),
             Kind::Proc { rel, node, .. } => return Ok(procfs::stat(node, rel)),
             Kind::Dev(n) => return Ok(n.stat(&self.host.shm)),
+            // A named FIFO is its host file; a pipe its pipefs inode.
+            Kind::Pipe(end) => match &end.fifo {
+                Some(file) => file.metadata(),
+                None => return Ok(end.pipe.stat()),
+            },
+            Kind::EventFd(_) => return Ok(super::eventfd::EventFd::stat()),
         };
         meta.map(|m| Stat::from_host(&m))
             .map_err(|e| host_errno(&e))

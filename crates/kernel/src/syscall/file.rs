@@ -21,14 +21,16 @@ use mm::page::PAGE_SIZE;
 use mm::percpu::Cpu;
 use mm::uaccess::{self, access_ok};
 
-use super::{Sys, SysResult};
+use super::{Flow, Sys, SysResult};
 use crate::errno::{Errno, EFAULT, EINVAL, ENOTTY, ERANGE};
 use crate::fs::attr::UTIME_OMIT;
 use crate::fs::flags::{
     AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, F_ADD_SEALS, F_GET_SEALS, MFD_NAME_MAX_LEN,
-    SEEK_CUR, SEEK_SET,
+    O_DIRECT, O_NONBLOCK, SEEK_CUR, SEEK_SET,
 };
-use crate::fs::{IoFile, UserIter};
+use crate::fs::pipe::{Io, Waiter, FIONREAD, F_GETPIPE_SZ, F_SETPIPE_SZ};
+use crate::fs::{IoFile, TtyAccess, TtyCaller, UserIter};
+use crate::sched::Restart;
 
 /// `MAX_RW_COUNT`: the most one read or write moves.
 pub const MAX_RW_COUNT: usize = 0x7fff_f000;
@@ -108,6 +110,10 @@ impl UserIter for GuestIter<'_> {
         })
     }
 
+    fn skip(&mut self, n: usize) -> usize {
+        self.step(n, |_, _, _| 0)
+    }
+
     fn writable(&mut self, n: usize) -> usize {
         let mut ok = 0;
         let (mut seg, mut off) = (self.seg, self.off);
@@ -181,45 +187,134 @@ pub fn import_iovec(s: &Sys<'_>, iov: u64, cnt: u64) -> Result<(Vec<(u64, u64)>,
     Ok((v, total))
 }
 
-/// A read of `fd` into the user ranges `segs`, of `total` bytes, at `at`
-/// (or the file's offset).
-fn do_read(
-    s: &mut Sys<'_>,
-    file: &IoFile,
-    at: Option<u64>,
-    segs: Vec<(u64, u64)>,
-    total: usize,
-) -> SysResult {
-    let mut it = GuestIter::new(s, segs);
-    s.fs.read_iter(s.cpu, file, at, total, &mut it)
-        .map(|n| n as u64)
+/// A syscall's `Result` as its [`Flow`].
+fn flow(r: Result<Flow, Errno>) -> Flow {
+    r.unwrap_or_else(|e| Flow::Return(-(e as i64)))
 }
 
-/// A write of the user ranges `segs` to `fd` (as [`do_read`]).
-fn do_write(
+/// What a pipe or eventfd transfer of syscall `nr` asks of the trap loop:
+/// its result, or a sleep with the bytes moved so far kept in
+/// `task.restart` (a write goes on after them when it runs again).
+fn io_flow(s: &Sys<'_>, nr: u64, io: Io) -> Flow {
+    match io {
+        Io::Done(n) => Flow::Return(n as i64),
+        Io::Block(done) => {
+            *crate::task::lock(&s.task.restart) = Some(Restart {
+                nr,
+                done: done as u64,
+                ..Default::default()
+            });
+            Flow::Block
+        }
+    }
+}
+
+/// The bytes a write of syscall `nr` moved before it last slept.
+fn restart_done(s: &Sys<'_>, nr: u64) -> usize {
+    crate::task::lock(&s.task.restart)
+        .as_ref()
+        .filter(|r| r.nr == nr)
+        .map_or(0, |r| r.done as usize)
+}
+
+/// A read of `fd` into the user ranges `segs`, of `total` bytes, at `at`
+/// (or the file's offset), for syscall `nr`. A pipe or eventfd may sleep.
+fn do_read(
     s: &mut Sys<'_>,
+    nr: u64,
     file: &IoFile,
     at: Option<u64>,
     segs: Vec<(u64, u64)>,
     total: usize,
-) -> SysResult {
+) -> Result<Flow, Errno> {
     let mut it = GuestIter::new(s, segs);
-    s.fs.write_iter(s.cpu, file, at, total, &mut it)
-        .map(|n| n as u64)
+    let nonblock = file.flags() & O_NONBLOCK != 0;
+    if let Some(p) = file.pipe() {
+        let io = p.read(s.cpu, nonblock, &mut it, total, Some(s.task))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    if let Some(e) = file.eventfd() {
+        let io = e.read(nonblock, &mut it, total, Some(s.task))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    // A background job reading its terminal: SIGTTIN (`job_control`).
+    job_control(
+        s,
+        s.fs.tty_check_read(file, tty_caller(s)),
+        crate::sigcore::SIGTTIN,
+    )?;
+    // A host stream (the terminal, a host pipe) with no input yet: sleep
+    // and look again after a while rather than block the hart in the
+    // host's read.
+    if total > 0 && s.fs.host_input_ready(file) == Some(false) {
+        if nonblock {
+            return Err(crate::errno::EAGAIN);
+        }
+        crate::sched::set_current_state(s.task, crate::sched::TASK_INTERRUPTIBLE);
+        if crate::sigcore::signal_pending(s.task) {
+            crate::sched::set_running(s.task);
+            return Err(crate::errno::ERESTARTSYS);
+        }
+        let again = s.k.rq.now() + crate::fs::poll::HOST_POLL_INTERVAL_NS;
+        s.k.rq.arm_wake(s.task, again);
+        return Ok(Flow::Block);
+    }
+    let n = s.fs.read_iter(s.cpu, file, at, total, &mut it)?;
+    Ok(Flow::Return(n as i64))
+}
+
+/// A write of the user ranges `segs` to `fd` (as [`do_read`]); a pipe
+/// write that slept goes on after the bytes it moved.
+fn do_write(
+    s: &mut Sys<'_>,
+    nr: u64,
+    file: &IoFile,
+    at: Option<u64>,
+    segs: Vec<(u64, u64)>,
+    total: usize,
+) -> Result<Flow, Errno> {
+    let mut it = GuestIter::new(s, segs);
+    let nonblock = file.flags() & O_NONBLOCK != 0;
+    if let Some(p) = file.pipe() {
+        let done = restart_done(s, nr).min(total);
+        it.skip(done);
+        let packet = file.flags() & O_DIRECT != 0;
+        let waiter = Waiter { task: s.task, done };
+        let io = p.write(s.cpu, nonblock, packet, &mut it, total, Some(waiter))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    if let Some(e) = file.eventfd() {
+        let io = e.write(nonblock, &mut it, total, Some(s.task))?;
+        return Ok(io_flow(s, nr, io));
+    }
+    let n = s.fs.write_iter(s.cpu, file, at, total, &mut it)?;
+    Ok(Flow::Return(n as i64))
 }
 
 /// `read(2)`.
-pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    let file = s.fs.fget_read(fd(f), false)?;
-    let segs = single_range(buf, count)?;
-    do_read(s, &file, None, segs, count as usize)
+pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> Flow {
+    flow((|| {
+        let file = s.fs.fget_read(fd(f), false)?;
+        let segs = single_range(buf, count)?;
+        do_read(s, super::nr::READ, &file, None, segs, count as usize)
+    })())
 }
 
 /// `write(2)`.
-pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> SysResult {
-    let file = s.fs.fget_write(fd(f), false)?;
-    let segs = single_range(buf, count)?;
-    do_write(s, &file, None, segs, count as usize)
+pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> Flow {
+    flow((|| {
+        let file = s.fs.fget_write(fd(f), false)?;
+        let segs = single_range(buf, count)?;
+        do_write(s, super::nr::WRITE, &file, None, segs, count as usize)
+    })())
+}
+
+/// The value of a [`Flow::Return`] (positioned calls never sleep).
+fn value(f: Result<Flow, Errno>) -> SysResult {
+    match f? {
+        Flow::Return(v) => Ok(v as u64),
+        _ => Err(crate::errno::EIO),
+    }
 }
 
 /// `pread64(2)`: EINVAL for a negative offset before anything else.
@@ -229,7 +324,14 @@ pub fn sys_pread(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sys
     }
     let file = s.fs.fget_read(fd(f), true)?;
     let segs = single_range(buf, count)?;
-    do_read(s, &file, Some(off), segs, count as usize)
+    value(do_read(
+        s,
+        super::nr::PREAD64,
+        &file,
+        Some(off),
+        segs,
+        count as usize,
+    ))
 }
 
 /// `pwrite64(2)`.
@@ -239,39 +341,60 @@ pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sy
     }
     let file = s.fs.fget_write(fd(f), true)?;
     let segs = single_range(buf, count)?;
-    do_write(s, &file, Some(off), segs, count as usize)
+    value(do_write(
+        s,
+        super::nr::PWRITE64,
+        &file,
+        Some(off),
+        segs,
+        count as usize,
+    ))
 }
 
-/// `readv(2)` and `preadv(2)` (`at`): a zero total reads nothing, even
-/// from a directory.
-fn readv_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
+/// `readv(2)` and `preadv(2)` (`at`) as syscall `nr`: a zero total
+/// reads nothing, even from a directory.
+fn readv_at(
+    s: &mut Sys<'_>,
+    nr: u64,
+    f: u64,
+    iov: u64,
+    cnt: u64,
+    at: Option<u64>,
+) -> Result<Flow, Errno> {
     let file = s.fs.fget_read(fd(f), at.is_some())?;
     let (segs, total) = import_iovec(s, iov, cnt)?;
     if total == 0 {
-        return Ok(0);
+        return Ok(Flow::Return(0));
     }
-    do_read(s, &file, at, segs, total)
+    do_read(s, nr, &file, at, segs, total)
 }
 
-/// `writev(2)` and `pwritev(2)` (`at`).
-fn writev_at(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, at: Option<u64>) -> SysResult {
+/// `writev(2)` and `pwritev(2)` (`at`) as syscall `nr`.
+fn writev_at(
+    s: &mut Sys<'_>,
+    nr: u64,
+    f: u64,
+    iov: u64,
+    cnt: u64,
+    at: Option<u64>,
+) -> Result<Flow, Errno> {
     let file = s.fs.fget_write(fd(f), at.is_some())?;
     let (segs, total) = import_iovec(s, iov, cnt)?;
     if total == 0 {
-        return Ok(0);
+        return Ok(Flow::Return(0));
     }
-    do_write(s, &file, at, segs, total)
+    do_write(s, nr, &file, at, segs, total)
 }
 
 /// `readv(2)`.
-pub fn sys_readv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
-    readv_at(s, f, iov, cnt, None)
+pub fn sys_readv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> Flow {
+    flow(readv_at(s, super::nr::READV, f, iov, cnt, None))
 }
 
 /// `writev(2)`: one writev is one write to the file for up to
 /// [`crate::fs::CHUNK`] bytes (what a terminal sees as one write).
-pub fn sys_writev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> SysResult {
-    writev_at(s, f, iov, cnt, None)
+pub fn sys_writev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64) -> Flow {
+    flow(writev_at(s, super::nr::WRITEV, f, iov, cnt, None))
 }
 
 /// `preadv(2)`: on riscv64 the offset is `pos_l` alone (`pos_h` is
@@ -280,7 +403,7 @@ pub fn sys_preadv(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> Sy
     if (pos_l as i64) < 0 {
         return Err(EINVAL);
     }
-    readv_at(s, f, iov, cnt, Some(pos_l))
+    value(readv_at(s, super::nr::PREADV, f, iov, cnt, Some(pos_l)))
 }
 
 /// `pwritev(2)`.
@@ -288,21 +411,65 @@ pub fn sys_pwritev(s: &mut Sys<'_>, f: u64, iov: u64, cnt: u64, pos_l: u64) -> S
     if (pos_l as i64) < 0 {
         return Err(EINVAL);
     }
-    writev_at(s, f, iov, cnt, Some(pos_l))
+    value(writev_at(s, super::nr::PWRITEV, f, iov, cnt, Some(pos_l)))
 }
 
-/// `openat(2)`.
-pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
-    let path = s.read_path(a[1])?;
-    let fd =
-        s.fs.openat(s.cpu, fd(a[0]), &path, a[2] as i32, a[3] as u32)?;
-    Ok(fd as u64)
+/// `openat(2)`: a FIFO's open may sleep until the other side opens.
+pub fn sys_openat(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
+    flow((|| {
+        let path = s.read_path(a[1])?;
+        let r = s.fs.openat_as(
+            s.cpu,
+            fd(a[0]),
+            &path,
+            a[2] as i32,
+            a[3] as u32,
+            Some(s.task),
+        );
+        match r {
+            Ok(fd) => Ok(Flow::Return(fd as i64)),
+            Err(crate::fs::pipe::FIFO_WAIT) => Ok(Flow::Block),
+            Err(e) => Err(e),
+        }
+    })())
 }
 
-/// `close(2)`.
+/// `mknodat(2)` (`mode` is a `umode_t`; `dev` is unused: no device
+/// nodes).
+pub fn sys_mknodat(s: &mut Sys<'_>, dirfd: u64, path: u64, mode: u64) -> SysResult {
+    let p = s.read_path(path)?;
+    s.fs.mknodat(fd(dirfd), &p, mode as u16 as u32)?;
+    Ok(0)
+}
+
+/// `close(2)`. The last descriptor of a pipe end may free the pipe's
+/// pages: with the CPU at hand, at once.
 pub fn sys_close(s: &mut Sys<'_>, f: u64) -> SysResult {
     s.fs.close(fd(f))?;
+    s.fs.flush_delayed_fput(s.cpu);
     Ok(0)
+}
+
+/// `pipe2(2)`: the two descriptors stored as `int fd[2]`; if that store
+/// faults, neither stays open (EFAULT).
+pub fn sys_pipe2(s: &mut Sys<'_>, fds: u64, flags: u64) -> SysResult {
+    let cred = s.task.cred();
+    let publish = |[r, w]: [i32; 2]| {
+        let mut b = [0u8; 8];
+        b[..4].copy_from_slice(&r.to_le_bytes());
+        b[4..].copy_from_slice(&w.to_le_bytes());
+        s.write_user(fds, &b)
+    };
+    let r =
+        s.fs.pipe2(s.cpu, flags as i32, (cred.fsuid, cred.fsgid), publish);
+    s.fs.flush_delayed_fput(s.cpu);
+    r.map(|_| 0)
+}
+
+/// `eventfd2(2)` (`count` is an `unsigned int`).
+pub fn sys_eventfd2(s: &mut Sys<'_>, count: u64, flags: u64) -> SysResult {
+    s.fs.eventfd2(count as u32, flags as i32)
+        .map(|fd| fd as u64)
 }
 
 /// `lseek(2)`.
@@ -339,9 +506,129 @@ pub fn sys_readlinkat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     Ok(n as u64)
 }
 
-/// `ioctl(2)`: `TCGETS` on a terminal; every other request is `ENOTTY`
+/// The caller as the terminal sees it.
+fn tty_caller(s: &Sys<'_>) -> TtyCaller {
+    use std::sync::atomic::Ordering::Relaxed;
+    TtyCaller {
+        pgrp: s.task.signal.pgrp.load(Relaxed),
+        session: s.task.signal.session.load(Relaxed),
+    }
+}
+
+/// The end of `tty_check_change` for a background caller: its group gets
+/// `sig` (SIGTTOU, SIGTTIN) and the call restarts after it (-ERESTARTSYS);
+/// if the caller ignores or blocks the signal, it goes on (SIGTTOU) or
+/// fails with EIO (SIGTTIN).
+fn job_control(s: &Sys<'_>, access: TtyAccess, sig: i32) -> Result<(), Errno> {
+    if access == TtyAccess::Ok {
+        return Ok(());
+    }
+    let ignored = s.task.blocked() & (1u64 << (sig - 1)) != 0
+        || crate::sigcore::action_of(s.task, sig).handler == crate::sigcore::SIG_IGN;
+    if ignored {
+        return if sig == crate::sigcore::SIGTTIN {
+            Err(crate::errno::EIO)
+        } else {
+            Ok(())
+        };
+    }
+    let pgrp = tty_caller(s).pgrp;
+    let _ = crate::sigcore::kill(s.k, s.task, -pgrp, sig);
+    Err(crate::errno::ERESTARTSYS)
+}
+
+/// `TIOCSPGRP`'s checks of the new group: EINVAL if negative, ESRCH if
+/// no live process is in it, EPERM if it is in another session.
+fn check_pgrp(s: &Sys<'_>, pgrp: i32) -> Result<(), Errno> {
+    use std::sync::atomic::Ordering::Relaxed;
+    if pgrp < 0 {
+        return Err(EINVAL);
+    }
+    let procs = s.k.tasks.processes();
+    let member = procs.iter().find(|p| {
+        p.exit_state.load(Relaxed) == crate::task::EXIT_ALIVE && p.signal.pgrp.load(Relaxed) == pgrp
+    });
+    match member {
+        None => Err(crate::errno::ESRCH),
+        Some(p) if p.signal.session.load(Relaxed) != tty_caller(s).session => {
+            Err(crate::errno::EPERM)
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// The terminal ioctls (tty.rs); None for other requests.
+fn tty_ioctl(s: &Sys<'_>, fd: i32, cmd: u64, arg: u64) -> Option<SysResult> {
+    use crate::fs::tty::*;
+    let c = tty_caller(s);
+    let r = (|| match cmd {
+        TIOCGPGRP => {
+            let pg = s.fs.tty_getpgrp(fd, c)?;
+            s.write_user(arg, &pg.to_le_bytes())?;
+            Ok(0)
+        }
+        TIOCSPGRP => {
+            s.fs.ioctl_tcgets(fd)?;
+            job_control(s, s.fs.tty_check_change(fd, c), crate::sigcore::SIGTTOU)?;
+            s.fs.tty_getpgrp(fd, c)?;
+            let b = s.read_user(arg, 4)?;
+            let pg = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            check_pgrp(s, pg)?;
+            s.fs.tty_setpgrp(fd, c, pg)?;
+            Ok(0)
+        }
+        TIOCGWINSZ => {
+            let ws = s.fs.tty_get_winsize(fd)?;
+            s.write_user(arg, &ws)?;
+            Ok(0)
+        }
+        TIOCSWINSZ => {
+            s.fs.ioctl_tcgets(fd)?;
+            let b = s.read_user(arg, WINSIZE_SIZE)?;
+            let mut ws = [0u8; WINSIZE_SIZE];
+            ws.copy_from_slice(&b);
+            s.fs.tty_set_winsize(fd, ws)?;
+            Ok(0)
+        }
+        TCSETS | TCSETSW | TCSETSF => {
+            s.fs.ioctl_tcgets(fd)?;
+            job_control(s, s.fs.tty_check_change(fd, c), crate::sigcore::SIGTTOU)?;
+            let b = s.read_user(arg, crate::fs::TERMIOS_SIZE)?;
+            let mut t = [0u8; crate::fs::TERMIOS_SIZE];
+            t.copy_from_slice(&b);
+            s.fs.tty_tcsets(fd, cmd, &t)?;
+            Ok(0)
+        }
+        _ => Err(ENOTTY),
+    })();
+    match r {
+        Err(ENOTTY)
+            if !matches!(
+                cmd,
+                TIOCGPGRP | TIOCSPGRP | TIOCGWINSZ | TIOCSWINSZ | TCSETS | TCSETSW | TCSETSF
+            ) =>
+        {
+            None
+        }
+        r => Some(r),
+    }
+}
+
+/// `ioctl(2)`: on a terminal `TCGETS`, `TCSETS`/`TCSETSW`/`TCSETSF`,
+/// `TIOCGWINSZ`/`TIOCSWINSZ`, `TIOCGPGRP`/`TIOCSPGRP` (fs/tty.rs, with
+/// job control); `FIONREAD` on a pipe; every other request is `ENOTTY`
 /// (after the descriptor is checked), as for a file without an ioctl.
 pub fn sys_ioctl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
+    if let Some(r) = tty_ioctl(s, fd(f), cmd & 0xffff_ffff, arg) {
+        return r;
+    }
+    if cmd & 0xffff_ffff == FIONREAD {
+        if let Ok(p) = s.fs.pipe_of(fd(f)) {
+            let n = p.nr_bytes().min(i32::MAX as usize) as i32;
+            s.write_user(arg, &n.to_le_bytes())?;
+            return Ok(0);
+        }
+    }
     if cmd & 0xffff_ffff == TCGETS {
         let t = s.fs.ioctl_tcgets(fd(f))?;
         s.write_user(arg, &t)?;
@@ -410,15 +697,24 @@ pub fn sys_dup(s: &mut Sys<'_>, f: u64) -> SysResult {
     s.fs.dup(fd(f)).map(|n| n as u64)
 }
 
-/// `dup3(2)`.
+/// `dup3(2)` (the descriptor it replaces is closed, as `close`).
 pub fn sys_dup3(s: &mut Sys<'_>, old: u64, new: u64, flags: u64) -> SysResult {
-    s.fs.dup3(fd(old), fd(new), flags as i32).map(|n| n as u64)
+    let r = s.fs.dup3(fd(old), fd(new), flags as i32).map(|n| n as u64);
+    s.fs.flush_delayed_fput(s.cpu);
+    r
 }
 
 /// `fcntl(2)` (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL,
-/// F_SETFL, and F_ADD_SEALS/F_GET_SEALS on memfds and tmpfs files).
+/// F_SETFL, F_ADD_SEALS/F_GET_SEALS on memfds and tmpfs files,
+/// F_GETPIPE_SZ/F_SETPIPE_SZ on pipes).
 pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
     let cmd = cmd as i32;
+    if cmd == F_GETPIPE_SZ || cmd == F_SETPIPE_SZ {
+        // CAP_SYS_RESOURCE: ferrite's credentials have no capability
+        // sets yet; root has them all.
+        let capable = s.task.cred().euid == 0;
+        return s.fs.fcntl_pipe(fd(f), cmd, arg, capable);
+    }
     if cmd == F_ADD_SEALS || cmd == F_GET_SEALS {
         // The seals are an `unsigned int`.
         return s

@@ -19,10 +19,12 @@ macro_rules! syscalls {
 
 syscalls! {
     GETCWD = 17, "getcwd";
+    EVENTFD2 = 19, "eventfd2";
     DUP = 23, "dup";
     DUP3 = 24, "dup3";
     FCNTL = 25, "fcntl";
     IOCTL = 29, "ioctl";
+    MKNODAT = 33, "mknodat";
     MKDIRAT = 34, "mkdirat";
     UNLINKAT = 35, "unlinkat";
     SYMLINKAT = 36, "symlinkat";
@@ -51,6 +53,7 @@ syscalls! {
     PWRITE64 = 68, "pwrite64";
     PREADV = 69, "preadv";
     PWRITEV = 70, "pwritev";
+    PSELECT6 = 72, "pselect6";
     PPOLL = 73, "ppoll";
     READLINKAT = 78, "readlinkat";
     NEWFSTATAT = 79, "newfstatat";

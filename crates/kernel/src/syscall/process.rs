@@ -147,8 +147,9 @@ fn do_execve_user(
     if let Some(r) = crate::exec::script::parse(&ef.data) {
         ef.mmap.put(s.cpu);
         let (interp, arg) = r.map_err(|e| e.errno())?;
-        let rest: Vec<&[u8]> = argv.iter().skip(1).map(|a| a.as_slice()).collect();
-        argv = crate::exec::script::argv(&interp, arg.as_deref(), &filename, &rest);
+        // `script::argv` drops argv[0] itself.
+        let old: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+        argv = crate::exec::script::argv(&interp, arg.as_deref(), &filename, &old);
         filename = interp;
         ef = s.fs.open_exec(&filename)?;
         if ef.data.starts_with(b"#!") {
