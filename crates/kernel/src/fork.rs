@@ -115,6 +115,8 @@ pub fn new_signal(
         dead_utime: AtomicU64::new(0),
         dead_stime: AtomicU64::new(0),
         did_exec: AtomicBool::new(false),
+        dumpable: AtomicI32::new(1),
+        posix_timers: Mutex::default(),
     };
     KArc::new(k.caches.signal, cpu, s, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
 }
@@ -151,6 +153,9 @@ pub struct NewTask {
     pub exit_signal: i32,
     pub exe: Vec<u8>,
     pub cmdline: Vec<u8>,
+    /// The nice value and `no_new_privs` (the parent's, on fork).
+    pub nice: i32,
+    pub no_new_privs: bool,
 }
 
 /// `dup_task_struct`: the task object; on failure the mm is released.
@@ -187,6 +192,8 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         timer_seq: AtomicU64::new(0),
         cpu: AtomicI32::new(0),
         rq: k.rq.clone(),
+        nice: AtomicI32::new(n.nice),
+        no_new_privs: AtomicBool::new(n.no_new_privs),
     };
     match KArc::new(k.caches.task, cpu, t, Gfp::GFP_KERNEL) {
         Ok(t) => Ok(t),
@@ -322,7 +329,12 @@ pub fn kernel_clone(
             me.signal.session.load(Relaxed),
             parent,
         ) {
-            Ok(s) => s,
+            Ok(s) => {
+                // The mm's dumpable flag is copied with the mm.
+                s.dumpable
+                    .store(me.signal.dumpable.load(Relaxed), Relaxed);
+                s
+            }
             Err(e) => {
                 mm.put(cpu);
                 return Err(e);
@@ -359,11 +371,13 @@ pub fn kernel_clone(
             fs,
             signal,
             sighand,
-            cred,
+            cred: cred.clone(),
             sig,
             exit_signal,
             exe: lock(&me.exe).clone(),
             cmdline: lock(&me.cmdline).clone(),
+            nice: me.nice.load(Relaxed),
+            no_new_privs: me.no_new_privs.load(Relaxed),
         },
     )?;
     if f & CLONE_CHILD_CLEARTID != 0 {

@@ -73,7 +73,14 @@ enum TimerKind {
     Wake(TaskRef, u64),
     /// ITIMER_REAL of a process (`it_real_fn`) with its generation.
     ItReal(SignalRef, u64),
+    /// Any other kernel timer function (a POSIX timer's
+    /// `posix_timer_fn`): it checks itself whether it is still current.
+    Call(TimerFn),
 }
+
+/// A timer function run by [`RunQueue::run_timers`] (outside the
+/// timers' lock) when its deadline passes.
+pub type TimerFn = Box<dyn FnOnce(&RunQueue) + Send>;
 
 struct Timer {
     deadline: u64,
@@ -218,6 +225,15 @@ impl RunQueue {
         });
     }
 
+    /// Run `f` at `deadline` (`hrtimer_start` of a kernel timer). A
+    /// cancelled timer is not removed: `f` must find out it is stale.
+    pub fn arm_call(&self, deadline: u64, f: TimerFn) {
+        self.arm(Timer {
+            deadline,
+            kind: TimerKind::Call(f),
+        });
+    }
+
     fn arm(&self, t: Timer) {
         let d = t.deadline;
         lock(&self.timers).push(t);
@@ -265,6 +281,7 @@ impl RunQueue {
                         }
                     }
                 }
+                TimerKind::Call(f) => f(self),
             }
         }
     }

@@ -1,0 +1,431 @@
+//! POSIX interval timers: kernel/time/posix-timers.c (`timer_create`,
+//! `timer_settime`, `timer_gettime`, `timer_getoverrun`, `timer_delete`,
+//! `good_sigevent`, `common_timer_get`, `exit_itimers`) over the kernel's
+//! timer queue ([`crate::sched::RunQueue::arm_call`]).
+//!
+//! A process's timers are in its `signal_struct`, with ids from 0 as
+//! Linux hands them out. An armed timer (other than `SIGEV_NONE`, which
+//! only counts down) has an entry on the timer queue carrying the timer's
+//! generation; re-arming or deleting the timer bumps the generation, so a
+//! stale entry does nothing when it fires. On expiry the timer queues its
+//! signal with `si_code` SI_TIMER, `si_timerid`, `si_overrun` and
+//! `si_value` (to the process, or to one thread with
+//! `SIGEV_THREAD_ID`); an interval timer re-arms at once, and expiries
+//! while its signal is still queued count as overruns of that signal
+//! (Linux forwards the timer when the signal is taken; the counts agree).
+//! As Linux since 6.13, a signal still queued when its timer is re-armed
+//! or deleted is dropped.
+//!
+//! Where ferrite differs: the timer objects are on the host heap (bounded
+//! per process by RLIMIT_SIGPENDING, as Linux's preallocated sigqueues
+//! are); CPU-time clocks (`CLOCK_PROCESS_CPUTIME_ID`,
+//! `CLOCK_THREAD_CPUTIME_ID`) and the alarm clocks are EOPNOTSUPP; all
+//! clocks count from the same monotonic source, so `clock_settime` (which
+//! ferrite does not have) could not move a realtime timer.
+
+use std::collections::BTreeMap;
+
+use crate::errno::{Errno, EAGAIN, EINVAL, EOPNOTSUPP};
+use crate::sched::RunQueue;
+use crate::sigcore::{self, sigbit, SigQueued, Target, SIGALRM, SI_TIMER};
+use crate::syscall::{Sys, SysResult};
+use crate::task::{lock, SignalRef, SignalStruct, RLIMIT_SIGPENDING};
+
+/// Clock ids.
+pub const CLOCK_REALTIME: i32 = 0;
+pub const CLOCK_MONOTONIC: i32 = 1;
+pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+pub const CLOCK_MONOTONIC_RAW: i32 = 4;
+pub const CLOCK_REALTIME_COARSE: i32 = 5;
+pub const CLOCK_MONOTONIC_COARSE: i32 = 6;
+pub const CLOCK_BOOTTIME: i32 = 7;
+pub const CLOCK_REALTIME_ALARM: i32 = 8;
+pub const CLOCK_BOOTTIME_ALARM: i32 = 9;
+pub const CLOCK_TAI: i32 = 11;
+
+/// `sigev_notify` values.
+pub const SIGEV_SIGNAL: i32 = 0;
+pub const SIGEV_NONE: i32 = 1;
+pub const SIGEV_THREAD: i32 = 2;
+pub const SIGEV_THREAD_ID: i32 = 4;
+/// `TIMER_ABSTIME`.
+pub const TIMER_ABSTIME: u64 = 1;
+/// `sizeof(struct sigevent)`.
+const SIGEVENT_SIZE: usize = 64;
+
+/// `struct k_itimer`.
+#[derive(Clone, Debug, Default)]
+pub struct KItimer {
+    /// `it_clock`.
+    pub clock: i32,
+    /// `it_sigev_notify`.
+    pub notify: i32,
+    /// The signal and `si_value`.
+    pub signo: i32,
+    pub value: u64,
+    /// `SIGEV_THREAD_ID`'s thread.
+    pub tid: Option<i32>,
+    /// `it_interval` in ns (0: one shot).
+    pub interval: u64,
+    /// The next expiry (run-queue time), None when disarmed.
+    pub deadline: Option<u64>,
+    /// The generation the queued timer entry must match.
+    pub seq: u64,
+    /// Overruns of the signal queued last (while it is queued, they grow).
+    pub pending_overrun: i32,
+    /// `it_overrun_last`: overruns of the signal delivered before.
+    pub overrun_last: i32,
+}
+
+/// A process's timers (`signal->posix_timers`).
+#[derive(Debug, Default)]
+pub struct Timers {
+    next_id: i32,
+    list: BTreeMap<i32, KItimer>,
+}
+
+impl Timers {
+    /// How many timers exist.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// `exit_itimers`: delete every timer of the process (exec and exit).
+pub fn exit_itimers(sig: &SignalStruct) {
+    let ids: Vec<(i32, KItimer)> = std::mem::take(&mut lock(&sig.posix_timers).list)
+        .into_iter()
+        .collect();
+    for (id, t) in ids {
+        drop_queued(sig, id, &t);
+    }
+}
+
+/// Take a timer's queued signal off the pending queues (its timer was
+/// re-armed or deleted).
+fn drop_queued(sig: &SignalStruct, id: i32, t: &KItimer) {
+    let is_it = |q: &SigQueued| q.code == SI_TIMER && q.pid == id && q.signo == t.signo;
+    let fix = |pending: &mut u64, queue: &mut Vec<SigQueued>| {
+        let before = queue.len();
+        queue.retain(|q| !is_it(q));
+        if queue.len() != before && !queue.iter().any(|q| q.signo == t.signo) {
+            *pending &= !sigbit(t.signo);
+        }
+    };
+    {
+        let mut g = lock(&sig.group);
+        let g = &mut *g;
+        fix(&mut g.pending, &mut g.queue);
+    }
+    for th in lock(&sig.threads).iter() {
+        let mut s = lock(&th.sig);
+        let s = &mut *s;
+        fix(&mut s.pending, &mut s.queue);
+    }
+}
+
+/// Whether the timer's signal is still queued; if so, add `n` overruns to
+/// it.
+fn bump_queued(sig: &SignalStruct, id: i32, t: &KItimer, n: i32) -> bool {
+    let bump = |queue: &mut Vec<SigQueued>| -> bool {
+        match queue
+            .iter_mut()
+            .find(|q| q.code == SI_TIMER && q.pid == id && q.signo == t.signo)
+        {
+            Some(q) => {
+                q.uid = (q.uid as i32).saturating_add(n) as u32;
+                true
+            }
+            None => false,
+        }
+    };
+    if bump(&mut lock(&sig.group).queue) {
+        return true;
+    }
+    lock(&sig.threads)
+        .iter()
+        .any(|th| bump(&mut lock(&th.sig).queue))
+}
+
+/// `posix_timer_fn`: timer `id` of `sig` (generation `seq`) expired.
+fn timer_fire(rq: &RunQueue, sig: &SignalRef, id: i32, seq: u64) {
+    let now = rq.now();
+    if lock(&sig.threads).is_empty() {
+        // The process is gone (`exit_itimers` at its exit).
+        lock(&sig.posix_timers).list.clear();
+        return;
+    }
+    let mut tm = lock(&sig.posix_timers);
+    let Some(t) = tm.list.get_mut(&id) else {
+        return;
+    };
+    let Some(d) = t.deadline.filter(|_| t.seq == seq) else {
+        return;
+    };
+    let mut missed = 0u64;
+    let rearm = if t.interval > 0 {
+        missed = now.saturating_sub(d) / t.interval;
+        let next = d.saturating_add((missed + 1).saturating_mul(t.interval));
+        t.deadline = Some(next);
+        Some(next)
+    } else {
+        t.deadline = None;
+        None
+    };
+    let missed = missed.min(i32::MAX as u64) as i32;
+    let snapshot = t.clone();
+    if bump_queued(sig, id, &snapshot, missed.saturating_add(1)) {
+        t.pending_overrun = t.pending_overrun.saturating_add(missed.saturating_add(1));
+    } else {
+        t.overrun_last = t.pending_overrun;
+        t.pending_overrun = missed;
+        let target = match t.tid {
+            Some(tid) => lock(&sig.threads)
+                .iter()
+                .find(|th| th.pid == tid)
+                .cloned()
+                .map(|th| (th, Target::Thread)),
+            None => lock(&sig.threads)
+                .first()
+                .cloned()
+                .map(|th| (th, Target::Group)),
+        };
+        let info = SigQueued {
+            signo: t.signo,
+            code: SI_TIMER,
+            pid: id,
+            uid: missed as u32,
+            addr: t.value,
+            ..Default::default()
+        };
+        drop(tm);
+        if let Some((th, how)) = target {
+            let _ = sigcore::send_signal(&th, info, how);
+        }
+    }
+    if let Some(next) = rearm {
+        arm(rq, sig, id, seq, next);
+    }
+}
+
+fn arm(rq: &RunQueue, sig: &SignalRef, id: i32, seq: u64, deadline: u64) {
+    let s = sig.clone();
+    rq.arm_call(
+        deadline,
+        Box::new(move |rq: &RunQueue| timer_fire(rq, &s, id, seq)),
+    );
+}
+
+fn read_i32(b: &[u8], off: usize) -> i32 {
+    i32::from_le_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+/// `timer_create(2)`.
+pub fn sys_timer_create(s: &mut Sys<'_>, clock: u64, sevp: u64, idp: u64) -> SysResult {
+    let clock = clock as i32;
+    match clock {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI => {}
+        CLOCK_MONOTONIC_RAW
+        | CLOCK_REALTIME_COARSE
+        | CLOCK_MONOTONIC_COARSE
+        | CLOCK_PROCESS_CPUTIME_ID
+        | CLOCK_THREAD_CPUTIME_ID
+        | CLOCK_REALTIME_ALARM
+        | CLOCK_BOOTTIME_ALARM => return Err(EOPNOTSUPP),
+        // Negative ids are CPU clocks of other processes or threads.
+        c if c < 0 => return Err(EOPNOTSUPP),
+        _ => return Err(EINVAL),
+    }
+    let mut t = KItimer {
+        clock,
+        ..Default::default()
+    };
+    let event = if sevp != 0 {
+        Some(s.read_user(sevp, SIGEVENT_SIZE)?)
+    } else {
+        None
+    };
+    let limit = lock(&s.task.signal.rlim)[RLIMIT_SIGPENDING].cur;
+    // Reserve the id first (Linux allocates before it reads the event).
+    let id = {
+        let mut tm = lock(&s.task.signal.posix_timers);
+        if tm.list.len() as u64 >= limit {
+            return Err(EAGAIN);
+        }
+        let mut id = tm.next_id;
+        while tm.list.contains_key(&id) {
+            id = id.wrapping_add(1) & i32::MAX;
+        }
+        tm.next_id = id.wrapping_add(1) & i32::MAX;
+        id
+    };
+    if let Some(ev) = &event {
+        let value = u64::from_le_bytes(ev[0..8].try_into().unwrap_or([0; 8]));
+        let signo = read_i32(ev, 8);
+        let notify = read_i32(ev, 12);
+        let tid = read_i32(ev, 16);
+        // `good_sigevent`.
+        let ok = match notify {
+            n if n == SIGEV_SIGNAL | SIGEV_THREAD_ID => {
+                let same_group = s
+                    .k
+                    .tasks
+                    .find(tid)
+                    .is_some_and(|th| th.tgid == s.task.tgid);
+                t.tid = Some(tid);
+                same_group && (1..=64).contains(&signo)
+            }
+            SIGEV_SIGNAL | SIGEV_THREAD => (1..=64).contains(&signo),
+            SIGEV_NONE => true,
+            _ => false,
+        };
+        if !ok {
+            return Err(EINVAL);
+        }
+        t.notify = notify;
+        t.signo = signo;
+        t.value = value;
+    } else {
+        t.notify = SIGEV_SIGNAL;
+        t.signo = SIGALRM;
+        t.value = id as u32 as u64;
+    }
+    s.write_user(idp, &id.to_le_bytes())?;
+    lock(&s.task.signal.posix_timers).list.insert(id, t);
+    Ok(0)
+}
+
+/// The remaining time and interval of `t` at `now` (`common_timer_get`);
+/// a `SIGEV_NONE` timer is forwarded (and a one-shot one disarmed) here.
+fn timer_get(t: &mut KItimer, now: u64) -> (u64, u64) {
+    let Some(mut d) = t.deadline else {
+        return (0, t.interval);
+    };
+    let sigev_none = t.notify == SIGEV_NONE;
+    if sigev_none && d <= now {
+        if t.interval > 0 {
+            let n = (now - d) / t.interval + 1;
+            d = d.saturating_add(n.saturating_mul(t.interval));
+            t.deadline = Some(d);
+            t.pending_overrun = t
+                .pending_overrun
+                .saturating_add(n.min(i32::MAX as u64) as i32);
+        } else {
+            t.deadline = None;
+            return (0, 0);
+        }
+    }
+    if d <= now {
+        // Expired, its signal not sent yet: Linux reports 1 ns.
+        (1, t.interval)
+    } else {
+        (d - now, t.interval)
+    }
+}
+
+/// `struct itimerspec` { it_interval, it_value }.
+fn itimerspec(interval: u64, value: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[0..8].copy_from_slice(&(interval / 1_000_000_000).to_le_bytes());
+    b[8..16].copy_from_slice(&(interval % 1_000_000_000).to_le_bytes());
+    b[16..24].copy_from_slice(&(value / 1_000_000_000).to_le_bytes());
+    b[24..32].copy_from_slice(&(value % 1_000_000_000).to_le_bytes());
+    b
+}
+
+/// `timer_gettime(2)`.
+pub fn sys_timer_gettime(s: &mut Sys<'_>, id: u64, cur: u64) -> SysResult {
+    let now = s.k.rq.now();
+    let (v, i) = {
+        let mut tm = lock(&s.task.signal.posix_timers);
+        let t = tm.list.get_mut(&(id as i32)).ok_or(EINVAL)?;
+        timer_get(t, now)
+    };
+    s.write_user(cur, &itimerspec(i, v))?;
+    Ok(0)
+}
+
+/// `timer_getoverrun(2)`: the overruns of the last delivered signal.
+pub fn sys_timer_getoverrun(s: &mut Sys<'_>, id: u64) -> SysResult {
+    let id = id as i32;
+    let sig = &s.task.signal;
+    let tm = lock(&sig.posix_timers);
+    let t = tm.list.get(&id).ok_or(EINVAL)?;
+    let queued = bump_queued(sig, id, t, 0);
+    Ok(if queued || t.notify == SIGEV_NONE {
+        t.overrun_last
+    } else {
+        t.pending_overrun
+    } as u64)
+}
+
+/// `timer_settime(2)`.
+pub fn sys_timer_settime(s: &mut Sys<'_>, id: u64, flags: u64, new: u64, old: u64) -> SysResult {
+    if new == 0 {
+        return Err(EINVAL);
+    }
+    let b = s.read_user(new, 32)?;
+    let ts = |off: usize| -> Result<u64, Errno> {
+        let sec = i64::from_le_bytes(b[off..off + 8].try_into().map_err(|_| EINVAL)?);
+        let nsec = i64::from_le_bytes(b[off + 8..off + 16].try_into().map_err(|_| EINVAL)?);
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(EINVAL);
+        }
+        Ok((sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(nsec as u64))
+    };
+    let interval = ts(0)?;
+    let value = ts(16)?;
+    let id = id as i32;
+    let now = s.k.rq.now();
+    let sig = s.task.signal.clone();
+    let (old_val, arm_at) = {
+        let mut tm = lock(&sig.posix_timers);
+        let t = tm.list.get_mut(&id).ok_or(EINVAL)?;
+        let (ov, oi) = timer_get(t, now);
+        t.seq += 1;
+        drop_queued(&sig, id, t);
+        t.pending_overrun = 0;
+        t.overrun_last = 0;
+        t.interval = interval;
+        t.deadline = if value == 0 {
+            None
+        } else if flags & TIMER_ABSTIME != 0 {
+            let clock_now = match t.clock {
+                CLOCK_REALTIME | CLOCK_TAI => crate::syscall::info::realtime_ns(),
+                _ => crate::syscall::info::monotonic_ns(),
+            };
+            Some(now.saturating_add(value.saturating_sub(clock_now)))
+        } else {
+            Some(now.saturating_add(value))
+        };
+        let arm_at = t
+            .deadline
+            .filter(|_| t.notify != SIGEV_NONE)
+            .map(|d| (d, t.seq));
+        ((ov, oi), arm_at)
+    };
+    if let Some((d, seq)) = arm_at {
+        arm(&s.k.rq, &sig, id, seq, d);
+    }
+    if old != 0 {
+        s.write_user(old, &itimerspec(old_val.1, old_val.0))?;
+    }
+    Ok(0)
+}
+
+/// `timer_delete(2)`.
+pub fn sys_timer_delete(s: &mut Sys<'_>, id: u64) -> SysResult {
+    let id = id as i32;
+    let sig = &s.task.signal;
+    let t = lock(&sig.posix_timers).list.remove(&id).ok_or(EINVAL)?;
+    drop_queued(sig, id, &t);
+    Ok(0)
+}
