@@ -285,7 +285,11 @@ fn signals_match_qemu() {
 #[test]
 fn creds_match_qemu() {
     let f = same_as_qemu("creds", &[]);
-    assert!(f.stdout.contains("child sees 'hello', nattch 2\n"), "{}", f.stdout);
+    assert!(
+        f.stdout.contains("child sees 'hello', nattch 2\n"),
+        "{}",
+        f.stdout
+    );
 }
 
 /// PR_SET_CHILD_SUBREAPER (qemu-riscv64's prctl refuses it, so ferrite

@@ -331,8 +331,7 @@ pub fn kernel_clone(
         ) {
             Ok(s) => {
                 // The mm's dumpable flag is copied with the mm.
-                s.dumpable
-                    .store(me.signal.dumpable.load(Relaxed), Relaxed);
+                s.dumpable.store(me.signal.dumpable.load(Relaxed), Relaxed);
                 s
             }
             Err(e) => {

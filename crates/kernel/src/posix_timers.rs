@@ -169,8 +169,8 @@ fn timer_fire(rq: &RunQueue, sig: &SignalRef, id: i32, seq: u64) {
         return;
     };
     let mut missed = 0u64;
-    let rearm = if t.interval > 0 {
-        missed = now.saturating_sub(d) / t.interval;
+    let rearm = if let Some(m) = now.saturating_sub(d).checked_div(t.interval) {
+        missed = m;
         let next = d.saturating_add((missed + 1).saturating_mul(t.interval));
         t.deadline = Some(next);
         Some(next)
@@ -273,11 +273,7 @@ pub fn sys_timer_create(s: &mut Sys<'_>, clock: u64, sevp: u64, idp: u64) -> Sys
         // `good_sigevent`.
         let ok = match notify {
             n if n == SIGEV_SIGNAL | SIGEV_THREAD_ID => {
-                let same_group = s
-                    .k
-                    .tasks
-                    .find(tid)
-                    .is_some_and(|th| th.tgid == s.task.tgid);
+                let same_group = s.k.tasks.find(tid).is_some_and(|th| th.tgid == s.task.tgid);
                 t.tid = Some(tid);
                 same_group && (1..=64).contains(&signo)
             }
@@ -309,8 +305,8 @@ fn timer_get(t: &mut KItimer, now: u64) -> (u64, u64) {
     };
     let sigev_none = t.notify == SIGEV_NONE;
     if sigev_none && d <= now {
-        if t.interval > 0 {
-            let n = (now - d) / t.interval + 1;
+        if let Some(n) = (now - d).checked_div(t.interval) {
+            let n = n + 1;
             d = d.saturating_add(n.saturating_mul(t.interval));
             t.deadline = Some(d);
             t.pending_overrun = t

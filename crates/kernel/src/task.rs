@@ -216,7 +216,11 @@ impl Cred {
             fsgid: egid,
             groups: Arc::from(Vec::new()),
             cap_inheritable: 0,
-            cap_permitted: if uid == 0 || euid == 0 { CAP_FULL_SET } else { 0 },
+            cap_permitted: if uid == 0 || euid == 0 {
+                CAP_FULL_SET
+            } else {
+                0
+            },
             cap_effective: caps,
             cap_bset: CAP_FULL_SET,
             securebits: 0,

@@ -148,14 +148,20 @@ fn groups_are_bounded_sorted_and_privileged() {
     let e = env();
     let (k, cpu) = (&e.k, e.k.mem.cpu(0).unwrap());
     let (t, rw) = task(k, &cpu, 7, [0, 0, 0, 0]);
-    let list: Vec<u8> = [30u32, 10, 20].iter().flat_map(|g| g.to_le_bytes()).collect();
+    let list: Vec<u8> = [30u32, 10, 20]
+        .iter()
+        .flat_map(|g| g.to_le_bytes())
+        .collect();
     put(&cpu, &t, rw, &list);
     assert_eq!(call(k, &cpu, &t, SETGROUPS, &[3, rw]), 0);
     assert_eq!(call(k, &cpu, &t, GETGROUPS, &[0, 0]), 3);
     assert_eq!(call(k, &cpu, &t, GETGROUPS, &[2, rw + 64]), err(EINVAL));
     assert_eq!(call(k, &cpu, &t, GETGROUPS, &[3, rw + 64]), 3);
     assert_eq!(u32s(&get(&cpu, &t, rw + 64, 12)), vec![10, 20, 30]);
-    assert_eq!(call(k, &cpu, &t, GETGROUPS, &[(-1i64) as u64, rw]), err(EINVAL));
+    assert_eq!(
+        call(k, &cpu, &t, GETGROUPS, &[(-1i64) as u64, rw]),
+        err(EINVAL)
+    );
     // More than NGROUPS_MAX, or more than the guest has mapped.
     assert_eq!(call(k, &cpu, &t, SETGROUPS, &[65537, rw]), err(EINVAL));
     assert_eq!(call(k, &cpu, &t, SETGROUPS, &[65536, rw]), err(EFAULT));
@@ -199,8 +205,8 @@ fn capget_and_capset() {
     // permitted is EPERM; another pid is EPERM.
     put(&cpu, &t, hdr, &0x2008_0522u32.to_le_bytes());
     let mut d = [0u8; 24];
-    d[0..4].copy_from_slice(&(u32::MAX & !(1 << 7)).to_le_bytes());
-    d[4..8].copy_from_slice(&(u32::MAX & !(1 << 7)).to_le_bytes());
+    d[0..4].copy_from_slice(&(!(1u32 << 7)).to_le_bytes());
+    d[4..8].copy_from_slice(&(!(1u32 << 7)).to_le_bytes());
     put(&cpu, &t, data, &d);
     assert_eq!(call(k, &cpu, &t, CAPSET, &[hdr, data]), 0);
     assert!(!t.cred().capable(7));
@@ -256,7 +262,10 @@ fn priorities_need_privilege_to_go_up() {
     let (k, cpu) = (&e.k, e.k.mem.cpu(0).unwrap());
     let (root, _) = task(k, &cpu, 7, [0, 0, 0, 0]);
     let (user, _) = task(k, &cpu, 8, [1000, 1000, 1000, 1000]);
-    assert_eq!(call(k, &cpu, &root, SETPRIORITY, &[0, 0, (-5i64) as u64]), 0);
+    assert_eq!(
+        call(k, &cpu, &root, SETPRIORITY, &[0, 0, (-5i64) as u64]),
+        0
+    );
     assert_eq!(call(k, &cpu, &root, GETPRIORITY, &[0, 0]), 25);
     assert_eq!(call(k, &cpu, &root, SETPRIORITY, &[0, 8, 100]), 0);
     assert_eq!(call(k, &cpu, &root, GETPRIORITY, &[0, 8]), 1);
@@ -287,7 +296,10 @@ fn rusage_and_times() {
     let b = get(&cpu, &t, rw, 144);
     assert_eq!(u64::from_le_bytes(b[0..8].try_into().unwrap()), 2);
     assert_eq!(call(k, &cpu, &t, GETRUSAGE, &[2, rw]), err(EINVAL));
-    assert_eq!(call(k, &cpu, &t, GETRUSAGE, &[1, rw + 3 * 4096]), err(EFAULT));
+    assert_eq!(
+        call(k, &cpu, &t, GETRUSAGE, &[1, rw + 3 * 4096]),
+        err(EFAULT)
+    );
     assert!(call(k, &cpu, &t, TIMES, &[rw]) >= 0);
     let b = u64::from_le_bytes(get(&cpu, &t, rw, 8).try_into().unwrap());
     assert_eq!(b, 150);
@@ -300,7 +312,7 @@ fn rusage_and_times() {
 
 /// Queue `sig` for `t` as the kernel would (tkill from itself).
 fn raise(k: &Kernel, cpu: &Cpu<'static>, t: &Task, sig: u64) {
-    assert_eq!(call(k, &cpu, t, TKILL, &[t.pid as u64, sig]), 0);
+    assert_eq!(call(k, cpu, t, TKILL, &[t.pid as u64, sig]), 0);
 }
 
 #[test]
@@ -321,8 +333,14 @@ fn sigtimedwait_takes_pending_times_out_and_restores_the_mask() {
     assert_eq!((si[0], si[2] as i32, si[4]), (10, -6, 7));
     // Zero timeout: EAGAIN; bad size, bad timespec.
     put(&cpu, &t, ts, &[0u8; 16]);
-    assert_eq!(call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, ts, 8]), err(EAGAIN));
-    assert_eq!(call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, ts, 16]), err(EINVAL));
+    assert_eq!(
+        call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, ts, 8]),
+        err(EAGAIN)
+    );
+    assert_eq!(
+        call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, ts, 16]),
+        err(EINVAL)
+    );
     let mut bad = [0u8; 16];
     bad[8..].copy_from_slice(&2_000_000_000i64.to_le_bytes());
     put(&cpu, &t, ts + 32, &bad);
@@ -341,7 +359,10 @@ fn sigtimedwait_takes_pending_times_out_and_restores_the_mask() {
     );
     assert_eq!(t.blocked() & usr1, 0);
     std::thread::sleep(std::time::Duration::from_millis(30));
-    assert_eq!(call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, ts, 8]), err(EAGAIN));
+    assert_eq!(
+        call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, ts, 8]),
+        err(EAGAIN)
+    );
     assert_eq!(t.blocked(), usr1);
     t.restart.lock().unwrap().take();
     // A signal of the set arriving during the sleep is taken on return.
@@ -359,7 +380,10 @@ fn sigtimedwait_takes_pending_times_out_and_restores_the_mask() {
         Flow::Block
     );
     raise(k, &cpu, &t, 12);
-    assert_eq!(call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, 0, 8]), err(EINTR));
+    assert_eq!(
+        call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, 0, 8]),
+        err(EINTR)
+    );
     assert_eq!(t.blocked(), usr1);
 }
 
@@ -400,10 +424,22 @@ fn sigqueueinfo_carries_the_value_and_checks_the_code() {
     put(&cpu, &t, rw, &si);
     assert_eq!(call(k, &cpu, &t, RT_TGSIGQUEUEINFO, &[8, 8, 12, rw]), 0);
     assert_ne!(other.sig.lock().unwrap().pending & usr2, 0);
-    assert_eq!(call(k, &cpu, &t, RT_TGSIGQUEUEINFO, &[7, 8, 12, rw]), err(ESRCH));
-    assert_eq!(call(k, &cpu, &t, RT_TGSIGQUEUEINFO, &[0, 8, 12, rw]), err(EINVAL));
-    assert_eq!(call(k, &cpu, &t, RT_SIGQUEUEINFO, &[999, 12, rw]), err(ESRCH));
-    assert_eq!(call(k, &cpu, &t, RT_SIGQUEUEINFO, &[7, 99, rw]), err(EINVAL));
+    assert_eq!(
+        call(k, &cpu, &t, RT_TGSIGQUEUEINFO, &[7, 8, 12, rw]),
+        err(ESRCH)
+    );
+    assert_eq!(
+        call(k, &cpu, &t, RT_TGSIGQUEUEINFO, &[0, 8, 12, rw]),
+        err(EINVAL)
+    );
+    assert_eq!(
+        call(k, &cpu, &t, RT_SIGQUEUEINFO, &[999, 12, rw]),
+        err(ESRCH)
+    );
+    assert_eq!(
+        call(k, &cpu, &t, RT_SIGQUEUEINFO, &[7, 99, rw]),
+        err(EINVAL)
+    );
     assert_eq!(call(k, &cpu, &t, RT_SIGQUEUEINFO, &[7, 12, 8]), err(EFAULT));
 }
 
@@ -462,12 +498,25 @@ fn posix_timer_fires_with_si_value_and_counts_overruns() {
     std::thread::sleep(std::time::Duration::from_millis(7));
     k.rq.run_timers();
     assert_eq!(call(k, &cpu, &t, TIMER_DELETE, &[id]), 0);
-    assert!(!t.signal.group.lock().unwrap().queue.iter().any(|q| q.signo == 14));
+    assert!(!t
+        .signal
+        .group
+        .lock()
+        .unwrap()
+        .queue
+        .iter()
+        .any(|q| q.signo == 14));
     assert_eq!(call(k, &cpu, &t, TIMER_DELETE, &[id]), err(EINVAL));
-    assert_eq!(call(k, &cpu, &t, TIMER_GETTIME, &[id, rw + 500]), err(EINVAL));
+    assert_eq!(
+        call(k, &cpu, &t, TIMER_GETTIME, &[id, rw + 500]),
+        err(EINVAL)
+    );
     // Errors.
     assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[10, rw, idp]), err(EINVAL));
-    assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[2, rw, idp]), err(EOPNOTSUPP));
+    assert_eq!(
+        call(k, &cpu, &t, TIMER_CREATE, &[2, rw, idp]),
+        err(EOPNOTSUPP)
+    );
     assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[1, 8, idp]), err(EFAULT));
     assert_eq!(call(k, &cpu, &t, TIMER_SETTIME, &[1, 0, 0, 0]), err(EINVAL));
     // The count is bounded by RLIMIT_SIGPENDING.
@@ -550,5 +599,8 @@ fn shm_segments_count_attaches_and_free_their_pages() {
     assert_eq!(call(k, &cpu, &t, SHMCTL, &[huge as u64, 0, 0]), 0);
     assert_eq!(call(k, &cpu, &t, SHMGET, &[0x1234, 4096, 0]), err(ENOENT));
     assert_eq!(call(k, &cpu, &t, SHMCTL, &[0, 99, rw]), err(EINVAL));
-    assert_eq!(call(k, &cpu, &t, SHMCTL, &[0, 3, rw + 3 * 4096]), err(EFAULT));
+    assert_eq!(
+        call(k, &cpu, &t, SHMCTL, &[0, 3, rw + 3 * 4096]),
+        err(EFAULT)
+    );
 }

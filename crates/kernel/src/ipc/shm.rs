@@ -111,7 +111,7 @@ impl ShmIds {
     /// within max(in_use * 3 / 2, 64) up to SHMMNI); the sequence number
     /// grows when the index wraps.
     fn alloc_idx(&mut self) -> Option<(usize, u16)> {
-        let max = (self.segs.len() * 3 / 2).max(IPC_MIN_CYCLE).min(SHMMNI);
+        let max = (self.segs.len() * 3 / 2).clamp(IPC_MIN_CYCLE, SHMMNI);
         let start = self.last_idx.map_or(0, |l| l + 1);
         let idx = (start..max)
             .chain(0..start.min(max))
@@ -347,8 +347,7 @@ pub fn sys_shmdt(s: &mut Sys<'_>, addr: u64) -> SysResult {
             let at_offset = v.vm_start.wrapping_sub(addr) / PAGE_SIZE == v.vm_pgoff;
             match found {
                 None => {
-                    if let Some((f, &(idx, size))) =
-                        v.vm_file.and_then(|f| files.get_key_value(&f))
+                    if let Some((f, &(idx, size))) = v.vm_file.and_then(|f| files.get_key_value(&f))
                     {
                         if at_offset {
                             found = Some((*f, idx, size));
@@ -480,8 +479,7 @@ pub fn sys_shmctl(s: &mut Sys<'_>, shmid: u64, cmd: u64, buf: u64) -> SysResult 
             let idx = (shmid as usize) & ((1 << IPCMNI_SHIFT) - 1);
             let g = ids.check(shmid)?;
             // `ipcctl_obtain_check`: the owner, the creator, or CAP_SYS_ADMIN.
-            if cred.euid != g.perm.cuid && cred.euid != g.perm.uid && !cred.capable(CAP_SYS_ADMIN)
-            {
+            if cred.euid != g.perm.cuid && cred.euid != g.perm.uid && !cred.capable(CAP_SYS_ADMIN) {
                 return Err(EPERM);
             }
             if let Some(b) = set {
