@@ -285,8 +285,47 @@ static void usage(void)
     printf("times(bad pointer): %s\n", E(syscall(SYS_times, (void *)8)));
 }
 
-static volatile int alarms;
+static volatile int alarms, vtalrms, profs;
 static void on_alrm(int s) { alarms++; }
+static void on_vt(int s) { vtalrms++; }
+static void on_prof(int s) { profs++; }
+
+/* ITIMER_VIRTUAL and ITIMER_PROF count CPU time, not sleep. */
+static void cpu_itimers(void)
+{
+    signal(SIGVTALRM, on_vt);
+    signal(SIGPROF, on_prof);
+    struct itimerval v = {{0, 0}, {0, 100000}}, g;
+    printf("setitimer VIRTUAL: %s\n", E(setitimer(ITIMER_VIRTUAL, &v, NULL)));
+    getitimer(ITIMER_VIRTUAL, &g);
+    /* Linux adds a tick (HZ dependent) to the value. */
+    printf("getitimer VIRTUAL: armed %d within 120ms %d\n",
+           g.it_value.tv_usec > 0 || g.it_value.tv_sec > 0,
+           g.it_value.tv_sec == 0 && g.it_value.tv_usec <= 120000);
+    usleep(150 * 1000);
+    printf("after sleeping 150ms: %d SIGVTALRM\n", vtalrms);
+    struct rusage r0, r1;
+    getrusage(RUSAGE_SELF, &r0);
+    while (!vtalrms)
+        ;
+    getrusage(RUSAGE_SELF, &r1);
+    long used = (r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) * 1000000 +
+                (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec);
+    printf("SIGVTALRM after spinning: %d, took some CPU: %d\n", vtalrms, used > 0);
+    getitimer(ITIMER_VIRTUAL, &g);
+    printf("one shot disarmed: %ld %ld\n", (long)g.it_value.tv_sec, (long)g.it_value.tv_usec);
+    struct itimerval p = {{0, 20000}, {0, 20000}};
+    setitimer(ITIMER_PROF, &p, NULL);
+    while (profs < 3)
+        ;
+    struct itimerval off = {{0, 0}, {0, 0}}, old;
+    setitimer(ITIMER_PROF, &off, &old);
+    printf("SIGPROF periodic: >= 3 %d, old interval %ld us\n", profs >= 3,
+           (long)old.it_interval.tv_usec);
+    printf("setitimer which 3: %s\n", E(setitimer(3, &v, NULL)));
+    signal(SIGVTALRM, SIG_DFL);
+    signal(SIGPROF, SIG_DFL);
+}
 static volatile int tsig, tcode, tval, tover;
 static void on_timer(int s, siginfo_t *si, void *uc)
 {
@@ -601,6 +640,7 @@ int main(int argc, char **argv)
     prctls();
     priorities();
     usage();
+    cpu_itimers();
     sigwaits();
     timers();
     shm();

@@ -117,6 +117,8 @@ pub fn new_signal(
         did_exec: AtomicBool::new(false),
         dumpable: AtomicI32::new(1),
         posix_timers: Mutex::default(),
+        it_cpu: Mutex::default(),
+        it_cpu_armed: AtomicBool::new(false),
     };
     KArc::new(k.caches.signal, cpu, s, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
 }

@@ -424,6 +424,11 @@ pub struct SignalStruct {
     pub dumpable: AtomicI32,
     /// `posix_timers`: the process's POSIX timers.
     pub posix_timers: Mutex<crate::posix_timers::Timers>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF (`it[CPUCLOCK_VIRT]`,
+    /// `it[CPUCLOCK_PROF]`), and whether either is armed (checked by the
+    /// trap loop's CPU-time accounting without taking the lock).
+    pub it_cpu: Mutex<[crate::itimer::CpuItimer; 2]>,
+    pub it_cpu_armed: AtomicBool,
 }
 
 /// The group's signal state under `siglock`.

@@ -604,3 +604,44 @@ fn shm_segments_count_attaches_and_free_their_pages() {
         err(EFAULT)
     );
 }
+
+#[test]
+fn cpu_itimers_count_cpu_time() {
+    let e = env();
+    let (k, cpu) = (&e.k, e.k.mem.cpu(0).unwrap());
+    let (t, rw) = task(k, &cpu, 7, [0, 0, 0, 0]);
+    // ITIMER_VIRTUAL 10 ms one shot, ITIMER_PROF 4 ms every 4 ms.
+    let mut v = [0u8; 32];
+    v[24..32].copy_from_slice(&10_000i64.to_le_bytes());
+    put(&cpu, &t, rw, &v);
+    assert_eq!(call(k, &cpu, &t, SETITIMER, &[1, rw, 0]), 0);
+    let mut p = [0u8; 32];
+    p[8..16].copy_from_slice(&4_000i64.to_le_bytes());
+    p[24..32].copy_from_slice(&4_000i64.to_le_bytes());
+    put(&cpu, &t, rw + 64, &p);
+    assert_eq!(call(k, &cpu, &t, SETITIMER, &[2, rw + 64, 0]), 0);
+    let pending = |sig: u64| t.signal.group.lock().unwrap().pending & (1 << (sig - 1)) != 0;
+    // System time counts for PROF only.
+    kernel::itimer::account_cpu(&t, 5_000_000, false);
+    assert!(pending(27) && !pending(26));
+    assert_eq!(call(k, &cpu, &t, GETITIMER, &[1, rw + 128]), 0);
+    let g = get(&cpu, &t, rw + 128, 32);
+    assert_eq!(i64::from_le_bytes(g[24..32].try_into().unwrap()), 10_000);
+    kernel::itimer::account_cpu(&t, 9_000_000, true);
+    assert!(!pending(26));
+    kernel::itimer::account_cpu(&t, 2_000_000, true);
+    assert!(pending(26));
+    // The one shot is disarmed; PROF re-armed within its interval.
+    assert_eq!(call(k, &cpu, &t, GETITIMER, &[1, rw + 128]), 0);
+    assert_eq!(get(&cpu, &t, rw + 128, 32), vec![0u8; 32]);
+    assert_eq!(call(k, &cpu, &t, GETITIMER, &[2, rw + 128]), 0);
+    let g = get(&cpu, &t, rw + 128, 32);
+    assert_eq!(i64::from_le_bytes(g[8..16].try_into().unwrap()), 4_000);
+    let left = i64::from_le_bytes(g[24..32].try_into().unwrap());
+    assert!(left > 0 && left <= 4_000, "{left}");
+    // Disarm returns the old value.
+    assert_eq!(call(k, &cpu, &t, SETITIMER, &[2, rw + 192, rw + 256]), 0);
+    let o = get(&cpu, &t, rw + 256, 32);
+    assert_eq!(i64::from_le_bytes(o[8..16].try_into().unwrap()), 4_000);
+    assert!(!t.signal.it_cpu_armed.load(Relaxed));
+}
