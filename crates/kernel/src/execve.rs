@@ -150,7 +150,7 @@ pub fn do_execve(
     }
     *lock(&t.cmdline) = cmdline;
     t.signal.did_exec.store(true, Relaxed);
-    crate::posix_timers::exit_itimers(&t.signal);
+    crate::posix_timers::exit_itimers(&k.rq, &t.signal);
     *lock(&t.robust_list) = (0, 0);
     t.clear_child_tid.store(0, Relaxed);
     let mut regs = Regs {

@@ -113,6 +113,10 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
         .fetch_add(t.stime.load(Relaxed), Relaxed);
     wait::finish_wait(t);
     exit_notify(k, t, code);
+    if t.signal.live.load(SeqCst) == 0 {
+        // The group is dead: `exit_itimers` (its POSIX timers go now).
+        crate::posix_timers::exit_itimers(&k.rq, &t.signal);
+    }
     {
         let mut s = lock(&t.sched);
         s.state = TASK_DEAD;

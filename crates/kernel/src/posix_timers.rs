@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 
 use crate::errno::{Errno, EAGAIN, EINVAL, EOPNOTSUPP};
-use crate::sched::RunQueue;
+use crate::sched::{RunQueue, TimerKey};
 use crate::sigcore::{self, sigbit, SigQueued, Target, SIGALRM, SI_TIMER};
 use crate::syscall::{Sys, SysResult};
 use crate::task::{lock, SignalRef, SignalStruct, RLIMIT_SIGPENDING};
@@ -97,11 +97,17 @@ impl Timers {
     }
 }
 
-/// `exit_itimers`: delete every timer of the process (exec and exit).
-pub fn exit_itimers(sig: &SignalStruct) {
+/// `exit_itimers`: delete every timer of the process (exec and exit),
+/// off the timer queue at once.
+pub fn exit_itimers(rq: &RunQueue, sig: &SignalStruct) {
     let ids: Vec<(i32, KItimer)> = std::mem::take(&mut lock(&sig.posix_timers).list)
         .into_iter()
         .collect();
+    if ids.is_empty() {
+        return;
+    }
+    let me = sig as *const SignalStruct as usize;
+    rq.cancel_calls(&|(s, _)| s == me);
     for (id, t) in ids {
         drop_queued(sig, id, &t);
     }
@@ -214,12 +220,24 @@ fn timer_fire(rq: &RunQueue, sig: &SignalRef, id: i32, seq: u64) {
     }
 }
 
+/// The timer queue's key of timer `id` of `sig`.
+fn key(sig: &SignalStruct, id: i32) -> TimerKey {
+    (sig as *const SignalStruct as usize, id as i64)
+}
+
 fn arm(rq: &RunQueue, sig: &SignalRef, id: i32, seq: u64, deadline: u64) {
     let s = sig.clone();
     rq.arm_call(
         deadline,
+        key(sig, id),
         Box::new(move |rq: &RunQueue| timer_fire(rq, &s, id, seq)),
     );
+}
+
+/// Take timer `id`'s entry off the timer queue (`hrtimer_cancel`).
+fn cancel(rq: &RunQueue, sig: &SignalStruct, id: i32) {
+    let k = key(sig, id);
+    rq.cancel_calls(&|x| x == k);
 }
 
 fn read_i32(b: &[u8], off: usize) -> i32 {
@@ -387,6 +405,7 @@ pub fn sys_timer_settime(s: &mut Sys<'_>, id: u64, flags: u64, new: u64, old: u6
         let t = tm.list.get_mut(&id).ok_or(EINVAL)?;
         let (ov, oi) = timer_get(t, now);
         t.seq += 1;
+        cancel(&s.k.rq, &sig, id);
         drop_queued(&sig, id, t);
         t.pending_overrun = 0;
         t.overrun_last = 0;
@@ -422,6 +441,7 @@ pub fn sys_timer_delete(s: &mut Sys<'_>, id: u64) -> SysResult {
     let id = id as i32;
     let sig = &s.task.signal;
     let t = lock(&sig.posix_timers).list.remove(&id).ok_or(EINVAL)?;
+    cancel(&s.k.rq, sig, id);
     drop_queued(sig, id, &t);
     Ok(0)
 }

@@ -494,10 +494,13 @@ fn posix_timer_fires_with_si_value_and_counts_overruns() {
     let g = get(&cpu, &t, rw + 500, 32);
     assert_eq!(i64::from_le_bytes(g[8..16].try_into().unwrap()), 5_000_000);
     assert!(i64::from_le_bytes(g[24..32].try_into().unwrap()) <= 5_000_000);
-    // Delete: the queued signal goes too; the id is gone.
+    // Delete: the queued signal goes too, and the timer queue's entry
+    // (with its reference to the process); the id is gone.
     std::thread::sleep(std::time::Duration::from_millis(7));
     k.rq.run_timers();
+    let refs = mm::kbox::KArc::strong_count(&t.signal);
     assert_eq!(call(k, &cpu, &t, TIMER_DELETE, &[id]), 0);
+    assert_eq!(mm::kbox::KArc::strong_count(&t.signal), refs - 1);
     assert!(!t
         .signal
         .group
@@ -525,7 +528,7 @@ fn posix_timer_fires_with_si_value_and_counts_overruns() {
     assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[1, 0, idp]), 0);
     assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[1, 0, idp]), err(EAGAIN));
     // exec deletes them all.
-    kernel::posix_timers::exit_itimers(&t.signal);
+    kernel::posix_timers::exit_itimers(&k.rq, &t.signal);
     assert!(t.signal.posix_timers.lock().unwrap().is_empty());
 }
 

@@ -74,9 +74,13 @@ enum TimerKind {
     /// ITIMER_REAL of a process (`it_real_fn`) with its generation.
     ItReal(SignalRef, u64),
     /// Any other kernel timer function (a POSIX timer's
-    /// `posix_timer_fn`): it checks itself whether it is still current.
-    Call(TimerFn),
+    /// `posix_timer_fn`), under a key its owner can cancel it by.
+    Call(TimerKey, TimerFn),
 }
+
+/// The key of a [`TimerKind::Call`] timer (for a POSIX timer: the
+/// address of its process's `signal_struct` and the timer id).
+pub type TimerKey = (usize, i64);
 
 /// A timer function run by [`RunQueue::run_timers`] (outside the
 /// timers' lock) when its deadline passes.
@@ -225,13 +229,31 @@ impl RunQueue {
         });
     }
 
-    /// Run `f` at `deadline` (`hrtimer_start` of a kernel timer). A
-    /// cancelled timer is not removed: `f` must find out it is stale.
-    pub fn arm_call(&self, deadline: u64, f: TimerFn) {
+    /// Run `f` at `deadline` (`hrtimer_start` of a kernel timer) unless
+    /// cancelled by `key` first.
+    pub fn arm_call(&self, deadline: u64, key: TimerKey, f: TimerFn) {
         self.arm(Timer {
             deadline,
-            kind: TimerKind::Call(f),
+            kind: TimerKind::Call(key, f),
         });
+    }
+
+    /// `hrtimer_cancel` of the [`TimerKind::Call`] timers whose key
+    /// `which` selects (what they hold is dropped now).
+    pub fn cancel_calls(&self, which: &dyn Fn(TimerKey) -> bool) {
+        let dropped: Vec<Timer>;
+        {
+            let mut h = lock(&self.timers);
+            let all = std::mem::take(&mut *h).into_vec();
+            let (gone, kept): (Vec<Timer>, Vec<Timer>) = all
+                .into_iter()
+                .partition(|t| matches!(&t.kind, TimerKind::Call(k, _) if which(*k)));
+            *h = BinaryHeap::from(kept);
+            dropped = gone;
+        }
+        // The earliest deadline only moves later: a stale `next_timer`
+        // costs one empty `run_timers`.
+        drop(dropped);
     }
 
     fn arm(&self, t: Timer) {
@@ -281,7 +303,7 @@ impl RunQueue {
                         }
                     }
                 }
-                TimerKind::Call(f) => f(self),
+                TimerKind::Call(_, f) => f(self),
             }
         }
     }
