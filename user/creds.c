@@ -507,6 +507,27 @@ static void timers(void)
            cur.it_value.tv_sec == 2 || (cur.it_value.tv_sec == 3 && cur.it_value.tv_nsec == 0));
     timer_delete(t);
 
+    /* CPU-time clocks: sleeping does not count. */
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_value.sival_int = 79;
+    for (int clk = CLOCK_PROCESS_CPUTIME_ID; clk <= CLOCK_THREAD_CPUTIME_ID; clk++) {
+        printf("timer_create cpu clock %d: %s\n", clk, E(timer_create(clk, &ev, &t)));
+        struct itimerspec c50 = {{0, 0}, {0, 50 * 1000 * 1000}};
+        timer_settime(t, 0, &c50, NULL);
+        usleep(100 * 1000);
+        sigset_t pend;
+        sigpending(&pend);
+        int early = sigismember(&pend, SIGALRM);
+        do
+            sigpending(&pend);
+        while (!sigismember(&pend, SIGALRM));
+        memset(&si, 0, sizeof si);
+        r = sigwaitinfo(&m, &si);
+        printf("  not after sleeping: %d, after spinning: sig %d code %d value %d\n", !early, r,
+               si.si_code, si.si_value.sival_int);
+        timer_delete(t);
+    }
+
     /* Errors. */
     ev.sigev_notify = SIGEV_SIGNAL;
     printf("timer_create clock 10: %s\n", E(timer_create(10, &ev, &t)));

@@ -119,6 +119,7 @@ pub fn new_signal(
         posix_timers: Mutex::default(),
         it_cpu: Mutex::default(),
         it_cpu_armed: AtomicBool::new(false),
+        posix_cpu_armed: AtomicBool::new(false),
     };
     KArc::new(k.caches.signal, cpu, s, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
 }

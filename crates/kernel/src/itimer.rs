@@ -32,6 +32,7 @@ pub struct CpuItimer {
 /// send their signal and re-arm with their interval. Cheap when none is
 /// armed (one atomic load).
 pub fn account_cpu(t: &crate::task::TaskRef, ns: u64, user: bool) {
+    crate::posix_timers::account_cpu(t, ns, user);
     let sig = &t.signal;
     if !sig.it_cpu_armed.load(Relaxed) {
         return;

@@ -18,10 +18,12 @@
 //!
 //! Where ferrite differs: the timer objects are on the host heap (bounded
 //! per process by RLIMIT_SIGPENDING, as Linux's preallocated sigqueues
-//! are); CPU-time clocks (`CLOCK_PROCESS_CPUTIME_ID`,
-//! `CLOCK_THREAD_CPUTIME_ID`) and the alarm clocks are EOPNOTSUPP; all
-//! clocks count from the same monotonic source, so `clock_settime` (which
-//! ferrite does not have) could not move a realtime timer.
+//! are); the alarm clocks are EOPNOTSUPP (no RTC), CPU clocks of other
+//! processes EINVAL (those of the caller and its threads work); the CPU-time clocks count the
+//! time the trap loop charges at the end of each slice or system call
+//! (see `crate::itimer`); all other clocks count from the same monotonic
+//! source, so `clock_settime` (which ferrite does not have) could not
+//! move a realtime timer.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +31,9 @@ use crate::errno::{Errno, EAGAIN, EINVAL, EOPNOTSUPP};
 use crate::sched::{RunQueue, TimerKey};
 use crate::sigcore::{self, sigbit, SigQueued, Target, SIGALRM, SI_TIMER};
 use crate::syscall::{Sys, SysResult};
-use crate::task::{lock, SignalRef, SignalStruct, RLIMIT_SIGPENDING};
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::task::{lock, SignalRef, SignalStruct, TaskRef, RLIMIT_SIGPENDING};
 
 /// Clock ids.
 pub const CLOCK_REALTIME: i32 = 0;
@@ -76,6 +80,70 @@ pub struct KItimer {
     pub pending_overrun: i32,
     /// `it_overrun_last`: overruns of the signal delivered before.
     pub overrun_last: i32,
+    /// A CPU-clock timer: its clock, and the CPU time left until it
+    /// expires (0: disarmed).
+    pub cpu: Option<CpuClock>,
+    pub cpu_left: u64,
+}
+
+/// A CPU-time clock (`CPUCLOCK_*`): one thread's or the whole process's,
+/// user time only (`CPUCLOCK_VIRT`) or user and system time
+/// (`CPUCLOCK_PROF`, `CPUCLOCK_SCHED`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CpuClock {
+    /// The thread whose time counts (None: every thread of the process).
+    pub tid: Option<i32>,
+    pub user_only: bool,
+}
+
+impl KItimer {
+    fn is_cpu(&self) -> bool {
+        self.cpu.is_some()
+    }
+}
+
+/// The CPU clock `clock` names, if it is one: the two fixed ids, or the
+/// encoded form (`~pid << 3 | perthread << 2 | type`, pid 0 = the caller)
+/// glibc passes for them. EINVAL for a bad encoding or, ferrite's limit,
+/// another process's clock.
+fn cpu_clock(s: &Sys<'_>, clock: i32) -> Result<Option<CpuClock>, Errno> {
+    let me = s.task;
+    match clock {
+        CLOCK_PROCESS_CPUTIME_ID => {
+            return Ok(Some(CpuClock {
+                tid: None,
+                user_only: false,
+            }))
+        }
+        CLOCK_THREAD_CPUTIME_ID => {
+            return Ok(Some(CpuClock {
+                tid: Some(me.pid),
+                user_only: false,
+            }))
+        }
+        c if c >= 0 => return Ok(None),
+        _ => {}
+    }
+    let pid = !(clock >> 3);
+    let kind = clock & 3;
+    let thread = clock & 4 != 0;
+    if kind == 3 {
+        return Err(EINVAL);
+    }
+    let user_only = kind == 1;
+    let tid = if thread {
+        let tid = if pid == 0 { me.pid } else { pid };
+        match s.k.tasks.find(tid) {
+            Some(t) if t.tgid == me.tgid => Some(tid),
+            _ => return Err(EINVAL),
+        }
+    } else {
+        if pid != 0 && pid != me.tgid {
+            return Err(EINVAL);
+        }
+        None
+    };
+    Ok(Some(CpuClock { tid, user_only }))
 }
 
 /// A process's timers (`signal->posix_timers`).
@@ -159,6 +227,111 @@ fn bump_queued(sig: &SignalStruct, id: i32, t: &KItimer, n: i32) -> bool {
         .any(|th| bump(&mut lock(&th.sig).queue))
 }
 
+/// What an expiry sends: the task, the signal, to the thread or process.
+type Send = (TaskRef, SigQueued, Target);
+
+/// Timer `id` expired (with `missed` more periods gone by): queue its
+/// signal, or count overruns of the one still queued. Returns what to
+/// send once the timers' lock is dropped.
+fn expire(sig: &SignalStruct, id: i32, t: &mut KItimer, missed: i32) -> Option<Send> {
+    if t.notify == SIGEV_NONE {
+        return None;
+    }
+    let snapshot = t.clone();
+    if bump_queued(sig, id, &snapshot, missed.saturating_add(1)) {
+        t.pending_overrun = t.pending_overrun.saturating_add(missed.saturating_add(1));
+        return None;
+    }
+    t.overrun_last = t.pending_overrun;
+    t.pending_overrun = missed;
+    let threads = lock(&sig.threads);
+    let target = match t.tid {
+        Some(tid) => threads
+            .iter()
+            .find(|th| th.pid == tid)
+            .cloned()
+            .map(|th| (th, Target::Thread)),
+        None => threads.first().cloned().map(|th| (th, Target::Group)),
+    };
+    let info = SigQueued {
+        signo: t.signo,
+        code: SI_TIMER,
+        pid: id,
+        uid: missed as u32,
+        addr: t.value,
+        ..Default::default()
+    };
+    target.map(|(th, how)| (th, info, how))
+}
+
+/// Charge `ns` of CPU time (`user`: in user mode) of `task` to its
+/// process's CPU-clock timers (`run_posix_cpu_timers`): process clocks
+/// count every thread's time, thread clocks their thread's. Called by the
+/// trap loop's accounting; one atomic load when none is armed.
+pub fn account_cpu(task: &TaskRef, ns: u64, user: bool) {
+    let sig = &task.signal;
+    if !sig.posix_cpu_armed.load(Relaxed) {
+        return;
+    }
+    let mut sends = Vec::new();
+    {
+        let mut tm = lock(&sig.posix_timers);
+        let mut armed = false;
+        for (&id, t) in tm.list.iter_mut() {
+            let Some(c) = t.cpu.filter(|_| t.cpu_left != 0) else {
+                continue;
+            };
+            if c.tid.is_some_and(|tid| tid != task.pid) || (c.user_only && !user) {
+                armed = true;
+                continue;
+            }
+            if ns < t.cpu_left {
+                t.cpu_left -= ns;
+                armed = true;
+                continue;
+            }
+            let over = ns - t.cpu_left;
+            let missed = over.checked_div(t.interval).unwrap_or(0);
+            t.cpu_left = over.checked_rem(t.interval).map_or(0, |r| t.interval - r);
+            armed |= t.cpu_left != 0;
+            if let Some(job) = expire(sig, id, t, missed.min(i32::MAX as u64) as i32) {
+                sends.push(job);
+            }
+        }
+        if !armed {
+            sig.posix_cpu_armed.store(false, Relaxed);
+        }
+    }
+    for (th, info, how) in sends {
+        let _ = sigcore::send_signal(&th, info, how);
+    }
+}
+
+/// The CPU time of timer `t`'s clock now (ns).
+fn cpu_clock_now(s: &Sys<'_>, t: &KItimer) -> u64 {
+    let Some(c) = t.cpu else {
+        return 0;
+    };
+    let threads = lock(&s.task.signal.threads).clone();
+    let (u, st) = match c.tid {
+        Some(tid) => threads
+            .iter()
+            .find(|th| th.pid == tid)
+            .map_or((0, 0), |th| {
+                (th.utime.load(Relaxed), th.stime.load(Relaxed))
+            }),
+        None => match threads.first() {
+            Some(leader) => crate::exit::process_times(leader),
+            None => (0, 0),
+        },
+    };
+    if c.user_only {
+        u
+    } else {
+        u + st
+    }
+}
+
 /// `posix_timer_fn`: timer `id` of `sig` (generation `seq`) expired.
 fn timer_fire(rq: &RunQueue, sig: &SignalRef, id: i32, seq: u64) {
     let now = rq.now();
@@ -185,35 +358,10 @@ fn timer_fire(rq: &RunQueue, sig: &SignalRef, id: i32, seq: u64) {
         None
     };
     let missed = missed.min(i32::MAX as u64) as i32;
-    let snapshot = t.clone();
-    if bump_queued(sig, id, &snapshot, missed.saturating_add(1)) {
-        t.pending_overrun = t.pending_overrun.saturating_add(missed.saturating_add(1));
-    } else {
-        t.overrun_last = t.pending_overrun;
-        t.pending_overrun = missed;
-        let target = match t.tid {
-            Some(tid) => lock(&sig.threads)
-                .iter()
-                .find(|th| th.pid == tid)
-                .cloned()
-                .map(|th| (th, Target::Thread)),
-            None => lock(&sig.threads)
-                .first()
-                .cloned()
-                .map(|th| (th, Target::Group)),
-        };
-        let info = SigQueued {
-            signo: t.signo,
-            code: SI_TIMER,
-            pid: id,
-            uid: missed as u32,
-            addr: t.value,
-            ..Default::default()
-        };
-        drop(tm);
-        if let Some((th, how)) = target {
-            let _ = sigcore::send_signal(&th, info, how);
-        }
+    let job = expire(sig, id, t, missed);
+    drop(tm);
+    if let Some((th, info, how)) = job {
+        let _ = sigcore::send_signal(&th, info, how);
     }
     if let Some(next) = rearm {
         arm(rq, sig, id, seq, next);
@@ -252,16 +400,15 @@ pub fn sys_timer_create(s: &mut Sys<'_>, clock: u64, sevp: u64, idp: u64) -> Sys
         CLOCK_MONOTONIC_RAW
         | CLOCK_REALTIME_COARSE
         | CLOCK_MONOTONIC_COARSE
-        | CLOCK_PROCESS_CPUTIME_ID
-        | CLOCK_THREAD_CPUTIME_ID
         | CLOCK_REALTIME_ALARM
         | CLOCK_BOOTTIME_ALARM => return Err(EOPNOTSUPP),
-        // Negative ids are CPU clocks of other processes or threads.
-        c if c < 0 => return Err(EOPNOTSUPP),
+        // CPU clocks (the fixed ids and the encoded ones).
+        c if c < 0 || c == CLOCK_PROCESS_CPUTIME_ID || c == CLOCK_THREAD_CPUTIME_ID => {}
         _ => return Err(EINVAL),
     }
     let mut t = KItimer {
         clock,
+        cpu: cpu_clock(s, clock)?,
         ..Default::default()
     };
     let event = if sevp != 0 {
@@ -318,6 +465,9 @@ pub fn sys_timer_create(s: &mut Sys<'_>, clock: u64, sevp: u64, idp: u64) -> Sys
 /// The remaining time and interval of `t` at `now` (`common_timer_get`);
 /// a `SIGEV_NONE` timer is forwarded (and a one-shot one disarmed) here.
 fn timer_get(t: &mut KItimer, now: u64) -> (u64, u64) {
+    if t.is_cpu() {
+        return (t.cpu_left, t.interval);
+    }
     let Some(mut d) = t.deadline else {
         return (0, t.interval);
     };
@@ -410,7 +560,21 @@ pub fn sys_timer_settime(s: &mut Sys<'_>, id: u64, flags: u64, new: u64, old: u6
         t.pending_overrun = 0;
         t.overrun_last = 0;
         t.interval = interval;
-        t.deadline = if value == 0 {
+        if t.is_cpu() {
+            t.deadline = None;
+            t.cpu_left = if value == 0 {
+                0
+            } else if flags & TIMER_ABSTIME != 0 {
+                // Already past: expires at the next accounting.
+                value.saturating_sub(cpu_clock_now(s, t)).max(1)
+            } else {
+                value
+            };
+            if t.cpu_left != 0 {
+                sig.posix_cpu_armed.store(true, Relaxed);
+            }
+        }
+        t.deadline = if value == 0 || t.is_cpu() {
             None
         } else if flags & TIMER_ABSTIME != 0 {
             let clock_now = match t.clock {

@@ -429,6 +429,8 @@ pub struct SignalStruct {
     /// trap loop's CPU-time accounting without taking the lock).
     pub it_cpu: Mutex<[crate::itimer::CpuItimer; 2]>,
     pub it_cpu_armed: AtomicBool,
+    /// Whether a POSIX timer on a CPU-time clock is armed.
+    pub posix_cpu_armed: AtomicBool,
 }
 
 /// The group's signal state under `siglock`.

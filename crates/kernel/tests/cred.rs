@@ -237,6 +237,7 @@ fn prctl_names_and_flags() {
     assert_eq!(call(k, &cpu, &t, PRCTL, &[15, end]), err(EFAULT));
     // Parent-death signal, subreaper, dumpable, no_new_privs.
     assert_eq!(call(k, &cpu, &t, PRCTL, &[1, 65]), err(EINVAL));
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[1, (1 << 32) | 10]), err(EINVAL));
     assert_eq!(call(k, &cpu, &t, PRCTL, &[1, 10]), 0);
     assert_eq!(call(k, &cpu, &t, PRCTL, &[2, rw]), 0);
     assert_eq!(u32s(&get(&cpu, &t, rw, 4)), vec![10]);
@@ -517,8 +518,12 @@ fn posix_timer_fires_with_si_value_and_counts_overruns() {
     // Errors.
     assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[10, rw, idp]), err(EINVAL));
     assert_eq!(
-        call(k, &cpu, &t, TIMER_CREATE, &[2, rw, idp]),
+        call(k, &cpu, &t, TIMER_CREATE, &[8, rw, idp]),
         err(EOPNOTSUPP)
+    );
+    assert_eq!(
+        call(k, &cpu, &t, TIMER_CREATE, &[(-5i64) as u64, rw, idp]),
+        err(EINVAL)
     );
     assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[1, 8, idp]), err(EFAULT));
     assert_eq!(call(k, &cpu, &t, TIMER_SETTIME, &[1, 0, 0, 0]), err(EINVAL));
@@ -647,4 +652,65 @@ fn cpu_itimers_count_cpu_time() {
     let o = get(&cpu, &t, rw + 256, 32);
     assert_eq!(i64::from_le_bytes(o[8..16].try_into().unwrap()), 4_000);
     assert!(!t.signal.it_cpu_armed.load(Relaxed));
+}
+
+#[test]
+fn cpu_clock_timers_count_cpu_time() {
+    let e = env();
+    let (k, cpu) = (&e.k, e.k.mem.cpu(0).unwrap());
+    let (t, rw) = task(k, &cpu, 7, [0, 0, 0, 0]);
+    t.sig.lock().unwrap().blocked = 1 << 13;
+    // CLOCK_PROCESS_CPUTIME_ID, default event (SIGALRM, value = id).
+    let idp = rw + 100;
+    assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[2, 0, idp]), 0);
+    let id = u32s(&get(&cpu, &t, idp, 4))[0] as u64;
+    let mut its = [0u8; 32];
+    its[24..32].copy_from_slice(&5_000_000i64.to_le_bytes());
+    put(&cpu, &t, rw + 200, &its);
+    assert_eq!(call(k, &cpu, &t, TIMER_SETTIME, &[id, 0, rw + 200, 0]), 0);
+    let pending = || t.signal.group.lock().unwrap().pending & (1 << 13) != 0;
+    // Sleeping does not count; CPU time does.
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    k.rq.run_timers();
+    assert!(!pending());
+    kernel::itimer::account_cpu(&t, 3_000_000, true);
+    assert!(!pending());
+    assert_eq!(call(k, &cpu, &t, TIMER_GETTIME, &[id, rw + 300]), 0);
+    let g = get(&cpu, &t, rw + 300, 32);
+    assert_eq!(i64::from_le_bytes(g[24..32].try_into().unwrap()), 2_000_000);
+    kernel::itimer::account_cpu(&t, 3_000_000, false);
+    assert!(pending());
+    let q = t.signal.group.lock().unwrap().queue[0];
+    assert_eq!((q.signo, q.code, q.addr), (14, -2, id));
+    // CLOCK_THREAD_CPUTIME_ID counts its own thread only.
+    assert_eq!(call(k, &cpu, &t, TIMER_CREATE, &[3, 0, idp]), 0);
+    let id2 = u32s(&get(&cpu, &t, idp, 4))[0] as u64;
+    assert_eq!(call(k, &cpu, &t, TIMER_SETTIME, &[id2, 0, rw + 200, 0]), 0);
+    kernel::itimer::account_cpu(&t, 4_000_000, true);
+    assert_eq!(call(k, &cpu, &t, TIMER_GETTIME, &[id2, rw + 300]), 0);
+    let g = get(&cpu, &t, rw + 300, 32);
+    assert_eq!(i64::from_le_bytes(g[24..32].try_into().unwrap()), 1_000_000);
+    // glibc's encoded ids: -6 is this process's CLOCK_SCHED, -2 this
+    // thread's; type 3 is invalid, and another process's clock too.
+    assert_eq!(
+        call(k, &cpu, &t, TIMER_CREATE, &[(-6i64) as u64, 0, idp]),
+        0
+    );
+    assert_eq!(
+        call(k, &cpu, &t, TIMER_CREATE, &[(-2i64) as u64, 0, idp]),
+        0
+    );
+    let other = ((!8i64) << 3) | 2;
+    assert_eq!(
+        call(k, &cpu, &t, TIMER_CREATE, &[other as u64, 0, idp]),
+        err(EINVAL)
+    );
+    // TIMER_ABSTIME already past: expires at the next charge.
+    t.utime.store(50_000_000, Relaxed);
+    its[24..32].copy_from_slice(&10_000_000i64.to_le_bytes());
+    put(&cpu, &t, rw + 200, &its);
+    assert_eq!(call(k, &cpu, &t, TIMER_SETTIME, &[id2, 1, rw + 200, 0]), 0);
+    assert_eq!(call(k, &cpu, &t, TIMER_GETTIME, &[id2, rw + 300]), 0);
+    let g = get(&cpu, &t, rw + 300, 32);
+    assert_eq!(i64::from_le_bytes(g[24..32].try_into().unwrap()), 1);
 }

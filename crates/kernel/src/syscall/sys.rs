@@ -38,7 +38,8 @@ pub fn sys_prctl(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let t = s.task;
     match option {
         PR_SET_PDEATHSIG => {
-            if !crate::sigcore::valid_signal(arg2 as i32) && arg2 != 0 {
+            // `valid_signal` of an unsigned long: 0..=_NSIG.
+            if arg2 > crate::task::NSIG as u64 {
                 return Err(EINVAL);
             }
             t.signal.pdeath_signal.store(arg2 as i32, Relaxed);
