@@ -180,6 +180,12 @@ static void prctls(void)
     printf("PR_CAPBSET_READ(99): %s\n", E(prctl(PR_CAPBSET_READ, 99)));
     printf("PR_GET_KEEPCAPS: %d\n", prctl(PR_GET_KEEPCAPS));
     printf("prctl(9999): %s\n", E(prctl(9999, 0, 0, 0, 0)));
+    unsigned long slack = prctl(PR_GET_TIMERSLACK);
+    prctl(PR_SET_TIMERSLACK, 123456);
+    printf("PR_SET_TIMERSLACK: %d\n", prctl(PR_GET_TIMERSLACK) == 123456);
+    prctl(PR_SET_TIMERSLACK, 0);
+    printf("PR_SET_TIMERSLACK 0 restores the default: %d\n",
+           (unsigned long)prctl(PR_GET_TIMERSLACK) == slack);
 
     /* A new name is inherited by a child. */
     pid_t c = fork();
@@ -191,9 +197,10 @@ static void prctls(void)
     wait_child(c, "name inherited");
 }
 
-/* A subreaper adopts its orphaned grandchild. Not compared with qemu,
- * whose prctl refuses PR_SET_CHILD_SUBREAPER: `creds subreaper` prints it
- * for ferrite's own test. */
+/* A subreaper adopts its orphaned grandchild; exec after setuid. Not
+ * compared with qemu, whose prctl refuses PR_SET_CHILD_SUBREAPER and
+ * which cannot exec: `creds subreaper` prints them for ferrite's own
+ * test. */
 static void subreaper(void)
 {
     int v = -1;
@@ -218,6 +225,19 @@ static void subreaper(void)
     printf("subreaper reaped the grandchild: %d, it saw the subreaper as parent: %d\n",
            w > 0, WIFEXITED(st) && WEXITSTATUS(st) == 7);
     prctl(PR_SET_CHILD_SUBREAPER, 0);
+
+    /* exec makes a process dumpable again (qemu-riscv64 cannot exec a
+     * riscv64 program without binfmt_misc, hence here). */
+    c = fork();
+    if (c == 0) {
+        if (setuid(1000) != 0)
+            _exit(3);
+        printf("after setuid: dumpable %d\n", prctl(PR_GET_DUMPABLE));
+        char *argv[] = {"creds", "dumpable", NULL};
+        execv("/proc/self/exe", argv);
+        _exit(4);
+    }
+    wait_child(c, "exec after setuid");
 }
 
 static void priorities(void)
@@ -647,6 +667,10 @@ static void shm(void)
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && strcmp(argv[1], "dumpable") == 0) {
+        printf("after exec: dumpable %d uid %d\n", prctl(PR_GET_DUMPABLE), getuid());
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "subreaper") == 0) {
         /* Not as init, whom orphans go to anyway. */
         pid_t c = fork();

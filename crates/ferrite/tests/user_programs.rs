@@ -293,14 +293,17 @@ fn creds_match_qemu() {
 }
 
 /// PR_SET_CHILD_SUBREAPER (qemu-riscv64's prctl refuses it, so ferrite
-/// alone): an orphaned grandchild goes to its subreaper grandparent.
+/// alone): an orphaned grandchild goes to its subreaper grandparent; and
+/// exec makes a process that gave up root dumpable again.
 #[test]
 fn creds_subreaper() {
     let f = ferrite(&[], "creds", &["subreaper"]);
     assert_eq!(
         f.stdout,
         "PR_SET_CHILD_SUBREAPER: OK\nPR_GET_CHILD_SUBREAPER: 1\nmiddle child: exit 0\n\
-         subreaper reaped the grandchild: 1, it saw the subreaper as parent: 1\nsubreaper: exit 0\n",
+         subreaper reaped the grandchild: 1, it saw the subreaper as parent: 1\n\
+         after setuid: dumpable 0\nafter exec: dumpable 1 uid 1000\nexec after setuid: exit 0\n\
+         subreaper: exit 0\n",
         "stderr:\n{}",
         f.stderr
     );

@@ -102,6 +102,7 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
         k.init_exiting(t);
     }
     exit_mm(k, cpu, t);
+    crate::ipc::shm::exit_shm(&k.ipc, cpu);
     // `exit_files`, `exit_fs`.
     let fs = lock(&t.files).take();
     drop(fs);

@@ -159,6 +159,8 @@ pub struct NewTask {
     /// The nice value and `no_new_privs` (the parent's, on fork).
     pub nice: i32,
     pub no_new_privs: bool,
+    /// The timer slack (a child's default is its parent's current one).
+    pub timer_slack_ns: u64,
 }
 
 /// `dup_task_struct`: the task object; on failure the mm is released.
@@ -197,6 +199,8 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         rq: k.rq.clone(),
         nice: AtomicI32::new(n.nice),
         no_new_privs: AtomicBool::new(n.no_new_privs),
+        timer_slack_ns: AtomicU64::new(n.timer_slack_ns),
+        default_timer_slack_ns: AtomicU64::new(n.timer_slack_ns),
     };
     match KArc::new(k.caches.task, cpu, t, Gfp::GFP_KERNEL) {
         Ok(t) => Ok(t),
@@ -380,6 +384,7 @@ pub fn kernel_clone(
             cmdline: lock(&me.cmdline).clone(),
             nice: me.nice.load(Relaxed),
             no_new_privs: me.no_new_privs.load(Relaxed),
+            timer_slack_ns: me.timer_slack_ns.load(Relaxed),
         },
     )?;
     if f & CLONE_CHILD_CLEARTID != 0 {

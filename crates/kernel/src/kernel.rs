@@ -529,6 +529,7 @@ impl Kernel {
                 cmdline,
                 nice: 0,
                 no_new_privs: false,
+                timer_slack_ns: crate::syscall::sys::DEFAULT_TIMER_SLACK_NS,
             },
         )
         .map_err(oom)?;

@@ -331,6 +331,10 @@ pub struct Task {
     pub nice: AtomicI32,
     /// `no_new_privs` (prctl), inherited on fork and kept across exec.
     pub no_new_privs: AtomicBool,
+    /// `timer_slack_ns` and `default_timer_slack_ns` (prctl; recorded,
+    /// ferrite's timers do not slack).
+    pub timer_slack_ns: AtomicU64,
+    pub default_timer_slack_ns: AtomicU64,
 }
 
 impl Task {

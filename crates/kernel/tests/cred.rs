@@ -252,6 +252,17 @@ fn prctl_names_and_flags() {
     assert_eq!(call(k, &cpu, &t, PRCTL, &[38, 1, 0, 0, 0]), 0);
     assert_eq!(call(k, &cpu, &t, PRCTL, &[39, 0, 0, 0, 0]), 1);
     assert_eq!(call(k, &cpu, &t, PRCTL, &[12345]), err(EINVAL));
+    // Timer slack: 50 µs by default, 0 restores the default.
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[30]), 50_000);
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[29, 7]), 0);
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[30]), 7);
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[29, 0]), 0);
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[30]), 50_000);
+    // PR_GET_TID_ADDRESS.
+    t.clear_child_tid.store(0x1234_5678, Relaxed);
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[40, rw + 200]), 0);
+    assert_eq!(get(&cpu, &t, rw + 200, 8), 0x1234_5678u64.to_le_bytes());
+    assert_eq!(call(k, &cpu, &t, PRCTL, &[40, rw + 3 * 4096]), err(EFAULT));
     // A credential change clears the parent-death signal.
     assert_eq!(call(k, &cpu, &t, SETUID, &[1000]), 0);
     assert_eq!(t.signal.pdeath_signal.load(Relaxed), 0);

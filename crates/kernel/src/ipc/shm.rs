@@ -13,10 +13,10 @@
 //! attached segment marks it `SHM_DEST` and makes its key private; it is
 //! destroyed once nothing maps it.
 //!
-//! Where ferrite differs: a destroyed segment whose last mapping went
-//! away without `shmdt` (munmap, exit, exec) is freed at the next System
-//! V shared-memory call rather than at once (nothing in mm calls back
-//! into ipc); the segment records live on the host heap (the pages and
+//! Where ferrite differs: a removed segment whose last mapping went away
+//! by munmap or exec (not `shmdt` or exit, which free it at once) is
+//! freed at the next System V shared-memory call or process exit (nothing
+//! in mm calls back into ipc); the segment records live on the host heap (the pages and
 //! the shmem object are in ferrite's RAM); `shm_lprid` is not updated by
 //! fork; SHM_LOCK only records the flag (no swap, nothing is ever
 //! swapped out); /proc/sysvipc/shm is not provided.
@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 
 use mm::filemap::{FileIdentity, FilePtr, FMODE_READ, FMODE_WRITE};
 use mm::mmap::{MAP_FIXED, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
-use mm::PAGE_SIZE;
+use mm::{Cpu, PAGE_SIZE};
 
 use super::{
     ipcperms, IpcPerm, IPCMNI_SHIFT, IPC_CREAT, IPC_EXCL, IPC_INFO, IPC_MIN_CYCLE, IPC_PRIVATE,
@@ -158,17 +158,17 @@ fn now_secs() -> i64 {
 
 /// `shm_destroy`: the segment's reference goes; its pages follow when no
 /// VMA maps it.
-fn destroy(s: &Sys<'_>, ids: &mut ShmIds, idx: usize) {
+fn destroy(cpu: &Cpu<'_>, ids: &mut ShmIds, idx: usize) {
     if let Some(seg) = ids.segs.remove(&idx) {
         ids.tot = ids.tot.saturating_sub(seg.pages());
         // SAFETY: the segment owned one reference to its object (from
         // `shmem_file_setup`), given up here; it is not used after this.
-        unsafe { mm::filemap::iput(s.cpu, seg.space) };
+        unsafe { mm::filemap::iput(cpu, seg.space) };
     }
 }
 
 /// Free the removed (`SHM_DEST`) segments nothing maps any more.
-fn reap(s: &Sys<'_>, ids: &mut ShmIds) {
+fn reap(cpu: &Cpu<'_>, ids: &mut ShmIds) {
     let dead: Vec<usize> = ids
         .segs
         .iter()
@@ -176,7 +176,16 @@ fn reap(s: &Sys<'_>, ids: &mut ShmIds) {
         .map(|(&i, _)| i)
         .collect();
     for i in dead {
-        destroy(s, ids, i);
+        destroy(cpu, ids, i);
+    }
+}
+
+/// `exit_shm`: a task's mm went away (exit): free the removed segments it
+/// was the last to map.
+pub fn exit_shm(ns: &super::IpcNamespace, cpu: &Cpu<'_>) {
+    let mut ids = lock(&ns.shm);
+    if ids.segs.values().any(|g| g.perm.mode & SHM_DEST != 0) {
+        reap(cpu, &mut ids);
     }
 }
 
@@ -186,7 +195,7 @@ pub fn sys_shmget(s: &mut Sys<'_>, key: u64, size: u64, flg: u64) -> SysResult {
     let flg = flg as u32 as u64;
     let cred = s.task.cred();
     let mut ids = lock(&s.k.ipc.shm);
-    reap(s, &mut ids);
+    reap(s.cpu, &mut ids);
     if key != IPC_PRIVATE {
         let found = ids
             .segs
@@ -293,7 +302,7 @@ pub fn sys_shmat(s: &mut Sys<'_>, shmid: u64, addr: u64, flg: u64) -> SysResult 
     // The namespace's lock is held across the mapping: the segment
     // cannot be destroyed meanwhile.
     let mut ids = lock(&s.k.ipc.shm);
-    reap(s, &mut ids);
+    reap(s.cpu, &mut ids);
     let seg = ids.check(shmid)?;
     if !ipcperms(&cred, &seg.perm, acc) {
         return Err(EACCES);
@@ -378,7 +387,7 @@ pub fn sys_shmdt(s: &mut Sys<'_>, addr: u64) -> SysResult {
         g.dtime = now_secs();
         g.lpid = s.task.tgid;
     }
-    reap(s, &mut ids);
+    reap(s.cpu, &mut ids);
     Ok(0)
 }
 
@@ -417,7 +426,7 @@ pub fn sys_shmctl(s: &mut Sys<'_>, shmid: u64, cmd: u64, buf: u64) -> SysResult 
         None
     };
     let mut ids = lock(&s.k.ipc.shm);
-    reap(s, &mut ids);
+    reap(s.cpu, &mut ids);
     match cmd {
         IPC_INFO => {
             let mut b = [0u8; 72];
@@ -499,7 +508,7 @@ pub fn sys_shmctl(s: &mut Sys<'_>, shmid: u64, cmd: u64, buf: u64) -> SysResult 
                 g.perm.mode |= SHM_DEST;
                 g.perm.key = IPC_PRIVATE;
             } else {
-                destroy(s, &mut ids, idx);
+                destroy(s.cpu, &mut ids, idx);
             }
             Ok(0)
         }

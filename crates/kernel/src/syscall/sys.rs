@@ -8,7 +8,8 @@
 //! accounted), and the context-switch counts of threads that exited are
 //! not kept; `times()` counts clock ticks from boot without Linux's
 //! `INITIAL_JIFFIES` offset; the dumpable flag is kept per process.
-//! `prctl` options other than those below are EINVAL.
+//! `prctl` options other than those below are EINVAL; the timer slack is
+//! recorded but ferrite's timers do not slack.
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -27,6 +28,11 @@ pub const PR_SET_CHILD_SUBREAPER: u64 = 36;
 pub const PR_GET_CHILD_SUBREAPER: u64 = 37;
 pub const PR_SET_NO_NEW_PRIVS: u64 = 38;
 pub const PR_GET_NO_NEW_PRIVS: u64 = 39;
+pub const PR_SET_TIMERSLACK: u64 = 29;
+pub const PR_GET_TIMERSLACK: u64 = 30;
+pub const PR_GET_TID_ADDRESS: u64 = 40;
+/// init's timer slack (50 µs).
+pub const DEFAULT_TIMER_SLACK_NS: u64 = 50_000;
 
 /// `prctl(2)`.
 pub fn sys_prctl(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
@@ -98,6 +104,21 @@ pub fn sys_prctl(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
                 return Err(EINVAL);
             }
             Ok(t.no_new_privs.load(Relaxed) as u64)
+        }
+        PR_GET_TIMERSLACK => Ok(t.timer_slack_ns.load(Relaxed)),
+        PR_SET_TIMERSLACK => {
+            let v = if arg2 == 0 {
+                t.default_timer_slack_ns.load(Relaxed)
+            } else {
+                arg2
+            };
+            t.timer_slack_ns.store(v, Relaxed);
+            Ok(0)
+        }
+        PR_GET_TID_ADDRESS => {
+            let a = t.clear_child_tid.load(Relaxed);
+            s.write_user(arg2, &a.to_le_bytes())?;
+            Ok(0)
         }
         _ => Err(EINVAL),
     }
