@@ -333,6 +333,38 @@ fn pipes_match_qemu() {
     same_as_qemu("pipes", &[]);
 }
 
+/// Credentials (the set*id family, groups, capabilities) with Linux's
+/// permission rules in a child that gives up root, prctl, priorities,
+/// rusage and times of a child, sigtimedwait and sigqueue, POSIX timers
+/// and System V shared memory across fork.
+#[test]
+fn creds_match_qemu() {
+    let f = same_as_qemu("creds", &[]);
+    assert!(
+        f.stdout.contains("child sees 'hello', nattch 2\n"),
+        "{}",
+        f.stdout
+    );
+}
+
+/// PR_SET_CHILD_SUBREAPER (qemu-riscv64's prctl refuses it, so ferrite
+/// alone): an orphaned grandchild goes to its subreaper grandparent; and
+/// exec makes a process that gave up root dumpable again.
+#[test]
+fn creds_subreaper() {
+    let f = ferrite(&[], "creds", &["subreaper"]);
+    assert_eq!(
+        f.stdout,
+        "PR_SET_CHILD_SUBREAPER: OK\nPR_GET_CHILD_SUBREAPER: 1\nmiddle child: exit 0\n\
+         subreaper reaped the grandchild: 1, it saw the subreaper as parent: 1\n\
+         after setuid: dumpable 0\nafter exec: dumpable 1 uid 1000\nexec after setuid: exit 0\n\
+         subreaper: exit 0\n",
+        "stderr:\n{}",
+        f.stderr
+    );
+    assert_eq!(f.status, 0);
+}
+
 #[test]
 fn sizeof() {
     same_as_qemu("sizeof", &[]);

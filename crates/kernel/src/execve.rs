@@ -201,6 +201,9 @@ pub fn do_execve(
         .copied()
         .collect();
     t.signal.did_exec.store(true, Relaxed);
+    crate::posix_timers::exit_itimers(&k.rq, &t.signal);
+    // `begin_new_exec`: dumpable again (no set-id images here).
+    t.signal.dumpable.store(1, Relaxed);
     *lock(&t.robust_list) = (0, 0);
     t.clear_child_tid.store(0, Relaxed);
     let mut regs = Regs {

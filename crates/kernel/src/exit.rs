@@ -102,6 +102,7 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
         k.init_exiting(t);
     }
     exit_mm(k, cpu, t);
+    crate::ipc::shm::exit_shm(&k.ipc, cpu);
     // `exit_files`, `exit_fs`; the last close of a tmpfs file may have
     // queued its pages (`delayed_fput`): free them now that a CPU is here.
     let fs = lock(&t.files).take();
@@ -115,6 +116,10 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
         .fetch_add(t.stime.load(Relaxed), Relaxed);
     wait::finish_wait(t);
     exit_notify(k, t, code);
+    if t.signal.live.load(SeqCst) == 0 {
+        // The group is dead: `exit_itimers` (its POSIX timers go now).
+        crate::posix_timers::exit_itimers(&k.rq, &t.signal);
+    }
     {
         let mut s = lock(&t.sched);
         s.state = TASK_DEAD;

@@ -115,6 +115,11 @@ pub fn new_signal(
         dead_utime: AtomicU64::new(0),
         dead_stime: AtomicU64::new(0),
         did_exec: AtomicBool::new(false),
+        dumpable: AtomicI32::new(1),
+        posix_timers: Mutex::default(),
+        it_cpu: Mutex::default(),
+        it_cpu_armed: AtomicBool::new(false),
+        posix_cpu_armed: AtomicBool::new(false),
     };
     KArc::new(k.caches.signal, cpu, s, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
 }
@@ -151,6 +156,11 @@ pub struct NewTask {
     pub exit_signal: i32,
     pub exe: Vec<u8>,
     pub cmdline: Vec<u8>,
+    /// The nice value and `no_new_privs` (the parent's, on fork).
+    pub nice: i32,
+    pub no_new_privs: bool,
+    /// The timer slack (a child's default is its parent's current one).
+    pub timer_slack_ns: u64,
 }
 
 /// `dup_task_struct`: the task object; on failure the mm is released.
@@ -189,6 +199,10 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         rq: k.rq.clone(),
         environ: Mutex::default(),
         cpus_allowed: AtomicU64::new(0),
+        nice: AtomicI32::new(n.nice),
+        no_new_privs: AtomicBool::new(n.no_new_privs),
+        timer_slack_ns: AtomicU64::new(n.timer_slack_ns),
+        default_timer_slack_ns: AtomicU64::new(n.timer_slack_ns),
     };
     match KArc::new(k.caches.task, cpu, t, Gfp::GFP_KERNEL) {
         Ok(t) => Ok(t),
@@ -324,7 +338,11 @@ pub fn kernel_clone(
             me.signal.session.load(Relaxed),
             parent,
         ) {
-            Ok(s) => s,
+            Ok(s) => {
+                // The mm's dumpable flag is copied with the mm.
+                s.dumpable.store(me.signal.dumpable.load(Relaxed), Relaxed);
+                s
+            }
             Err(e) => {
                 mm.put(cpu);
                 return Err(e);
@@ -366,11 +384,14 @@ pub fn kernel_clone(
             fs,
             signal,
             sighand,
-            cred,
+            cred: cred.clone(),
             sig,
             exit_signal,
             exe,
             cmdline,
+            nice: me.nice.load(Relaxed),
+            no_new_privs: me.no_new_privs.load(Relaxed),
+            timer_slack_ns: me.timer_slack_ns.load(Relaxed),
         },
     )?;
     let environ = lock(&me.environ).clone();

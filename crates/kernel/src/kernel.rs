@@ -253,6 +253,8 @@ pub struct Kernel {
     pub caches: Caches,
     /// The futex hash table.
     pub futex: crate::futex::FutexHash,
+    /// The IPC namespace (System V shared memory).
+    pub ipc: crate::ipc::IpcNamespace,
     /// The run's options.
     pub config: Config,
     /// Whether a hart panicked, and the report.
@@ -339,6 +341,7 @@ impl Kernel {
             rq,
             caches,
             futex: Default::default(),
+            ipc: Default::default(),
             config,
             panic,
             outcome: Mutex::new(None),
@@ -543,6 +546,9 @@ impl Kernel {
                 exit_signal: crate::sigcore::SIGCHLD,
                 exe,
                 cmdline,
+                nice: 0,
+                no_new_privs: false,
+                timer_slack_ns: crate::syscall::sys::DEFAULT_TIMER_SLACK_NS,
             },
         )
         .map_err(oom)?;

@@ -339,11 +339,17 @@ pub enum Deliver {
 /// Take the next deliverable signal of `t` (`dequeue_signal`): private
 /// before shared; in each, synchronous faults first, then the lowest.
 fn dequeue_signal(t: &Task) -> Option<SigQueued> {
+    let blocked = lock(&t.sig).blocked;
+    dequeue_signal_from(t, !blocked)
+}
+
+/// `dequeue_signal(tsk, mask)`: take the next pending signal of `t` that
+/// is in `set` (blocked or not), as `rt_sigtimedwait` does.
+pub fn dequeue_signal_from(t: &Task, set: u64) -> Option<SigQueued> {
     let mut g = lock(&t.signal.group);
     let mut s = lock(&t.sig);
-    let blocked = s.blocked;
-    let pick = |set: u64| -> Option<i32> {
-        let m = set & !blocked;
+    let pick = |pend: u64| -> Option<i32> {
+        let m = pend & set;
         if m == 0 {
             return None;
         }

@@ -160,7 +160,13 @@ pub fn sys_rt_sigsuspend(s: &mut Sys<'_>, mask: u64, size: u64) -> Flow {
         t.blocked = new;
     }
     crate::sched::set_current_state(s.task, crate::sched::TASK_INTERRUPTIBLE);
-    if sigcore::signal_pending(s.task) {
+    // A signal that came while blocked woke nobody and set no flag: look
+    // at the pending sets under the new mask (`set_current_blocked`'s
+    // `recalc_sigpending`).
+    if sigcore::recalc_sigpending(s.task) {
+        s.task
+            .sigpending
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         crate::sched::set_running(s.task);
         return Flow::Return(-(crate::errno::ERESTARTNOHAND as i64));
     }

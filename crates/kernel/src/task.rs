@@ -166,8 +166,19 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// `struct cred`: the ids (real, effective, saved, filesystem).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `CAP_LAST_CAP` (CAP_CHECKPOINT_RESTORE).
+pub const CAP_LAST_CAP: u32 = 40;
+/// `CAP_VALID_MASK`: every capability Linux knows.
+pub const CAP_FULL_SET: u64 = (1u64 << (CAP_LAST_CAP + 1)) - 1;
+
+/// `struct cred`: the ids (real, effective, saved, filesystem), the
+/// supplementary groups (`group_info`, sorted as `groups_sort` leaves
+/// them) and the capability sets.
+///
+/// Where ferrite differs: the group list is a host allocation (bounded
+/// by `NGROUPS_MAX` and by what the guest actually supplied), shared by
+/// copies of the credentials as Linux shares `group_info`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cred {
     pub uid: u32,
     pub euid: u32,
@@ -177,11 +188,23 @@ pub struct Cred {
     pub egid: u32,
     pub sgid: u32,
     pub fsgid: u32,
+    /// Supplementary groups, sorted ascending.
+    pub groups: Arc<[u32]>,
+    /// `cap_inheritable`, `cap_permitted`, `cap_effective`, `cap_bset`.
+    pub cap_inheritable: u64,
+    pub cap_permitted: u64,
+    pub cap_effective: u64,
+    pub cap_bset: u64,
+    /// `securebits` (only `SECURE_KEEP_CAPS` has an effect here).
+    pub securebits: u32,
 }
 
 impl Cred {
     /// All ids of a user `uid`, group `gid`; effective ids `euid`/`egid`.
+    /// Root (any id 0) starts with every capability, as init does on
+    /// Linux; other users with none.
     pub fn new(uid: u32, euid: u32, gid: u32, egid: u32) -> Cred {
+        let caps = if euid == 0 { CAP_FULL_SET } else { 0 };
         Cred {
             uid,
             euid,
@@ -191,7 +214,27 @@ impl Cred {
             egid,
             sgid: egid,
             fsgid: egid,
+            groups: Arc::from(Vec::new()),
+            cap_inheritable: 0,
+            cap_permitted: if uid == 0 || euid == 0 {
+                CAP_FULL_SET
+            } else {
+                0
+            },
+            cap_effective: caps,
+            cap_bset: CAP_FULL_SET,
+            securebits: 0,
         }
+    }
+
+    /// `capable(cap)`: the capability is in the effective set.
+    pub fn capable(&self, cap: u32) -> bool {
+        cap <= CAP_LAST_CAP && self.cap_effective & (1u64 << cap) != 0
+    }
+
+    /// `in_group_p`: `gid` is the filesystem group or a supplementary one.
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.fsgid == gid || self.groups.binary_search(&gid).is_ok()
     }
 }
 
@@ -288,6 +331,15 @@ pub struct Task {
     pub environ: Mutex<Vec<u8>>,
     /// `cpus_mask` (sched_setaffinity): bit i = CPU i; 0 = every CPU.
     pub cpus_allowed: AtomicU64,
+    /// The nice value (-20..=19; `static_prio - DEFAULT_PRIO`), set by
+    /// setpriority, inherited on fork.
+    pub nice: AtomicI32,
+    /// `no_new_privs` (prctl), inherited on fork and kept across exec.
+    pub no_new_privs: AtomicBool,
+    /// `timer_slack_ns` and `default_timer_slack_ns` (prctl; recorded,
+    /// ferrite's timers do not slack).
+    pub timer_slack_ns: AtomicU64,
+    pub default_timer_slack_ns: AtomicU64,
 }
 
 impl Task {
@@ -329,7 +381,7 @@ impl Task {
 
     /// The credentials.
     pub fn cred(&self) -> Cred {
-        *lock(&self.cred)
+        lock(&self.cred).clone()
     }
 
     /// The blocked mask.
@@ -376,6 +428,18 @@ pub struct SignalStruct {
     pub dead_stime: AtomicU64,
     /// `did_exec` (a child that exec'd may not be setpgid'd by its parent).
     pub did_exec: AtomicBool,
+    /// The mm's dumpable flag (`MMF_DUMPABLE` bits: 0, 1 or 2), here per
+    /// process: `PR_SET_DUMPABLE`, and cleared by a credential change.
+    pub dumpable: AtomicI32,
+    /// `posix_timers`: the process's POSIX timers.
+    pub posix_timers: Mutex<crate::posix_timers::Timers>,
+    /// ITIMER_VIRTUAL and ITIMER_PROF (`it[CPUCLOCK_VIRT]`,
+    /// `it[CPUCLOCK_PROF]`), and whether either is armed (checked by the
+    /// trap loop's CPU-time accounting without taking the lock).
+    pub it_cpu: Mutex<[crate::itimer::CpuItimer; 2]>,
+    pub it_cpu_armed: AtomicBool,
+    /// Whether a POSIX timer on a CPU-time clock is armed.
+    pub posix_cpu_armed: AtomicBool,
 }
 
 /// The group's signal state under `siglock`.

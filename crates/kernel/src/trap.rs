@@ -161,8 +161,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         resuming = false;
         let t0 = Instant::now();
         let exit = hart.run(k.config.quantum);
-        task.utime
-            .fetch_add(t0.elapsed().as_nanos() as u64, Relaxed);
+        let ran = t0.elapsed().as_nanos() as u64;
+        task.utime.fetch_add(ran, Relaxed);
+        crate::itimer::account_cpu(task, ran, true);
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
@@ -170,8 +171,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             Exit::Ecall => {
                 let t1 = Instant::now();
                 let r = syscall_trap(k, cpu, hart, task, &mut mm);
-                task.stime
-                    .fetch_add(t1.elapsed().as_nanos() as u64, Relaxed);
+                let sys = t1.elapsed().as_nanos() as u64;
+                task.stime.fetch_add(sys, Relaxed);
+                crate::itimer::account_cpu(task, sys, false);
                 match r {
                     SysOutcome::Continue(l) => last = l,
                     SysOutcome::Leave(l) => return l,

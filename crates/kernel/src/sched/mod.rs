@@ -73,7 +73,18 @@ enum TimerKind {
     Wake(TaskRef, u64),
     /// ITIMER_REAL of a process (`it_real_fn`) with its generation.
     ItReal(SignalRef, u64),
+    /// Any other kernel timer function (a POSIX timer's
+    /// `posix_timer_fn`), under a key its owner can cancel it by.
+    Call(TimerKey, TimerFn),
 }
+
+/// The key of a [`TimerKind::Call`] timer (for a POSIX timer: the
+/// address of its process's `signal_struct` and the timer id).
+pub type TimerKey = (usize, i64);
+
+/// A timer function run by [`RunQueue::run_timers`] (outside the
+/// timers' lock) when its deadline passes.
+pub type TimerFn = Box<dyn FnOnce(&RunQueue) + Send>;
 
 struct Timer {
     deadline: u64,
@@ -218,6 +229,33 @@ impl RunQueue {
         });
     }
 
+    /// Run `f` at `deadline` (`hrtimer_start` of a kernel timer) unless
+    /// cancelled by `key` first.
+    pub fn arm_call(&self, deadline: u64, key: TimerKey, f: TimerFn) {
+        self.arm(Timer {
+            deadline,
+            kind: TimerKind::Call(key, f),
+        });
+    }
+
+    /// `hrtimer_cancel` of the [`TimerKind::Call`] timers whose key
+    /// `which` selects (what they hold is dropped now).
+    pub fn cancel_calls(&self, which: &dyn Fn(TimerKey) -> bool) {
+        let dropped: Vec<Timer>;
+        {
+            let mut h = lock(&self.timers);
+            let all = std::mem::take(&mut *h).into_vec();
+            let (gone, kept): (Vec<Timer>, Vec<Timer>) = all
+                .into_iter()
+                .partition(|t| matches!(&t.kind, TimerKind::Call(k, _) if which(*k)));
+            *h = BinaryHeap::from(kept);
+            dropped = gone;
+        }
+        // The earliest deadline only moves later: a stale `next_timer`
+        // costs one empty `run_timers`.
+        drop(dropped);
+    }
+
     fn arm(&self, t: Timer) {
         let d = t.deadline;
         lock(&self.timers).push(t);
@@ -265,6 +303,7 @@ impl RunQueue {
                         }
                     }
                 }
+                TimerKind::Call(_, f) => f(self),
             }
         }
     }

@@ -12,12 +12,15 @@
 //! ferrite does not have return `ENOSYS`, as Linux's `sys_ni_syscall` does.
 
 pub mod cacheflush;
+pub mod cred;
 pub mod file;
 pub mod info;
 pub mod mem;
 pub mod nr;
 pub mod process;
 pub mod signal;
+pub mod sigqueue;
+pub mod sys;
 
 use mm::percpu::Cpu;
 use mm::uaccess;
@@ -270,6 +273,37 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         GETITIMER => crate::itimer::sys_getitimer(s, a[0], a[1]),
         SETITIMER => crate::itimer::sys_setitimer(s, a[0], a[1], a[2]),
         SCHED_YIELD => return Flow::Yield(0),
+        // Credentials and process attributes.
+        SETUID => cred::sys_setuid(s, a[0]),
+        SETGID => cred::sys_setgid(s, a[0]),
+        SETREUID => cred::sys_setreuid(s, a[0], a[1]),
+        SETREGID => cred::sys_setregid(s, a[0], a[1]),
+        SETRESUID => cred::sys_setresuid(s, a[0], a[1], a[2]),
+        SETRESGID => cred::sys_setresgid(s, a[0], a[1], a[2]),
+        GETRESUID => cred::sys_getresuid(s, a[0], a[1], a[2]),
+        GETRESGID => cred::sys_getresgid(s, a[0], a[1], a[2]),
+        SETFSUID => cred::sys_setfsuid(s, a[0]),
+        SETFSGID => cred::sys_setfsgid(s, a[0]),
+        GETGROUPS => cred::sys_getgroups(s, a[0], a[1]),
+        SETGROUPS => cred::sys_setgroups(s, a[0], a[1]),
+        CAPGET => cred::sys_capget(s, a[0], a[1]),
+        CAPSET => cred::sys_capset(s, a[0], a[1]),
+        PRCTL => sys::sys_prctl(s, a),
+        GETPRIORITY => sys::sys_getpriority(s, a[0], a[1]),
+        SETPRIORITY => sys::sys_setpriority(s, a[0], a[1], a[2]),
+        GETRUSAGE => sys::sys_getrusage(s, a[0], a[1]),
+        TIMES => sys::sys_times(s, a[0]),
+        // POSIX timers.
+        TIMER_CREATE => crate::posix_timers::sys_timer_create(s, a[0], a[1], a[2]),
+        TIMER_SETTIME => crate::posix_timers::sys_timer_settime(s, a[0], a[1], a[2], a[3]),
+        TIMER_GETTIME => crate::posix_timers::sys_timer_gettime(s, a[0], a[1]),
+        TIMER_GETOVERRUN => crate::posix_timers::sys_timer_getoverrun(s, a[0]),
+        TIMER_DELETE => crate::posix_timers::sys_timer_delete(s, a[0]),
+        // System V shared memory.
+        SHMGET => crate::ipc::shm::sys_shmget(s, a[0], a[1], a[2]),
+        SHMAT => crate::ipc::shm::sys_shmat(s, a[0], a[1], a[2]),
+        SHMDT => crate::ipc::shm::sys_shmdt(s, a[0]),
+        SHMCTL => crate::ipc::shm::sys_shmctl(s, a[0], a[1], a[2]),
         // Signals.
         RT_SIGACTION => signal::sys_rt_sigaction(s, a),
         RT_SIGPROCMASK => signal::sys_rt_sigprocmask(s, a),
@@ -277,6 +311,9 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         RT_SIGRETURN => return signal::sys_rt_sigreturn(s),
         RT_SIGSUSPEND => return crate::signal_deliver::sys_rt_sigsuspend(s, a[0], a[1]),
         SIGALTSTACK => crate::signal_deliver::sys_sigaltstack(s, a[0], a[1]),
+        RT_SIGTIMEDWAIT => return sigqueue::sys_rt_sigtimedwait(s, a),
+        RT_SIGQUEUEINFO => sigqueue::sys_rt_sigqueueinfo(s, a[0], a[1], a[2]),
+        RT_TGSIGQUEUEINFO => sigqueue::sys_rt_tgsigqueueinfo(s, a),
         KILL => crate::sigcore::kill(s.k, s.task, a[0] as i32, a[1] as i32).map(|_| 0),
         TKILL => crate::sigcore::tgkill(s.k, s.task, None, a[0] as i32, a[1] as i32).map(|_| 0),
         TGKILL => crate::sigcore::tgkill(s.k, s.task, Some(a[0] as i32), a[1] as i32, a[2] as i32)
