@@ -14,7 +14,8 @@
  * pselect6, epoll_pwait(2), wait4, waitid, futex and futex_waitv,
  * rt_sigsuspend, rt_sigtimedwait, io_getevents), pipes, sockets,
  * eventfd/timerfd/signalfd/inotify (their reads block), userfaultfd,
- * io_uring, process_vm_writev, rseq, close_range and unshare/setns.
+ * io_uring, process_vm_writev, rseq, close_range, unshare/setns and
+ * mknodat (opening a FIFO it made would wait for a writer).
  * Memory calls (munmap, mremap, mprotect, madvise, msync, mlock, munlock,
  * mincore, and mmap with MAP_FIXED) only see its "victim" pages or the
  * empty range [2^44, 2^45), where huge lengths are safe; mremap grows to
@@ -88,6 +89,7 @@ static int skipped(long nr)
         0,   1,   2,   3,   4,   /* aio */
         19,  20,  21,  22,       /* eventfd2, epoll_create1/ctl, epoll_pwait */
         26,                      /* inotify_init1 */
+        33,                      /* mknodat (a FIFO it then opened would block) */
         39,  40,  41,            /* umount2, mount, pivot_root */
         59,  72,  73,  74,       /* pipe2, pselect6, ppoll, signalfd4 */
         85,                      /* timerfd_create */
