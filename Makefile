@@ -59,6 +59,9 @@ demo: build
 	@$(call show,run --show /proc/1/maps user/build/addrs)
 	@$(call show,run --show /proc/1/maps --show /proc/slabinfo user/build/sizeof)
 	@$(call show,boot --show /proc/buddyinfo)
+	@$(call show,run user/build/procs)
+	@printf '\n\033[1m$$ ferrite run user/build/busybox sh -c "seq 1 1000 | sort -rn | head -3; sleep 1 & ps -o pid,ppid,comm; wait"\033[0m\n'
+	@$(FERRITE) run user/build/busybox sh -c 'seq 1 1000 | sort -rn | head -3; sleep 1 & ps -o pid,ppid,comm; wait'
 
 # Tests use the workspace's [profile.test] (opt-level 2, debug assertions
 # on) rather than --release: on 2 cores a cold build takes about as long
