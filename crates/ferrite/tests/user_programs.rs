@@ -707,7 +707,7 @@ fn out_of_memory_kills_the_program_not_the_kernel() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("Out of memory: killed process 1 (heap)"),
+        r.stderr.contains("Out of memory: Killed process 1 (heap)"),
         "{}",
         r.stderr
     );

@@ -76,8 +76,15 @@ pub fn out_of_memory(k: &Kernel, cpu: &Cpu<'static>, current: &TaskRef) -> OomAc
             best = Some((points, p));
         }
     }
-    let Some((_, victim)) = best else {
-        return OomAction::KillCurrent;
+    // Nobody else: the faulting process itself (even init: Linux would
+    // panic, "Out of memory and no killable processes"; ferrite ends the
+    // process, and with init the run).
+    let victim = match best {
+        Some((_, v)) => v,
+        None => k
+            .tasks
+            .find_process(current.tgid)
+            .unwrap_or_else(|| current.clone()),
     };
     let (anon, file, shmem, total_vm) = rss(&victim, Some(cpu));
     let kb = mm::page::PAGE_SIZE / 1024;
