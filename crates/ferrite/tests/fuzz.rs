@@ -158,7 +158,7 @@ fn verdict(seed: u64, o: &Outcome) -> Option<String> {
             tail(&o.stderr)
         ));
     }
-    let oom = o.status == 128 + 9 && o.stderr.contains("Out of memory: killed process");
+    let oom = o.status == 128 + 9 && o.stderr.contains("Out of memory: Killed process");
     if o.status != 0 && !oom {
         return Some(format!(
             "seed {seed}: exit status {} (want 0, or an OOM kill) {again}\nstdout:\n{}\nstderr (tail):\n{}",
