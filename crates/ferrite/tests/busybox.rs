@@ -540,3 +540,108 @@ fn ps_top_free_see_the_processes() {
         .collect();
     assert!(n[0] > 0 && n[1] + n[2] <= n[0], "{mem}");
 }
+
+/// Ctrl-C on the terminal is the guest's: with ferrite's stdin a
+/// terminal, the host's SIGINT becomes SIGINT for the foreground process
+/// group of the guest's terminal (the job the shell put there with
+/// TIOCSPGRP), which ends `sleep` at once; the interactive shell drops
+/// the rest of the line and prompts again, as under qemu-riscv64.
+#[test]
+fn ctrl_c_interrupts_the_foreground_job() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    setup();
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty fills two descriptors; the other arguments may be
+    // null.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty");
+    // SAFETY: both are fresh descriptors we own.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let io = |f: &OwnedFd| Stdio::from(f.try_clone().expect("dup"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.args(["run", BUSYBOX, "sh"])
+        .current_dir(root())
+        .stdin(io(&slave))
+        .stdout(io(&slave))
+        .stderr(io(&slave));
+    // SAFETY: between fork and exec only async-signal-safe calls: a new
+    // session whose controlling terminal is the pty (stdin), so the pty
+    // turns ^C into SIGINT for ferrite, as a terminal does for a shell's
+    // foreground job.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("ferrite");
+    drop(slave);
+    let mut m = std::fs::File::from(master);
+    let reader = m.try_clone().expect("dup");
+    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = out.clone();
+    std::thread::spawn(move || {
+        let mut r = reader;
+        let mut b = [0u8; 4096];
+        while let Ok(n) = r.read(&mut b) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&b[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&out.lock().unwrap()).replace('\r', "");
+    let wait_for = |what: &str| {
+        let start = Instant::now();
+        while !text().contains(what) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what:?} on the terminal; it shows:\n{}",
+                text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    use std::io::Write;
+    wait_for("/ # ");
+    m.write_all(b"sleep 30; echo status $?\r").unwrap();
+    wait_for("sleep 30; echo status $?\n");
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = Instant::now();
+    m.write_all(b"\x03").unwrap();
+    wait_for("^C\n/ # ");
+    assert!(
+        !text().lines().any(|l| l.starts_with("status ")),
+        "{}",
+        text()
+    );
+    assert!(
+        sent.elapsed() < Duration::from_secs(10),
+        "^C took {:?}",
+        sent.elapsed()
+    );
+    m.write_all(b"exit 4\r").unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            panic!("the shell did not exit; the terminal shows:\n{}", text());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(shell_status(status), 4, "{}", text());
+}

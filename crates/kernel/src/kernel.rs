@@ -56,6 +56,11 @@ pub struct Config {
     pub show: Vec<String>,
     /// Instructions a task runs before the hart looks at the run queue.
     pub quantum: u64,
+    /// The terminal's signal keys as the host delivers them (Ctrl-C,
+    /// Ctrl-\\, Ctrl-Z when ferrite's stdin is a terminal): each flag,
+    /// set by the host's signal handler, sends that signal to the
+    /// terminal's foreground process group (the tty's ISIG).
+    pub tty_signals: Vec<(i32, Arc<std::sync::atomic::AtomicBool>)>,
 }
 
 impl Config {
@@ -67,6 +72,7 @@ impl Config {
             strace: false,
             show: Vec::new(),
             quantum: DEFAULT_QUANTUM,
+            tty_signals: Vec::new(),
         }
     }
 }
@@ -261,6 +267,8 @@ pub struct Kernel {
     pub panic: Arc<PanicState>,
     outcome: Mutex<Option<Outcome>>,
     shown: Mutex<Option<Shown>>,
+    /// The terminal of init's session (set when init starts).
+    pub tty: Mutex<Option<Arc<crate::fs::TtyState>>>,
     /// The process the OOM killer chose last (0: none), until it is gone.
     pub oom_victim: std::sync::atomic::AtomicI32,
     /// Instructions retired by harts that have stopped.
@@ -346,6 +354,7 @@ impl Kernel {
             panic,
             outcome: Mutex::new(None),
             shown: Mutex::new(None),
+            tty: Mutex::new(None),
             oom_victim: std::sync::atomic::AtomicI32::new(0),
             instructions: AtomicU64::new(0),
             syscalls: AtomicU64::new(0),
@@ -473,8 +482,36 @@ impl Kernel {
                 return Err(RunError::Init(msg));
             }
         }
+        if let Some(fs) = init.fs() {
+            *crate::task::lock(&self.tty) = Some(fs.tty().clone());
+        }
         crate::sched::wake_up_new_task(&init);
         Ok(())
+    }
+
+    /// The tty's ISIG, for the keys the host turned into signals: send
+    /// each pending one to the terminal's foreground process group
+    /// (`isig` → `kill_pgrp`). Cheap when none is pending.
+    pub fn poll_tty_signals(&self) {
+        for (sig, flag) in &self.config.tty_signals {
+            if !flag.load(Relaxed) || !flag.swap(false, Relaxed) {
+                continue;
+            }
+            let fg = crate::task::lock(&self.tty)
+                .as_ref()
+                .map_or(0, |t| t.foreground());
+            for p in self.tasks.processes() {
+                if p.signal.pgrp.load(Relaxed) == fg
+                    && p.exit_state.load(Relaxed) == crate::task::EXIT_ALIVE
+                {
+                    crate::sigcore::send_sig_info(
+                        &p,
+                        crate::sigcore::SigQueued::kernel(*sig),
+                        crate::sigcore::Target::Group,
+                    );
+                }
+            }
+        }
     }
 
     /// A new process `pid` (its own group, session and thread group) with

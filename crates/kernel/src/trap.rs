@@ -59,7 +59,9 @@ const TRAP_BRKPT: i32 = 1;
 /// as Linux's idle loop answers IPIs.
 pub fn hart_main(k: &Kernel, id: usize) {
     let mut hart = Hart::new(id, k.machine.clone());
-    while let Some(task) = k.rq.pick_next_task(&|| k.panic.panicked()) {
+    let stop = || k.panic.panicked();
+    let poll = || k.poll_tty_signals();
+    while let Some(task) = k.rq.pick_next_task(&stop, &poll) {
         let cpu = match k.mem.cpu(id) {
             Ok(c) => c,
             Err(e) => {
@@ -249,6 +251,7 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             }
             Exit::Budget => {
                 k.rq.run_timers();
+                k.poll_tty_signals();
                 if k.rq.others_waiting() {
                     task.nivcsw.fetch_add(1, Relaxed);
                     lock(&task.regs).save(hart);

@@ -70,6 +70,31 @@ pub fn check_show(paths: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// On a terminal, Ctrl-C, Ctrl-\\ and Ctrl-Z are the guest's: the host's
+/// SIGINT, SIGQUIT and SIGTSTP set flags that the kernel turns into
+/// those signals for the foreground process group of the guest's terminal
+/// (ferrite itself then ends with its init, or with a signal from
+/// elsewhere, e.g. `kill` from another shell). Not on a pipe or file:
+/// there Ctrl-C stops ferrite as any program.
+fn tty_signals() -> Vec<(i32, std::sync::Arc<std::sync::atomic::AtomicBool>)> {
+    use std::io::IsTerminal;
+    if !io::stdin().is_terminal() {
+        return Vec::new();
+    }
+    let mut v = Vec::new();
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGQUIT,
+        signal_hook::consts::SIGTSTP,
+    ] {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if signal_hook::flag::register(sig, flag.clone()).is_ok() {
+            v.push((sig, flag));
+        }
+    }
+    v
+}
+
 /// Run the program; the process exit status it should end with.
 pub fn run(a: RunArgs) -> Result<u8, Failure> {
     check_show(&a.show)?;
@@ -82,6 +107,7 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
     let mut config = Config::new(a.machine, a.root);
     config.strace = a.strace;
     config.show = a.show;
+    config.tty_signals = tty_signals();
     let mut argv = vec![a.program.as_os_str().as_encoded_bytes().to_vec()];
     argv.extend(a.args.iter().map(|s| s.as_encoded_bytes().to_vec()));
     let envp: Vec<Vec<u8>> = std::env::vars_os()

@@ -68,7 +68,7 @@ pub use pagecache::MmapFile;
 pub use procfs::{ProcSource, SYS_ROOT};
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
-pub use tty::{TtyAccess, TtyCaller, TERMIOS_SIZE};
+pub use tty::{TtyAccess, TtyCaller, TtyState, TERMIOS_SIZE};
 
 use crate::errno::{Errno, EBADF, ENOENT, ENOTDIR};
 

@@ -140,7 +140,7 @@ struct FifoWait {
     seen: u64,
 }
 
-/// An internal result of [`Fs::fifo_open`]: the caller is queued and
+/// An internal result of `Fs::fifo_open`: the caller is queued and
 /// asleep; the syscall layer returns `Flow::Block` (never seen by user
 /// space).
 pub const FIFO_WAIT: Errno = 0x4649_464f;

@@ -218,7 +218,7 @@ impl Fs {
         lock(&self.table).get(fd).is_ok()
     }
 
-    /// `select`'s `max_fds` (see [`super::fdtable::FdTable::max_fds`]).
+    /// `select`'s `max_fds` (see `FdTable::max_fds`).
     pub fn max_fds(&self) -> usize {
         lock(&self.table).max_fds()
     }

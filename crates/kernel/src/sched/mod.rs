@@ -78,7 +78,7 @@ enum TimerKind {
     Call(TimerKey, TimerFn),
 }
 
-/// The key of a [`TimerKind::Call`] timer (for a POSIX timer: the
+/// The key of a `TimerKind::Call` timer (for a POSIX timer: the
 /// address of its process's `signal_struct` and the timer id).
 pub type TimerKey = (usize, i64);
 
@@ -162,40 +162,39 @@ impl RunQueue {
     }
 
     /// `pick_next_task` for an idle hart: the next runnable task, or None
-    /// at shutdown. Runs expired timers; parks until a wake-up or the next
-    /// timer.
-    pub fn pick_next_task(&self, stop: &dyn Fn() -> bool) -> Option<TaskRef> {
+    /// at shutdown (or when `stop` says so). Runs expired timers and
+    /// `poll` (work an idle CPU does, such as the terminal's signals)
+    /// outside the queue's lock; parks until a wake-up or the next timer,
+    /// at most 50 ms at a time.
+    pub fn pick_next_task(&self, stop: &dyn Fn() -> bool, poll: &dyn Fn()) -> Option<TaskRef> {
         loop {
             self.run_timers();
-            let mut q = lock(&self.q);
-            loop {
-                if self.shutdown.load(Relaxed) || stop() {
-                    return None;
-                }
-                if let Some(t) = q.pop_front() {
-                    drop(q);
-                    {
-                        let mut s = lock(&t.sched);
-                        s.on_rq = false;
-                        s.on_cpu = true;
-                    }
-                    return Some(t);
-                }
-                let next = self.next_timer.load(SeqCst);
-                let now = self.now();
-                if next <= now {
-                    break;
-                }
-                let wait = Duration::from_nanos((next - now).min(50_000_000));
-                q = self
-                    .cv
-                    .wait_timeout(q, wait)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-                if self.next_timer.load(SeqCst) <= self.now() {
-                    break;
-                }
+            poll();
+            let q = lock(&self.q);
+            if self.shutdown.load(Relaxed) || stop() {
+                return None;
             }
+            let mut q = q;
+            if let Some(t) = q.pop_front() {
+                drop(q);
+                {
+                    let mut s = lock(&t.sched);
+                    s.on_rq = false;
+                    s.on_cpu = true;
+                }
+                return Some(t);
+            }
+            let next = self.next_timer.load(SeqCst);
+            let now = self.now();
+            if next <= now {
+                continue;
+            }
+            let wait = Duration::from_nanos((next - now).min(50_000_000));
+            let (g, _) = self
+                .cv
+                .wait_timeout(q, wait)
+                .unwrap_or_else(|p| p.into_inner());
+            drop(g);
         }
     }
 
@@ -238,7 +237,7 @@ impl RunQueue {
         });
     }
 
-    /// `hrtimer_cancel` of the [`TimerKind::Call`] timers whose key
+    /// `hrtimer_cancel` of the `TimerKind::Call` timers whose key
     /// `which` selects (what they hold is dropped now).
     pub fn cancel_calls(&self, which: &dyn Fn(TimerKey) -> bool) {
         let dropped: Vec<Timer>;
