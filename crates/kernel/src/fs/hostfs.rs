@@ -19,7 +19,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mm::{Cpu, Mem};
 
@@ -64,9 +64,77 @@ pub struct HostFs {
     /// pipefs: pipe inode numbers, FIFOs, and pages of pipes released
     /// without a CPU (pipe.rs).
     pub(crate) pipefs: Arc<super::pipe::PipeFs>,
+    /// The page caches of recently executed programs, kept after their
+    /// last mapping goes (see [`ExecCache`]).
+    exec_cache: Mutex<ExecCache>,
     /// Where `files_struct`s come from (the `files_cache` slab cache).
     files_cache: &'static super::FilesCache,
     mem: &'static Mem,
+}
+
+/// How many executed programs keep their page cache ([`ExecCache`]).
+const EXEC_CACHE_SIZE: usize = 16;
+
+/// A host file's state when cached: mtime, ctime (seconds, ns) and size.
+type ExecSig = (i64, i64, i64, i64, u64);
+
+/// The page caches of the last [`EXEC_CACHE_SIZE`] programs executed, each
+/// held by one reference (`igrab`), so that running a program again finds
+/// its pages and decoded code instead of reading the host file anew (Linux
+/// keeps an unused inode and its clean pages until memory pressure; the
+/// pages here stay reclaimable by vmscan, only the address space is kept).
+/// An entry is dropped when the host file's mtime, ctime or size changed
+/// since (the host may have replaced the program), when it has no links
+/// left, or when it falls off the end; its reference is given back by
+/// [`HostFs::flush_delayed_fput`], which has a CPU.
+#[derive(Default)]
+struct ExecCache {
+    entries: std::collections::VecDeque<ExecEntry>,
+    to_put: Vec<&'static mm::filemap::AddressSpace<'static>>,
+}
+
+struct ExecEntry {
+    key: (u64, u64),
+    sig: ExecSig,
+    space: &'static mm::filemap::AddressSpace<'static>,
+}
+
+// SAFETY: the address spaces are kernel objects shared between CPUs by
+// design (their state is behind their own locks); the cache only holds
+// counted references to them.
+unsafe impl Send for ExecCache {}
+
+fn lock_exec(m: &Mutex<ExecCache>) -> std::sync::MutexGuard<'_, ExecCache> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl ExecCache {
+    /// `space` (inode `key`, host state `sig`) was just executed.
+    fn note(
+        &mut self,
+        space: &'static mm::filemap::AddressSpace<'static>,
+        key: (u64, u64),
+        sig: ExecSig,
+        linked: bool,
+    ) {
+        if let Some(i) = self.entries.iter().position(|e| e.key == key) {
+            let e = self.entries.remove(i).expect("index in range");
+            if e.sig == sig && linked && std::ptr::eq(e.space, space) {
+                self.entries.push_front(e);
+                return;
+            }
+            self.to_put.push(e.space);
+        }
+        if !linked || !space.igrab() {
+            return;
+        }
+        self.entries.push_front(ExecEntry { key, sig, space });
+        if self.entries.len() > EXEC_CACHE_SIZE {
+            if let Some(old) = self.entries.pop_back() {
+                self.to_put.push(old.space);
+            }
+        }
+    }
 }
 
 impl HostFs {
@@ -103,6 +171,7 @@ impl HostFs {
             cache: PageCache::new(mem),
             shm: super::shmem::Tmpfs::new(mem),
             stdio,
+            exec_cache: Mutex::default(),
             pipefs: super::pipe::PipeFs::new(),
             // A typed view of the machine's cache, kept as long as the
             // objects it hands out may live.
@@ -238,6 +307,14 @@ impl HostFs {
         let mapping = self
             .cache
             .get_or_create(&file, meta.dev(), meta.ino(), false, guest)?;
+        let sig = (
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec(),
+            meta.len(),
+        );
+        lock_exec(&self.exec_cache).note(mapping, (meta.dev(), meta.ino()), sig, meta.nlink() > 0);
         Ok((MmapFile::new(mapping, mm::filemap::FMODE_READ), data))
     }
 
@@ -253,6 +330,11 @@ impl HostFs {
     /// The file calls that hold a CPU do it too; call it after a process's
     /// files are dropped to free their pages at once.
     pub fn flush_delayed_fput(&self, cpu: &Cpu<'_>) {
+        let dropped = std::mem::take(&mut lock_exec(&self.exec_cache).to_put);
+        for space in dropped {
+            // SAFETY: the exec cache's own reference, given up once.
+            unsafe { mm::filemap::iput(cpu, space) };
+        }
         super::dev::flush(&self.shm, cpu);
         self.pipefs.flush(cpu);
     }
