@@ -23,6 +23,10 @@ use std::time::{Duration, Instant};
 
 use crate::task::{lock, SignalRef, TaskRef};
 
+/// How long an idle hart polls the run queue before it parks its host
+/// thread.
+pub const IDLE_POLL: Duration = Duration::from_micros(50);
+
 /// `TASK_RUNNING`.
 pub const TASK_RUNNING: u32 = 0;
 /// `TASK_INTERRUPTIBLE`.
@@ -115,6 +119,8 @@ pub type ItRealFn = Box<dyn Fn(&SignalRef) + Send + Sync>;
 /// The run queue and the timers.
 pub struct RunQueue {
     q: Mutex<VecDeque<TaskRef>>,
+    /// Tasks in `q` (read without the lock by a spinning idle hart).
+    queued: std::sync::atomic::AtomicUsize,
     cv: Condvar,
     shutdown: AtomicBool,
     timers: Mutex<BinaryHeap<Timer>>,
@@ -129,6 +135,7 @@ impl Default for RunQueue {
     fn default() -> Self {
         RunQueue {
             q: Mutex::default(),
+            queued: std::sync::atomic::AtomicUsize::new(0),
             cv: Condvar::new(),
             shutdown: AtomicBool::new(false),
             timers: Mutex::default(),
@@ -158,7 +165,25 @@ impl RunQueue {
 
     fn enqueue(&self, t: TaskRef) {
         lock(&self.q).push_back(t);
+        self.queued.fetch_add(1, SeqCst);
         self.cv.notify_one();
+    }
+
+    /// An idle hart's short poll before it parks (Linux's `poll_idle`
+    /// before a deep idle state): a task queued within [`IDLE_POLL`] is
+    /// taken without the host's wake-up of a parked thread, which costs
+    /// 10 to 15 µs when the host CPU itself is idle. True if a task came.
+    fn poll_idle(&self) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < IDLE_POLL {
+            if self.queued.load(SeqCst) > 0 || self.shutdown.load(Relaxed) {
+                return true;
+            }
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
+        false
     }
 
     /// `pick_next_task` for an idle hart: the next runnable task, or None
@@ -176,6 +201,7 @@ impl RunQueue {
             }
             let mut q = q;
             if let Some(t) = q.pop_front() {
+                self.queued.fetch_sub(1, SeqCst);
                 drop(q);
                 {
                     let mut s = lock(&t.sched);
@@ -187,6 +213,14 @@ impl RunQueue {
             let next = self.next_timer.load(SeqCst);
             let now = self.now();
             if next <= now {
+                continue;
+            }
+            drop(q);
+            if self.poll_idle() {
+                continue;
+            }
+            let q = lock(&self.q);
+            if !q.is_empty() || self.shutdown.load(Relaxed) {
                 continue;
             }
             let wait = Duration::from_nanos((next - now).min(50_000_000));
