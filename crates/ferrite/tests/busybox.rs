@@ -399,6 +399,119 @@ fn waiting_for_input_does_not_hold_the_hart() {
     assert_eq!(shell_status(status), 0);
 }
 
+/// `ferrite run BUSYBOX sh` on a host pseudo-terminal, with what the
+/// terminal shows collected by a thread. `controlling`: the pty is the
+/// controlling terminal of ferrite's own session (so the host turns ^C
+/// into SIGINT for ferrite, as a terminal does for a shell's foreground
+/// job).
+struct Pty {
+    child: std::process::Child,
+    master: std::fs::File,
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Pty {
+    fn spawn(controlling: bool) -> Pty {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        use std::os::unix::process::CommandExt;
+        setup();
+        let (mut master, mut slave) = (-1, -1);
+        // SAFETY: openpty fills two descriptors; the other arguments may
+        // be null.
+        let r = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(r, 0, "openpty");
+        // SAFETY: both are fresh descriptors we own.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let io = |f: &OwnedFd| Stdio::from(f.try_clone().expect("dup"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+        cmd.args(["run", BUSYBOX, "sh"])
+            .current_dir(root())
+            .stdin(io(&slave))
+            .stdout(io(&slave))
+            .stderr(io(&slave));
+        if controlling {
+            // SAFETY: between fork and exec only async-signal-safe calls:
+            // a new session whose controlling terminal is the pty (stdin).
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = cmd.spawn().expect("ferrite");
+        drop(slave);
+        let master = std::fs::File::from(master);
+        let reader = master.try_clone().expect("dup");
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            let mut r = reader;
+            let mut b = [0u8; 4096];
+            while let Ok(n) = r.read(&mut b) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&b[..n]);
+            }
+        });
+        Pty { child, master, out }
+    }
+
+    /// What the terminal shows so far (without carriage returns).
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).replace('\r', "")
+    }
+
+    /// Wait (at most 30 s) until the terminal shows `what`.
+    fn wait_for(&self, what: &str) {
+        let start = Instant::now();
+        while !self.text().contains(what) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what:?} on the terminal; it shows:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Type `bytes`.
+    fn type_in(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.master.write_all(bytes).unwrap();
+    }
+
+    /// Wait for ferrite to end; its shell-style status.
+    fn wait(&mut self) -> i32 {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return shell_status(s);
+            }
+            if start.elapsed() > TIMEOUT {
+                let _ = self.child.kill();
+                panic!(
+                    "the shell did not exit; the terminal shows:\n{}",
+                    self.text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 /// The interactive shell on a terminal (a host pty): job control is on
 /// (TIOCGPGRP/TIOCSPGRP on ferrite's terminal state), the line editor's
 /// settings go to the host terminal (TCSETS, so the input is echoed
@@ -406,62 +519,8 @@ fn waiting_for_input_does_not_hold_the_hart() {
 /// is stopped by SIGTTIN as on Linux.
 #[test]
 fn interactive_shell_with_job_control() {
-    use std::os::fd::{FromRawFd, OwnedFd};
-    setup();
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty fills two descriptors; the other arguments may be
-    // null.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty");
-    // SAFETY: both are fresh descriptors we own.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    let io = |f: &OwnedFd| Stdio::from(f.try_clone().expect("dup"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ferrite"))
-        .args(["run", BUSYBOX, "sh"])
-        .current_dir(root())
-        .stdin(io(&slave))
-        .stdout(io(&slave))
-        .stderr(io(&slave))
-        .spawn()
-        .expect("ferrite");
-    drop(slave);
-    let mut m = std::fs::File::from(master);
-    // Collect the terminal's output on a thread.
-    let reader = m.try_clone().expect("dup");
-    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = out.clone();
-    std::thread::spawn(move || {
-        let mut r = reader;
-        let mut b = [0u8; 4096];
-        while let Ok(n) = r.read(&mut b) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&b[..n]);
-        }
-    });
-    let text = || String::from_utf8_lossy(&out.lock().unwrap()).replace('\r', "");
-    let wait_for = |what: &str| {
-        let start = Instant::now();
-        while !text().contains(what) {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "no {what:?} on the terminal; it shows:\n{}",
-                text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    use std::io::Write;
-    wait_for("/ # ");
+    let mut t = Pty::spawn(false);
+    t.wait_for("/ # ");
     for line in [
         "echo hi $((6*7))",
         "seq 1 50 | sort -rn | head -2",
@@ -470,36 +529,26 @@ fn interactive_shell_with_job_control() {
         "kill -9 %1; sleep 0.2; jobs",
         "exit 3",
     ] {
-        m.write_all(line.as_bytes()).unwrap();
-        m.write_all(b"\r").unwrap();
+        t.type_in(line.as_bytes());
+        t.type_in(b"\r");
         if line == "exit 3" {
             break;
         }
-        wait_for(&format!("{line}\n"));
+        t.wait_for(&format!("{line}\n"));
     }
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            panic!("the shell did not exit; the terminal shows:\n{}", text());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    wait_for("hi 42\n");
-    let t = text();
-    assert_eq!(shell_status(status), 3, "{t}");
-    assert!(!t.contains("job control turned off"), "{t}");
+    let status = t.wait();
+    t.wait_for("hi 42\n");
+    let text = t.text();
+    assert_eq!(status, 3, "{text}");
+    assert!(!text.contains("job control turned off"), "{text}");
     assert_eq!(
-        t.matches("echo hi $((6*7))").count(),
+        text.matches("echo hi $((6*7))").count(),
         1,
-        "echoed once:\n{t}"
+        "echoed once:\n{text}"
     );
-    assert!(t.contains("50\n49\n"), "{t}");
-    assert!(t.contains("Stopped (tty input)"), "{t}");
-    assert!(t.contains("Killed"), "{t}");
+    assert!(text.contains("50\n49\n"), "{text}");
+    assert!(text.contains("Stopped (tty input)"), "{text}");
+    assert!(text.contains("Killed"), "{text}");
 }
 
 /// `ps`, `top -n 1` and `free` read /proc of several processes: the shell,
@@ -548,100 +597,24 @@ fn ps_top_free_see_the_processes() {
 /// the rest of the line and prompts again, as under qemu-riscv64.
 #[test]
 fn ctrl_c_interrupts_the_foreground_job() {
-    use std::os::fd::{FromRawFd, OwnedFd};
-    use std::os::unix::process::CommandExt;
-    setup();
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty fills two descriptors; the other arguments may be
-    // null.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty");
-    // SAFETY: both are fresh descriptors we own.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    let io = |f: &OwnedFd| Stdio::from(f.try_clone().expect("dup"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
-    cmd.args(["run", BUSYBOX, "sh"])
-        .current_dir(root())
-        .stdin(io(&slave))
-        .stdout(io(&slave))
-        .stderr(io(&slave));
-    // SAFETY: between fork and exec only async-signal-safe calls: a new
-    // session whose controlling terminal is the pty (stdin), so the pty
-    // turns ^C into SIGINT for ferrite, as a terminal does for a shell's
-    // foreground job.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().expect("ferrite");
-    drop(slave);
-    let mut m = std::fs::File::from(master);
-    let reader = m.try_clone().expect("dup");
-    let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = out.clone();
-    std::thread::spawn(move || {
-        let mut r = reader;
-        let mut b = [0u8; 4096];
-        while let Ok(n) = r.read(&mut b) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&b[..n]);
-        }
-    });
-    let text = || String::from_utf8_lossy(&out.lock().unwrap()).replace('\r', "");
-    let wait_for = |what: &str| {
-        let start = Instant::now();
-        while !text().contains(what) {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "no {what:?} on the terminal; it shows:\n{}",
-                text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    use std::io::Write;
-    wait_for("/ # ");
-    m.write_all(b"sleep 30; echo status $?\r").unwrap();
-    wait_for("sleep 30; echo status $?\n");
+    let mut t = Pty::spawn(true);
+    t.wait_for("/ # ");
+    t.type_in(b"sleep 30; echo status $?\r");
+    t.wait_for("sleep 30; echo status $?\n");
     std::thread::sleep(Duration::from_millis(500));
     let sent = Instant::now();
-    m.write_all(b"\x03").unwrap();
-    wait_for("^C\n/ # ");
-    assert!(
-        !text().lines().any(|l| l.starts_with("status ")),
-        "{}",
-        text()
-    );
+    t.type_in(b"\x03");
+    t.wait_for("^C\n/ # ");
     assert!(
         sent.elapsed() < Duration::from_secs(10),
         "^C took {:?}",
         sent.elapsed()
     );
-    m.write_all(b"exit 4\r").unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            panic!("the shell did not exit; the terminal shows:\n{}", text());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(shell_status(status), 4, "{}", text());
+    assert!(
+        !t.text().lines().any(|l| l.starts_with("status ")),
+        "{}",
+        t.text()
+    );
+    t.type_in(b"exit 4\r");
+    assert_eq!(t.wait(), 4, "{}", t.text());
 }
