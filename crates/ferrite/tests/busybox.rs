@@ -25,12 +25,12 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::root;
+use common::{root, run_command, shell_status, Run};
 
 /// The binary, relative to the workspace root.
 const BUSYBOX: &str = "user/build/busybox";
@@ -102,63 +102,11 @@ fn setup() {
 }
 
 /// What one run produced.
-struct Run {
-    what: String,
-    stdout: String,
-    stderr: String,
-    /// The exit status as a shell reports it: the code, or 128 + the signal.
-    status: i32,
-}
-
-fn shell_status(s: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    match (s.code(), s.signal()) {
-        (Some(c), _) => c,
-        (None, Some(sig)) => 128 + sig,
-        (None, None) => -1,
-    }
-}
-
 /// Run `cmd` from the workspace root with no stdin, capturing stdout and
 /// stderr; kill it after [`TIMEOUT`].
-fn run(mut cmd: Command) -> Run {
+fn run(cmd: Command) -> Run {
     let what = format!("{cmd:?}");
-    let mut child = cmd
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            r.read_to_end(&mut v).map(|_| v)
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().expect("stdout")));
-    let err = reader(Box::new(child.stderr.take().expect("stderr")));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {TIMEOUT:?}; killed");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let text = |h: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
-        String::from_utf8_lossy(&h.join().expect("reader").expect("read")).into_owned()
-    };
-    Run {
-        stdout: text(out),
-        stderr: text(err),
-        status: shell_status(status),
-        what,
-    }
+    run_command(cmd, Some(&root()), what, TIMEOUT)
 }
 
 /// `qemu-riscv64 user/build/busybox ARGS...`

@@ -9,63 +9,21 @@
 //! the errors for a missing interpreter (ENOENT) and one that is not ELF
 //! (ELIBBAD).
 
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 mod common;
-use common::{build, root};
+use common::{build, root, run_command, Run};
 
 const SYSROOT: &str = "/usr/riscv64-linux-gnu";
 const LD_SO: &str = "ld-linux-riscv64-lp64d.so.1";
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-struct Run {
-    what: String,
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-fn run(mut cmd: Command) -> Run {
+fn run(cmd: Command) -> Run {
     let what = format!("{cmd:?}");
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            r.read_to_end(&mut v).map(|_| v)
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().expect("stdout")));
-    let err = reader(Box::new(child.stderr.take().expect("stderr")));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {TIMEOUT:?}; killed");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let text = |h: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
-        String::from_utf8_lossy(&h.join().expect("reader").expect("read")).into_owned()
-    };
-    Run {
-        what,
-        stdout: text(out),
-        stderr: text(err),
-        code: status.code(),
-    }
+    run_command(cmd, None, what, TIMEOUT)
 }
 
 /// A scratch sysroot: `lib/` with the dynamic loader (unless

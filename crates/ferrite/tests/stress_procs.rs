@@ -14,24 +14,14 @@
 //! (default 10,000, the figure: 1–2 s in the test profile on two
 //! loaded cores, so CI runs the full count).
 
-use std::io::Read;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 mod common;
-use common::{build, root};
+use common::{build, root, run_command, Run};
 
 /// Longest any run may take before it is killed and the test fails.
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Run {
-    what: String,
-    stdout: String,
-    stderr: String,
-    /// The exit status as a shell reports it: the code, or 128 + the signal.
-    status: i32,
-    secs: f64,
-}
 
 impl Run {
     fn context(&self) -> String {
@@ -57,58 +47,12 @@ impl Run {
     }
 }
 
-fn shell_status(s: ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    match (s.code(), s.signal()) {
-        (Some(c), _) => c,
-        (None, Some(sig)) => 128 + sig,
-        (None, None) => -1,
-    }
-}
-
 /// Run `cmd` from the workspace root, capturing its output; kill it after
 /// [`TIMEOUT`].
-fn run(mut cmd: Command) -> Run {
+fn run(cmd: Command) -> Run {
     build();
     let what = format!("{cmd:?}");
-    let start = Instant::now();
-    let mut child = cmd
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut v = Vec::new();
-            r.read_to_end(&mut v).map(|_| v)
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().expect("stdout")));
-    let err = reader(Box::new(child.stderr.take().expect("stderr")));
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {TIMEOUT:?}; killed");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let secs = start.elapsed().as_secs_f64();
-    let text = |h: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
-        String::from_utf8_lossy(&h.join().expect("reader").expect("read")).into_owned()
-    };
-    let r = Run {
-        stdout: text(out),
-        stderr: text(err),
-        status: shell_status(status),
-        what,
-        secs,
-    };
+    let r = run_command(cmd, Some(&root()), what, TIMEOUT);
     eprintln!("{}: {:.2} s", r.what, r.secs);
     r
 }

@@ -55,3 +55,80 @@ pub fn build() {
         panic!("building user/ failed: {e}");
     }
 }
+
+/// What a command did.
+pub struct Run {
+    /// The command, for messages.
+    pub what: String,
+    pub stdout: String,
+    pub stderr: String,
+    /// The exit status as a shell reports it: the code, or 128 + the signal.
+    pub status: i32,
+    /// The exit code, None when a signal ended it.
+    pub code: Option<i32>,
+    /// How long it ran.
+    pub secs: f64,
+}
+
+/// A host exit status as a shell reports it.
+pub fn shell_status(s: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match (s.code(), s.signal()) {
+        (Some(c), _) => c,
+        (None, Some(sig)) => 128 + sig,
+        (None, None) => -1,
+    }
+}
+
+/// Run `cmd` (in `dir` if given) with no stdin, capturing stdout and
+/// stderr on threads; kill it and panic after `timeout`. `what` names it
+/// in messages.
+pub fn run_command(
+    mut cmd: Command,
+    dir: Option<&Path>,
+    what: String,
+    timeout: std::time::Duration,
+) -> Run {
+    use std::io::Read;
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let start = std::time::Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let reader = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).map(|_| v)
+        })
+    };
+    let out = reader(Box::new(child.stdout.take().expect("stdout")));
+    let err = reader(Box::new(child.stderr.take().expect("stderr")));
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {timeout:?}; killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let text = |h: std::thread::JoinHandle<std::io::Result<Vec<u8>>>| {
+        String::from_utf8_lossy(&h.join().expect("reader").expect("read")).into_owned()
+    };
+    Run {
+        stdout: text(out),
+        stderr: text(err),
+        status: shell_status(status),
+        code: status.code(),
+        what,
+        secs,
+    }
+}
