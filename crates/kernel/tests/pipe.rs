@@ -5,7 +5,6 @@
 //! runnable and the call, run again, finishes). Also the pipe's pages:
 //! they come from the page allocator and all go back.
 
-use kernel::boot::Machine;
 use kernel::errno::*;
 use kernel::kernel::host_cred;
 use kernel::sched::{TASK_INTERRUPTIBLE, TASK_RUNNING};
@@ -13,24 +12,15 @@ use kernel::sigcore::{self, SigQueued, Target};
 use kernel::syscall::nr::*;
 use kernel::syscall::{dispatch, Flow, Sys};
 use kernel::task::{lock, TaskRef as Task};
-use kernel::{Config, Kernel};
+use kernel::Kernel;
 use mm::mmap::{MmStruct, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use mm::percpu::Cpu;
 
-struct Env {
-    k: Kernel,
-    _root: tempfile::TempDir,
-}
+mod common;
+use common::Env;
 
 fn env() -> Env {
-    let root = tempfile::tempdir().unwrap();
-    let machine = Machine {
-        mem_bytes: 32 << 20,
-        nr_cpus: 2,
-        slab_debug: false,
-    };
-    let k = Kernel::boot(Config::new(machine, root.path().to_path_buf())).unwrap();
-    Env { k, _root: root }
+    common::boot_kernel(2)
 }
 
 /// Bytes of user memory the task has (read/write), then a read-only page.
@@ -776,7 +766,7 @@ fn named_fifos() {
         err(EEXIST)
     );
     use std::os::unix::fs::FileTypeExt;
-    let meta = std::fs::metadata(e._root.path().join("f")).unwrap();
+    let meta = std::fs::metadata(e.root.path().join("f")).unwrap();
     assert!(meta.file_type().is_fifo());
     // A writer without a reader: ENXIO with O_NONBLOCK, else it sleeps.
     const O_WRONLY: u64 = 1;

@@ -5,14 +5,13 @@
 //! iovec length or more than UIO_MAXIOV entries, EFAULT outside user
 //! space), then `MAX_RW_COUNT`; a fault after some bytes returns them.
 
-use kernel::boot::Machine;
 use kernel::errno::*;
 use kernel::kernel::host_cred;
 use kernel::syscall::file::{import_iovec, MAX_RW_COUNT};
 use kernel::syscall::nr::*;
 use kernel::syscall::{dispatch, Flow, Sys};
 use kernel::task::TaskRef as Task;
-use kernel::{Config, Kernel};
+use kernel::Kernel;
 use mm::mmap::{MmStruct, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use mm::percpu::Cpu;
 
@@ -22,20 +21,11 @@ const BUF: u64 = 0x1000_0000;
 const AT_FDCWD: u64 = -100i64 as u64;
 const KERNEL_HALF: u64 = 0xffff_ffc0_0000_0000;
 
-struct Env {
-    k: Kernel,
-    root: tempfile::TempDir,
-}
+mod common;
+use common::Env;
 
 fn env() -> Env {
-    let root = tempfile::tempdir().unwrap();
-    let machine = Machine {
-        mem_bytes: 32 << 20,
-        nr_cpus: 2,
-        slab_debug: false,
-    };
-    let k = Kernel::boot(Config::new(machine, root.path().to_path_buf())).unwrap();
-    Env { k, root }
+    common::boot_kernel(2)
 }
 
 fn task(k: &Kernel, cpu: &Cpu<'static>) -> Task {

@@ -2,30 +2,20 @@
 //! `dispatch` called with the registers a program would pass. Each test
 //! checks Linux's result or errno, above all that bad pointers are EFAULT.
 
-use kernel::boot::Machine;
 use kernel::errno::*;
 use kernel::kernel::host_cred;
 use kernel::syscall::nr::*;
 use kernel::syscall::{dispatch, Flow, Sys};
 use kernel::task::TaskRef as Task;
-use kernel::{Config, Kernel};
+use kernel::Kernel;
 use mm::mmap::{MmStruct, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
 use mm::percpu::Cpu;
 
-struct Env {
-    k: Kernel,
-    _root: tempfile::TempDir,
-}
+mod common;
+use common::Env;
 
 fn env() -> Env {
-    let root = tempfile::tempdir().unwrap();
-    let machine = Machine {
-        mem_bytes: 32 << 20,
-        nr_cpus: 2,
-        slab_debug: false,
-    };
-    let k = Kernel::boot(Config::new(machine, root.path().to_path_buf())).unwrap();
-    Env { k, _root: root }
+    common::boot_kernel(2)
 }
 
 /// A task with one read/write page at the returned address and one

@@ -69,3 +69,21 @@ pub fn setup() -> T {
         cpu,
     }
 }
+
+/// A kernel booted over a scratch root directory (kept as long as this).
+pub struct Env {
+    pub k: kernel::Kernel,
+    pub root: tempfile::TempDir,
+}
+
+/// Boot a 32 MiB kernel with `nr_cpus` CPUs over a fresh scratch root.
+pub fn boot_kernel(nr_cpus: usize) -> Env {
+    let root = tempfile::tempdir().unwrap();
+    let machine = kernel::boot::Machine {
+        mem_bytes: 32 << 20,
+        nr_cpus,
+        slab_debug: false,
+    };
+    let k = kernel::Kernel::boot(kernel::Config::new(machine, root.path().to_path_buf())).unwrap();
+    Env { k, root }
+}
