@@ -263,6 +263,28 @@ fn exec_from_a_multithreaded_process_kills_the_other_threads() {
     assert!(r.stdout.contains("Threads:\t1\n"), "{}", r.stdout);
 }
 
+/// execveat relative to a directory descriptor and with AT_EMPTY_PATH
+/// (fexecve), and its errors, in a root that holds the program as /xat.
+#[test]
+fn execveat_by_descriptor() {
+    build();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("user/build/execat"), dir.path().join("xat")).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.arg("run")
+        .arg("--root")
+        .arg(dir.path())
+        .arg(dir.path().join("xat"));
+    let r = run(cmd, ".");
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "child rel comm xat\nchild empty comm xat\n\
+         nofollow symlink: -1 Too many levels of symbolic links\n\
+         empty without flag: -1 No such file or directory\n"
+    );
+}
+
 /// Handlers with siginfo, a SIGSEGV handler leaving by siglongjmp, a
 /// blocked pending signal, alarm interrupting nanosleep, kill of a paused
 /// child and abort's status.

@@ -688,8 +688,32 @@ impl Fs {
     /// handle before anything is opened for reading, and again on the
     /// opened file), ENOENT, ENOTDIR, ELOOP as lookup gives them.
     pub fn open_exec(&self, path: &[u8]) -> Result<ExecFile, Errno> {
-        let start = self.start(AT_FDCWD, path)?;
-        match self.walker().resolve(&start, path, true)? {
+        self.open_exec_at(AT_FDCWD, path, 0)
+    }
+
+    /// `execveat`'s lookup: `path` relative to `dirfd` (or the working
+    /// directory, or absolute); with `AT_EMPTY_PATH` an empty path is
+    /// `dirfd` itself (fexecve); with `AT_SYMLINK_NOFOLLOW` a final
+    /// symlink is ELOOP.
+    pub fn open_exec_at(&self, dirfd: i32, path: &[u8], flags: i32) -> Result<ExecFile, Errno> {
+        let target = if path.is_empty() {
+            if flags & AT_EMPTY_PATH == 0 {
+                return Err(ENOENT);
+            }
+            self.fd_target(dirfd)
+                .map_err(|e| if e == ENOENT { EACCES } else { e })?
+        } else {
+            let start = self.start(dirfd, path)?;
+            let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+            let t = self.walker().resolve(&start, path, follow)?;
+            if let Target::Host { meta, .. } = &t {
+                if !follow && meta.file_type().is_symlink() {
+                    return Err(crate::errno::ELOOP);
+                }
+            }
+            t
+        };
+        match target {
             Target::Missing { .. } => Err(ENOENT),
             // Executing a memfd or a /dev/shm file is not supported yet.
             Target::Proc { .. } | Target::Dev(_) => Err(EACCES),

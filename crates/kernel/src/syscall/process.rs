@@ -124,15 +124,7 @@ fn do_execve_user(
     let mut budget = crate::execve::arg_limit(stack);
     let mut argv = crate::execve::copy_strings(s, argv, &mut budget)?;
     let envp = crate::execve::copy_strings(s, envp, &mut budget)?;
-    if dirfd as i32 != crate::fs::flags::AT_FDCWD && filename.first() != Some(&b'/') {
-        // Relative to a directory descriptor: not supported by the lookup
-        // used for exec yet.
-        if filename.is_empty() && flags & AT_EMPTY_PATH != 0 {
-            return Err(crate::errno::ENOSYS);
-        }
-        return Err(crate::errno::ENOSYS);
-    }
-    if filename.is_empty() {
+    if filename.is_empty() && flags & AT_EMPTY_PATH == 0 {
         return Err(crate::errno::ENOENT);
     }
     if argv.is_empty() {
@@ -140,7 +132,7 @@ fn do_execve_user(
         argv.push(Vec::new());
     }
     let mut filename = filename;
-    let mut ef = s.fs.open_exec(&filename)?;
+    let mut ef = s.fs.open_exec_at(dirfd as i32, &filename, flags as i32)?;
     // binfmt_script: `#!interp [arg]` runs the interpreter with the script
     // as its argument (one level: an interpreter that is a script again
     // is ENOEXEC here, where Linux allows a few levels).
@@ -169,13 +161,31 @@ fn do_execve_user(
         sched::set_running(s.task);
         return Err(crate::errno::ERESTARTNOINTR);
     }
+    // execveat relative to a descriptor: the name the program sees
+    // (AT_EXECFN) is /dev/fd/N[/path] as Linux makes it; comm is the
+    // file's own name then.
+    let by_fd = dirfd as i32 != crate::fs::flags::AT_FDCWD && filename.first() != Some(&b'/');
+    let execfn = if !by_fd {
+        filename.clone()
+    } else if filename.is_empty() {
+        format!("/dev/fd/{}", dirfd as i32).into_bytes()
+    } else {
+        let mut f = format!("/dev/fd/{}/", dirfd as i32).into_bytes();
+        f.extend_from_slice(&filename);
+        f
+    };
+    let name = ef.path.clone();
     let bin = crate::execve::Binary {
         mmap: ef.mmap,
         data: ef.data,
         path: ef.path,
     };
-    let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &filename)
+    let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &execfn)
         .map_err(|e| e.errno())?;
+    if by_fd {
+        s.task
+            .set_comm(name.rsplit(|&b| b == b'/').next().unwrap_or_default());
+    }
     *lock(&s.task.regs) = regs;
     Ok(true)
 }
