@@ -385,15 +385,29 @@ enum SigOutcome {
     Stop,
 }
 
-/// Restart rules with no handler run (`do_signal`'s tail): -ERESTARTNOHAND,
-/// -ERESTARTSYS and -ERESTARTNOINTR restart the call; so does
-/// -ERESTART_RESTARTBLOCK (ferrite restarts the call itself with what it
-/// kept in `task.restart`, where Linux calls `restart_syscall`).
-fn restart_without_handler(hart: &mut Hart, l: InSyscall) {
-    if errno::is_restart(-l.ret as i32) && l.ret < 0 {
-        hart.set_x(A0, l.orig_a0);
-        hart.set_pc(hart.pc().wrapping_sub(4));
+/// Carry out riscv's restart decision ([`crate::signal::handle_restart`])
+/// on the hart. ferrite restarts an -ERESTART_RESTARTBLOCK call itself
+/// (what it must keep is in `task.restart`) where Linux runs
+/// `restart_syscall`.
+fn apply_restart(hart: &mut Hart, l: InSyscall, sa_flags: u64, has_handler: bool) -> bool {
+    use crate::signal::RestartAction;
+    match crate::signal::handle_restart(l.ret, sa_flags, has_handler) {
+        RestartAction::None => false,
+        RestartAction::Eintr => {
+            hart.set_x(A0, (-(errno::EINTR as i64)) as u64);
+            true
+        }
+        RestartAction::Restart | RestartAction::RestartBlock => {
+            hart.set_x(A0, l.orig_a0);
+            hart.set_pc(hart.pc().wrapping_sub(4));
+            false
+        }
     }
+}
+
+/// The restart rules when no handler runs (`do_signal`'s tail).
+fn restart_without_handler(hart: &mut Hart, l: InSyscall) {
+    apply_restart(hart, l, 0, false);
 }
 
 /// `do_signal` / `arch_do_signal_or_restart`.
@@ -422,24 +436,9 @@ fn do_signal(
         }
         Deliver::Handler(info, action) => {
             if let Some(l) = last {
-                if l.ret < 0 {
-                    let e = (-l.ret) as i32;
-                    let restart = match e {
-                        errno::ERESTART_RESTARTBLOCK | errno::ERESTARTNOHAND => false,
-                        errno::ERESTARTSYS => action.flags & sigcore::SA_RESTART != 0,
-                        errno::ERESTARTNOINTR => true,
-                        _ => {
-                            // Not a restart code: the value stands.
-                            return handle_signal(k, cpu, hart, task, mm, info, action);
-                        }
-                    };
-                    if restart {
-                        hart.set_x(A0, l.orig_a0);
-                        hart.set_pc(hart.pc().wrapping_sub(4));
-                    } else {
-                        hart.set_x(A0, (-(errno::EINTR as i64)) as u64);
-                        lock(&task.restart).take();
-                    }
+                if apply_restart(hart, l, action.flags, true) {
+                    // EINTR: what the call kept for its restart is void.
+                    lock(&task.restart).take();
                 }
             }
             handle_signal(k, cpu, hart, task, mm, info, action)
