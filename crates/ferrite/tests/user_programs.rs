@@ -285,6 +285,29 @@ fn execveat_by_descriptor() {
     );
 }
 
+/// ETXTBSY: the running program cannot be opened for writing, a file
+/// open for writing cannot be executed, and can once it is closed.
+#[test]
+fn text_file_busy() {
+    build();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("user/build/etxtbsy"), dir.path().join("etx")).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.arg("run")
+        .arg("--root")
+        .arg(dir.path())
+        .arg(dir.path().join("etx"));
+    let r = run(cmd, ".");
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "open running program for writing: Text file busy\n\
+         exec of a file open for writing: Text file busy\n\
+         copy runs\n\
+         after close: status 0\n"
+    );
+}
+
 /// Handlers with siginfo, a SIGSEGV handler leaving by siglongjmp, a
 /// blocked pending signal, alarm interrupting nanosleep, kill of a paused
 /// child and abort's status.

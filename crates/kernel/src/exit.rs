@@ -163,6 +163,8 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
             leader.exit_code.load(SeqCst)
         });
     leader.exit_code.store(status, SeqCst);
+    // `mm->exe_file` goes with the process: its program is writable again.
+    lock(&t.signal.exe_deny).take();
     if leader.tgid == 1 {
         // Init's last thread: the run ends.
         k.init_exited(status);

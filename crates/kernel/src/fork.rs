@@ -115,6 +115,7 @@ pub fn new_signal(
         dead_utime: AtomicU64::new(0),
         dead_stime: AtomicU64::new(0),
         did_exec: AtomicBool::new(false),
+        exe_deny: Mutex::new(None),
         dumpable: AtomicI32::new(1),
         posix_timers: Mutex::default(),
         it_cpu: Mutex::default(),
@@ -301,6 +302,11 @@ pub fn kernel_clone(
             }
         }
     };
+    let exe_deny = if thread {
+        None
+    } else {
+        lock(&me.signal.exe_deny).as_ref().map(|d| d.dup())
+    };
     let sighand = if f & CLONE_SIGHAND != 0 {
         lock(&me.sighand).clone()
     } else {
@@ -339,8 +345,10 @@ pub fn kernel_clone(
             parent,
         ) {
             Ok(s) => {
-                // The mm's dumpable flag is copied with the mm.
+                // The mm's dumpable flag is copied with the mm, and so is
+                // its executable's write denial.
                 s.dumpable.store(me.signal.dumpable.load(Relaxed), Relaxed);
+                *lock(&s.exe_deny) = exe_deny;
                 s
             }
             Err(e) => {

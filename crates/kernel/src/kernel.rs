@@ -484,6 +484,18 @@ impl Kernel {
         }
         if let Some(fs) = init.fs() {
             *crate::task::lock(&self.tty) = Some(fs.tty().clone());
+            // Init's program may not be written while it runs (it may lie
+            // in the root); nothing can have it open for writing yet.
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::metadata(program) {
+                if let Ok(d) = fs
+                    .hostfs()
+                    .write_counts
+                    .deny_write_access((m.dev(), m.ino()))
+                {
+                    *crate::task::lock(&init.signal.exe_deny) = Some(d);
+                }
+            }
         }
         crate::sched::wake_up_new_task(&init);
         Ok(())

@@ -428,6 +428,9 @@ pub struct SignalStruct {
     pub dead_stime: AtomicU64,
     /// `did_exec` (a child that exec'd may not be setpgid'd by its parent).
     pub did_exec: AtomicBool,
+    /// The program it runs may not be opened for writing
+    /// (`deny_write_access` of `mm->exe_file`): ETXTBSY.
+    pub exe_deny: Mutex<Option<crate::fs::writecount::WriteCount>>,
     /// The mm's dumpable flag (`MMF_DUMPABLE` bits: 0, 1 or 2), here per
     /// process: `PR_SET_DUMPABLE`, and cleared by a credential change.
     pub dumpable: AtomicI32,

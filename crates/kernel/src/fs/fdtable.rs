@@ -61,6 +61,9 @@ pub(crate) struct OpenFile {
     /// handle's; this holds only whether it is past the root's own `proc`
     /// (see readdir.rs).
     pub(crate) pos: Mutex<u64>,
+    /// The write access of a regular file open for writing
+    /// (`get_write_access`), given back when the description goes.
+    pub(crate) _write_count: Option<super::writecount::WriteCount>,
 }
 
 /// A poisoned lock is still usable here: the data are plain values.
@@ -70,11 +73,22 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl OpenFile {
     pub(crate) fn new(kind: Kind, fmode: u32, flags: i32) -> Arc<OpenFile> {
+        OpenFile::new_writer(kind, fmode, flags, None)
+    }
+
+    /// A description holding a write access.
+    pub(crate) fn new_writer(
+        kind: Kind,
+        fmode: u32,
+        flags: i32,
+        write_count: Option<super::writecount::WriteCount>,
+    ) -> Arc<OpenFile> {
         Arc::new(OpenFile {
             kind,
             fmode,
             flags: Mutex::new(flags),
             pos: Mutex::new(0),
+            _write_count: write_count,
         })
     }
 

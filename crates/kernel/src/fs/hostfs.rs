@@ -67,6 +67,8 @@ pub struct HostFs {
     /// The page caches of recently executed programs, kept after their
     /// last mapping goes (see [`ExecCache`]).
     exec_cache: Mutex<ExecCache>,
+    /// `i_writecount` of the guest's files (ETXTBSY).
+    pub(crate) write_counts: Arc<super::writecount::WriteCounts>,
     /// Where `files_struct`s come from (the `files_cache` slab cache).
     files_cache: &'static super::FilesCache,
     mem: &'static Mem,
@@ -172,6 +174,7 @@ impl HostFs {
             shm: super::shmem::Tmpfs::new(mem),
             stdio,
             exec_cache: Mutex::default(),
+            write_counts: Arc::default(),
             pipefs: super::pipe::PipeFs::new(),
             // A typed view of the machine's cache, kept as long as the
             // objects it hands out may live.

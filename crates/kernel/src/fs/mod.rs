@@ -60,6 +60,7 @@ mod shmem;
 pub mod stat;
 mod stat_calls;
 pub mod tty;
+pub mod writecount;
 
 use std::sync::{Arc, Mutex};
 
@@ -116,6 +117,8 @@ pub struct ExecFile {
     /// Its guest path with symlinks resolved (`/proc/self/exe`), or
     /// `(unreachable)`.
     pub path: Vec<u8>,
+    /// Its inode (for `deny_write_access`).
+    pub key: writecount::InodeKey,
 }
 
 impl Fs {

@@ -168,13 +168,22 @@ impl Fs {
                 // The mode exactly, whatever the host process's umask.
                 rustix::fs::fchmod(&file, Mode::from_raw_mode(mode)).map_err(rx)?;
                 let meta = file.metadata().map_err(|e| host_errno(&e))?;
+                let wc = if fmode & FMODE_WRITE != 0 {
+                    Some(
+                        self.host
+                            .write_counts
+                            .get_write_access((meta.dev(), meta.ino()))?,
+                    )
+                } else {
+                    None
+                };
                 let kind = Kind::Host {
                     file,
                     dev: meta.dev(),
                     ino: meta.ino(),
                     regular: true,
                 };
-                Ok(OpenFile::new(kind, fmode, kept))
+                Ok(OpenFile::new_writer(kind, fmode, kept, wc))
             }
             _ if excl => Err(EEXIST),
             Target::Dev(node) => self.open_dev(cpu, node, flags, fmode),
@@ -211,6 +220,17 @@ impl Fs {
                     let key = (meta.dev(), meta.ino());
                     return self.fifo_open(file, key, fmode, kept & !O_DIRECT, waiter);
                 }
+                // `get_write_access` before anything (O_TRUNC included)
+                // touches the file: ETXTBSY for a running program.
+                let wc = if ft.is_file() && fmode & FMODE_WRITE != 0 {
+                    Some(
+                        self.host
+                            .write_counts
+                            .get_write_access((meta.dev(), meta.ino()))?,
+                    )
+                } else {
+                    None
+                };
                 let old_size = meta.len();
                 let mut oflags = host_access_flags(acc) | host_open_flags(flags) | OFlags::CLOEXEC;
                 if ft.is_file() && flags & O_TRUNC != 0 {
@@ -247,7 +267,7 @@ impl Fs {
                         regular: m.is_file(),
                     }
                 };
-                Ok(OpenFile::new(kind, fmode, kept))
+                Ok(OpenFile::new_writer(kind, fmode, kept, wc))
             }
             Target::Proc { rel, node } => {
                 match node {
@@ -738,8 +758,14 @@ impl Fs {
                 };
                 let opened = File::from(opened.map_err(rx)?);
                 let path = self.host.d_path_bytes(&opened);
+                let key = (meta.dev(), meta.ino());
                 let (mmap, data) = self.host.open_exec_file(opened, &path)?;
-                Ok(ExecFile { mmap, data, path })
+                Ok(ExecFile {
+                    mmap,
+                    data,
+                    path,
+                    key,
+                })
             }
         }
     }

@@ -174,6 +174,14 @@ fn do_execve_user(
         f.extend_from_slice(&filename);
         f
     };
+    // `deny_write_access`: not while the file is open for writing.
+    let deny = match s.fs.hostfs().write_counts.deny_write_access(ef.key) {
+        Ok(d) => d,
+        Err(e) => {
+            ef.mmap.put(s.cpu);
+            return Err(e);
+        }
+    };
     let name = ef.path.clone();
     let bin = crate::execve::Binary {
         mmap: ef.mmap,
@@ -186,6 +194,8 @@ fn do_execve_user(
         s.task
             .set_comm(name.rsplit(|&b| b == b'/').next().unwrap_or_default());
     }
+    // The old program may be written again (`allow_write_access`).
+    *lock(&s.task.signal.exe_deny) = Some(deny);
     *lock(&s.task.regs) = regs;
     Ok(true)
 }
