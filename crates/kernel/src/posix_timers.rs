@@ -33,7 +33,7 @@ use crate::sigcore::{self, sigbit, SigQueued, Target, SIGALRM, SI_TIMER};
 use crate::syscall::{Sys, SysResult};
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::task::{lock, SignalRef, SignalStruct, TaskRef, RLIMIT_SIGPENDING};
+use crate::task::{lock, SignalRef, SignalStruct, TaskRef};
 
 /// Clock ids.
 pub const CLOCK_REALTIME: i32 = 0;
@@ -416,7 +416,7 @@ pub fn sys_timer_create(s: &mut Sys<'_>, clock: u64, sevp: u64, idp: u64) -> Sys
     } else {
         None
     };
-    let limit = lock(&s.task.signal.rlim)[RLIMIT_SIGPENDING].cur;
+    let limit = crate::sigcore::sigqueue_limit(s.task);
     // Reserve the id first (Linux allocates before it reads the event).
     let id = {
         let mut tm = lock(&s.task.signal.posix_timers);

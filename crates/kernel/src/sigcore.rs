@@ -212,12 +212,12 @@ pub fn send_signal(t: &TaskRef, info: SigQueued, target: Target) -> Result<(), E
     if sig_ignored(t, sig) && sig != SIGKILL {
         return Ok(());
     }
+    let limit = sigqueue_limit(t);
     {
         let mut g = lock(&t.signal.group);
         if g.group_exit.is_some() && sig != SIGKILL {
             return Ok(());
         }
-        let limit = lock(&t.signal.rlim)[crate::task::RLIMIT_SIGPENDING].cur;
         if target == Target::Group {
             if sig < SIGRTMIN && g.pending & sigbit(sig) != 0 {
                 return Ok(());
@@ -241,6 +241,21 @@ pub fn send_signal(t: &TaskRef, info: SigQueued, target: Target) -> Result<(), E
     }
     complete_signal(t, sig, target);
     Ok(())
+}
+
+/// How many siginfos a pending set of `t` may queue: RLIMIT_SIGPENDING,
+/// but never more than the machine's default for it (half of
+/// `max_threads`, from its RAM). Linux lets root raise the limit because
+/// its queue entries come from a slab cache bounded by RAM; ferrite's are
+/// on the host heap, so the guest cannot make them grow past what its
+/// RAM would allow by default. A task without an mm (exited) gets the
+/// smallest default, 10.
+pub fn sigqueue_limit(t: &Task) -> u64 {
+    let cur = lock(&t.signal.rlim)[crate::task::RLIMIT_SIGPENDING].cur;
+    let cap = t.mm_grab().map_or(10, |m| {
+        crate::task::init_rlimits(m.mem().nr_pages())[crate::task::RLIMIT_SIGPENDING].max
+    });
+    cur.min(cap)
 }
 
 /// `prepare_signal`: SIGCONT and the stop signals act on the group when

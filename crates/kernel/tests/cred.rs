@@ -716,3 +716,35 @@ fn cpu_clock_timers_count_cpu_time() {
     let g = get(&cpu, &t, rw + 300, 32);
     assert_eq!(i64::from_le_bytes(g[24..32].try_into().unwrap()), 1);
 }
+
+/// Root may raise RLIMIT_SIGPENDING without bound, but the queued
+/// siginfos live on the host heap: a pending set never queues more than
+/// the machine's default limit (half of max_threads), so a guest cannot
+/// grow ferrite's memory by queueing signals.
+#[test]
+fn rt_signal_queue_is_bounded_by_the_machines_default() {
+    use kernel::sigcore::{send_signal, SigQueued, Target, SIGRTMIN, SI_QUEUE};
+    let e = env();
+    let cpu = e.k.mem.cpu(0).unwrap();
+    let (t, rw) = task(&e.k, &cpu, 7, [0, 0, 0, 0]);
+    let default =
+        kernel::task::init_rlimits(e.k.mem.nr_pages())[kernel::task::RLIMIT_SIGPENDING].cur;
+    // setrlimit(RLIMIT_SIGPENDING, {INFINITY, INFINITY}) as root.
+    let mut inf = [0xffu8; 16];
+    inf[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    mm::uaccess::copy_to_user(&cpu, &t.mm(), rw as usize, &inf).unwrap();
+    assert_eq!(call(&e.k, &cpu, &t, SETRLIMIT, &[11, rw]), 0);
+    let mut queued = 0u64;
+    loop {
+        let info = SigQueued::user(SIGRTMIN + 2, SI_QUEUE, 7, 0);
+        match send_signal(&t, info, Target::Group) {
+            Ok(()) => queued += 1,
+            Err(e) => {
+                assert_eq!(e, EAGAIN);
+                break;
+            }
+        }
+        assert!(queued <= default, "queued past the default {default}");
+    }
+    assert_eq!(queued, default);
+}
