@@ -359,6 +359,11 @@ static void process(void)
     expect("write(1, (void*)1, 10)", write(1, badp, 10) < 0, EFAULT);
     expect("unknown syscall 4000", syscall(4000) == -1, ENOSYS);
     expect("sched_yield", sched_yield() != 0, 0);
+    unsigned cpu = 1000, node = 1000;
+    expect("getcpu", syscall(SYS_getcpu, &cpu, &node, NULL) != 0, 0);
+    yesno("getcpu: a CPU we may run on, node 0", cpu < (unsigned)sysconf(_SC_NPROCESSORS_ONLN) && node == 0);
+    expect("getcpu NULL, NULL", syscall(SYS_getcpu, NULL, NULL, NULL) != 0, 0);
+    expect("getcpu bad pointer", syscall(SYS_getcpu, badp, NULL, NULL) != 0, EFAULT);
 
     struct rlimit rl, rl2;
     expect("getrlimit RLIMIT_STACK", getrlimit(RLIMIT_STACK, &rl) != 0, 0);

@@ -292,6 +292,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         GETPRIORITY => sys::sys_getpriority(s, a[0], a[1]),
         SETPRIORITY => sys::sys_setpriority(s, a[0], a[1], a[2]),
         GETRUSAGE => sys::sys_getrusage(s, a[0], a[1]),
+        GETCPU => sys::sys_getcpu(s, a[0], a[1]),
         TIMES => sys::sys_times(s, a[0]),
         // POSIX timers.
         TIMER_CREATE => crate::posix_timers::sys_timer_create(s, a[0], a[1], a[2]),

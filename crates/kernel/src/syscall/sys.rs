@@ -1,6 +1,6 @@
 //! Process attributes from kernel/sys.c: `prctl` (the options LTP's
 //! harness and BusyBox use), `getpriority`/`setpriority` with their
-//! permission rules, `getrusage` and `times`.
+//! permission rules, `getrusage`, `times` and `getcpu`.
 //!
 //! Where ferrite differs: the nice value is stored and reported but the
 //! run queue does not weigh it yet (the scheduler issue does); page-fault
@@ -344,4 +344,18 @@ mod tests {
         assert_eq!(u64::from_le_bytes(b[128..136].try_into().unwrap()), 5);
         assert_eq!(u64::from_le_bytes(b[136..144].try_into().unwrap()), 6);
     }
+}
+
+/// `getcpu(2)`: the CPU the caller runs on and its NUMA node (ferrite has
+/// one node, 0); either pointer may be NULL. The third argument (the old
+/// `tcache`) is ignored, as Linux ignores it.
+pub fn sys_getcpu(s: &mut Sys<'_>, cpu: u64, node: u64) -> SysResult {
+    let c = s.task.cpu.load(Relaxed).max(0) as u32;
+    if cpu != 0 {
+        s.write_user(cpu, &c.to_le_bytes())?;
+    }
+    if node != 0 {
+        s.write_user(node, &0u32.to_le_bytes())?;
+    }
+    Ok(0)
 }
