@@ -14,6 +14,7 @@
 //! interface), and one timer queue for all CPUs; an idle hart parks its
 //! host thread on the run queue until a wake-up or the next timer.
 
+pub mod loadavg;
 pub mod wait;
 
 use std::collections::{BinaryHeap, VecDeque};
