@@ -331,6 +331,20 @@ pub fn sys_times(s: &mut Sys<'_>, buf: u64) -> SysResult {
     Ok(ticks(s.k.rq.now()))
 }
 
+/// `getcpu(2)`: the CPU the caller runs on and its NUMA node (ferrite has
+/// one node, 0); either pointer may be NULL. The third argument (the old
+/// `tcache`) is ignored, as Linux ignores it.
+pub fn sys_getcpu(s: &mut Sys<'_>, cpu: u64, node: u64) -> SysResult {
+    let c = s.task.cpu.load(Relaxed).max(0) as u32;
+    if cpu != 0 {
+        s.write_user(cpu, &c.to_le_bytes())?;
+    }
+    if node != 0 {
+        s.write_user(node, &0u32.to_le_bytes())?;
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -344,18 +358,4 @@ mod tests {
         assert_eq!(u64::from_le_bytes(b[128..136].try_into().unwrap()), 5);
         assert_eq!(u64::from_le_bytes(b[136..144].try_into().unwrap()), 6);
     }
-}
-
-/// `getcpu(2)`: the CPU the caller runs on and its NUMA node (ferrite has
-/// one node, 0); either pointer may be NULL. The third argument (the old
-/// `tcache`) is ignored, as Linux ignores it.
-pub fn sys_getcpu(s: &mut Sys<'_>, cpu: u64, node: u64) -> SysResult {
-    let c = s.task.cpu.load(Relaxed).max(0) as u32;
-    if cpu != 0 {
-        s.write_user(cpu, &c.to_le_bytes())?;
-    }
-    if node != 0 {
-        s.write_user(node, &0u32.to_le_bytes())?;
-    }
-    Ok(0)
 }
