@@ -404,10 +404,7 @@ impl Tracer {
             return;
         }
         self.instant(ts, PID_CPUS, cpu_tid(cpu), "wrr_refill", |l| {
-            let _ = write!(
-                l,
-                r#""pid":{pid},"weight":{weight},"slice_ns":{slice_ns}"#
-            );
+            let _ = write!(l, r#""pid":{pid},"weight":{weight},"slice_ns":{slice_ns}"#);
         });
     }
 
@@ -462,10 +459,7 @@ impl Tracer {
                 self.emit_locked(&mut s, |l| {
                     let _ = write!(l, r#"{{"ph":"E","pid":{PID_CPUS},"tid":{tid},"ts":"#);
                     ts_us(l, ts);
-                    let _ = write!(
-                        l,
-                        r#","args":{{"prev_pid":{open},"prev_state":"R"}}}}"#
-                    );
+                    let _ = write!(l, r#","args":{{"prev_pid":{open},"prev_state":"R"}}}}"#);
                 });
                 s.running[cpu] = 0;
             }

@@ -93,10 +93,16 @@ fn switches_pair_and_name_the_tracks() {
     assert_eq!(e[0]["args"]["prev_state"], "S");
     assert_eq!(e[0]["tid"], cpu_tid(0));
     assert_eq!(e[1]["tid"], cpu_tid(1));
-    let fork = ev.iter().find(|e| e["name"] == "sched_process_fork").unwrap();
+    let fork = ev
+        .iter()
+        .find(|e| e["name"] == "sched_process_fork")
+        .unwrap();
     assert_eq!(fork["args"]["comm"], "a\"b\n", "comm is escaped");
     assert_eq!(fork["args"]["child_pid"], 6);
-    let mig = ev.iter().find(|e| e["name"] == "sched_migrate_task").unwrap();
+    let mig = ev
+        .iter()
+        .find(|e| e["name"] == "sched_migrate_task")
+        .unwrap();
     assert_eq!(mig["args"]["reason"], "balance");
     let bal: Vec<_> = ev.iter().filter(|e| e["name"] == "wrr_balance").collect();
     assert_eq!(bal[0]["args"]["moved"], true);
