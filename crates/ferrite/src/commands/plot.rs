@@ -78,57 +78,38 @@ impl Summary {
     }
 }
 
-/// Parse a trace's text (the JSON array format, possibly cut short after
-/// a killed run, or the object format with `traceEvents`).
-pub fn parse(text: &str) -> Result<Vec<serde_json::Value>, String> {
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
-            // The array format may lack its closing bracket.
-            let t = text.trim_end();
-            let t = t.strip_suffix(',').unwrap_or(t);
-            if t.trim_start().starts_with('[') && !t.ends_with(']') {
-                serde_json::from_str(&format!("{t}]")).map_err(|_| e.to_string())?
-            } else {
-                return Err(e.to_string());
-            }
-        }
-    };
-    match value {
-        serde_json::Value::Array(a) => Ok(a),
-        serde_json::Value::Object(mut o) => match o.remove("traceEvents") {
-            Some(serde_json::Value::Array(a)) => Ok(a),
-            _ => Err("an object without a traceEvents array".into()),
-        },
-        _ => Err("neither an array of events nor an object with traceEvents".into()),
-    }
-}
-
 /// The CPU of a `cpuN` counter argument.
 fn cpu_key(k: &str) -> Option<usize> {
     k.strip_prefix("cpu")?.parse().ok()
 }
 
-/// Gather the series and per-task times from the events.
-pub fn summarize(events: &[serde_json::Value]) -> Summary {
-    use kernel::trace::PID_CPUS;
-    let mut s = Summary::default();
-    let mut open: BTreeMap<i64, (i64, f64)> = BTreeMap::new();
-    let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
-    for e in events {
+/// The running state of a summary, one event at a time.
+#[derive(Default)]
+struct Acc {
+    s: Summary,
+    /// The slice open on each CPU track (tid): (pid, start µs).
+    open: BTreeMap<i64, (i64, f64)>,
+    first: Option<f64>,
+    last: f64,
+}
+
+impl Acc {
+    fn event(&mut self, e: &serde_json::Value) {
+        use kernel::trace::PID_CPUS;
         let ph = e["ph"].as_str().unwrap_or("");
         let Some(ts) = e["ts"].as_f64() else {
-            continue;
+            return;
         };
         if e["pid"].as_i64() != Some(PID_CPUS as i64) {
-            continue;
+            return;
         }
-        first = first.min(ts);
-        last = last.max(ts);
+        self.first = Some(self.first.map_or(ts, |f| f.min(ts)));
+        self.last = self.last.max(ts);
+        let s = &mut self.s;
         match ph {
             "B" => {
                 let (Some(tid), Some(pid)) = (e["tid"].as_i64(), e["args"]["pid"].as_i64()) else {
-                    continue;
+                    return;
                 };
                 let t = s.tasks.entry(pid).or_default();
                 if let Some(c) = e["args"]["comm"].as_str() {
@@ -137,13 +118,13 @@ pub fn summarize(events: &[serde_json::Value]) -> Summary {
                 if let Some(w) = e["args"]["weight"].as_f64() {
                     t.weight = w;
                 }
-                open.insert(tid, (pid, ts));
+                self.open.insert(tid, (pid, ts));
             }
             "E" => {
                 let Some(tid) = e["tid"].as_i64() else {
-                    continue;
+                    return;
                 };
-                if let Some((pid, start)) = open.remove(&tid) {
+                if let Some((pid, start)) = self.open.remove(&tid) {
                     if let Some(t) = s.tasks.get_mut(&pid) {
                         t.run_us += (ts - start).max(0.0);
                     }
@@ -153,7 +134,7 @@ pub fn summarize(events: &[serde_json::Value]) -> Summary {
                 let map = match e["name"].as_str() {
                     Some("total_weight") => &mut s.total_weight,
                     Some("nr_running") => &mut s.nr_running,
-                    _ => continue,
+                    _ => return,
                 };
                 if let Some(args) = e["args"].as_object() {
                     for (k, v) in args {
@@ -166,34 +147,133 @@ pub fn summarize(events: &[serde_json::Value]) -> Summary {
             _ => {}
         }
     }
-    // Slices still open at the end ran until the last event.
-    for (_, (pid, start)) in open {
-        if let Some(t) = s.tasks.get_mut(&pid) {
-            t.run_us += (last - start).max(0.0);
+
+    fn finish(mut self) -> Summary {
+        // Slices still open at the end ran until the last event.
+        for (_, (pid, start)) in std::mem::take(&mut self.open) {
+            if let Some(t) = self.s.tasks.get_mut(&pid) {
+                t.run_us += (self.last - start).max(0.0);
+            }
+        }
+        let mut s = self.s;
+        for series in s.total_weight.values_mut().chain(s.nr_running.values_mut()) {
+            series.sort_by(|a, b| a.0.total_cmp(&b.0));
+        }
+        if let Some(first) = self.first {
+            s.span = (first / 1e6, self.last / 1e6);
+        }
+        s
+    }
+}
+
+/// Walks the trace as serde reads it, one event at a time into [`Acc`]
+/// (the file is never held whole: a long run's trace is large).
+struct Fold<'a> {
+    acc: &'a mut Acc,
+    /// The top level (where an array may be cut short).
+    top: bool,
+    /// Set when the top level is an array.
+    top_array: &'a mut bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Fold<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Fold<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of trace events or an object with traceEvents")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if self.top {
+            *self.top_array = true;
+        }
+        while let Some(e) = seq.next_element::<serde_json::Value>()? {
+            self.acc.event(&e);
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.top {
+            return Err(serde::de::Error::custom("traceEvents is not an array"));
+        }
+        let mut found = false;
+        let mut nested = false;
+        while let Some(k) = map.next_key::<String>()? {
+            if k == "traceEvents" {
+                map.next_value_seed(Fold {
+                    acc: &mut *self.acc,
+                    top: false,
+                    top_array: &mut nested,
+                })?;
+                found = true;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(serde::de::Error::custom("an object without traceEvents"))
         }
     }
-    for series in s.total_weight.values_mut().chain(s.nr_running.values_mut()) {
-        series.sort_by(|a, b| a.0.total_cmp(&b.0));
+}
+
+/// Summarise a trace read from `r`: the JSON array format (possibly cut
+/// short by a killed run: the events read up to the cut count) or the
+/// object format with `traceEvents`.
+pub fn summarize_reader(r: impl io::Read) -> Result<Summary, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut acc = Acc::default();
+    let mut top_array = false;
+    let mut de = serde_json::Deserializer::from_reader(r);
+    let r = Fold {
+        acc: &mut acc,
+        top: true,
+        top_array: &mut top_array,
     }
-    if first.is_finite() {
-        s.span = (first / 1e6, last / 1e6);
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    match r {
+        Ok(()) => {}
+        Err(e) if e.is_eof() && top_array => {}
+        Err(e) => return Err(e),
     }
-    s
+    Ok(acc.finish())
 }
 
 /// Read and summarise the trace file.
 pub fn load(path: &Path) -> Result<Summary, Failure> {
     let name = kernel::quote::escape(path.as_os_str().as_encoded_bytes());
-    let text = std::fs::read(path)
-        .map_err(|e| Failure::Input(format!("cannot read the trace {name}: {e}")))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| Failure::Input(format!("{name}: not a JSON trace (not UTF-8 text)")))?;
-    if text.trim().is_empty() {
-        return Err(Failure::Input(format!("{name}: empty file, not a trace")));
+    let cannot = |e: io::Error| Failure::Input(format!("cannot read the trace {name}: {e}"));
+    let mut f = io::BufReader::new(std::fs::File::open(path).map_err(cannot)?);
+    if io::BufRead::fill_buf(&mut f)
+        .map_err(cannot)?
+        .iter()
+        .all(u8::is_ascii_whitespace)
+    {
+        // Whitespace in the first buffer may go on: look at it all.
+        let mut rest = Vec::new();
+        io::Read::read_to_end(&mut io::Read::take(&mut f, 1 << 20), &mut rest).map_err(cannot)?;
+        if rest.iter().all(u8::is_ascii_whitespace) {
+            return Err(Failure::Input(format!("{name}: empty file, not a trace")));
+        }
+        return Err(Failure::Input(format!("{name}: not a JSON trace")));
     }
-    let events =
-        parse(&text).map_err(|e| Failure::Input(format!("{name}: not a JSON trace: {e}")))?;
-    let s = summarize(&events);
+    let s = summarize_reader(f).map_err(|e| {
+        if e.is_io() {
+            Failure::Input(format!("cannot read the trace {name}: {e}"))
+        } else {
+            Failure::Input(format!("{name}: not a JSON trace: {e}"))
+        }
+    })?;
     if s.tasks.is_empty() && s.total_weight.is_empty() && s.nr_running.is_empty() {
         return Err(Failure::Input(format!(
             "{name}: no scheduler events (no running slices or counters): was it written by `ferrite run --trace`?"
@@ -497,18 +577,45 @@ pub fn run(a: PlotArgs) -> Result<(), Failure> {
 mod tests {
     use super::*;
 
+    fn summarize(events: &[serde_json::Value]) -> Summary {
+        let mut acc = Acc::default();
+        for e in events {
+            acc.event(e);
+        }
+        acc.finish()
+    }
+
+    const C: &str = r#"{"ph":"C","pid":1,"name":"nr_running","ts":1,"args":{"cpu0":1}}"#;
+
+    fn samples(text: &str) -> Result<usize, String> {
+        summarize_reader(text.as_bytes())
+            .map(|s| s.nr_running.values().map(Vec::len).sum())
+            .map_err(|e| e.to_string())
+    }
+
     #[test]
     fn a_cut_short_array_parses() {
-        let ev = parse("[\n{\"ph\":\"M\"},\n{\"ph\":\"C\"},\n").unwrap();
-        assert_eq!(ev.len(), 2);
-        assert!(parse("{\"ph\":").is_err());
-        assert!(parse("[{\"ph\":\"M\"},{\"ph").is_err());
-        assert!(parse("{\"traceEvents\":[{\"ph\":\"M\"}]}").unwrap().len() == 1);
+        assert_eq!(samples(&format!("[\n{C},\n{C},\n")), Ok(2));
+        assert_eq!(samples(&format!("[{C},{C},{{\"ph")), Ok(2), "cut mid-event");
+        assert_eq!(samples(&format!("[{C}]")), Ok(1));
+        assert_eq!(
+            samples(&format!("{{\"x\":[1],\"traceEvents\":[{C}]}}")),
+            Ok(1)
+        );
+        assert!(samples("{\"ph\":").is_err());
+        assert!(
+            samples(&format!("{{\"traceEvents\":[{C}")).is_err(),
+            "only arrays may be cut"
+        );
+        assert!(samples(&format!("[{C}] x")).is_err(), "trailing garbage");
+        assert!(samples("{\"a\":1}").is_err());
+        assert!(samples("{\"traceEvents\":{}}").is_err());
+        assert!(samples("17").is_err());
     }
 
     #[test]
     fn shares_from_slices() {
-        let ev = parse(
+        let ev: Vec<serde_json::Value> = serde_json::from_str(
             r#"[
 {"ph":"B","pid":1,"tid":1,"ts":0,"name":"a 2","args":{"pid":2,"comm":"a","weight":10}},
 {"ph":"E","pid":1,"tid":1,"ts":30},
