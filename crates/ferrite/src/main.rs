@@ -5,7 +5,9 @@
 //!   examples, print /proc files;
 //! - `ferrite slabtop`: the same boot, then the slab caches once (`slabtop -o`);
 //! - `ferrite run PROGRAM [ARGS]...`: boot and run a static riscv64 Linux
-//!   program as pid 1, exiting with its status.
+//!   program as pid 1, exiting with its status (`--trace FILE`: the
+//!   scheduler's events for the Perfetto UI);
+//! - `ferrite plot TRACE -o OUT.svg|OUT.png`: chart such a trace.
 //!
 //! Every bad argument is reported on stderr with exit status 2, before
 //! anything boots. A kernel panic prints Linux's report and ends with exit
@@ -43,6 +45,20 @@ enum Command {
     /// Boot and run a static riscv64 Linux program as pid 1; exit with its
     /// status (128 + the signal if it was killed).
     Run(RunCmd),
+    /// Chart a trace of `ferrite run --trace`: each CPU's total WRR
+    /// weight and nr_running over time, each task's CPU share against its
+    /// weight share (also printed as a table).
+    Plot(PlotCmd),
+}
+
+#[derive(Args, Debug)]
+struct PlotCmd {
+    /// The trace file (Chrome JSON trace events).
+    #[arg(value_name = "TRACE")]
+    trace: std::path::PathBuf,
+    /// The image to write: a .svg or .png file.
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    out: std::path::PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -60,6 +76,11 @@ struct RunCmd {
     /// faults, and the guest instructions per second.
     #[arg(long)]
     stats: bool,
+    /// Write the scheduler's events (switches, wake-ups, forks, exits,
+    /// per-CPU counters) to FILE as Chrome JSON trace events, which
+    /// ui.perfetto.dev opens and `ferrite plot` charts.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<std::path::PathBuf>,
     /// A /proc file to print when the program exits (for example
     /// /proc/1/maps, /proc/1/smaps, /proc/slabinfo). Repeat for several.
     #[arg(long, value_name = "PATH")]
@@ -117,11 +138,17 @@ fn run(command: Command) -> Result<u8, Failure> {
                 root: r.root,
                 strace: r.strace,
                 stats: r.stats,
+                trace: r.trace,
                 show: r.show,
                 program,
                 args: command.collect(),
             })
         }
+        Command::Plot(p) => commands::plot::run(commands::plot::PlotArgs {
+            trace: p.trace,
+            out: p.out,
+        })
+        .map(|()| 0),
     }
 }
 
@@ -131,6 +158,7 @@ fn main() -> ExitCode {
         Command::Boot(_) => "boot",
         Command::Slabtop(_) => "slabtop",
         Command::Run(_) => "run",
+        Command::Plot(_) => "plot",
     };
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),

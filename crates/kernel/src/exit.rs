@@ -96,6 +96,9 @@ fn exit_mm(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef) {
 /// `code`. It is dead when this returns (`TASK_DEAD`); the hart drops it.
 pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
     t.exit_code.store(code, SeqCst);
+    if let Some(tr) = &k.config.trace {
+        crate::trace::hooks::exit(tr, &k.rq, t);
+    }
     if t.pid == 1 {
         // `--show`: init's files as its main thread leaves, before its mm
         // goes.

@@ -444,6 +444,9 @@ pub fn kernel_clone(
         tl.pids.insert(pid, child.clone());
         reserved.commit();
     }
+    if let Some(t) = &k.config.trace {
+        crate::trace::hooks::fork(t, &k.rq, me, &child);
+    }
     sched::wake_up_new_task(&child);
     Ok(child)
 }

@@ -61,6 +61,8 @@ pub struct Config {
     /// set by the host's signal handler, sends that signal to the
     /// terminal's foreground process group (the tty's ISIG).
     pub tty_signals: Vec<(i32, Arc<std::sync::atomic::AtomicBool>)>,
+    /// `--trace`: the scheduler's trace sink (None: tracing off).
+    pub trace: Option<Arc<crate::trace::Tracer>>,
 }
 
 impl Config {
@@ -73,6 +75,7 @@ impl Config {
             show: Vec::new(),
             quantum: DEFAULT_QUANTUM,
             tty_signals: Vec::new(),
+            trace: None,
         }
     }
 }
@@ -341,6 +344,9 @@ impl Kernel {
         let rq = Arc::new(RunQueue::default());
         // ITIMER_REAL's expiry sends SIGALRM to the process.
         *crate::task::lock(&rq.it_real) = Some(Box::new(crate::itimer::it_real_fire));
+        if let Some(t) = &config.trace {
+            let _ = rq.tracer.set(t.clone());
+        }
         Ok(Kernel {
             mem,
             machine,

@@ -74,7 +74,13 @@ pub fn hart_main(k: &Kernel, id: usize) {
             }
         };
         task.cpu.store(id as i32, Relaxed);
+        if let Some(t) = &k.config.trace {
+            crate::trace::hooks::switch_in(t, &k.rq, id, &task);
+        }
         let leave = run_task(k, &cpu, &mut hart, &task);
+        if let Some(t) = &k.config.trace {
+            crate::trace::hooks::switch_out(t, &k.rq, id, &task);
+        }
         crate::panic::set_current(0, "");
         drop(cpu);
         if leave == Leave::Halt {

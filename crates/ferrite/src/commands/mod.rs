@@ -1,6 +1,7 @@
 //! The subcommands, and how each kind of failure ends the process.
 
 pub mod boot;
+pub mod plot;
 pub mod run;
 pub mod slabtop;
 
@@ -25,6 +26,8 @@ pub enum Failure {
     Run(String),
     /// The kernel panicked; it printed its report.
     Panic(String),
+    /// An input file is missing or unusable (`ferrite plot`'s trace).
+    Input(String),
 }
 
 impl Failure {
@@ -40,7 +43,7 @@ impl Failure {
             {
                 0
             }
-            Failure::Demo(_) | Failure::Io(_) => 1,
+            Failure::Demo(_) | Failure::Io(_) | Failure::Input(_) => 1,
         }
     }
 
@@ -57,7 +60,7 @@ impl fmt::Display for Failure {
             Failure::Boot(e) => e.fmt(f),
             Failure::Demo(e) => write!(f, "boot demonstration: {e}"),
             Failure::Io(e) => write!(f, "cannot write output: {e}"),
-            Failure::Run(m) | Failure::Panic(m) => f.write_str(m),
+            Failure::Run(m) | Failure::Panic(m) | Failure::Input(m) => f.write_str(m),
         }
     }
 }

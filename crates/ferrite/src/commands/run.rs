@@ -11,6 +11,10 @@
 //! before boot, as `ferrite boot --show` checks them: the system-wide files
 //! and init's own (`/proc/1/FILE`, or `/proc/self/FILE`: init is `self`).
 //!
+//! `--trace FILE` writes the scheduler's events as they happen
+//! ([`kernel::trace`]); the file is created before boot (an error there is
+//! a usage error) and completed when the run ends.
+//!
 //! Exit status: the program's (128 + the signal if it was killed), 2 when
 //! it cannot be started, 70 (`EX_SOFTWARE`) after a kernel panic.
 
@@ -32,6 +36,8 @@ pub struct RunArgs {
     pub strace: bool,
     /// Print event counts to stderr at exit.
     pub stats: bool,
+    /// Write the scheduler's trace to this file.
+    pub trace: Option<PathBuf>,
     /// /proc files to print at exit.
     pub show: Vec<String>,
     /// The program (host path).
@@ -104,7 +110,19 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
             kernel::quote::escape(a.root.as_os_str().as_encoded_bytes())
         )));
     }
+    let tracer = match &a.trace {
+        Some(path) => Some(std::sync::Arc::new(
+            kernel::trace::Tracer::create(path, a.machine.nr_cpus).map_err(|e| {
+                Failure::Usage(format!(
+                    "--trace {}: {e}",
+                    kernel::quote::escape(path.as_os_str().as_encoded_bytes())
+                ))
+            })?,
+        )),
+        None => None,
+    };
     let mut config = Config::new(a.machine, a.root);
+    config.trace = tracer.clone();
     config.strace = a.strace;
     config.show = a.show;
     config.tty_signals = tty_signals();
@@ -119,7 +137,12 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
         })
         .collect();
     let started = std::time::Instant::now();
-    let outcome = Kernel::run(config, &a.program, &argv, &envp).map_err(|e| match e {
+    let outcome = Kernel::run(config, &a.program, &argv, &envp);
+    if let Some(t) = &tracer {
+        // An error was reported on stderr; the program's status stands.
+        let _ = t.finish();
+    }
+    let outcome = outcome.map_err(|e| match e {
         RunError::Boot(b) => Failure::Boot(b),
         RunError::Panic(r) => Failure::Panic(format!("kernel panic: {}", r.message)),
         other => Failure::Run(other.to_string()),

@@ -130,6 +130,8 @@ pub struct RunQueue {
     epoch: Instant,
     /// ITIMER_REAL expiry: the kernel sends SIGALRM (set at boot).
     pub it_real: Mutex<Option<ItRealFn>>,
+    /// `--trace`'s sink, for the wake-ups (set at boot).
+    pub tracer: std::sync::OnceLock<Arc<crate::trace::Tracer>>,
 }
 
 impl Default for RunQueue {
@@ -143,6 +145,7 @@ impl Default for RunQueue {
             next_timer: AtomicU64::new(u64::MAX),
             epoch: Instant::now(),
             it_real: Mutex::new(None),
+            tracer: std::sync::OnceLock::new(),
         }
     }
 }
@@ -363,6 +366,9 @@ pub fn try_to_wake_up(task: &TaskRef, mask: u32) -> bool {
     }
     s.state = TASK_RUNNING;
     task.timer_seq.fetch_add(1, SeqCst);
+    if let Some(t) = task.rq.tracer.get() {
+        crate::trace::hooks::wakeup(t, &task.rq, task, false);
+    }
     if !s.on_rq && !s.on_cpu {
         s.on_rq = true;
         drop(s);
@@ -382,6 +388,9 @@ pub fn wake_up_new_task(task: &TaskRef) {
         let mut s = lock(&task.sched);
         s.state = TASK_RUNNING;
         s.on_rq = true;
+    }
+    if let Some(t) = task.rq.tracer.get() {
+        crate::trace::hooks::wakeup(t, &task.rq, task, true);
     }
     task.rq.enqueue(task.clone());
 }
