@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Make sure the tools ferrite builds with are installed: cargo (Rust 1.85 or
 # newer) with rustfmt and clippy, a C toolchain (cc) for the benchmark
-# dependencies, and cmake, which builds Berkeley SoftFloat (the hart's
-# floating-point unit, through the softfloat-wrapper crate).
+# dependencies, cmake, which builds Berkeley SoftFloat (the hart's
+# floating-point unit, through the softfloat-wrapper crate), and a TrueType
+# font for the text of `ferrite plot` (DejaVu Sans, fonts-dejavu-core).
 #
 # Idempotent and quiet when everything is present: it then installs nothing
 # and touches no network. When cargo is missing it installs Rust itself only
@@ -75,5 +76,17 @@ if [ -n "$missing" ]; then
         echo "deps: cargo is installed but these components are missing:$missing; there is no rustup to add them." >&2
         how_to_install
         exit 1
+    fi
+fi
+
+# `ferrite plot` draws its text with a system TrueType font.
+fonts="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf /usr/share/fonts/dejavu/DejaVuSans.ttf /usr/share/fonts/TTF/DejaVuSans.ttf"
+have_font=""
+for f in $fonts; do [ -f "$f" ] && have_font=1; done
+if [ -z "$have_font" ] && [ -z "${FERRITE_PLOT_FONT:-}" ]; then
+    if can_apt; then
+        apt_install fonts-dejavu-core
+    else
+        echo "deps: no DejaVu Sans font: install fonts-dejavu-core (Debian/Ubuntu), dejavu-sans-fonts (Fedora) or ttf-dejavu (Arch), or set FERRITE_PLOT_FONT to a .ttf file; ferrite plot needs one." >&2
     fi
 fi
