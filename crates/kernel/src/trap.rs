@@ -21,7 +21,6 @@
 //! its next trap or time-slice end, leaving its task as it is.
 
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::time::Instant;
 
 use mm::fault::{handle_mm_fault, Access as FaultAccess, FaultError};
 use mm::percpu::Cpu;
@@ -36,6 +35,7 @@ use crate::sigcore::{self, Deliver, SigQueued, Target};
 use crate::strace;
 use crate::syscall::{self, Flow, Sys};
 use crate::task::{lock, TaskRef};
+use crate::time::Stopwatch;
 
 pub use crate::sigcore::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
 
@@ -59,6 +59,7 @@ const TRAP_BRKPT: i32 = 1;
 /// as Linux's idle loop answers IPIs.
 pub fn hart_main(k: &Kernel, id: usize) {
     let mut hart = Hart::new(id, k.machine.clone());
+    let _det = crate::time::det::hart_enter(k, id);
     let stop = || k.panic.panicked();
     let poll = || k.poll_tty_signals();
     while let Some(task) = k.rq.pick_next_task(&stop, &poll) {
@@ -147,6 +148,11 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
+        // Deterministic mode: wait for this hart's turn, fire its timers.
+        let budget = crate::time::det::run_budget(k, cpu, hart).unwrap_or(k.config.quantum);
+        if k.panic.panicked() || k.rq.is_shutdown() {
+            return Leave::Halt;
+        }
         if !resuming && task.sigpending.load(SeqCst) {
             match do_signal(k, cpu, hart, task, &mm, last.take()) {
                 SigOutcome::Run => {}
@@ -161,9 +167,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             restart_without_handler(hart, l);
         }
         resuming = false;
-        let t0 = Instant::now();
-        let exit = hart.run(k.config.quantum);
-        let ran = t0.elapsed().as_nanos() as u64;
+        let t0 = Stopwatch::user(k, hart);
+        let exit = hart.run(budget);
+        let ran = t0.stop(k, hart);
         task.utime.fetch_add(ran, Relaxed);
         crate::itimer::account_cpu(task, ran, true);
         if k.panic.panicked() || k.rq.is_shutdown() {
@@ -171,9 +177,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         }
         match exit {
             Exit::Ecall => {
-                let t1 = Instant::now();
+                let t1 = Stopwatch::kernel(k);
                 let r = syscall_trap(k, cpu, hart, task, &mut mm);
-                let sys = t1.elapsed().as_nanos() as u64;
+                let sys = t1.stop(k, hart);
                 task.stime.fetch_add(sys, Relaxed);
                 crate::itimer::account_cpu(task, sys, false);
                 match r {
@@ -252,7 +258,7 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             Exit::Budget => {
                 k.rq.run_timers();
                 k.poll_tty_signals();
-                if k.rq.others_waiting() {
+                if !crate::time::det::mid_turn(k, hart.id()) && k.rq.others_waiting() {
                     task.nivcsw.fetch_add(1, Relaxed);
                     lock(&task.regs).save(hart);
                     return Leave::Switch;
