@@ -144,12 +144,15 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     // its signal itself and returns -ERESTART*): no delivery before that.
     let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
     let mut last: Option<InSyscall> = None;
+    // Instructions left in the task's time slice, across traps (in
+    // deterministic mode the hart's turn bounds it instead).
+    let mut slice = k.config.quantum;
     loop {
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
         // Deterministic mode: wait for this hart's turn, fire its timers.
-        let budget = crate::time::det::run_budget(k, cpu, hart).unwrap_or(k.config.quantum);
+        let budget = crate::time::det::run_budget(k, cpu, hart).unwrap_or(slice);
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
@@ -168,7 +171,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         }
         resuming = false;
         let t0 = Stopwatch::user(k, hart);
+        let at = hart.instret();
         let exit = hart.run(budget);
+        slice = slice.saturating_sub(hart.instret() - at);
         let ran = t0.stop(k, hart);
         task.utime.fetch_add(ran, Relaxed);
         crate::itimer::account_cpu(task, ran, true);
@@ -258,7 +263,11 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             Exit::Budget => {
                 k.rq.run_timers();
                 k.poll_tty_signals();
-                if !crate::time::det::mid_turn(k, hart.id()) && k.rq.others_waiting() {
+                if crate::time::det::mid_turn(k, hart.id()) {
+                    continue;
+                }
+                slice = k.config.quantum;
+                if k.rq.others_waiting() {
                     task.nivcsw.fetch_add(1, Relaxed);
                     lock(&task.regs).save(hart);
                     return Leave::Switch;
