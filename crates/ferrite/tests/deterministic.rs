@@ -93,7 +93,12 @@ fn same_seed_same_output_on_one_cpu() {
 #[test]
 fn the_seed_drives_the_random_bytes() {
     build();
-    let run = |seed: &str| detrace(&["--cpus", "2", "--deterministic", "--seed", seed], &["random"]);
+    let run = |seed: &str| {
+        detrace(
+            &["--cpus", "2", "--deterministic", "--seed", seed],
+            &["random"],
+        )
+    };
     let (a, a2, b) = (run("1"), run("1"), run("2"));
     assert_eq!(a.stdout, a2.stdout);
     let (la, lb): (Vec<&str>, Vec<&str>) = (a.stdout.lines().collect(), b.stdout.lines().collect());
@@ -155,7 +160,11 @@ fn a_sleep_jumps_virtual_time() {
         (30_000_000_000..30_000_100_000).contains(&slept),
         "slept {slept} ns"
     );
-    assert!(r.secs < 10.0, "a 30 s virtual sleep took {} s of host time", r.secs);
+    assert!(
+        r.secs < 10.0,
+        "a 30 s virtual sleep took {} s of host time",
+        r.secs
+    );
 }
 
 #[test]
