@@ -144,15 +144,19 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     // its signal itself and returns -ERESTART*): no delivery before that.
     let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
     let mut last: Option<InSyscall> = None;
-    // Instructions left in the task's time slice, across traps (in
-    // deterministic mode the hart's turn bounds it instead).
+    // Instructions left in the task's time slice, counted exactly across
+    // traps (and, in deterministic mode, across the hart's turns).
     let mut slice = k.config.quantum;
     loop {
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
-        // Deterministic mode: wait for this hart's turn, fire its timers.
-        let budget = crate::time::det::run_budget(k, cpu, hart).unwrap_or(slice);
+        // Deterministic mode: wait for this hart's turn, fire its timers;
+        // run to the end of the turn, the next timer or the slice.
+        let budget = match crate::time::det::run_budget(k, cpu, hart) {
+            Some(b) => b.min(slice),
+            None => slice,
+        };
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
@@ -263,7 +267,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             Exit::Budget => {
                 k.rq.run_timers();
                 k.poll_tty_signals();
-                if crate::time::det::mid_turn(k, hart.id()) {
+                if slice > 0 {
+                    // Deterministic mode: the end of the hart's turn or a
+                    // timer's deadline, not of the slice.
                     continue;
                 }
                 slice = k.config.quantum;

@@ -456,13 +456,6 @@ pub fn run_budget(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart) -> Option<u64
     Some(budget)
 }
 
-/// trap.rs `run_task`, at an `Exit::Budget`: true in deterministic mode
-/// when the budget ended at a timer rather than at the end of the turn
-/// (the task's slice goes on).
-pub fn mid_turn(k: &Kernel, h: usize) -> bool {
-    k.rq.det().is_some_and(|d| d.budget(h) > 0)
-}
-
 /// trap.rs `hart_main`: the calling thread is hart `h` of the kernel's
 /// machine (deterministic or not) until the guard drops; it then takes no
 /// more turns.
