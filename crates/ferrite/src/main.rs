@@ -85,6 +85,17 @@ struct RunCmd {
     /// /proc/1/maps, /proc/1/smaps, /proc/slabinfo). Repeat for several.
     #[arg(long, value_name = "PATH")]
     show: Vec<String>,
+    /// Run deterministically: virtual time from retired instructions
+    /// (1 instruction = 1 ns), the CPUs taking turns of a fixed number of
+    /// instructions in a fixed order, clocks and random bytes derived from
+    /// the virtual clock and the seed. The same program with the same seed
+    /// gives the same output, byte for byte, on any host.
+    #[arg(long)]
+    deterministic: bool,
+    /// The seed of --deterministic's random bytes (getrandom, /dev/urandom,
+    /// AT_RANDOM); it changes nothing else.
+    #[arg(long, value_name = "N", requires = "deterministic")]
+    seed: Option<u64>,
     /// The program (a static riscv64 Linux executable, host path) and its
     /// arguments. Everything from PROGRAM on is the program's own: options
     /// for ferrite come before it.
@@ -140,6 +151,7 @@ fn run(command: Command) -> Result<u8, Failure> {
                 stats: r.stats,
                 trace: r.trace,
                 show: r.show,
+                deterministic: r.deterministic.then(|| r.seed.unwrap_or(0)),
                 program,
                 args: command.collect(),
             })

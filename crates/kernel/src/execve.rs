@@ -98,7 +98,7 @@ pub fn do_execve(
             return Err(e.into());
         }
     };
-    let random: [u8; 16] = match crate::syscall::info::host_random(16) {
+    let random: [u8; 16] = match crate::random::random_bytes(16) {
         Ok(r) => r.try_into().map_err(|_| crate::errno::EIO)?,
         Err(e) => {
             bin.mmap.put(cpu);

@@ -63,6 +63,11 @@ pub struct Config {
     pub tty_signals: Vec<(i32, Arc<std::sync::atomic::AtomicBool>)>,
     /// `--trace`: the scheduler's trace sink (None: tracing off).
     pub trace: Option<Arc<crate::trace::Tracer>>,
+    /// Deterministic mode with this seed ([`crate::time::det`]): virtual
+    /// time from retired instructions, harts taking turns of `quantum`
+    /// instructions in a fixed order, randomness from the seed. None:
+    /// parallel mode on the host's clock.
+    pub deterministic: Option<u64>,
 }
 
 impl Config {
@@ -76,6 +81,7 @@ impl Config {
             quantum: DEFAULT_QUANTUM,
             tty_signals: Vec::new(),
             trace: None,
+            deterministic: None,
         }
     }
 }
@@ -119,6 +125,8 @@ pub struct Stats {
     pub syscalls: u64,
     /// Page faults handled (resolved or fatal).
     pub page_faults: u64,
+    /// Deterministic mode: the virtual time at the end (ns since boot).
+    pub virtual_ns: Option<u64>,
 }
 
 /// What a run produced.
@@ -341,7 +349,10 @@ impl Kernel {
         mem.set_tlb_flush_hook(Box::new(move |mask, range| {
             m.flush_tlb(mask, range.map(|(s, e)| (s as u64, e as u64)))
         }));
-        let rq = Arc::new(RunQueue::default());
+        let det = config
+            .deterministic
+            .map(|seed| crate::time::det::Det::new(mem.nr_cpus(), config.quantum, seed));
+        let rq = Arc::new(RunQueue::new(det));
         // ITIMER_REAL's expiry sends SIGALRM to the process.
         *crate::task::lock(&rq.it_real) = Some(Box::new(crate::itimer::it_real_fire));
         if let Some(t) = &config.trace {
@@ -391,6 +402,7 @@ impl Kernel {
             let _ctx = crate::panic::enter(state.clone(), 0, false);
             crate::panic::catch(&state, 0, || -> Result<Arc<Kernel>, RunError> {
                 let k = Arc::new(Kernel::boot_with(config, state.clone())?);
+                let _time = crate::time::det::enter(k.rq.det().cloned(), None);
                 k.spawn_init(program, argv, envp)?;
                 Ok(k)
             })
@@ -400,6 +412,7 @@ impl Kernel {
             return Err(RunError::Panic(report));
         }
         let _ctx = crate::panic::enter(state.clone(), 0, false);
+        let _time = crate::time::det::enter(k.rq.det().cloned(), None);
         crate::panic::catch(&state, 0, || k.finish()).map_err(RunError::Panic)?
     }
 
@@ -422,6 +435,7 @@ impl Kernel {
             instructions: k.instructions.load(Relaxed),
             syscalls: k.syscalls.load(Relaxed),
             page_faults: k.page_faults.load(Relaxed),
+            virtual_ns: k.rq.det().map(|d| d.latest()),
         };
         Ok(outcome)
     }
@@ -657,6 +671,10 @@ impl Kernel {
                 });
             if let Err(e) = started {
                 k.console(&format!("ferrite: cannot start hart {id}: {e}\n"));
+                if let Some(d) = k.rq.det() {
+                    // Its turns are skipped.
+                    d.hart_gone(id);
+                }
                 k.panic.hart_stopped();
             }
         }

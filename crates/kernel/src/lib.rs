@@ -34,6 +34,7 @@ pub mod posix_timers;
 pub mod procfs;
 pub mod quote;
 pub mod ram;
+pub mod random;
 pub mod sched;
 pub mod sigcore;
 pub mod signal;
@@ -43,6 +44,7 @@ pub mod strace;
 pub mod syscall;
 pub mod task;
 pub mod trace;
+pub mod time;
 pub mod trap;
 
 pub use kernel::{Config, ExitStatus, Kernel, Outcome, RunError, Stats};

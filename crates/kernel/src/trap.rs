@@ -21,7 +21,6 @@
 //! its next trap or time-slice end, leaving its task as it is.
 
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::time::Instant;
 
 use mm::fault::{handle_mm_fault, Access as FaultAccess, FaultError};
 use mm::percpu::Cpu;
@@ -36,6 +35,7 @@ use crate::sigcore::{self, Deliver, SigQueued, Target};
 use crate::strace;
 use crate::syscall::{self, Flow, Sys};
 use crate::task::{lock, TaskRef};
+use crate::time::Stopwatch;
 
 pub use crate::sigcore::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
 
@@ -59,6 +59,7 @@ const TRAP_BRKPT: i32 = 1;
 /// as Linux's idle loop answers IPIs.
 pub fn hart_main(k: &Kernel, id: usize) {
     let mut hart = Hart::new(id, k.machine.clone());
+    let _det = crate::time::det::hart_enter(k, id);
     let stop = || k.panic.panicked();
     let poll = || k.poll_tty_signals();
     while let Some(task) = k.rq.pick_next_task(&stop, &poll) {
@@ -149,7 +150,19 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     // its signal itself and returns -ERESTART*): no delivery before that.
     let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
     let mut last: Option<InSyscall> = None;
+    // Instructions left in the task's time slice, counted exactly across
+    // traps (and, in deterministic mode, across the hart's turns).
+    let mut slice = k.config.quantum;
     loop {
+        if k.panic.panicked() || k.rq.is_shutdown() {
+            return Leave::Halt;
+        }
+        // Deterministic mode: wait for this hart's turn, fire its timers;
+        // run to the end of the turn, the next timer or the slice.
+        let budget = match crate::time::det::run_budget(k, cpu, hart) {
+            Some(b) => b.min(slice),
+            None => slice,
+        };
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
         }
@@ -167,9 +180,11 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             restart_without_handler(hart, l);
         }
         resuming = false;
-        let t0 = Instant::now();
-        let exit = hart.run(k.config.quantum);
-        let ran = t0.elapsed().as_nanos() as u64;
+        let t0 = Stopwatch::user(k, hart);
+        let at = hart.instret();
+        let exit = hart.run(budget);
+        slice = slice.saturating_sub(hart.instret() - at);
+        let ran = t0.stop(k, hart);
         task.utime.fetch_add(ran, Relaxed);
         crate::itimer::account_cpu(task, ran, true);
         if k.panic.panicked() || k.rq.is_shutdown() {
@@ -177,9 +192,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         }
         match exit {
             Exit::Ecall => {
-                let t1 = Instant::now();
+                let t1 = Stopwatch::kernel(k);
                 let r = syscall_trap(k, cpu, hart, task, &mut mm);
-                let sys = t1.elapsed().as_nanos() as u64;
+                let sys = t1.stop(k, hart);
                 task.stime.fetch_add(sys, Relaxed);
                 crate::itimer::account_cpu(task, sys, false);
                 match r {
@@ -258,6 +273,12 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             Exit::Budget => {
                 k.rq.run_timers();
                 k.poll_tty_signals();
+                if slice > 0 {
+                    // Deterministic mode: the end of the hart's turn or a
+                    // timer's deadline, not of the slice.
+                    continue;
+                }
+                slice = k.config.quantum;
                 if k.rq.others_waiting() {
                     task.nivcsw.fetch_add(1, Relaxed);
                     lock(&task.regs).save(hart);

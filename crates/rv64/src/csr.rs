@@ -3,7 +3,9 @@
 //! cycle/time/instret are the user counters (Linux lets user space read
 //! `time` through the vDSO and, when enabled, cycle/instret). `cycle`
 //! counts retired instructions (ferrite has no cycle model); `time` is the
-//! host monotonic clock at 10 MHz, qemu virt's timebase. Writes to the
+//! host monotonic clock at 10 MHz, qemu virt's timebase, or, when the
+//! kernel gives the hart a virtual clock ([`crate::Hart::set_time_base`]),
+//! that clock at the same 10 MHz. Writes to the
 //! read-only counters and any access to another CSR are illegal.
 
 use crate::decode::Inst;
@@ -41,7 +43,11 @@ impl Cpu {
             FRM => ((self.fcsr >> 5) & 7) as u64,
             FCSR => (self.fcsr & 0xff) as u64,
             CYCLE | INSTRET if !writes => retired,
-            TIME if !writes => self.machine.time(),
+            TIME if !writes => match self.vtime {
+                // 1 ns per instruction, read at the 10 MHz timebase.
+                Some((ns, at)) => ns.wrapping_add(retired.wrapping_sub(at)) / 100,
+                None => self.machine.time(),
+            },
             _ => return Err(ill),
         };
         if writes {

@@ -107,6 +107,15 @@ impl Hart {
         self.cpu.instret
     }
 
+    /// The source of the `time` CSR: None for the host's monotonic clock
+    /// (the default); Some((ns, instret)) for a virtual clock that reads
+    /// `ns` nanoseconds at the moment `instret` instructions have retired
+    /// on this hart and advances one nanosecond per retired instruction
+    /// (the kernel's deterministic mode sets it before each run).
+    pub fn set_time_base(&mut self, base: Option<(u64, u64)>) {
+        self.cpu.vtime = base;
+    }
+
     /// Local sfence.vma over `[start, end)` (None = everything).
     pub fn flush_tlb(&mut self, range: Option<(u64, u64)>) {
         self.cpu.tlb.flush(range);

@@ -109,6 +109,28 @@ fn time_advances_at_10mhz() {
     assert!((450_000..5_000_000).contains(&dt), "{dt} ticks in 50ms");
 }
 
+/// With a virtual time base, `time` is the base plus 1 ns per instruction
+/// retired since, at 10 MHz, whatever the host's clock does.
+#[test]
+fn virtual_time_counts_instructions() {
+    let mut env = Env::new(1);
+    let mut prog = vec![addi(T0, T0, 1); 299];
+    prog.push(csrrs(A0, 0xc01, ZERO));
+    prog.push(ECALL);
+    env.load(&prog);
+    let mut h = env.hart(0);
+    h.set_pc(CODE);
+    h.set_time_base(Some((1_000_000, h.instret())));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert_eq!(h.run(1000), Exit::Ecall);
+    // 299 nops retired before the csrrs: 1_000_299 ns = 10_002 ticks.
+    assert_eq!(h.x(A0 as usize), 10_002);
+    h.set_time_base(None);
+    h.set_pc(CODE);
+    assert_eq!(h.run(1000), Exit::Ecall);
+    assert!(h.x(A0 as usize) > 100_000, "back on the host clock");
+}
+
 #[test]
 fn bad_csr_accesses_are_illegal() {
     for inst in [

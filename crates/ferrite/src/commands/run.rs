@@ -40,6 +40,8 @@ pub struct RunArgs {
     pub trace: Option<PathBuf>,
     /// /proc files to print at exit.
     pub show: Vec<String>,
+    /// Deterministic mode with this seed.
+    pub deterministic: Option<u64>,
     /// The program (host path).
     pub program: PathBuf,
     /// Its arguments after `argv[0]`.
@@ -126,6 +128,7 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
     config.strace = a.strace;
     config.show = a.show;
     config.tty_signals = tty_signals();
+    config.deterministic = a.deterministic;
     let mut argv = vec![a.program.as_os_str().as_encoded_bytes().to_vec()];
     argv.extend(a.args.iter().map(|s| s.as_encoded_bytes().to_vec()));
     let envp: Vec<Vec<u8>> = std::env::vars_os()
@@ -166,6 +169,13 @@ pub fn run(a: RunArgs) -> Result<u8, Failure> {
             s.page_faults,
             s.instructions as f64 / secs / 1e6
         );
+        if let Some(ns) = s.virtual_ns {
+            eprintln!(
+                "ferrite: deterministic: {}.{:09} s of virtual time",
+                ns / 1_000_000_000,
+                ns % 1_000_000_000
+            );
+        }
     }
     Ok(outcome.status.code().clamp(0, 255) as u8)
 }

@@ -254,10 +254,19 @@ fn check_times(times: Times) -> Result<Times, Errno> {
     }
 }
 
+/// The host's `struct timespec`s for a time change. In deterministic
+/// mode "now" is the virtual clock's, not the host's.
 fn timestamps(times: Times) -> Timestamps {
-    let ts = |(s, n): (i64, i64)| Timespec {
-        tv_sec: s,
-        tv_nsec: n as _,
+    let virtual_now = crate::time::det::with_current(|_| crate::time::current_time());
+    let ts = |(s, n): (i64, i64)| match virtual_now {
+        Some((vs, vn)) if n == UTIME_NOW => Timespec {
+            tv_sec: vs,
+            tv_nsec: vn as _,
+        },
+        _ => Timespec {
+            tv_sec: s,
+            tv_nsec: n as _,
+        },
     };
     match times {
         None => Timestamps {

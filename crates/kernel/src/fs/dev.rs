@@ -17,8 +17,10 @@
 //!   `mmap` is anonymous memory (`MAP_PRIVATE`) or shared anonymous memory
 //!   (`MAP_SHARED`: a shmem object, as `mmap_zero` does);
 //! - `full` (1,7): reads as `zero`, writes are `ENOSPC`;
-//! - `random` (1,8), `urandom` (1,9): reads come from the host's
-//!   generator (getrandom(2)), writes are taken (Linux mixes them in);
+//! - `random` (1,8), `urandom` (1,9): reads come from the kernel's
+//!   generator ([`crate::random`]: the host's getrandom(2), or the seeded
+//!   stream in deterministic mode), writes are taken (Linux mixes them
+//!   in);
 //! - `lseek` on these returns 0 and leaves the position at 0; `pread` and
 //!   `pwrite` work as `read` and `write`;
 //! - `tty` (5,0): the controlling terminal. Where ferrite differs: there
@@ -325,7 +327,7 @@ pub(crate) fn chr_read(c: CharDev, count: usize, to: &mut dyn UserIter) -> Resul
             let mut buf = [0u8; 4096];
             while done < count {
                 let n = (count - done).min(buf.len());
-                if let Err(e) = crate::syscall::info::host_random_fill(&mut buf[..n]) {
+                if let Err(e) = crate::random::get_random_bytes(&mut buf[..n]) {
                     return if done == 0 { Err(e) } else { Ok(done) };
                 }
                 let m = to.copy_out(&buf[..n]);

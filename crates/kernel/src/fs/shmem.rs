@@ -70,12 +70,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The time now, as `struct timespec`.
+/// The time now, as `struct timespec` (`current_time`: the host's
+/// realtime, or the virtual one in deterministic mode).
 pub(crate) fn now() -> (i64, u64) {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    (d.as_secs() as i64, u64::from(d.subsec_nanos()))
+    crate::time::current_time()
 }
 
 /// The references to shmem objects whose last inode went without a CPU

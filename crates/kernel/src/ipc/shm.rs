@@ -151,9 +151,7 @@ fn id_of(idx: usize, seq: u16) -> i32 {
 }
 
 fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+    crate::time::current_time().0
 }
 
 /// `shm_destroy`: the segment's reference goes; its pages follow when no

@@ -13,6 +13,11 @@
 //! issue brings per-CPU queues and the scheduling classes behind this same
 //! interface), and one timer queue for all CPUs; an idle hart parks its
 //! host thread on the run queue until a wake-up or the next timer.
+//!
+//! In deterministic mode ([`crate::time::det`]) the clock is virtual, an
+//! idle hart waits for its turn instead of the host's time
+//! ([`RunQueue::pick_next_task`]'s separate branch), and each task
+//! carries `ready_at`, the virtual time from which it may run.
 
 pub mod loadavg;
 pub mod wait;
@@ -23,6 +28,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::task::{lock, SignalRef, TaskRef};
+use crate::time::det::Det;
 
 /// How long an idle hart polls the run queue before it parks its host
 /// thread.
@@ -54,6 +60,10 @@ pub struct SchedState {
     pub on_rq: bool,
     /// `on_cpu`: a hart runs it (or is switching it out).
     pub on_cpu: bool,
+    /// Deterministic mode: the virtual time (ns) from which it may run:
+    /// when it last left a hart or was woken, whichever is later
+    /// ([`stamp_ready`]).
+    pub ready_at: u64,
 }
 
 /// What a sleeping system call keeps for its re-execution (Linux keeps it
@@ -128,6 +138,8 @@ pub struct RunQueue {
     /// The earliest armed deadline (u64::MAX: none).
     next_timer: AtomicU64,
     epoch: Instant,
+    /// The deterministic machine (None: parallel mode).
+    det: Option<Arc<Det>>,
     /// ITIMER_REAL expiry: the kernel sends SIGALRM (set at boot).
     pub it_real: Mutex<Option<ItRealFn>>,
     /// `--trace`'s sink, for the wake-ups (set at boot).
@@ -136,6 +148,14 @@ pub struct RunQueue {
 
 impl Default for RunQueue {
     fn default() -> Self {
+        RunQueue::new(None)
+    }
+}
+
+impl RunQueue {
+    /// A run queue on the host's clock (`det` None) or on the virtual
+    /// clock of a deterministic machine.
+    pub fn new(det: Option<Arc<Det>>) -> Self {
         RunQueue {
             q: Mutex::default(),
             queued: std::sync::atomic::AtomicUsize::new(0),
@@ -144,16 +164,48 @@ impl Default for RunQueue {
             timers: Mutex::default(),
             next_timer: AtomicU64::new(u64::MAX),
             epoch: Instant::now(),
+            det,
             it_real: Mutex::new(None),
             tracer: std::sync::OnceLock::new(),
         }
     }
-}
 
-impl RunQueue {
-    /// Nanoseconds since boot (the host's monotonic clock).
+    /// Nanoseconds since boot: the host's monotonic clock, or in
+    /// deterministic mode the virtual clock of the calling hart.
     pub fn now(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
+        match &self.det {
+            Some(d) => d.now(),
+            None => self.epoch.elapsed().as_nanos() as u64,
+        }
+    }
+
+    /// The deterministic machine, if this is one.
+    #[inline]
+    pub fn det(&self) -> Option<&Arc<Det>> {
+        self.det.as_ref()
+    }
+
+    /// The earliest armed timer's deadline (u64::MAX: none).
+    pub fn next_timer_deadline(&self) -> u64 {
+        self.next_timer.load(SeqCst)
+    }
+
+    /// Whether hart `cpu` would find a task to run now (deterministic
+    /// mode: whether its turn must wake it). Per-CPU queues answer for
+    /// that CPU's queue and what it may pull.
+    pub fn may_pick(&self, _cpu: usize) -> bool {
+        self.queued.load(SeqCst) > 0
+    }
+
+    /// Take the next task to run, if any (deterministic mode's pick).
+    fn take_next(&self) -> Option<TaskRef> {
+        let t = lock(&self.q).pop_front()?;
+        self.queued.fetch_sub(1, SeqCst);
+        let mut s = lock(&t.sched);
+        s.on_rq = false;
+        s.on_cpu = true;
+        drop(s);
+        Some(t)
     }
 
     /// Tasks waiting for a hart.
@@ -196,6 +248,9 @@ impl RunQueue {
     /// outside the queue's lock; parks until a wake-up or the next timer,
     /// at most 50 ms at a time.
     pub fn pick_next_task(&self, stop: &dyn Fn() -> bool, poll: &dyn Fn()) -> Option<TaskRef> {
+        if let Some(det) = &self.det {
+            return self.pick_next_task_det(det, stop, poll);
+        }
         loop {
             self.run_timers();
             poll();
@@ -236,9 +291,43 @@ impl RunQueue {
         }
     }
 
+    /// `pick_next_task` in deterministic mode, for the calling hart: in
+    /// its turn, fire the timers due at its clock and take the next task
+    /// (its clock moves up to the task's `ready_at`); with none, let its
+    /// clock run to the next event and, at the end of its turn, pass the
+    /// baton and wait for the next one. Never waits on the host's time.
+    fn pick_next_task_det(
+        &self,
+        det: &Det,
+        stop: &dyn Fn() -> bool,
+        poll: &dyn Fn(),
+    ) -> Option<TaskRef> {
+        let h = crate::time::det::current_hart();
+        loop {
+            det.wait_turn(h);
+            if self.shutdown.load(Relaxed) || stop() {
+                return None;
+            }
+            self.run_timers();
+            poll();
+            if let Some(t) = self.take_next() {
+                let ready = lock(&t.sched).ready_at;
+                det.picked(h, ready);
+                return Some(t);
+            }
+            det.set_idle(h);
+            if !det.idle_advance(h, self) {
+                det.pass(h, self, poll);
+            }
+        }
+    }
+
     /// Stop every hart (no task is left, or the kernel panicked).
     pub fn shutdown(&self) {
         self.shutdown.store(true, Relaxed);
+        if let Some(d) = &self.det {
+            d.shutdown();
+        }
         let _q = lock(&self.q);
         self.cv.notify_all();
     }
@@ -369,6 +458,7 @@ pub fn try_to_wake_up(task: &TaskRef, mask: u32) -> bool {
     if let Some(t) = task.rq.tracer.get() {
         crate::trace::hooks::wakeup(t, &task.rq, task, false);
     }
+    stamp_ready(&task.rq, &mut s);
     if !s.on_rq && !s.on_cpu {
         s.on_rq = true;
         drop(s);
@@ -388,6 +478,7 @@ pub fn wake_up_new_task(task: &TaskRef) {
         let mut s = lock(&task.sched);
         s.state = TASK_RUNNING;
         s.on_rq = true;
+        stamp_ready(&task.rq, &mut s);
     }
     if let Some(t) = task.rq.tracer.get() {
         crate::trace::hooks::wakeup(t, &task.rq, task, true);
@@ -401,9 +492,21 @@ pub fn wake_up_new_task(task: &TaskRef) {
 pub fn put_prev_task(task: &TaskRef) {
     let mut s = lock(&task.sched);
     s.on_cpu = false;
+    stamp_ready(&task.rq, &mut s);
     if s.state == TASK_RUNNING {
         s.on_rq = true;
         drop(s);
         task.rq.enqueue(task.clone());
+    }
+}
+
+/// Deterministic mode: the task may not run before the calling hart's
+/// clock (it leaves that hart, or that hart wakes or creates it now), so
+/// that no hart runs it at an earlier virtual time. Nothing in parallel
+/// mode.
+#[inline]
+pub fn stamp_ready(rq: &RunQueue, s: &mut SchedState) {
+    if let Some(d) = &rq.det {
+        s.ready_at = s.ready_at.max(d.now());
     }
 }

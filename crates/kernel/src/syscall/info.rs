@@ -142,7 +142,9 @@ pub fn sys_setrlimit(s: &mut Sys<'_>, res: u64, rlim: u64) -> SysResult {
 /// `GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE`.
 const GRND_ALL: u64 = 0x7;
 
-/// `getrandom(2)`: bytes from the host's generator, at most
+/// `getrandom(2)`: bytes from the kernel's generator
+/// ([`crate::random::get_random_bytes`]: the host's, or the seeded stream
+/// in deterministic mode), at most
 /// `MAX_RW_COUNT` (`import_single_range` cuts the length before it checks
 /// the range), [`CHUNK`] at a time; a fault after some bytes returns
 /// them.
@@ -159,7 +161,7 @@ pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResu
     let mut done = 0;
     while done < len {
         let n = (len - done).min(CHUNK);
-        if let Err(e) = host_random_fill(&mut chunk[..n]) {
+        if let Err(e) = crate::random::get_random_bytes(&mut chunk[..n]) {
             return if done == 0 { Err(e) } else { Ok(done as u64) };
         }
         let m = it.copy_out(&chunk[..n]);
@@ -175,54 +177,6 @@ pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResu
     Ok(done as u64)
 }
 
-/// `n` random bytes from the host's generator (getrandom(2) on the
-/// host), or the host's errno. Never made-up bytes.
-pub fn host_random(n: usize) -> Result<Vec<u8>, Errno> {
-    let mut v = vec![0u8; n];
-    host_random_fill(&mut v)?;
-    Ok(v)
-}
-
-/// Fill `v` from the host's generator.
-pub fn host_random_fill(v: &mut [u8]) -> Result<(), Errno> {
-    let n = v.len();
-    let mut got = 0;
-    while got < n {
-        // SAFETY: the pointer and length name the unfilled tail of `v`.
-        let r = unsafe { libc::getrandom(v[got..].as_mut_ptr().cast(), n - got, 0) };
-        if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e.raw_os_error().unwrap_or(crate::errno::EIO));
-        }
-        got += r as usize;
-    }
-    Ok(())
-}
-
-/// The clocks Linux's `clock_gettime` accepts (REALTIME, MONOTONIC,
-/// PROCESS/THREAD_CPUTIME, MONOTONIC_RAW, the COARSE ones, BOOTTIME, TAI).
-fn valid_clock(id: u64) -> bool {
-    matches!(id as i32, 0..=7 | 11)
-}
-
-fn host_clock(id: u64) -> Result<libc::timespec, Errno> {
-    if !valid_clock(id) {
-        return Err(EINVAL);
-    }
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out pointer; the id is one the host knows.
-    if unsafe { libc::clock_gettime(id as libc::clockid_t, &mut ts) } != 0 {
-        return Err(EINVAL);
-    }
-    Ok(ts)
-}
-
 fn timespec_bytes(sec: i64, nsec: i64) -> [u8; 16] {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&sec.to_le_bytes());
@@ -230,26 +184,49 @@ fn timespec_bytes(sec: i64, nsec: i64) -> [u8; 16] {
     b
 }
 
+/// A time in ns as (seconds, nanoseconds).
+fn split_ns(ns: u64) -> (i64, i64) {
+    ((ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64)
+}
+
+/// What clock `id` reads now for the calling task, in ns
+/// ([`crate::time::timekeeping`]): the CPU-time clocks from the task's
+/// (or its process's) user and system time, the others from the mode's
+/// clock.
+pub fn clock_now_for(s: &Sys<'_>, id: u64) -> Result<u64, Errno> {
+    use crate::time::timekeeping::{
+        clock_now_ns, valid_clock, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID,
+    };
+    if !valid_clock(id) {
+        return Err(EINVAL);
+    }
+    match id as i32 {
+        CLOCK_THREAD_CPUTIME_ID => {
+            let t = s.task;
+            Ok(t.utime.load(std::sync::atomic::Ordering::Relaxed)
+                + t.stime.load(std::sync::atomic::Ordering::Relaxed))
+        }
+        CLOCK_PROCESS_CPUTIME_ID => {
+            let leader = crate::task::lock(&s.task.signal.threads).first().cloned();
+            let (u, st) = leader.map_or((0, 0), |l| crate::exit::process_times(&l));
+            Ok(u + st)
+        }
+        _ => clock_now_ns(id),
+    }
+}
+
 /// `clock_gettime(2)`.
 pub fn sys_clock_gettime(s: &mut Sys<'_>, id: u64, tp: u64) -> SysResult {
-    let ts = host_clock(id)?;
-    s.write_user(tp, &timespec_bytes(ts.tv_sec, ts.tv_nsec))?;
+    let (sec, nsec) = split_ns(clock_now_for(s, id)?);
+    s.write_user(tp, &timespec_bytes(sec, nsec))?;
     Ok(0)
 }
 
 /// `clock_getres(2)`.
 pub fn sys_clock_getres(s: &mut Sys<'_>, id: u64, tp: u64) -> SysResult {
-    if !valid_clock(id) {
-        return Err(EINVAL);
-    }
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid out pointer.
-    unsafe { libc::clock_getres(id as libc::clockid_t, &mut ts) };
+    let (sec, nsec) = split_ns(crate::time::timekeeping::clock_res_ns(id)?);
     if tp != 0 {
-        s.write_user(tp, &timespec_bytes(ts.tv_sec, ts.tv_nsec))?;
+        s.write_user(tp, &timespec_bytes(sec, nsec))?;
     }
     Ok(0)
 }
@@ -257,8 +234,8 @@ pub fn sys_clock_getres(s: &mut Sys<'_>, id: u64, tp: u64) -> SysResult {
 /// `gettimeofday(2)`.
 pub fn sys_gettimeofday(s: &mut Sys<'_>, tv: u64, tz: u64) -> SysResult {
     if tv != 0 {
-        let ts = host_clock(0)?;
-        s.write_user(tv, &timespec_bytes(ts.tv_sec, ts.tv_nsec / 1000))?;
+        let (sec, nsec) = split_ns(crate::time::ktime_get_real_ns());
+        s.write_user(tv, &timespec_bytes(sec, nsec / 1000))?;
     }
     if tz != 0 {
         s.write_user(tz, &[0u8; 8])?;
@@ -343,14 +320,16 @@ pub fn sys_nanosleep(s: &mut Sys<'_>, req: u64, rem: u64) -> Flow {
     })())
 }
 
-/// Nanoseconds on the host's CLOCK_MONOTONIC.
+/// Nanoseconds on CLOCK_MONOTONIC (the host's, or the virtual one in
+/// deterministic mode).
 pub fn monotonic_ns() -> u64 {
-    host_clock(1).map_or(0, |t| t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
+    crate::time::ktime_get_ns()
 }
 
-/// Nanoseconds on the host's CLOCK_REALTIME.
+/// Nanoseconds on CLOCK_REALTIME (the host's, or the virtual one in
+/// deterministic mode).
 pub fn realtime_ns() -> u64 {
-    host_clock(0).map_or(0, |t| t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
+    crate::time::ktime_get_real_ns()
 }
 
 /// `clock_nanosleep(2)`: relative or TIMER_ABSTIME on the clock `id`.
@@ -367,9 +346,7 @@ pub fn sys_clock_nanosleep(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
                 let d = read_timespec(s, req)?.as_nanos().min(u64::MAX as u128) as u64;
                 let now = s.k.rq.now();
                 if flags & TIMER_ABSTIME != 0 {
-                    let t = host_clock(id)?;
-                    let clock_now =
-                        t.tv_sec.max(0) as u64 * 1_000_000_000 + t.tv_nsec.max(0) as u64;
+                    let clock_now = crate::time::timekeeping::clock_now_ns(id)?;
                     now.saturating_add(d.saturating_sub(clock_now))
                 } else {
                     now.saturating_add(d)

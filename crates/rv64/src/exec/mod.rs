@@ -67,6 +67,12 @@ pub struct Cpu {
     pub trap_idx: u16,
     /// A taken branch left the block: the instructions retired in it, or 0.
     pub side_exit: u16,
+    /// The `time` CSR's source: None for the host clock
+    /// ([`Machine::time`]); Some((ns, instret)) for a virtual clock that
+    /// read `ns` nanoseconds when `instret` instructions had retired and
+    /// advances 1 ns per instruction since (the kernel's deterministic
+    /// mode, see [`crate::Hart::set_time_base`]).
+    pub vtime: Option<(u64, u64)>,
 }
 
 impl Cpu {
@@ -92,6 +98,7 @@ impl Cpu {
             exit: None,
             trap_idx: 0,
             side_exit: 0,
+            vtime: None,
         }
     }
 }

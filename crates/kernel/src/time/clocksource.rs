@@ -1,0 +1,69 @@
+//! The clock sources (kernel/time/clocksource.c): what a hart's time is
+//! counted in. In parallel mode, the host's monotonic clock
+//! ([`std::time::Instant`]); in deterministic mode, the hart's retired
+//! instructions, [`NS_PER_INSN`](super::det::NS_PER_INSN) ns each.
+//!
+//! [`Stopwatch`] measures a stretch of a task's execution for its user and
+//! system time (`account_user_time`, `account_system_time`): host ns in
+//! parallel mode; in deterministic mode the instructions the hart retired
+//! (and the hart's virtual clock advances by them), while the kernel's own
+//! work costs no virtual time, so `stime` stays 0.
+//!
+//! Where ferrite differs: Linux samples a cycle counter and charges time
+//! at ticks or on context switches; ferrite measures each run of guest code
+//! and each trap.
+
+use std::time::Instant;
+
+use rv64::Hart;
+
+use crate::kernel::Kernel;
+
+/// A measurement in progress.
+pub enum Stopwatch {
+    /// Host time since this instant.
+    Host(Instant),
+    /// Instructions retired since the hart's `instret` was this.
+    Insns(u64),
+    /// Kernel work in deterministic mode: free.
+    Free,
+}
+
+impl Stopwatch {
+    /// Start measuring guest execution on `hart`.
+    #[inline]
+    pub fn user(k: &Kernel, hart: &Hart) -> Stopwatch {
+        if k.rq.det().is_some() {
+            Stopwatch::Insns(hart.instret())
+        } else {
+            Stopwatch::Host(Instant::now())
+        }
+    }
+
+    /// Start measuring kernel work (a trap's handling).
+    #[inline]
+    pub fn kernel(k: &Kernel) -> Stopwatch {
+        if k.rq.det().is_some() {
+            Stopwatch::Free
+        } else {
+            Stopwatch::Host(Instant::now())
+        }
+    }
+
+    /// The ns the stretch cost. For guest execution in deterministic mode
+    /// the hart's virtual clock advances by them.
+    #[inline]
+    pub fn stop(self, k: &Kernel, hart: &Hart) -> u64 {
+        match self {
+            Stopwatch::Host(t) => t.elapsed().as_nanos() as u64,
+            Stopwatch::Insns(at) => {
+                let n = hart.instret().wrapping_sub(at);
+                if let Some(d) = k.rq.det() {
+                    d.account(hart.id(), n);
+                }
+                n * super::det::NS_PER_INSN
+            }
+            Stopwatch::Free => 0,
+        }
+    }
+}
