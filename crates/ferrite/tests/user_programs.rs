@@ -209,6 +209,48 @@ fn hello() {
     same_as_qemu("hello", &[]);
 }
 
+/// `user/NAME.c` built for the host with the host's C compiler and run
+/// natively: the oracle for system calls qemu-riscv64 7.2 does not pass
+/// to the kernel (futex_waitv is ENOSYS under it). The program must be
+/// portable C (no riscv64-only code) and exit 0 on the host.
+fn native(name: &str) -> Run {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let exe = dir.join(format!("{name}.native"));
+    let src = root().join("user").join(format!("{name}.c"));
+    let out = Command::new("cc")
+        .args(["-O2", "-Wall", "-pthread", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .expect("the host C compiler (cc)");
+    assert!(
+        out.status.success(),
+        "cc {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = run(Command::new(&exe), ".");
+    assert_clean(&r);
+    r
+}
+
+/// futex_waitv: the argument checks, EAGAIN, absolute timeouts on both
+/// clocks, the woken index (threads, and a shared page across fork),
+/// EINTR. qemu-riscv64 7.2 has no futex_waitv, so the same program built
+/// for the host and run on the host's Linux is the oracle.
+#[test]
+fn futex_waitv_matches_native_linux() {
+    let want = native("futexv");
+    let f = ferrite(&["--cpus", "2"], "futexv", &[]);
+    assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+    assert!(
+        f.stdout == want.stdout,
+        "futexv differs from native Linux\n{}",
+        diff(&want.stdout, &f.stdout)
+    );
+    assert!(f.stdout.contains("woke 2: waker saw 1, waiter returned 2"));
+}
+
 /// fork with copy-on-write, wait statuses, 20 children, ECHILD, eight
 /// pthreads on a mutex (clone, futex, CLONE_CHILD_CLEARTID), vfork, and
 /// SIGKILL of a spinning child.

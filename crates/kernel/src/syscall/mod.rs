@@ -257,6 +257,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         }
         SET_ROBUST_LIST => info::sys_set_robust_list(s, a[0], a[1]),
         FUTEX => return crate::futex::sys_futex(s, a),
+        FUTEX_WAITV => return crate::futex::sys_futex_waitv(s, a),
         UNAME => info::sys_uname(s, a[0]),
         SYSINFO => info::sys_sysinfo(s, a[0]),
         SCHED_GETAFFINITY => info::sys_sched_getaffinity(s, a[0], a[1], a[2]),
