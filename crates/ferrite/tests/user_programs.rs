@@ -251,6 +251,16 @@ fn futex_waitv_matches_native_linux() {
     assert!(f.stdout.contains("woke 2: waker saw 1, waiter returned 2"));
 }
 
+/// /proc/self/pagemap: present, exclusive, file/shared bits of anonymous,
+/// zero, shared, file and forked pages; PFNs only for CAP_SYS_ADMIN at
+/// open; zeros for unmapped ranges; lseek; EINVAL for misaligned reads.
+/// (qemu-user passes the file through to the host kernel, whose guest
+/// addresses are the host's here.)
+#[test]
+fn pagemap_matches_qemu() {
+    same_as_qemu_in(Cwd::Build, "pagemap", &[]);
+}
+
 /// fork with copy-on-write, wait statuses, 20 children, ECHILD, eight
 /// pthreads on a mutex (clone, futex, CLONE_CHILD_CLEARTID), vfork, and
 /// SIGKILL of a spinning child.

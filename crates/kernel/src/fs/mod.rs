@@ -66,7 +66,7 @@ use std::sync::{Arc, Mutex};
 
 pub use hostfs::HostFs;
 pub use pagecache::MmapFile;
-pub use procfs::{ProcSource, SYS_ROOT};
+pub use procfs::{ProcLive, ProcSource, SYS_ROOT};
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
 pub use tty::{TtyAccess, TtyCaller, TtyState, TERMIOS_SIZE};

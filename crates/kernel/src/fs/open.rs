@@ -285,11 +285,27 @@ impl Fs {
                     }
                     _ => {}
                 }
+                let live = match node {
+                    ProcNode::File if flags & O_PATH == 0 => self.proc.open_live(&rel),
+                    _ => None,
+                }
+                .transpose()?;
                 let data = match node {
-                    ProcNode::File if flags & O_PATH == 0 => self.proc.read(&rel).ok_or(ENOENT)?,
+                    ProcNode::File if flags & O_PATH == 0 && live.is_none() => {
+                        self.proc.read(&rel).ok_or(ENOENT)?
+                    }
                     _ => Vec::new(),
                 };
-                Ok(OpenFile::new(Kind::Proc { rel, node, data }, fmode, kept))
+                Ok(OpenFile::new(
+                    Kind::Proc {
+                        rel,
+                        node,
+                        data,
+                        live,
+                    },
+                    fmode,
+                    kept,
+                ))
             }
         }
     }
