@@ -261,6 +261,29 @@ fn pagemap_matches_qemu() {
     same_as_qemu_in(Cwd::Build, "pagemap", &[]);
 }
 
+/// Orphaned process groups: a group orphaned with a stopped member gets
+/// SIGHUP then SIGCONT; its SIGTSTP/SIGTTIN/SIGTTOU are discarded; with a
+/// subreaper in the session the group is not orphaned and SIGTSTP stops.
+/// The oracle is native Linux (qemu 7.2 lacks PR_SET_CHILD_SUBREAPER);
+/// the orphaned half is also checked against qemu-riscv64.
+#[test]
+fn orphaned_process_groups_match_native_linux() {
+    let want = native("orphan");
+    let q = qemu("orphan", &[]);
+    let half = |s: &str| s.split("-- subreaper").next().unwrap_or_default().to_string();
+    for cpus in ["1", "2"] {
+        let f = ferrite(&["--cpus", cpus], "orphan", &[]);
+        assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+        assert!(
+            f.stdout == want.stdout,
+            "orphan differs from native Linux\n{}",
+            diff(&want.stdout, &f.stdout)
+        );
+        assert_eq!(half(&f.stdout), half(&q.stdout), "orphaned half vs qemu");
+    }
+    assert!(want.stdout.contains("C: SIGHUP\nC: SIGCONT\nC: SIGTSTP discarded"));
+}
+
 /// fork with copy-on-write, wait statuses, 20 children, ECHILD, eight
 /// pthreads on a mutex (clone, futex, CLONE_CHILD_CLEARTID), vfork, and
 /// SIGKILL of a spinning child.
