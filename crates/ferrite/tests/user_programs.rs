@@ -284,6 +284,25 @@ fn orphaned_process_groups_match_native_linux() {
     assert!(want.stdout.contains("C: SIGHUP\nC: SIGCONT\nC: SIGTSTP discarded"));
 }
 
+/// execve from a thread that is not the leader: the thread takes the
+/// process id, the old leader and the old thread id are gone, the start
+/// time, the parent and the children stay. qemu-user cannot exec a
+/// riscv64 program, so the oracle is the program run natively.
+#[test]
+fn exec_from_a_non_leader_thread_takes_the_process_id() {
+    let want = native("execthread");
+    for cpus in ["1", "2"] {
+        let f = ferrite(&["--cpus", cpus], "execthread", &[]);
+        assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+        assert!(
+            f.stdout == want.stdout,
+            "execthread differs from native Linux\n{}",
+            diff(&want.stdout, &f.stdout)
+        );
+    }
+    assert!(want.stdout.contains("after exec: tid == pid: yes"));
+}
+
 /// fork with copy-on-write, wait statuses, 20 children, ECHILD, eight
 /// pthreads on a mutex (clone, futex, CLONE_CHILD_CLEARTID), vfork, and
 /// SIGKILL of a spinning child.

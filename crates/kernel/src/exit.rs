@@ -96,7 +96,7 @@ fn exit_mm(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef) {
 /// `code`. It is dead when this returns (`TASK_DEAD`); the hart drops it.
 pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
     t.exit_code.store(code, SeqCst);
-    if t.pid == 1 {
+    if t.pid() == 1 && lock(&t.signal.group).exec_task.is_none() {
         // `--show`: init's files as its main thread leaves, before its mm
         // goes.
         k.init_exiting(t);
@@ -135,7 +135,7 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
     tl.nr_threads = tl.nr_threads.saturating_sub(1);
     if !t.is_leader() {
         t.exit_state.store(EXIT_DEAD, SeqCst);
-        tl.pids.remove(&t.pid);
+        tl.pids.remove(&t.pid());
     } else {
         t.exit_state.store(EXIT_ZOMBIE, SeqCst);
     }
@@ -356,7 +356,7 @@ fn kill_orphaned_pgrp(tl: &crate::pid::TaskList, tsk: &TaskRef, parent: Option<&
 fn release_locked(_k: &Kernel, tl: &mut crate::pid::TaskList, parent: &TaskRef, child: &TaskRef) {
     child.exit_state.store(EXIT_DEAD, SeqCst);
     lock(&parent.signal.children).retain(|c| !TaskRef::ptr_eq(c, child));
-    tl.pids.remove(&child.pid);
+    tl.pids.remove(&child.pid());
     let (u, s) = process_times(child);
     parent
         .signal

@@ -167,7 +167,7 @@ pub struct NewTask {
 /// `dup_task_struct`: the task object; on failure the mm is released.
 pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef, Errno> {
     let t = Task {
-        pid: n.pid,
+        pid: AtomicI32::new(n.pid),
         tgid: n.tgid,
         comm: Mutex::new(n.comm),
         sched: Mutex::new(SchedState::default()),
@@ -194,7 +194,7 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         nivcsw: AtomicU64::new(0),
         utime: AtomicU64::new(0),
         stime: AtomicU64::new(0),
-        start_time: k.rq.now(),
+        start_time: AtomicU64::new(k.rq.now()),
         timer_seq: AtomicU64::new(0),
         cpu: AtomicI32::new(0),
         rq: k.rq.clone(),

@@ -629,7 +629,7 @@ pub fn exit_robust_list(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, mm: &MmUser
         let uaddr = (e & !1).wrapping_add(offset);
         let r = mm::uaccess::futex_atomic_op(cpu, mm, uaddr as usize, |w: &AtomicU32| {
             let v = w.load(SeqCst);
-            if v & FUTEX_TID_MASK != t.pid as u32 {
+            if v & FUTEX_TID_MASK != t.pid() as u32 {
                 return false;
             }
             let nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;

@@ -228,9 +228,9 @@ impl ProcView {
         let all = lock(&p.signal.threads).clone();
         let mut v: Vec<TaskRef> = all
             .into_iter()
-            .filter(|t| self.table.find(t.pid).is_some())
+            .filter(|t| self.table.find(t.pid()).is_some())
             .collect();
-        v.sort_by_key(|t| t.pid);
+        v.sort_by_key(|t| t.pid());
         v
     }
 
@@ -426,7 +426,7 @@ impl ProcView {
             Place::Process(p, "task") => Some(
                 self.threads(&p)
                     .iter()
-                    .map(|t| (t.pid.to_string().into_bytes(), DT_DIR))
+                    .map(|t| (t.pid().to_string().into_bytes(), DT_DIR))
                     .collect(),
             ),
             Place::Process(p, "fd") => Some(
@@ -764,7 +764,7 @@ pub fn status(p: &TaskRef, nr_cpus: usize) -> String {
         status_name(&p.comm()),
         state_of(p),
         p.tgid,
-        p.pid,
+        p.pid(),
         c.uid,
         c.euid,
         c.suid,
@@ -774,7 +774,7 @@ pub fn status(p: &TaskRef, nr_cpus: usize) -> String {
         c.sgid,
         c.fsgid,
         p.tgid,
-        p.pid,
+        p.pid(),
         p.signal.pgrp.load(Relaxed),
         p.signal.session.load(Relaxed),
     );
@@ -921,7 +921,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
     let rsslim = lock(&sig.rlim)[RLIMIT_RSS].cur;
     let mut s = format!(
         "{} ({}) {state} {} {} {} 0 -1 {flags} 0 0 0 0 {} {} {} {} 20 0 {num_threads} 0 {}",
-        p.pid,
+        p.pid(),
         p.comm(),
         ppid_of(p),
         sig.pgrp.load(Relaxed),
@@ -930,7 +930,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
         tick(stime),
         tick(sig.cutime.load(Relaxed)),
         tick(sig.cstime.load(Relaxed)),
-        tick(p.start_time),
+        tick(p.start_time()),
     );
     let m = p.mm_grab();
     let layout = m.as_ref().map(|m| {

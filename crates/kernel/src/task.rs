@@ -22,7 +22,7 @@
 //! `CLONE_FILES`/`CLONE_FS` ask); the pid table and child lists are host
 //! collections of [`TaskRef`]s (the objects they point at are ferrite's).
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::fs::Fs;
@@ -263,8 +263,10 @@ pub const EXIT_DEAD: i32 = 32;
 
 /// `struct task_struct`: one thread, in ferrite RAM.
 pub struct Task {
-    /// `pid` (the thread id).
-    pub pid: i32,
+    /// `pid` (the thread id): changes once, when a thread that is not the
+    /// leader execs and takes the leader's id (`exchange_tids`); read it
+    /// with [`Task::pid`].
+    pub pid: AtomicI32,
     /// `tgid` (the process id).
     pub tgid: i32,
     /// `comm`.
@@ -317,8 +319,9 @@ pub struct Task {
     /// `utime`, `stime` in ns.
     pub utime: AtomicU64,
     pub stime: AtomicU64,
-    /// `start_time` (ns of host monotonic time since boot).
-    pub start_time: u64,
+    /// `start_time` (ns of host monotonic time since boot); an exec from
+    /// a non-leader thread takes the leader's.
+    pub start_time: AtomicU64,
     /// The timer generation: a sleeping task's timer fires only if this
     /// is unchanged (`hrtimer_cancel` done lazily).
     pub timer_seq: AtomicU64,
@@ -358,9 +361,19 @@ impl Task {
         *lock(&self.comm) = c;
     }
 
+    /// The thread id.
+    pub fn pid(&self) -> i32 {
+        self.pid.load(SeqCst)
+    }
+
+    /// When the task started (ns of [`crate::sched::RunQueue::now`]).
+    pub fn start_time(&self) -> u64 {
+        self.start_time.load(Relaxed)
+    }
+
     /// Whether this is its group's leader.
     pub fn is_leader(&self) -> bool {
-        self.pid == self.tgid
+        self.pid() == self.tgid
     }
 
     /// The task's files (None once it exited).

@@ -448,7 +448,7 @@ pub fn sys_capget(s: &mut Sys<'_>, header: u64, data: u64) -> SysResult {
     if pid < 0 {
         return Err(EINVAL);
     }
-    let c = if pid == 0 || pid == s.task.pid {
+    let c = if pid == 0 || pid == s.task.pid() {
         s.task.cred()
     } else {
         s.k.tasks.find(pid).ok_or(ESRCH)?.cred()
@@ -472,7 +472,7 @@ pub fn sys_capget(s: &mut Sys<'_>, header: u64, data: u64) -> SysResult {
 pub fn sys_capset(s: &mut Sys<'_>, header: u64, data: u64) -> SysResult {
     let words = cap_validate_magic(s, header)?;
     let pid = read_i32(s, header + 4)?;
-    if pid != 0 && pid != s.task.pid {
+    if pid != 0 && pid != s.task.pid() {
         return Err(EPERM);
     }
     let b = s.read_user(data, words * 12)?;

@@ -55,7 +55,7 @@ fn do_clone(s: &mut Sys<'_>, nr: u64, args: CloneArgs) -> Flow {
         Ok(c) => c,
         Err(e) => return ret(Err(e)),
     };
-    let pid = child.pid;
+    let pid = child.pid();
     if args.flags & CLONE_VFORK != 0 {
         let done = lock(&child.vfork_done).clone();
         if let Some(c) = done {
