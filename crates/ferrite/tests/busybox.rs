@@ -499,6 +499,29 @@ fn interactive_shell_with_job_control() {
     assert!(text.contains("Killed"), "{text}");
 }
 
+/// A background group orphaned by its parent's exit (adopted by the
+/// shell, pid 1) that reads its terminal gets EIO instead of a SIGTTIN
+/// stop, and so does its tcsetattr (user/ttyorphan.c).
+#[test]
+fn orphaned_background_group_gets_eio_from_the_terminal() {
+    let mut t = Pty::spawn(false);
+    t.wait_for("/ # ");
+    t.type_in(b"user/build/ttyorphan\r");
+    t.wait_for("orphan tcsetattr");
+    t.type_in(b"exit 0\r");
+    let status = t.wait();
+    let text = t.text();
+    assert_eq!(status, 0, "{text}");
+    assert!(
+        text.contains("orphan read: -1 Input/output error"),
+        "{text}"
+    );
+    assert!(
+        text.contains("orphan tcsetattr: -1 Input/output error"),
+        "{text}"
+    );
+}
+
 /// `ps`, `top -n 1` and `free` read /proc of several processes: the shell,
 /// a background `sleep` and the applet itself are listed with their
 /// parents and states, memory is sane.

@@ -270,7 +270,12 @@ fn pagemap_matches_qemu() {
 fn orphaned_process_groups_match_native_linux() {
     let want = native("orphan");
     let q = qemu("orphan", &[]);
-    let half = |s: &str| s.split("-- subreaper").next().unwrap_or_default().to_string();
+    let half = |s: &str| {
+        s.split("-- subreaper")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
     for cpus in ["1", "2"] {
         let f = ferrite(&["--cpus", cpus], "orphan", &[]);
         assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
@@ -281,7 +286,9 @@ fn orphaned_process_groups_match_native_linux() {
         );
         assert_eq!(half(&f.stdout), half(&q.stdout), "orphaned half vs qemu");
     }
-    assert!(want.stdout.contains("C: SIGHUP\nC: SIGCONT\nC: SIGTSTP discarded"));
+    assert!(want
+        .stdout
+        .contains("C: SIGHUP\nC: SIGCONT\nC: SIGTSTP discarded"));
 }
 
 /// execve from a thread that is not the leader: the thread takes the
@@ -301,6 +308,24 @@ fn exec_from_a_non_leader_thread_takes_the_process_id() {
         );
     }
     assert!(want.stdout.contains("after exec: tid == pid: yes"));
+}
+
+/// The task model's caches in /proc/slabinfo: fs_cache, cred_jar and pid
+/// grow by one object per process and come back after the reaping; threads
+/// add a `struct pid` each but share the fs_struct and the cred. (ferrite's
+/// own caches: no qemu counterpart.)
+#[test]
+fn fs_struct_cred_and_pid_are_slab_objects() {
+    let r = ferrite(&["--cpus", "1"], "slabobjs", &[]);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout,
+        "caches listed: yes\n\
+         300 processes: fs_cache +N cred_jar +N pid +N\n\
+         after reaping: fs_cache back cred_jar back pid back\n\
+         fs_cache exactly back: yes\n\
+         100 threads: pid +N: yes, fs_cache same: yes, cred_jar same: yes\n"
+    );
 }
 
 /// fork with copy-on-write, wait statuses, 20 children, ECHILD, eight

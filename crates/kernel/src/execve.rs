@@ -241,6 +241,14 @@ fn take_leader_place(k: &Kernel, t: &TaskRef) {
     leader.pid.store(old_tid, SeqCst);
     tl.pids.insert(t.tgid, t.clone());
     tl.pids.remove(&old_tid);
+    {
+        // The `struct pid`s change hands too; the old leader's (now the
+        // old thread id's) goes with its release.
+        let mut a = lock(&t.thread_pid);
+        let mut b = lock(&leader.thread_pid);
+        std::mem::swap(&mut *a, &mut *b);
+        b.take();
+    }
     t.start_time.store(leader.start_time(), Relaxed);
     if let Some(parent) = lock(&t.signal.parent).clone() {
         for c in lock(&parent.signal.children).iter_mut() {

@@ -136,6 +136,7 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
     if !t.is_leader() {
         t.exit_state.store(EXIT_DEAD, SeqCst);
         tl.pids.remove(&t.pid());
+        lock(&t.thread_pid).take();
     } else {
         t.exit_state.store(EXIT_ZOMBIE, SeqCst);
     }
@@ -357,6 +358,9 @@ fn release_locked(_k: &Kernel, tl: &mut crate::pid::TaskList, parent: &TaskRef, 
     child.exit_state.store(EXIT_DEAD, SeqCst);
     lock(&parent.signal.children).retain(|c| !TaskRef::ptr_eq(c, child));
     tl.pids.remove(&child.pid());
+    // `detach_pid`: its own, its group's and its session's `struct pid`.
+    lock(&child.thread_pid).take();
+    *lock(&child.signal.pids) = crate::pid::ProcPids::default();
     let (u, s) = process_times(child);
     parent
         .signal

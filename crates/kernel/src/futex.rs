@@ -506,8 +506,7 @@ fn futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
     let [waiters, nr_futexes, flags, timeout, clockid, _] = a;
     // Re-executed after a sleep?
     let prev = lock(&s.task.restart).clone();
-    if let Some(r) = prev.filter(|r| r.nr == crate::syscall::nr::FUTEX_WAITV && r.futex.is_some())
-    {
+    if let Some(r) = prev.filter(|r| r.nr == crate::syscall::nr::FUTEX_WAITV && r.futex.is_some()) {
         let q0 = r.futex.clone().ok_or(EINVAL)?;
         let mut qs = vec![q0.clone()];
         qs.extend(q0.rest.iter().cloned());
