@@ -273,8 +273,14 @@ fn forget_original_parent(k: &Kernel, tl: &mut crate::pid::TaskList, leader: &Ta
 
 /// `will_become_orphaned_pgrp`: whether process group `pgrp` is (or,
 /// without `ignored`, will be) orphaned: none of its live processes has a
-/// parent in another group of the same session (children of init do not
-/// count). A zombie whose threads are all gone is not a member.
+/// parent in another group of the same session. A zombie whose threads
+/// are all gone is not a member.
+///
+/// Where ferrite differs: Linux does not count a parent that is the
+/// global init (`is_global_init`), which does no job control. ferrite's
+/// init is the user's program, often an interactive shell, as a
+/// container's init is in its pid namespace (`docker run -it busybox sh`),
+/// and is counted like any parent, so its jobs keep SIGTSTP and SIGTTIN.
 pub fn will_become_orphaned_pgrp(
     tl: &crate::pid::TaskList,
     pgrp: i32,
@@ -292,9 +298,6 @@ pub fn will_become_orphaned_pgrp(
         let Some(parent) = lock(&p.signal.parent).clone() else {
             continue;
         };
-        if parent.tgid == 1 {
-            continue;
-        }
         if parent.signal.pgrp.load(Relaxed) != pgrp
             && parent.signal.session.load(Relaxed) == p.signal.session.load(Relaxed)
         {
