@@ -360,6 +360,11 @@ struct Pty {
 
 impl Pty {
     fn spawn(controlling: bool) -> Pty {
+        Pty::spawn_args(controlling, &[BUSYBOX, "sh"])
+    }
+
+    /// `ferrite run ARGS...` on a pty.
+    fn spawn_args(controlling: bool, args: &[&str]) -> Pty {
         use std::os::fd::{FromRawFd, OwnedFd};
         use std::os::unix::process::CommandExt;
         setup();
@@ -381,7 +386,8 @@ impl Pty {
             unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let io = |f: &OwnedFd| Stdio::from(f.try_clone().expect("dup"));
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
-        cmd.args(["run", BUSYBOX, "sh"])
+        cmd.arg("run")
+            .args(args)
             .current_dir(root())
             .stdin(io(&slave))
             .stdout(io(&slave))
@@ -497,6 +503,26 @@ fn interactive_shell_with_job_control() {
     assert!(text.contains("50\n49\n"), "{text}");
     assert!(text.contains("Stopped (tty input)"), "{text}");
     assert!(text.contains("Killed"), "{text}");
+}
+
+/// An orphaned background group (its session leader gone) that reads its
+/// controlling terminal gets EIO instead of a SIGTTIN stop, and so does
+/// its tcsetattr (user/ttyorphan.c, run as init on a pty).
+#[test]
+fn orphaned_background_group_gets_eio_from_the_terminal() {
+    let mut t = Pty::spawn_args(false, &["user/build/ttyorphan"]);
+    t.wait_for("orphan tcsetattr");
+    let status = t.wait();
+    let text = t.text();
+    assert_eq!(status, 0, "{text}");
+    assert!(
+        text.contains("orphan read: -1 Input/output error"),
+        "{text}"
+    );
+    assert!(
+        text.contains("orphan tcsetattr: -1 Input/output error"),
+        "{text}"
+    );
 }
 
 /// `ps`, `top -n 1` and `free` read /proc of several processes: the shell,

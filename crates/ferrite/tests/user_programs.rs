@@ -209,6 +209,125 @@ fn hello() {
     same_as_qemu("hello", &[]);
 }
 
+/// `user/NAME.c` built for the host with the host's C compiler and run
+/// natively: the oracle for system calls qemu-riscv64 7.2 does not pass
+/// to the kernel (futex_waitv is ENOSYS under it). The program must be
+/// portable C (no riscv64-only code) and exit 0 on the host.
+fn native(name: &str) -> Run {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let exe = dir.join(format!("{name}.native"));
+    let src = root().join("user").join(format!("{name}.c"));
+    let out = Command::new("cc")
+        .args(["-O2", "-Wall", "-pthread", "-o"])
+        .arg(&exe)
+        .arg(&src)
+        .output()
+        .expect("the host C compiler (cc)");
+    assert!(
+        out.status.success(),
+        "cc {}: {}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = run(Command::new(&exe), ".");
+    assert_clean(&r);
+    r
+}
+
+/// futex_waitv: the argument checks, EAGAIN, absolute timeouts on both
+/// clocks, the woken index (threads, and a shared page across fork),
+/// EINTR. qemu-riscv64 7.2 has no futex_waitv, so the same program built
+/// for the host and run on the host's Linux is the oracle.
+#[test]
+fn futex_waitv_matches_native_linux() {
+    let want = native("futexv");
+    let f = ferrite(&["--cpus", "2"], "futexv", &[]);
+    assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+    assert!(
+        f.stdout == want.stdout,
+        "futexv differs from native Linux\n{}",
+        diff(&want.stdout, &f.stdout)
+    );
+    assert!(f.stdout.contains("woke 2: waker saw 1, waiter returned 2"));
+}
+
+/// /proc/self/pagemap: present, exclusive, file/shared bits of anonymous,
+/// zero, shared, file and forked pages; PFNs only for CAP_SYS_ADMIN at
+/// open; zeros for unmapped ranges; lseek; EINVAL for misaligned reads.
+/// (qemu-user passes the file through to the host kernel, whose guest
+/// addresses are the host's here.)
+#[test]
+fn pagemap_matches_qemu() {
+    same_as_qemu_in(Cwd::Build, "pagemap", &[]);
+}
+
+/// Orphaned process groups: a group orphaned with a stopped member gets
+/// SIGHUP then SIGCONT; its SIGTSTP/SIGTTIN/SIGTTOU are discarded; with a
+/// subreaper in the session the group is not orphaned and SIGTSTP stops.
+/// The oracle is native Linux (qemu 7.2 lacks PR_SET_CHILD_SUBREAPER);
+/// the orphaned half is also checked against qemu-riscv64.
+#[test]
+fn orphaned_process_groups_match_native_linux() {
+    let want = native("orphan");
+    let q = qemu("orphan", &[]);
+    let half = |s: &str| {
+        s.split("-- subreaper")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    for cpus in ["1", "2"] {
+        let f = ferrite(&["--cpus", cpus], "orphan", &[]);
+        assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+        assert!(
+            f.stdout == want.stdout,
+            "orphan differs from native Linux\n{}",
+            diff(&want.stdout, &f.stdout)
+        );
+        assert_eq!(half(&f.stdout), half(&q.stdout), "orphaned half vs qemu");
+    }
+    assert!(want
+        .stdout
+        .contains("C: SIGHUP\nC: SIGCONT\nC: SIGTSTP discarded"));
+}
+
+/// execve from a thread that is not the leader: the thread takes the
+/// process id, the old leader and the old thread id are gone, the start
+/// time, the parent and the children stay. qemu-user cannot exec a
+/// riscv64 program, so the oracle is the program run natively.
+#[test]
+fn exec_from_a_non_leader_thread_takes_the_process_id() {
+    let want = native("execthread");
+    for cpus in ["1", "2"] {
+        let f = ferrite(&["--cpus", cpus], "execthread", &[]);
+        assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+        assert!(
+            f.stdout == want.stdout,
+            "execthread differs from native Linux\n{}",
+            diff(&want.stdout, &f.stdout)
+        );
+    }
+    assert!(want.stdout.contains("after exec: tid == pid: yes"));
+}
+
+/// The task model's caches in /proc/slabinfo: fs_cache, cred_jar and pid
+/// grow by one object per process and come back after the reaping; threads
+/// add a `struct pid` each but share the fs_struct and the cred. (ferrite's
+/// own caches: no qemu counterpart.)
+#[test]
+fn fs_struct_cred_and_pid_are_slab_objects() {
+    let r = ferrite(&["--cpus", "1"], "slabobjs", &[]);
+    assert_eq!(r.status, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout,
+        "caches listed: yes\n\
+         300 processes: fs_cache +N cred_jar +N pid +N\n\
+         after reaping: fs_cache back cred_jar back pid back\n\
+         fs_cache exactly back: yes\n\
+         100 threads: pid +N: yes, fs_cache same: yes, cred_jar same: yes\n"
+    );
+}
+
 /// fork with copy-on-write, wait statuses, 20 children, ECHILD, eight
 /// pthreads on a mutex (clone, futex, CLONE_CHILD_CLEARTID), vfork, and
 /// SIGKILL of a spinning child.

@@ -8,11 +8,15 @@
 //! the old image given up (the point of no return), so a failed exec
 //! returns its errno to the caller unchanged.
 //!
-//! Where ferrite differs: an exec from a thread that is not the leader
-//! keeps that thread's id (Linux gives it the leader's); the old leader
-//! stays a zombie until the process ends.
+//! An exec from a thread that is not the leader gives that thread the
+//! leader's id and place once the others are gone (`de_thread`'s
+//! `exchange_tids`), and the old leader is released.
+//!
+//! Where ferrite differs: `de_thread` kills the other threads before the
+//! new image is loaded (Linux loads and checks the binary first), so an
+//! exec that fails after that point leaves the caller alone in its group.
 
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 
 use mm::mmap::MmStruct;
 use mm::percpu::Cpu;
@@ -172,7 +176,11 @@ pub fn do_execve(
         }
     };
     // The point of no return (the other threads are gone: see
-    // `zap_other_threads`).
+    // `zap_other_threads`); a thread that is not the leader takes its
+    // place and id.
+    if !t.is_leader() {
+        take_leader_place(k, t);
+    }
     lock(&t.signal.group).exec_task = None;
     let old = lock(&t.mm).replace(MmUser::new(mm));
     if let Some(old) = old {
@@ -214,6 +222,52 @@ pub fn do_execve(
     Ok(regs)
 }
 
+/// The end of `de_thread` in a thread `t` that is not its group's
+/// leader, once every other thread is gone: `exchange_tids` (`t` takes the
+/// process id as its thread id, the zombie leader `t`'s old id), `t`
+/// takes the leader's start time and place among its parent's children
+/// (and becomes the parent of the process's children), its exit signal
+/// is SIGCHLD; the old leader is released, freeing `t`'s old id.
+fn take_leader_place(k: &Kernel, t: &TaskRef) {
+    let mut tl = k.tasks.lock();
+    let Some(leader) = tl.pids.get(&t.tgid).cloned() else {
+        return;
+    };
+    if TaskRef::ptr_eq(&leader, t) {
+        return;
+    }
+    let old_tid = t.pid();
+    t.pid.store(t.tgid, SeqCst);
+    leader.pid.store(old_tid, SeqCst);
+    tl.pids.insert(t.tgid, t.clone());
+    tl.pids.remove(&old_tid);
+    {
+        // The `struct pid`s change hands too; the old leader's (now the
+        // old thread id's) goes with its release.
+        let mut a = lock(&t.thread_pid);
+        let mut b = lock(&leader.thread_pid);
+        std::mem::swap(&mut *a, &mut *b);
+        b.take();
+    }
+    t.start_time.store(leader.start_time(), Relaxed);
+    if let Some(parent) = lock(&t.signal.parent).clone() {
+        for c in lock(&parent.signal.children).iter_mut() {
+            if TaskRef::ptr_eq(c, &leader) {
+                *c = t.clone();
+            }
+        }
+    }
+    for c in lock(&t.signal.children).iter() {
+        let mut p = lock(&c.signal.parent);
+        if p.as_ref().is_some_and(|p| TaskRef::ptr_eq(p, &leader)) {
+            *p = Some(t.clone());
+        }
+    }
+    t.exit_signal.store(crate::sigcore::SIGCHLD, Relaxed);
+    leader.exit_signal.store(-1, Relaxed);
+    leader.exit_state.store(crate::task::EXIT_DEAD, SeqCst);
+}
+
 /// `de_thread`'s `zap_other_threads`: the other threads of the group die
 /// (SIGKILL; each exits alone, not the group); the exec'ing thread sleeps
 /// until the last of them wakes it from `exit_notify`.
@@ -226,7 +280,7 @@ pub fn zap_other_threads(t: &TaskRef) {
     if others.is_empty() {
         return;
     }
-    lock(&t.signal.group).exec_task = Some(t.pid);
+    lock(&t.signal.group).exec_task = Some(t.pid());
     for o in others {
         lock(&o.sig).pending |= sigcore::sigbit(sigcore::SIGKILL);
         sigcore::signal_wake_up(&o, true);

@@ -99,7 +99,7 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
     if let Some(tr) = &k.config.trace {
         crate::trace::hooks::exit(tr, &k.rq, t);
     }
-    if t.pid == 1 {
+    if t.pid() == 1 && lock(&t.signal.group).exec_task.is_none() {
         // `--show`: init's files as its main thread leaves, before its mm
         // goes.
         k.init_exiting(t);
@@ -138,7 +138,8 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
     tl.nr_threads = tl.nr_threads.saturating_sub(1);
     if !t.is_leader() {
         t.exit_state.store(EXIT_DEAD, SeqCst);
-        tl.pids.remove(&t.pid);
+        tl.pids.remove(&t.pid());
+        lock(&t.thread_pid).take();
     } else {
         t.exit_state.store(EXIT_ZOMBIE, SeqCst);
     }
@@ -178,6 +179,9 @@ fn exit_notify(k: &Kernel, t: &TaskRef, code: i32) {
         }
     }
     forget_original_parent(k, &mut tl, &leader);
+    // Our parent is in another group of our session and we were its
+    // last link outside: a stopped job there would never be continued.
+    kill_orphaned_pgrp(&tl, &leader, None);
     let parent = lock(&t.signal.parent).clone();
     let Some(parent) = parent else {
         return;
@@ -251,6 +255,9 @@ fn forget_original_parent(k: &Kernel, tl: &mut crate::pid::TaskList, leader: &Ta
     let reaper = find_new_reaper(k, tl, leader);
     for c in children {
         *lock(&c.signal.parent) = reaper.clone();
+        // The dying process may have been the child's group's last link
+        // to another group of the session.
+        kill_orphaned_pgrp(tl, &c, Some(leader));
         let pdeath = c.signal.pdeath_signal.load(Relaxed);
         if pdeath > 0 && c.exit_state.load(SeqCst) == EXIT_ALIVE {
             sigcore::send_sig_info(&c, SigQueued::kernel(pdeath), Target::Group);
@@ -267,12 +274,99 @@ fn forget_original_parent(k: &Kernel, tl: &mut crate::pid::TaskList, leader: &Ta
     }
 }
 
+/// `will_become_orphaned_pgrp`: whether process group `pgrp` is (or,
+/// without `ignored`, will be) orphaned: none of its live processes has a
+/// parent in another group of the same session. A zombie whose threads
+/// are all gone is not a member.
+///
+/// Where ferrite differs: Linux does not count a parent that is the
+/// global init (`is_global_init`), which does no job control. ferrite's
+/// init is the user's program, often an interactive shell, as a
+/// container's init is in its pid namespace (`docker run -it busybox sh`),
+/// and is counted like any parent, so its jobs keep SIGTSTP and SIGTTIN.
+pub fn will_become_orphaned_pgrp(
+    tl: &crate::pid::TaskList,
+    pgrp: i32,
+    ignored: Option<&TaskRef>,
+) -> bool {
+    for p in tl.pids.values() {
+        if !p.is_leader() || p.signal.pgrp.load(Relaxed) != pgrp {
+            continue;
+        }
+        if ignored.is_some_and(|i| TaskRef::ptr_eq(i, p))
+            || (p.exit_state.load(SeqCst) != EXIT_ALIVE && p.signal.live.load(SeqCst) == 0)
+        {
+            continue;
+        }
+        let Some(parent) = lock(&p.signal.parent).clone() else {
+            continue;
+        };
+        if parent.signal.pgrp.load(Relaxed) != pgrp
+            && parent.signal.session.load(Relaxed) == p.signal.session.load(Relaxed)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// `is_current_pgrp_orphaned`: the caller's process group is orphaned
+/// (its terminal stop signals are discarded; a background terminal
+/// access fails with EIO).
+pub fn is_current_pgrp_orphaned(k: &Kernel, t: &TaskRef) -> bool {
+    let tl = k.tasks.lock();
+    will_become_orphaned_pgrp(&tl, t.signal.pgrp.load(Relaxed), None)
+}
+
+/// `has_stopped_jobs`: a process of `pgrp` is stopped.
+fn has_stopped_jobs(tl: &crate::pid::TaskList, pgrp: i32) -> bool {
+    tl.pids.values().any(|p| {
+        p.is_leader()
+            && p.signal.pgrp.load(Relaxed) == pgrp
+            && lock(&p.signal.group).stopped.is_some()
+    })
+}
+
+/// `kill_orphaned_pgrp`: `tsk`'s exit (`parent` None: its parent is the
+/// link) or its parent's (`parent`, when `tsk` is reparented) orphans
+/// `tsk`'s process group; if a process there is stopped, every member
+/// gets SIGHUP then SIGCONT (POSIX 2.2.2.52), from the kernel.
+fn kill_orphaned_pgrp(tl: &crate::pid::TaskList, tsk: &TaskRef, parent: Option<&TaskRef>) {
+    let pgrp = tsk.signal.pgrp.load(Relaxed);
+    let (parent, ignored) = match parent {
+        Some(p) => (Some(p.clone()), None),
+        None => (lock(&tsk.signal.parent).clone(), Some(tsk)),
+    };
+    let Some(parent) = parent else { return };
+    if parent.signal.pgrp.load(Relaxed) == pgrp
+        || parent.signal.session.load(Relaxed) != tsk.signal.session.load(Relaxed)
+        || !will_become_orphaned_pgrp(tl, pgrp, ignored)
+        || !has_stopped_jobs(tl, pgrp)
+    {
+        return;
+    }
+    let members: Vec<TaskRef> = tl
+        .pids
+        .values()
+        .filter(|p| p.is_leader() && p.signal.pgrp.load(Relaxed) == pgrp)
+        .cloned()
+        .collect();
+    for sig in [sigcore::SIGHUP, sigcore::SIGCONT] {
+        for m in &members {
+            sigcore::send_sig_info(m, SigQueued::kernel(sig), Target::Group);
+        }
+    }
+}
+
 /// `release_task` of a zombie process under `tasklist`: out of its
 /// parent's children and the pid table, its times into the parent's.
 fn release_locked(_k: &Kernel, tl: &mut crate::pid::TaskList, parent: &TaskRef, child: &TaskRef) {
     child.exit_state.store(EXIT_DEAD, SeqCst);
     lock(&parent.signal.children).retain(|c| !TaskRef::ptr_eq(c, child));
-    tl.pids.remove(&child.pid);
+    tl.pids.remove(&child.pid());
+    // `detach_pid`: its own, its group's and its session's `struct pid`.
+    lock(&child.thread_pid).take();
+    *lock(&child.signal.pids) = crate::pid::ProcPids::default();
     let (u, s) = process_times(child);
     parent
         .signal

@@ -85,6 +85,26 @@ pub struct Caches {
     pub task: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<Task>>,
     pub signal: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<SignalStruct>>,
     pub sighand: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<SighandStruct>>,
+    /// `pid`.
+    pub pid: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<crate::pid::Pid>>,
+    /// `cred_jar`.
+    pub cred: &'static mm::kbox::TypedCache<'static, mm::kbox::KArcInner<crate::task::Cred>>,
+}
+
+/// A `struct pid` for id `nr` (`alloc_pid`'s object); ENOMEM when RAM is
+/// exhausted.
+pub fn new_pid(k: &Kernel, cpu: &Cpu<'static>, nr: i32) -> Result<crate::pid::PidRef, Errno> {
+    KArc::new(k.caches.pid, cpu, crate::pid::Pid { nr }, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
+}
+
+/// A `struct cred` in `cred_jar` holding `c` (`prepare_creds`'
+/// allocation); ENOMEM when RAM is exhausted.
+pub fn new_cred(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    c: crate::task::Cred,
+) -> Result<crate::task::CredRef, Errno> {
+    KArc::new(k.caches.cred, cpu, c, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
 }
 
 /// A new thread group's `signal_struct` with `rlim`, in `pgrp`/`session`.
@@ -121,6 +141,7 @@ pub fn new_signal(
         it_cpu: Mutex::default(),
         it_cpu_armed: AtomicBool::new(false),
         posix_cpu_armed: AtomicBool::new(false),
+        pids: Mutex::default(),
     };
     KArc::new(k.caches.signal, cpu, s, Gfp::GFP_KERNEL).map_err(|_| ENOMEM)
 }
@@ -145,6 +166,8 @@ pub fn new_sighand(
 /// What a new task starts with besides its group.
 pub struct NewTask {
     pub pid: i32,
+    /// Its `struct pid`.
+    pub thread_pid: crate::pid::PidRef,
     pub tgid: i32,
     pub comm: [u8; crate::task::TASK_COMM_LEN],
     pub regs: Regs,
@@ -152,7 +175,7 @@ pub struct NewTask {
     pub fs: Arc<crate::fs::Fs>,
     pub signal: crate::task::SignalRef,
     pub sighand: crate::task::SighandRef,
-    pub cred: crate::task::Cred,
+    pub cred: crate::task::CredRef,
     pub sig: TaskSig,
     pub exit_signal: i32,
     pub exe: Vec<u8>,
@@ -167,8 +190,9 @@ pub struct NewTask {
 /// `dup_task_struct`: the task object; on failure the mm is released.
 pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef, Errno> {
     let t = Task {
-        pid: n.pid,
+        pid: AtomicI32::new(n.pid),
         tgid: n.tgid,
+        thread_pid: Mutex::new(Some(n.thread_pid)),
         comm: Mutex::new(n.comm),
         sched: Mutex::new(SchedState::default()),
         regs: Mutex::new(n.regs),
@@ -194,7 +218,7 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         nivcsw: AtomicU64::new(0),
         utime: AtomicU64::new(0),
         stime: AtomicU64::new(0),
-        start_time: k.rq.now(),
+        start_time: AtomicU64::new(k.rq.now()),
         timer_seq: AtomicU64::new(0),
         cpu: AtomicI32::new(0),
         rq: k.rq.clone(),
@@ -254,6 +278,19 @@ pub fn kernel_clone(
     regs: &Regs,
     a: CloneArgs,
 ) -> Result<TaskRef, Errno> {
+    kernel_clone_nr(k, cpu, me, regs, a).map(|(t, _)| t)
+}
+
+/// [`kernel_clone`] with the id it gave the child, as clone returns it:
+/// read before the child runs (a thread of it that execs may take the
+/// process id from its leader at once).
+pub fn kernel_clone_nr(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    me: &TaskRef,
+    regs: &Regs,
+    a: CloneArgs,
+) -> Result<(TaskRef, i32), Errno> {
     check_flags(k, me, &a)?;
     let f = a.flags;
     let cred = me.cred();
@@ -283,6 +320,13 @@ pub fn kernel_clone(
     let Some(pid) = pid else {
         mm.put(cpu);
         return Err(EAGAIN);
+    };
+    let thread_pid = match new_pid(k, cpu, pid) {
+        Ok(p) => p,
+        Err(e) => {
+            mm.put(cpu);
+            return Err(e);
+        }
     };
     let thread = f & CLONE_THREAD != 0;
     let tgid = if thread { me.tgid } else { pid };
@@ -349,8 +393,22 @@ pub fn kernel_clone(
                 // its executable's write denial.
                 s.dumpable.store(me.signal.dumpable.load(Relaxed), Relaxed);
                 *lock(&s.exe_deny) = exe_deny;
+                *lock(&s.pids) = lock(&me.signal.pids).clone();
                 s
             }
+            Err(e) => {
+                mm.put(cpu);
+                return Err(e);
+            }
+        }
+    };
+    // `copy_creds`: a thread shares the credentials; a process gets its
+    // own copy.
+    let child_cred = if thread {
+        cred.clone()
+    } else {
+        match new_cred(k, cpu, (*cred).clone()) {
+            Ok(c) => c,
             Err(e) => {
                 mm.put(cpu);
                 return Err(e);
@@ -385,6 +443,7 @@ pub fn kernel_clone(
         cpu,
         NewTask {
             pid,
+            thread_pid,
             tgid,
             comm,
             regs,
@@ -392,7 +451,7 @@ pub fn kernel_clone(
             fs,
             signal,
             sighand,
-            cred: cred.clone(),
+            cred: child_cred,
             sig,
             exit_signal,
             exe,
@@ -448,7 +507,7 @@ pub fn kernel_clone(
         crate::trace::hooks::fork(t, &k.rq, me, &child);
     }
     sched::wake_up_new_task(&child);
-    Ok(child)
+    Ok((child, pid))
 }
 
 /// The counts a clone takes before it builds the child (`nr_threads`, and

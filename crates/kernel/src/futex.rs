@@ -48,6 +48,18 @@ pub const FUTEX_PRIVATE_FLAG: u32 = 128;
 pub const FUTEX_CLOCK_REALTIME: u32 = 256;
 pub const FUTEX_BITSET_MATCH_ANY: u32 = u32::MAX;
 
+/// `FUTEX2_SIZE_U32` (the only size Linux implements) and the size mask.
+pub const FUTEX2_SIZE_U32: u32 = 0x02;
+pub const FUTEX2_SIZE_MASK: u32 = 0x03;
+/// `FUTEX2_NUMA`, `FUTEX2_MPOL`: valid flags since Linux 6.16 (accepted,
+/// with no effect here: ferrite has one memory node).
+pub const FUTEX2_NUMA: u32 = 0x04;
+pub const FUTEX2_MPOL: u32 = 0x08;
+/// `FUTEX2_PRIVATE` (= `FUTEX_PRIVATE_FLAG`).
+pub const FUTEX2_PRIVATE: u32 = FUTEX_PRIVATE_FLAG;
+/// `FUTEX_WAITV_MAX`: the most futexes one futex_waitv waits on.
+pub const FUTEX_WAITV_MAX: u64 = 128;
+
 /// Where waiters meet.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub enum Key {
@@ -63,6 +75,9 @@ pub struct FutexQ {
     bitset: u32,
     /// Set by the waker when it takes the entry off the queue.
     pub woken: AtomicBool,
+    /// futex_waitv: the entries of the vector after this one (the first
+    /// entry is the one the restart record holds).
+    rest: Vec<Arc<FutexQ>>,
 }
 
 /// The futex hash table.
@@ -96,9 +111,15 @@ impl FutexHash {
     }
 
     fn unqueue(&self, q: &Arc<FutexQ>) {
+        self.unqueue_all(std::slice::from_ref(q));
+    }
+
+    /// Take every entry of `qs` that is still queued off its queue (one
+    /// hold of the lock: afterwards their `woken` flags are final).
+    fn unqueue_all(&self, qs: &[Arc<FutexQ>]) {
         let mut h = lock(&self.q);
         h.retain(|_, v| {
-            v.retain(|x| !Arc::ptr_eq(x, q));
+            v.retain(|x| !qs.iter().any(|q| Arc::ptr_eq(x, q)));
             !v.is_empty()
         });
     }
@@ -403,6 +424,7 @@ fn futex_wait(
         task: s.task.clone(),
         bitset,
         woken: AtomicBool::new(false),
+        rest: Vec::new(),
     });
     {
         let mut h = lock(&s.k.futex.q);
@@ -420,6 +442,149 @@ fn futex_wait(
         nr: crate::syscall::nr::FUTEX,
         deadline,
         futex: Some(q),
+        ..Default::default()
+    });
+    if let Some(d) = deadline {
+        s.k.rq.arm_wake(s.task, d);
+    }
+    Ok(Flow::Block)
+}
+
+/// `futex_waitv(waiters, nr_futexes, flags, timeout, clockid)`
+/// (kernel/futex/syscalls.c and waitwake.c's `futex_wait_multiple`):
+/// sleep until one of up to 128 futexes is woken; returns the index of
+/// the woken entry (the highest, if several were), -EAGAIN if a futex's
+/// value differs from its `val` when queued, -ETIMEDOUT at the absolute
+/// `timeout` on `clockid` (CLOCK_MONOTONIC or CLOCK_REALTIME), and
+/// -ERESTARTSYS when a signal comes.
+pub fn sys_futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
+    match futex_waitv(s, a) {
+        Ok(f) => f,
+        Err(e) => Flow::Return(-(e as i64)),
+    }
+}
+
+/// One `struct futex_waitv` after `futex_parse_waitv`.
+struct Waiter {
+    uaddr: u64,
+    val: u32,
+    private: bool,
+}
+
+fn parse_waitv(s: &Sys<'_>, waiters: u64, n: u64) -> Result<Vec<Waiter>, Errno> {
+    let raw = s.read_user(waiters, n as usize * 24)?;
+    let mut out = Vec::with_capacity(n as usize);
+    for w in raw.chunks_exact(24) {
+        let val = u64::from_le_bytes(w[0..8].try_into().map_err(|_| EFAULT)?);
+        let uaddr = u64::from_le_bytes(w[8..16].try_into().map_err(|_| EFAULT)?);
+        let flags = u32::from_le_bytes(w[16..20].try_into().map_err(|_| EFAULT)?);
+        let reserved = u32::from_le_bytes(w[20..24].try_into().map_err(|_| EFAULT)?);
+        let valid = FUTEX2_SIZE_MASK | FUTEX2_NUMA | FUTEX2_MPOL | FUTEX2_PRIVATE;
+        if flags & !valid != 0 || reserved != 0 {
+            return Err(EINVAL);
+        }
+        // `futex_flags_valid`: only 32-bit futexes; `futex_validate_input`:
+        // the value fits the size.
+        if flags & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32 || val >> 32 != 0 {
+            return Err(EINVAL);
+        }
+        out.push(Waiter {
+            uaddr,
+            val: val as u32,
+            private: flags & FUTEX2_PRIVATE != 0,
+        });
+    }
+    Ok(out)
+}
+
+/// The highest index of `qs` that was woken.
+fn woken_index(qs: &[Arc<FutexQ>]) -> Option<usize> {
+    qs.iter().rposition(|q| q.woken.load(SeqCst))
+}
+
+fn futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
+    let [waiters, nr_futexes, flags, timeout, clockid, _] = a;
+    // Re-executed after a sleep?
+    let prev = lock(&s.task.restart).clone();
+    if let Some(r) = prev.filter(|r| r.nr == crate::syscall::nr::FUTEX_WAITV && r.futex.is_some()) {
+        let q0 = r.futex.clone().ok_or(EINVAL)?;
+        let mut qs = vec![q0.clone()];
+        qs.extend(q0.rest.iter().cloned());
+        let timed_out = r.deadline.is_some_and(|d| s.k.rq.now() >= d);
+        let signal = crate::sigcore::signal_pending(s.task);
+        if woken_index(&qs).is_some() || timed_out || signal {
+            s.k.futex.unqueue_all(&qs);
+            if let Some(i) = woken_index(&qs) {
+                return Ok(Flow::Return(i as i64));
+            }
+            // The timeout is absolute: a restart after a signal waits
+            // for the same instant.
+            return Err(if timed_out { ETIMEDOUT } else { ERESTARTSYS });
+        }
+        // Spurious: sleep again.
+        sched::set_current_state(s.task, TASK_INTERRUPTIBLE);
+        if woken_index(&qs).is_some() {
+            sched::set_running(s.task);
+            s.k.futex.unqueue_all(&qs);
+            return Ok(Flow::Return(woken_index(&qs).unwrap_or(0) as i64));
+        }
+        if let Some(d) = r.deadline {
+            s.k.rq.arm_wake(s.task, d);
+        }
+        return Ok(Flow::Block);
+    }
+    if flags != 0 || nr_futexes == 0 || nr_futexes > FUTEX_WAITV_MAX || waiters == 0 {
+        return Err(EINVAL);
+    }
+    let deadline = if timeout != 0 {
+        let realtime = match clockid {
+            0 => true,  // CLOCK_REALTIME
+            1 => false, // CLOCK_MONOTONIC
+            _ => return Err(EINVAL),
+        };
+        deadline(s, timeout, true, realtime)?
+    } else {
+        None
+    };
+    let ws = parse_waitv(s, waiters, nr_futexes)?;
+    let mut keys = Vec::with_capacity(ws.len());
+    for w in &ws {
+        keys.push(key_of(s, w.uaddr, w.private)?);
+    }
+    // The entries, the first one last (it holds the others).
+    let entry = |rest: Vec<Arc<FutexQ>>| {
+        Arc::new(FutexQ {
+            task: s.task.clone(),
+            bitset: FUTEX_BITSET_MATCH_ANY,
+            woken: AtomicBool::new(false),
+            rest,
+        })
+    };
+    let rest: Vec<Arc<FutexQ>> = (1..ws.len()).map(|_| entry(Vec::new())).collect();
+    let q0 = entry(rest.clone());
+    let mut qs = vec![q0.clone()];
+    qs.extend(rest);
+    {
+        // `futex_wait_multiple_setup`: every value checked and every
+        // entry queued under the lock, so no wake-up falls between.
+        let mut h = lock(&s.k.futex.q);
+        for w in &ws {
+            if read_u32(s, w.uaddr)? != w.val {
+                return Err(EAGAIN);
+            }
+        }
+        if deadline.is_some_and(|d| s.k.rq.now() >= d) {
+            return Err(ETIMEDOUT);
+        }
+        sched::set_current_state(s.task, TASK_INTERRUPTIBLE);
+        for (k, q) in keys.iter().zip(&qs) {
+            h.entry(*k).or_default().push(q.clone());
+        }
+    }
+    *lock(&s.task.restart) = Some(Restart {
+        nr: crate::syscall::nr::FUTEX_WAITV,
+        deadline,
+        futex: Some(q0),
         ..Default::default()
     });
     if let Some(d) = deadline {
@@ -463,7 +628,7 @@ pub fn exit_robust_list(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, mm: &MmUser
         let uaddr = (e & !1).wrapping_add(offset);
         let r = mm::uaccess::futex_atomic_op(cpu, mm, uaddr as usize, |w: &AtomicU32| {
             let v = w.load(SeqCst);
-            if v & FUTEX_TID_MASK != t.pid as u32 {
+            if v & FUTEX_TID_MASK != t.pid() as u32 {
                 return false;
             }
             let nv = (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED;

@@ -321,6 +321,8 @@ impl Kernel {
             task: leak_cache(mem, "task_struct", Some(StdCache::TaskStruct))?,
             signal: leak_cache(mem, "signal_cache", Some(StdCache::SignalCache))?,
             sighand: leak_cache(mem, "sighand_cache", None)?,
+            cred: leak_cache(mem, "cred_jar", None)?,
+            pid: leak_cache(mem, "pid", None)?,
         };
         let hostfs = HostFs::new(&config.root, mem).map_err(|err| RunError::Root {
             path: config.root.clone(),
@@ -595,6 +597,26 @@ impl Kernel {
                 return Err(oom(e));
             }
         };
+        let thread_pid = match crate::fork::new_pid(self, cpu, pid) {
+            Ok(p) => p,
+            Err(e) => {
+                mm.free(cpu);
+                return Err(oom(e));
+            }
+        };
+        // Its own group and session.
+        *crate::task::lock(&signal.pids) = crate::pid::ProcPids {
+            pgrp: Some(thread_pid.clone()),
+            session: Some(thread_pid.clone()),
+        };
+        let task_cred = crate::task::Cred::new(cred[0], cred[1], cred[2], cred[3]);
+        let task_cred = match crate::fork::new_cred(self, cpu, task_cred) {
+            Ok(c) => c,
+            Err(e) => {
+                mm.free(cpu);
+                return Err(oom(e));
+            }
+        };
         let mut c = [0u8; crate::task::TASK_COMM_LEN];
         let n = comm.len().min(crate::task::TASK_COMM_LEN - 1);
         c[..n].copy_from_slice(&comm[..n]);
@@ -603,6 +625,7 @@ impl Kernel {
             cpu,
             crate::fork::NewTask {
                 pid,
+                thread_pid,
                 tgid: pid,
                 comm: c,
                 regs: Default::default(),
@@ -610,7 +633,7 @@ impl Kernel {
                 fs: Arc::new(fs),
                 signal,
                 sighand,
-                cred: crate::task::Cred::new(cred[0], cred[1], cred[2], cred[3]),
+                cred: task_cred,
                 sig: Default::default(),
                 exit_signal: crate::sigcore::SIGCHLD,
                 exe,

@@ -9,15 +9,42 @@
 //! use while it names a process group or session that still has members,
 //! since Linux's `struct pid` stays alive then too.
 //!
-//! Where ferrite differs: the table is an ordered map on the host heap
-//! (Linux's IDR radix tree is in kernel memory); the tasks it points at are
-//! ferrite's.
+//! Every id in use is a [`Pid`] (`struct pid`) in the `pid` slab cache,
+//! counted by its users as on Linux: the task it names (`thread_pid`,
+//! dropped when the task is released) and the processes whose group or
+//! session it is (`signal->pids[PIDTYPE_PGID/SID]`, dropped when the
+//! process is released or moves).
+//!
+//! Where ferrite differs: the table from ids to tasks is an ordered map on
+//! the host heap (Linux's IDR radix tree is in kernel memory), and the
+//! tasks by group or session are found by a scan of it rather than through
+//! the `struct pid`'s task lists; the tasks and `struct pid`s it points at
+//! are ferrite's.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::task::{lock, TaskRef};
+
+/// `struct pid`: one id in use (`numbers[0].nr` of the one namespace),
+/// in the `pid` slab cache; its reference count is `count`.
+#[derive(Debug)]
+pub struct Pid {
+    /// The id.
+    pub nr: i32,
+}
+
+/// A counted reference to a `struct pid` (`get_pid`/`put_pid`).
+pub type PidRef = mm::kbox::KArc<'static, 'static, Pid>;
+
+/// A process's group and session (`signal->pids[PIDTYPE_PGID]`,
+/// `[PIDTYPE_SID]`); None once the process is released.
+#[derive(Clone, Default)]
+pub struct ProcPids {
+    pub pgrp: Option<PidRef>,
+    pub session: Option<PidRef>,
+}
 
 /// `PID_MAX_DEFAULT`.
 pub const PID_MAX_DEFAULT: i32 = 0x8000;

@@ -117,7 +117,7 @@ fn cpu_clock(s: &Sys<'_>, clock: i32) -> Result<Option<CpuClock>, Errno> {
         }
         CLOCK_THREAD_CPUTIME_ID => {
             return Ok(Some(CpuClock {
-                tid: Some(me.pid),
+                tid: Some(me.pid()),
                 user_only: false,
             }))
         }
@@ -132,7 +132,7 @@ fn cpu_clock(s: &Sys<'_>, clock: i32) -> Result<Option<CpuClock>, Errno> {
     }
     let user_only = kind == 1;
     let tid = if thread {
-        let tid = if pid == 0 { me.pid } else { pid };
+        let tid = if pid == 0 { me.pid() } else { pid };
         match s.k.tasks.find(tid) {
             Some(t) if t.tgid == me.tgid => Some(tid),
             _ => return Err(EINVAL),
@@ -248,7 +248,7 @@ fn expire(sig: &SignalStruct, id: i32, t: &mut KItimer, missed: i32) -> Option<S
     let target = match t.tid {
         Some(tid) => threads
             .iter()
-            .find(|th| th.pid == tid)
+            .find(|th| th.pid() == tid)
             .cloned()
             .map(|th| (th, Target::Thread)),
         None => threads.first().cloned().map(|th| (th, Target::Group)),
@@ -281,7 +281,7 @@ pub fn account_cpu(task: &TaskRef, ns: u64, user: bool) {
             let Some(c) = t.cpu.filter(|_| t.cpu_left != 0) else {
                 continue;
             };
-            if c.tid.is_some_and(|tid| tid != task.pid) || (c.user_only && !user) {
+            if c.tid.is_some_and(|tid| tid != task.pid()) || (c.user_only && !user) {
                 armed = true;
                 continue;
             }
@@ -316,7 +316,7 @@ fn cpu_clock_now(s: &Sys<'_>, t: &KItimer) -> u64 {
     let (u, st) = match c.tid {
         Some(tid) => threads
             .iter()
-            .find(|th| th.pid == tid)
+            .find(|th| th.pid() == tid)
             .map_or((0, 0), |th| {
                 (th.utime.load(Relaxed), th.stime.load(Relaxed))
             }),

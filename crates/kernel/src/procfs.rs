@@ -47,7 +47,7 @@ use mm::mmap::RssCounter;
 use mm::Mem;
 
 use crate::errno::{Errno, EINVAL};
-use crate::fs::{Fs, ProcSource};
+use crate::fs::{Fs, ProcLive, ProcSource};
 use crate::pid::{TaskTable, PID_MAX_LIMIT, RESERVED_PIDS};
 use crate::sched::RunQueue;
 use crate::task::{lock, TaskRef};
@@ -99,7 +99,7 @@ enum Place<'p> {
 
 /// The entries of a process's directory (base.c `tgid_base_stuff`, in its
 /// order, those ferrite has).
-const TGID_ENTRIES: [(&str, u8); 17] = [
+const TGID_ENTRIES: [(&str, u8); 18] = [
     ("task", DT_DIR),
     ("fd", DT_DIR),
     ("fdinfo", DT_DIR),
@@ -116,12 +116,13 @@ const TGID_ENTRIES: [(&str, u8); 17] = [
     ("mounts", DT_REG),
     ("mountinfo", DT_REG),
     ("smaps", DT_REG),
+    ("pagemap", DT_REG),
     ("oom_score_adj", DT_REG),
 ];
 
 /// The entries of a thread's directory (base.c `tid_base_stuff`, those
 /// ferrite has; the thread's files are read through its process's).
-const TID_ENTRIES: [(&str, u8); 12] = [
+const TID_ENTRIES: [(&str, u8); 13] = [
     ("environ", DT_REG),
     ("status", DT_REG),
     ("comm", DT_REG),
@@ -133,6 +134,7 @@ const TID_ENTRIES: [(&str, u8); 12] = [
     ("mounts", DT_REG),
     ("mountinfo", DT_REG),
     ("smaps", DT_REG),
+    ("pagemap", DT_REG),
     ("oom_score_adj", DT_REG),
 ];
 
@@ -226,9 +228,9 @@ impl ProcView {
         let all = lock(&p.signal.threads).clone();
         let mut v: Vec<TaskRef> = all
             .into_iter()
-            .filter(|t| self.table.find(t.pid).is_some())
+            .filter(|t| self.table.find(t.pid()).is_some())
             .collect();
-        v.sort_by_key(|t| t.pid);
+        v.sort_by_key(|t| t.pid());
         v
     }
 
@@ -424,7 +426,7 @@ impl ProcView {
             Place::Process(p, "task") => Some(
                 self.threads(&p)
                     .iter()
-                    .map(|t| (t.pid.to_string().into_bytes(), DT_DIR))
+                    .map(|t| (t.pid().to_string().into_bytes(), DT_DIR))
                     .collect(),
             ),
             Place::Process(p, "fd") => Some(
@@ -508,6 +510,75 @@ impl ProcSource for ProcView {
     fn files_of(&self, pid: &str) -> Option<Arc<Fs>> {
         let pid = self.pid_of(pid)?;
         self.table.find(pid)?.fs()
+    }
+
+    fn open_live(&self, path: &str) -> Option<Result<Arc<dyn ProcLive>, Errno>> {
+        let (Place::Process(p, "pagemap") | Place::Thread(p, "pagemap")) = self.place(path)? else {
+            return None;
+        };
+        let me = self.table.find(self.current_tid())?;
+        // `proc_mem_open`: PTRACE_MODE_READ access to the task.
+        if !ptrace_may_read(&me, &p) {
+            return Some(Err(crate::errno::EACCES));
+        }
+        let show_pfn = me.cred().capable(crate::syscall::cred::CAP_SYS_ADMIN);
+        Some(Ok(Arc::new(Pagemap {
+            mm: p.mm_grab(),
+            show_pfn,
+        })))
+    }
+}
+
+/// `CAP_SYS_PTRACE`.
+const CAP_SYS_PTRACE: u32 = 19;
+
+/// `__ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS)` without LSMs:
+/// the caller's own process; else the caller's filesystem ids match the
+/// target's real, effective and saved ids and the target is dumpable; or
+/// the caller has CAP_SYS_PTRACE.
+pub fn ptrace_may_read(me: &TaskRef, t: &TaskRef) -> bool {
+    if me.tgid == t.tgid {
+        return true;
+    }
+    let c = me.cred();
+    if c.capable(CAP_SYS_PTRACE) {
+        return true;
+    }
+    let tc = t.cred();
+    let ids = c.fsuid == tc.uid && c.fsuid == tc.euid && c.fsuid == tc.suid;
+    let gids = c.fsgid == tc.gid && c.fsgid == tc.egid && c.fsgid == tc.sgid;
+    ids && gids && t.signal.dumpable.load(Relaxed) == 1
+}
+
+/// An open `/proc/PID/pagemap` (fs/proc/task_mmu.c `pagemap_read`): the
+/// address space it was opened on and whether the opener may see frame
+/// numbers (CAP_SYS_ADMIN at open).
+struct Pagemap {
+    mm: Option<crate::mm_ref::MmGrab>,
+    show_pfn: bool,
+}
+
+impl ProcLive for Pagemap {
+    fn check(&self, pos: u64, count: usize) -> Result<(), Errno> {
+        let pm = mm::proc::pagemap::PM_ENTRY_BYTES;
+        if pos % pm != 0 || count as u64 % pm != 0 {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let pm = mm::proc::pagemap::PM_ENTRY_BYTES;
+        // A task without an mm, or an mm whose last user left: nothing.
+        let Some(mm) = self.mm.as_ref().filter(|m| m.mm_users.load(Relaxed) > 0) else {
+            return Ok(0);
+        };
+        let n = buf.len() / pm as usize;
+        let entries = mm::proc::pagemap::pagemap_entries(mm, pos / pm, n, self.show_pfn);
+        for (slot, e) in buf.chunks_exact_mut(8).zip(&entries) {
+            slot.copy_from_slice(&e.to_le_bytes());
+        }
+        Ok(entries.len() * 8)
     }
 }
 
@@ -618,6 +689,8 @@ fn pid_file(p: &TaskRef, name: &str, whole: bool, nr_cpus: usize) -> Option<Vec<
         "cmdline" => return Some(lock(&p.cmdline).clone()),
         "environ" => return Some(lock(&p.environ).clone()),
         "oom_score_adj" => "0\n".into(),
+        // Read in place (`ProcSource::open_live`): no snapshot.
+        "pagemap" => return Some(Vec::new()),
         "mounts" => p.fs()?.proc_mounts(),
         "mountinfo" => p.fs()?.proc_mountinfo(),
         n if whole && n.starts_with("fdinfo/") => {
@@ -691,7 +764,7 @@ pub fn status(p: &TaskRef, nr_cpus: usize) -> String {
         status_name(&p.comm()),
         state_of(p),
         p.tgid,
-        p.pid,
+        p.pid(),
         c.uid,
         c.euid,
         c.suid,
@@ -701,7 +774,7 @@ pub fn status(p: &TaskRef, nr_cpus: usize) -> String {
         c.sgid,
         c.fsgid,
         p.tgid,
-        p.pid,
+        p.pid(),
         p.signal.pgrp.load(Relaxed),
         p.signal.session.load(Relaxed),
     );
@@ -848,7 +921,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
     let rsslim = lock(&sig.rlim)[RLIMIT_RSS].cur;
     let mut s = format!(
         "{} ({}) {state} {} {} {} 0 -1 {flags} 0 0 0 0 {} {} {} {} 20 0 {num_threads} 0 {}",
-        p.pid,
+        p.pid(),
         p.comm(),
         ppid_of(p),
         sig.pgrp.load(Relaxed),
@@ -857,7 +930,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
         tick(stime),
         tick(sig.cutime.load(Relaxed)),
         tick(sig.cstime.load(Relaxed)),
-        tick(p.start_time),
+        tick(p.start_time()),
     );
     let m = p.mm_grab();
     let layout = m.as_ref().map(|m| {

@@ -208,39 +208,52 @@ pub fn send_signal(t: &TaskRef, info: SigQueued, target: Target) -> Result<(), E
         return Ok(());
     }
     let leader = t;
-    prepare_signal(leader, sig);
+    let stopped = prepare_signal(leader, sig);
+    let r = queue_signal(t, info, target);
+    // A stopped group wakes only once the SIGCONT (or SIGKILL) is queued:
+    // Linux does both under `siglock`, so the woken threads find it.
+    for th in &stopped {
+        sched::try_to_wake_up(th, TASK_STOPPED);
+    }
+    if r? {
+        complete_signal(t, sig, target);
+    }
+    Ok(())
+}
+
+/// The queueing part of `send_signal`: Ok(true) when `info` was queued,
+/// Ok(false) when it was dropped (ignored, merged, or the group exits).
+fn queue_signal(t: &TaskRef, info: SigQueued, target: Target) -> Result<bool, Errno> {
+    let sig = info.signo;
     if sig_ignored(t, sig) && sig != SIGKILL {
-        return Ok(());
+        return Ok(false);
     }
     let limit = sigqueue_limit(t);
-    {
-        let mut g = lock(&t.signal.group);
-        if g.group_exit.is_some() && sig != SIGKILL {
-            return Ok(());
-        }
-        if target == Target::Group {
-            if sig < SIGRTMIN && g.pending & sigbit(sig) != 0 {
-                return Ok(());
-            }
-            if sig >= SIGRTMIN && g.queue.len() as u64 >= limit {
-                return Err(EAGAIN);
-            }
-            g.pending |= sigbit(sig);
-            g.queue.push(info);
-        } else {
-            let mut s = lock(&t.sig);
-            if sig < SIGRTMIN && s.pending & sigbit(sig) != 0 {
-                return Ok(());
-            }
-            if sig >= SIGRTMIN && s.queue.len() as u64 >= limit {
-                return Err(EAGAIN);
-            }
-            s.pending |= sigbit(sig);
-            s.queue.push(info);
-        }
+    let mut g = lock(&t.signal.group);
+    if g.group_exit.is_some() && sig != SIGKILL {
+        return Ok(false);
     }
-    complete_signal(t, sig, target);
-    Ok(())
+    if target == Target::Group {
+        if sig < SIGRTMIN && g.pending & sigbit(sig) != 0 {
+            return Ok(false);
+        }
+        if sig >= SIGRTMIN && g.queue.len() as u64 >= limit {
+            return Err(EAGAIN);
+        }
+        g.pending |= sigbit(sig);
+        g.queue.push(info);
+    } else {
+        let mut s = lock(&t.sig);
+        if sig < SIGRTMIN && s.pending & sigbit(sig) != 0 {
+            return Ok(false);
+        }
+        if sig >= SIGRTMIN && s.queue.len() as u64 >= limit {
+            return Err(EAGAIN);
+        }
+        s.pending |= sigbit(sig);
+        s.queue.push(info);
+    }
+    Ok(true)
 }
 
 /// How many siginfos a pending set of `t` may queue: RLIMIT_SIGPENDING,
@@ -261,7 +274,7 @@ pub fn sigqueue_limit(t: &Task) -> u64 {
 /// `prepare_signal`: SIGCONT and the stop signals act on the group when
 /// sent. SIGCONT resumes a stopped group (and tells the parent); a stop
 /// signal drops a pending SIGCONT; SIGCONT drops pending stops.
-fn prepare_signal(t: &TaskRef, sig: i32) {
+fn prepare_signal(t: &TaskRef, sig: i32) -> Vec<TaskRef> {
     if sig == SIGCONT || sig == SIGKILL {
         let threads = lock(&t.signal.threads).clone();
         let was_stopped;
@@ -278,12 +291,12 @@ fn prepare_signal(t: &TaskRef, sig: i32) {
             let mut s = lock(&th.sig);
             s.pending &= !STOP_MASK;
             s.queue.retain(|q| sigbit(q.signo) & STOP_MASK == 0);
-            drop(s);
-            sched::try_to_wake_up(th, TASK_STOPPED);
         }
         if was_stopped && sig == SIGCONT {
             do_notify_parent_cldstop(t, CLD_CONTINUED, SIGCONT);
         }
+        // Woken by the caller once the signal is queued.
+        return threads;
     } else if sigbit(sig) & STOP_MASK != 0 {
         let mut g = lock(&t.signal.group);
         g.pending &= !sigbit(SIGCONT);
@@ -295,6 +308,7 @@ fn prepare_signal(t: &TaskRef, sig: i32) {
             s.queue.retain(|q| q.signo != SIGCONT);
         }
     }
+    Vec::new()
 }
 
 /// `complete_signal`: find a thread that can take `sig` and wake it; a
@@ -434,8 +448,11 @@ pub fn get_signal(k: &Kernel, t: &TaskRef) -> Deliver {
         match default_action(sig) {
             DefaultAction::Ign | DefaultAction::Cont => continue,
             DefaultAction::Stop => {
-                // Orphaned process groups ignore the terminal stops; not
-                // tracked here.
+                // POSIX: the terminal stops (not SIGSTOP) of an orphaned
+                // process group are discarded.
+                if sig != SIGSTOP && crate::exit::is_current_pgrp_orphaned(k, t) {
+                    continue;
+                }
                 do_signal_stop(k, t, sig);
                 continue;
             }

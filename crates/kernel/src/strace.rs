@@ -517,8 +517,8 @@ pub fn trace(s: &Sys<'_>, n: u64, a: [u64; 6], flow: Flow) {
         return;
     }
     // `strace -f`: lines of tasks other than the first are tagged.
-    let mut line = if s.task.pid != 1 {
-        format!("[pid {:>5}] ", s.task.pid)
+    let mut line = if s.task.pid() != 1 {
+        format!("[pid {:>5}] ", s.task.pid())
     } else {
         String::new()
     };

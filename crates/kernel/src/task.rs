@@ -11,18 +11,23 @@
 //! (`signal_cache`: the group's threads, parent and children, pending
 //! signals, limits, process group and session) and [`SighandStruct`]
 //! (`sighand_cache`: the dispositions); credentials are a [`Cred`] in the
-//! task (`cred_jar` accounting is the task's own).
+//! `cred_jar` cache ([`CredRef`]), shared by the threads of a process
+//! until one of them changes its own (copy-on-write, as Linux's
+//! `prepare_creds`/`commit_creds`); a fork gets its own copy
+//! (`copy_creds`).
 //!
 //! Locking, outermost first: the kernel's `tasklist` lock (pid table,
 //! parent/children and thread lists), then a group's `siglock`, then a
 //! task's own locks (`sig`, `sched` = `pi_lock`, the run queue's lock).
 //!
-//! Where ferrite differs: the file table, working directory and the host
-//! handles in them are host objects ([`Fs`], shared by `Arc` as
-//! `CLONE_FILES`/`CLONE_FS` ask); the pid table and child lists are host
-//! collections of [`TaskRef`]s (the objects they point at are ferrite's).
+//! Where ferrite differs: [`Fs`] (the handle on a task's `fs_struct` and
+//! `files_struct`, both objects in ferrite's slab caches) is a host value
+//! shared by `Arc`, and the directories and descriptor slots inside those
+//! objects are host handles; the pid table and child lists are host
+//! collections of [`TaskRef`]s (the objects they point at, and the
+//! `struct pid`s, are ferrite's).
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::fs::Fs;
@@ -159,6 +164,11 @@ pub type TaskRef = mm::kbox::KArc<'static, 'static, Task>;
 pub type SignalRef = mm::kbox::KArc<'static, 'static, SignalStruct>;
 /// A counted reference to a `sighand_struct`.
 pub type SighandRef = mm::kbox::KArc<'static, 'static, SighandStruct>;
+/// A counted reference to a `struct cred` in the `cred_jar` cache:
+/// immutable once published, shared by the threads of a process until one
+/// changes its credentials (`prepare_creds` copies, `commit_creds`
+/// installs the copy).
+pub type CredRef = mm::kbox::KArc<'static, 'static, Cred>;
 
 /// A poisoned lock is still usable: every critical section here leaves
 /// plain values consistent.
@@ -263,10 +273,14 @@ pub const EXIT_DEAD: i32 = 32;
 
 /// `struct task_struct`: one thread, in ferrite RAM.
 pub struct Task {
-    /// `pid` (the thread id).
-    pub pid: i32,
+    /// `pid` (the thread id): changes once, when a thread that is not the
+    /// leader execs and takes the leader's id (`exchange_tids`); read it
+    /// with [`Task::pid`].
+    pub pid: AtomicI32,
     /// `tgid` (the process id).
     pub tgid: i32,
+    /// `thread_pid`: this task's `struct pid` (None once released).
+    pub thread_pid: Mutex<Option<crate::pid::PidRef>>,
     /// `comm`.
     pub comm: Mutex<[u8; TASK_COMM_LEN]>,
     /// `__state`, `on_rq`, `on_cpu` under `pi_lock`.
@@ -281,8 +295,8 @@ pub struct Task {
     pub signal: SignalRef,
     /// The dispositions (replaced by exec when shared).
     pub sighand: Mutex<SighandRef>,
-    /// Credentials.
-    pub cred: Mutex<Cred>,
+    /// Credentials (`cred` = `real_cred` here: no overriding).
+    pub cred: Mutex<CredRef>,
     /// Pending and blocked signals of this thread.
     pub sig: Mutex<TaskSig>,
     /// The task sleeps in a system call that it re-executes when it runs
@@ -317,8 +331,9 @@ pub struct Task {
     /// `utime`, `stime` in ns.
     pub utime: AtomicU64,
     pub stime: AtomicU64,
-    /// `start_time` (ns of host monotonic time since boot).
-    pub start_time: u64,
+    /// `start_time` (ns of host monotonic time since boot); an exec from
+    /// a non-leader thread takes the leader's.
+    pub start_time: AtomicU64,
     /// The timer generation: a sleeping task's timer fires only if this
     /// is unchanged (`hrtimer_cancel` done lazily).
     pub timer_seq: AtomicU64,
@@ -358,9 +373,19 @@ impl Task {
         *lock(&self.comm) = c;
     }
 
+    /// The thread id.
+    pub fn pid(&self) -> i32 {
+        self.pid.load(SeqCst)
+    }
+
+    /// When the task started (ns of [`crate::sched::RunQueue::now`]).
+    pub fn start_time(&self) -> u64 {
+        self.start_time.load(Relaxed)
+    }
+
     /// Whether this is its group's leader.
     pub fn is_leader(&self) -> bool {
-        self.pid == self.tgid
+        self.pid() == self.tgid
     }
 
     /// The task's files (None once it exited).
@@ -379,8 +404,8 @@ impl Task {
         self.mm_grab().expect("task without an mm")
     }
 
-    /// The credentials.
-    pub fn cred(&self) -> Cred {
+    /// The credentials (`get_current_cred`: a reference, not a copy).
+    pub fn cred(&self) -> CredRef {
         lock(&self.cred).clone()
     }
 
@@ -412,6 +437,8 @@ pub struct SignalStruct {
     /// Process group and session ids.
     pub pgrp: AtomicI32,
     pub session: AtomicI32,
+    /// Their `struct pid`s (`pids[PIDTYPE_PGID]`, `pids[PIDTYPE_SID]`).
+    pub pids: Mutex<crate::pid::ProcPids>,
     /// `rlim`.
     pub rlim: Mutex<[Rlimit; RLIM_NLIMITS]>,
     /// `is_child_subreaper`, `has_child_subreaper`.

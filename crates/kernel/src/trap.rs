@@ -139,7 +139,7 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     lock(&task.regs).restore(hart);
     let comm = task.comm();
     cpu.set_comm(&comm);
-    crate::panic::set_current(task.pid, &comm);
+    crate::panic::set_current(task.pid(), &comm);
     let Some(mut mm) = task.mm_grab() else {
         return Leave::Dead;
     };
@@ -379,7 +379,7 @@ fn syscall_trap(
             *mm = new;
             let comm = task.comm();
             cpu.set_comm(&comm);
-            crate::panic::set_current(task.pid, &comm);
+            crate::panic::set_current(task.pid(), &comm);
             if !switch_mm(hart, mm) {
                 return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
             }

@@ -315,7 +315,7 @@ fn rusage_and_times() {
 
 /// Queue `sig` for `t` as the kernel would (tkill from itself).
 fn raise(k: &Kernel, cpu: &Cpu<'static>, t: &Task, sig: u64) {
-    assert_eq!(call(k, cpu, t, TKILL, &[t.pid as u64, sig]), 0);
+    assert_eq!(call(k, cpu, t, TKILL, &[t.pid() as u64, sig]), 0);
 }
 
 #[test]

@@ -220,30 +220,30 @@ fn proc_lists_the_live_processes_and_their_threads() {
     }
     // Its threads.
     let tids = ls(&e, &fs, "/proc/5/task").unwrap();
-    assert_eq!(tids, ["5".to_string(), t.pid.to_string()]);
-    let tstat = read(&e, &fs, &format!("/proc/5/task/{}/stat", t.pid)).unwrap();
+    assert_eq!(tids, ["5".to_string(), t.pid().to_string()]);
+    let tstat = read(&e, &fs, &format!("/proc/5/task/{}/stat", t.pid())).unwrap();
     let f = stat_fields(&tstat);
-    assert_eq!(f[0], t.pid.to_string());
+    assert_eq!(f[0], t.pid().to_string());
     assert_eq!(f[1], "five");
-    let tstatus = read(&e, &fs, &format!("/proc/5/task/{}/status", t.pid)).unwrap();
+    let tstatus = read(&e, &fs, &format!("/proc/5/task/{}/status", t.pid())).unwrap();
     assert!(
-        tstatus.contains(&format!("\nPid:\t{}\n", t.pid)),
+        tstatus.contains(&format!("\nPid:\t{}\n", t.pid())),
         "{tstatus}"
     );
     assert!(tstatus.contains("\nTgid:\t5\n"));
     assert!(tstatus.contains("\nThreads:\t2\n"));
     assert_eq!(
-        read(&e, &fs, &format!("/proc/5/task/{}/comm", t.pid)).unwrap(),
+        read(&e, &fs, &format!("/proc/5/task/{}/comm", t.pid())).unwrap(),
         "five\n"
     );
     // A thread's id is not listed at the top but names its directory,
     // as on Linux; another process's id is no thread of this one.
-    let st = read(&e, &fs, &format!("/proc/{}/status", t.pid)).unwrap();
-    assert!(st.contains(&format!("\nPid:\t{}\n", t.pid)), "{st}");
+    let st = read(&e, &fs, &format!("/proc/{}/status", t.pid())).unwrap();
+    assert!(st.contains(&format!("\nPid:\t{}\n", t.pid())), "{st}");
     assert!(st.contains("\nTgid:\t5\n"), "{st}");
     assert_eq!(
-        ls(&e, &fs, &format!("/proc/{}/task", t.pid)).unwrap(),
-        ["5".to_string(), t.pid.to_string()]
+        ls(&e, &fs, &format!("/proc/{}/task", t.pid())).unwrap(),
+        ["5".to_string(), t.pid().to_string()]
     );
     assert_eq!(read(&e, &fs, "/proc/5/task/9/stat"), Err(ENOENT));
     assert_eq!(ls(&e, &fs, "/proc/77"), Err(ENOENT));
@@ -289,7 +289,7 @@ fn stat_has_linux_fields() {
         );
     }
     // A thread's stat has exit_signal -1.
-    let tid = p5.signal.threads.lock().unwrap()[1].pid;
+    let tid = p5.signal.threads.lock().unwrap()[1].pid();
     let tf = stat_fields(&read(&e, &fs, &format!("/proc/5/task/{tid}/stat")).unwrap());
     assert_eq!(tf[37], "-1");
     assert_eq!(tf.len(), 52);
@@ -401,7 +401,7 @@ fn machine_wide_files() {
     let (r, total) = f[3].split_once('/').unwrap();
     assert_eq!(total, "4", "{la}");
     assert!(r.parse::<u32>().unwrap() <= 4);
-    assert_eq!(f[4], t.pid.to_string(), "the last pid");
+    assert_eq!(f[4], t.pid().to_string(), "the last pid");
     // uptime: two numbers with two decimals.
     let up = read(&e, &fs, "/proc/uptime").unwrap();
     for x in up.trim_end().split(' ') {
@@ -540,7 +540,7 @@ fn sysinfo_and_affinity() {
     mm::uaccess::copy_to_user(&e.cpu, &m, rw as usize, &0b100u64.to_le_bytes()).unwrap();
     assert_eq!(call(&e, &p5, SCHED_SETAFFINITY, &[0, 8, rw]), err(EINVAL));
     mm::uaccess::copy_to_user(&e.cpu, &m, rw as usize, &0b110u64.to_le_bytes()).unwrap();
-    let tid = t.pid as u64;
+    let tid = t.pid() as u64;
     assert_eq!(call(&e, &p5, SCHED_SETAFFINITY, &[tid, 8, rw]), 0);
     assert_eq!(call(&e, &p5, SCHED_GETAFFINITY, &[tid, 8, rw + 8]), 8);
     mm::uaccess::copy_from_user(&e.cpu, &m, &mut b[..8], rw as usize + 8).unwrap();

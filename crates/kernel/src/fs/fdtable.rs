@@ -38,6 +38,8 @@ pub(crate) enum Kind {
         rel: String,
         node: super::procfs::ProcNode,
         data: Vec<u8>,
+        /// A file read in place (no snapshot): `pagemap`.
+        live: Option<Arc<dyn super::procfs::ProcLive>>,
     },
     /// An `O_PATH` descriptor of a host file, directory or symlink.
     HostPath { file: Arc<File> },

@@ -71,6 +71,8 @@ pub struct HostFs {
     pub(crate) write_counts: Arc<super::writecount::WriteCounts>,
     /// Where `files_struct`s come from (the `files_cache` slab cache).
     files_cache: &'static super::FilesCache,
+    /// Where `fs_struct`s come from (the `fs_cache` slab cache).
+    fs_cache: &'static super::FsCache,
     mem: &'static Mem,
 }
 
@@ -167,6 +169,8 @@ impl HostFs {
         ];
         let files = mm::kbox::TypedCache::from_cache(mem.std_cache(mm::slab::StdCache::FilesCache))
             .ok_or_else(|| io::Error::other("files_cache is too small for a files_struct"))?;
+        let fs_cache = mm::kbox::TypedCache::create(mem, "fs_cache", mm::slab::SlabFlags::empty())
+            .map_err(|e| io::Error::other(format!("fs_cache: {e:?}")))?;
         Ok(HostFs {
             root,
             root_dir,
@@ -179,6 +183,7 @@ impl HostFs {
             // A typed view of the machine's cache, kept as long as the
             // objects it hands out may live.
             files_cache: Box::leak(Box::new(files)),
+            fs_cache: Box::leak(Box::new(fs_cache)),
             mem,
         })
     }
@@ -194,6 +199,21 @@ impl HostFs {
             self.files_cache,
             self.mem,
             std::sync::Mutex::new(table),
+            mm::gfp::Gfp::GFP_KERNEL,
+        )
+        .map_err(|_| crate::errno::ENOMEM)
+    }
+
+    /// An `fs_struct` holding `fs` (`copy_fs_struct`'s allocation),
+    /// ENOMEM when RAM is exhausted.
+    pub(crate) fn alloc_fs_struct(
+        &self,
+        fs: super::FsStruct,
+    ) -> Result<mm::kbox::KArc<'static, 'static, std::sync::Mutex<super::FsStruct>>, Errno> {
+        mm::kbox::KArc::new_nocpu(
+            self.fs_cache,
+            self.mem,
+            std::sync::Mutex::new(fs),
             mm::gfp::Gfp::GFP_KERNEL,
         )
         .map_err(|_| crate::errno::ENOMEM)

@@ -3,8 +3,9 @@
 //!
 //! - [`HostFs`] (hostfs.rs): a host directory as `/`, shared by every
 //!   process, with the page cache of host files (pagecache.rs).
-//! - [`Fs`]: one process's `fs_struct` (working directory, umask) and
-//!   `files_struct` (fdtable.rs); the syscall layer calls its methods with
+//! - [`Fs`]: one process's `fs_struct` (root, working directory, umask:
+//!   an object of the `fs_cache` slab cache, shared by `CLONE_FS`) and
+//!   `files_struct` (fdtable.rs, in `files_cache`); the syscall layer calls its methods with
 //!   plain values and gets `Result<_, Errno>` with Linux's errno.
 //! - namei.rs: path lookup that never leaves the root: it goes from open
 //!   host directory handles (the root's, the working directory's, a
@@ -66,7 +67,7 @@ use std::sync::{Arc, Mutex};
 
 pub use hostfs::HostFs;
 pub use pagecache::MmapFile;
-pub use procfs::{ProcSource, SYS_ROOT};
+pub use procfs::{ProcLive, ProcSource, SYS_ROOT};
 pub use read_write::{IoFile, UserIter, CHUNK};
 pub use stat::Stat;
 pub use tty::{TtyAccess, TtyCaller, TtyState, TERMIOS_SIZE};
@@ -84,10 +85,9 @@ use procfs::ProcNode;
 pub struct Fs {
     host: Arc<HostFs>,
     proc: Arc<dyn ProcSource>,
-    /// The working directory: a handle, never a path (`fs_struct.pwd`);
-    /// shared with the umask by `CLONE_FS`.
-    cwd: Arc<Mutex<Pos>>,
-    umask: Arc<Mutex<u32>>,
+    /// The `fs_struct` (root, working directory, umask), an object of the
+    /// `fs_cache` slab cache in ferrite's RAM, shared by `CLONE_FS`.
+    fs_struct: FsRef,
     /// The descriptor table (`files_struct`, an object of the
     /// `files_cache` slab cache in ferrite's RAM), shared by `CLONE_FILES`.
     table: FilesRef,
@@ -97,6 +97,25 @@ pub struct Fs {
     /// The terminal's job control, shared likewise.
     tty: Arc<tty::TtyState>,
 }
+
+/// `struct fs_struct`: the root, the working directory (a handle, never
+/// a path) and the umask of the processes that share it (`CLONE_FS`).
+///
+/// Where ferrite differs: the directories are host handles (an open host
+/// directory, or a name under /proc or /dev), which live on the host
+/// heap; the object counting them is ferrite's. The root is always the
+/// machine's (no chroot).
+pub(crate) struct FsStruct {
+    pub(crate) root: Pos,
+    pub(crate) pwd: Pos,
+    pub(crate) umask: u32,
+}
+
+/// A reference to an `fs_struct` (`fs->users` is the reference count).
+type FsRef = mm::kbox::KArc<'static, 'static, Mutex<FsStruct>>;
+
+/// The `fs_cache` objects, as a typed cache.
+pub(crate) type FsCache = mm::kbox::TypedCache<'static, mm::kbox::KArcInner<Mutex<FsStruct>>>;
 
 /// A reference to a `files_struct` (the table's slots are on the host
 /// heap: they hold host handles).
@@ -143,14 +162,17 @@ impl Fs {
                 },
             );
         }
-        let cwd = Pos::Host(root.root_dir.clone());
+        let fs_struct = root.alloc_fs_struct(FsStruct {
+            root: Pos::Host(root.root_dir.clone()),
+            pwd: Pos::Host(root.root_dir.clone()),
+            umask: 0o022,
+        })?;
         let table = root.alloc_files(table)?;
         let pipefs = root.pipefs.clone();
         Ok(Fs {
             host: root,
             proc,
-            cwd: Arc::new(Mutex::new(cwd)),
-            umask: Arc::new(Mutex::new(0o022)),
+            fs_struct,
             table,
             pipefs,
             tty: tty::TtyState::new(),
@@ -173,13 +195,19 @@ impl Fs {
         share_files: bool,
         proc: Arc<dyn ProcSource>,
     ) -> Result<Fs, Errno> {
-        let (cwd, umask) = if share_fs {
-            (self.cwd.clone(), self.umask.clone())
+        // `copy_fs_struct` unless shared.
+        let fs_struct = if share_fs {
+            self.fs_struct.clone()
         } else {
-            (
-                Arc::new(Mutex::new(lock(&self.cwd).clone())),
-                Arc::new(Mutex::new(*lock(&self.umask))),
-            )
+            let copy = {
+                let f = lock(&self.fs_struct);
+                FsStruct {
+                    root: f.root.clone(),
+                    pwd: f.pwd.clone(),
+                    umask: f.umask,
+                }
+            };
+            self.host.alloc_fs_struct(copy)?
         };
         let table = if share_files {
             self.table.clone()
@@ -190,8 +218,7 @@ impl Fs {
         Ok(Fs {
             host: self.host.clone(),
             proc,
-            cwd,
-            umask,
+            fs_struct,
             table,
             pipefs: self.pipefs.clone(),
             tty: self.tty.clone(),
@@ -200,7 +227,7 @@ impl Fs {
 
     /// The umask (for /proc/PID/status).
     pub fn get_umask(&self) -> u32 {
-        *lock(&self.umask)
+        lock(&self.fs_struct).umask
     }
 
     /// Whether the descriptor table is shared with another task
@@ -264,7 +291,7 @@ impl Fs {
     /// `getcwd(2)`: the working directory's guest path (no NUL); ENOENT if
     /// it was removed, `(unreachable)` if it is not under the root.
     pub fn getcwd(&self) -> Result<Vec<u8>, Errno> {
-        let cwd = lock(&self.cwd).clone();
+        let cwd = lock(&self.fs_struct).pwd.clone();
         match cwd {
             Pos::Proc(rel) => Ok(proc_path(&rel)),
             Pos::Dev(d) => Ok(dev::dir_path(d).to_vec()),
@@ -277,7 +304,7 @@ impl Fs {
 
     /// `umask(2)`: set the mask, return the old one.
     pub fn umask(&self, mask: u32) -> u32 {
-        std::mem::replace(&mut *lock(&self.umask), mask & 0o777)
+        std::mem::replace(&mut lock(&self.fs_struct).umask, mask & 0o777)
     }
 
     fn walker(&self) -> Walker<'_> {
@@ -300,7 +327,7 @@ impl Fs {
             return Ok(Pos::Host(self.host.root_dir.clone()));
         }
         if dirfd == flags::AT_FDCWD {
-            return Ok(lock(&self.cwd).clone());
+            return Ok(lock(&self.fs_struct).pwd.clone());
         }
         self.file(dirfd)?.dir_pos().ok_or(ENOTDIR)
     }
@@ -509,7 +536,7 @@ impl ProcNames for Fs {
             Some("fd") => return Some(ProcNode::Dir),
             Some("cwd") => {
                 // As Linux shows it: `/d (deleted)` for a removed one.
-                let cwd = match lock(&self.cwd).clone() {
+                let cwd = match lock(&self.fs_struct).pwd.clone() {
                     Pos::Proc(rel) => proc_path(&rel),
                     Pos::Dev(d) => dev::dir_path(d).to_vec(),
                     Pos::Host(d) => self.host.d_path_bytes(d.file()),
@@ -536,8 +563,8 @@ impl ProcNames for Fs {
             return fs.jump(&r);
         }
         match self.own_proc(rel)? {
-            "cwd" => Some(pos_jump(lock(&self.cwd).clone())),
-            "root" => Some(Jump::Host(self.host.root_dir.file().clone())),
+            "cwd" => Some(pos_jump(lock(&self.fs_struct).pwd.clone())),
+            "root" => Some(pos_jump(lock(&self.fs_struct).root.clone())),
             r if r.starts_with("fd/") => {
                 let f = self.file(self.proc_fd(&r[3..])?).ok()?;
                 match &f.kind {

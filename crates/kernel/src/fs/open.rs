@@ -141,12 +141,12 @@ impl Fs {
                     return Err(EISDIR);
                 }
                 if dev == Some(DevDir::Shm) {
-                    let umask = *lock(&self.umask);
+                    let umask = lock(&self.fs_struct).umask;
                     let inode = self.host.shm.create(&name, mode & !umask & 0o7777)?;
                     return Ok(OpenFile::new(Kind::Dev(DevNode::Shm(inode)), fmode, kept));
                 }
                 let dir = parent.ok_or(EACCES)?;
-                let umask = *lock(&self.umask);
+                let umask = lock(&self.fs_struct).umask;
                 let mode = mode & !umask & 0o7777;
                 // O_CREAT|O_EXCL|O_NOFOLLOW: a new file in that directory,
                 // whatever appeared there since the lookup.
@@ -285,11 +285,27 @@ impl Fs {
                     }
                     _ => {}
                 }
+                let live = match node {
+                    ProcNode::File if flags & O_PATH == 0 => self.proc.open_live(&rel),
+                    _ => None,
+                }
+                .transpose()?;
                 let data = match node {
-                    ProcNode::File if flags & O_PATH == 0 => self.proc.read(&rel).ok_or(ENOENT)?,
+                    ProcNode::File if flags & O_PATH == 0 && live.is_none() => {
+                        self.proc.read(&rel).ok_or(ENOENT)?
+                    }
                     _ => Vec::new(),
                 };
-                Ok(OpenFile::new(Kind::Proc { rel, node, data }, fmode, kept))
+                Ok(OpenFile::new(
+                    Kind::Proc {
+                        rel,
+                        node,
+                        data,
+                        live,
+                    },
+                    fmode,
+                    kept,
+                ))
             }
         }
     }
@@ -521,7 +537,7 @@ impl Fs {
     /// `mkdirat(2)`.
     pub fn mkdirat(&self, dirfd: i32, path: &[u8], mode: u32) -> Result<(), Errno> {
         let (dir, name, _) = self.new_entry(dirfd, path)?;
-        let umask = *lock(&self.umask);
+        let umask = lock(&self.fs_struct).umask;
         let mode = mode & !umask & 0o7777;
         rustix::fs::mkdirat(dir.fd(), name.as_slice(), Mode::from_raw_mode(mode)).map_err(rx)?;
         // The mode exactly, whatever the host process's umask: on the new
@@ -553,7 +569,7 @@ impl Fs {
         if trailing_slash {
             return Err(ENOENT);
         }
-        let umask = *lock(&self.umask);
+        let umask = lock(&self.fs_struct).umask;
         let perm = mode & !umask & 0o7777;
         if ft == S_IFIFO {
             rustix::fs::mknodat(
@@ -673,11 +689,11 @@ impl Fs {
             t if !t.is_dir() => Err(ENOTDIR),
             Target::Host { file, meta, parent } => {
                 host_access(&file, &meta, parent.as_ref(), X_OK, false)?;
-                *lock(&self.cwd) = Pos::Host(HostDir::new(file)?);
+                lock(&self.fs_struct).pwd = Pos::Host(HostDir::new(file)?);
                 Ok(())
             }
             Target::Proc { rel, .. } => {
-                *lock(&self.cwd) = Pos::Proc(rel);
+                lock(&self.fs_struct).pwd = Pos::Proc(rel);
                 Ok(())
             }
             Target::Dev(node) => {
@@ -685,7 +701,7 @@ impl Fs {
                 let DevNode::Dir(d) = node else {
                     return Err(ENOTDIR);
                 };
-                *lock(&self.cwd) = Pos::Dev(d);
+                lock(&self.fs_struct).pwd = Pos::Dev(d);
                 Ok(())
             }
         }
@@ -699,7 +715,7 @@ impl Fs {
             let meta = d.file().metadata().map_err(|e| host_errno(&e))?;
             host_access(d.file(), &meta, None, X_OK, false)?;
         }
-        *lock(&self.cwd) = pos;
+        lock(&self.fs_struct).pwd = pos;
         Ok(())
     }
 
@@ -797,7 +813,7 @@ impl Fs {
     /// What `dirfd` itself is (`AT_EMPTY_PATH`), from its handle.
     fn fd_target(&self, dirfd: i32) -> Result<Target, Errno> {
         let file = if dirfd == AT_FDCWD {
-            match lock(&self.cwd).clone() {
+            match lock(&self.fs_struct).pwd.clone() {
                 Pos::Host(d) => d.file().clone(),
                 Pos::Proc(rel) => {
                     let node = self.lookup(&rel).ok_or(ENOENT)?;

@@ -799,7 +799,7 @@ impl Fs {
             )
         };
         // A call run again after its sleep.
-        let resumed = waiter.and_then(|t| lock(&self.pipefs.opening).remove(&t.pid));
+        let resumed = waiter.and_then(|t| lock(&self.pipefs.opening).remove(&t.pid()));
         if let Some(w) = resumed {
             if w.key == key && w.fmode == fmode {
                 let task = waiter.expect("resumed with a waiter");
@@ -897,7 +897,7 @@ impl Fs {
             });
             return Err(ERESTARTSYS);
         }
-        lock(&self.pipefs.opening).insert(task.pid, w);
+        lock(&self.pipefs.opening).insert(task.pid(), w);
         Err(FIFO_WAIT)
     }
 

@@ -58,6 +58,32 @@ pub trait ProcSource: Send + Sync {
     fn files_of(&self, _pid: &str) -> Option<Arc<Fs>> {
         None
     }
+    /// A file whose bytes are computed where they are read (`pagemap`,
+    /// too large for a snapshot): Some(the reader, or the errno the open
+    /// fails with); None for an ordinary file.
+    fn open_live(&self, _path: &str) -> Option<Result<Arc<dyn ProcLive>, Errno>> {
+        None
+    }
+}
+
+/// An open /proc file read in place (Linux's files with their own `read`
+/// rather than a seq_file): what the opener was allowed is decided at
+/// open, as Linux keeps it in the file.
+pub trait ProcLive: Send + Sync {
+    /// Whether a read of `count` bytes at `pos` may go ahead (checked once
+    /// per read call, before it is served in pieces).
+    fn check(&self, _pos: u64, _count: usize) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// Read into `buf` at byte offset `pos`: the bytes given (0 at the
+    /// end).
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> Result<usize, Errno>;
+}
+
+impl std::fmt::Debug for dyn ProcLive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProcLive")
+    }
 }
 
 /// What a name under /proc is.
@@ -120,6 +146,11 @@ fn writable_name(rel: &str) -> bool {
     rel.starts_with("sys/kernel/pid_max")
 }
 
+/// Files only their owner may read (mode 0400 as Linux's `pagemap`).
+fn owner_only(rel: &str) -> bool {
+    rel.ends_with("/pagemap")
+}
+
 /// `stat` of a procfs name (symlinks as Linux shows them: `lrwxrwxrwx`).
 pub(crate) fn stat(node: &ProcNode, rel: &str) -> Stat {
     match node {
@@ -127,6 +158,11 @@ pub(crate) fn stat(node: &ProcNode, rel: &str) -> Stat {
         ProcNode::File if writable_name(rel) => {
             let mut s = Stat::proc(false, ino(rel));
             s.mode |= 0o200;
+            s
+        }
+        ProcNode::File if owner_only(rel) => {
+            let mut s = Stat::proc(false, ino(rel));
+            s.mode &= !0o044;
             s
         }
         ProcNode::File => Stat::proc(false, ino(rel)),

@@ -322,6 +322,32 @@ impl Fs {
         to: &mut dyn UserIter,
     ) -> Result<usize, Errno> {
         match &f.kind {
+            Kind::Proc {
+                live: Some(live), ..
+            } => {
+                // In pieces of at most CHUNK bytes, each computed where it
+                // is read.
+                live.check(pos, count)?;
+                let mut buf = vec![0u8; count.min(CHUNK)];
+                let mut done = 0;
+                while done < count {
+                    let want = (count - done).min(buf.len());
+                    let n = match live.read_at(pos + done as u64, &mut buf[..want]) {
+                        Ok(n) => n,
+                        Err(e) if done == 0 => return Err(e),
+                        Err(_) => break,
+                    };
+                    let m = to.copy_out(&buf[..n]);
+                    done += m;
+                    if m < n {
+                        return partial(done, EFAULT);
+                    }
+                    if n < want {
+                        break;
+                    }
+                }
+                Ok(done)
+            }
             Kind::Proc { data, .. } => {
                 if f.is_dir() {
                     return Err(EISDIR);

@@ -25,9 +25,9 @@
 //! host's does the editing, echo and signal characters, so a Ctrl-C the
 //! host turns into SIGINT goes to ferrite itself, not to the guest's
 //! foreground group; `TIOCSCTTY`/`TIOCNOTTY` are not there (the terminal
-//! belongs to the first session that uses it); a process group is taken
-//! as orphaned never (Linux answers EIO instead of stopping an orphaned
-//! group).
+//! belongs to the first session that uses it). A background access by
+//! an orphaned process group fails with EIO as on Linux (the syscall
+//! layer asks `exit::is_current_pgrp_orphaned`).
 
 use std::fs::File;
 use std::os::fd::AsRawFd;

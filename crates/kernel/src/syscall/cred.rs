@@ -110,8 +110,9 @@ fn fix_setuid(new: &mut Cred, old: &Cred, how: SetId) {
 /// moves the process in the per-user process count (`set_user`); a change
 /// of the effective or filesystem ids, or new permitted capabilities,
 /// makes the process not dumpable and clears its parent-death signal.
-fn commit_creds(s: &Sys<'_>, old: &Cred, new: Cred) {
+fn commit_creds(s: &Sys<'_>, old: &Cred, new: Cred) -> Result<(), Errno> {
     let t = s.task;
+    let new = crate::fork::new_cred(s.k, s.cpu, new)?;
     if new.uid != old.uid && t.is_leader() {
         let mut tl = s.k.tasks.lock();
         if let Some(n) = tl.per_uid.get_mut(&old.uid) {
@@ -129,6 +130,14 @@ fn commit_creds(s: &Sys<'_>, old: &Cred, new: Cred) {
         t.signal.pdeath_signal.store(0, Relaxed);
     }
     *lock(&t.cred) = new;
+    Ok(())
+}
+
+/// `prepare_creds`: a private copy of the caller's credentials to change
+/// (installed by [`commit_creds`] in a new `cred_jar` object; the old one
+/// stays with whoever still holds it).
+fn prepare_creds(old: &Cred) -> Cred {
+    old.clone()
 }
 
 /// `setuid(2)`.
@@ -138,7 +147,7 @@ pub fn sys_setuid(s: &mut Sys<'_>, uid: u64) -> SysResult {
         return Err(EINVAL);
     }
     let old = s.task.cred();
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     if old.capable(CAP_SETUID) {
         new.uid = uid;
         new.suid = uid;
@@ -148,7 +157,7 @@ pub fn sys_setuid(s: &mut Sys<'_>, uid: u64) -> SysResult {
     new.euid = uid;
     new.fsuid = uid;
     fix_setuid(&mut new, &old, SetId::Ids);
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -159,7 +168,7 @@ pub fn sys_setgid(s: &mut Sys<'_>, gid: u64) -> SysResult {
         return Err(EINVAL);
     }
     let old = s.task.cred();
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     if old.capable(CAP_SETGID) {
         new.gid = gid;
         new.egid = gid;
@@ -171,7 +180,7 @@ pub fn sys_setgid(s: &mut Sys<'_>, gid: u64) -> SysResult {
     } else {
         return Err(EPERM);
     }
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -179,7 +188,7 @@ pub fn sys_setgid(s: &mut Sys<'_>, gid: u64) -> SysResult {
 pub fn sys_setreuid(s: &mut Sys<'_>, ruid: u64, euid: u64) -> SysResult {
     let (ruid, euid) = (ruid as u32, euid as u32);
     let old = s.task.cred();
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     let cap = old.capable(CAP_SETUID);
     if ruid != NO_ID {
         new.uid = ruid;
@@ -198,7 +207,7 @@ pub fn sys_setreuid(s: &mut Sys<'_>, ruid: u64, euid: u64) -> SysResult {
     }
     new.fsuid = new.euid;
     fix_setuid(&mut new, &old, SetId::Ids);
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -206,7 +215,7 @@ pub fn sys_setreuid(s: &mut Sys<'_>, ruid: u64, euid: u64) -> SysResult {
 pub fn sys_setregid(s: &mut Sys<'_>, rgid: u64, egid: u64) -> SysResult {
     let (rgid, egid) = (rgid as u32, egid as u32);
     let old = s.task.cred();
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     let cap = old.capable(CAP_SETGID);
     if rgid != NO_ID {
         if old.gid == rgid || old.egid == rgid || cap {
@@ -226,7 +235,7 @@ pub fn sys_setregid(s: &mut Sys<'_>, rgid: u64, egid: u64) -> SysResult {
         new.sgid = new.egid;
     }
     new.fsgid = new.egid;
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -245,7 +254,7 @@ pub fn sys_setresuid(s: &mut Sys<'_>, r: u64, e: u64, sv: u64) -> SysResult {
     if (foreign(r) || foreign(e) || foreign(sv)) && !old.capable(CAP_SETUID) {
         return Err(EPERM);
     }
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     if r != NO_ID {
         new.uid = r;
     }
@@ -257,7 +266,7 @@ pub fn sys_setresuid(s: &mut Sys<'_>, r: u64, e: u64, sv: u64) -> SysResult {
     }
     new.fsuid = new.euid;
     fix_setuid(&mut new, &old, SetId::Ids);
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -275,7 +284,7 @@ pub fn sys_setresgid(s: &mut Sys<'_>, r: u64, e: u64, sv: u64) -> SysResult {
     if (foreign(r) || foreign(e) || foreign(sv)) && !old.capable(CAP_SETGID) {
         return Err(EPERM);
     }
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     if r != NO_ID {
         new.gid = r;
     }
@@ -286,7 +295,7 @@ pub fn sys_setresgid(s: &mut Sys<'_>, r: u64, e: u64, sv: u64) -> SysResult {
         new.sgid = sv;
     }
     new.fsgid = new.egid;
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -325,10 +334,10 @@ pub fn sys_setfsuid(s: &mut Sys<'_>, uid: u64) -> SysResult {
         || uid == old.fsuid
         || old.capable(CAP_SETUID);
     if ok && uid != old.fsuid {
-        let mut new = old.clone();
+        let mut new = prepare_creds(&old);
         new.fsuid = uid;
         fix_setuid(&mut new, &old, SetId::Fs);
-        commit_creds(s, &old, new);
+        commit_creds(s, &old, new)?;
     }
     ret
 }
@@ -347,9 +356,9 @@ pub fn sys_setfsgid(s: &mut Sys<'_>, gid: u64) -> SysResult {
         || gid == old.fsgid
         || old.capable(CAP_SETGID);
     if ok && gid != old.fsgid {
-        let mut new = old.clone();
+        let mut new = prepare_creds(&old);
         new.fsgid = gid;
-        commit_creds(s, &old, new);
+        commit_creds(s, &old, new)?;
     }
     ret
 }
@@ -361,7 +370,7 @@ pub fn sys_getgroups(s: &mut Sys<'_>, size: u64, list: u64) -> SysResult {
     if size < 0 {
         return Err(EINVAL);
     }
-    let groups = s.task.cred().groups;
+    let groups = s.task.cred().groups.clone();
     let n = groups.len();
     if size != 0 {
         if n > size as usize {
@@ -405,9 +414,9 @@ pub fn sys_setgroups(s: &mut Sys<'_>, size: u64, list: u64) -> SysResult {
         done += k;
     }
     groups.sort_unstable();
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     new.groups = Arc::from(groups);
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -448,7 +457,7 @@ pub fn sys_capget(s: &mut Sys<'_>, header: u64, data: u64) -> SysResult {
     if pid < 0 {
         return Err(EINVAL);
     }
-    let c = if pid == 0 || pid == s.task.pid {
+    let c = if pid == 0 || pid == s.task.pid() {
         s.task.cred()
     } else {
         s.k.tasks.find(pid).ok_or(ESRCH)?.cred()
@@ -472,7 +481,7 @@ pub fn sys_capget(s: &mut Sys<'_>, header: u64, data: u64) -> SysResult {
 pub fn sys_capset(s: &mut Sys<'_>, header: u64, data: u64) -> SysResult {
     let words = cap_validate_magic(s, header)?;
     let pid = read_i32(s, header + 4)?;
-    if pid != 0 && pid != s.task.pid {
+    if pid != 0 && pid != s.task.pid() {
         return Err(EPERM);
     }
     let b = s.read_user(data, words * 12)?;
@@ -504,11 +513,11 @@ pub fn sys_capset(s: &mut Sys<'_>, header: u64, data: u64) -> SysResult {
     if eff & !perm != 0 {
         return Err(EPERM);
     }
-    let mut new = old.clone();
+    let mut new = prepare_creds(&old);
     new.cap_effective = eff;
     new.cap_permitted = perm;
     new.cap_inheritable = inh;
-    commit_creds(s, &old, new);
+    commit_creds(s, &old, new)?;
     Ok(0)
 }
 
@@ -536,10 +545,9 @@ pub fn cap_task_prctl(s: &Sys<'_>, option: u64, arg2: u64) -> Option<SysResult> 
             if !valid {
                 return Some(Err(EINVAL));
             }
-            let mut new = old.clone();
+            let mut new = prepare_creds(&old);
             new.cap_bset &= !(1u64 << arg2);
-            commit_creds(s, &old, new);
-            Ok(0)
+            commit_creds(s, &old, new).map(|_| 0)
         }
         PR_GET_KEEPCAPS => Ok((old.securebits & SECURE_KEEP_CAPS != 0) as u64),
         PR_SET_KEEPCAPS => {
@@ -549,14 +557,13 @@ pub fn cap_task_prctl(s: &Sys<'_>, option: u64, arg2: u64) -> Option<SysResult> 
             if old.securebits & SECURE_KEEP_CAPS_LOCKED != 0 {
                 return Some(Err(EPERM));
             }
-            let mut new = old.clone();
+            let mut new = prepare_creds(&old);
             if arg2 == 1 {
                 new.securebits |= SECURE_KEEP_CAPS;
             } else {
                 new.securebits &= !SECURE_KEEP_CAPS;
             }
-            commit_creds(s, &old, new);
-            Ok(0)
+            commit_creds(s, &old, new).map(|_| 0)
         }
         _ => return None,
     })

@@ -518,7 +518,7 @@ fn tty_caller(s: &Sys<'_>) -> TtyCaller {
 /// The end of `tty_check_change` for a background caller: its group gets
 /// `sig` (SIGTTOU, SIGTTIN) and the call restarts after it (-ERESTARTSYS);
 /// if the caller ignores or blocks the signal, it goes on (SIGTTOU) or
-/// fails with EIO (SIGTTIN).
+/// fails with EIO (SIGTTIN); an orphaned group gets EIO.
 fn job_control(s: &Sys<'_>, access: TtyAccess, sig: i32) -> Result<(), Errno> {
     if access == TtyAccess::Ok {
         return Ok(());
@@ -531,6 +531,10 @@ fn job_control(s: &Sys<'_>, access: TtyAccess, sig: i32) -> Result<(), Errno> {
         } else {
             Ok(())
         };
+    }
+    // An orphaned group would never be continued: EIO, no signal.
+    if crate::exit::is_current_pgrp_orphaned(s.k, s.task) {
+        return Err(crate::errno::EIO);
     }
     let pgrp = tty_caller(s).pgrp;
     let _ = crate::sigcore::kill(s.k, s.task, -pgrp, sig);

@@ -239,7 +239,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         EXIT => return Flow::Exit(crate::exit::exit_status(a[0])),
         EXIT_GROUP => return Flow::ExitGroup(crate::exit::exit_status(a[0])),
         GETPID => Ok(s.task.tgid as u64),
-        GETTID => Ok(s.task.pid as u64),
+        GETTID => Ok(s.task.pid() as u64),
         GETPPID => Ok(process::ppid(s.task) as u64),
         GETUID => Ok(s.task.cred().uid as u64),
         GETEUID => Ok(s.task.cred().euid as u64),
@@ -253,10 +253,11 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
             s.task
                 .clear_child_tid
                 .store(a[0], std::sync::atomic::Ordering::Relaxed);
-            Ok(s.task.pid as u64)
+            Ok(s.task.pid() as u64)
         }
         SET_ROBUST_LIST => info::sys_set_robust_list(s, a[0], a[1]),
         FUTEX => return crate::futex::sys_futex(s, a),
+        FUTEX_WAITV => return crate::futex::sys_futex_waitv(s, a),
         UNAME => info::sys_uname(s, a[0]),
         SYSINFO => info::sys_sysinfo(s, a[0]),
         SCHED_GETAFFINITY => info::sys_sched_getaffinity(s, a[0], a[1], a[2]),

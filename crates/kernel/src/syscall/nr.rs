@@ -162,6 +162,7 @@ syscalls! {
     RSEQ = 293, "rseq";
     CLONE3 = 435, "clone3";
     FACCESSAT2 = 439, "faccessat2";
+    FUTEX_WAITV = 449, "futex_waitv";
     FCHMODAT2 = 452, "fchmodat2";
 }
 

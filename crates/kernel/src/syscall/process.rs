@@ -51,11 +51,10 @@ pub fn sys_clone3(s: &mut Sys<'_>, uargs: u64, size: u64) -> Flow {
 
 fn do_clone(s: &mut Sys<'_>, nr: u64, args: CloneArgs) -> Flow {
     let regs = lock(&s.task.regs).clone();
-    let child = match fork::kernel_clone(s.k, s.cpu, s.task, &regs, args) {
+    let (child, pid) = match fork::kernel_clone_nr(s.k, s.cpu, s.task, &regs, args) {
         Ok(c) => c,
         Err(e) => return ret(Err(e)),
     };
-    let pid = child.pid;
     if args.flags & CLONE_VFORK != 0 {
         let done = lock(&child.vfork_done).clone();
         if let Some(c) = done {
@@ -355,16 +354,22 @@ pub fn sys_setpgid(s: &mut Sys<'_>, pid: u64, pgid: u64) -> SysResult {
     if t.signal.session.load(Relaxed) == t.tgid {
         return Err(EPERM);
     }
-    if pgid != t.tgid {
-        let exists =
-            s.k.tasks.processes().iter().any(|p| {
+    // The group's `struct pid`: the process's own, or a member's.
+    let pgrp_pid = if pgid != t.tgid {
+        let member =
+            s.k.tasks.processes().into_iter().find(|p| {
                 p.signal.pgrp.load(Relaxed) == pgid && p.signal.session.load(Relaxed) == sid
             });
-        if !exists {
+        let Some(member) = member else {
             return Err(EPERM);
-        }
-    }
+        };
+        let p = lock(&member.signal.pids).pgrp.clone();
+        p
+    } else {
+        lock(&t.thread_pid).clone()
+    };
     t.signal.pgrp.store(pgid, SeqCst);
+    lock(&t.signal.pids).pgrp = pgrp_pid;
     Ok(0)
 }
 
@@ -382,6 +387,15 @@ pub fn sys_setsid(s: &mut Sys<'_>) -> SysResult {
     }
     me.signal.session.store(pid, SeqCst);
     me.signal.pgrp.store(pid, SeqCst);
+    // The leader's `struct pid` names the new session and group.
+    let own =
+        s.k.tasks
+            .find_process(pid)
+            .and_then(|l| lock(&l.thread_pid).clone());
+    *lock(&me.signal.pids) = crate::pid::ProcPids {
+        pgrp: own.clone(),
+        session: own,
+    };
     let _ = EFAULT;
     Ok(pid as u64)
 }

@@ -158,7 +158,7 @@ fn siginfo_from_user(s: &Sys<'_>, uinfo: u64, sig: i32) -> Result<SigQueued, Err
 /// Not even root may pretend to be the kernel or kill()/tgkill() towards
 /// another task (`si_code >= 0` or `SI_TKILL`).
 fn check_code(s: &Sys<'_>, q: &SigQueued, pid: i32) -> Result<(), Errno> {
-    if (q.code >= 0 || q.code == SI_TKILL) && pid != s.task.pid {
+    if (q.code >= 0 || q.code == SI_TKILL) && pid != s.task.pid() {
         return Err(EPERM);
     }
     Ok(())

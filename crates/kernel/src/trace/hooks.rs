@@ -38,7 +38,7 @@ pub fn switch_in(t: &Tracer, rq: &RunQueue, cpu: usize, task: &TaskRef) {
     let ts = rq.now();
     let comm = task.comm();
     let next = SwitchTask {
-        pid: task.pid,
+        pid: task.pid(),
         comm: comm.as_bytes(),
         weight: task_weight(task),
     };
@@ -53,7 +53,7 @@ pub fn switch_out(t: &Tracer, rq: &RunQueue, cpu: usize, task: &TaskRef) {
     let state = lock(&task.sched).state;
     let comm = task.comm();
     let prev = SwitchTask {
-        pid: task.pid,
+        pid: task.pid(),
         comm: comm.as_bytes(),
         weight: task_weight(task),
     };
@@ -65,18 +65,18 @@ pub fn switch_out(t: &Tracer, rq: &RunQueue, cpu: usize, task: &TaskRef) {
 pub fn wakeup(t: &Tracer, rq: &RunQueue, task: &Task, new: bool) {
     let ts = rq.now();
     if new {
-        t.sched_wakeup_new(ts, task.pid, target_cpu(task));
+        t.sched_wakeup_new(ts, task.pid(), target_cpu(task));
     } else {
-        t.sched_wakeup(ts, task.pid, target_cpu(task));
+        t.sched_wakeup(ts, task.pid(), target_cpu(task));
     }
 }
 
 /// `parent` forked `child`.
 pub fn fork(t: &Tracer, rq: &RunQueue, parent: &Task, child: &Task) {
-    t.task_fork(rq.now(), parent.pid, child.pid, child.comm().as_bytes());
+    t.task_fork(rq.now(), parent.pid(), child.pid(), child.comm().as_bytes());
 }
 
 /// `task` exits.
 pub fn exit(t: &Tracer, rq: &RunQueue, task: &Task) {
-    t.task_exit(rq.now(), task.pid, task.comm().as_bytes());
+    t.task_exit(rq.now(), task.pid(), task.comm().as_bytes());
 }

@@ -27,6 +27,7 @@
 
 pub mod buddyinfo;
 pub mod meminfo;
+pub mod pagemap;
 pub mod pid;
 pub mod pid_maps;
 pub mod pid_smaps;
