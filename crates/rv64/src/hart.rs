@@ -9,7 +9,8 @@ use crate::decode::decode;
 use crate::exec::icache::{set_of, ICache, MAX_BLOCK};
 use crate::exec::ops::Slot;
 use crate::exec::{Cpu, ICACHE_ALL, ICACHE_NONE};
-use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB};
+use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB, REQ_TLB_ASID};
+use crate::mmu::tlb::{asid_key, satp_asid, ASID_BITS};
 use crate::{Access, Exit};
 
 /// One hardware thread. Runs on its own host thread (it is `Send`).
@@ -96,10 +97,21 @@ impl Hart {
         self.cpu.satp
     }
 
-    /// Sets satp ((9 << 60) | root PPN for Sv48) and flushes the local TLB.
+    /// `csrw satp`: MODE (9 = Sv48, 0 = Bare) << 60 | ASID << 44 | root
+    /// PPN. As on hardware this flushes nothing: the TLB keeps entries of
+    /// every ASID, and software issues `sfence.vma` ([`Hart::flush_tlb`],
+    /// [`Hart::flush_tlb_asid`]) when a translation may have changed or an
+    /// ASID is reused. ASID bits above [`ASID_BITS`] read back as zero
+    /// (as does the whole field in Bare mode).
     pub fn set_satp(&mut self, satp: u64) {
-        self.cpu.satp = satp;
-        self.cpu.tlb.flush(None);
+        let asid = if satp >> 60 == 0 { 0 } else { satp_asid(satp) };
+        self.cpu.satp = (satp & !(0xffff << 44)) | (asid << 44);
+        self.cpu.asid_key = asid_key(asid);
+    }
+
+    /// The ASID bits the hart implements (satp.ASID's writable width).
+    pub fn asid_bits(&self) -> u32 {
+        ASID_BITS
     }
 
     /// Instructions retired so far.
@@ -107,9 +119,16 @@ impl Hart {
         self.cpu.instret
     }
 
-    /// Local sfence.vma over `[start, end)` (None = everything).
+    /// Local `sfence.vma` with rs2 = x0 over `[start, end)` (None =
+    /// everything): every ASID's entries, global ones too.
     pub fn flush_tlb(&mut self, range: Option<(u64, u64)>) {
         self.cpu.tlb.flush(range);
+    }
+
+    /// Local `sfence.vma` with rs2 = `asid` over `[start, end)` (None =
+    /// all of that ASID's entries); global entries stay.
+    pub fn flush_tlb_asid(&mut self, asid: u64, range: Option<(u64, u64)>) {
+        self.cpu.tlb.flush_asid(asid, range);
     }
 
     /// Local fence.i.
@@ -145,6 +164,10 @@ impl Hart {
         let bits = mb.pending.swap(0, Ordering::SeqCst);
         if bits & REQ_TLB != 0 {
             self.cpu.tlb.flush(None);
+            mb.take_asids(|_| {});
+        } else if bits & REQ_TLB_ASID != 0 {
+            let tlb = &mut self.cpu.tlb;
+            mb.take_asids(|asid| tlb.flush_asid(asid, None));
         }
         if bits & REQ_ICACHE != 0 {
             self.icache.flush();
