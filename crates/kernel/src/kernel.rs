@@ -61,6 +61,9 @@ pub struct Config {
     /// set by the host's signal handler, sends that signal to the
     /// terminal's foreground process group (the tty's ISIG).
     pub tty_signals: Vec<(i32, Arc<std::sync::atomic::AtomicBool>)>,
+    /// The ASID width the kernel uses (None: all the harts implement);
+    /// tests make it small so ASID rollovers happen (see [`crate::asid`]).
+    pub asid_bits: Option<u32>,
 }
 
 impl Config {
@@ -73,6 +76,7 @@ impl Config {
             show: Vec::new(),
             quantum: DEFAULT_QUANTUM,
             tty_signals: Vec::new(),
+            asid_bits: None,
         }
     }
 }
@@ -277,6 +281,8 @@ pub struct Kernel {
     pub syscalls: AtomicU64,
     /// Page faults handled.
     pub page_faults: AtomicU64,
+    /// The harts' ASIDs.
+    pub asids: crate::asid::AsidAllocator,
 }
 
 /// The `--show` files: (path, contents or None).
@@ -338,6 +344,23 @@ impl Kernel {
         mem.set_tlb_flush_hook(Box::new(move |mask, range| {
             m.flush_tlb(mask, range.map(|(s, e)| (s as u64, e as u64)))
         }));
+        // The same for one mm: a flush of its ASID (see `crate::asid`;
+        // ASID 0, a disabled allocator, flushes everything).
+        let m = machine.clone();
+        mem.set_tlb_flush_mm_hook(Box::new(move |mask, range, ctx| {
+            let range = range.map(|(s, e)| (s as u64, e as u64));
+            match crate::asid::ctx_asid(ctx) {
+                0 => m.flush_tlb(mask, range),
+                asid => m.flush_tlb_asid(mask, asid, range),
+            }
+        }));
+        let asids = crate::asid::AsidAllocator::new(
+            config
+                .asid_bits
+                .unwrap_or(rv64::mmu::tlb::ASID_BITS)
+                .min(rv64::mmu::tlb::ASID_BITS),
+            mem.nr_cpus(),
+        );
         let rq = Arc::new(RunQueue::default());
         // ITIMER_REAL's expiry sends SIGALRM to the process.
         *crate::task::lock(&rq.it_real) = Some(Box::new(crate::itimer::it_real_fire));
@@ -359,6 +382,7 @@ impl Kernel {
             instructions: AtomicU64::new(0),
             syscalls: AtomicU64::new(0),
             page_faults: AtomicU64::new(0),
+            asids,
         })
     }
 

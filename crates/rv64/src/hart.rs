@@ -138,14 +138,22 @@ impl Hart {
 
     /// Runs until a trap or until `budget` instructions have retired.
     pub fn run(&mut self, budget: u64) -> Exit {
-        let machine = self.cpu.machine.clone();
+        // SAFETY: `cpu.machine` is set once in `new` and never replaced, so
+        // the Arc it holds keeps the Machine alive for this whole call;
+        // borrowing through a raw pointer spares an Arc clone (two atomic
+        // read-modify-writes) on every entry to user mode.
+        let machine: &Machine = unsafe { &*Arc::as_ptr(&self.cpu.machine) };
         let mb = machine.mailboxes.get(self.cpu.id);
         if let Some(mb) = mb {
+            // SeqCst: ordered before this hart's first read of its
+            // mailbox, against a requester's post then read of `in_run`.
             mb.in_run.store(true, Ordering::SeqCst);
         }
         let exit = self.run_inner(budget, mb);
         if let Some(mb) = mb {
-            mb.in_run.store(false, Ordering::SeqCst);
+            // A requester that sees false stops waiting: the hart serves
+            // the request when it next enters (the store above).
+            mb.in_run.store(false, Ordering::Release);
         }
         if exit != Exit::Budget {
             // A trap drops the reservation, like Linux's exception return.

@@ -373,6 +373,11 @@ impl Machine {
     /// Drops hart `me`'s reservation; returns the granule it held (| 1) or 0.
     pub(crate) fn unreserve(&self, me: usize) -> u64 {
         let Some(r) = self.resv.get(me) else { return 0 };
+        // Only this hart sets its reservation: none now means none to drop
+        // (another hart may clear it meanwhile, never set it).
+        if r.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
         let old = r.swap(0, Ordering::SeqCst);
         if old != 0 {
             self.nr_resv.fetch_sub(1, Ordering::SeqCst);

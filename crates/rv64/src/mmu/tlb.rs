@@ -166,10 +166,12 @@ impl Tlb {
             None => (0, u64::MAX),
         };
         let hit = |k: u64| {
-            k != NO_TAG && field_hit(key_field(k)) && (range.is_none() || {
-                let v = key_vpn(k);
-                v >= s && v < e
-            })
+            k != NO_TAG
+                && field_hit(key_field(k))
+                && (range.is_none() || {
+                    let v = key_vpn(k);
+                    v >= s && v < e
+                })
         };
         for d in self.d.iter_mut() {
             let k = d.key();
