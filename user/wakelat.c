@@ -1,7 +1,7 @@
 /* wakelat: wake-up latency from a wake on one CPU to the woken thread
  * running on another, with its distribution (schbench's percentiles).
  *
- *   wakelat N [GAP_US]
+ *   wakelat N [GAP_US [spin]]
  *
  * A waker thread and a worker thread. N times: the waker sleeps GAP_US
  * (default 200: long enough for the worker's CPU to go idle), reads the
@@ -21,11 +21,13 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 static long n, warm, gap_us = 200;
+static int spin;
 static volatile long seq, ack;
 static volatile double t_wake;
 static double *lat;
@@ -84,7 +86,7 @@ static double pct(double p)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: wakelat N [GAP_US]\n");
+		fprintf(stderr, "usage: wakelat N [GAP_US [spin]]\n");
 		return 2;
 	}
 	n = strtol(argv[1], NULL, 10);
@@ -92,6 +94,10 @@ int main(int argc, char **argv)
 		n = 1;
 	if (argc > 2)
 		gap_us = strtol(argv[2], NULL, 10);
+	/* "spin": the waker busy-waits the gap instead of sleeping, so its
+	 * CPU never goes idle. */
+	if (argc > 3 && !strcmp(argv[3], "spin"))
+		spin = 1;
 	warm = n / 10;
 	lat = calloc(n, sizeof *lat);
 	if (!lat)
@@ -103,7 +109,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (long i = 1; i <= warm + n; i++) {
-		usleep(gap_us);
+		if (spin) {
+			double until = now_us() + gap_us;
+			while (now_us() < until)
+				;
+		} else {
+			usleep(gap_us);
+		}
 		t_wake = now_us();
 		__atomic_store_n(&seq, i, __ATOMIC_RELEASE);
 		futex(&seq, FUTEX_WAKE_PRIVATE, 1);

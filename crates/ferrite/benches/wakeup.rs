@@ -11,9 +11,11 @@
 //! (`ferrite run --cpus 2`, `qemu-riscv64`) runs it 3 times, alternating;
 //! the table has, per percentile, the median of the runs.
 //!
-//! Two gaps: 20 µs (the worker's hart is still polling for work when the
-//! wake comes: `sched::IDLE_POLL` is 50 µs) and 1000 µs (it has parked its
-//! host thread, and the wake-up includes the host's).
+//! Three cases: the waker busy-waits a gap of 20 µs (the worker's hart is
+//! still polling for work when the wake comes: `sched::IDLE_POLL` is
+//! 50 µs) or 1000 µs (it has parked its host thread, and the wake-up
+//! includes the host's), or sleeps 1000 µs in `usleep` (both harts go
+//! idle between wake-ups; schbench's message thread sleeps too).
 //!
 //! Needs `make -C user` and qemu-user.
 
@@ -65,10 +67,10 @@ fn which(name: &str) -> Option<String> {
     })
 }
 
-fn command(ferrite: bool, gap: u64) -> Command {
+fn command(ferrite: bool, gap: u64, spin: bool) -> Command {
     let prog = "user/build/wakelat";
     let (n, g) = (N.to_string(), gap.to_string());
-    if ferrite {
+    let mut c = if ferrite {
         let mut c = Command::new(env!("CARGO_BIN_EXE_ferrite"));
         c.args(["run", "--cpus", "2", prog, &n, &g]);
         c
@@ -76,7 +78,11 @@ fn command(ferrite: bool, gap: u64) -> Command {
         let mut c = Command::new(which("qemu-riscv64").unwrap_or_else(|| "qemu-riscv64".into()));
         c.args([prog, &n, &g]);
         c
+    };
+    if spin {
+        c.arg("spin");
     }
+    c
 }
 
 fn main() {
@@ -88,10 +94,11 @@ fn main() {
         "wakeup: wake on one hart -> running on another, µs (median of {REPS} runs of {N} wake-ups)"
     );
     println!(
-        "{:<9} {:<14} {:>9} {:>9} {:>9} {:>9}",
+        "{:<13} {:<14} {:>9} {:>9} {:>9} {:>9}",
         "gap", "runner", "p50", "p90", "p99", "max"
     );
-    for gap in [20u64, 1000] {
+    for (gap, spin) in [(20u64, true), (1000, true), (1000, false)] {
+        let label = format!("{gap} us {}", if spin { "spin" } else { "sleep" });
         let mut runs: [Vec<[f64; 4]>; 2] = [Vec::new(), Vec::new()];
         let mut errs: [Option<String>; 2] = [None, None];
         for _ in 0..REPS {
@@ -99,7 +106,7 @@ fn main() {
                 if errs[i].is_some() {
                     continue;
                 }
-                match measure(command(ferrite, gap)) {
+                match measure(command(ferrite, gap, spin)) {
                     Ok(f) => runs[i].push(f),
                     Err(e) => errs[i] = Some(e),
                 }
@@ -107,13 +114,12 @@ fn main() {
         }
         for (i, name) in ["ferrite 2cpu", "qemu-riscv64"].into_iter().enumerate() {
             if let Some(e) = &errs[i] {
-                println!("{:<9} {name:<14} {e}", format!("{gap} us"));
+                println!("{label:<13} {name:<14} {e}");
                 continue;
             }
             let col = |k: usize| median(runs[i].iter().map(|r| r[k]).collect());
             println!(
-                "{:<9} {name:<14} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-                format!("{gap} us"),
+                "{label:<13} {name:<14} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
                 col(0),
                 col(1),
                 col(2),
