@@ -199,11 +199,10 @@ impl AsidAllocator {
             Some(a) => a,
             None => {
                 self.flush_context(g);
-                match self.find_free(&g.map) {
-                    Some(a) => a,
-                    // Cannot happen: more than twice as many ASIDs as harts.
-                    None => 0,
-                }
+                // Always found: after a rollover only ASID 0 and one per
+                // hart are taken, and the allocator is on only with more
+                // than twice as many ASIDs as harts.
+                self.find_free(&g.map).unwrap_or_default()
             }
         };
         test_and_set(&mut g.map, asid);
