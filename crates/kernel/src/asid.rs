@@ -163,6 +163,11 @@ impl AsidAllocator {
         if cntx & !CTX_ASID_MASK != self.version.load(Relaxed) {
             cntx = self.new_context(&mut g, cntx);
             ctx.store(cntx, SeqCst);
+            // Before this hart's page walks under the new ASID: a flusher
+            // that changed a PTE and then (after its own full fence) read
+            // the old ASID is then ordered before those walks, which see
+            // its change (the pattern of `MmStruct::mm_cpumask_set_cpu`).
+            std::sync::atomic::fence(SeqCst);
         }
         let flush_all = std::mem::take(&mut g.flush_pending[hart]);
         active.store(cntx, SeqCst);
