@@ -171,3 +171,49 @@ fn remote_flush_by_asid_reaches_a_hart_running_another_asid() {
     h.set_satp(satp_of(root1, 1));
     assert_eq!(load_va(&mut h), 3, "ASID 1's entry flushed");
 }
+
+#[test]
+fn remote_flush_by_asid_reaches_a_hart_inside_run() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let mut env = Env::new(2);
+    let pa1 = env.map_new(VA, URW | AD);
+    let pa2 = env.alloc_page();
+    env.w64(pa1, 1);
+    env.w64(pa2, 2);
+    // loop: a1 = *VA; if a1 == 1 goto loop; ecall
+    let mut p = li(A0, VA);
+    p.extend([ld(A1, A0, 0), addi(A2, ZERO, 1), beq(A1, A2, -8), ECALL]);
+    env.load(&p);
+    let mut h = env.hart(1);
+    h.set_satp(satp_of(env.root, 3));
+    h.set_pc(CODE);
+    let started = Arc::new(AtomicBool::new(false));
+    let s2 = started.clone();
+    let t = std::thread::spawn(move || {
+        s2.store(true, Ordering::SeqCst);
+        let mut slices = 0u64;
+        loop {
+            match h.run(1 << 20) {
+                Exit::Budget => {
+                    slices += 1;
+                    assert!(slices < 100_000, "never saw the new mapping");
+                }
+                e => return (h, e),
+            }
+        }
+    });
+    while !started.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    env.map(VA, pa2, URW | AD);
+    // A flush of another ASID must not end the loop; ASID 3's must.
+    env.machine.flush_tlb_asid(0b10, 4, None);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(!t.is_finished(), "a flush of ASID 4 dropped ASID 3's entry");
+    env.machine.flush_tlb_asid(0b10, 3, Some((VA, VA + 4096)));
+    let (h, e) = t.join().unwrap();
+    assert_eq!(e, Exit::Ecall);
+    assert_eq!(h.x(A1 as usize), 2);
+}
