@@ -16,7 +16,10 @@
  *           pass a token through a futex word (FUTEX_WAIT/FUTEX_WAKE,
  *           private); per op = half a round trip
  *   pipe    one byte there and back between two processes over two
- *           pipes (lat_pipe); per op = one round trip */
+ *           pipes (lat_pipe); per op = one round trip
+ *   switch  the same, per op = one context switch (half a round trip:
+ *           the switch with the pipe's system calls around it, lat_ctx's
+ *           figure without its overhead subtraction) */
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -163,7 +166,7 @@ static double pipe_run(long n)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench_procs fork|exec|exec-held|thread|futex|pipe N [HELLO [INTERP]]\n");
+		fprintf(stderr, "usage: bench_procs fork|exec|exec-held|thread|futex|pipe|switch N [HELLO [INTERP]]\n");
 		return 2;
 	}
 	const char *test = argv[1];
@@ -182,6 +185,10 @@ int main(int argc, char **argv)
 	} else if (!strcmp(test, "pipe")) {
 		pipe_run(warm);
 		us = pipe_run(n) / n;
+	} else if (!strcmp(test, "switch")) {
+		/* lat_ctx's figure: a pipe round trip is two switches. */
+		pipe_run(warm);
+		us = pipe_run(n) / (2.0 * n);
 	} else {
 		void (*op)(void);
 		if (!strcmp(test, "fork"))

@@ -23,7 +23,9 @@
 //! - futex: one wake-to-run hand-off between two threads (a token passed
 //!   with FUTEX_WAIT/FUTEX_WAKE; half a round trip);
 //! - pipe: a one-byte round trip between two processes over two pipes
-//!   (lat_pipe), when the kernel has pipe2 (otherwise reported missing).
+//!   (lat_pipe), when the kernel has pipe2 (otherwise reported missing);
+//! - switch: the same ping-pong per context switch (half a round trip;
+//!   issue 10's switch-cost figure, also printed in ns for one hart).
 //!
 //! Needs `make -C user` and qemu-user.
 
@@ -45,7 +47,7 @@ struct Test {
     target_text: &'static str,
 }
 
-const TESTS: [Test; 6] = [
+const TESTS: [Test; 7] = [
     Test {
         name: "fork",
         n: 400,
@@ -81,6 +83,12 @@ const TESTS: [Test; 6] = [
         n: 20000,
         target_us: (2.0, 5.0),
         target_text: "<= 5 us on 2 harts, <= 2 us on 1",
+    },
+    Test {
+        name: "switch",
+        n: 20000,
+        target_us: (1.0, f64::INFINITY),
+        target_text: "<= 1 us per switch on 1 hart",
     },
 ];
 
@@ -211,6 +219,16 @@ fn main() {
             ratio(&res[1]),
             t.target_text
         );
+        if t.name == "switch" {
+            if let (Ok(f), Ok(q)) = (&res[0], &res[2]) {
+                println!(
+                    "        switch on 1 hart: {:.0} ns per switch, qemu-riscv64 {:.0} ns ({:.2}x)",
+                    f * 1000.0,
+                    q * 1000.0,
+                    q / f
+                );
+            }
+        }
         for (i, e) in errors.iter().enumerate() {
             if let Some(e) = e {
                 let who = match runners[i] {

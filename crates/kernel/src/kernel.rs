@@ -68,6 +68,9 @@ pub struct Config {
     /// instructions in a fixed order, randomness from the seed. None:
     /// parallel mode on the host's clock.
     pub deterministic: Option<u64>,
+    /// The ASID width the kernel uses (None: all the harts implement);
+    /// tests make it small so ASID rollovers happen (see [`crate::asid`]).
+    pub asid_bits: Option<u32>,
 }
 
 impl Config {
@@ -82,6 +85,7 @@ impl Config {
             tty_signals: Vec::new(),
             trace: None,
             deterministic: None,
+            asid_bits: None,
         }
     }
 }
@@ -288,6 +292,8 @@ pub struct Kernel {
     pub syscalls: AtomicU64,
     /// Page faults handled.
     pub page_faults: AtomicU64,
+    /// The harts' ASIDs.
+    pub asids: crate::asid::AsidAllocator,
 }
 
 /// The `--show` files: (path, contents or None).
@@ -351,6 +357,23 @@ impl Kernel {
         mem.set_tlb_flush_hook(Box::new(move |mask, range| {
             m.flush_tlb(mask, range.map(|(s, e)| (s as u64, e as u64)))
         }));
+        // The same for one mm: a flush of its ASID (see `crate::asid`;
+        // ASID 0, a disabled allocator, flushes everything).
+        let m = machine.clone();
+        mem.set_tlb_flush_mm_hook(Box::new(move |mask, range, ctx| {
+            let range = range.map(|(s, e)| (s as u64, e as u64));
+            match crate::asid::ctx_asid(ctx) {
+                0 => m.flush_tlb(mask, range),
+                asid => m.flush_tlb_asid(mask, asid, range),
+            }
+        }));
+        let asids = crate::asid::AsidAllocator::new(
+            config
+                .asid_bits
+                .unwrap_or(rv64::mmu::tlb::ASID_BITS)
+                .min(rv64::mmu::tlb::ASID_BITS),
+            mem.nr_cpus(),
+        );
         let det = config
             .deterministic
             .map(|seed| crate::time::det::Det::new(mem.nr_cpus(), config.quantum, seed));
@@ -378,6 +401,7 @@ impl Kernel {
             instructions: AtomicU64::new(0),
             syscalls: AtomicU64::new(0),
             page_faults: AtomicU64::new(0),
+            asids,
         })
     }
 

@@ -198,7 +198,9 @@ struct Context {
     state: Arc<PanicState>,
     cpu: usize,
     pid: i32,
-    comm: String,
+    /// `current->comm` as stored (NUL-padded), escaped only when a panic
+    /// reports it: a switch must not allocate.
+    comm: [u8; 16],
     /// A hart halts (parks forever); the booting thread unwinds back to
     /// [`catch`].
     halt: bool,
@@ -226,25 +228,35 @@ pub(crate) fn enter(state: Arc<PanicState>, cpu: usize, halt: bool) -> ContextGu
             state,
             cpu,
             pid: 0,
-            comm: format!("swapper/{cpu}"),
+            comm: [0; 16],
             halt,
         })
     });
     ContextGuard(())
 }
 
-/// `current` changes on this hart: `pid` 0 is the idle task.
-pub(crate) fn set_current(pid: i32, comm: &str) {
+/// `current` changes on this hart: `pid` 0 is the idle task. `comm` is
+/// the task's name as stored (up to 16 bytes, NUL-padded).
+pub(crate) fn set_current(pid: i32, comm: &[u8]) {
     let _ = CONTEXT.try_with(|c| {
         if let Some(ctx) = c.borrow_mut().as_mut() {
             ctx.pid = pid;
-            ctx.comm = if pid == 0 {
-                format!("swapper/{}", ctx.cpu)
-            } else {
-                escape(comm.as_bytes())
-            };
+            let n = comm.len().min(16);
+            ctx.comm = [0; 16];
+            ctx.comm[..n].copy_from_slice(&comm[..n]);
         }
     });
+}
+
+impl Context {
+    /// The comm for a report: escaped, `swapper/CPU` for the idle task.
+    fn comm_text(&self) -> String {
+        if self.pid == 0 {
+            return format!("swapper/{}", self.cpu);
+        }
+        let n = self.comm.iter().position(|&b| b == 0).unwrap_or(16);
+        escape(&self.comm[..n])
+    }
 }
 
 /// The thread id of `current` on this hart (0: the idle task, or a
@@ -290,7 +302,7 @@ fn kernel_panic(info: &PanicHookInfo<'_>) -> bool {
                     let report = PanicReport {
                         cpu: ctx.cpu,
                         pid: ctx.pid,
-                        comm: ctx.comm.clone(),
+                        comm: ctx.comm_text(),
                         message: escape(payload_message(info.payload()).as_bytes()),
                         location: info
                             .location()
@@ -332,7 +344,7 @@ pub(crate) fn catch<T>(
                     .try_with(|c| {
                         c.borrow()
                             .as_ref()
-                            .map(|ctx| (ctx.pid, ctx.comm.clone()))
+                            .map(|ctx| (ctx.pid, ctx.comm_text()))
                             .unwrap_or((0, format!("swapper/{cpu}")))
                     })
                     .unwrap_or((0, format!("swapper/{cpu}")));
@@ -399,7 +411,7 @@ mod tests {
     fn a_panic_on_a_kernel_thread_is_caught_and_reported() {
         let state = Arc::new(PanicState::default());
         let _g = enter(state.clone(), 0, false);
-        set_current(7, "a\nb");
+        set_current(7, b"a\nb");
         let r = catch(&state, 0, || -> u32 { panic!("bad\x1b[2J state") }).unwrap_err();
         assert!(state.panicked());
         assert_eq!((r.cpu, r.pid), (0, 7));

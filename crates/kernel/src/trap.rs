@@ -82,7 +82,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_out(t, &k.rq, id, &task);
         }
-        crate::panic::set_current(0, "");
+        crate::panic::set_current(0, b"");
         drop(cpu);
         if leave == Leave::Halt {
             break;
@@ -103,15 +103,22 @@ enum Leave {
     Halt,
 }
 
-/// `switch_mm`: load `mm` into the hart.
-fn switch_mm(hart: &mut Hart, mm: &MmGrab) -> bool {
+/// `switch_mm`: load `mm` into the hart: its page table and its ASID
+/// ([`crate::asid`]) into satp. The TLB keeps other mms' entries under
+/// their ASIDs, so nothing is flushed unless the allocator says so (the
+/// first load after an ASID rollover, or ASIDs disabled).
+fn switch_mm(k: &Kernel, hart: &mut Hart, mm: &MmGrab) -> bool {
     let Some(satp) = mm.satp() else {
         return false;
     };
     // Into the mm's `mm_cpumask` before the hart can cache a translation
     // of it (the ordering is `mm_cpumask_set_cpu`'s).
     mm.mm_cpumask_set_cpu(hart.id());
-    hart.set_satp(satp);
+    let s = k.asids.switch_mm(hart.id(), &mm.context_id);
+    hart.set_satp(satp | (s.asid << 44));
+    if s.flush_all {
+        hart.flush_tlb(None);
+    }
     let bit = 1 << (hart.id() % 64);
     // `flush_icache_deferred`: a `riscv_flush_icache` since this hart last
     // ran the mm.
@@ -121,6 +128,18 @@ fn switch_mm(hart: &mut Hart, mm: &MmGrab) -> bool {
         hart.flush_icache();
     }
     true
+}
+
+/// `current` is `task` on this hart (for /proc's and the panic report's
+/// comm): copies its name, allocating nothing.
+fn set_current_task(cpu: &Cpu<'static>, task: &TaskRef) {
+    let c = *lock(&task.comm);
+    let n = c.iter().position(|&b| b == 0).unwrap_or(c.len());
+    match std::str::from_utf8(&c[..n]) {
+        Ok(name) => cpu.set_comm(name),
+        Err(_) => cpu.set_comm(&String::from_utf8_lossy(&c[..n])),
+    }
+    crate::panic::set_current(task.pid(), &c[..n]);
 }
 
 /// The system call the task is returning from, for `do_signal`'s restart
@@ -137,13 +156,11 @@ struct InSyscall {
 fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> Leave {
     wait::finish_wait(task);
     lock(&task.regs).restore(hart);
-    let comm = task.comm();
-    cpu.set_comm(&comm);
-    crate::panic::set_current(task.pid(), &comm);
+    set_current_task(cpu, task);
     let Some(mut mm) = task.mm_grab() else {
         return Leave::Dead;
     };
-    if !switch_mm(hart, &mm) {
+    if !switch_mm(k, hart, &mm) {
         return die(k, cpu, task, SIGSEGV);
     }
     // A task that slept in a system call re-executes it first (it finds
@@ -153,6 +170,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     // Instructions left in the task's time slice, counted exactly across
     // traps (and, in deterministic mode, across the hart's turns).
     let mut slice = k.config.quantum;
+    // The stopwatch started where the last system call ended, which times
+    // the next run (one clock read per trap edge, not two).
+    let mut stamp: Option<Stopwatch> = None;
     loop {
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
@@ -167,6 +187,7 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             return Leave::Halt;
         }
         if !resuming && task.sigpending.load(SeqCst) {
+            stamp = None;
             match do_signal(k, cpu, hart, task, &mm, last.take()) {
                 SigOutcome::Run => {}
                 SigOutcome::Exit(code) => return die_status(k, cpu, task, code),
@@ -180,11 +201,11 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             restart_without_handler(hart, l);
         }
         resuming = false;
-        let t0 = Stopwatch::user(k, hart);
+        let t0 = stamp.take().unwrap_or_else(|| Stopwatch::user(k, hart));
         let at = hart.instret();
         let exit = hart.run(budget);
         slice = slice.saturating_sub(hart.instret() - at);
-        let ran = t0.stop(k, hart);
+        let (ran, t1) = t0.lap(k, hart, false);
         task.utime.fetch_add(ran, Relaxed);
         crate::itimer::account_cpu(task, ran, true);
         if k.panic.panicked() || k.rq.is_shutdown() {
@@ -192,13 +213,15 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         }
         match exit {
             Exit::Ecall => {
-                let t1 = Stopwatch::kernel(k);
                 let r = syscall_trap(k, cpu, hart, task, &mut mm);
-                let sys = t1.stop(k, hart);
+                let (sys, t2) = t1.lap(k, hart, true);
                 task.stime.fetch_add(sys, Relaxed);
                 crate::itimer::account_cpu(task, sys, false);
                 match r {
-                    SysOutcome::Continue(l) => last = l,
+                    SysOutcome::Continue(l) => {
+                        last = l;
+                        stamp = Some(t2);
+                    }
                     SysOutcome::Leave(l) => return l,
                 }
             }
@@ -377,10 +400,8 @@ fn syscall_trap(
                 return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
             };
             *mm = new;
-            let comm = task.comm();
-            cpu.set_comm(&comm);
-            crate::panic::set_current(task.pid(), &comm);
-            if !switch_mm(hart, mm) {
+            set_current_task(cpu, task);
+            if !switch_mm(k, hart, mm) {
                 return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
             }
             SysOutcome::Continue(None)
@@ -545,8 +566,8 @@ fn touches_mm(nr: u64) -> bool {
 }
 
 /// Carry out the TLB flushes the mm recorded (`flush_tlb_range` /
-/// `flush_tlb_mm`): locally, and by shootdown on every other hart in the
-/// mm's `mm_cpumask` (kept in the mm); and the instruction-cache flush a
+/// `flush_tlb_mm`) for the mm's ASID: locally, and by shootdown on every
+/// other hart in the mm's `mm_cpumask` (kept in the mm); and the instruction-cache flush a
 /// newly executable page needs. The page-cache walkers that change other
 /// mms' page tables flush those mms' harts themselves, at once, through
 /// mm's flush hook (installed in `Kernel::boot`); what they change is
@@ -562,11 +583,22 @@ pub fn sync_tlb(k: &Kernel, hart: &mut Hart, mm: &mm::mmap::MmStruct<'static>) {
         FlushRange::Range { start, end } => Some((start as u64, end as u64)),
         FlushRange::All => None,
     };
-    hart.flush_tlb(range);
+    // By the mm's ASID: here (it is this hart's current one) and on every
+    // other hart that ran the mm, whatever it runs now (its entries stay
+    // under the ASID after it switched away). ASID 0: everything.
+    let asid = k.asids.mm_asid(&mm.context_id);
     // `f.cpus()` is the mm's `mm_cpumask`, read after the changes.
     let others = f.cpus() & !(1u64 << (hart.id() % 64));
-    if others != 0 {
-        k.machine.flush_tlb(others, range);
+    if asid == 0 {
+        hart.flush_tlb(range);
+        if others != 0 {
+            k.machine.flush_tlb(others, range);
+        }
+    } else {
+        hart.flush_tlb_asid(asid, range);
+        if others != 0 {
+            k.machine.flush_tlb_asid(others, asid, range);
+        }
     }
 }
 

@@ -114,6 +114,11 @@ pub type StoreHook = Box<dyn Fn(usize, usize) + Send + Sync>;
 /// flush before they next run user code (see [`Mem::set_tlb_flush_hook`]).
 pub type TlbFlushHook = Box<dyn Fn(u64, Option<(usize, usize)>) + Send + Sync>;
 
+/// The same for the translations of one mm only: (hart mask, range, the
+/// mm's `context_id`), so the kernel can flush by ASID (see
+/// [`Mem::set_tlb_flush_mm_hook`]).
+pub type TlbFlushMmHook = Box<dyn Fn(u64, Option<(usize, usize)>, u64) + Send + Sync>;
+
 /// The physical memory of one ferrite instance.
 pub struct Mem {
     /// Allocation-failure reports so far (`warn_alloc`'s rate limit).
@@ -139,6 +144,8 @@ pub struct Mem {
     store_hook: spin::RwLock<Option<StoreHook>>,
     /// See [`Mem::set_tlb_flush_hook`].
     tlb_flush_hook: spin::RwLock<Option<TlbFlushHook>>,
+    /// See [`Mem::set_tlb_flush_mm_hook`].
+    tlb_flush_mm_hook: spin::RwLock<Option<TlbFlushMmHook>>,
 }
 
 // SAFETY: `Mem` owns the RAM region for its whole life (the contract of
@@ -206,6 +213,7 @@ impl Mem {
             zero_pfn: core::sync::atomic::AtomicUsize::new(0),
             store_hook: spin::RwLock::new(None),
             tlb_flush_hook: spin::RwLock::new(None),
+            tlb_flush_mm_hook: spin::RwLock::new(None),
         };
         mem.free_boot_memory();
         // SAFETY: the descriptor area was reserved above, inside RAM, 64-byte
@@ -397,6 +405,24 @@ impl Mem {
         if let Some(h) = self.tlb_flush_hook.read().as_ref() {
             h(mask, range);
         }
+    }
+
+    /// Have `hook` carry out the remote flushes of one mm's translations
+    /// (by its ASID, Linux's `flush_tlb_mm_range` with `cntx2asid`), with
+    /// the same rules as [`Mem::set_tlb_flush_hook`], which serves them
+    /// when this hook is not installed.
+    pub fn set_tlb_flush_mm_hook(&self, hook: TlbFlushMmHook) {
+        *self.tlb_flush_mm_hook.write() = Some(hook);
+    }
+
+    /// Flush the translations of `mm` (context id `context_id`) in
+    /// `range` on the harts in `mask`.
+    pub fn flush_tlb_harts_mm(&self, mask: u64, range: Option<(usize, usize)>, context_id: u64) {
+        if let Some(h) = self.tlb_flush_mm_hook.read().as_ref() {
+            h(mask, range, context_id);
+            return;
+        }
+        self.flush_tlb_harts(mask, range);
     }
 
     /// `printk()`: one line (or several) to the console.

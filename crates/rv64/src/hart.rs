@@ -9,7 +9,8 @@ use crate::decode::decode;
 use crate::exec::icache::{set_of, ICache, MAX_BLOCK};
 use crate::exec::ops::Slot;
 use crate::exec::{Cpu, ICACHE_ALL, ICACHE_NONE};
-use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB};
+use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB, REQ_TLB_ASID};
+use crate::mmu::tlb::{asid_key, satp_asid, ASID_BITS};
 use crate::{Access, Exit};
 
 /// One hardware thread. Runs on its own host thread (it is `Send`).
@@ -96,10 +97,21 @@ impl Hart {
         self.cpu.satp
     }
 
-    /// Sets satp ((9 << 60) | root PPN for Sv48) and flushes the local TLB.
+    /// `csrw satp`: MODE (9 = Sv48, 0 = Bare) << 60 | ASID << 44 | root
+    /// PPN. As on hardware this flushes nothing: the TLB keeps entries of
+    /// every ASID, and software issues `sfence.vma` ([`Hart::flush_tlb`],
+    /// [`Hart::flush_tlb_asid`]) when a translation may have changed or an
+    /// ASID is reused. ASID bits above [`ASID_BITS`] read back as zero
+    /// (as does the whole field in Bare mode).
     pub fn set_satp(&mut self, satp: u64) {
-        self.cpu.satp = satp;
-        self.cpu.tlb.flush(None);
+        let asid = if satp >> 60 == 0 { 0 } else { satp_asid(satp) };
+        self.cpu.satp = (satp & !(0xffff << 44)) | (asid << 44);
+        self.cpu.asid_key = asid_key(asid);
+    }
+
+    /// The ASID bits the hart implements (satp.ASID's writable width).
+    pub fn asid_bits(&self) -> u32 {
+        ASID_BITS
     }
 
     /// Instructions retired so far.
@@ -116,9 +128,16 @@ impl Hart {
         self.cpu.vtime = base;
     }
 
-    /// Local sfence.vma over `[start, end)` (None = everything).
+    /// Local `sfence.vma` with rs2 = x0 over `[start, end)` (None =
+    /// everything): every ASID's entries, global ones too.
     pub fn flush_tlb(&mut self, range: Option<(u64, u64)>) {
         self.cpu.tlb.flush(range);
+    }
+
+    /// Local `sfence.vma` with rs2 = `asid` over `[start, end)` (None =
+    /// all of that ASID's entries); global entries stay.
+    pub fn flush_tlb_asid(&mut self, asid: u64, range: Option<(u64, u64)>) {
+        self.cpu.tlb.flush_asid(asid, range);
     }
 
     /// Local fence.i.
@@ -128,14 +147,22 @@ impl Hart {
 
     /// Runs until a trap or until `budget` instructions have retired.
     pub fn run(&mut self, budget: u64) -> Exit {
-        let machine = self.cpu.machine.clone();
+        // SAFETY: `cpu.machine` is set once in `new` and never replaced, so
+        // the Arc it holds keeps the Machine alive for this whole call;
+        // borrowing through a raw pointer spares an Arc clone (two atomic
+        // read-modify-writes) on every entry to user mode.
+        let machine: &Machine = unsafe { &*Arc::as_ptr(&self.cpu.machine) };
         let mb = machine.mailboxes.get(self.cpu.id);
         if let Some(mb) = mb {
+            // SeqCst: ordered before this hart's first read of its
+            // mailbox, against a requester's post then read of `in_run`.
             mb.in_run.store(true, Ordering::SeqCst);
         }
         let exit = self.run_inner(budget, mb);
         if let Some(mb) = mb {
-            mb.in_run.store(false, Ordering::SeqCst);
+            // A requester that sees false stops waiting: the hart serves
+            // the request when it next enters (the store above).
+            mb.in_run.store(false, Ordering::Release);
         }
         if exit != Exit::Budget {
             // A trap drops the reservation, like Linux's exception return.
@@ -154,6 +181,10 @@ impl Hart {
         let bits = mb.pending.swap(0, Ordering::SeqCst);
         if bits & REQ_TLB != 0 {
             self.cpu.tlb.flush(None);
+            mb.take_asids(|_| {});
+        } else if bits & REQ_TLB_ASID != 0 {
+            let tlb = &mut self.cpu.tlb;
+            mb.take_asids(|asid| tlb.flush_asid(asid, None));
         }
         if bits & REQ_ICACHE != 0 {
             self.icache.flush();

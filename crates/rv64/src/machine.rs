@@ -7,8 +7,8 @@
 //! other harts (`sbi_remote_sfence_vma`, `flush_icache_all`); here the
 //! requester posts a bit in the target's mailbox and waits until the target
 //! has acted on it at its next block boundary. Differences: a ranged remote
-//! flush is carried out as a full flush of the target's TLB (always
-//! correct, slightly slower), and a hart that is not inside `run()` is not
+//! flush is carried out as a full flush of the target's TLB, or of the
+//! ASID's entries for a flush by ASID (always correct, slightly slower), and a hart that is not inside `run()` is not
 //! waited for: it acts on the request when `run()` is next entered.
 //!
 //! Coherent instruction fetch: hardware that implements it (and QEMU,
@@ -39,6 +39,11 @@ use crate::ram::Ram;
 pub(crate) const REQ_TLB: u64 = 1;
 /// Mailbox bit: flush the decoded-instruction cache.
 pub(crate) const REQ_ICACHE: u64 = 2;
+/// Mailbox bit: flush the entries of the ASIDs in the mailbox's `asids`.
+pub(crate) const REQ_TLB_ASID: u64 = 4;
+
+/// Words of a mailbox's ASID bitmap.
+const ASID_WORDS: usize = (1 << crate::mmu::tlb::ASID_BITS) / 64;
 
 /// One hart's mailbox (a cache line of its own, so harts entering and
 /// leaving `run()` do not disturb each other's per-block check).
@@ -53,6 +58,25 @@ pub(crate) struct Mailbox {
     pub done_seq: AtomicU64,
     /// Whether the hart is inside `run()`.
     pub in_run: AtomicBool,
+    /// ASIDs whose entries to flush (with REQ_TLB_ASID), one bit each.
+    pub asids: [AtomicU64; ASID_WORDS],
+}
+
+impl Mailbox {
+    /// Takes the ASIDs posted so far, calling `f` with each.
+    pub(crate) fn take_asids(&self, mut f: impl FnMut(u64)) {
+        for (w, word) in self.asids.iter().enumerate() {
+            if word.load(Ordering::Relaxed) == 0 {
+                continue;
+            }
+            let mut bits = word.swap(0, Ordering::SeqCst);
+            while bits != 0 {
+                let b = bits.trailing_zeros() as u64;
+                bits &= bits - 1;
+                f(w as u64 * 64 + b);
+            }
+        }
+    }
 }
 
 /// The state all harts share.
@@ -150,6 +174,22 @@ impl Machine {
     pub fn flush_tlb(&self, harts: u64, range: Option<(u64, u64)>) {
         let _ = range; // remote ranged flushes are done as full flushes
         self.post(harts, REQ_TLB);
+    }
+
+    /// Remote sfence.vma with rs2 = `asid`: every hart in `harts` drops
+    /// its non-global entries of `asid` (all of them: a ranged request is
+    /// carried out for the whole ASID). Returns after every named hart
+    /// inside `run()` has done so; the others do it when they next enter
+    /// `run()`.
+    pub fn flush_tlb_asid(&self, harts: u64, asid: u64, range: Option<(u64, u64)>) {
+        let _ = range;
+        let asid = (asid & crate::mmu::tlb::ASID_MASK) as usize;
+        for (h, mb) in self.mailboxes.iter().enumerate() {
+            if harts & hart_bit(h) != 0 {
+                mb.asids[asid / 64].fetch_or(1 << (asid % 64), Ordering::SeqCst);
+            }
+        }
+        self.post(harts, REQ_TLB_ASID);
     }
 
     /// Remote fence.i on every hart. Returns after every hart inside
@@ -333,6 +373,11 @@ impl Machine {
     /// Drops hart `me`'s reservation; returns the granule it held (| 1) or 0.
     pub(crate) fn unreserve(&self, me: usize) -> u64 {
         let Some(r) = self.resv.get(me) else { return 0 };
+        // Only this hart sets its reservation: none now means none to drop
+        // (another hart may clear it meanwhile, never set it).
+        if r.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
         let old = r.swap(0, Ordering::SeqCst);
         if old != 0 {
             self.nr_resv.fetch_sub(1, Ordering::SeqCst);

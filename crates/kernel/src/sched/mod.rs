@@ -132,6 +132,9 @@ pub struct RunQueue {
     q: Mutex<VecDeque<TaskRef>>,
     /// Tasks in `q` (read without the lock by a spinning idle hart).
     queued: std::sync::atomic::AtomicUsize,
+    /// Harts parked on `cv` (changed under `q`'s lock): a wake-up skips
+    /// the host's futex call when nobody is parked.
+    parked: std::sync::atomic::AtomicUsize,
     cv: Condvar,
     shutdown: AtomicBool,
     timers: Mutex<BinaryHeap<Timer>>,
@@ -159,6 +162,7 @@ impl RunQueue {
         RunQueue {
             q: Mutex::default(),
             queued: std::sync::atomic::AtomicUsize::new(0),
+            parked: std::sync::atomic::AtomicUsize::new(0),
             cv: Condvar::new(),
             shutdown: AtomicBool::new(false),
             timers: Mutex::default(),
@@ -220,9 +224,15 @@ impl RunQueue {
     }
 
     fn enqueue(&self, t: TaskRef) {
-        lock(&self.q).push_back(t);
+        let mut q = lock(&self.q);
+        q.push_back(t);
         self.queued.fetch_add(1, SeqCst);
-        self.cv.notify_one();
+        // A parked hart counted itself under this lock before it waited.
+        let parked = self.parked.load(Relaxed) > 0;
+        drop(q);
+        if parked {
+            self.cv.notify_one();
+        }
     }
 
     /// An idle hart's short poll before it parks (Linux's `poll_idle`
@@ -283,10 +293,12 @@ impl RunQueue {
                 continue;
             }
             let wait = Duration::from_nanos((next - now).min(50_000_000));
+            self.parked.fetch_add(1, Relaxed);
             let (g, _) = self
                 .cv
                 .wait_timeout(q, wait)
                 .unwrap_or_else(|p| p.into_inner());
+            self.parked.fetch_sub(1, Relaxed);
             drop(g);
         }
     }
@@ -388,7 +400,9 @@ impl RunQueue {
         self.next_timer.fetch_min(d, SeqCst);
         // An idle hart may sleep past the new deadline.
         let _q = lock(&self.q);
-        self.cv.notify_one();
+        if self.parked.load(Relaxed) > 0 {
+            self.cv.notify_one();
+        }
     }
 
     /// Whether a timer is due (cheap: one atomic load and a clock read).

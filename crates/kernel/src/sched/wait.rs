@@ -37,9 +37,21 @@ impl WaitQueue {
     /// `wake_up_all`: wake every waiter (they re-check their condition),
     /// and take them off the queue (`autoremove_wake_function`).
     pub fn wake_up_all(&self) {
-        let waiters = std::mem::take(&mut *lock(&self.head));
-        for t in waiters {
+        let mut waiters = {
+            let mut q = lock(&self.head);
+            if q.is_empty() {
+                return;
+            }
+            std::mem::take(&mut *q)
+        };
+        for t in waiters.drain(..) {
             try_to_wake_up(&t, TASK_NORMAL);
+        }
+        // Give the list's storage back, so the next sleeper's
+        // `prepare_to_wait` does not allocate.
+        let mut q = lock(&self.head);
+        if q.is_empty() && q.capacity() == 0 {
+            *q = waiters;
         }
     }
 
@@ -95,9 +107,20 @@ pub fn prepare_to_wait_interruptible(wq: &Arc<WaitQueue>, task: &TaskRef) {
 
 /// `finish_wait`: the task runs again; take it off every queue it was on.
 pub fn finish_wait(task: &Task) {
-    let queues = std::mem::take(&mut *lock(&task.waits));
-    for q in queues {
+    let mut queues = {
+        let mut w = lock(&task.waits);
+        if w.is_empty() {
+            return;
+        }
+        std::mem::take(&mut *w)
+    };
+    for q in queues.drain(..) {
         q.remove(task);
+    }
+    // Keep the storage for the next sleep (no allocation per sleep).
+    let mut w = lock(&task.waits);
+    if w.is_empty() && w.capacity() == 0 {
+        *w = queues;
     }
 }
 

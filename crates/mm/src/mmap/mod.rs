@@ -277,6 +277,9 @@ pub struct MmStruct<'m> {
     /// `context.icache_stale_mask`: harts that must `fence.i` before
     /// they next run this mm (set by `riscv_flush_icache`).
     pub icache_stale_mask: AtomicU64,
+    /// `context.id`: the kernel's ASID context of the mm (version | ASID,
+    /// 0 before a hart first loads it; see the kernel's `asid` module).
+    pub context_id: AtomicU64,
     /// RSS counters, indexed by [`RssCounter`].
     pub rss_stat: [AtomicUsize; 4],
     /// The peak RSS (`hiwater_rss`, VmHWM) as of its last drop;
@@ -375,6 +378,7 @@ impl<'m> MmStruct<'m> {
             mm_count: AtomicU32::new(1),
             mm_cpumask: AtomicU64::new(0),
             icache_stale_mask: AtomicU64::new(0),
+            context_id: AtomicU64::new(0),
             rss_stat: Default::default(),
             hiwater_rss: AtomicUsize::new(0),
             anon_vma: AtomicUsize::new(0),
@@ -548,6 +552,11 @@ impl<'m> MmStruct<'m> {
             let mut g = self.page_table_lock.lock();
             core::mem::replace(&mut g.tlb, TlbFlush::new(0))
         };
+        if pending == TlbFlush::new(0) {
+            // Nothing recorded (most system calls): no CPU to name, and
+            // no fence to pay for reading the mask.
+            return pending;
+        }
         let mut f = TlbFlush::new(self.mm_cpumask());
         f.merge(&pending);
         f

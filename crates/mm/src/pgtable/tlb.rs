@@ -39,6 +39,8 @@
 //! `flush_icache_pte`, [`flush_icache_pte`]): the harts then run `fence.i`
 //! (Linux's `flush_icache_all`) before they run the mm again.
 
+use core::sync::atomic::Ordering::SeqCst;
+
 use crate::mem::Mem;
 use crate::mmap::MmStruct;
 use crate::page::{Page, PageFlags};
@@ -236,7 +238,7 @@ pub fn flush_tlb_mm_range(mem: &Mem, mm: &MmStruct<'_>, tlb: &TlbFlush) {
     };
     let cpus = mm.mm_cpumask();
     if cpus != 0 {
-        mem.flush_tlb_harts(cpus, range);
+        mem.flush_tlb_harts_mm(cpus, range, mm.context_id.load(SeqCst));
     }
 }
 
@@ -384,6 +386,6 @@ pub fn flush_tlb_others(mem: &Mem, mm: &MmStruct<'_>, this_cpu: usize, tlb: &Tlb
     };
     let cpus = mm.mm_cpumask() & !(1u64 << this_cpu.min(63));
     if cpus != 0 {
-        mem.flush_tlb_harts(cpus, range);
+        mem.flush_tlb_harts_mm(cpus, range, mm.context_id.load(SeqCst));
     }
 }

@@ -12,8 +12,8 @@
 //! (`Cpu::icache_op`) at the end of the running block.
 
 use super::{Cpu, ICACHE_ALL, ICACHE_NONE};
-use crate::mmu::tlb::{slot, NO_TAG};
-use crate::mmu::{walk, PTE_A, PTE_D, PTE_R, PTE_W, PTE_X};
+use crate::mmu::tlb::{asid_key, key_vpn, slot, DEntry, IEntry, GLOBAL, NO_TAG};
+use crate::mmu::{walk, PTE_A, PTE_D, PTE_G, PTE_R, PTE_W, PTE_X};
 use crate::ram::{load_host, store_host};
 use crate::{Access, Exit};
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering};
@@ -56,9 +56,9 @@ impl Cpu {
     /// The TLB-hit path of an `N`-byte load: None on a miss or misalignment.
     #[inline(always)]
     pub(crate) fn load_fast<const N: usize>(&self, va: u64) -> Option<u64> {
-        let vpn = va >> 12;
-        let e = &self.tlb.d[slot(vpn)];
-        if e.rtag == vpn && va & (N as u64 - 1) == 0 {
+        let key = (va >> 12) ^ self.asid_key;
+        let e = &self.tlb.d[slot(key)];
+        if e.rtag == key && va & (N as u64 - 1) == 0 {
             let p = e.addend.wrapping_add(va as usize) as *mut u8;
             // SAFETY: as in `load`.
             return Some(unsafe { load_aligned::<N>(p) });
@@ -70,9 +70,9 @@ impl Cpu {
     /// miss or misalignment.
     #[inline(always)]
     pub(crate) fn store_fast<const N: usize>(&self, va: u64, v: u64) -> bool {
-        let vpn = va >> 12;
-        let e = &self.tlb.d[slot(vpn)];
-        if e.wtag == vpn && va & (N as u64 - 1) == 0 {
+        let key = (va >> 12) ^ self.asid_key;
+        let e = &self.tlb.d[slot(key)];
+        if e.wtag == key && va & (N as u64 - 1) == 0 {
             let p = e.addend.wrapping_add(va as usize) as *mut u8;
             // SAFETY: as in `load`, for the write tag.
             unsafe { store_aligned::<N>(p, v) };
@@ -85,9 +85,9 @@ impl Cpu {
     /// Loads `N` bytes at `va` (zero-extended).
     #[inline(always)]
     pub(crate) fn load<const N: usize>(&mut self, va: u64) -> Result<u64, Exit> {
-        let vpn = va >> 12;
-        let e = &self.tlb.d[slot(vpn)];
-        if e.rtag == vpn && va & (N as u64 - 1) == 0 {
+        let key = (va >> 12) ^ self.asid_key;
+        let e = &self.tlb.d[slot(key)];
+        if e.rtag == key && va & (N as u64 - 1) == 0 {
             let p = e.addend.wrapping_add(va as usize) as *mut u8;
             // SAFETY: a read tag is only set for a page inside RAM whose
             // host address is `addend + page`; the access is aligned so it
@@ -100,9 +100,9 @@ impl Cpu {
     /// Stores the low `N` bytes of `v` at `va`.
     #[inline(always)]
     pub(crate) fn store<const N: usize>(&mut self, va: u64, v: u64) -> Result<(), Exit> {
-        let vpn = va >> 12;
-        let e = &self.tlb.d[slot(vpn)];
-        if e.wtag == vpn && va & (N as u64 - 1) == 0 {
+        let key = (va >> 12) ^ self.asid_key;
+        let e = &self.tlb.d[slot(key)];
+        if e.wtag == key && va & (N as u64 - 1) == 0 {
             let p = e.addend.wrapping_add(va as usize) as *mut u8;
             // SAFETY: as in `load`, for the write tag.
             unsafe { store_aligned::<N>(p, v) };
@@ -194,14 +194,30 @@ impl Cpu {
     /// host address of the byte.
     pub(crate) fn translate(&mut self, va: u64, access: Access) -> Result<*mut u8, Exit> {
         let vpn = va >> 12;
-        let e = &self.tlb.d[slot(vpn)];
-        let hit = if access == Access::Store {
-            e.wtag == vpn || e.ctag == vpn
-        } else {
-            e.rtag == vpn
+        let key = vpn ^ self.asid_key;
+        let hit = |e: &DEntry, key: u64| {
+            if access == Access::Store {
+                e.wtag == key || e.ctag == key
+            } else {
+                e.rtag == key
+            }
         };
-        if hit {
+        let e = &self.tlb.d[slot(key)];
+        if hit(e, key) {
             return Ok(e.addend.wrapping_add(va as usize) as *mut u8);
+        }
+        // A global entry (any ASID): copy it into this ASID's slot.
+        let gkey = vpn ^ asid_key(GLOBAL);
+        let g = self.tlb.d[slot(gkey)];
+        if g.key() != NO_TAG && key_vpn(g.key()) == vpn && hit(&g, gkey) {
+            let rekey = |t: u64| if t == NO_TAG { NO_TAG } else { key };
+            self.tlb.d[slot(key)] = DEntry {
+                rtag: rekey(g.rtag),
+                wtag: rekey(g.wtag),
+                ctag: rekey(g.ctag),
+                addend: g.addend,
+            };
+            return Ok(g.addend.wrapping_add(va as usize) as *mut u8);
         }
         let leaf = walk(&self.ram, self.satp, va, access)
             .map_err(|_| Exit::PageFault { addr: va, access })?;
@@ -209,17 +225,19 @@ impl Cpu {
         let addend = (self.ram_base as usize)
             .wrapping_add(leaf.pa_page as usize)
             .wrapping_sub((vpn << 12) as usize);
-        let e = &mut self.tlb.d[slot(vpn)];
-        e.addend = addend;
-        e.rtag = if pte & (PTE_R | PTE_A) == PTE_R | PTE_A {
-            vpn
-        } else {
-            NO_TAG
-        };
+        let readable = pte & (PTE_R | PTE_A) == PTE_R | PTE_A;
         let writable = pte & (PTE_W | PTE_A | PTE_D) == PTE_W | PTE_A | PTE_D;
         let code = writable && self.machine.code_harts(leaf.pa_page) != 0;
-        e.wtag = if writable && !code { vpn } else { NO_TAG };
-        e.ctag = if code { vpn } else { NO_TAG };
+        let fill = |key: u64| DEntry {
+            rtag: if readable { key } else { NO_TAG },
+            wtag: if writable && !code { key } else { NO_TAG },
+            ctag: if code { key } else { NO_TAG },
+            addend,
+        };
+        if pte & PTE_G != 0 && self.satp >> 60 != 0 {
+            self.tlb.d[slot(gkey)] = fill(gkey);
+        }
+        self.tlb.d[slot(key)] = fill(key);
         Ok(addend.wrapping_add(va as usize) as *mut u8)
     }
 
@@ -228,21 +246,43 @@ impl Cpu {
     #[inline]
     pub(crate) fn fetch_pa(&mut self, va: u64) -> Result<u64, Exit> {
         let vpn = va >> 12;
-        let e = &self.tlb.i[slot(vpn)];
-        if e.tag == vpn {
+        let key = vpn ^ self.asid_key;
+        let e = &self.tlb.i[slot(key)];
+        if e.tag == key {
             return Ok(e.pa_page | (va & 0xfff));
+        }
+        self.fetch_miss(va)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn fetch_miss(&mut self, va: u64) -> Result<u64, Exit> {
+        let vpn = va >> 12;
+        let key = vpn ^ self.asid_key;
+        let gkey = vpn ^ asid_key(GLOBAL);
+        let g = self.tlb.i[slot(gkey)];
+        if g.tag == gkey {
+            self.tlb.i[slot(key)] = IEntry {
+                tag: key,
+                pa_page: g.pa_page,
+            };
+            return Ok(g.pa_page | (va & 0xfff));
         }
         let leaf = walk(&self.ram, self.satp, va, Access::Fetch).map_err(|_| Exit::PageFault {
             addr: va,
             access: Access::Fetch,
         })?;
-        let e = &mut self.tlb.i[slot(vpn)];
-        e.tag = if leaf.pte & (PTE_X | PTE_A) == PTE_X | PTE_A {
-            vpn
-        } else {
-            NO_TAG
+        let ok = leaf.pte & (PTE_X | PTE_A) == PTE_X | PTE_A;
+        if ok && leaf.pte & PTE_G != 0 && self.satp >> 60 != 0 {
+            self.tlb.i[slot(gkey)] = IEntry {
+                tag: gkey,
+                pa_page: leaf.pa_page,
+            };
+        }
+        self.tlb.i[slot(key)] = IEntry {
+            tag: if ok { key } else { NO_TAG },
+            pa_page: leaf.pa_page,
         };
-        e.pa_page = leaf.pa_page;
         Ok(leaf.pa_page | (va & 0xfff))
     }
 }

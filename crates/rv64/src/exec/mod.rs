@@ -38,6 +38,9 @@ pub struct Cpu {
     pub fcsr: u32,
     /// satp.
     pub satp: u64,
+    /// `asid_key` of satp's ASID (see [`crate::mmu::tlb`]): XORed into
+    /// every VPN looked up.
+    pub asid_key: u64,
     /// Instructions retired.
     pub instret: u64,
     /// The TLBs.
@@ -85,6 +88,7 @@ impl Cpu {
             pc: 0,
             fcsr: 0,
             satp: 0,
+            asid_key: 0,
             instret: 0,
             tlb: Tlb::default(),
             ram,

@@ -7,24 +7,78 @@
 //! first store to a clean page walks and sets D) and the physical page
 //! holds no decoded code (so stores into code take the slow path, which
 //! invalidates the decoded blocks: see `machine`); for such a page the
-//! entry holds a code tag instead, which the slow path uses without a walk. Invalid translations are
-//! never cached. Entries are not tagged with an ASID: a satp change
-//! flushes everything, like an implementation with ASIDLEN = 0.
+//! entry holds a code tag instead, which the slow path uses without a walk.
+//! Invalid translations are never cached.
+//!
+//! ASIDs: entries are tagged with the address-space identifier of the
+//! `satp` they were filled under, so writing `satp` flushes nothing (as the
+//! privileged spec has it: software flushes with `sfence.vma`). The hart
+//! implements [`ASID_BITS`] = 11 bits of satp's 16-bit ASID field
+//! (ASIDLEN is implementation-defined; a write of all ones reads back
+//! 0x7ff, which is how Linux's `asids_init` discovers it). A tag is one
+//! 64-bit *key*, `vpn ^ asid_key(asid)`: the ASID in bits 52..63 (VPNs are
+//! at most 52 bits) and a hash of it folded into the low bits, so the same
+//! virtual page of two address spaces lands in different slots (two
+//! processes of one program do not evict each other) and a hit is still
+//! one compare. Entries of global PTEs (G bit) are keyed with the field
+//! value [`GLOBAL`] (no ASID has it) and found by the miss path under any
+//! ASID, which copies them into the current ASID's slot.
 
 /// Number of entries in each TLB.
 pub const TLB_SIZE: usize = 256;
-/// A tag no virtual page number can have (VPNs are at most 52 bits).
+/// A tag no key can have (its ASID field, 0xfff, is neither an ASID nor
+/// [`GLOBAL`]).
 pub const NO_TAG: u64 = u64::MAX;
+/// The ASID bits this hart implements (satp.ASID is 16 bits wide).
+pub const ASID_BITS: u32 = 11;
+/// The ASIDs: 0..=ASID_MASK.
+pub const ASID_MASK: u64 = (1 << ASID_BITS) - 1;
+/// The key field value of a global entry.
+pub const GLOBAL: u64 = 1 << ASID_BITS;
+/// The VPN bits of a key.
+const VPN_MASK: u64 = (1 << 52) - 1;
+
+/// The ASID of a satp value (the bits this hart implements).
+#[inline]
+pub fn satp_asid(satp: u64) -> u64 {
+    (satp >> 44) & ASID_MASK
+}
+
+/// The low-bit hash of an ASID field value (0 for ASID 0, so Bare and
+/// ASID 0 index the TLB by the plain VPN).
+#[inline]
+fn mix(field: u64) -> u64 {
+    (field.wrapping_mul(0x9e37_79b9) >> 16) & (TLB_SIZE as u64 - 1)
+}
+
+/// What a VPN is XORed with to make the key of ASID field `field` (an
+/// ASID, or [`GLOBAL`]).
+#[inline]
+pub fn asid_key(field: u64) -> u64 {
+    (field << 52) | mix(field)
+}
+
+/// The ASID field of a key (an ASID, [`GLOBAL`], or 0xfff for NO_TAG).
+#[inline]
+pub fn key_field(key: u64) -> u64 {
+    key >> 52
+}
+
+/// The VPN of a key (not of NO_TAG).
+#[inline]
+pub fn key_vpn(key: u64) -> u64 {
+    (key & VPN_MASK) ^ mix(key_field(key))
+}
 
 /// One data-TLB entry.
 #[derive(Clone, Copy, Debug)]
 #[repr(C)]
 pub struct DEntry {
-    /// VPN this entry translates for loads, or NO_TAG.
+    /// Key (VPN and ASID) this entry translates for loads, or NO_TAG.
     pub rtag: u64,
-    /// VPN this entry translates for stores, or NO_TAG.
+    /// Key this entry translates for stores, or NO_TAG.
     pub wtag: u64,
-    /// VPN this entry translates for stores into a page that holds decoded
+    /// Key this entry translates for stores into a page that holds decoded
     /// code (the slow path uses it without a walk), or NO_TAG.
     pub ctag: u64,
     /// Host address of the page minus the virtual page address (wrapping).
@@ -34,7 +88,7 @@ pub struct DEntry {
 /// One instruction-TLB entry.
 #[derive(Clone, Copy, Debug)]
 pub struct IEntry {
-    /// VPN, or NO_TAG.
+    /// Key (VPN and ASID), or NO_TAG.
     pub tag: u64,
     /// Physical page address.
     pub pa_page: u64,
@@ -67,41 +121,67 @@ impl Default for Tlb {
     }
 }
 
-/// The TLB slot of a VPN.
+/// The TLB slot of a key.
 #[inline(always)]
-pub fn slot(vpn: u64) -> usize {
-    vpn as usize & (TLB_SIZE - 1)
+pub fn slot(key: u64) -> usize {
+    key as usize & (TLB_SIZE - 1)
+}
+
+impl DEntry {
+    /// The entry's key (any of its tags), or NO_TAG.
+    pub fn key(&self) -> u64 {
+        if self.rtag != NO_TAG {
+            self.rtag
+        } else if self.wtag != NO_TAG {
+            self.wtag
+        } else {
+            self.ctag
+        }
+    }
+
+    fn clear(&mut self) {
+        self.rtag = NO_TAG;
+        self.wtag = NO_TAG;
+        self.ctag = NO_TAG;
+    }
 }
 
 impl Tlb {
-    /// Drops all entries, or those whose page overlaps `[start, end)`.
+    /// `sfence.vma` with rs2 = x0: drops all entries of every ASID, or
+    /// those whose page overlaps `[start, end)` (global ones included).
     pub fn flush(&mut self, range: Option<(u64, u64)>) {
-        match range {
-            None => {
-                for e in self.d.iter_mut() {
-                    e.rtag = NO_TAG;
-                    e.wtag = NO_TAG;
-                    e.ctag = NO_TAG;
-                }
-                for e in self.i.iter_mut() {
-                    e.tag = NO_TAG;
-                }
+        self.flush_where(|_| true, range);
+    }
+
+    /// `sfence.vma` with rs2 = `asid`: drops the non-global entries of
+    /// `asid`, all of them or those whose page overlaps `[start, end)`.
+    pub fn flush_asid(&mut self, asid: u64, range: Option<(u64, u64)>) {
+        let asid = asid & ASID_MASK;
+        self.flush_where(|field| field == asid, range);
+    }
+
+    fn flush_where(&mut self, field_hit: impl Fn(u64) -> bool, range: Option<(u64, u64)>) {
+        let (s, e) = match range {
+            Some((start, end)) => (start >> 12, end.saturating_add(0xfff) >> 12),
+            None => (0, u64::MAX),
+        };
+        let hit = |k: u64| {
+            k != NO_TAG
+                && field_hit(key_field(k))
+                && (range.is_none() || {
+                    let v = key_vpn(k);
+                    v >= s && v < e
+                })
+        };
+        for d in self.d.iter_mut() {
+            let k = d.key();
+            if hit(k) {
+                d.clear();
             }
-            Some((start, end)) => {
-                let (s, e) = (start >> 12, end.saturating_add(0xfff) >> 12);
-                let hit = |t: u64| t != NO_TAG && t >= s && t < e;
-                for d in self.d.iter_mut() {
-                    if hit(d.rtag) || hit(d.wtag) || hit(d.ctag) {
-                        d.rtag = NO_TAG;
-                        d.wtag = NO_TAG;
-                        d.ctag = NO_TAG;
-                    }
-                }
-                for i in self.i.iter_mut() {
-                    if hit(i.tag) {
-                        i.tag = NO_TAG;
-                    }
-                }
+        }
+        for i in self.i.iter_mut() {
+            if hit(i.tag) {
+                i.tag = NO_TAG;
             }
         }
     }
@@ -110,10 +190,33 @@ impl Tlb {
     /// host address `host_page` (it now holds decoded code).
     pub fn drop_writes_to(&mut self, host_page: usize) {
         for e in self.d.iter_mut() {
-            if e.wtag != NO_TAG && e.addend.wrapping_add((e.wtag << 12) as usize) == host_page {
+            if e.wtag != NO_TAG
+                && e.addend.wrapping_add((key_vpn(e.wtag) << 12) as usize) == host_page
+            {
                 e.ctag = e.wtag;
                 e.wtag = NO_TAG;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_decode() {
+        for field in [0, 1, 2, 7, ASID_MASK, GLOBAL] {
+            for vpn in [0u64, 1, 0x10, 0xff, 0x7_ffff_ffff, (1 << 52) - 1] {
+                let k = vpn ^ asid_key(field);
+                assert_eq!(key_vpn(k), vpn);
+                assert_eq!(key_field(k), field);
+                assert_ne!(k, NO_TAG);
+            }
+        }
+        // ASID 0 keys are plain VPNs
+        assert_eq!(asid_key(0), 0);
+        // the same page of two ASIDs goes to different slots
+        assert_ne!(slot(0x10 ^ asid_key(1)), slot(0x10 ^ asid_key(2)));
     }
 }
