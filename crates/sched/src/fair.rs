@@ -31,8 +31,8 @@ const WAKEUP_GRANULARITY: u64 = 1_000_000;
 /// `sched_prio_to_weight`: each nice step is about 1.25x in CPU share.
 const PRIO_TO_WEIGHT: [u32; 40] = [
     88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904,
-    3906, 3121, 2501, 1991, 1586, 1277, 1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110,
-    87, 70, 56, 45, 36, 29, 23, 18, 15,
+    3906, 3121, 2501, 1991, 1586, 1277, 1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110, 87,
+    70, 56, 45, 36, 29, 23, 18, 15,
 ];
 
 /// The load weight of nice `nice` (-20..=19).
@@ -214,7 +214,11 @@ fn update_min_vruntime<T: SchedTask>(rq: &mut RqInner<T>) {
 fn sched_slice<T: SchedTask>(rq: &RqInner<T>, p: NonNull<T>) -> u64 {
     let load = rq.cfs.load.max(1);
     let nr = rq.cfs.nr as u64;
-    let period = if nr > 8 { nr * MIN_GRANULARITY } else { SCHED_LATENCY };
+    let period = if nr > 8 {
+        nr * MIN_GRANULARITY
+    } else {
+        SCHED_LATENCY
+    };
     (period as u128 * weight(p) as u128 / load as u128).max(MIN_GRANULARITY as u128) as u64
 }
 
@@ -346,7 +350,13 @@ impl<T: SchedTask> SchedClass<T> for FairClass {
         }
     }
 
-    fn select_task_rq(&self, rqs: &[Rq<T>], p: NonNull<T>, prev: usize, _why: SelectFlags) -> usize {
+    fn select_task_rq(
+        &self,
+        rqs: &[Rq<T>],
+        p: NonNull<T>,
+        prev: usize,
+        _why: SelectFlags,
+    ) -> usize {
         crate::rt::least_loaded(rqs, crate::mask_of(p), prev)
     }
 

@@ -177,8 +177,13 @@ impl<T: SchedTask> SchedEntities<T> {
         match policy {
             SCHED_FIFO | SCHED_RR => d.rt_priority = param.clamp(1, MAX_USER_RT_PRIO),
             SCHED_WRR => {
-                let w = if param == 0 { WRR_DEFAULT_WEIGHT } else { param };
-                d.wrr.set_weight_fresh(w.clamp(WRR_MIN_WEIGHT, WRR_MAX_WEIGHT));
+                let w = if param == 0 {
+                    WRR_DEFAULT_WEIGHT
+                } else {
+                    param
+                };
+                d.wrr
+                    .set_weight_fresh(w.clamp(WRR_MIN_WEIGHT, WRR_MAX_WEIGHT));
             }
             _ => {}
         }
@@ -327,8 +332,13 @@ pub trait SchedClass<T: SchedTask>: Sync {
     /// The periodic tick while `p` runs.
     fn task_tick(&self, rq: &mut RqInner<T>, p: NonNull<T>, cx: &Ctx);
     /// The CPU for `p` (from `prev_cpu`): the run queues are not locked.
-    fn select_task_rq(&self, rqs: &[Rq<T>], p: NonNull<T>, prev_cpu: usize, why: SelectFlags)
-        -> usize;
+    fn select_task_rq(
+        &self,
+        rqs: &[Rq<T>],
+        p: NonNull<T>,
+        prev_cpu: usize,
+        why: SelectFlags,
+    ) -> usize;
     /// Load balancing into the idle CPU `this` (`newidle_balance`'s
     /// class part): true if a task was pulled.
     fn balance(&self, s: &dyn BalanceOps<T>, this: usize, now: u64) -> bool;
@@ -358,9 +368,13 @@ pub trait BalanceOps<T: SchedTask> {
         to: usize,
         now: u64,
         why: MigrateReason,
-        choose: &mut dyn FnMut(&RqInner<T>, &RqInner<T>) -> Option<NonNull<T>>,
+        choose: &mut Chooser<'_, T>,
     ) -> Option<(TaskId, u32)>;
 }
+
+/// A balance's choice of the task to move, given the source and the
+/// destination run queues (both locked).
+pub type Chooser<'a, T> = dyn FnMut(&RqInner<T>, &RqInner<T>) -> Option<NonNull<T>> + 'a;
 
 fn class<T: SchedTask>(id: ClassId) -> &'static dyn SchedClass<T> {
     match id {
@@ -773,7 +787,10 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
         &self,
         a: usize,
         b: usize,
-    ) -> (SpinLockGuard<'_, RqInner<T>>, Option<SpinLockGuard<'_, RqInner<T>>>) {
+    ) -> (
+        SpinLockGuard<'_, RqInner<T>>,
+        Option<SpinLockGuard<'_, RqInner<T>>>,
+    ) {
         if a == b {
             return (self.rqs[a].lock(), None);
         }
@@ -995,7 +1012,14 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
 
     /// Move the queued task `p` from `from` to `to` if it is still queued
     /// there and not running.
-    fn migrate_queued(&self, p: NonNull<T>, from: usize, to: usize, now: u64, why: MigrateReason) -> Kick {
+    fn migrate_queued(
+        &self,
+        p: NonNull<T>,
+        from: usize,
+        to: usize,
+        now: u64,
+        why: MigrateReason,
+    ) -> Kick {
         let cx = self.cx();
         let mut kick = Kick::default();
         let (mut gf, gt) = self.double_rq_lock(from, to);
@@ -1073,11 +1097,19 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
             return Kick::default();
         }
         let next = self.next_balance.load(Ordering::Relaxed);
-        let interval = self.tunables.wrr_balance_interval_ns.load(Ordering::Relaxed).max(1);
+        let interval = self
+            .tunables
+            .wrr_balance_interval_ns
+            .load(Ordering::Relaxed)
+            .max(1);
         if now < next {
             return Kick::default();
         }
-        let nb = if next == 0 { now + interval } else { (next + interval).max(now) };
+        let nb = if next == 0 {
+            now + interval
+        } else {
+            (next + interval).max(now)
+        };
         if self
             .next_balance
             .compare_exchange(next, nb, Ordering::AcqRel, Ordering::Relaxed)
@@ -1116,7 +1148,9 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
         if !on_rq {
             drop(g);
             // Sleeping: placed when it wakes; keep task_cpu() allowed.
-            let to = (0..self.rqs.len()).find(|&c| cpu_allowed(mask, c)).unwrap_or(cpu);
+            let to = (0..self.rqs.len())
+                .find(|&c| cpu_allowed(mask, c))
+                .unwrap_or(cpu);
             set_cpu(p, to);
             return Kick::default();
         }
@@ -1395,7 +1429,8 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
                 || wrong_class
                 || rq.wrr_weight() != w
             {
-                self.observer.bug(rq.cpu, "WRR totals drifted from the queued tasks");
+                self.observer
+                    .bug(rq.cpu, "WRR totals drifted from the queued tasks");
                 bad.get_or_insert(rq.cpu);
             }
         }
@@ -1417,7 +1452,7 @@ impl<T: SchedTask, O: SchedObserver> BalanceOps<T> for Sched<T, O> {
         to: usize,
         now: u64,
         why: MigrateReason,
-        choose: &mut dyn FnMut(&RqInner<T>, &RqInner<T>) -> Option<NonNull<T>>,
+        choose: &mut Chooser<'_, T>,
     ) -> Option<(TaskId, u32)> {
         let cx = self.cx();
         let (mut gf, gt) = self.double_rq_lock(from, to);

@@ -200,7 +200,13 @@ impl<T: SchedTask> SchedClass<T> for RtClass {
         }
     }
 
-    fn select_task_rq(&self, rqs: &[Rq<T>], p: NonNull<T>, prev: usize, _why: SelectFlags) -> usize {
+    fn select_task_rq(
+        &self,
+        rqs: &[Rq<T>],
+        p: NonNull<T>,
+        prev: usize,
+        _why: SelectFlags,
+    ) -> usize {
         least_loaded(rqs, mask_of(p), prev)
     }
 
@@ -241,7 +247,12 @@ pub(crate) fn least_loaded<T: SchedTask>(rqs: &[Rq<T>], mask: u64, prev: usize) 
 
 /// Pull one queued, not running task of class `cls` into the idle `this`
 /// from a CPU with at least two runnable tasks.
-pub(crate) fn pull_queued<T: SchedTask>(s: &dyn BalanceOps<T>, this: usize, now: u64, cls: ClassId) -> bool {
+pub(crate) fn pull_queued<T: SchedTask>(
+    s: &dyn BalanceOps<T>,
+    this: usize,
+    now: u64,
+    cls: ClassId,
+) -> bool {
     let rqs = s.rqs();
     for src in (0..rqs.len()).filter(|&c| c != this && rqs[c].nr_running() >= 2) {
         let moved = s.move_task(src, this, now, MigrateReason::IdleBalance, &mut |gs, gd| {

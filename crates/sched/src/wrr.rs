@@ -24,8 +24,8 @@ use core::ptr::NonNull;
 use crate::list::{Link, List};
 use crate::{
     cpu_allowed, data, mask_of, tid, BalanceOps, ClassId, Ctx, Kick, MigrateReason, Rq, RqInner,
-    Sched, SchedClass, SchedData, SchedObserver, SchedTask, SelectFlags, ENQUEUE_HEAD,
-    DEQUEUE_SLEEP, WRR_DEFAULT_WEIGHT, WRR_TIMESLICE_UNIT_NS,
+    Sched, SchedClass, SchedData, SchedObserver, SchedTask, SelectFlags, DEQUEUE_SLEEP,
+    ENQUEUE_HEAD, WRR_DEFAULT_WEIGHT, WRR_TIMESLICE_UNIT_NS,
 };
 
 /// The lab's `sched_wrr_entity`.
@@ -314,7 +314,8 @@ pub(crate) fn periodic_balance<T: SchedTask, O: SchedObserver>(s: &Sched<T, O>, 
     }
     let mut k = Kick::default();
     if max == min || rqs[max].wrr_weight() <= rqs[min].wrr_weight() {
-        s.nr_balance_idle.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        s.nr_balance_idle
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         s.observer.balance(now, max, min, None);
         return k;
     }
@@ -323,10 +324,12 @@ pub(crate) fn periodic_balance<T: SchedTask, O: SchedObserver>(s: &Sched<T, O>, 
     });
     s.observer.balance(now, max, min, moved);
     if moved.is_some() {
-        s.nr_balance_moves.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        s.nr_balance_moves
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         k.0 |= 1 << min;
     } else {
-        s.nr_balance_idle.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        s.nr_balance_idle
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     }
     k
 }

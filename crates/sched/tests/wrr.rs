@@ -18,7 +18,10 @@ fn pinned_shares_follow_weights() {
     for (t, &w) in ts.iter().zip(&ws) {
         let share = m.info(t).sum_exec_runtime as f64 / total as f64;
         let want = w as f64 / sw as f64;
-        assert!((share - want).abs() <= 0.02 * want, "w={w}: {share} vs {want}");
+        assert!(
+            (share - want).abs() <= 0.02 * want,
+            "w={w}: {share} vs {want}"
+        );
         assert_eq!(m.info(t).cpu, 0);
     }
 }
@@ -46,7 +49,9 @@ fn alone_task_is_refilled_without_switching() {
     let switches = ev.iter().filter(|e| matches!(e, Ev::Switch { .. })).count();
     let refills = ev
         .iter()
-        .filter(|e| matches!(e, Ev::Refill { pid, slice, .. } if *pid == t.pid && *slice == 30 * MS))
+        .filter(
+            |e| matches!(e, Ev::Refill { pid, slice, .. } if *pid == t.pid && *slice == 30 * MS),
+        )
         .count();
     assert_eq!(switches, 1);
     assert_eq!(refills, 6);
@@ -63,9 +68,17 @@ fn raised_weight_keeps_current_burst() {
     assert_eq!(m.s.rq(0).wrr_weight(), 30, "the total follows at once");
     m.run_ms(600);
     let bs = bursts(&m.events(), 0);
-    assert_eq!(bs[0], (a.pid, 100 * MS), "the running burst keeps its length");
+    assert_eq!(
+        bs[0],
+        (a.pid, 100 * MS),
+        "the running burst keeps its length"
+    );
     assert_eq!(bs[1], (b.pid, 100 * MS));
-    assert_eq!(bs[2], (a.pid, 200 * MS), "the next burst uses the new weight");
+    assert_eq!(
+        bs[2],
+        (a.pid, 200 * MS),
+        "the next burst uses the new weight"
+    );
     // Lowered mid-slice likewise.
     let _ = b;
 }
@@ -88,7 +101,12 @@ fn fork_inherits_weight_with_fresh_slice() {
 fn entering_wrr_resets_weight() {
     let mut m = Sim::new(1);
     let t = m.spawn(SCHED_WRR, 5, 0);
-    let attr = |policy, priority| SchedAttr { policy, priority, nice: None, reset_on_fork: false };
+    let attr = |policy, priority| SchedAttr {
+        policy,
+        priority,
+        nice: None,
+        reset_on_fork: false,
+    };
     let _ = m.s.setscheduler(&t, attr(SCHED_NORMAL, 0), 0).unwrap();
     assert_eq!(m.s.rq(0).wrr_weight(), 0);
     let _ = m.s.setscheduler(&t, attr(SCHED_WRR, 0), 0).unwrap();
@@ -98,7 +116,10 @@ fn entering_wrr_resets_weight() {
     let _ = m.s.setscheduler(&t, attr(SCHED_WRR, 20), 0).unwrap();
     assert_eq!(m.info(&t).wrr_weight, 20);
     assert_eq!(m.info(&t).rr_interval_ns, 200 * MS);
-    assert_eq!(m.s.setscheduler(&t, attr(SCHED_WRR, 21), 0), Err(SchedError::Invalid));
+    assert_eq!(
+        m.s.setscheduler(&t, attr(SCHED_WRR, 21), 0),
+        Err(SchedError::Invalid)
+    );
     assert_eq!(m.s.set_wrr_weight(&t, 0, 0), Err(SchedError::Invalid));
     let _ = m.s.setscheduler(&t, attr(SCHED_FIFO, 10), 0).unwrap();
     assert_eq!(m.s.set_wrr_weight(&t, 5, 0), Err(SchedError::Invalid));
@@ -161,7 +182,9 @@ fn release_all(m: &mut Sim, keep_pinned: &[i32]) {
 #[test]
 fn periodic_balance_converges_one_move_per_period() {
     let mut m = Sim::new(4);
-    m.s.tunables.idle_balance.store(false, std::sync::atomic::Ordering::Relaxed);
+    m.s.tunables
+        .idle_balance
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     let ws = [20u32, 10, 10, 5, 5, 5, 1, 1, 20, 10, 3, 7];
     let ts: Vec<_> = ws.iter().map(|&w| m.spawn(SCHED_WRR, w, 1)).collect();
     let pinned = [ts[1].pid, ts[4].pid];
@@ -172,10 +195,21 @@ fn periodic_balance_converges_one_move_per_period() {
     for _ in 0..20_000 {
         m.step();
         for e in m.events() {
-            if let Ev::Migrate { now, pid, from, to, why } = e {
+            if let Ev::Migrate {
+                now,
+                pid,
+                from,
+                to,
+                why,
+            } = e
+            {
                 assert_eq!(why, MigrateReason::Balance);
                 assert!(!pinned.contains(&pid), "pinned task moved");
-                assert_ne!(m.running_before_balance[from], Some(pid), "running task moved");
+                assert_ne!(
+                    m.running_before_balance[from],
+                    Some(pid),
+                    "running task moved"
+                );
                 last_period_moves.push(now);
                 // No reversal: the source is still at least as heavy.
                 let w = m.weights();
@@ -208,7 +242,15 @@ fn idle_cpu_pulls_at_once() {
     m.clear_events();
     m.step();
     let ev = m.events();
-    assert!(ev.iter().any(|e| matches!(e, Ev::Migrate { from: 0, to: 1, why: MigrateReason::IdleBalance, .. })));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        Ev::Migrate {
+            from: 0,
+            to: 1,
+            why: MigrateReason::IdleBalance,
+            ..
+        }
+    )));
     assert_eq!(m.weights(), vec![20, 10]);
     assert!(m.running_on(1).is_some());
 }
@@ -225,7 +267,12 @@ fn sleep_keeps_slice_and_goes_to_tail() {
     assert_eq!(m.s.rq(0).wrr_weight(), 20);
     m.wake(&a);
     assert_eq!(m.s.rq(0).wrr_weight(), 30);
-    let order: Vec<i32> = m.s.dump_rq(0).wrr_tasks.iter().map(|t| t.task.pid).collect();
+    let order: Vec<i32> =
+        m.s.dump_rq(0)
+            .wrr_tasks
+            .iter()
+            .map(|t| t.task.pid)
+            .collect();
     assert_eq!(order, vec![b.pid, c.pid, a.pid]);
     assert_eq!(m.info(&a).wrr_time_slice, 60 * MS);
 }
@@ -257,7 +304,9 @@ fn rr_slices_and_fifo_priority() {
     let a = m.spawn(SCHED_RR, 10, 0);
     let b = m.spawn(SCHED_RR, 10, 0);
     let lo = m.spawn(SCHED_FIFO, 5, 0);
-    m.s.tunables.rt_runtime_ns.store(-1, std::sync::atomic::Ordering::Relaxed);
+    m.s.tunables
+        .rt_runtime_ns
+        .store(-1, std::sync::atomic::Ordering::Relaxed);
     m.run_ms(1_000);
     let bs = bursts(&m.events(), 0);
     for &(p, len) in &bs {
@@ -274,7 +323,10 @@ fn fair_shares_follow_nice() {
     let b = m.spawn(SCHED_NORMAL, 0, 0);
     m.s.set_nice(&b, 5, 0);
     m.run_ms(10_000);
-    let (ea, eb) = (m.info(&a).sum_exec_runtime as f64, m.info(&b).sum_exec_runtime as f64);
+    let (ea, eb) = (
+        m.info(&a).sum_exec_runtime as f64,
+        m.info(&b).sum_exec_runtime as f64,
+    );
     let want = 1024.0 / (1024.0 + 335.0);
     let got = ea / (ea + eb);
     assert!((got - want).abs() < 0.02, "{got} vs {want}");
@@ -283,7 +335,9 @@ fn fair_shares_follow_nice() {
 #[test]
 fn ten_thousand_tasks() {
     let mut m = Sim::new(4);
-    m.s.observer.on.store(false, std::sync::atomic::Ordering::Relaxed);
+    m.s.observer
+        .on
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     let p = m.spawn(SCHED_WRR, 10, 0);
     for i in 0..9_999 {
         let c = m.fork(&p, false);

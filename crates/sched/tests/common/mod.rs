@@ -37,11 +37,34 @@ unsafe impl SchedTask for SimTask {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ev {
-    Switch { now: u64, cpu: usize, prev: Option<i32>, next: Option<i32> },
-    Migrate { now: u64, pid: i32, from: usize, to: usize, why: MigrateReason },
-    Balance { now: u64, from: usize, to: usize, moved: Option<(i32, u32)> },
-    Refill { now: u64, pid: i32, cpu: usize, slice: u64 },
-    Bug { cpu: usize },
+    Switch {
+        now: u64,
+        cpu: usize,
+        prev: Option<i32>,
+        next: Option<i32>,
+    },
+    Migrate {
+        now: u64,
+        pid: i32,
+        from: usize,
+        to: usize,
+        why: MigrateReason,
+    },
+    Balance {
+        now: u64,
+        from: usize,
+        to: usize,
+        moved: Option<(i32, u32)>,
+    },
+    Refill {
+        now: u64,
+        pid: i32,
+        cpu: usize,
+        slice: u64,
+    },
+    Bug {
+        cpu: usize,
+    },
 }
 
 #[derive(Default)]
@@ -60,16 +83,37 @@ impl Rec {
 
 impl SchedObserver for Rec {
     fn switch(&self, now: u64, cpu: usize, prev: Option<TaskId>, next: Option<TaskId>) {
-        self.push(Ev::Switch { now, cpu, prev: prev.map(|t| t.pid), next: next.map(|t| t.pid) });
+        self.push(Ev::Switch {
+            now,
+            cpu,
+            prev: prev.map(|t| t.pid),
+            next: next.map(|t| t.pid),
+        });
     }
     fn migrate(&self, now: u64, t: TaskId, from: usize, to: usize, why: MigrateReason) {
-        self.push(Ev::Migrate { now, pid: t.pid, from, to, why });
+        self.push(Ev::Migrate {
+            now,
+            pid: t.pid,
+            from,
+            to,
+            why,
+        });
     }
     fn balance(&self, now: u64, from: usize, to: usize, moved: Option<(TaskId, u32)>) {
-        self.push(Ev::Balance { now, from, to, moved: moved.map(|(t, w)| (t.pid, w)) });
+        self.push(Ev::Balance {
+            now,
+            from,
+            to,
+            moved: moved.map(|(t, w)| (t.pid, w)),
+        });
     }
     fn wrr_refill(&self, now: u64, t: TaskId, cpu: usize, slice: u64) {
-        self.push(Ev::Refill { now, pid: t.pid, cpu, slice });
+        self.push(Ev::Refill {
+            now,
+            pid: t.pid,
+            cpu,
+            slice,
+        });
     }
     fn bug(&self, cpu: usize, _what: &str) {
         self.push(Ev::Bug { cpu });
@@ -144,7 +188,9 @@ impl Sim {
     }
 
     pub fn cpu_running(&self, t: &SimTask) -> Option<usize> {
-        self.cur.iter().position(|c| c.as_ref().is_some_and(|c| c.pid == t.pid))
+        self.cur
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| c.pid == t.pid))
     }
 
     /// The running task `t` sleeps.
@@ -217,7 +263,9 @@ impl Sim {
     }
 
     pub fn weights(&self) -> Vec<u64> {
-        (0..self.cur.len()).map(|c| self.s.rq(c).wrr_weight()).collect()
+        (0..self.cur.len())
+            .map(|c| self.s.rq(c).wrr_weight())
+            .collect()
     }
 }
 
@@ -226,7 +274,10 @@ pub fn bursts(ev: &[Ev], cpu: usize) -> Vec<(i32, u64)> {
     let mut out = Vec::new();
     let mut cur: Option<(i32, u64)> = None;
     for e in ev {
-        if let Ev::Switch { now, cpu: c, next, .. } = e {
+        if let Ev::Switch {
+            now, cpu: c, next, ..
+        } = e
+        {
             if *c != cpu {
                 continue;
             }
