@@ -338,7 +338,7 @@ impl Kernel {
         mem.set_tlb_flush_hook(Box::new(move |mask, range| {
             m.flush_tlb(mask, range.map(|(s, e)| (s as u64, e as u64)))
         }));
-        let rq = Arc::new(RunQueue::default());
+        let rq = Arc::new(RunQueue::new(mem.nr_cpus()));
         // ITIMER_REAL's expiry sends SIGALRM to the process.
         *crate::task::lock(&rq.it_real) = Some(Box::new(crate::itimer::it_real_fire));
         Ok(Kernel {

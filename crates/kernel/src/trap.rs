@@ -61,7 +61,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
     let mut hart = Hart::new(id, k.machine.clone());
     let stop = || k.panic.panicked();
     let poll = || k.poll_tty_signals();
-    while let Some(task) = k.rq.pick_next_task(&stop, &poll) {
+    while let Some(task) = k.rq.pick_next_task(id, &stop, &poll) {
         let cpu = match k.mem.cpu(id) {
             Ok(c) => c,
             Err(e) => {
@@ -69,7 +69,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
                     "ferrite: hart {id}: cannot claim CPU: {e}
 "
                 ));
-                sched::put_prev_task(&task);
+                sched::put_prev_task(&task, id);
                 return;
             }
         };
@@ -80,7 +80,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         if leave == Leave::Halt {
             break;
         }
-        sched::put_prev_task(&task);
+        sched::put_prev_task(&task, id);
     }
     k.instructions.fetch_add(hart.instret(), Relaxed);
 }
@@ -143,6 +143,8 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     // its signal itself and returns -ERESTART*): no delivery before that.
     let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
     let mut last: Option<InSyscall> = None;
+    let hart_id = hart.id();
+    let mut last_tick = k.rq.now();
     loop {
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
@@ -161,6 +163,13 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             restart_without_handler(hart, l);
         }
         resuming = false;
+        // `preempt_schedule` on the way back to user mode: the tick, a
+        // wake-up or a policy change asked this hart to reschedule.
+        if k.rq.need_resched(hart_id) {
+            task.nivcsw.fetch_add(1, Relaxed);
+            lock(&task.regs).save(hart);
+            return Leave::Switch;
+        }
         let t0 = Instant::now();
         let exit = hart.run(k.config.quantum);
         let ran = t0.elapsed().as_nanos() as u64;
@@ -168,6 +177,13 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         crate::itimer::account_cpu(task, ran, true);
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
+        }
+        // The scheduler tick (at every end of a slice, and at least every
+        // TICK_NS of the hart's time).
+        let now = k.rq.now();
+        if matches!(exit, Exit::Budget) || now >= last_tick + sched::TICK_NS {
+            last_tick = now;
+            k.rq.tick(hart_id);
         }
         match exit {
             Exit::Ecall => {
@@ -252,11 +268,6 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             Exit::Budget => {
                 k.rq.run_timers();
                 k.poll_tty_signals();
-                if k.rq.others_waiting() {
-                    task.nivcsw.fetch_add(1, Relaxed);
-                    lock(&task.regs).save(hart);
-                    return Leave::Switch;
-                }
             }
         }
     }
@@ -325,7 +336,10 @@ fn syscall_trap(
         Flow::Yield(v) => {
             hart.set_x(A0, v as u64);
             task.count_nvcsw();
-            if k.rq.others_waiting() {
+            // `do_sched_yield`: the class requeues it and asks for a
+            // reschedule if another task of its class waits.
+            k.rq.sched.yield_task(hart.id(), task, k.rq.now());
+            if k.rq.need_resched(hart.id()) {
                 lock(&task.regs).save(hart);
                 return SysOutcome::Leave(Leave::Switch);
             }
@@ -350,6 +364,10 @@ fn syscall_trap(
                 return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
             };
             *mm = new;
+            // `sched_exec`: the exec'd task may be placed on another CPU
+            // (it moves when it next leaves this one).
+            let kick = k.rq.sched.sched_exec(hart.id(), task);
+            k.rq.kick(kick);
             let comm = task.comm();
             cpu.set_comm(&comm);
             crate::panic::set_current(task.pid, &comm);

@@ -878,6 +878,16 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
     fn activate(&self, r: T::Ref, now: u64, why: SelectFlags) -> Kick {
         let p = NonNull::from(&*r);
         let cx = self.cx();
+        {
+            // `ttwu_runnable`: a task still queued (it never left its
+            // CPU's queue) only becomes running again.
+            let (_, g) = self.task_rq_lock(p);
+            // SAFETY: under p's rq lock.
+            if unsafe { (*data(p)).on_rq } {
+                drop(g);
+                return Kick::default();
+            }
+        }
         let prev = cpu_of(p);
         let cls = class::<T>(class_of(p));
         let target = cls.select_task_rq(&self.rqs, p, prev.min(self.rqs.len() - 1), why);
