@@ -99,12 +99,13 @@ enum Place<'p> {
 
 /// The entries of a process's directory (base.c `tgid_base_stuff`, in its
 /// order, those ferrite has).
-const TGID_ENTRIES: [(&str, u8); 17] = [
+const TGID_ENTRIES: [(&str, u8); 18] = [
     ("task", DT_DIR),
     ("fd", DT_DIR),
     ("fdinfo", DT_DIR),
     ("environ", DT_REG),
     ("status", DT_REG),
+    ("sched", DT_REG),
     ("comm", DT_REG),
     ("cmdline", DT_REG),
     ("stat", DT_REG),
@@ -121,9 +122,10 @@ const TGID_ENTRIES: [(&str, u8); 17] = [
 
 /// The entries of a thread's directory (base.c `tid_base_stuff`, those
 /// ferrite has; the thread's files are read through its process's).
-const TID_ENTRIES: [(&str, u8); 12] = [
+const TID_ENTRIES: [(&str, u8); 13] = [
     ("environ", DT_REG),
     ("status", DT_REG),
+    ("sched", DT_REG),
     ("comm", DT_REG),
     ("cmdline", DT_REG),
     ("stat", DT_REG),
@@ -137,8 +139,9 @@ const TID_ENTRIES: [(&str, u8); 12] = [
 ];
 
 /// The files of /proc itself besides the pid directories.
-const ROOT_FILES: [&str; 10] = [
+const ROOT_FILES: [&str; 11] = [
     "stat",
+    "sched_debug",
     "loadavg",
     "uptime",
     "cpuinfo",
@@ -236,6 +239,10 @@ impl ProcView {
     fn top_file(&self, name: &str) -> Option<String> {
         Some(match name {
             "stat" => self.proc_stat(),
+            "sched_debug" => crate::sched::debug::sched_debug(&self.rq, &self.table),
+            n if n.starts_with("sys/kernel/sched_") => {
+                crate::sched::debug::sysctl(&self.rq, &n["sys/kernel/".len()..])?
+            }
             "loadavg" => self.loadavg(),
             "uptime" => self.uptime(),
             "cpuinfo" => cpuinfo(self.nr_cpus),
@@ -397,12 +404,15 @@ impl ProcView {
                 Some(v)
             }
             Place::Top("sys") => Some(entries(&[("kernel", DT_DIR), ("vm", DT_DIR)])),
-            Place::Top("sys/kernel") => Some(
-                SYS_KERNEL
+            Place::Top("sys/kernel") => {
+                let mut v: Vec<(Vec<u8>, u8)> = SYS_KERNEL
                     .iter()
+                    .chain(crate::sched::debug::SYSCTLS.iter())
                     .map(|n| (n.as_bytes().to_vec(), DT_REG))
-                    .collect(),
-            ),
+                    .collect();
+                v.sort();
+                Some(v)
+            }
             Place::Top("sys/vm") => Some(
                 SYS_VM
                     .iter()
@@ -612,6 +622,7 @@ fn pid_file(p: &TaskRef, name: &str, whole: bool, nr_cpus: usize) -> Option<Vec<
             .map(|m| mm::proc::proc_pid_smaps(&m))
             .unwrap_or_default(),
         "status" => status(p, nr_cpus),
+        "sched" => crate::sched::debug::proc_pid_sched(p),
         "stat" => stat(p, whole),
         "statm" => statm(p),
         "comm" => format!("{}\n", p.comm()),
@@ -846,8 +857,9 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
         flags |= PF_FORKNOEXEC;
     }
     let rsslim = lock(&sig.rlim)[RLIMIT_RSS].cur;
+    let (prio, nice, rt_priority, policy) = crate::sched::debug::stat_fields(p);
     let mut s = format!(
-        "{} ({}) {state} {} {} {} 0 -1 {flags} 0 0 0 0 {} {} {} {} 20 0 {num_threads} 0 {}",
+        "{} ({}) {state} {} {} {} 0 -1 {flags} 0 0 0 0 {} {} {} {} {prio} {nice} {num_threads} 0 {}",
         p.pid,
         p.comm(),
         ppid_of(p),
@@ -880,7 +892,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
     let (vsize, code, data) = layout.unwrap_or((0, [0; 3], [0; 7]));
     let _ = write!(
         s,
-        " {} {rss} {rsslim} {} {} {} 0 0 {} {} {} {} {wchan} 0 0 {} {} 0 0 0 0 0",
+        " {} {rss} {rsslim} {} {} {} 0 0 {} {} {} {} {wchan} 0 0 {} {} {rt_priority} {policy} 0 0 0",
         vsize * mm::page::PAGE_SIZE,
         code[0],
         code[1],

@@ -25,6 +25,7 @@
 //! briefly, then parks its host thread until a kick or the next timer, at
 //! most 50 ms at a time (when it also tries to pull work).
 
+pub mod debug;
 pub mod wait;
 
 use std::collections::BinaryHeap;
