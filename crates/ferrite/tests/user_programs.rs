@@ -982,3 +982,15 @@ fn wrr_calls() {
         );
     }
 }
+
+/// SCHED_WRR across CPUs: sched_setaffinity moves the caller (getcpu),
+/// sequential forks spread by total weight, pinned spinners gather on
+/// CPU 0 and spread again by idle and periodic balancing once released.
+#[test]
+fn wrr_balance_across_cpus() {
+    for cpus in ["2", "4"] {
+        let f = ferrite(&["--cpus", cpus], "wrr_balance", &[]);
+        assert_clean(&f);
+        assert!(f.stdout.contains("released:"), "{}", f.stdout);
+    }
+}

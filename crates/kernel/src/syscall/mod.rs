@@ -286,6 +286,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         SCHED_SETWEIGHT => sched::sys_sched_setweight(s, a[0], a[1]),
         SCHED_GETWEIGHT => sched::sys_sched_getweight(s, a[0]),
         GET_WRR_INFO => sched::sys_get_wrr_info(s, a[0]),
+        GETCPU => sched::sys_getcpu(s, a[0], a[1]),
         // Credentials and process attributes.
         SETUID => cred::sys_setuid(s, a[0]),
         SETGID => cred::sys_setgid(s, a[0]),

@@ -128,6 +128,7 @@ syscalls! {
     GETRUSAGE = 165, "getrusage";
     UMASK = 166, "umask";
     PRCTL = 167, "prctl";
+    GETCPU = 168, "getcpu";
     GETTIMEOFDAY = 169, "gettimeofday";
     GETPID = 172, "getpid";
     GETPPID = 173, "getppid";
