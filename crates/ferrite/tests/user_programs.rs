@@ -994,3 +994,11 @@ fn wrr_balance_across_cpus() {
         assert!(f.stdout.contains("released:"), "{}", f.stdout);
     }
 }
+
+/// Class order on one CPU: a SCHED_FIFO spinner leaves a SCHED_WRR one
+/// only RT throttling's share; a SCHED_WRR spinner starves SCHED_NORMAL.
+#[test]
+fn sched_class_order() {
+    let f = ferrite(&["--cpus", "1"], "sched_classes", &[]);
+    assert_clean(&f);
+}
