@@ -226,6 +226,8 @@ pub struct RunQueue {
     timers: Mutex<BinaryHeap<Timer>>,
     /// The earliest armed deadline (u64::MAX: none).
     next_timer: AtomicU64,
+    /// When a busy CPU may next wake an idle one to pull work.
+    next_nohz_kick: AtomicU64,
     epoch: Instant,
     /// ITIMER_REAL expiry: the kernel sends SIGALRM (set at boot).
     pub it_real: Mutex<Option<ItRealFn>>,
@@ -246,6 +248,7 @@ impl RunQueue {
             shutdown: AtomicBool::new(false),
             timers: Mutex::default(),
             next_timer: AtomicU64::new(u64::MAX),
+            next_nohz_kick: AtomicU64::new(0),
             epoch: Instant::now(),
             it_real: Mutex::new(None),
         }
@@ -293,11 +296,10 @@ impl RunQueue {
         }
     }
 
-    /// Whether hart `cpu` has something to do without picking.
+    /// Whether hart `cpu` was kicked (a task was queued on it) or the
+    /// machine stops.
     fn has_work(&self, cpu: usize) -> bool {
-        self.sched.need_resched(cpu)
-            || self.sched.rq(cpu).nr_running() > 0
-            || self.shutdown.load(Relaxed)
+        self.sched.need_resched(cpu) || self.shutdown.load(Relaxed)
     }
 
     /// An idle hart's short poll before it parks (Linux's `poll_idle`
@@ -357,7 +359,14 @@ impl RunQueue {
                 idle.parked.store(false, SeqCst);
                 continue;
             }
-            let wait = Duration::from_nanos((next - now).min(50_000_000));
+            // Queued tasks that cannot run now (rt throttling): look again
+            // at the next tick.
+            let cap = if self.sched.rq(cpu).nr_running() > 0 {
+                TICK_NS
+            } else {
+                50_000_000
+            };
+            let wait = Duration::from_nanos((next - now).min(cap));
             let (g, _) = idle
                 .cv
                 .wait_timeout(g, wait)
@@ -380,8 +389,18 @@ impl RunQueue {
             }
             self.kick(k);
         }
+        // `nohz_balancer_kick`: work waits here, an idle CPU may pull it
+        // (at most every 10 ms).
         if self.sched.rq(cpu).nr_running() >= 2 {
-            self.kick_one_idle(cpu);
+            let due = self.next_nohz_kick.load(Relaxed);
+            if now >= due
+                && self
+                    .next_nohz_kick
+                    .compare_exchange(due, now + 10 * TICK_NS, Relaxed, Relaxed)
+                    .is_ok()
+            {
+                self.kick_one_idle(cpu);
+            }
         }
         resched
     }
