@@ -88,6 +88,9 @@ pub struct SchedEntity {
     node: CfsNode,
     weight: u32,
     prev_sum_exec_runtime: u64,
+    /// The vruntime is relative to the old queue's `min_vruntime`
+    /// (between a migration's dequeue and enqueue).
+    relative: bool,
 }
 
 impl SchedEntity {
@@ -176,6 +179,11 @@ fn vr<T: SchedTask>(p: NonNull<T>) -> u64 {
 }
 
 fn set_vr<T: SchedTask>(p: NonNull<T>, v: u64) {
+    // SAFETY: as below.
+    debug_assert!(
+        !unsafe { (*data(p)).se.node.link.is_linked() },
+        "key changed in the tree"
+    );
     // SAFETY: under p's rq lock, and p is not in a tree (its key changes).
     unsafe { (*data(p)).se.node.vruntime.set(v) }
 }
@@ -246,20 +254,21 @@ impl<T: SchedTask> SchedClass<T> for FairClass {
         let min = rq.cfs.min_vruntime;
         rq.cfs.nr += 1;
         rq.cfs.load += weight(p);
-        let v = vr(p);
+        // SAFETY: under the rq lock, which owns p's entities now.
+        let relative = unsafe { core::mem::take(&mut (*data(p)).se.relative) };
+        let v = if relative { vr(p) + min } else { vr(p) };
+        // `place_entity`: no further behind `min_vruntime` than half a
+        // latency period (a sleeper's bonus), and no further ahead than
+        // two periods of its own weight (a value from another queue's
+        // past must not drag this queue's `min_vruntime` along).
+        let floor = min.saturating_sub(SCHED_LATENCY / 2);
+        let ceil = min + calc_delta_fair(2 * SCHED_LATENCY, weight(p));
         let nv = if flags & ENQUEUE_NEW != 0 {
             min + calc_delta_fair(sched_slice(rq, p), weight(p))
-        } else if flags & ENQUEUE_WAKEUP != 0 {
-            let floor = min.saturating_sub(SCHED_LATENCY / 2);
-            if flags & ENQUEUE_MIGRATED != 0 {
-                floor
-            } else {
-                v.max(floor)
-            }
-        } else if flags & ENQUEUE_MIGRATED != 0 {
-            v + min
+        } else if flags & ENQUEUE_WAKEUP != 0 && flags & ENQUEUE_MIGRATED != 0 {
+            floor
         } else {
-            v
+            v.clamp(floor, ceil)
         };
         set_vr(p, nv);
         insert(&mut rq.cfs, p);
@@ -271,6 +280,8 @@ impl<T: SchedTask> SchedClass<T> for FairClass {
         rq.cfs.load -= weight(p);
         if flags & DEQUEUE_MIGRATE != 0 {
             set_vr(p, vr(p).saturating_sub(rq.cfs.min_vruntime));
+            // SAFETY: under the rq lock.
+            unsafe { (*data(p)).se.relative = true };
         }
         update_min_vruntime(rq);
     }
