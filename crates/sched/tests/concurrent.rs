@@ -74,22 +74,26 @@ impl World {
         self.clock.fetch_add(50_000, Relaxed)
     }
 
+    /// A new task, not yet visible to the others (as a child before
+    /// copy_process links it in): TASK_RUNNING but on no queue.
     fn new_task(&self, tgid: Option<i32>, policy: u32, param: u32) -> Arc<T> {
         let pid = self.next_pid.fetch_add(1, Relaxed) as i32;
-        let t = Arc::new(T {
+        Arc::new(T {
             pid,
             tgid: tgid.unwrap_or(pid),
             mask: AtomicU64::new(0),
-            pi: Mutex::new(St::default()),
+            pi: Mutex::new(St {
+                running: true,
+                ..St::default()
+            }),
             ent: SchedEntities::new(policy, param),
-        });
-        self.tasks.lock().unwrap().push(t.clone());
-        t
+        })
     }
 
+    /// Link the new task in and queue it.
     fn wake_up_new(&self, t: &Arc<T>) {
+        self.tasks.lock().unwrap().push(t.clone());
         let mut st = t.pi.lock().unwrap();
-        st.running = true;
         st.on_rq = true;
         let _ = self.s.wake_up_new_task(t.clone(), self.now());
     }
