@@ -153,6 +153,11 @@ int main(void)
             _exit(99);
         show("user setscheduler(FIFO, 1)", setsched(0, SCHED_FIFO, 1));
         show("user setscheduler(parent)", setsched(parent, SCHED_OTHER, 0));
+        cpu_set_t cs;
+        CPU_ZERO(&cs);
+        CPU_SET(0, &cs);
+        show("user setaffinity(parent)", sched_setaffinity(parent, sizeof cs, &cs));
+        show("user setaffinity(self)", sched_setaffinity(0, sizeof cs, &cs));
         show("user setscheduler(BATCH)", setsched(0, SCHED_BATCH, 0));
         state("user-batch");
         show("user setscheduler(OTHER)", setsched(0, SCHED_OTHER, 0));

@@ -915,6 +915,9 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
         }
         g.update_curr(&cx);
         g.enqueue(r, flags, &cx);
+        if why == SelectFlags::Fork {
+            self.observer.task_new(now, tid(p), target);
+        }
         self.observer.wakeup(now, tid(p), target);
         g.check_preempt(p, &cx);
         if rq.sync(&mut g, &cx) {
@@ -1018,6 +1021,14 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
             }
         }
         kick
+    }
+
+    /// `p`, which ran on `cpu`, died (after its last
+    /// [`Sched::put_prev_task`]): its class's `task_dead`, and the event.
+    pub fn task_dead(&self, cpu: usize, p: &T, now: u64) {
+        let p = NonNull::from(p);
+        class::<T>(class_of(p)).task_dead(p);
+        self.observer.task_dead(now, tid(p), cpu);
     }
 
     /// Move the queued task `p` from `from` to `to` if it is still queued

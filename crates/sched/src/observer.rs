@@ -38,6 +38,11 @@ pub trait SchedObserver: Sync {
     fn switch(&self, _now: u64, _cpu: usize, _prev: Option<TaskId>, _next: Option<TaskId>) {}
     /// `task` was made runnable on `cpu`.
     fn wakeup(&self, _now: u64, _task: TaskId, _cpu: usize) {}
+    /// A new task (fork, clone) was queued for the first time on `cpu`
+    /// (`sched_wakeup_new`; a `wakeup` follows).
+    fn task_new(&self, _now: u64, _task: TaskId, _cpu: usize) {}
+    /// `task` died on `cpu` (`sched_process_exit`).
+    fn task_dead(&self, _now: u64, _task: TaskId, _cpu: usize) {}
     /// `task` moved from CPU `from` to CPU `to`.
     fn migrate(&self, _now: u64, _task: TaskId, _from: usize, _to: usize, _why: MigrateReason) {}
     /// A periodic balance looked at the heaviest CPU `from` and the

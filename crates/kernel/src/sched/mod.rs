@@ -86,6 +86,16 @@ impl SchedObserver for TraceHook {
             s.wakeup(now, task, cpu)
         }
     }
+    fn task_new(&self, now: u64, task: TaskId, cpu: usize) {
+        if let Some(s) = self.sink.get() {
+            s.task_new(now, task, cpu)
+        }
+    }
+    fn task_dead(&self, now: u64, task: TaskId, cpu: usize) {
+        if let Some(s) = self.sink.get() {
+            s.task_dead(now, task, cpu)
+        }
+    }
     fn migrate(&self, now: u64, task: TaskId, from: usize, to: usize, why: MigrateReason) {
         if let Some(s) = self.sink.get() {
             s.migrate(now, task, from, to, why)
@@ -580,7 +590,11 @@ pub fn put_prev_task(task: &TaskRef, cpu: usize) {
         s.on_rq = true;
     }
     let rq = &task.rq;
-    let k = rq.sched.put_prev_task(cpu, task, runnable, rq.now());
+    let now = rq.now();
+    let k = rq.sched.put_prev_task(cpu, task, runnable, now);
+    if s.state & TASK_DEAD != 0 {
+        rq.sched.task_dead(cpu, task, now);
+    }
     drop(s);
     rq.kick(k);
 }

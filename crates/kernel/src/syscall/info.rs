@@ -464,6 +464,12 @@ pub fn sys_sched_setaffinity(s: &mut Sys<'_>, pid: u64, len: u64, mask: u64) -> 
     let mut b = [0u8; CPUMASK_SIZE];
     b[..n].copy_from_slice(&bytes);
     let t = affinity_task(s, pid)?;
+    // `check_same_owner` or CAP_SYS_NICE.
+    let me = s.task.cred();
+    let tc = t.cred();
+    if me.euid != tc.euid && me.euid != tc.uid && !me.capable(crate::syscall::cred::CAP_SYS_NICE) {
+        return Err(crate::errno::EPERM);
+    }
     let m = u64::from_le_bytes(b);
     let new = m & online_mask(s);
     if new == 0 {

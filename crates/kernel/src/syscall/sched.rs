@@ -46,7 +46,7 @@ const PAGE_SIZE: usize = 4096;
 /// `RLIMIT_NICE`, `RLIMIT_RTPRIO`.
 const RLIMIT_NICE: usize = 13;
 const RLIMIT_RTPRIO: usize = 14;
-/// `struct wrr_info`: num_cpus, nr_running[64], total_weight[64].
+/// `struct wrr_info`: `int num_cpus; int nr_running[64]; int total_weight[64];`.
 pub const WRR_INFO_SIZE: usize = 4 + 64 * 4 * 2;
 
 /// `find_process_by_pid`: 0 is the caller.
