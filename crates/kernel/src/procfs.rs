@@ -99,7 +99,7 @@ enum Place<'p> {
 
 /// The entries of a process's directory (base.c `tgid_base_stuff`, in its
 /// order, those ferrite has).
-const TGID_ENTRIES: [(&str, u8); 18] = [
+const TGID_ENTRIES: [(&str, u8); 19] = [
     ("task", DT_DIR),
     ("fd", DT_DIR),
     ("fdinfo", DT_DIR),
@@ -117,12 +117,13 @@ const TGID_ENTRIES: [(&str, u8); 18] = [
     ("mounts", DT_REG),
     ("mountinfo", DT_REG),
     ("smaps", DT_REG),
+    ("schedstat", DT_REG),
     ("oom_score_adj", DT_REG),
 ];
 
 /// The entries of a thread's directory (base.c `tid_base_stuff`, those
 /// ferrite has; the thread's files are read through its process's).
-const TID_ENTRIES: [(&str, u8); 13] = [
+const TID_ENTRIES: [(&str, u8); 14] = [
     ("environ", DT_REG),
     ("status", DT_REG),
     ("sched", DT_REG),
@@ -135,13 +136,15 @@ const TID_ENTRIES: [(&str, u8); 13] = [
     ("mounts", DT_REG),
     ("mountinfo", DT_REG),
     ("smaps", DT_REG),
+    ("schedstat", DT_REG),
     ("oom_score_adj", DT_REG),
 ];
 
 /// The files of /proc itself besides the pid directories.
-const ROOT_FILES: [&str; 11] = [
+const ROOT_FILES: [&str; 12] = [
     "stat",
     "sched_debug",
+    "schedstat",
     "loadavg",
     "uptime",
     "cpuinfo",
@@ -240,6 +243,7 @@ impl ProcView {
         Some(match name {
             "stat" => self.proc_stat(),
             "sched_debug" => crate::sched::debug::sched_debug(&self.rq, &self.table),
+            "schedstat" => crate::sched::debug::schedstat(&self.rq),
             n if n.starts_with("sys/kernel/sched_") => {
                 crate::sched::debug::sysctl(&self.rq, &n["sys/kernel/".len()..])?
             }
@@ -623,6 +627,7 @@ fn pid_file(p: &TaskRef, name: &str, whole: bool, nr_cpus: usize) -> Option<Vec<
             .unwrap_or_default(),
         "status" => status(p, nr_cpus),
         "sched" => crate::sched::debug::proc_pid_sched(p),
+        "schedstat" => crate::sched::debug::proc_pid_schedstat(p),
         "stat" => stat(p, whole),
         "statm" => statm(p),
         "comm" => format!("{}\n", p.comm()),

@@ -169,6 +169,9 @@ impl<T: SchedTask> SchedEntities<T> {
             exec_start: 0,
             sum_exec_runtime: 0,
             nr_migrations: 0,
+            last_queued: 0,
+            run_delay: 0,
+            pcount: 0,
             pending: None,
             se: SchedEntity::default(),
             rt: SchedRtEntity::default(),
@@ -212,6 +215,11 @@ pub struct SchedData<T: SchedTask> {
     exec_start: u64,
     sum_exec_runtime: u64,
     nr_migrations: u64,
+    /// schedstats: when it last started waiting for its CPU, the total of
+    /// those waits, and how many times it got the CPU.
+    last_queued: u64,
+    run_delay: u64,
+    pcount: u64,
     /// A move the running task owes when it leaves its CPU.
     pending: Option<MigrateReason>,
     pub(crate) se: SchedEntity,
@@ -466,6 +474,25 @@ pub struct RqInner<T: SchedTask> {
     pub(crate) cfs: fair::CfsRq,
     /// Counters last published (to report changes only).
     published: (u32, u64),
+    /// schedstats (`/proc/schedstat`).
+    pub stats: RqStats,
+}
+
+/// A run queue's schedstats (`struct rq`'s `yld_count` ... `pcount`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RqStats {
+    /// `sched_yield` calls.
+    pub yld_count: u64,
+    /// Picks, and picks that found nothing (the CPU went idle).
+    pub sched_count: u64,
+    pub sched_goidle: u64,
+    /// Wake-ups onto this CPU, and those onto the CPU the task was on.
+    pub ttwu_count: u64,
+    pub ttwu_local: u64,
+    /// ns the tasks ran here, ns they waited here, times one got the CPU.
+    pub rq_cpu_time: u64,
+    pub run_delay: u64,
+    pub pcount: u64,
 }
 
 // SAFETY: the pointers are to tasks whose entities this lock protects.
@@ -484,6 +511,7 @@ impl<T: SchedTask> RqInner<T> {
             wrr: wrr::WrrRq::new(),
             cfs: fair::CfsRq::new(),
             published: (0, 0),
+            stats: RqStats::default(),
         }
     }
 
@@ -525,6 +553,7 @@ impl<T: SchedTask> RqInner<T> {
             (*d).sum_exec_runtime += delta;
             delta
         };
+        self.stats.rq_cpu_time += delta;
         if delta > 0 {
             class::<T>(class_of(p)).update_curr(self, p, delta, cx);
         }
@@ -541,6 +570,7 @@ impl<T: SchedTask> RqInner<T> {
             debug_assert!(!(*d).on_rq);
             (*d).keep = Some(r);
             (*d).on_rq = true;
+            (*d).last_queued = self.clock;
         }
         self.nr_running += 1;
         class::<T>(class_of(p)).enqueue_task(self, p, flags, cx);
@@ -704,6 +734,9 @@ pub struct TaskSchedInfo {
     pub sum_exec_runtime: u64,
     pub vruntime: u64,
     pub nr_migrations: u64,
+    /// schedstats: ns spent waiting for a CPU, times it got one.
+    pub run_delay: u64,
+    pub pcount: u64,
     pub cpu: usize,
     pub on_rq: bool,
     pub running: bool,
@@ -735,6 +768,8 @@ pub struct RqDump {
     pub wrr_total_weight: u64,
     /// The WRR queue, front first.
     pub wrr_tasks: Vec<WrrTaskDump>,
+    /// schedstats.
+    pub stats: RqStats,
 }
 
 /// The scheduler: a run queue per CPU, the knobs and the observer.
@@ -856,6 +891,8 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
             cd.se.set_weight(fair::weight_of(cd.policy, cd.nice));
             cd.sum_exec_runtime = 0;
             cd.nr_migrations = 0;
+            cd.run_delay = 0;
+            cd.pcount = 0;
             cd.pending = None;
         }
         drop(g);
@@ -906,6 +943,10 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
             };
             self.observer.migrate(now, tid(p), prev, target, reason);
         }
+        g.stats.ttwu_count += 1;
+        if target == prev {
+            g.stats.ttwu_local += 1;
+        }
         let mut flags = ENQUEUE_WAKEUP;
         if why == SelectFlags::Fork {
             flags |= ENQUEUE_NEW;
@@ -945,9 +986,16 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
                     let clock = g.clock;
                     // SAFETY: `p` is queued here, under our lock.
                     let r = unsafe {
-                        (*data(p)).exec_start = clock;
-                        (*data(p)).keep.clone()
+                        let d = &mut *data(p);
+                        d.exec_start = clock;
+                        let waited = clock.saturating_sub(d.last_queued);
+                        d.run_delay += waited;
+                        d.pcount += 1;
+                        g.stats.run_delay += waited;
+                        d.keep.clone()
                     };
+                    g.stats.sched_count += 1;
+                    g.stats.pcount += 1;
                     let id = tid(p);
                     if g.last != Some(id) {
                         self.observer.switch(now, cpu, g.last, Some(id));
@@ -958,6 +1006,10 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
                     rq.sync(&mut g, &cx);
                     return r;
                 }
+            }
+            if attempt == 0 {
+                g.stats.sched_count += 1;
+                g.stats.sched_goidle += 1;
             }
             if g.last.is_some() {
                 self.observer.switch(now, cpu, g.last, None);
@@ -994,6 +1046,8 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
         g.update_curr(&cx);
         class::<T>(class_of(p)).put_prev_task(&mut g, p, &cx);
         g.curr = None;
+        // SAFETY: queued here, under our lock.
+        unsafe { (*data(p)).last_queued = g.clock };
         let mut dropped = None;
         // SAFETY: queued here, under our lock.
         let pending = unsafe { (*data(p)).pending.take() };
@@ -1106,6 +1160,7 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
         }
         g.update_clock(now);
         g.update_curr(&cx);
+        g.stats.yld_count += 1;
         class::<T>(class_of(p)).yield_task(&mut g, &cx);
         rq.sync(&mut g, &cx);
     }
@@ -1390,6 +1445,8 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
             sum_exec_runtime: sum,
             vruntime: d.se.vruntime(),
             nr_migrations: d.nr_migrations,
+            run_delay: d.run_delay,
+            pcount: d.pcount,
             cpu,
             on_rq: d.on_rq,
             running: g.curr == Some(pp),
@@ -1424,6 +1481,7 @@ impl<T: SchedTask, O: SchedObserver> Sched<T, O> {
             wrr_nr_running: g.wrr.nr,
             wrr_total_weight: g.wrr.total_weight,
             wrr_tasks: tasks,
+            stats: g.stats,
         }
     }
 

@@ -183,3 +183,35 @@ pub fn stat_fields(p: &TaskRef) -> (i32, i32, u32, u32) {
     let i = task_info(p);
     (i.prio - 100, i.nice, i.rt_priority, i.policy)
 }
+
+/// `/proc/schedstat` (kernel/sched/stats.c, version 15): per CPU
+/// `yld_count`, 0, `sched_count`, `sched_goidle`, `ttwu_count`,
+/// `ttwu_local`, `rq_cpu_time`, `run_delay`, `pcount`. ferrite has no
+/// scheduling domains, so no `domain` lines.
+pub fn schedstat(rq: &RunQueue) -> String {
+    let s = &rq.sched;
+    // jiffies at HZ = 250.
+    let mut o = format!("version 15\ntimestamp {}\n", rq.now() / 4_000_000);
+    for cpu in 0..s.nr_cpus() {
+        let st = s.dump_rq(cpu).stats;
+        let _ = writeln!(
+            o,
+            "cpu{cpu} {} 0 {} {} {} {} {} {} {}",
+            st.yld_count,
+            st.sched_count,
+            st.sched_goidle,
+            st.ttwu_count,
+            st.ttwu_local,
+            st.rq_cpu_time,
+            st.run_delay,
+            st.pcount
+        );
+    }
+    o
+}
+
+/// `/proc/PID/schedstat`: ns on the CPU, ns waiting for it, times run.
+pub fn proc_pid_schedstat(p: &TaskRef) -> String {
+    let i = task_info(p);
+    format!("{} {} {}\n", i.sum_exec_runtime, i.run_delay, i.pcount)
+}
