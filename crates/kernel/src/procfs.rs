@@ -530,8 +530,7 @@ impl ProcSource for ProcView {
                     None => return Ok(data.len()),
                     Some(x) => x,
                 };
-                crate::sched::debug::sysctl_write(&self.rq, &name["sys/kernel/".len()..], v)
-                    .map_err(|()| EINVAL)?;
+                crate::sched::debug::sysctl_write(&self.rq, &name["sys/kernel/".len()..], v)?;
                 Ok(n)
             }
             _ => Err(crate::errno::EACCES),
