@@ -245,7 +245,7 @@ pub fn sysctl_write(rq: &RunQueue, name: &str, v: i32) -> Result<(), crate::errn
             t.wrr_balance_interval_ns
                 .store(v as u64 * 1_000_000, Relaxed);
         }
-        _ => return Err(()),
+        _ => return Err(EINVAL),
     }
     Ok(())
 }
