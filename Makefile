@@ -76,6 +76,7 @@ test: deps user
 
 bench: deps user
 	$(CARGO) bench -p mm
+	$(CARGO) bench -p sched
 	$(CARGO) bench -p rv64
 	$(CARGO) bench -p ferrite
 

@@ -592,3 +592,67 @@ fn ctrl_c_interrupts_the_foreground_job() {
     t.type_in(b"exit 4\r");
     assert_eq!(t.wait(), 4, "{}", t.text());
 }
+
+/// The scheduler's /proc files as BusyBox reads them on two CPUs: the WRR
+/// section of /proc/sched_debug lists the running spinner with its weight,
+/// /proc/PID/sched and /proc/PID/stat give SCHED_WRR (7), and top's CPU
+/// column comes from the real placement.
+#[test]
+fn sched_proc_files_on_two_cpus() {
+    setup();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.arg("run").args(["--cpus", "2"]).arg(BUSYBOX).args([
+        "sh",
+        "-c",
+        "while :; do :; done & sleep 0.2; cat /proc/sched_debug; \
+         cat /proc/$!/sched; cut -d' ' -f39,41 /proc/$!/stat; \
+         cat /proc/sys/kernel/sched_wrr_balance_interval_ms; kill $!",
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let o = &r.stdout;
+    for want in [
+        "wrr_rq[0]:",
+        "wrr_rq[1]:",
+        ".wrr_total_weight",
+        "policy_name                                  :             SCHED_WRR",
+        "wrr.weight                                   :                    10",
+        "\n500\n",
+    ] {
+        assert!(o.contains(want), "{want:?} missing in:\n{o}");
+    }
+    // The spinner runs alone on one CPU (the shell sleeps or runs cat on
+    // the other): its stat line says processor 0 or 1 and policy 7.
+    assert!(o.contains("\n0 7\n") || o.contains("\n1 7\n"), "{o}");
+    // Its row in the WRR section (a forked shell: comm "busybox"), weight
+    // 10; the reader itself (cat) is running ('>') on its CPU.
+    assert!(
+        o.lines()
+            .any(|l| l.contains(" busybox ") && l.contains(" 10 ")),
+        "{o}"
+    );
+    assert!(
+        o.lines()
+            .any(|l| l.starts_with(" >") && l.contains(" cat ")),
+        "{o}"
+    );
+}
+
+/// The scheduler's sysctl knobs take root's writes within Linux's limits
+/// (the rt runtime -1 or at most the period; positive intervals).
+#[test]
+fn sched_sysctl_knobs() {
+    let r = ferrite(&[
+        "sh",
+        "-c",
+        "cd /proc/sys/kernel; echo 100 > sched_wrr_balance_interval_ms; \
+         cat sched_wrr_balance_interval_ms; echo -1 > sched_rt_runtime_us; \
+         cat sched_rt_runtime_us; echo 2000000 > sched_rt_runtime_us || echo EINVAL; \
+         echo 0 > sched_wrr_balance_interval_ms || echo EINVAL; cat sched_rt_period_us",
+    ]);
+    assert_eq!(
+        r.stdout, "100\n-1\nEINVAL\nEINVAL\n1000000\n",
+        "{}",
+        r.stderr
+    );
+}

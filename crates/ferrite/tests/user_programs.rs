@@ -1070,3 +1070,54 @@ fn procview_stat_fields() {
     }
     assert!(!f.stdout.contains(": no"), "{}", f.stdout);
 }
+
+/// Linux's scheduling-policy calls (every errno case, SCHED_RESET_ON_FORK,
+/// sched_setattr/getattr, RLIMIT_RTPRIO and owner checks) as Linux
+/// answers them.
+#[test]
+fn sched_calls_match_qemu() {
+    same_as_qemu("sched_calls", &[]);
+}
+
+/// The lab's SCHED_WRR calls (ferrite only: policy 7 and the calls
+/// 500-502): the default policy and weight, the errno cases, inheritance
+/// and the reset on entering WRR, get_wrr_info, the unprivileged rules.
+#[test]
+fn wrr_calls() {
+    for cpus in ["1", "2"] {
+        let f = ferrite(&["--cpus", cpus], "wrr_calls", &[]);
+        assert_clean(&f);
+        assert!(
+            f.stdout.contains("policy 7 weight 10 rr_interval 100 ms"),
+            "{}",
+            f.stdout
+        );
+        // (A child that exited may still be on its CPU for a moment, as
+        // on Linux: the program checks only that it counts itself.)
+        assert!(
+            f.stdout.contains(&format!("get_wrr_info: {cpus} cpus, ")),
+            "{}",
+            f.stdout
+        );
+    }
+}
+
+/// SCHED_WRR across CPUs: sched_setaffinity moves the caller (getcpu),
+/// sequential forks spread by total weight, pinned spinners gather on
+/// CPU 0 and spread again by idle and periodic balancing once released.
+#[test]
+fn wrr_balance_across_cpus() {
+    for cpus in ["2", "4"] {
+        let f = ferrite(&["--cpus", cpus], "wrr_balance", &[]);
+        assert_clean(&f);
+        assert!(f.stdout.contains("released:"), "{}", f.stdout);
+    }
+}
+
+/// Class order on one CPU: a SCHED_FIFO spinner leaves a SCHED_WRR one
+/// only RT throttling's share; a SCHED_WRR spinner starves SCHED_NORMAL.
+#[test]
+fn sched_class_order() {
+    let f = ferrite(&["--cpus", "1"], "sched_classes", &[]);
+    assert_clean(&f);
+}

@@ -222,6 +222,8 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         timer_seq: AtomicU64::new(0),
         cpu: AtomicI32::new(0),
         rq: k.rq.clone(),
+        // init's policy; a child takes its parent's in `sched_fork`.
+        se: crate::sched::SchedEntities::new(crate::sched::SCHED_WRR, 0),
         environ: Mutex::default(),
         cpus_allowed: AtomicU64::new(0),
         nice: AtomicI32::new(n.nice),
@@ -466,6 +468,7 @@ pub fn kernel_clone_nr(
     child
         .cpus_allowed
         .store(me.cpus_allowed.load(Relaxed), Relaxed);
+    k.rq.sched.sched_fork(me, &child);
     if f & CLONE_CHILD_CLEARTID != 0 {
         child.clear_child_tid.store(a.child_tid, Relaxed);
     }

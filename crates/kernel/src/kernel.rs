@@ -377,11 +377,11 @@ impl Kernel {
         let det = config
             .deterministic
             .map(|seed| crate::time::det::Det::new(mem.nr_cpus(), config.quantum, seed));
-        let rq = Arc::new(RunQueue::new(det));
+        let rq = Arc::new(RunQueue::new(mem.nr_cpus(), det));
         // ITIMER_REAL's expiry sends SIGALRM to the process.
         *crate::task::lock(&rq.it_real) = Some(Box::new(crate::itimer::it_real_fire));
         if let Some(t) = &config.trace {
-            let _ = rq.tracer.set(t.clone());
+            rq.set_trace(Box::new(crate::trace::hooks::SchedSink(t.clone())));
         }
         Ok(Kernel {
             mem,

@@ -99,12 +99,13 @@ enum Place<'p> {
 
 /// The entries of a process's directory (base.c `tgid_base_stuff`, in its
 /// order, those ferrite has).
-const TGID_ENTRIES: [(&str, u8); 18] = [
+const TGID_ENTRIES: [(&str, u8); 20] = [
     ("task", DT_DIR),
     ("fd", DT_DIR),
     ("fdinfo", DT_DIR),
     ("environ", DT_REG),
     ("status", DT_REG),
+    ("sched", DT_REG),
     ("comm", DT_REG),
     ("cmdline", DT_REG),
     ("stat", DT_REG),
@@ -117,14 +118,16 @@ const TGID_ENTRIES: [(&str, u8); 18] = [
     ("mountinfo", DT_REG),
     ("smaps", DT_REG),
     ("pagemap", DT_REG),
+    ("schedstat", DT_REG),
     ("oom_score_adj", DT_REG),
 ];
 
 /// The entries of a thread's directory (base.c `tid_base_stuff`, those
 /// ferrite has; the thread's files are read through its process's).
-const TID_ENTRIES: [(&str, u8); 13] = [
+const TID_ENTRIES: [(&str, u8); 15] = [
     ("environ", DT_REG),
     ("status", DT_REG),
+    ("sched", DT_REG),
     ("comm", DT_REG),
     ("cmdline", DT_REG),
     ("stat", DT_REG),
@@ -135,12 +138,15 @@ const TID_ENTRIES: [(&str, u8); 13] = [
     ("mountinfo", DT_REG),
     ("smaps", DT_REG),
     ("pagemap", DT_REG),
+    ("schedstat", DT_REG),
     ("oom_score_adj", DT_REG),
 ];
 
 /// The files of /proc itself besides the pid directories.
-const ROOT_FILES: [&str; 10] = [
+const ROOT_FILES: [&str; 12] = [
     "stat",
+    "sched_debug",
+    "schedstat",
     "loadavg",
     "uptime",
     "cpuinfo",
@@ -238,6 +244,11 @@ impl ProcView {
     fn top_file(&self, name: &str) -> Option<String> {
         Some(match name {
             "stat" => self.proc_stat(),
+            "sched_debug" => crate::sched::debug::sched_debug(&self.rq, &self.table),
+            "schedstat" => crate::sched::debug::schedstat(&self.rq),
+            n if n.starts_with("sys/kernel/sched_") => {
+                crate::sched::debug::sysctl(&self.rq, &n["sys/kernel/".len()..])?
+            }
             "loadavg" => self.loadavg(),
             "uptime" => self.uptime(),
             "cpuinfo" => cpuinfo(self.nr_cpus),
@@ -362,7 +373,10 @@ impl ProcView {
     fn loadavg(&self) -> String {
         let (running, threads) = self.nr_running();
         let last = self.table.lock().last_pid;
-        format!("0.00 0.00 0.00 {running}/{threads} {last}\n")
+        self.rq
+            .loadavg
+            .update(self.rq.now(), self.rq.nr_queued() as u64);
+        format!("{} {running}/{threads} {last}\n", self.rq.loadavg.text())
     }
 
     /// /proc/uptime (fs/proc/uptime.c): time since boot and the CPUs'
@@ -399,12 +413,15 @@ impl ProcView {
                 Some(v)
             }
             Place::Top("sys") => Some(entries(&[("kernel", DT_DIR), ("vm", DT_DIR)])),
-            Place::Top("sys/kernel") => Some(
-                SYS_KERNEL
+            Place::Top("sys/kernel") => {
+                let mut v: Vec<(Vec<u8>, u8)> = SYS_KERNEL
                     .iter()
+                    .chain(crate::sched::debug::SYSCTLS.iter())
                     .map(|n| (n.as_bytes().to_vec(), DT_REG))
-                    .collect(),
-            ),
+                    .collect();
+                v.sort();
+                Some(v)
+            }
             Place::Top("sys/vm") => Some(
                 SYS_VM
                     .iter()
@@ -487,7 +504,13 @@ impl ProcSource for ProcView {
     }
 
     fn writable(&self, path: &str) -> bool {
-        matches!(self.place(path), Some(Place::Top("sys/kernel/pid_max")))
+        match self.place(path) {
+            Some(Place::Top("sys/kernel/pid_max")) => true,
+            Some(Place::Top(n)) => n
+                .strip_prefix("sys/kernel/")
+                .is_some_and(crate::sched::debug::sysctl_writable),
+            _ => false,
+        }
     }
 
     fn write(&self, path: &str, pos: u64, data: &[u8]) -> Result<usize, Errno> {
@@ -501,6 +524,18 @@ impl ProcSource for ProcView {
                     return Err(EINVAL);
                 }
                 self.table.pid_max.store(v, Relaxed);
+                Ok(n)
+            }
+            Some(Place::Top(name))
+                if name
+                    .strip_prefix("sys/kernel/")
+                    .is_some_and(crate::sched::debug::sysctl_writable) =>
+            {
+                let (n, v) = match dointvec_write(pos, data)? {
+                    None => return Ok(data.len()),
+                    Some(x) => x,
+                };
+                crate::sched::debug::sysctl_write(&self.rq, &name["sys/kernel/".len()..], v)?;
                 Ok(n)
             }
             _ => Err(crate::errno::EACCES),
@@ -683,6 +718,8 @@ fn pid_file(p: &TaskRef, name: &str, whole: bool, nr_cpus: usize) -> Option<Vec<
             .map(|m| mm::proc::proc_pid_smaps(&m))
             .unwrap_or_default(),
         "status" => status(p, nr_cpus),
+        "sched" => crate::sched::debug::proc_pid_sched(p),
+        "schedstat" => crate::sched::debug::proc_pid_schedstat(p),
         "stat" => stat(p, whole),
         "statm" => statm(p),
         "comm" => format!("{}\n", p.comm()),
@@ -919,8 +956,9 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
         flags |= PF_FORKNOEXEC;
     }
     let rsslim = lock(&sig.rlim)[RLIMIT_RSS].cur;
+    let (prio, nice, rt_priority, policy) = crate::sched::debug::stat_fields(p);
     let mut s = format!(
-        "{} ({}) {state} {} {} {} 0 -1 {flags} 0 0 0 0 {} {} {} {} 20 0 {num_threads} 0 {}",
+        "{} ({}) {state} {} {} {} 0 -1 {flags} 0 0 0 0 {} {} {} {} {prio} {nice} {num_threads} 0 {}",
         p.pid(),
         p.comm(),
         ppid_of(p),
@@ -953,7 +991,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
     let (vsize, code, data) = layout.unwrap_or((0, [0; 3], [0; 7]));
     let _ = write!(
         s,
-        " {} {rss} {rsslim} {} {} {} 0 0 {} {} {} {} {wchan} 0 0 {} {} 0 0 0 0 0",
+        " {} {rss} {rsslim} {} {} {} 0 0 {} {} {} {} {wchan} 0 0 {} {} {rt_priority} {policy} 0 0 0",
         vsize * mm::page::PAGE_SIZE,
         code[0],
         code[1],
@@ -963,7 +1001,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
         ign & 0x7fff_ffff,
         cgt & 0x7fff_ffff,
         p.exit_signal.load(Relaxed),
-        p.cpu.load(Relaxed),
+        p.se.cpu(),
     );
     for d in data {
         let _ = write!(s, " {d}");

@@ -339,8 +339,11 @@ pub struct Task {
     pub timer_seq: AtomicU64,
     /// The last CPU this ran on.
     pub cpu: AtomicI32,
-    /// The run queue a wake-up puts it on.
+    /// The run queues a wake-up puts it on.
     pub rq: Arc<crate::sched::RunQueue>,
+    /// The scheduling entities (`se`, `rt`, the lab's `wrr`, `policy`),
+    /// the `sched` crate's (under the run-queue lock, or `sched`).
+    pub se: crate::sched::SchedEntities<Task>,
     /// The environment strings at exec (`/proc/PID/environ`),
     /// NUL-terminated.
     pub environ: Mutex<Vec<u8>>,

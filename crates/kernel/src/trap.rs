@@ -62,7 +62,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
     let _det = crate::time::det::hart_enter(k, id);
     let stop = || k.panic.panicked();
     let poll = || k.poll_tty_signals();
-    while let Some(task) = k.rq.pick_next_task(&stop, &poll) {
+    while let Some(task) = k.rq.pick_next_task(id, &stop, &poll) {
         let cpu = match k.mem.cpu(id) {
             Ok(c) => c,
             Err(e) => {
@@ -70,7 +70,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
                     "ferrite: hart {id}: cannot claim CPU: {e}
 "
                 ));
-                sched::put_prev_task(&task);
+                sched::put_prev_task(&task, id);
                 return;
             }
         };
@@ -87,7 +87,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         if leave == Leave::Halt {
             break;
         }
-        sched::put_prev_task(&task);
+        sched::put_prev_task(&task, id);
     }
     k.instructions.fetch_add(hart.instret(), Relaxed);
 }
@@ -168,11 +168,14 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
     let mut last: Option<InSyscall> = None;
     // Instructions left in the task's time slice, counted exactly across
-    // traps (and, in deterministic mode, across the hart's turns).
+    // traps (and, in deterministic mode, across the hart's turns): the
+    // period of the scheduler tick in instructions.
     let mut slice = k.config.quantum;
     // The stopwatch started where the last system call ended, which times
     // the next run (one clock read per trap edge, not two).
     let mut stamp: Option<Stopwatch> = None;
+    let hart_id = hart.id();
+    let mut last_tick = k.rq.now();
     loop {
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
@@ -201,6 +204,13 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             restart_without_handler(hart, l);
         }
         resuming = false;
+        // `preempt_schedule` on the way back to user mode: the tick, a
+        // wake-up or a policy change asked this hart to reschedule.
+        if k.rq.need_resched(hart_id) {
+            task.nivcsw.fetch_add(1, Relaxed);
+            lock(&task.regs).save(hart);
+            return Leave::Switch;
+        }
         let t0 = stamp.take().unwrap_or_else(|| Stopwatch::user(k, hart));
         let at = hart.instret();
         let exit = hart.run(budget);
@@ -210,6 +220,13 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         crate::itimer::account_cpu(task, ran, true);
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
+        }
+        // The scheduler tick (at every end of a slice, and at least every
+        // TICK_NS of the hart's time).
+        let now = k.rq.now();
+        if matches!(exit, Exit::Budget) || now >= last_tick + sched::TICK_NS {
+            last_tick = now;
+            k.rq.tick(hart_id);
         }
         match exit {
             Exit::Ecall => {
@@ -296,16 +313,8 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             Exit::Budget => {
                 k.rq.run_timers();
                 k.poll_tty_signals();
-                if slice > 0 {
-                    // Deterministic mode: the end of the hart's turn or a
-                    // timer's deadline, not of the slice.
-                    continue;
-                }
-                slice = k.config.quantum;
-                if k.rq.others_waiting() {
-                    task.nivcsw.fetch_add(1, Relaxed);
-                    lock(&task.regs).save(hart);
-                    return Leave::Switch;
+                if slice == 0 {
+                    slice = k.config.quantum;
                 }
             }
         }
@@ -375,7 +384,10 @@ fn syscall_trap(
         Flow::Yield(v) => {
             hart.set_x(A0, v as u64);
             task.count_nvcsw();
-            if k.rq.others_waiting() {
+            // `do_sched_yield`: the class requeues it and asks for a
+            // reschedule if another task of its class waits.
+            k.rq.sched.yield_task(hart.id(), task, k.rq.now());
+            if k.rq.need_resched(hart.id()) {
                 lock(&task.regs).save(hart);
                 return SysOutcome::Leave(Leave::Switch);
             }
@@ -400,6 +412,10 @@ fn syscall_trap(
                 return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
             };
             *mm = new;
+            // `sched_exec`: the exec'd task may be placed on another CPU
+            // (it moves when it next leaves this one).
+            let kick = k.rq.sched.sched_exec(hart.id(), task);
+            k.rq.kick(kick);
             set_current_task(cpu, task);
             if !switch_mm(k, hart, mm) {
                 return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));

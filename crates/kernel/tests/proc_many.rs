@@ -263,10 +263,12 @@ fn stat_has_linux_fields() {
     assert_eq!(linux.len(), 52);
     // Fields every process shows the same on Linux (tty_nr, tpgid,
     // cminflt.., priority, nice, itrealvalue, kstkesp, kstkeip, two
-    // zeros after wchan, rt_priority, policy, blkio, guest times).
-    for i in [6, 7, 17, 18, 20, 28, 29, 35, 36, 39, 40, 41, 42, 43] {
+    // zeros after wchan, rt_priority, blkio, guest times).
+    for i in [6, 7, 17, 18, 20, 28, 29, 35, 36, 39, 41, 42, 43] {
         assert_eq!(f[i], linux[i], "field {}", i + 1);
     }
+    // policy: ferrite's default is the lab's SCHED_WRR (Linux's is 0).
+    assert_eq!(f[40], "7", "policy");
     assert_eq!(f[0], "5");
     assert_eq!(f[1], "five");
     assert_eq!(f[2], "R");

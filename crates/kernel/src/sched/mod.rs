@@ -1,34 +1,144 @@
 //! The scheduler's interface (kernel/sched/core.c): task states,
-//! `try_to_wake_up`, `set_current_state`, the run queue the harts take
-//! tasks from, and the timers that wake sleepers (kernel/time/hrtimer.c).
+//! `try_to_wake_up`, `set_current_state`, the per-CPU run queues the harts
+//! take tasks from, and the timers that wake sleepers (kernel/time/hrtimer.c).
 //!
-//! A task is on a hart (`on_cpu`), on the run queue (`on_rq`), or neither
-//! (sleeping, stopped or dead); its state and both flags change under its
-//! `pi_lock` ([`crate::task::Task::sched`]). A wake-up of a task that is
-//! still on its hart only sets it running; the hart sees that when the
-//! task leaves ([`put_prev_task`]) and queues it again, so a wake-up is
-//! never lost between "decided to sleep" and "left the hart".
+//! The policy is the `sched` crate's ([`::sched::Sched`]: per-CPU run
+//! queues, the classes rt > wrr > fair > idle, placement and balancing);
+//! this module drives it. A task is on a hart (`on_cpu`), waiting on a run
+//! queue (`on_rq`), or neither (sleeping, stopped or dead); its state and
+//! both flags change under its `pi_lock` ([`crate::task::Task::sched`]),
+//! which is also held across every call into the crate that names the
+//! task (the crate's lock order is pi_lock, then run-queue locks). The
+//! crate counts a task on a hart as still queued (Linux's `on_rq` of the
+//! running task); it leaves the crate's queue only in [`put_prev_task`],
+//! if it is no longer runnable. A wake-up of a task that is still on its
+//! hart only sets it running, so a wake-up is never lost between "decided
+//! to sleep" and "left the hart".
 //!
-//! Where ferrite differs: one FIFO run queue for all harts (the scheduler
-//! issue brings per-CPU queues and the scheduling classes behind this same
-//! interface), and one timer queue for all CPUs; an idle hart parks its
-//! host thread on the run queue until a wake-up or the next timer.
+//! Every hart has its own run queue and idle state; a wake-up or a
+//! preemption on another CPU sets that CPU's need_resched (in the crate)
+//! and wakes its hart if it is parked: the reschedule IPI. A hart's run
+//! loop ([`crate::trap`]) ticks the crate after each slice of
+//! instructions and leaves its task when need_resched is set.
 //!
 //! In deterministic mode ([`crate::time::det`]) the clock is virtual, an
 //! idle hart waits for its turn instead of the host's time
 //! ([`RunQueue::pick_next_task`]'s separate branch), and each task
 //! carries `ready_at`, the virtual time from which it may run.
+//!
+//! Where ferrite differs: one timer queue for all CPUs; an idle hart polls
+//! briefly, then parks its host thread until a kick or the next timer, at
+//! most 50 ms at a time (when it also tries to pull work).
 
+pub mod debug;
 pub mod loadavg;
 pub mod wait;
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::task::{lock, SignalRef, TaskRef};
+pub use ::sched::{
+    Kick, MigrateReason, SchedAttr, SchedEntities, SchedError, SchedObserver, SchedTask, TaskId,
+    TaskSchedInfo, SCHED_BATCH, SCHED_FIFO, SCHED_IDLE, SCHED_NORMAL, SCHED_RR, SCHED_WRR,
+};
+
+use crate::task::{lock, SignalRef, Task, TaskRef};
 use crate::time::det::Det;
+
+/// The scheduler core over ferrite's tasks.
+pub type Sched = ::sched::Sched<Task, TraceHook>;
+
+/// The tick: a running task's class looks at its time at least this often
+/// (HZ = 1000), and at every end of an instruction slice.
+pub const TICK_NS: u64 = 1_000_000;
+
+// SAFETY: `se` is a field of the task, which lives at a fixed address in
+// its slab object for as long as any `TaskRef` to it exists.
+unsafe impl SchedTask for Task {
+    type Ref = TaskRef;
+    fn entities(&self) -> &SchedEntities<Self> {
+        &self.se
+    }
+    fn pid(&self) -> i32 {
+        Task::pid(self)
+    }
+    fn tgid(&self) -> i32 {
+        self.tgid
+    }
+    fn cpus_allowed(&self) -> u64 {
+        self.cpus_allowed.load(Relaxed)
+    }
+}
+
+/// The scheduler's observer: forwards every event to the sink set at boot
+/// ([`RunQueue::set_trace`], the tracer's), and reports a drift of the
+/// WRR totals as a kernel BUG on the console.
+#[derive(Default)]
+pub struct TraceHook {
+    sink: OnceLock<Box<dyn SchedObserver + Send + Sync>>,
+    /// BUGs the debug check reported.
+    pub bugs: AtomicU64,
+}
+
+impl SchedObserver for TraceHook {
+    fn switch(&self, now: u64, cpu: usize, prev: Option<TaskId>, next: Option<TaskId>) {
+        if let Some(s) = self.sink.get() {
+            s.switch(now, cpu, prev, next)
+        }
+    }
+    fn wakeup(&self, now: u64, task: TaskId, cpu: usize) {
+        if let Some(s) = self.sink.get() {
+            s.wakeup(now, task, cpu)
+        }
+    }
+    fn task_new(&self, now: u64, task: TaskId, cpu: usize) {
+        if let Some(s) = self.sink.get() {
+            s.task_new(now, task, cpu)
+        }
+    }
+    fn task_dead(&self, now: u64, task: TaskId, cpu: usize) {
+        if let Some(s) = self.sink.get() {
+            s.task_dead(now, task, cpu)
+        }
+    }
+    fn migrate(&self, now: u64, task: TaskId, from: usize, to: usize, why: MigrateReason) {
+        if let Some(s) = self.sink.get() {
+            s.migrate(now, task, from, to, why)
+        }
+    }
+    fn balance(&self, now: u64, from: usize, to: usize, moved: Option<(TaskId, u32)>) {
+        if let Some(s) = self.sink.get() {
+            s.balance(now, from, to, moved)
+        }
+    }
+    fn wrr_refill(&self, now: u64, task: TaskId, cpu: usize, slice_ns: u64) {
+        if let Some(s) = self.sink.get() {
+            s.wrr_refill(now, task, cpu, slice_ns)
+        }
+    }
+    fn counters(&self, now: u64, cpu: usize, nr_running: u32, wrr_weight: u64) {
+        if let Some(s) = self.sink.get() {
+            s.counters(now, cpu, nr_running, wrr_weight)
+        }
+    }
+    fn bug(&self, cpu: usize, what: &str) {
+        self.bugs.fetch_add(1, Relaxed);
+        eprintln!("BUG: sched: CPU {cpu}: {what}");
+        if let Some(s) = self.sink.get() {
+            s.bug(cpu, what)
+        }
+    }
+}
+
+/// One hart's idle state: where it parks.
+#[derive(Default)]
+struct Idle {
+    m: Mutex<()>,
+    cv: Condvar,
+    parked: AtomicBool,
+}
 
 /// How long an idle hart polls the run queue before it parks its host
 /// thread.
@@ -127,51 +237,55 @@ impl Ord for Timer {
 /// What an ITIMER_REAL expiry does (set by the kernel: send SIGALRM).
 pub type ItRealFn = Box<dyn Fn(&SignalRef) + Send + Sync>;
 
-/// The run queue and the timers.
+/// The run queues (the `sched` crate's, one per CPU), the harts' idle
+/// states and the timers.
 pub struct RunQueue {
-    q: Mutex<VecDeque<TaskRef>>,
-    /// Tasks in `q` (read without the lock by a spinning idle hart).
-    queued: std::sync::atomic::AtomicUsize,
-    /// Harts parked on `cv` (changed under `q`'s lock): a wake-up skips
-    /// the host's futex call when nobody is parked.
-    parked: std::sync::atomic::AtomicUsize,
-    cv: Condvar,
+    /// The scheduler core.
+    pub sched: Sched,
+    idle: Box<[Idle]>,
     shutdown: AtomicBool,
     timers: Mutex<BinaryHeap<Timer>>,
     /// The earliest armed deadline (u64::MAX: none).
     next_timer: AtomicU64,
+    /// When a busy CPU may next wake an idle one to pull work.
+    next_nohz_kick: AtomicU64,
+    /// `avenrun`.
+    pub loadavg: loadavg::LoadAvg,
     epoch: Instant,
     /// The deterministic machine (None: parallel mode).
     det: Option<Arc<Det>>,
     /// ITIMER_REAL expiry: the kernel sends SIGALRM (set at boot).
     pub it_real: Mutex<Option<ItRealFn>>,
-    /// `--trace`'s sink, for the wake-ups (set at boot).
-    pub tracer: std::sync::OnceLock<Arc<crate::trace::Tracer>>,
 }
 
 impl Default for RunQueue {
     fn default() -> Self {
-        RunQueue::new(None)
+        RunQueue::new(1, None)
     }
 }
 
 impl RunQueue {
-    /// A run queue on the host's clock (`det` None) or on the virtual
-    /// clock of a deterministic machine.
-    pub fn new(det: Option<Arc<Det>>) -> Self {
+    /// Run queues for `nr_cpus` harts (1..=64).
+    /// On the host's clock (`det` None) or on the virtual clock of a
+    /// deterministic machine.
+    pub fn new(nr_cpus: usize, det: Option<Arc<Det>>) -> Self {
         RunQueue {
-            q: Mutex::default(),
-            queued: std::sync::atomic::AtomicUsize::new(0),
-            parked: std::sync::atomic::AtomicUsize::new(0),
-            cv: Condvar::new(),
+            sched: Sched::new(nr_cpus.clamp(1, 64), TraceHook::default()),
+            idle: (0..nr_cpus.clamp(1, 64)).map(|_| Idle::default()).collect(),
             shutdown: AtomicBool::new(false),
             timers: Mutex::default(),
             next_timer: AtomicU64::new(u64::MAX),
+            next_nohz_kick: AtomicU64::new(0),
+            loadavg: loadavg::LoadAvg::default(),
             epoch: Instant::now(),
             det,
             it_real: Mutex::new(None),
-            tracer: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Connect the scheduler's events to a tracer (once, at boot).
+    pub fn set_trace(&self, sink: Box<dyn SchedObserver + Send + Sync>) -> bool {
+        self.sched.observer.sink.set(sink).is_ok()
     }
 
     /// Nanoseconds since boot: the host's monotonic clock, or in
@@ -195,112 +309,29 @@ impl RunQueue {
     }
 
     /// Whether hart `cpu` would find a task to run now (deterministic
-    /// mode: whether its turn must wake it). Per-CPU queues answer for
-    /// that CPU's queue and what it may pull.
-    pub fn may_pick(&self, _cpu: usize) -> bool {
-        self.queued.load(SeqCst) > 0
+    /// mode: whether its turn must wake it): its own run queue has one, or
+    /// another CPU has two or more runnable tasks it might pull (idle
+    /// balancing). Decided from the run queues alone, so the same in every
+    /// run.
+    pub fn may_pick(&self, cpu: usize) -> bool {
+        if cpu >= self.sched.nr_cpus() {
+            return false;
+        }
+        self.sched.rq(cpu).nr_running() > 0
+            || self.sched.need_resched(cpu)
+            || (0..self.sched.nr_cpus()).any(|c| self.sched.rq(c).nr_running() >= 2)
     }
 
-    /// Take the next task to run, if any (deterministic mode's pick).
-    fn take_next(&self) -> Option<TaskRef> {
-        let t = lock(&self.q).pop_front()?;
-        self.queued.fetch_sub(1, SeqCst);
+    /// Deterministic mode's pick for hart `cpu`: the crate's choice (its
+    /// idle balance included), now on the hart.
+    fn take_next(&self, cpu: usize) -> Option<TaskRef> {
+        self.sched.test_and_clear_need_resched(cpu);
+        let t = self.sched.pick_next_task(cpu, self.now())?;
         let mut s = lock(&t.sched);
         s.on_rq = false;
         s.on_cpu = true;
         drop(s);
         Some(t)
-    }
-
-    /// Tasks waiting for a hart.
-    pub fn nr_queued(&self) -> usize {
-        lock(&self.q).len()
-    }
-
-    /// Whether another task waits for a hart (the running one should
-    /// yield at the end of its slice).
-    pub fn others_waiting(&self) -> bool {
-        !lock(&self.q).is_empty()
-    }
-
-    fn enqueue(&self, t: TaskRef) {
-        let mut q = lock(&self.q);
-        q.push_back(t);
-        self.queued.fetch_add(1, SeqCst);
-        // A parked hart counted itself under this lock before it waited.
-        let parked = self.parked.load(Relaxed) > 0;
-        drop(q);
-        if parked {
-            self.cv.notify_one();
-        }
-    }
-
-    /// An idle hart's short poll before it parks (Linux's `poll_idle`
-    /// before a deep idle state): a task queued within [`IDLE_POLL`] is
-    /// taken without the host's wake-up of a parked thread, which costs
-    /// 10 to 15 µs when the host CPU itself is idle. True if a task came.
-    fn poll_idle(&self) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < IDLE_POLL {
-            if self.queued.load(SeqCst) > 0 || self.shutdown.load(Relaxed) {
-                return true;
-            }
-            for _ in 0..64 {
-                std::hint::spin_loop();
-            }
-        }
-        false
-    }
-
-    /// `pick_next_task` for an idle hart: the next runnable task, or None
-    /// at shutdown (or when `stop` says so). Runs expired timers and
-    /// `poll` (work an idle CPU does, such as the terminal's signals)
-    /// outside the queue's lock; parks until a wake-up or the next timer,
-    /// at most 50 ms at a time.
-    pub fn pick_next_task(&self, stop: &dyn Fn() -> bool, poll: &dyn Fn()) -> Option<TaskRef> {
-        if let Some(det) = &self.det {
-            return self.pick_next_task_det(det, stop, poll);
-        }
-        loop {
-            self.run_timers();
-            poll();
-            let q = lock(&self.q);
-            if self.shutdown.load(Relaxed) || stop() {
-                return None;
-            }
-            let mut q = q;
-            if let Some(t) = q.pop_front() {
-                self.queued.fetch_sub(1, SeqCst);
-                drop(q);
-                {
-                    let mut s = lock(&t.sched);
-                    s.on_rq = false;
-                    s.on_cpu = true;
-                }
-                return Some(t);
-            }
-            let next = self.next_timer.load(SeqCst);
-            let now = self.now();
-            if next <= now {
-                continue;
-            }
-            drop(q);
-            if self.poll_idle() {
-                continue;
-            }
-            let q = lock(&self.q);
-            if !q.is_empty() || self.shutdown.load(Relaxed) {
-                continue;
-            }
-            let wait = Duration::from_nanos((next - now).min(50_000_000));
-            self.parked.fetch_add(1, Relaxed);
-            let (g, _) = self
-                .cv
-                .wait_timeout(q, wait)
-                .unwrap_or_else(|p| p.into_inner());
-            self.parked.fetch_sub(1, Relaxed);
-            drop(g);
-        }
     }
 
     /// `pick_next_task` in deterministic mode, for the calling hart: in
@@ -311,6 +342,7 @@ impl RunQueue {
     fn pick_next_task_det(
         &self,
         det: &Det,
+        cpu: usize,
         stop: &dyn Fn() -> bool,
         poll: &dyn Fn(),
     ) -> Option<TaskRef> {
@@ -322,7 +354,7 @@ impl RunQueue {
             }
             self.run_timers();
             poll();
-            if let Some(t) = self.take_next() {
+            if let Some(t) = self.take_next(cpu) {
                 let ready = lock(&t.sched).ready_at;
                 det.picked(h, ready);
                 return Some(t);
@@ -334,14 +366,166 @@ impl RunQueue {
         }
     }
 
+    /// Runnable tasks on every CPU, the running ones included.
+    pub fn nr_queued(&self) -> usize {
+        (0..self.sched.nr_cpus())
+            .map(|c| self.sched.rq(c).nr_running() as usize)
+            .sum()
+    }
+
+    /// Send the reschedule IPIs of `k`: wake each CPU's hart if it is
+    /// parked (a running hart sees its need_resched at its next check).
+    pub fn kick(&self, k: Kick) {
+        for c in k.cpus() {
+            if let Some(i) = self.idle.get(c) {
+                if i.parked.load(SeqCst) {
+                    let _g = lock(&i.m);
+                    i.cv.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Wake one parked hart, if any (timers armed, or work to pull:
+    /// `nohz_balancer_kick`).
+    fn kick_one_idle(&self, except: usize) {
+        for (c, i) in self.idle.iter().enumerate() {
+            if c != except && i.parked.load(SeqCst) {
+                let _g = lock(&i.m);
+                i.cv.notify_one();
+                return;
+            }
+        }
+    }
+
+    /// Whether hart `cpu` was kicked (a task was queued on it) or the
+    /// machine stops.
+    fn has_work(&self, cpu: usize) -> bool {
+        self.sched.need_resched(cpu) || self.shutdown.load(Relaxed)
+    }
+
+    /// An idle hart's short poll before it parks (Linux's `poll_idle`
+    /// before a deep idle state): work that comes within [`IDLE_POLL`]
+    /// is taken without the host's wake-up of a parked thread, which
+    /// costs 10 to 15 µs when the host CPU itself is idle. True if work
+    /// came.
+    fn poll_idle(&self, cpu: usize) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < IDLE_POLL {
+            if self.has_work(cpu) {
+                return true;
+            }
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
+        false
+    }
+
+    /// `schedule()` for hart `cpu`'s idle loop: the next task to run, or
+    /// None at shutdown (or when `stop` says so). Runs expired timers and
+    /// `poll` (work an idle CPU does, such as the terminal's signals);
+    /// parks until a kick or the next timer, at most 50 ms at a time.
+    pub fn pick_next_task(
+        &self,
+        cpu: usize,
+        stop: &dyn Fn() -> bool,
+        poll: &dyn Fn(),
+    ) -> Option<TaskRef> {
+        if let Some(det) = &self.det {
+            return self.pick_next_task_det(det, cpu, stop, poll);
+        }
+        loop {
+            self.run_timers();
+            poll();
+            if self.shutdown.load(Relaxed) || stop() {
+                return None;
+            }
+            self.sched.test_and_clear_need_resched(cpu);
+            if let Some(t) = self.sched.pick_next_task(cpu, self.now()) {
+                let mut s = lock(&t.sched);
+                s.on_rq = false;
+                s.on_cpu = true;
+                drop(s);
+                return Some(t);
+            }
+            let next = self.next_timer.load(SeqCst);
+            let now = self.now();
+            if next <= now {
+                continue;
+            }
+            if self.poll_idle(cpu) {
+                continue;
+            }
+            let idle = &self.idle[cpu];
+            let g = lock(&idle.m);
+            idle.parked.store(true, SeqCst);
+            if self.has_work(cpu) {
+                idle.parked.store(false, SeqCst);
+                continue;
+            }
+            // Queued tasks that cannot run now (rt throttling): look again
+            // at the next tick.
+            let cap = if self.sched.rq(cpu).nr_running() > 0 {
+                TICK_NS
+            } else {
+                50_000_000
+            };
+            let wait = Duration::from_nanos((next - now).min(cap));
+            let (g, _) = idle
+                .cv
+                .wait_timeout(g, wait)
+                .unwrap_or_else(|p| p.into_inner());
+            idle.parked.store(false, SeqCst);
+            drop(g);
+        }
+    }
+
+    /// The tick of hart `cpu` running `task` (`scheduler_tick`): charge
+    /// the time, run the class's tick and the periodic balance. True if
+    /// the task should leave the hart.
+    pub fn tick(&self, cpu: usize) -> bool {
+        let now = self.now();
+        let resched = self.sched.task_tick(cpu, now);
+        self.loadavg.update(now, self.nr_queued() as u64);
+        let k = self.sched.balance_tick(now);
+        if k != Kick::default() {
+            if cfg!(debug_assertions) {
+                let _ = self.sched.check_totals();
+            }
+            self.kick(k);
+        }
+        // `nohz_balancer_kick`: work waits here, an idle CPU may pull it
+        // (at most every 10 ms).
+        if self.sched.rq(cpu).nr_running() >= 2 {
+            let due = self.next_nohz_kick.load(Relaxed);
+            if now >= due
+                && self
+                    .next_nohz_kick
+                    .compare_exchange(due, now + 10 * TICK_NS, Relaxed, Relaxed)
+                    .is_ok()
+            {
+                self.kick_one_idle(cpu);
+            }
+        }
+        resched
+    }
+
+    /// Whether hart `cpu`'s task must leave (need_resched); clears it.
+    pub fn need_resched(&self, cpu: usize) -> bool {
+        self.sched.need_resched(cpu) && self.sched.test_and_clear_need_resched(cpu)
+    }
+
     /// Stop every hart (no task is left, or the kernel panicked).
     pub fn shutdown(&self) {
         self.shutdown.store(true, Relaxed);
         if let Some(d) = &self.det {
             d.shutdown();
         }
-        let _q = lock(&self.q);
-        self.cv.notify_all();
+        for i in self.idle.iter() {
+            let _g = lock(&i.m);
+            i.cv.notify_all();
+        }
     }
 
     /// Whether the run queue was shut down.
@@ -399,10 +583,7 @@ impl RunQueue {
         lock(&self.timers).push(t);
         self.next_timer.fetch_min(d, SeqCst);
         // An idle hart may sleep past the new deadline.
-        let _q = lock(&self.q);
-        if self.parked.load(Relaxed) > 0 {
-            self.cv.notify_one();
-        }
+        self.kick_one_idle(usize::MAX);
     }
 
     /// Whether a timer is due (cheap: one atomic load and a clock read).
@@ -460,8 +641,8 @@ pub fn set_running(task: &TaskRef) {
 }
 
 /// `try_to_wake_up(p, state, 0)`: if the task sleeps in one of the states
-/// `mask`, make it runnable (queue it unless it is still on its hart).
-/// True if it was woken.
+/// `mask`, make it runnable (queue it on the CPU its class selects,
+/// unless it is still on its hart). True if it was woken.
 pub fn try_to_wake_up(task: &TaskRef, mask: u32) -> bool {
     let mut s = lock(&task.sched);
     if s.state & mask == 0 || s.state == TASK_RUNNING || s.state & TASK_DEAD != 0 {
@@ -469,14 +650,13 @@ pub fn try_to_wake_up(task: &TaskRef, mask: u32) -> bool {
     }
     s.state = TASK_RUNNING;
     task.timer_seq.fetch_add(1, SeqCst);
-    if let Some(t) = task.rq.tracer.get() {
-        crate::trace::hooks::wakeup(t, &task.rq, task, false);
-    }
     stamp_ready(&task.rq, &mut s);
     if !s.on_rq && !s.on_cpu {
         s.on_rq = true;
+        let rq = &task.rq;
+        let k = rq.sched.activate_task(task.clone(), rq.now());
         drop(s);
-        task.rq.enqueue(task.clone());
+        rq.kick(k);
     }
     true
 }
@@ -486,32 +666,76 @@ pub fn wake_up_process(task: &TaskRef) -> bool {
     try_to_wake_up(task, TASK_NORMAL)
 }
 
-/// `wake_up_new_task`: a new task's first queueing.
+/// `wake_up_new_task`: a new task's first queueing, on the CPU fork's
+/// placement selects.
 pub fn wake_up_new_task(task: &TaskRef) {
-    {
-        let mut s = lock(&task.sched);
-        s.state = TASK_RUNNING;
-        s.on_rq = true;
-        stamp_ready(&task.rq, &mut s);
-    }
-    if let Some(t) = task.rq.tracer.get() {
-        crate::trace::hooks::wakeup(t, &task.rq, task, true);
-    }
-    task.rq.enqueue(task.clone());
+    let mut s = lock(&task.sched);
+    s.state = TASK_RUNNING;
+    s.on_rq = true;
+    stamp_ready(&task.rq, &mut s);
+    let rq = &task.rq;
+    let k = rq.sched.wake_up_new_task(task.clone(), rq.now());
+    drop(s);
+    rq.kick(k);
 }
 
-/// The hart is done with `task` (`finish_task_switch` of the previous
-/// task): queue it again if it is runnable; a sleeping task stays off
-/// until woken, a dead one is gone.
-pub fn put_prev_task(task: &TaskRef) {
+/// Hart `cpu` is done with `task` (`finish_task_switch` of the previous
+/// task): it stays queued if it is runnable (moved first if its affinity
+/// or an exec asks); a sleeping task leaves the queue until woken, a
+/// dead one for good.
+pub fn put_prev_task(task: &TaskRef, cpu: usize) {
     let mut s = lock(&task.sched);
     s.on_cpu = false;
-    stamp_ready(&task.rq, &mut s);
-    if s.state == TASK_RUNNING {
+    let runnable = s.state == TASK_RUNNING;
+    if runnable {
         s.on_rq = true;
-        drop(s);
-        task.rq.enqueue(task.clone());
     }
+    stamp_ready(&task.rq, &mut s);
+    let rq = &task.rq;
+    let now = rq.now();
+    let k = rq.sched.put_prev_task(cpu, task, runnable, now);
+    if s.state & TASK_DEAD != 0 {
+        rq.sched.task_dead(cpu, task, now);
+    }
+    drop(s);
+    rq.kick(k);
+}
+
+/// `sched_setaffinity`'s move: the task's mask changed (set it first).
+pub fn set_cpus_allowed(task: &TaskRef) {
+    let s = lock(&task.sched);
+    let rq = &task.rq;
+    let k = rq.sched.set_cpus_allowed(task, rq.now());
+    drop(s);
+    rq.kick(k);
+}
+
+/// `__sched_setscheduler` of `task` (permissions checked by the caller).
+pub fn setscheduler(task: &TaskRef, attr: SchedAttr) -> Result<(), SchedError> {
+    let s = lock(&task.sched);
+    let rq = &task.rq;
+    let k = rq.sched.setscheduler(task, attr, rq.now());
+    drop(s);
+    rq.kick(k?);
+    Ok(())
+}
+
+/// The lab's `sched_setweight` (permissions checked by the caller).
+pub fn set_wrr_weight(task: &TaskRef, w: u32) -> Result<(), SchedError> {
+    let _s = lock(&task.sched);
+    task.rq.sched.set_wrr_weight(task, w, task.rq.now())
+}
+
+/// `set_user_nice`.
+pub fn set_nice(task: &TaskRef, nice: i32) {
+    let _s = lock(&task.sched);
+    task.rq.sched.set_nice(task, nice, task.rq.now());
+}
+
+/// The task's scheduling state.
+pub fn task_info(task: &TaskRef) -> TaskSchedInfo {
+    let _s = lock(&task.sched);
+    task.rq.sched.task_info(task)
 }
 
 /// Deterministic mode: the task may not run before the calling hart's

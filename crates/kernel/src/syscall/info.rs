@@ -431,18 +431,22 @@ pub fn sys_sched_getaffinity(s: &mut Sys<'_>, pid: u64, len: u64, mask: u64) -> 
     Ok(n as u64)
 }
 
-/// `sched_setaffinity(2)`: keep the mask (what the caller gave, the bytes
+/// `sched_setaffinity(2)`: set the mask (what the caller gave, the bytes
 /// past `cpumask_size()` ignored, a shorter one zero-extended); EINVAL if
-/// it has no online CPU.
-///
-/// Where ferrite differs: the mask is recorded and reported, but every
-/// hart takes tasks from the one run queue, so it does not bind the task.
+/// it has no online CPU. A task on a CPU the mask leaves out moves: at
+/// once if it waits, when it leaves its hart if it runs.
 pub fn sys_sched_setaffinity(s: &mut Sys<'_>, pid: u64, len: u64, mask: u64) -> SysResult {
     let n = (len as usize).min(CPUMASK_SIZE);
     let bytes = s.read_user(mask, n)?;
     let mut b = [0u8; CPUMASK_SIZE];
     b[..n].copy_from_slice(&bytes);
     let t = affinity_task(s, pid)?;
+    // `check_same_owner` or CAP_SYS_NICE.
+    let me = s.task.cred();
+    let tc = t.cred();
+    if me.euid != tc.euid && me.euid != tc.uid && !me.capable(crate::syscall::cred::CAP_SYS_NICE) {
+        return Err(crate::errno::EPERM);
+    }
     let m = u64::from_le_bytes(b);
     let new = m & online_mask(s);
     if new == 0 {
@@ -450,5 +454,6 @@ pub fn sys_sched_setaffinity(s: &mut Sys<'_>, pid: u64, len: u64, mask: u64) -> 
     }
     t.cpus_allowed
         .store(new, std::sync::atomic::Ordering::Relaxed);
+    crate::sched::set_cpus_allowed(&t);
     Ok(0)
 }

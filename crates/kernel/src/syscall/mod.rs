@@ -18,6 +18,7 @@ pub mod info;
 pub mod mem;
 pub mod nr;
 pub mod process;
+pub mod sched;
 pub mod signal;
 pub mod sigqueue;
 pub mod sys;
@@ -274,6 +275,18 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         GETITIMER => crate::itimer::sys_getitimer(s, a[0], a[1]),
         SETITIMER => crate::itimer::sys_setitimer(s, a[0], a[1], a[2]),
         SCHED_YIELD => return Flow::Yield(0),
+        SCHED_SETSCHEDULER => sched::sys_sched_setscheduler(s, a[0], a[1], a[2]),
+        SCHED_SETPARAM => sched::sys_sched_setparam(s, a[0], a[1]),
+        SCHED_GETSCHEDULER => sched::sys_sched_getscheduler(s, a[0]),
+        SCHED_GETPARAM => sched::sys_sched_getparam(s, a[0], a[1]),
+        SCHED_GET_PRIORITY_MAX => sched::sys_sched_get_priority_max(a[0]),
+        SCHED_GET_PRIORITY_MIN => sched::sys_sched_get_priority_min(a[0]),
+        SCHED_RR_GET_INTERVAL => sched::sys_sched_rr_get_interval(s, a[0], a[1]),
+        SCHED_SETATTR => sched::sys_sched_setattr(s, a[0], a[1], a[2]),
+        SCHED_GETATTR => sched::sys_sched_getattr(s, a[0], a[1], a[2], a[3]),
+        SCHED_SETWEIGHT => sched::sys_sched_setweight(s, a[0], a[1]),
+        SCHED_GETWEIGHT => sched::sys_sched_getweight(s, a[0]),
+        GET_WRR_INFO => sched::sys_get_wrr_info(s, a[0]),
         // Credentials and process attributes.
         SETUID => cred::sys_setuid(s, a[0]),
         SETGID => cred::sys_setgid(s, a[0]),

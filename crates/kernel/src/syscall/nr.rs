@@ -82,9 +82,16 @@ syscalls! {
     CLOCK_GETTIME = 113, "clock_gettime";
     CLOCK_GETRES = 114, "clock_getres";
     CLOCK_NANOSLEEP = 115, "clock_nanosleep";
+    SCHED_SETPARAM = 118, "sched_setparam";
+    SCHED_SETSCHEDULER = 119, "sched_setscheduler";
+    SCHED_GETSCHEDULER = 120, "sched_getscheduler";
+    SCHED_GETPARAM = 121, "sched_getparam";
     SCHED_SETAFFINITY = 122, "sched_setaffinity";
     SCHED_GETAFFINITY = 123, "sched_getaffinity";
     SCHED_YIELD = 124, "sched_yield";
+    SCHED_GET_PRIORITY_MAX = 125, "sched_get_priority_max";
+    SCHED_GET_PRIORITY_MIN = 126, "sched_get_priority_min";
+    SCHED_RR_GET_INTERVAL = 127, "sched_rr_get_interval";
     KILL = 129, "kill";
     TKILL = 130, "tkill";
     TGKILL = 131, "tgkill";
@@ -154,6 +161,8 @@ syscalls! {
     RISCV_FLUSH_ICACHE = 259, "riscv_flush_icache";
     WAIT4 = 260, "wait4";
     PRLIMIT64 = 261, "prlimit64";
+    SCHED_SETATTR = 274, "sched_setattr";
+    SCHED_GETATTR = 275, "sched_getattr";
     RENAMEAT2 = 276, "renameat2";
     GETRANDOM = 278, "getrandom";
     MEMFD_CREATE = 279, "memfd_create";
@@ -164,6 +173,9 @@ syscalls! {
     FACCESSAT2 = 439, "faccessat2";
     FUTEX_WAITV = 449, "futex_waitv";
     FCHMODAT2 = 452, "fchmodat2";
+    SCHED_SETWEIGHT = 500, "sched_setweight";
+    SCHED_GETWEIGHT = 501, "sched_getweight";
+    GET_WRR_INFO = 502, "get_wrr_info";
 }
 
 #[cfg(test)]

@@ -209,6 +209,7 @@ fn set_one_prio(s: &Sys<'_>, p: &TaskRef, nice: i32) -> Result<(), crate::errno:
         return Err(EPERM);
     }
     p.nice.store(nice, Relaxed);
+    crate::sched::set_nice(p, nice);
     Ok(())
 }
 

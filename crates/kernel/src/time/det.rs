@@ -524,7 +524,7 @@ mod tests {
     #[test]
     fn idle_machine_jumps_to_the_timer() {
         let d = Det::new(2, 1000, 0);
-        let rq = RunQueue::new(Some(d.clone()));
+        let rq = RunQueue::new(2, Some(d.clone()));
         let fired = Arc::new(AtomicBool::new(false));
         let f = fired.clone();
         rq.arm_call(5_000_000, (0, 0), Box::new(move |_| f.store(true, SeqCst)));

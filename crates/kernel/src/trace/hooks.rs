@@ -4,34 +4,63 @@
 //! (switch), `ttwu_do_wakeup` and `wake_up_new_task` (wake-ups),
 //! `kernel_clone` (fork) and `do_exit` (exit).
 
-use std::sync::atomic::Ordering::Relaxed;
-
-use super::{state_letter, SwitchTask, Tracer};
+use super::{state_letter, MigrateReason, SwitchTask, Tracer};
+use crate::sched::{MigrateReason as SchedMigrate, TaskId};
 use crate::sched::RunQueue;
 use crate::task::{lock, Task, TaskRef};
 
-/// SCHED_WRR's default weight (the lab's 10).
-pub const DEFAULT_WRR_WEIGHT: u32 = 10;
-
-/// The weight the trace records for `task`. Every task is at the default
-/// until the WRR class keeps a weight per task (it replaces this body).
-pub fn task_weight(_task: &Task) -> u32 {
-    DEFAULT_WRR_WEIGHT
+/// The weight the trace records for `task`: its SCHED_WRR weight, 0 for
+/// a task of another policy.
+pub fn task_weight(task: &TaskRef) -> u32 {
+    let i = crate::sched::task_info(task);
+    if i.policy == crate::sched::SCHED_WRR {
+        i.wrr_weight
+    } else {
+        0
+    }
 }
 
-/// The CPU a wake-up of `task` targets: the one it last ran on (ferrite's
-/// one shared run queue has no per-CPU target yet).
-fn target_cpu(task: &Task) -> usize {
-    task.cpu.load(Relaxed).max(0) as usize
+/// The scheduler's events the `sched` crate reports (through its
+/// observer, with the run queue's lock held): wake-ups with the CPU
+/// chosen, migrations, balance decisions, slice refills and the per-CPU
+/// counters. Switches, forks and exits are traced by the kernel's hooks
+/// below, which know the tasks' names.
+pub struct SchedSink(pub std::sync::Arc<Tracer>);
+
+impl crate::sched::SchedObserver for SchedSink {
+    fn wakeup(&self, now: u64, task: TaskId, cpu: usize) {
+        self.0.sched_wakeup(now, task.pid, cpu);
+    }
+    fn task_new(&self, now: u64, task: TaskId, cpu: usize) {
+        self.0.sched_wakeup_new(now, task.pid, cpu);
+    }
+    fn migrate(&self, now: u64, task: TaskId, from: usize, to: usize, why: SchedMigrate) {
+        let reason = match why {
+            SchedMigrate::Balance => MigrateReason::Balance,
+            SchedMigrate::IdleBalance => MigrateReason::IdlePull,
+            SchedMigrate::Affinity => MigrateReason::Affinity,
+            SchedMigrate::Wakeup => MigrateReason::Wakeup,
+            SchedMigrate::Fork => MigrateReason::Fork,
+            SchedMigrate::Exec => MigrateReason::Exec,
+        };
+        self.0.sched_migrate(now, task.pid, from, to, reason);
+    }
+    fn balance(&self, now: u64, from: usize, to: usize, moved: Option<(TaskId, u32)>) {
+        self.0
+            .wrr_balance(now, from, to, moved.map(|(t, w)| (t.pid, w)));
+    }
+    fn wrr_refill(&self, now: u64, task: TaskId, cpu: usize, slice_ns: u64) {
+        let weight = (slice_ns / WRR_BASE_SLICE_NS) as u32;
+        self.0.wrr_refill(now, cpu, task.pid, weight, slice_ns);
+    }
+    fn counters(&self, now: u64, cpu: usize, nr_running: u32, wrr_weight: u64) {
+        self.0.counter(now, cpu, "nr_running", nr_running as u64);
+        self.0.counter(now, cpu, "total_weight", wrr_weight);
+    }
 }
 
-/// The counters of CPU `cpu` after a switch: `nr_running` (the task it
-/// runs: 1 or 0; queued tasks wait in the shared queue, which is the
-/// global `nr_queued`).
-fn counters(t: &Tracer, ts: u64, rq: &RunQueue, cpu: usize, running: bool) {
-    t.counter(ts, cpu, "nr_running", running as u64);
-    t.global_counter(ts, "nr_queued", rq.nr_queued() as u64);
-}
+/// SCHED_WRR's base slice: a weight-w task runs w x 10 ms.
+const WRR_BASE_SLICE_NS: u64 = 10_000_000;
 
 /// Hart `cpu` switches from idle to `task` (hart_main before run_task).
 pub fn switch_in(t: &Tracer, rq: &RunQueue, cpu: usize, task: &TaskRef) {
@@ -43,7 +72,6 @@ pub fn switch_in(t: &Tracer, rq: &RunQueue, cpu: usize, task: &TaskRef) {
         weight: task_weight(task),
     };
     t.sched_switch(ts, cpu, SwitchTask::IDLE, "R", next);
-    counters(t, ts, rq, cpu, true);
 }
 
 /// Hart `cpu` is done with `task` (hart_main after run_task): its slice
@@ -58,17 +86,6 @@ pub fn switch_out(t: &Tracer, rq: &RunQueue, cpu: usize, task: &TaskRef) {
         weight: task_weight(task),
     };
     t.sched_switch(ts, cpu, prev, state_letter(state), SwitchTask::IDLE);
-    counters(t, ts, rq, cpu, false);
-}
-
-/// `try_to_wake_up` woke `task` (`new`: `wake_up_new_task`).
-pub fn wakeup(t: &Tracer, rq: &RunQueue, task: &Task, new: bool) {
-    let ts = rq.now();
-    if new {
-        t.sched_wakeup_new(ts, task.pid(), target_cpu(task));
-    } else {
-        t.sched_wakeup(ts, task.pid(), target_cpu(task));
-    }
 }
 
 /// `parent` forked `child`.

@@ -97,8 +97,10 @@ pub enum MigrateReason {
     IdlePull,
     /// Placement at wake-up (`select_task_rq`).
     Wakeup,
-    /// Placement at fork or exec.
+    /// Placement at fork.
     Fork,
+    /// Placement at exec (`sched_exec`).
+    Exec,
     /// `sched_setaffinity` left it on a CPU it may no longer use.
     Affinity,
 }
@@ -108,6 +110,7 @@ impl MigrateReason {
     pub fn as_str(self) -> &'static str {
         match self {
             MigrateReason::Balance => "balance",
+            MigrateReason::Exec => "exec",
             MigrateReason::IdlePull => "idle_pull",
             MigrateReason::Wakeup => "wakeup",
             MigrateReason::Fork => "fork",
