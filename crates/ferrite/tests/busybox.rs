@@ -611,3 +611,22 @@ fn sched_proc_files_on_two_cpus() {
         "{o}"
     );
 }
+
+/// The scheduler's sysctl knobs take root's writes within Linux's limits
+/// (the rt runtime -1 or at most the period; positive intervals).
+#[test]
+fn sched_sysctl_knobs() {
+    let r = ferrite(&[
+        "sh",
+        "-c",
+        "cd /proc/sys/kernel; echo 100 > sched_wrr_balance_interval_ms; \
+         cat sched_wrr_balance_interval_ms; echo -1 > sched_rt_runtime_us; \
+         cat sched_rt_runtime_us; echo 2000000 > sched_rt_runtime_us || echo EINVAL; \
+         echo 0 > sched_wrr_balance_interval_ms || echo EINVAL; cat sched_rt_period_us",
+    ]);
+    assert_eq!(
+        r.stdout, "100\n-1\nEINVAL\nEINVAL\n1000000\n",
+        "{}",
+        r.stderr
+    );
+}

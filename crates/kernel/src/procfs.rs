@@ -499,7 +499,13 @@ impl ProcSource for ProcView {
     }
 
     fn writable(&self, path: &str) -> bool {
-        matches!(self.place(path), Some(Place::Top("sys/kernel/pid_max")))
+        match self.place(path) {
+            Some(Place::Top("sys/kernel/pid_max")) => true,
+            Some(Place::Top(n)) => n
+                .strip_prefix("sys/kernel/")
+                .is_some_and(crate::sched::debug::sysctl_writable),
+            _ => false,
+        }
     }
 
     fn write(&self, path: &str, pos: u64, data: &[u8]) -> Result<usize, Errno> {
@@ -513,6 +519,18 @@ impl ProcSource for ProcView {
                     return Err(EINVAL);
                 }
                 self.table.pid_max.store(v, Relaxed);
+                Ok(n)
+            }
+            Some(Place::Top(name))
+                if name
+                    .strip_prefix("sys/kernel/")
+                    .is_some_and(crate::sched::debug::sysctl_writable) =>
+            {
+                let (n, v) = match dointvec_write(pos, data)? {
+                    None => return Ok(data.len()),
+                    Some(x) => x,
+                };
+                crate::sched::debug::sysctl_write(&self.rq, &name["sys/kernel/".len()..], v)?;
                 Ok(n)
             }
             _ => Err(crate::errno::EACCES),

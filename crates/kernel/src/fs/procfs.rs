@@ -118,6 +118,9 @@ pub(crate) fn ino(rel: &str) -> u64 {
 /// files and `oom_score_adj`); the others are 0444.
 fn writable_name(rel: &str) -> bool {
     rel.starts_with("sys/kernel/pid_max")
+        || rel
+            .strip_prefix("sys/kernel/")
+            .is_some_and(crate::sched::debug::sysctl_writable)
 }
 
 /// `stat` of a procfs name (symlinks as Linux shows them: `lrwxrwxrwx`).

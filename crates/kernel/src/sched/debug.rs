@@ -215,3 +215,45 @@ pub fn proc_pid_schedstat(p: &TaskRef) -> String {
     let i = task_info(p);
     format!("{} {} {}\n", i.sum_exec_runtime, i.run_delay, i.pcount)
 }
+
+/// A write of `v` to `/proc/sys/kernel/NAME` of the scheduler's knobs
+/// (`sched_rt_handler`'s checks: the runtime is -1 or at most the period;
+/// both and the WRR balance interval positive).
+pub fn sysctl_write(rq: &RunQueue, name: &str, v: i32) -> Result<(), crate::errno::Errno> {
+    use crate::errno::EINVAL;
+    let t = &rq.sched.tunables;
+    match name {
+        "sched_rt_period_us" => {
+            let runtime = t.rt_runtime_ns.load(Relaxed);
+            if v <= 0 || (runtime >= 0 && (v as i64) * 1000 < runtime) {
+                return Err(EINVAL);
+            }
+            t.rt_period_ns.store(v as u64 * 1000, Relaxed);
+        }
+        "sched_rt_runtime_us" => {
+            let period = t.rt_period_ns.load(Relaxed) as i64;
+            if v < -1 || (v as i64) * 1000 > period {
+                return Err(EINVAL);
+            }
+            let ns = if v < 0 { -1 } else { v as i64 * 1000 };
+            t.rt_runtime_ns.store(ns, Relaxed);
+        }
+        "sched_wrr_balance_interval_ms" => {
+            if v <= 0 {
+                return Err(EINVAL);
+            }
+            t.wrr_balance_interval_ns
+                .store(v as u64 * 1_000_000, Relaxed);
+        }
+        _ => return Err(EINVAL),
+    }
+    Ok(())
+}
+
+/// The knobs a write may change.
+pub fn sysctl_writable(name: &str) -> bool {
+    matches!(
+        name,
+        "sched_rt_period_us" | "sched_rt_runtime_us" | "sched_wrr_balance_interval_ms"
+    )
+}
