@@ -925,7 +925,7 @@ pub fn stat(p: &TaskRef, whole: bool) -> String {
         ign & 0x7fff_ffff,
         cgt & 0x7fff_ffff,
         p.exit_signal.load(Relaxed),
-        p.cpu.load(Relaxed),
+        p.se.cpu(),
     );
     for d in data {
         let _ = write!(s, " {d}");
