@@ -371,7 +371,10 @@ impl ProcView {
     fn loadavg(&self) -> String {
         let (running, threads) = self.nr_running();
         let last = self.table.lock().last_pid;
-        format!("0.00 0.00 0.00 {running}/{threads} {last}\n")
+        self.rq
+            .loadavg
+            .update(self.rq.now(), self.rq.nr_queued() as u64);
+        format!("{} {running}/{threads} {last}\n", self.rq.loadavg.text())
     }
 
     /// /proc/uptime (fs/proc/uptime.c): time since boot and the CPUs'

@@ -26,6 +26,7 @@
 //! most 50 ms at a time (when it also tries to pull work).
 
 pub mod debug;
+pub mod loadavg;
 pub mod wait;
 
 use std::collections::BinaryHeap;
@@ -238,6 +239,8 @@ pub struct RunQueue {
     next_timer: AtomicU64,
     /// When a busy CPU may next wake an idle one to pull work.
     next_nohz_kick: AtomicU64,
+    /// `avenrun`.
+    pub loadavg: loadavg::LoadAvg,
     epoch: Instant,
     /// ITIMER_REAL expiry: the kernel sends SIGALRM (set at boot).
     pub it_real: Mutex<Option<ItRealFn>>,
@@ -259,6 +262,7 @@ impl RunQueue {
             timers: Mutex::default(),
             next_timer: AtomicU64::new(u64::MAX),
             next_nohz_kick: AtomicU64::new(0),
+            loadavg: loadavg::LoadAvg::default(),
             epoch: Instant::now(),
             it_real: Mutex::new(None),
         }
@@ -392,6 +396,7 @@ impl RunQueue {
     pub fn tick(&self, cpu: usize) -> bool {
         let now = self.now();
         let resched = self.sched.task_tick(cpu, now);
+        self.loadavg.update(now, self.nr_queued() as u64);
         let k = self.sched.balance_tick(now);
         if k != Kick::default() {
             if cfg!(debug_assertions) {
