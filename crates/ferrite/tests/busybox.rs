@@ -492,6 +492,8 @@ fn interactive_shell_with_job_control() {
     }
     let status = t.wait();
     t.wait_for("hi 42\n");
+    // The last lines may reach the pty reader after ferrite exited.
+    t.wait_for("Killed");
     let text = t.text();
     assert_eq!(status, 3, "{text}");
     assert!(!text.contains("job control turned off"), "{text}");

@@ -67,7 +67,7 @@ fn trace_of_a_multi_process_program() {
 
     // Per CPU, in file order (each hart writes its own track): B and E
     // alternate and match, timestamps never go back, and the nr_running
-    // counter says whether a slice is open.
+    // counter is at least 1 while a slice is open.
     let mut open: BTreeMap<usize, Option<i64>> = BTreeMap::new();
     let mut last_ts: BTreeMap<usize, f64> = BTreeMap::new();
     let mut ran: BTreeSet<i64> = BTreeSet::new();
@@ -89,11 +89,16 @@ fn trace_of_a_multi_process_program() {
         };
         assert!(cpu < 2, "cpu {cpu}");
         let t = ts(e);
-        let prev = last_ts.insert(cpu, t).unwrap_or(0.0);
-        assert!(
-            t >= prev,
-            "CPU {cpu}: time went back from {prev} to {t}: {e}"
-        );
+        // A CPU's own switches are in time order; its counters may also
+        // be updated by other harts (a wake-up onto it), whose clocks the
+        // file interleaves.
+        if e["ph"] == "B" || e["ph"] == "E" {
+            let prev = last_ts.insert(cpu, t).unwrap_or(0.0);
+            assert!(
+                t >= prev,
+                "CPU {cpu}: time went back from {prev} to {t}: {e}"
+            );
+        }
         let cur = open.entry(cpu).or_default();
         match e["ph"].as_str().unwrap() {
             "B" => {
@@ -114,8 +119,14 @@ fn trace_of_a_multi_process_program() {
                 assert!(["R", "S", "D", "T", "X"].contains(&st), "{st}");
             }
             "C" => {
-                let v = e["args"][format!("cpu{cpu}")].as_u64().unwrap();
-                assert_eq!(v, cur.is_some() as u64, "CPU {cpu} nr_running at {t}");
+                // nr_running counts the CPU's runnable tasks, the running
+                // one included: at least 1 while a task runs there.
+                let name = e["name"].as_str().unwrap_or("");
+                if let Some(v) = e["args"][format!("cpu{cpu}")].as_u64() {
+                    if name.starts_with("nr_running") && cur.is_some() {
+                        assert!(v >= 1, "CPU {cpu} nr_running {v} at {t} while it runs a task");
+                    }
+                }
             }
             _ => {}
         }

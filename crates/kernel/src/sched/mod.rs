@@ -378,10 +378,12 @@ impl RunQueue {
     pub fn kick(&self, k: Kick) {
         for c in k.cpus() {
             if let Some(i) = self.idle.get(c) {
-                if i.parked.load(SeqCst) {
-                    let _g = lock(&i.m);
-                    i.cv.notify_one();
-                }
+                // Always through the idle lock, the condition variable's
+                // own protocol: the hart checks need_resched (set before
+                // this) under it before it waits, so the kick cannot fall
+                // between its check and its wait.
+                let _g = lock(&i.m);
+                i.cv.notify_one();
             }
         }
     }
