@@ -124,7 +124,10 @@ fn trace_of_a_multi_process_program() {
                 let name = e["name"].as_str().unwrap_or("");
                 if let Some(v) = e["args"][format!("cpu{cpu}")].as_u64() {
                     if name.starts_with("nr_running") && cur.is_some() {
-                        assert!(v >= 1, "CPU {cpu} nr_running {v} at {t} while it runs a task");
+                        assert!(
+                            v >= 1,
+                            "CPU {cpu} nr_running {v} at {t} while it runs a task"
+                        );
                     }
                 }
             }

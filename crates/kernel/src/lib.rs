@@ -44,8 +44,8 @@ pub mod size;
 pub mod strace;
 pub mod syscall;
 pub mod task;
-pub mod trace;
 pub mod time;
+pub mod trace;
 pub mod trap;
 
 pub use kernel::{Config, ExitStatus, Kernel, Outcome, RunError, Stats};

@@ -360,7 +360,7 @@ impl RunQueue {
                 return Some(t);
             }
             det.set_idle(h);
-            if !det.idle_advance(h, self) {
+            if !det.idle_advance_after_miss(h, self) {
                 det.pass(h, self, poll);
             }
         }

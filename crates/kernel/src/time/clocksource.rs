@@ -75,7 +75,10 @@ impl Stopwatch {
         match self {
             Stopwatch::Host(t) => {
                 let now = Instant::now();
-                (now.duration_since(t).as_nanos() as u64, Stopwatch::Host(now))
+                (
+                    now.duration_since(t).as_nanos() as u64,
+                    Stopwatch::Host(now),
+                )
             }
             other => {
                 let ns = other.stop(k, hart);

@@ -277,14 +277,28 @@ impl Det {
     /// start); false when its clock reached the horizon with nothing to
     /// do.
     pub fn idle_advance(&self, h: usize, rq: &RunQueue) -> bool {
+        self.advance_idle(h, rq, false)
+    }
+
+    /// [`Det::idle_advance`] for a hart whose pick just found nothing
+    /// although [`RunQueue::may_pick`] said it might (a pull the balance
+    /// rules refuse, a throttled rt queue): its clock moves to its next
+    /// event before it looks again, so the turn always ends.
+    pub fn idle_advance_after_miss(&self, h: usize, rq: &RunQueue) -> bool {
+        self.advance_idle(h, rq, true)
+    }
+
+    fn advance_idle(&self, h: usize, rq: &RunQueue, missed: bool) -> bool {
         let Some(c) = self.harts.get(h) else {
             return false;
         };
         let _as = act_as(h);
+        let mut skip = missed;
         loop {
-            if rq.may_pick(h) {
+            if !skip && rq.may_pick(h) {
                 return true;
             }
+            skip = false;
             let now = c.clock.load(Relaxed);
             let horizon = self.horizon.load(Relaxed);
             let next = rq.next_timer_deadline();

@@ -5,8 +5,8 @@
 //! `kernel_clone` (fork) and `do_exit` (exit).
 
 use super::{state_letter, MigrateReason, SwitchTask, Tracer};
-use crate::sched::{MigrateReason as SchedMigrate, TaskId};
 use crate::sched::RunQueue;
+use crate::sched::{MigrateReason as SchedMigrate, TaskId};
 use crate::task::{lock, Task, TaskRef};
 
 /// The weight the trace records for `task`: its SCHED_WRR weight, 0 for
