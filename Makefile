@@ -5,6 +5,9 @@
 #                examples under `ferrite run`, showing /proc/1/maps and
 #                /proc/slabinfo as each exits; then `ferrite boot`'s kernel
 #                examples
+#   make wrr-demo  the SCHED_WRR lab's investigation (user/wrr/wrr_demo) on
+#                4 CPUs in deterministic mode, with its scheduler trace and
+#                plots in target/wrr-demo/ (about half a minute)
 #   make test    rustfmt check, clippy and rustdoc (warnings are errors),
 #                every test
 #   make bench   the benchmarks (criterion, and ferrite against qemu-riscv64)
@@ -39,7 +42,7 @@ quiet = mkdir -p $(LOGS); echo "$(1) (log: $(LOGS)/$(2).log)"; \
 # $(call show,ARGS): print a ferrite command line, then run it.
 show = printf '\n\033[1m$$ ferrite %s\033[0m\n' "$(1)"; $(FERRITE) $(1)
 
-.PHONY: all deps user build demo test bench clean
+.PHONY: all deps user build demo wrr-demo test bench clean
 
 all: demo
 
@@ -62,6 +65,19 @@ demo: build
 	@$(call show,run user/build/procs)
 	@printf '\n\033[1m$$ ferrite run user/build/busybox sh -c "seq 1 1000 | sort -rn | head -3; sleep 1 & ps -o pid,ppid,comm; wait"\033[0m\n'
 	@$(FERRITE) run user/build/busybox sh -c 'seq 1 1000 | sort -rn | head -3; sleep 1 & ps -o pid,ppid,comm; wait'
+
+# The notes' Lab 4 demonstration: weights balancing across 4 CPUs from a
+# start on CPU 0, with I/O tasks, with weights changed mid-run; the same
+# bytes on every run (--deterministic). Balancing every 100 ms instead of
+# 500 (wrr_demo -b) so that 1.5 s phases show several steps.
+WRRDEMO := target/wrr-demo
+wrr-demo: build
+	@$(call quiet,building the user programs,user,$(MAKE) -C user)
+	@mkdir -p $(WRRDEMO)
+	@$(call show,run --cpus 4 --deterministic --seed 1 --trace $(WRRDEMO)/trace.json user/build/wrr/wrr_demo -p 1500 -b 100)
+	@$(call show,plot $(WRRDEMO)/trace.json -o $(WRRDEMO)/wrr.svg)
+	@$(FERRITE) plot $(WRRDEMO)/trace.json -o $(WRRDEMO)/wrr.png >/dev/null
+	@printf '\nThe trace opens in https://ui.perfetto.dev (docs/trace.md says what each track is);\nthe plots: $(WRRDEMO)/wrr.svg and $(WRRDEMO)/wrr.png\n'
 
 # Tests use the workspace's [profile.test] (opt-level 2, debug assertions
 # on) rather than --release: on 2 cores a cold build takes about as long

@@ -2,7 +2,7 @@
  * across the CPUs, and does each task get the CPU share its weight asks
  * for? `make wrr-demo` runs it on 4 CPUs in ferrite's deterministic mode.
  *
- *   wrr_demo [-p PHASE_MS] [-s SAMPLE_MS] [-q]
+ *   wrr_demo [-p PHASE_MS] [-s SAMPLE_MS] [-b BALANCE_MS] [-q]
  *
  * Three phases of PHASE_MS each (default 2000 ms):
  *   1. CPU-bound tasks with mixed weights, all started on CPU 0 and then
@@ -15,6 +15,11 @@
  * against its weight share w / sum(w). The share a task can get is that
  * of its CPU: w / (total weight of its CPU) of one CPU, which is
  * w / sum(w) of the machine exactly when the CPUs are balanced.
+ *
+ * -b sets the period of SCHED_WRR's load balancing for the run (the
+ * sysctl /proc/sys/kernel/sched_wrr_balance_interval_ms, 500 ms by
+ * default), so that a short run shows several balancing steps; the old
+ * value is put back at the end.
  *
  * Run it as root: only root may raise a weight above the one inherited. */
 #define _GNU_SOURCE
@@ -40,6 +45,26 @@ struct report {
     long long cpu_end_us; /* CPU time at the end */
     long long work;       /* rounds (I/O workers) or iterations (spinners) */
 };
+
+#define KNOB "/proc/sys/kernel/sched_wrr_balance_interval_ms"
+
+/* Read the balance-period knob into `out`, or write `in` to it. */
+static int knob(char *out, size_t n, const char *in)
+{
+    int fd = open(KNOB, in ? O_WRONLY : O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t r;
+    if (in) {
+        r = write(fd, in, strlen(in));
+    } else {
+        r = read(fd, out, n - 1);
+        if (r >= 0)
+            out[r] = 0;
+    }
+    close(fd);
+    return r < 0 ? -1 : 0;
+}
 
 static long long now_us(void)
 {
@@ -247,14 +272,15 @@ static int phase(const char *title, int nt, const int *w, const int *io, int swa
 int main(int argc, char **argv)
 {
     long long ms = 2000, sample = 250;
-    int quiet = 0, opt;
-    while ((opt = getopt(argc, argv, "p:s:q")) != -1) {
+    int quiet = 0, opt, balance = 0;
+    while ((opt = getopt(argc, argv, "p:s:b:q")) != -1) {
         switch (opt) {
         case 'p': ms = atoll(optarg); break;
         case 's': sample = atoll(optarg); break;
+        case 'b': balance = atoi(optarg); break;
         case 'q': quiet = 1; break;
         default:
-            fprintf(stderr, "usage: wrr_demo [-p PHASE_MS] [-s SAMPLE_MS] [-q]\n");
+            fprintf(stderr, "usage: wrr_demo [-p PHASE_MS] [-s SAMPLE_MS] [-b BALANCE_MS] [-q]\n");
             return 2;
         }
     }
@@ -268,7 +294,24 @@ int main(int argc, char **argv)
     }
     struct wrr_info info;
     int ncpu = get_wrr_info(&info);
-    printf("SCHED_WRR demonstration on %d CPUs, %lld ms per phase\n", ncpu, ms);
+    char old[32] = "";
+    if (balance > 0) {
+        if (knob(old, sizeof old, NULL) < 0) {
+            fprintf(stderr, "wrr_demo: cannot read %s: %s\n", KNOB, strerror(errno));
+            return 1;
+        }
+        char v[32];
+        snprintf(v, sizeof v, "%d\n", balance);
+        if (knob(NULL, 0, v) < 0) {
+            fprintf(stderr, "wrr_demo: cannot set %s: %s (run as root)\n", KNOB, strerror(errno));
+            return 1;
+        }
+    }
+    char now_knob[32] = "?";
+    knob(now_knob, sizeof now_knob, NULL);
+    now_knob[strcspn(now_knob, "\n")] = 0;
+    printf("SCHED_WRR demonstration on %d CPUs, %lld ms per phase, balancing every %s ms\n", ncpu,
+           ms, now_knob);
     static const int w1[] = { 1, 2, 4, 6, 8, 10, 12, 15, 18, 20 };
     static const int io0[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
     static const int w2[] = { 5, 10, 15, 20, 5, 10, 15, 20 };
@@ -280,5 +323,7 @@ int main(int argc, char **argv)
                  sample, quiet);
     bad |= phase("2. CPU-bound and I/O tasks", 8, w2, io2, 0, ms, sample, quiet);
     bad |= phase("3. weights changed half-way", 6, w3, io3, 1, ms, sample, quiet);
+    if (balance > 0)
+        knob(NULL, 0, old);
     return bad;
 }
