@@ -17,29 +17,7 @@
 #include <unistd.h>
 
 #include "../include/wrr.h"
-
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
-static long long cpu_ms(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000LL +
-           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
-static int cpu_now(void)
-{
-    unsigned cpu = 0;
-    if (syscall(SYS_getcpu, &cpu, NULL, NULL) < 0)
-        return -1;
-    return (int)cpu;
-}
+#include "common.h"
 
 int main(int argc, char **argv)
 {

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "../include/wrr.h"
+#include "common.h"
 
 #define MAXT 32
 
@@ -64,21 +65,6 @@ static int knob(char *out, size_t n, const char *in)
     }
     close(fd);
     return r < 0 ? -1 : 0;
-}
-
-static long long now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
-}
-
-static long long cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
-           ru.ru_stime.tv_usec;
 }
 
 static void sleep_until(long long t)

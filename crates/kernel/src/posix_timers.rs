@@ -35,16 +35,14 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crate::task::{lock, SignalRef, SignalStruct, TaskRef};
 
-/// Clock ids.
-pub const CLOCK_REALTIME: i32 = 0;
-pub const CLOCK_MONOTONIC: i32 = 1;
-pub const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-pub const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-pub const CLOCK_MONOTONIC_RAW: i32 = 4;
-pub const CLOCK_REALTIME_COARSE: i32 = 5;
-pub const CLOCK_MONOTONIC_COARSE: i32 = 6;
-pub const CLOCK_BOOTTIME: i32 = 7;
+/// Clock ids (those of `clock_gettime` are in [`crate::time::timekeeping`]).
+pub use crate::time::timekeeping::{
+    CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
+    CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_COARSE, CLOCK_THREAD_CPUTIME_ID,
+};
+/// `CLOCK_REALTIME_ALARM`.
 pub const CLOCK_REALTIME_ALARM: i32 = 8;
+/// `CLOCK_BOOTTIME_ALARM`.
 pub const CLOCK_BOOTTIME_ALARM: i32 = 9;
 pub const CLOCK_TAI: i32 = 11;
 

@@ -211,36 +211,33 @@ pub fn sys_sched_getparam(s: &mut Sys<'_>, pid: u64, param: u64) -> SysResult {
     Ok(0)
 }
 
-/// `sched_get_priority_max(2)`.
-pub fn sys_sched_get_priority_max(policy: u64) -> SysResult {
+/// The priority range of `policy` (`sched_get_priority_min`/`max`): 1..99
+/// for the real-time policies, the lab's weights 1..20 for SCHED_WRR, 0..0
+/// for the others Linux knows (6 is SCHED_DEADLINE); None for an unknown
+/// policy.
+fn priority_range(policy: u64) -> Option<(u64, u64)> {
     match policy as i32 as i64 {
-        p if p == SCHED_FIFO as i64 || p == SCHED_RR as i64 => Ok(99),
-        p if p == SCHED_WRR as i64 => Ok(WRR_MAX_WEIGHT as u64),
+        p if p == SCHED_FIFO as i64 || p == SCHED_RR as i64 => Some((1, 99)),
+        p if p == SCHED_WRR as i64 => Some((WRR_MIN_WEIGHT as u64, WRR_MAX_WEIGHT as u64)),
         p if p == SCHED_NORMAL as i64
             || p == SCHED_BATCH as i64
             || p == SCHED_IDLE as i64
             || p == 6 =>
         {
-            Ok(0)
+            Some((0, 0))
         }
-        _ => Err(EINVAL),
+        _ => None,
     }
+}
+
+/// `sched_get_priority_max(2)`.
+pub fn sys_sched_get_priority_max(policy: u64) -> SysResult {
+    priority_range(policy).map(|r| r.1).ok_or(EINVAL)
 }
 
 /// `sched_get_priority_min(2)`.
 pub fn sys_sched_get_priority_min(policy: u64) -> SysResult {
-    match policy as i32 as i64 {
-        p if p == SCHED_FIFO as i64 || p == SCHED_RR as i64 => Ok(1),
-        p if p == SCHED_WRR as i64 => Ok(WRR_MIN_WEIGHT as u64),
-        p if p == SCHED_NORMAL as i64
-            || p == SCHED_BATCH as i64
-            || p == SCHED_IDLE as i64
-            || p == 6 =>
-        {
-            Ok(0)
-        }
-        _ => Err(EINVAL),
-    }
+    priority_range(policy).map(|r| r.0).ok_or(EINVAL)
 }
 
 /// `sched_rr_get_interval(2)`.
