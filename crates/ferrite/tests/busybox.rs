@@ -600,6 +600,38 @@ fn ctrl_c_interrupts_the_foreground_job() {
 /// /proc/PID/sched and /proc/PID/stat give SCHED_WRR (7), and top's CPU
 /// column comes from the real placement.
 #[test]
+fn proc_stat_charges_each_cpu_its_own_time() {
+    // Two spinners on two CPUs for a while: each CPU line of /proc/stat
+    // has user time (charged where it ran, not where a task last was),
+    // and the two together about as much as the whole line.
+    setup();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));
+    cmd.arg("run").args(["--cpus", "2"]).arg(BUSYBOX).args([
+        "sh",
+        "-c",
+        "while :; do :; done & a=$!; while :; do :; done & b=$!; sleep 0.5; \
+         kill $a $b; grep '^cpu' /proc/stat",
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let user = |name: &str| -> u64 {
+        let l = r
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} line in {}", r.stdout));
+        l.split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    let (all, c0, c1) = (user("cpu"), user("cpu0"), user("cpu1"));
+    // USER_HZ = 100: 0.5 s of spinning is about 50 ticks on each CPU.
+    assert!(c0 >= 20 && c1 >= 20, "cpu0 {c0}, cpu1 {c1}:\n{}", r.stdout);
+    assert!(all.abs_diff(c0 + c1) <= 2, "{all} vs {c0} + {c1}");
+}
+
+#[test]
 fn sched_proc_files_on_two_cpus() {
     setup();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferrite"));

@@ -28,12 +28,11 @@
 //! lines). In `stat`, fault counts are 0 (ferrite does not count them per
 //! task), `tty_nr` is 0 and `tpgid` -1 (no controlling terminals), and the
 //! `flags` are `PF_FORKNOEXEC` and `PF_EXITING` only (no ASLR, so no
-//! `PF_RANDOMIZE`). The CPU times of /proc/stat are the tasks' own, put on
-//! the CPU each task last ran on (ferrite keeps no per-CPU accounting); idle
-//! is the rest of the time since boot; `intr`, `softirq` are 0 (no
-//! interrupts), `processes` is the last pid handed out (ferrite keeps no
-//! count of forks), and the load averages of /proc/loadavg are 0 (ferrite
-//! does not compute them). `pagemap` does not exist. Of /proc/sys, the
+//! `PF_RANDOMIZE`). The CPU times of /proc/stat are each CPU's user and
+//! system time as its hart charged them (`sched::cputime`; no nice, iowait
+//! or irq split); idle is the rest of the time since boot; `intr`,
+//! `softirq` are 0 (no interrupts), `processes` is the last pid handed out
+//! (ferrite keeps no count of forks). Of /proc/sys, the
 //! files shown are those whose value ferrite's behaviour has; only
 //! `kernel/pid_max` is writable. /sys has only the CPU masks (no `cpuN`
 //! directories, no devices), and the root directory does not list `sys`
@@ -287,25 +286,12 @@ impl ProcView {
         (self.mem.nr_pages() / 32).clamp(20, 0x3fff_ffff)
     }
 
-    /// Nanoseconds of user and system time per CPU (each task's on the
-    /// CPU it last ran on; a process's dead threads' and reaped children's
-    /// on its leader's).
+    /// Nanoseconds of user and system time per CPU (`kernel_cpustat`: what
+    /// each hart charged while it ran tasks, see `sched::cputime`).
     fn cpu_times(&self) -> Vec<(u64, u64)> {
-        let mut v = vec![(0u64, 0u64); self.nr_cpus.max(1)];
-        let tasks: Vec<TaskRef> = self.table.lock().pids.values().cloned().collect();
-        for t in &tasks {
-            let cpu = usize::try_from(t.cpu.load(Relaxed)).unwrap_or(0) % v.len();
-            let mut u = t.utime.load(Relaxed);
-            let mut s = t.stime.load(Relaxed);
-            if t.is_leader() {
-                let sig = &t.signal;
-                u += sig.dead_utime.load(Relaxed) + sig.cutime.load(Relaxed);
-                s += sig.dead_stime.load(Relaxed) + sig.cstime.load(Relaxed);
-            }
-            v[cpu].0 += u;
-            v[cpu].1 += s;
-        }
-        v
+        (0..self.nr_cpus.max(1))
+            .map(|c| self.rq.cpustat.get(c).map_or((0, 0), |s| s.times()))
+            .collect()
     }
 
     /// Tasks that are runnable or running (`nr_running`), and all tasks.

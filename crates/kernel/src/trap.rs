@@ -217,6 +217,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         slice = slice.saturating_sub(hart.instret() - at);
         let (ran, t1) = t0.lap(k, hart, false);
         task.utime.fetch_add(ran, Relaxed);
+        if let Some(c) = k.rq.cpustat.get(hart_id) {
+            c.account_user(ran);
+        }
         crate::itimer::account_cpu(task, ran, true);
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
@@ -233,6 +236,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
                 let r = syscall_trap(k, cpu, hart, task, &mut mm);
                 let (sys, t2) = t1.lap(k, hart, true);
                 task.stime.fetch_add(sys, Relaxed);
+                if let Some(c) = k.rq.cpustat.get(hart_id) {
+                    c.account_system(sys);
+                }
                 crate::itimer::account_cpu(task, sys, false);
                 match r {
                     SysOutcome::Continue(l) => {

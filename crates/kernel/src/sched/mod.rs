@@ -30,6 +30,7 @@
 //! briefly, then parks its host thread until a kick or the next timer, at
 //! most 50 ms at a time (when it also tries to pull work).
 
+pub mod cputime;
 pub mod debug;
 pub mod loadavg;
 pub mod wait;
@@ -251,6 +252,8 @@ pub struct RunQueue {
     next_nohz_kick: AtomicU64,
     /// `avenrun`.
     pub loadavg: loadavg::LoadAvg,
+    /// `kernel_cpustat` of each CPU.
+    pub cpustat: Box<[cputime::CpuStat]>,
     epoch: Instant,
     /// The deterministic machine (None: parallel mode).
     det: Option<Arc<Det>>,
@@ -277,6 +280,9 @@ impl RunQueue {
             next_timer: AtomicU64::new(u64::MAX),
             next_nohz_kick: AtomicU64::new(0),
             loadavg: loadavg::LoadAvg::default(),
+            cpustat: (0..nr_cpus.clamp(1, 64))
+                .map(|_| cputime::CpuStat::default())
+                .collect(),
             epoch: Instant::now(),
             det,
             it_real: Mutex::new(None),
