@@ -7,7 +7,7 @@
 //! with round-robin TCG and record/replay debuggers. What this module
 //! fixes:
 //!
-//! - **Time.** Each hart has a virtual clock ([`HartClock`]) that advances
+//! - **Time.** Each hart has a virtual clock (`HartClock`) that advances
 //!   [`NS_PER_INSN`] (1) nanosecond per instruction the hart retires, and
 //!   by nothing else: the kernel's own work (system calls, faults,
 //!   switches) takes no virtual time. `CLOCK_MONOTONIC`, `CLOCK_BOOTTIME`
@@ -322,7 +322,7 @@ impl Det {
     /// Hart `from` (which holds the baton) ends its turn: the baton goes
     /// to the next hart that has something to do, in order. Each idle hart
     /// on the way has its turn here, on this thread ([`Det::idle_advance`]);
-    /// passing hart n-1 ends the round ([`Det::end_round`]). When the
+    /// passing hart n-1 ends the round (`Det::end_round`). When the
     /// baton comes round to `from` itself, it keeps it (no host thread
     /// switch: one busy hart costs nothing). `poll` is the kernel's look at
     /// the host (terminal signal keys).

@@ -7,7 +7,7 @@
 //! `CLOCK_MONOTONIC_RAW`, `CLOCK_MONOTONIC_COARSE` and `CLOCK_BOOTTIME`
 //! read the hart's clock (ns since boot), `CLOCK_REALTIME`,
 //! `CLOCK_REALTIME_COARSE` and `CLOCK_TAI` that plus
-//! [`det::BOOT_REALTIME_NS`](super::det::BOOT_REALTIME_NS) (TAI equals
+//! [`det::BOOT_REALTIME_NS`] (TAI equals
 //! REALTIME, as on a Linux whose TAI offset was never set).
 //!
 //! The CPU-time clocks (`CLOCK_PROCESS_CPUTIME_ID`,
