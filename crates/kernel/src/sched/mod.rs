@@ -382,14 +382,20 @@ impl RunQueue {
     /// Send the reschedule IPIs of `k`: wake each CPU's hart if it is
     /// parked (a running hart sees its need_resched at its next check).
     pub fn kick(&self, k: Kick) {
+        // need_resched was set before this; a parking hart sets `parked`
+        // before it looks at need_resched. A full fence on each side (the
+        // store-buffering pattern) means at least one of them sees the
+        // other's store: the hart does not wait, or this notifies it
+        // (through the idle lock, which it holds from its check until it
+        // waits). A hart that is not parked is not notified: no host
+        // futex call per wake-up of a running or polling hart.
+        std::sync::atomic::fence(SeqCst);
         for c in k.cpus() {
             if let Some(i) = self.idle.get(c) {
-                // Always through the idle lock, the condition variable's
-                // own protocol: the hart checks need_resched (set before
-                // this) under it before it waits, so the kick cannot fall
-                // between its check and its wait.
-                let _g = lock(&i.m);
-                i.cv.notify_one();
+                if i.parked.load(SeqCst) {
+                    let _g = lock(&i.m);
+                    i.cv.notify_one();
+                }
             }
         }
     }
@@ -397,6 +403,9 @@ impl RunQueue {
     /// Wake one parked hart, if any (timers armed, or work to pull:
     /// `nohz_balancer_kick`).
     fn kick_one_idle(&self, except: usize) {
+        // See `kick`: the caller's store (work queued, a timer armed) is
+        // ordered before the loads of `parked`.
+        std::sync::atomic::fence(SeqCst);
         for (c, i) in self.idle.iter().enumerate() {
             if c != except && i.parked.load(SeqCst) {
                 let _g = lock(&i.m);
@@ -468,7 +477,11 @@ impl RunQueue {
             let idle = &self.idle[cpu];
             let g = lock(&idle.m);
             idle.parked.store(true, SeqCst);
-            if self.has_work(cpu) {
+            // Pairs with the fences in `kick` and `kick_one_idle`: a kick
+            // or an earlier timer armed since `next` was read is seen here,
+            // or its kicker sees `parked`.
+            std::sync::atomic::fence(SeqCst);
+            if self.has_work(cpu) || self.next_timer.load(SeqCst) < next {
                 idle.parked.store(false, SeqCst);
                 continue;
             }
