@@ -3,10 +3,9 @@
 //! (`getrandom`), kernel/time/posix-timers.c and hrtimer.c (clocks and
 //! sleeps), kernel/futex/syscalls.c (`set_robust_list`).
 //!
-//! Where ferrite differs: clocks are the host's (CLOCK_PROCESS_CPUTIME_ID
-//! counts the whole ferrite process, CLOCK_THREAD_CPUTIME_ID the hart's host
-//! thread); a sleep blocks the hart's thread (the scheduler issue makes it
-//! give the hart to another task).
+//! Where ferrite differs: the clocks are `crate::time`'s (the host's in
+//! parallel mode, virtual in deterministic mode); the CPU-time clocks count
+//! the task's own accounted time; a sleep gives the hart to another task.
 
 use std::time::Duration;
 

@@ -2,8 +2,7 @@
 //! harness and BusyBox use), `getpriority`/`setpriority` with their
 //! permission rules, `getrusage`, `times` and `getcpu`.
 //!
-//! Where ferrite differs: the nice value is stored and reported but the
-//! run queue does not weigh it yet (the scheduler issue does); page-fault
+//! Where ferrite differs: page-fault
 //! counts, block I/O and signal counts in `struct rusage` are 0 (not
 //! accounted), and the context-switch counts of threads that exited are
 //! not kept; `times()` counts clock ticks from boot without Linux's
