@@ -175,7 +175,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     // the next run (one clock read per trap edge, not two).
     let mut stamp: Option<Stopwatch> = None;
     let hart_id = hart.id();
-    let mut last_tick = k.rq.now();
+    // Time this task has run on the hart (user and system, as the
+    // stopwatch measured it) since the last tick: no clock read of its own.
+    let mut since_tick: u64 = 0;
     loop {
         if k.panic.panicked() || k.rq.is_shutdown() {
             return Leave::Halt;
@@ -226,15 +228,16 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
         }
         // The scheduler tick (at every end of a slice, and at least every
         // TICK_NS of the hart's time).
-        let now = k.rq.now();
-        if matches!(exit, Exit::Budget) || now >= last_tick + sched::TICK_NS {
-            last_tick = now;
+        since_tick += ran;
+        if matches!(exit, Exit::Budget) || since_tick >= sched::TICK_NS {
+            since_tick = 0;
             k.rq.tick(hart_id);
         }
         match exit {
             Exit::Ecall => {
                 let r = syscall_trap(k, cpu, hart, task, &mut mm);
                 let (sys, t2) = t1.lap(k, hart, true);
+                since_tick += sys;
                 task.stime.fetch_add(sys, Relaxed);
                 if let Some(c) = k.rq.cpustat.get(hart_id) {
                     c.account_system(sys);
