@@ -14,13 +14,10 @@
 //!
 //! Needs `make -C user all busybox` and two otherwise idle host cores.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{median, root, run_timed};
 
 const REPS: usize = 7;
 
@@ -39,27 +36,10 @@ fn measure(cpus: usize) -> Result<f64, String> {
         "-c",
         SCRIPT,
     ])
-    .current_dir(root())
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(Stdio::piped());
-    let t = Instant::now();
-    let out = c.output().map_err(|e| format!("{c:?}: {e}"))?;
-    let secs = t.elapsed().as_secs_f64();
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "failed ({}): {}",
-            out.status,
-            err.lines().next().unwrap_or("")
-        ));
-    }
-    Ok(secs)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
+    run_timed(&mut c).map(|(_, secs)| secs)
 }
 
 fn main() {

@@ -19,31 +19,18 @@
 //!
 //! Needs `make -C user` and qemu-user.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{median, root, run_timed};
 
 const REPS: usize = 3;
 const N: u64 = 2000;
 
 /// p50, p90, p99, max in µs, as the program printed them.
 fn measure(mut cmd: Command) -> Result<[f64; 4], String> {
-    let out = cmd
-        .current_dir(root())
-        .output()
-        .map_err(|e| format!("{cmd:?}: {e}"))?;
+    let (out, _) = run_timed(&mut cmd)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "failed ({}): {}",
-            out.status,
-            err.lines().next().unwrap_or("")
-        ));
-    }
     // wakelat N p50 A p90 B p99 C max D
     let w: Vec<&str> = stdout.split_whitespace().collect();
     let get = |i: usize| w.get(i).and_then(|s| s.parse::<f64>().ok());
@@ -51,11 +38,6 @@ fn measure(mut cmd: Command) -> Result<[f64; 4], String> {
         (Some(a), Some(b), Some(c), Some(d)) => Ok([a, b, c, d]),
         _ => Err(format!("no figures in {stdout:?}")),
     }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 fn which(name: &str) -> Option<String> {
