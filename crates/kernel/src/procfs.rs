@@ -51,6 +51,17 @@ use crate::pid::{TaskTable, PID_MAX_LIMIT, RESERVED_PIDS};
 use crate::sched::RunQueue;
 use crate::task::{lock, TaskRef};
 
+/// The listing of a process's `fd/` (symlinks) or `fdinfo/` (files): one
+/// entry per open descriptor.
+fn fd_entries(p: &TaskRef, d_type: u8) -> Vec<(Vec<u8>, u8)> {
+    p.fs()
+        .map(|f| f.open_fds())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| (n.to_string().into_bytes(), d_type))
+        .collect()
+}
+
 /// `d_type`s of the listings.
 const DT_DIR: u8 = 4;
 const DT_REG: u8 = 8;
@@ -432,22 +443,8 @@ impl ProcView {
                     .map(|t| (t.pid().to_string().into_bytes(), DT_DIR))
                     .collect(),
             ),
-            Place::Process(p, "fd") => Some(
-                p.fs()
-                    .map(|f| f.open_fds())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|n| (n.to_string().into_bytes(), DT_LNK))
-                    .collect(),
-            ),
-            Place::Process(p, "fdinfo") => Some(
-                p.fs()
-                    .map(|f| f.open_fds())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|n| (n.to_string().into_bytes(), DT_REG))
-                    .collect(),
-            ),
+            Place::Process(p, "fd") => Some(fd_entries(&p, DT_LNK)),
+            Place::Process(p, "fdinfo") => Some(fd_entries(&p, DT_REG)),
             Place::Process(..) => None,
             Place::Thread(_, "") => Some(entries(&TID_ENTRIES)),
             Place::Thread(..) => None,

@@ -36,6 +36,13 @@ fn calc_load(load: u64, exp: u64, active: u64) -> u64 {
 }
 
 impl LoadAvg {
+    /// Whether [`LoadAvg::update`] has anything to do at `now` (one atomic
+    /// load: the tick asks before it counts the active tasks).
+    pub fn due(&self, now: u64) -> bool {
+        let next = self.next.load(Relaxed);
+        next == 0 || now >= next
+    }
+
     /// Fold `active` runnable tasks in for every period that ended by
     /// `now` (cheap when none did).
     pub fn update(&self, now: u64, active: u64) {

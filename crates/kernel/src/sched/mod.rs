@@ -508,7 +508,9 @@ impl RunQueue {
     pub fn tick(&self, cpu: usize) -> bool {
         let now = self.now();
         let resched = self.sched.task_tick(cpu, now);
-        self.loadavg.update(now, self.nr_queued() as u64);
+        if self.loadavg.due(now) {
+            self.loadavg.update(now, self.nr_queued() as u64);
+        }
         let k = self.sched.balance_tick(now);
         if k != Kick::default() {
             if cfg!(debug_assertions) {
