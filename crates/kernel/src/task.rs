@@ -176,6 +176,16 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Add `n` to a counter only its owner writes (a task's own times, a CPU's
+/// own statistics; others only read it): a load and a store, no locked
+/// read-modify-write. Readers see the old or the new value, never a torn
+/// one.
+#[inline]
+pub fn add_own(c: &std::sync::atomic::AtomicU64, n: u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    c.store(c.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
 /// `CAP_LAST_CAP` (CAP_CHECKPOINT_RESTORE).
 pub const CAP_LAST_CAP: u32 = 40;
 /// `CAP_VALID_MASK`: every capability Linux knows.

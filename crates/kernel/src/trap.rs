@@ -62,7 +62,12 @@ pub fn hart_main(k: &Kernel, id: usize) {
     let _det = crate::time::det::hart_enter(k, id);
     let stop = || k.panic.panicked();
     let poll = || k.poll_tty_signals();
-    while let Some(task) = k.rq.pick_next_task(id, &stop, &poll) {
+    // The clock as this hart last read it (Linux's `rq->clock`): the end
+    // of a task's run is the switch's time for `put_prev_task`, the next
+    // pick and the next task's start, with no read of their own.
+    let mut now = k.rq.now();
+    while let Some((task, at)) = k.rq.pick_next_task(id, &stop, &poll, now) {
+        now = at;
         let cpu = match k.mem.cpu(id) {
             Ok(c) => c,
             Err(e) => {
@@ -70,7 +75,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
                     "ferrite: hart {id}: cannot claim CPU: {e}
 "
                 ));
-                sched::put_prev_task(&task, id);
+                sched::put_prev_task(&task, id, now);
                 return;
             }
         };
@@ -78,7 +83,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_in(t, &k.rq, id, &task);
         }
-        let leave = run_task(k, &cpu, &mut hart, &task);
+        let leave = run_task(k, &cpu, &mut hart, &task, &mut now);
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_out(t, &k.rq, id, &task);
         }
@@ -87,7 +92,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         if leave == Leave::Halt {
             break;
         }
-        sched::put_prev_task(&task, id);
+        sched::put_prev_task(&task, id, now);
     }
     k.instructions.fetch_add(hart.instret(), Relaxed);
 }
@@ -101,6 +106,17 @@ enum Leave {
     Dead,
     /// The kernel panicked or shut down: stop.
     Halt,
+}
+
+/// How a run of a task ended ([`run_user`]): it left the hart, or it must
+/// die, which [`run_task`] carries out once the run's references to its mm
+/// and files are dropped (`exit_files` closes the last reference).
+enum End {
+    Leave(Leave),
+    /// `do_exit(status)` of this thread.
+    Exit(i32),
+    /// `do_group_exit(status)`.
+    ExitGroup(i32),
 }
 
 /// `switch_mm`: load `mm` into the hart: its page table and its ASID
@@ -131,15 +147,11 @@ fn switch_mm(k: &Kernel, hart: &mut Hart, mm: &MmGrab) -> bool {
 }
 
 /// `current` is `task` on this hart (for /proc's and the panic report's
-/// comm): copies its name, allocating nothing.
+/// comm): copies its name, allocating and checking nothing.
 fn set_current_task(cpu: &Cpu<'static>, task: &TaskRef) {
     let c = *lock(&task.comm);
-    let n = c.iter().position(|&b| b == 0).unwrap_or(c.len());
-    match std::str::from_utf8(&c[..n]) {
-        Ok(name) => cpu.set_comm(name),
-        Err(_) => cpu.set_comm(&String::from_utf8_lossy(&c[..n])),
-    }
-    crate::panic::set_current(task.pid(), &c[..n]);
+    cpu.set_comm_bytes(&c);
+    crate::panic::set_current(task.pid(), &c);
 }
 
 /// The system call the task is returning from, for `do_signal`'s restart
@@ -152,17 +164,54 @@ struct InSyscall {
     orig_a0: u64,
 }
 
-/// `__switch_to` into `task`, run it until it leaves the hart.
-fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> Leave {
+/// `__switch_to` into `task`, run it until it leaves the hart. `now` is
+/// the hart's clock: the switch's time on entry, the last reading on
+/// return.
+fn run_task(
+    k: &Kernel,
+    cpu: &Cpu<'static>,
+    hart: &mut Hart,
+    task: &TaskRef,
+    now: &mut u64,
+) -> Leave {
     wait::finish_wait(task);
     lock(&task.regs).restore(hart);
     set_current_task(cpu, task);
-    let Some(mut mm) = task.mm_grab() else {
+    let Some(mm) = task.mm_grab() else {
         return Leave::Dead;
     };
     if !switch_mm(k, hart, &mm) {
         return die(k, cpu, task, SIGSEGV);
     }
+    // `current->mm` and `current->files` for the whole run: a system call
+    // borrows them, taking no reference of its own. Only the task itself
+    // replaces them (exec, exit), and it does so here.
+    let Some(fs) = task.fs() else {
+        return die(k, cpu, task, sigcore::SIGKILL);
+    };
+    let mut s = Sys {
+        cpu,
+        k,
+        task,
+        mm,
+        fs,
+    };
+    let end = run_user(&mut s, hart, now);
+    drop(s);
+    match end {
+        End::Leave(l) => l,
+        End::Exit(status) => {
+            crate::exit::do_exit(k, cpu, task, status);
+            Leave::Dead
+        }
+        End::ExitGroup(status) => die_status(k, cpu, task, status),
+    }
+}
+
+/// The trap loop of one run of `s.task`: user mode until a trap, the
+/// trap's handling, `ret_to_user` (signals, preemption), again.
+fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64) -> End {
+    let (k, cpu, task) = (s.k, s.cpu, s.task);
     // A task that slept in a system call re-executes it first (it finds
     // its signal itself and returns -ERESTART*): no delivery before that.
     let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
@@ -172,15 +221,22 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     // period of the scheduler tick in instructions.
     let mut slice = k.config.quantum;
     // The stopwatch started where the last system call ended, which times
-    // the next run (one clock read per trap edge, not two).
-    let mut stamp: Option<Stopwatch> = None;
+    // the next run (one clock read per trap edge, not two); the first one
+    // starts at the switch.
+    let mut stamp: Option<Stopwatch> = Some(Stopwatch::user_at(k, hart, *now));
     let hart_id = hart.id();
     // Time this task has run on the hart (user and system, as the
     // stopwatch measured it) since the last tick: no clock read of its own.
     let mut since_tick: u64 = 0;
+    // The clock at the last trap edge, for the caller.
+    let mut seen = |w: &Stopwatch| {
+        if let Some(t) = w.started() {
+            *now = t;
+        }
+    };
     loop {
         if k.panic.panicked() || k.rq.is_shutdown() {
-            return Leave::Halt;
+            return End::Leave(Leave::Halt);
         }
         // Deterministic mode: wait for this hart's turn, fire its timers;
         // run to the end of the turn, the next timer or the slice.
@@ -189,60 +245,62 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
             None => slice,
         };
         if k.panic.panicked() || k.rq.is_shutdown() {
-            return Leave::Halt;
+            return End::Leave(Leave::Halt);
         }
         if !resuming && task.sigpending.load(SeqCst) {
             stamp = None;
-            match do_signal(k, cpu, hart, task, &mm, last.take()) {
+            match do_signal(k, cpu, hart, task, &s.mm, last.take()) {
                 SigOutcome::Run => {}
-                SigOutcome::Exit(code) => return die_status(k, cpu, task, code),
+                SigOutcome::Exit(code) => return End::ExitGroup(code),
                 SigOutcome::Stop => {
                     lock(&task.regs).save(hart);
-                    return Leave::Switch;
+                    return End::Leave(Leave::Switch);
                 }
             }
         } else if let Some(l) = last.take() {
             // No signal: an -ERESTART* code must still never reach user.
             restart_without_handler(hart, l);
         }
-        resuming = false;
         // `preempt_schedule` on the way back to user mode: the tick, a
         // wake-up or a policy change asked this hart to reschedule.
         if k.rq.need_resched(hart_id) {
             task.nivcsw.fetch_add(1, Relaxed);
             lock(&task.regs).save(hart);
-            return Leave::Switch;
+            return End::Leave(Leave::Switch);
         }
         let t0 = stamp.take().unwrap_or_else(|| Stopwatch::user(k, hart));
-        let at = hart.instret();
-        let exit = hart.run(budget);
-        slice = slice.saturating_sub(hart.instret() - at);
-        let (ran, t1) = t0.lap(k, hart, false);
-        task.utime.fetch_add(ran, Relaxed);
-        if let Some(c) = k.rq.cpustat.get(hart_id) {
-            c.account_user(ran);
-        }
-        crate::itimer::account_cpu(task, ran, true);
-        if k.panic.panicked() || k.rq.is_shutdown() {
-            return Leave::Halt;
-        }
-        // The scheduler tick (at every end of a slice, and at least every
-        // TICK_NS of the hart's time).
-        since_tick += ran;
-        if matches!(exit, Exit::Budget) || since_tick >= sched::TICK_NS {
-            since_tick = 0;
-            k.rq.tick(hart_id);
-        }
+        let (exit, t1) = if std::mem::take(&mut resuming) && k.rq.det().is_none() {
+            // The woken task's pc is on the ecall of the call it slept in
+            // (`Flow::Block`): carry on with that call (Linux's sleeper
+            // returns into its wait loop) without a pass through user mode
+            // that would only trap again.
+            (Exit::Ecall, t0)
+        } else {
+            let at = hart.instret();
+            let exit = hart.run(budget);
+            slice = slice.saturating_sub(hart.instret() - at);
+            let (ran, t1) = t0.lap(k, hart, false);
+            seen(&t1);
+            account_user(k, task, hart_id, ran);
+            if k.panic.panicked() || k.rq.is_shutdown() {
+                return End::Leave(Leave::Halt);
+            }
+            // The scheduler tick (at every end of a slice, and at least
+            // every TICK_NS of the hart's time).
+            since_tick += ran;
+            if matches!(exit, Exit::Budget) || since_tick >= sched::TICK_NS {
+                since_tick = 0;
+                k.rq.tick(hart_id);
+            }
+            (exit, t1)
+        };
         match exit {
             Exit::Ecall => {
-                let r = syscall_trap(k, cpu, hart, task, &mut mm);
+                let r = syscall_trap(s, hart);
                 let (sys, t2) = t1.lap(k, hart, true);
+                seen(&t2);
                 since_tick += sys;
-                task.stime.fetch_add(sys, Relaxed);
-                if let Some(c) = k.rq.cpustat.get(hart_id) {
-                    c.account_system(sys);
-                }
-                crate::itimer::account_cpu(task, sys, false);
+                account_system(k, task, hart_id, sys);
                 match r {
                     SysOutcome::Continue(l) => {
                         last = l;
@@ -258,9 +316,9 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
                     Access::Store => FaultAccess::Write,
                     Access::Fetch => FaultAccess::Exec,
                 };
-                match handle_mm_fault(cpu, &mm, addr as usize, a) {
+                match handle_mm_fault(cpu, &s.mm, addr as usize, a) {
                     Ok(()) => {
-                        sync_tlb(k, hart, &mm);
+                        sync_tlb(k, hart, &s.mm);
                         // A fault on a PTE that was already fixed (another
                         // hart, or a stale TLB entry): flush this page, as
                         // Linux's spurious-fault path does.
@@ -276,7 +334,7 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
                                 sched::set_current_state(task, sched::TASK_INTERRUPTIBLE);
                                 k.rq.arm_wake(task, k.rq.now() + 1_000_000);
                                 lock(&task.regs).save(hart);
-                                return Leave::Switch;
+                                return End::Leave(Leave::Switch);
                             }
                             crate::oom_kill::OomAction::KillCurrent => sigcore::send_sig_info(
                                 task,
@@ -286,7 +344,7 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
                         }
                     }
                     Err(e) => {
-                        sync_tlb(k, hart, &mm);
+                        sync_tlb(k, hart, &s.mm);
                         let sig = e.signo();
                         let code = match (sig, e) {
                             (SIGBUS, _) => BUS_ADRERR,
@@ -294,7 +352,7 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
                             _ => SEGV_ACCERR,
                         };
                         if unhandled(task, sig) {
-                            report_fault(k, hart, task, &mm, addr, access, e);
+                            report_fault(k, hart, task, &s.mm, addr, access, e);
                         }
                         force_sig_fault(task, sig, code, addr);
                     }
@@ -330,19 +388,34 @@ fn run_task(k: &Kernel, cpu: &Cpu<'static>, hart: &mut Hart, task: &TaskRef) -> 
     }
 }
 
+/// `account_user_time`: `ns` of guest execution of `task` on `cpu`.
+#[inline]
+fn account_user(k: &Kernel, task: &TaskRef, cpu: usize, ns: u64) {
+    crate::task::add_own(&task.utime, ns);
+    if let Some(c) = k.rq.cpustat.get(cpu) {
+        c.account_user(ns);
+    }
+    crate::itimer::account_cpu(task, ns, true);
+}
+
+/// `account_system_time`: `ns` of kernel work for `task` on `cpu`.
+#[inline]
+fn account_system(k: &Kernel, task: &TaskRef, cpu: usize, ns: u64) {
+    crate::task::add_own(&task.stime, ns);
+    if let Some(c) = k.rq.cpustat.get(cpu) {
+        c.account_system(ns);
+    }
+    crate::itimer::account_cpu(task, ns, false);
+}
+
 enum SysOutcome {
     Continue(Option<InSyscall>),
-    Leave(Leave),
+    Leave(End),
 }
 
 /// `do_trap_ecall_u`: run the system call in a7 with a0..a5.
-fn syscall_trap(
-    k: &Kernel,
-    cpu: &Cpu<'static>,
-    hart: &mut Hart,
-    task: &TaskRef,
-    mm: &mut MmGrab,
-) -> SysOutcome {
+fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart) -> SysOutcome {
+    let (k, cpu, task) = (s.k, s.cpu, s.task);
     let _n = k.syscalls.fetch_add(1, Relaxed) + 1;
     #[cfg(feature = "fault-injection")]
     crate::panic::inject_at_syscall(_n);
@@ -359,25 +432,12 @@ fn syscall_trap(
     if syscall::needs_regs(nr) {
         lock(&task.regs).save(hart);
     }
-    let Some(fs) = task.fs() else {
-        return SysOutcome::Leave(die(k, cpu, task, sigcore::SIGKILL));
-    };
-    let flow = {
-        let mut s = Sys {
-            cpu,
-            k,
-            task,
-            mm: mm.clone(),
-            fs,
-        };
-        let flow = syscall::dispatch(&mut s, nr, args);
-        if k.config.strace {
-            strace::trace(&s, nr, args, flow);
-        }
-        flow
-    };
+    let flow = syscall::dispatch(s, nr, args);
+    if k.config.strace {
+        strace::trace(s, nr, args, flow);
+    }
     if touches_mm(nr) {
-        sync_tlb(k, hart, mm);
+        sync_tlb(k, hart, &s.mm);
     }
     if !matches!(flow, Flow::Block) {
         lock(&task.restart).take();
@@ -398,7 +458,7 @@ fn syscall_trap(
             k.rq.sched.yield_task(hart.id(), task, k.rq.now());
             if k.rq.need_resched(hart.id()) {
                 lock(&task.regs).save(hart);
-                return SysOutcome::Leave(Leave::Switch);
+                return SysOutcome::Leave(End::Leave(Leave::Switch));
             }
             SysOutcome::Continue(None)
         }
@@ -409,7 +469,7 @@ fn syscall_trap(
             lock(&task.regs).save(hart);
             task.count_nvcsw();
             task.restart_in_syscall.store(true, SeqCst);
-            SysOutcome::Leave(Leave::Switch)
+            SysOutcome::Leave(End::Leave(Leave::Switch))
         }
         Flow::NewRegs => {
             lock(&task.regs).restore(hart);
@@ -418,24 +478,21 @@ fn syscall_trap(
         Flow::Exec => {
             lock(&task.regs).restore(hart);
             let Some(new) = task.mm_grab() else {
-                return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
+                return SysOutcome::Leave(End::ExitGroup(SIGSEGV));
             };
-            *mm = new;
+            s.mm = new;
             // `sched_exec`: the exec'd task may be placed on another CPU
             // (it moves when it next leaves this one).
             let kick = k.rq.sched.sched_exec(hart.id(), task);
             k.rq.kick(kick);
             set_current_task(cpu, task);
-            if !switch_mm(k, hart, mm) {
-                return SysOutcome::Leave(die(k, cpu, task, SIGSEGV));
+            if !switch_mm(k, hart, &s.mm) {
+                return SysOutcome::Leave(End::ExitGroup(SIGSEGV));
             }
             SysOutcome::Continue(None)
         }
-        Flow::Exit(status) => {
-            crate::exit::do_exit(k, cpu, task, status);
-            SysOutcome::Leave(Leave::Dead)
-        }
-        Flow::ExitGroup(status) => SysOutcome::Leave(die_status(k, cpu, task, status)),
+        Flow::Exit(status) => SysOutcome::Leave(End::Exit(status)),
+        Flow::ExitGroup(status) => SysOutcome::Leave(End::ExitGroup(status)),
     }
 }
 

@@ -141,11 +141,11 @@ pub struct Mem {
     /// [`crate::fault::zero_page`].
     pub(crate) zero_pfn: core::sync::atomic::AtomicUsize,
     /// See [`Mem::set_store_hook`].
-    store_hook: spin::RwLock<Option<StoreHook>>,
+    store_hook: spin::Once<StoreHook>,
     /// See [`Mem::set_tlb_flush_hook`].
-    tlb_flush_hook: spin::RwLock<Option<TlbFlushHook>>,
+    tlb_flush_hook: spin::Once<TlbFlushHook>,
     /// See [`Mem::set_tlb_flush_mm_hook`].
-    tlb_flush_mm_hook: spin::RwLock<Option<TlbFlushMmHook>>,
+    tlb_flush_mm_hook: spin::Once<TlbFlushMmHook>,
 }
 
 // SAFETY: `Mem` owns the RAM region for its whole life (the contract of
@@ -211,9 +211,9 @@ impl Mem {
             config,
             console,
             zero_pfn: core::sync::atomic::AtomicUsize::new(0),
-            store_hook: spin::RwLock::new(None),
-            tlb_flush_hook: spin::RwLock::new(None),
-            tlb_flush_mm_hook: spin::RwLock::new(None),
+            store_hook: spin::Once::new(),
+            tlb_flush_hook: spin::Once::new(),
+            tlb_flush_mm_hook: spin::Once::new(),
         };
         mem.free_boot_memory();
         // SAFETY: the descriptor area was reserved above, inside RAM, 64-byte
@@ -371,9 +371,11 @@ impl Mem {
     /// Have `hook` told of every store the kernel makes into user memory
     /// (`copy_to_user`, `clear_user`): the machine's harts drop the
     /// instructions they decoded from those bytes, as the instruction
-    /// fetch of a hart with coherent fetch would see them.
+    /// fetch of a hart with coherent fetch would see them. Each hook is
+    /// set once, at boot (a later call leaves the first in place), so that
+    /// calling it is a plain load.
     pub fn set_store_hook(&self, hook: StoreHook) {
-        *self.store_hook.write() = Some(hook);
+        self.store_hook.call_once(|| hook);
     }
 
     /// The kernel stored `len` bytes at RAM address `addr` (a kernel
@@ -381,7 +383,7 @@ impl Mem {
     /// into RAM pages user space may map (the page cache's `write()`
     /// path) calls it too.
     pub fn stored(&self, addr: usize, len: usize) {
-        if let Some(h) = self.store_hook.read().as_ref() {
+        if let Some(h) = self.store_hook.get() {
             h(addr - self.base.as_ptr() as usize, len);
         }
     }
@@ -396,13 +398,13 @@ impl Mem {
     /// code, which hold no kernel locks. Without a hook (tests, a kernel
     /// with one hart and nothing installed) nothing is flushed remotely.
     pub fn set_tlb_flush_hook(&self, hook: TlbFlushHook) {
-        *self.tlb_flush_hook.write() = Some(hook);
+        self.tlb_flush_hook.call_once(|| hook);
     }
 
     /// Flush the translations of `range` (None = all) on the harts in
     /// `mask` through the hook of [`Mem::set_tlb_flush_hook`].
     pub fn flush_tlb_harts(&self, mask: u64, range: Option<(usize, usize)>) {
-        if let Some(h) = self.tlb_flush_hook.read().as_ref() {
+        if let Some(h) = self.tlb_flush_hook.get() {
             h(mask, range);
         }
     }
@@ -412,13 +414,13 @@ impl Mem {
     /// the same rules as [`Mem::set_tlb_flush_hook`], which serves them
     /// when this hook is not installed.
     pub fn set_tlb_flush_mm_hook(&self, hook: TlbFlushMmHook) {
-        *self.tlb_flush_mm_hook.write() = Some(hook);
+        self.tlb_flush_mm_hook.call_once(|| hook);
     }
 
     /// Flush the translations of `mm` (context id `context_id`) in
     /// `range` on the harts in `mask`.
     pub fn flush_tlb_harts_mm(&self, mask: u64, range: Option<(usize, usize)>, context_id: u64) {
-        if let Some(h) = self.tlb_flush_mm_hook.read().as_ref() {
+        if let Some(h) = self.tlb_flush_mm_hook.get() {
             h(mask, range, context_id);
             return;
         }

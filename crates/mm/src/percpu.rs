@@ -139,6 +139,15 @@ impl<'m> Cpu<'m> {
         self.comm.set(c);
     }
 
+    /// [`Self::set_comm`] from a task's NUL-padded `comm` as it is (its
+    /// first 15 bytes; [`Self::comm`] decodes it when a report asks).
+    #[inline]
+    pub fn set_comm_bytes(&self, name: &[u8; 16]) {
+        let mut c = *name;
+        c[15] = 0;
+        self.comm.set(c);
+    }
+
     /// `current->comm`.
     pub fn comm(&self) -> alloc::string::String {
         let c = self.comm.get();

@@ -65,7 +65,16 @@ fn for_each_user_chunk(
             {
                 let pg = mm.page_table_lock.lock();
                 if let Some(pt) = pg.pt.as_ref() {
-                    if let Some(e) = pt.lookup(va) {
+                    // One walk for a read or write of a present page (A and
+                    // D set on the way); the full walk for anything else
+                    // (an exec access, a leaf above the pte level).
+                    let fast = match access {
+                        Access::Read => pt.set_accessed_dirty(va, false),
+                        Access::Write => pt.set_accessed_dirty(va, true),
+                        Access::Exec => None,
+                    };
+                    let hit = fast.or_else(|| {
+                        let e = pt.lookup(va)?;
                         let allowed = e.is_valid()
                             && e.is_leaf()
                             && e.is_user()
@@ -74,26 +83,27 @@ fn for_each_user_chunk(
                                 Access::Write => e.is_write(),
                                 Access::Exec => e.is_exec(),
                             };
-                        if allowed {
-                            if e.is_read() || write {
-                                pt.set_accessed_dirty(va, write);
-                            }
-                            let page = mem
-                                .pfn_to_page(e.pfn() as usize)
-                                .ok_or(FaultError::Sigbus)?;
-                            let base = mem.page_address(page).as_ptr();
-                            // SAFETY: within the page the PTE maps, which
-                            // stays mapped while the table lock is held.
-                            let p = unsafe { base.add(va % PAGE_SIZE) };
-                            let more = f(done, p, n);
-                            if write {
-                                mem.stored(p as usize, n);
-                            }
-                            if !more {
-                                return Ok(());
-                            }
-                            break;
+                        if allowed && (e.is_read() || write) {
+                            pt.set_accessed_dirty(va, write);
                         }
+                        allowed.then_some(e)
+                    });
+                    if let Some(e) = hit {
+                        let page = mem
+                            .pfn_to_page(e.pfn() as usize)
+                            .ok_or(FaultError::Sigbus)?;
+                        let base = mem.page_address(page).as_ptr();
+                        // SAFETY: within the page the PTE maps, which
+                        // stays mapped while the table lock is held.
+                        let p = unsafe { base.add(va % PAGE_SIZE) };
+                        let more = f(done, p, n);
+                        if write {
+                            mem.stored(p as usize, n);
+                        }
+                        if !more {
+                            return Ok(());
+                        }
+                        break;
                     }
                 }
             }

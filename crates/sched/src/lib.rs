@@ -694,7 +694,16 @@ impl Kick {
     }
     /// The CPUs in it.
     pub fn cpus(self) -> impl Iterator<Item = usize> {
-        (0..64).filter(move |c| self.0 & (1u64 << c) != 0)
+        // The set bits, lowest first: one step per CPU in the set, not 64.
+        let mut bits = self.0;
+        core::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let c = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(c)
+        })
     }
 }
 

@@ -25,16 +25,17 @@ pub struct CpuStat {
 }
 
 impl CpuStat {
-    /// `account_user_time`: `ns` of user code ran on this CPU.
+    /// `account_user_time`: `ns` of user code ran on this CPU (only this
+    /// CPU's hart charges it, so a load and a store suffice).
     #[inline]
     pub fn account_user(&self, ns: u64) {
-        self.user.fetch_add(ns, Relaxed);
+        crate::task::add_own(&self.user, ns);
     }
 
     /// `account_system_time`: `ns` of kernel work for a task on this CPU.
     #[inline]
     pub fn account_system(&self, ns: u64) {
-        self.system.fetch_add(ns, Relaxed);
+        crate::task::add_own(&self.system, ns);
     }
 
     /// (user, system) ns so far.

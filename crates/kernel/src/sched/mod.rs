@@ -389,6 +389,9 @@ impl RunQueue {
         // (through the idle lock, which it holds from its check until it
         // waits). A hart that is not parked is not notified: no host
         // futex call per wake-up of a running or polling hart.
+        if k.0 == 0 {
+            return;
+        }
         std::sync::atomic::fence(SeqCst);
         for c in k.cpus() {
             if let Some(i) = self.idle.get(c) {
@@ -448,30 +451,38 @@ impl RunQueue {
         cpu: usize,
         stop: &dyn Fn() -> bool,
         poll: &dyn Fn(),
-    ) -> Option<TaskRef> {
+        now: u64,
+    ) -> Option<(TaskRef, u64)> {
         if let Some(det) = &self.det {
-            return self.pick_next_task_det(det, cpu, stop, poll);
+            return self
+                .pick_next_task_det(det, cpu, stop, poll)
+                .map(|t| (t, self.now()));
         }
+        // `now`, the clock as the hart last read it (at the switch), is
+        // this rq's clock for the first look (`update_rq_clock` once per
+        // schedule); a look after waiting reads it again.
+        let mut now = now;
         loop {
-            self.run_timers();
+            self.run_timers_at(now);
             poll();
             if self.shutdown.load(Relaxed) || stop() {
                 return None;
             }
             self.sched.test_and_clear_need_resched(cpu);
-            if let Some(t) = self.sched.pick_next_task(cpu, self.now()) {
+            if let Some(t) = self.sched.pick_next_task(cpu, now) {
                 let mut s = lock(&t.sched);
                 s.on_rq = false;
                 s.on_cpu = true;
                 drop(s);
-                return Some(t);
+                return Some((t, now));
             }
             let next = self.next_timer.load(SeqCst);
-            let now = self.now();
+            now = self.now();
             if next <= now {
                 continue;
             }
             if self.poll_idle(cpu) {
+                now = self.now();
                 continue;
             }
             let idle = &self.idle[cpu];
@@ -499,6 +510,7 @@ impl RunQueue {
                 .unwrap_or_else(|p| p.into_inner());
             idle.parked.store(false, SeqCst);
             drop(g);
+            now = self.now();
         }
     }
 
@@ -616,10 +628,15 @@ impl RunQueue {
 
     /// Fire every expired timer (`hrtimer_interrupt`).
     pub fn run_timers(&self) {
-        if !self.timers_due() {
+        self.run_timers_at(self.now());
+    }
+
+    /// Fire every timer expired at `now`, a reading of [`Self::now`] the
+    /// caller already has.
+    pub fn run_timers_at(&self, now: u64) {
+        if self.next_timer.load(Relaxed) > now {
             return;
         }
-        let now = self.now();
         let mut fired = Vec::new();
         {
             let mut h = lock(&self.timers);
@@ -706,7 +723,10 @@ pub fn wake_up_new_task(task: &TaskRef) {
 /// task): it stays queued if it is runnable (moved first if its affinity
 /// or an exec asks); a sleeping task leaves the queue until woken, a
 /// dead one for good.
-pub fn put_prev_task(task: &TaskRef, cpu: usize) {
+///
+/// `now` is the clock as the hart last read it, at the end of the task's
+/// run (in deterministic mode the virtual clock is read instead).
+pub fn put_prev_task(task: &TaskRef, cpu: usize, now: u64) {
     let mut s = lock(&task.sched);
     s.on_cpu = false;
     let runnable = s.state == TASK_RUNNING;
@@ -715,7 +735,7 @@ pub fn put_prev_task(task: &TaskRef, cpu: usize) {
     }
     stamp_ready(&task.rq, &mut s);
     let rq = &task.rq;
-    let now = rq.now();
+    let now = if rq.det.is_some() { rq.now() } else { now };
     let k = rq.sched.put_prev_task(cpu, task, runnable, now);
     if s.state & TASK_DEAD != 0 {
         rq.sched.task_dead(cpu, task, now);

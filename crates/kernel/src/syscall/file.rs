@@ -45,19 +45,24 @@ fn fd(v: u64) -> i32 {
     v as i32
 }
 
+/// The user ranges (base, length) of one read or write: inline for
+/// read(2)/write(2)'s single range, on the heap for a vector (at most
+/// `UIO_MAXIOV` ranges).
+pub type Segs = smallvec::SmallVec<[(u64, u64); 1]>;
+
 /// The caller's memory as the source or destination of one transfer: its
 /// ranges (already checked and cut by [`import_iovec`]), consumed in
 /// order (Linux's `ITER_IOVEC` iterator).
 pub struct GuestIter<'a> {
     cpu: &'a Cpu<'static>,
     mm: &'a MmStruct<'static>,
-    segs: Vec<(u64, u64)>,
+    segs: Segs,
     seg: usize,
     off: u64,
 }
 
 impl<'a> GuestIter<'a> {
-    pub(crate) fn new(s: &'a Sys<'_>, segs: Vec<(u64, u64)>) -> GuestIter<'a> {
+    pub(crate) fn new(s: &'a Sys<'_>, segs: Segs) -> GuestIter<'a> {
         GuestIter {
             cpu: s.cpu,
             mm: s.mm(),
@@ -141,11 +146,11 @@ impl UserIter for GuestIter<'_> {
 }
 
 /// One user buffer, checked as `vfs_read`/`vfs_write` do (`access_ok`).
-fn single_range(buf: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+fn single_range(buf: u64, count: u64) -> Result<Segs, Errno> {
     if !access_ok(buf as usize, count as usize) {
         return Err(EFAULT);
     }
-    Ok(vec![(buf, count)])
+    Ok(smallvec::smallvec![(buf, count)])
 }
 
 /// `import_iovec`: the user's `struct iovec` array of `cnt` entries (an
@@ -154,10 +159,10 @@ fn single_range(buf: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
 /// negative length, EFAULT for a range outside user space; lengths are
 /// cut so that the total is at most [`MAX_RW_COUNT`]. Returns the ranges
 /// and their total.
-pub fn import_iovec(s: &Sys<'_>, iov: u64, cnt: u64) -> Result<(Vec<(u64, u64)>, usize), Errno> {
+pub fn import_iovec(s: &Sys<'_>, iov: u64, cnt: u64) -> Result<(Segs, usize), Errno> {
     let nr = cnt as u32;
     if nr == 0 {
-        return Ok((Vec::new(), 0));
+        return Ok((Segs::new(), 0));
     }
     if nr > UIO_MAXIOV {
         return Err(EINVAL);
@@ -169,7 +174,7 @@ pub fn import_iovec(s: &Sys<'_>, iov: u64, cnt: u64) -> Result<(Vec<(u64, u64)>,
         b.copy_from_slice(&c[i..i + 8]);
         u64::from_le_bytes(b)
     };
-    let mut v: Vec<(u64, u64)> = raw
+    let mut v: Segs = raw
         .chunks_exact(IOVEC_SIZE)
         .map(|c| (word(c, 0), word(c, 8)))
         .collect();
@@ -224,7 +229,7 @@ fn do_read(
     nr: u64,
     file: &IoFile,
     at: Option<u64>,
-    segs: Vec<(u64, u64)>,
+    segs: Segs,
     total: usize,
 ) -> Result<Flow, Errno> {
     let mut it = GuestIter::new(s, segs);
@@ -270,7 +275,7 @@ fn do_write(
     nr: u64,
     file: &IoFile,
     at: Option<u64>,
-    segs: Vec<(u64, u64)>,
+    segs: Segs,
     total: usize,
 ) -> Result<Flow, Errno> {
     let mut it = GuestIter::new(s, segs);

@@ -155,7 +155,7 @@ pub fn sys_getrandom(s: &mut Sys<'_>, buf: u64, len: u64, flags: u64) -> SysResu
     if !access_ok(buf as usize, len) {
         return Err(EFAULT);
     }
-    let mut it = GuestIter::new(s, vec![(buf, len as u64)]);
+    let mut it = GuestIter::new(s, smallvec::smallvec![(buf, len as u64)]);
     let mut chunk = vec![0u8; len.min(CHUNK)];
     let mut done = 0;
     while done < len {

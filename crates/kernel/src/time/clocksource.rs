@@ -13,16 +13,16 @@
 //! at ticks or on context switches; ferrite measures each run of guest code
 //! and each trap.
 
-use std::time::Instant;
-
 use rv64::Hart;
 
 use crate::kernel::Kernel;
 
 /// A measurement in progress.
+#[derive(Clone, Copy)]
 pub enum Stopwatch {
-    /// Host time since this instant.
-    Host(Instant),
+    /// Host time since this reading of the run queue's clock
+    /// ([`RunQueue::now`](crate::sched::RunQueue::now), ns since boot).
+    Host(u64),
     /// Instructions retired since the hart's `instret` was this.
     Insns(u64),
     /// Kernel work in deterministic mode: free.
@@ -36,7 +36,19 @@ impl Stopwatch {
         if k.rq.det().is_some() {
             Stopwatch::Insns(hart.instret())
         } else {
-            Stopwatch::Host(Instant::now())
+            Stopwatch::Host(k.rq.now())
+        }
+    }
+
+    /// Start measuring guest execution on `hart` at `now`, a reading of
+    /// the run queue's clock the caller already has (the scheduler's, at
+    /// the switch): no clock read of its own.
+    #[inline]
+    pub fn user_at(k: &Kernel, hart: &Hart, now: u64) -> Stopwatch {
+        if k.rq.det().is_some() {
+            Stopwatch::Insns(hart.instret())
+        } else {
+            Stopwatch::Host(now)
         }
     }
 
@@ -46,7 +58,17 @@ impl Stopwatch {
         if k.rq.det().is_some() {
             Stopwatch::Free
         } else {
-            Stopwatch::Host(Instant::now())
+            Stopwatch::Host(k.rq.now())
+        }
+    }
+
+    /// The reading of the host clock this stretch started at (None in
+    /// deterministic mode).
+    #[inline]
+    pub fn started(&self) -> Option<u64> {
+        match *self {
+            Stopwatch::Host(t) => Some(t),
+            _ => None,
         }
     }
 
@@ -55,7 +77,7 @@ impl Stopwatch {
     #[inline]
     pub fn stop(self, k: &Kernel, hart: &Hart) -> u64 {
         match self {
-            Stopwatch::Host(t) => t.elapsed().as_nanos() as u64,
+            Stopwatch::Host(t) => k.rq.now().saturating_sub(t),
             Stopwatch::Insns(at) => {
                 let n = hart.instret().wrapping_sub(at);
                 if let Some(d) = k.rq.det() {
@@ -74,11 +96,8 @@ impl Stopwatch {
     pub fn lap(self, k: &Kernel, hart: &Hart, next_user: bool) -> (u64, Stopwatch) {
         match self {
             Stopwatch::Host(t) => {
-                let now = Instant::now();
-                (
-                    now.duration_since(t).as_nanos() as u64,
-                    Stopwatch::Host(now),
-                )
+                let now = k.rq.now();
+                (now.saturating_sub(t), Stopwatch::Host(now))
             }
             other => {
                 let ns = other.stop(k, hart);

@@ -122,9 +122,11 @@ pub fn ktime_get_ns() -> u64 {
 }
 
 /// `current_time`: the time stamped on an inode ferrite invents (tmpfs,
-/// pipes, shared memory), as (seconds, nanoseconds) of CLOCK_REALTIME.
+/// pipes, shared memory), as (seconds, nanoseconds) of CLOCK_REALTIME at
+/// the clock's coarse resolution, as Linux stamps them
+/// (`ktime_get_coarse_real_ts64`: the last tick's time, no clock read).
 pub fn current_time() -> (i64, u64) {
-    let ns = ktime_get_real_ns();
+    let ns = clock_now_ns(CLOCK_REALTIME_COARSE as u64).unwrap_or(0);
     ((ns / 1_000_000_000) as i64, ns % 1_000_000_000)
 }
 
