@@ -28,8 +28,8 @@ use crate::kernel::Kernel;
 use crate::mm_ref::MmUser;
 use crate::sched::{self, wait::Completion, SchedState};
 use crate::task::{
-    lock, GroupSig, Regs, SighandStruct, SignalStruct, Task, TaskRef, TaskSig, EXIT_ALIVE,
-    RLIMIT_NPROC,
+    lock, GroupSig, Regs, SighandStruct, SignalStruct, SpinLock, Task, TaskRef, TaskSig,
+    EXIT_ALIVE, RLIMIT_NPROC,
 };
 
 pub const CSIGNAL: u64 = 0xff;
@@ -193,11 +193,11 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         pid: AtomicI32::new(n.pid),
         tgid: n.tgid,
         thread_pid: Mutex::new(Some(n.thread_pid)),
-        comm: Mutex::new(n.comm),
-        sched: Mutex::new(SchedState::default()),
-        regs: Mutex::new(n.regs),
-        mm: Mutex::new(Some(n.mm)),
-        files: Mutex::new(Some(n.fs)),
+        comm: SpinLock::new(n.comm),
+        sched: SpinLock::new(SchedState::default()),
+        regs: SpinLock::new(n.regs),
+        mm: SpinLock::new(Some(n.mm)),
+        files: SpinLock::new(Some(n.fs)),
         signal: n.signal,
         sighand: Mutex::new(n.sighand),
         cred: Mutex::new(n.cred),
@@ -209,8 +209,8 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         exit_signal: AtomicI32::new(n.exit_signal),
         exit_state: AtomicI32::new(EXIT_ALIVE),
         exit_code: AtomicI32::new(0),
-        restart: Mutex::new(None),
-        waits: Mutex::default(),
+        restart: Default::default(),
+        waits: SpinLock::default(),
         vfork_done: Mutex::new(None),
         exe: Mutex::new(n.exe),
         cmdline: Mutex::new(n.cmdline),
@@ -234,7 +234,8 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
     match KArc::new(k.caches.task, cpu, t, Gfp::GFP_KERNEL) {
         Ok(t) => Ok(t),
         Err(t) => {
-            if let Some(mm) = lock(&t.mm).take() {
+            let mm = lock(&t.mm).take();
+            if let Some(mm) = mm {
                 mm.put(cpu);
             }
             Err(ENOMEM)
@@ -577,10 +578,12 @@ impl Drop for Reservation<'_> {
 
 /// Undo a child that was never linked in.
 fn abort_new(_k: &Kernel, cpu: &Cpu<'static>, child: &TaskRef) {
-    if let Some(mm) = lock(&child.mm).take() {
+    let mm = lock(&child.mm).take();
+    if let Some(mm) = mm {
         mm.put(cpu);
     }
-    lock(&child.files).take();
+    let files = lock(&child.files).take();
+    drop(files);
     lock(&child.signal.threads).clear();
 }
 

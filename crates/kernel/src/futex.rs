@@ -368,7 +368,7 @@ fn futex_wait(
 ) -> Result<Flow, Errno> {
     let (absolute, realtime, private) = how;
     // Re-executed after a sleep?
-    let prev = lock(&s.task.restart).clone();
+    let prev = s.task.restart.lock().clone();
     if let Some(r) = prev
         .clone()
         .filter(|r| r.nr == crate::syscall::nr::FUTEX && r.futex.is_some())
@@ -392,7 +392,7 @@ fn futex_wait(
             }
             // With a timeout the restart keeps the deadline (restart_block).
             if r.deadline.is_some() {
-                *lock(&s.task.restart) = Some(Restart {
+                *s.task.restart.lock() = Some(Restart {
                     futex: None,
                     ..r.clone()
                 });
@@ -438,7 +438,7 @@ fn futex_wait(
         sched::set_current_state(s.task, TASK_INTERRUPTIBLE);
         h.entry(key).or_default().push(q.clone());
     }
-    *lock(&s.task.restart) = Some(Restart {
+    *s.task.restart.lock() = Some(Restart {
         nr: crate::syscall::nr::FUTEX,
         deadline,
         futex: Some(q),
@@ -505,7 +505,7 @@ fn woken_index(qs: &[Arc<FutexQ>]) -> Option<usize> {
 fn futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
     let [waiters, nr_futexes, flags, timeout, clockid, _] = a;
     // Re-executed after a sleep?
-    let prev = lock(&s.task.restart).clone();
+    let prev = s.task.restart.lock().clone();
     if let Some(r) = prev.filter(|r| r.nr == crate::syscall::nr::FUTEX_WAITV && r.futex.is_some()) {
         let q0 = r.futex.clone().ok_or(EINVAL)?;
         let mut qs = vec![q0.clone()];
@@ -581,7 +581,7 @@ fn futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
             h.entry(*k).or_default().push(q.clone());
         }
     }
-    *lock(&s.task.restart) = Some(Restart {
+    *s.task.restart.lock() = Some(Restart {
         nr: crate::syscall::nr::FUTEX_WAITV,
         deadline,
         futex: Some(q0),

@@ -31,12 +31,20 @@ pub struct CpuItimer {
 /// ITIMER_PROF counts both, ITIMER_VIRTUAL user time only. Expired timers
 /// send their signal and re-arm with their interval. Cheap when none is
 /// armed (one atomic load).
+#[inline]
 pub fn account_cpu(t: &crate::task::TaskRef, ns: u64, user: bool) {
-    crate::posix_timers::account_cpu(t, ns, user);
     let sig = &t.signal;
-    if !sig.it_cpu_armed.load(Relaxed) {
-        return;
+    if sig.posix_cpu_armed.load(Relaxed) {
+        crate::posix_timers::account_cpu(t, ns, user);
     }
+    if sig.it_cpu_armed.load(Relaxed) {
+        account_it_cpu(t, ns, user);
+    }
+}
+
+/// [`account_cpu`] for the armed ITIMER_VIRTUAL/ITIMER_PROF.
+fn account_it_cpu(t: &crate::task::TaskRef, ns: u64, user: bool) {
+    let sig = &t.signal;
     let mut fired = Vec::new();
     {
         let mut it = lock(&sig.it_cpu);

@@ -35,10 +35,7 @@ fn rss(t: &TaskRef, cpu: Option<&Cpu<'static>>) -> (usize, usize, usize, usize) 
     // try_lock: a task may hold its own locks while it waits for memory
     // (the allocator drains this CPU meanwhile only if this one polls);
     // such a task is skipped rather than waited for.
-    let grab =
-        t.mm.try_lock()
-            .ok()
-            .and_then(|m| m.as_ref().map(|m| m.grab()));
+    let grab = t.mm.try_lock().and_then(|m| m.as_ref().map(|m| m.grab()));
     match grab {
         Some(m) => (
             m.get_mm_counter(RssCounter::AnonPages),

@@ -110,7 +110,7 @@ pub fn restore_rt_frame(s: &mut Sys<'_>) -> Result<(), Errno> {
         t.altstack = alt;
     }
     *lock(&s.task.regs) = r.regs;
-    lock(&s.task.restart).take();
+    s.task.restart.lock().take();
     // The restored mask may unblock something pending.
     s.task
         .sigpending

@@ -172,8 +172,64 @@ pub type CredRef = mm::kbox::KArc<'static, 'static, Cred>;
 
 /// A poisoned lock is still usable: every critical section here leaves
 /// plain values consistent.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+pub fn lock<L: Lock + ?Sized>(m: &L) -> L::Guard<'_> {
+    m.acquire()
+}
+
+/// A lock [`lock`] takes: a host [`Mutex`] (its waiters sleep), or a
+/// [`SpinLock`] for the task's own fields that only its hart touches, but
+/// for rare readers (Linux's `spinlock_t`: its release is a plain store,
+/// where a host mutex's is an atomic exchange).
+pub trait Lock {
+    /// What it protects.
+    type Target: ?Sized;
+    /// Its guard.
+    type Guard<'a>: std::ops::DerefMut<Target = Self::Target>
+    where
+        Self: 'a;
+    /// Take it.
+    fn acquire(&self) -> Self::Guard<'_>;
+}
+
+impl<T: ?Sized> Lock for Mutex<T> {
+    type Target = T;
+    type Guard<'a>
+        = MutexGuard<'a, T>
+    where
+        Self: 'a;
+    #[inline]
+    fn acquire(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A lock in a kernel object's reference (`files_struct`'s table).
+impl<L: Lock> Lock for mm::kbox::KArc<'_, '_, L> {
+    type Target = L::Target;
+    type Guard<'a>
+        = L::Guard<'a>
+    where
+        Self: 'a;
+    #[inline]
+    fn acquire(&self) -> L::Guard<'_> {
+        (**self).acquire()
+    }
+}
+
+/// A spin lock, for short sections that never sleep and are rarely
+/// contended.
+pub type SpinLock<T> = spin::Mutex<T>;
+
+impl<T: ?Sized> Lock for SpinLock<T> {
+    type Target = T;
+    type Guard<'a>
+        = spin::MutexGuard<'a, T>
+    where
+        Self: 'a;
+    #[inline]
+    fn acquire(&self) -> spin::MutexGuard<'_, T> {
+        self.lock()
+    }
 }
 
 /// Add `n` to a counter only its owner writes (a task's own times, a CPU's
@@ -184,6 +240,77 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub fn add_own(c: &std::sync::atomic::AtomicU64, n: u64) {
     use std::sync::atomic::Ordering::Relaxed;
     c.store(c.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+/// `current->restart_block` and what else a sleeping system call keeps
+/// across its restart: a [`Mutex`] with a flag beside it saying whether it
+/// holds anything, so that the trap loop's "forget it" after each system
+/// call (most of which never set it) is a plain load, not a lock.
+#[derive(Default)]
+pub struct RestartSlot {
+    slot: SpinLock<Option<crate::sched::Restart>>,
+    set: std::sync::atomic::AtomicBool,
+}
+
+/// [`RestartSlot::lock`]'s guard: the flag follows the contents when it is
+/// dropped (still under the lock).
+pub struct RestartGuard<'a> {
+    g: spin::MutexGuard<'a, Option<crate::sched::Restart>>,
+    set: &'a std::sync::atomic::AtomicBool,
+}
+
+impl RestartSlot {
+    /// The contents, locked.
+    pub fn lock(&self) -> RestartGuard<'_> {
+        RestartGuard {
+            g: lock(&self.slot),
+            set: &self.set,
+        }
+    }
+
+    /// Whether anything is kept (for the task itself, which alone sets
+    /// it, so its own flag is up to date).
+    #[inline]
+    pub fn is_set(&self) -> bool {
+        self.set.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Forget what is kept, if anything is.
+    #[inline]
+    pub fn clear(&self) {
+        if self.is_set() {
+            self.lock().take();
+        }
+    }
+}
+
+impl Lock for RestartSlot {
+    type Target = Option<crate::sched::Restart>;
+    type Guard<'a> = RestartGuard<'a>;
+    #[inline]
+    fn acquire(&self) -> RestartGuard<'_> {
+        self.lock()
+    }
+}
+
+impl std::ops::Deref for RestartGuard<'_> {
+    type Target = Option<crate::sched::Restart>;
+    fn deref(&self) -> &Self::Target {
+        &self.g
+    }
+}
+
+impl std::ops::DerefMut for RestartGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.g
+    }
+}
+
+impl Drop for RestartGuard<'_> {
+    fn drop(&mut self) {
+        self.set
+            .store(self.g.is_some(), std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// `CAP_LAST_CAP` (CAP_CHECKPOINT_RESTORE).
@@ -292,15 +419,15 @@ pub struct Task {
     /// `thread_pid`: this task's `struct pid` (None once released).
     pub thread_pid: Mutex<Option<crate::pid::PidRef>>,
     /// `comm`.
-    pub comm: Mutex<[u8; TASK_COMM_LEN]>,
+    pub comm: SpinLock<[u8; TASK_COMM_LEN]>,
     /// `__state`, `on_rq`, `on_cpu` under `pi_lock`.
-    pub sched: Mutex<SchedState>,
+    pub sched: SpinLock<SchedState>,
     /// The user registers while off a hart (`thread.regs`).
-    pub regs: Mutex<Regs>,
+    pub regs: SpinLock<Regs>,
     /// `mm` (None after exit).
-    pub mm: Mutex<Option<MmUser>>,
+    pub mm: SpinLock<Option<MmUser>>,
     /// `fs` + `files` (None after exit).
-    pub files: Mutex<Option<Arc<Fs>>>,
+    pub files: SpinLock<Option<Arc<Fs>>>,
     /// The thread group.
     pub signal: SignalRef,
     /// The dispositions (replaced by exec when shared).
@@ -326,9 +453,9 @@ pub struct Task {
     /// `exit_code`: the wait status this thread exited with.
     pub exit_code: AtomicI32,
     /// What a sleeping system call keeps across its restart.
-    pub restart: Mutex<Option<crate::sched::Restart>>,
+    pub restart: RestartSlot,
     /// The wait queues this task is on (`finish_wait` on wake-up).
-    pub waits: Mutex<Vec<Arc<WaitQueue>>>,
+    pub waits: SpinLock<Vec<Arc<WaitQueue>>>,
     /// `vfork_done`: completed when this (vfork) child releases its mm.
     pub vfork_done: Mutex<Option<Arc<Completion>>>,
     /// `exe_file`'s guest path.
@@ -429,7 +556,7 @@ impl Task {
 
     /// Count a voluntary switch.
     pub fn count_nvcsw(&self) {
-        self.nvcsw.fetch_add(1, Relaxed);
+        add_own(&self.nvcsw, 1);
     }
 }
 

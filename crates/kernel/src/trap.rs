@@ -66,34 +66,47 @@ pub fn hart_main(k: &Kernel, id: usize) {
     // of a task's run is the switch's time for `put_prev_task`, the next
     // pick and the next task's start, with no read of their own.
     let mut now = k.rq.now();
-    while let Some((task, at)) = k.rq.pick_next_task(id, &stop, &poll, now) {
+    // The CPU, claimed from the first task to the next wait for work: a
+    // hart going from one task to the next keeps it.
+    let mut cpu: Option<Cpu<'static>> = None;
+    loop {
+        let picked = {
+            let mut idle = || cpu = None;
+            k.rq.pick_next_task(id, &stop, &poll, &mut idle, now)
+        };
+        let Some((task, at)) = picked else {
+            break;
+        };
         now = at;
-        let cpu = match k.mem.cpu(id) {
-            Ok(c) => c,
-            Err(e) => {
-                k.console(&format!(
-                    "ferrite: hart {id}: cannot claim CPU: {e}
-"
-                ));
-                sched::put_prev_task(&task, id, now);
-                return;
+        sched::note_hart_clock(now);
+        if cpu.is_none() {
+            match k.mem.cpu(id) {
+                Ok(c) => cpu = Some(c),
+                Err(e) => {
+                    k.console(&format!("ferrite: hart {id}: cannot claim CPU: {e}\n"));
+                    sched::put_prev_task(&task, id, now);
+                    return;
+                }
             }
+        }
+        let Some(c) = cpu.as_ref() else {
+            break;
         };
         task.cpu.store(id as i32, Relaxed);
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_in(t, &k.rq, id, &task);
         }
-        let leave = run_task(k, &cpu, &mut hart, &task, &mut now);
+        let leave = run_task(k, c, &mut hart, &task, &mut now);
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_out(t, &k.rq, id, &task);
         }
         crate::panic::set_current(0, b"");
-        drop(cpu);
         if leave == Leave::Halt {
             break;
         }
         sched::put_prev_task(&task, id, now);
     }
+    drop(cpu);
     k.instructions.fetch_add(hart.instret(), Relaxed);
 }
 
@@ -196,7 +209,9 @@ fn run_task(
         mm,
         fs,
     };
-    let end = run_user(&mut s, hart, now);
+    let mut calls = 0;
+    let end = run_user(&mut s, hart, now, &mut calls);
+    k.syscalls.fetch_add(calls, Relaxed);
     drop(s);
     match end {
         End::Leave(l) => l,
@@ -210,11 +225,16 @@ fn run_task(
 
 /// The trap loop of one run of `s.task`: user mode until a trap, the
 /// trap's handling, `ret_to_user` (signals, preemption), again.
-fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64) -> End {
+fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) -> End {
     let (k, cpu, task) = (s.k, s.cpu, s.task);
     // A task that slept in a system call re-executes it first (it finds
     // its signal itself and returns -ERESTART*): no delivery before that.
-    let mut resuming = task.restart_in_syscall.swap(false, SeqCst);
+    // (Only the task's own hart reads and writes the flag; the run queue's
+    // locks order a sleep on one hart before the run on another.)
+    let mut resuming = task.restart_in_syscall.load(Relaxed);
+    if resuming {
+        task.restart_in_syscall.store(false, Relaxed);
+    }
     let mut last: Option<InSyscall> = None;
     // Instructions left in the task's time slice, counted exactly across
     // traps (and, in deterministic mode, across the hart's turns): the
@@ -232,6 +252,7 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64) -> End {
     let mut seen = |w: &Stopwatch| {
         if let Some(t) = w.started() {
             *now = t;
+            sched::note_hart_clock(t);
         }
     };
     loop {
@@ -240,9 +261,13 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64) -> End {
         }
         // Deterministic mode: wait for this hart's turn, fire its timers;
         // run to the end of the turn, the next timer or the slice.
-        let budget = match crate::time::det::run_budget(k, cpu, hart) {
-            Some(b) => b.min(slice),
-            None => slice,
+        let budget = if k.rq.det().is_some() {
+            match crate::time::det::run_budget(k, cpu, hart) {
+                Some(b) => b.min(slice),
+                None => slice,
+            }
+        } else {
+            slice
         };
         if k.panic.panicked() || k.rq.is_shutdown() {
             return End::Leave(Leave::Halt);
@@ -264,7 +289,7 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64) -> End {
         // `preempt_schedule` on the way back to user mode: the tick, a
         // wake-up or a policy change asked this hart to reschedule.
         if k.rq.need_resched(hart_id) {
-            task.nivcsw.fetch_add(1, Relaxed);
+            crate::task::add_own(&task.nivcsw, 1);
             lock(&task.regs).save(hart);
             return End::Leave(Leave::Switch);
         }
@@ -296,7 +321,7 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64) -> End {
         };
         match exit {
             Exit::Ecall => {
-                let r = syscall_trap(s, hart);
+                let r = syscall_trap(s, hart, calls);
                 let (sys, t2) = t1.lap(k, hart, true);
                 seen(&t2);
                 since_tick += sys;
@@ -414,11 +439,18 @@ enum SysOutcome {
 }
 
 /// `do_trap_ecall_u`: run the system call in a7 with a0..a5.
-fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart) -> SysOutcome {
+fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart, calls: &mut u64) -> SysOutcome {
     let (k, cpu, task) = (s.k, s.cpu, s.task);
-    let _n = k.syscalls.fetch_add(1, Relaxed) + 1;
+    // The count for `--stats`, added up per run (one shared counter
+    // bumped per call would move its cache line between harts each
+    // time); fault injection numbers each call at once.
+    *calls += 1;
     #[cfg(feature = "fault-injection")]
-    crate::panic::inject_at_syscall(_n);
+    {
+        let n = k.syscalls.fetch_add(*calls, Relaxed) + *calls;
+        *calls = 0;
+        crate::panic::inject_at_syscall(n);
+    }
     let nr = hart.x(A7);
     let args = [
         hart.x(A0),
@@ -440,7 +472,7 @@ fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart) -> SysOutcome {
         sync_tlb(k, hart, &s.mm);
     }
     if !matches!(flow, Flow::Block) {
-        lock(&task.restart).take();
+        task.restart.clear();
     }
     match flow {
         Flow::Return(v) => {
@@ -468,7 +500,7 @@ fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart) -> SysOutcome {
             hart.set_pc(hart.pc().wrapping_sub(4));
             lock(&task.regs).save(hart);
             task.count_nvcsw();
-            task.restart_in_syscall.store(true, SeqCst);
+            task.restart_in_syscall.store(true, Relaxed);
             SysOutcome::Leave(End::Leave(Leave::Switch))
         }
         Flow::NewRegs => {
@@ -568,7 +600,7 @@ fn do_signal(
             if let Some(l) = last {
                 if apply_restart(hart, l, action.flags, true) {
                     // EINTR: what the call kept for its restart is void.
-                    lock(&task.restart).take();
+                    task.restart.lock().take();
                 }
             }
             handle_signal(k, cpu, hart, task, mm, info, action)

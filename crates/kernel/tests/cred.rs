@@ -367,7 +367,7 @@ fn sigtimedwait_takes_pending_times_out_and_restores_the_mask() {
         err(EAGAIN)
     );
     assert_eq!(t.blocked(), usr1);
-    t.restart.lock().unwrap().take();
+    t.restart.clear();
     // A signal of the set arriving during the sleep is taken on return.
     assert_eq!(
         call_flow(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, 0, 8]),
@@ -376,7 +376,7 @@ fn sigtimedwait_takes_pending_times_out_and_restores_the_mask() {
     raise(k, &cpu, &t, 10);
     assert_eq!(call(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, 0, 8]), 10);
     assert_eq!(t.blocked(), usr1);
-    t.restart.lock().unwrap().take();
+    t.restart.clear();
     // Another (unblocked) signal interrupts: EINTR.
     assert_eq!(
         call_flow(k, &cpu, &t, RT_SIGTIMEDWAIT, &[set, info, 0, 8]),

@@ -13,7 +13,7 @@
 //! the host heap.
 
 use std::fs::File;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::errno::{Errno, EBADF, EMFILE};
 
@@ -57,8 +57,9 @@ pub(crate) struct OpenFile {
     pub(crate) kind: Kind,
     /// `FMODE_READ | FMODE_WRITE`.
     pub(crate) fmode: u32,
-    /// `f_flags`: the access mode and status flags.
-    pub(crate) flags: Mutex<i32>,
+    /// `f_flags`: the access mode and status flags (read on every read
+    /// and write; changed only by F_SETFL).
+    pub(crate) flags: std::sync::atomic::AtomicI32,
     /// `f_pos`, and its lock. A host directory's position is its host
     /// handle's; this holds only whether it is past the root's own `proc`
     /// (see readdir.rs).
@@ -68,10 +69,7 @@ pub(crate) struct OpenFile {
     pub(crate) _write_count: Option<super::writecount::WriteCount>,
 }
 
-/// A poisoned lock is still usable here: the data are plain values.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+pub(crate) use crate::task::lock;
 
 impl OpenFile {
     pub(crate) fn new(kind: Kind, fmode: u32, flags: i32) -> Arc<OpenFile> {
@@ -88,15 +86,25 @@ impl OpenFile {
         Arc::new(OpenFile {
             kind,
             fmode,
-            flags: Mutex::new(flags),
+            flags: std::sync::atomic::AtomicI32::new(flags),
             pos: Mutex::new(0),
             _write_count: write_count,
         })
     }
 
     /// The file status flags.
+    #[inline]
     pub(crate) fn flags(&self) -> i32 {
-        *lock(&self.flags)
+        self.flags.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `F_SETFL`: replace the bits of `mask` with those of `new`.
+    pub(crate) fn set_flags(&self, mask: i32, new: i32) {
+        let _ = self.flags.fetch_update(
+            std::sync::atomic::Ordering::Relaxed,
+            std::sync::atomic::Ordering::Relaxed,
+            |f| Some((f & !mask) | (new & mask)),
+        );
     }
 
     /// A directory (host or procfs).

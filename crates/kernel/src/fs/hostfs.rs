@@ -193,12 +193,14 @@ impl HostFs {
     pub(crate) fn alloc_files(
         &self,
         table: super::fdtable::FdTable,
-    ) -> Result<mm::kbox::KArc<'static, 'static, std::sync::Mutex<super::fdtable::FdTable>>, Errno>
-    {
+    ) -> Result<
+        mm::kbox::KArc<'static, 'static, crate::task::SpinLock<super::fdtable::FdTable>>,
+        Errno,
+    > {
         mm::kbox::KArc::new_nocpu(
             self.files_cache,
             self.mem,
-            std::sync::Mutex::new(table),
+            crate::task::SpinLock::new(table),
             mm::gfp::Gfp::GFP_KERNEL,
         )
         .map_err(|_| crate::errno::ENOMEM)

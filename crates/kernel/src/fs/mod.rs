@@ -74,6 +74,7 @@ pub use tty::{TtyAccess, TtyCaller, TtyState, TERMIOS_SIZE};
 
 use crate::errno::{Errno, EBADF, ENOENT, ENOTDIR};
 
+use crate::task::SpinLock;
 use dev::DevNode;
 use fdtable::{lock, Fd, FdTable, Kind, OpenFile};
 use hostfs::DPath;
@@ -119,13 +120,13 @@ pub(crate) type FsCache = mm::kbox::TypedCache<'static, mm::kbox::KArcInner<Mute
 
 /// A reference to a `files_struct` (the table's slots are on the host
 /// heap: they hold host handles).
-type FilesRef = mm::kbox::KArc<'static, 'static, Mutex<FdTable>>;
+type FilesRef = mm::kbox::KArc<'static, 'static, SpinLock<FdTable>>;
 
 /// The `files_cache` objects, as a typed cache.
-pub(crate) type FilesCache = mm::kbox::TypedCache<'static, mm::kbox::KArcInner<Mutex<FdTable>>>;
+pub(crate) type FilesCache = mm::kbox::TypedCache<'static, mm::kbox::KArcInner<SpinLock<FdTable>>>;
 
 /// The size of a `files_struct` object (boot sizes `files_cache` to it).
-pub const FILES_STRUCT_SIZE: usize = std::mem::size_of::<mm::kbox::KArcInner<Mutex<FdTable>>>();
+pub const FILES_STRUCT_SIZE: usize = std::mem::size_of::<mm::kbox::KArcInner<SpinLock<FdTable>>>();
 
 /// An executable opened by [`Fs::open_exec`].
 pub struct ExecFile {

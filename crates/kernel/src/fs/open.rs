@@ -466,8 +466,7 @@ impl Fs {
                 {
                     return Err(EINVAL);
                 }
-                let mut fl = lock(&d.file.flags);
-                *fl = (*fl & !SETFL_FLAGS) | (arg as i32 & SETFL_FLAGS);
+                d.file.set_flags(SETFL_FLAGS, arg as i32);
                 Ok(0)
             }
             _ => Err(EINVAL),

@@ -239,7 +239,10 @@ enum Timeout {
 /// user's `struct timespec` (EFAULT, EINVAL as
 /// `poll_select_set_timeout`).
 fn timeout(s: &Sys<'_>, nr: u64, tsp: u64) -> Result<Timeout, Errno> {
-    let kept = tlock(&s.task.restart)
+    let kept = s
+        .task
+        .restart
+        .lock()
         .as_ref()
         .filter(|r| r.nr == nr)
         .map(|r| r.deadline);
@@ -365,7 +368,7 @@ fn wait_loop(
         wait::finish_wait(s.task);
         return Next::Done(Err(ERESTARTNOHAND));
     }
-    *tlock(&s.task.restart) = Some(Restart {
+    *s.task.restart.lock() = Some(Restart {
         nr,
         deadline,
         ..Default::default()

@@ -254,7 +254,8 @@ pub struct RunQueue {
     pub loadavg: loadavg::LoadAvg,
     /// `kernel_cpustat` of each CPU.
     pub cpustat: Box<[cputime::CpuStat]>,
-    epoch: Instant,
+    /// CLOCK_MONOTONIC at boot, in ns.
+    epoch: u64,
     /// The deterministic machine (None: parallel mode).
     det: Option<Arc<Det>>,
     /// ITIMER_REAL expiry: the kernel sends SIGALRM (set at boot).
@@ -283,7 +284,7 @@ impl RunQueue {
             cpustat: (0..nr_cpus.clamp(1, 64))
                 .map(|_| cputime::CpuStat::default())
                 .collect(),
-            epoch: Instant::now(),
+            epoch: crate::time::timekeeping::host_monotonic_ns(),
             det,
             it_real: Mutex::new(None),
         }
@@ -294,12 +295,23 @@ impl RunQueue {
         self.sched.observer.sink.set(sink).is_ok()
     }
 
+    /// [`Self::now`] as the calling hart last read it at a trap edge or a
+    /// switch (at most one system call ago: Linux's `rq->clock`, updated
+    /// at such points rather than at each use), for a wake-up's enqueue; a
+    /// fresh reading on other threads and in deterministic mode.
+    pub fn now_hart(&self) -> u64 {
+        match HART_CLOCK.with(|c| c.get()) {
+            t if t != 0 && self.det.is_none() => t,
+            _ => self.now(),
+        }
+    }
+
     /// Nanoseconds since boot: the host's monotonic clock, or in
     /// deterministic mode the virtual clock of the calling hart.
     pub fn now(&self) -> u64 {
         match &self.det {
             Some(d) => d.now(),
-            None => self.epoch.elapsed().as_nanos() as u64,
+            None => crate::time::timekeeping::host_monotonic_ns().saturating_sub(self.epoch),
         }
     }
 
@@ -446,14 +458,20 @@ impl RunQueue {
     /// None at shutdown (or when `stop` says so). Runs expired timers and
     /// `poll` (work an idle CPU does, such as the terminal's signals);
     /// parks until a kick or the next timer, at most 50 ms at a time.
+    /// `idle` runs before the hart waits for anything (it lets go of its
+    /// CPU then, so that others may drain it); `now` is the hart's last
+    /// clock reading, returned fresh with the task.
     pub fn pick_next_task(
         &self,
         cpu: usize,
         stop: &dyn Fn() -> bool,
         poll: &dyn Fn(),
+        idle: &mut dyn FnMut(),
         now: u64,
     ) -> Option<(TaskRef, u64)> {
         if let Some(det) = &self.det {
+            // It waits for its turn first.
+            idle();
             return self
                 .pick_next_task_det(det, cpu, stop, poll)
                 .map(|t| (t, self.now()));
@@ -481,6 +499,7 @@ impl RunQueue {
             if next <= now {
                 continue;
             }
+            idle();
             if self.poll_idle(cpu) {
                 now = self.now();
                 continue;
@@ -694,11 +713,23 @@ pub fn try_to_wake_up(task: &TaskRef, mask: u32) -> bool {
     if !s.on_rq && !s.on_cpu {
         s.on_rq = true;
         let rq = &task.rq;
-        let k = rq.sched.activate_task(task.clone(), rq.now());
+        let k = rq.sched.activate_task(task.clone(), rq.now_hart());
         drop(s);
         rq.kick(k);
     }
     true
+}
+
+thread_local! {
+    /// The calling hart's last reading of [`RunQueue::now`] (0 on threads
+    /// that are not harts): see [`RunQueue::now_hart`].
+    static HART_CLOCK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Hart code read the clock: `now` is [`RunQueue::now`] at this moment.
+#[inline]
+pub fn note_hart_clock(now: u64) {
+    HART_CLOCK.with(|c| c.set(now));
 }
 
 /// `wake_up_process`.

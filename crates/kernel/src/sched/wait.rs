@@ -25,7 +25,7 @@ use super::{try_to_wake_up, TASK_INTERRUPTIBLE, TASK_NORMAL};
 /// `wait_queue_head_t`.
 #[derive(Default)]
 pub struct WaitQueue {
-    head: Mutex<Vec<TaskRef>>,
+    head: crate::task::SpinLock<Vec<TaskRef>>,
 }
 
 impl WaitQueue {
@@ -107,20 +107,12 @@ pub fn prepare_to_wait_interruptible(wq: &Arc<WaitQueue>, task: &TaskRef) {
 
 /// `finish_wait`: the task runs again; take it off every queue it was on.
 pub fn finish_wait(task: &Task) {
-    let mut queues = {
-        let mut w = lock(&task.waits);
-        if w.is_empty() {
-            return;
-        }
-        std::mem::take(&mut *w)
-    };
-    for q in queues.drain(..) {
-        q.remove(task);
-    }
-    // Keep the storage for the next sleep (no allocation per sleep).
+    // Lock order: the task's list, then each queue (nobody takes a task's
+    // list while holding a queue's lock). The list keeps its storage for
+    // the next sleep.
     let mut w = lock(&task.waits);
-    if w.is_empty() && w.capacity() == 0 {
-        *w = queues;
+    for q in w.drain(..) {
+        q.remove(task);
     }
 }
 

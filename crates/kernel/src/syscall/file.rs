@@ -204,7 +204,7 @@ fn io_flow(s: &Sys<'_>, nr: u64, io: Io) -> Flow {
     match io {
         Io::Done(n) => Flow::Return(n as i64),
         Io::Block(done) => {
-            *crate::task::lock(&s.task.restart) = Some(Restart {
+            *s.task.restart.lock() = Some(Restart {
                 nr,
                 done: done as u64,
                 ..Default::default()
@@ -216,7 +216,12 @@ fn io_flow(s: &Sys<'_>, nr: u64, io: Io) -> Flow {
 
 /// The bytes a write of syscall `nr` moved before it last slept.
 fn restart_done(s: &Sys<'_>, nr: u64) -> usize {
-    crate::task::lock(&s.task.restart)
+    if !s.task.restart.is_set() {
+        return 0;
+    }
+    s.task
+        .restart
+        .lock()
         .as_ref()
         .filter(|r| r.nr == nr)
         .map_or(0, |r| r.done as usize)

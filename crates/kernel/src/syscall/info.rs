@@ -273,14 +273,14 @@ fn sleep_until(s: &mut Sys<'_>, nr: u64, deadline: u64, rem: u64) -> Flow {
                 return Flow::Return(-(EFAULT as i64));
             }
         }
-        *crate::task::lock(&s.task.restart) = Some(Restart {
+        *s.task.restart.lock() = Some(Restart {
             nr,
             deadline: Some(deadline),
             ..Default::default()
         });
         return Flow::Return(-(crate::errno::ERESTART_RESTARTBLOCK as i64));
     }
-    *crate::task::lock(&s.task.restart) = Some(Restart {
+    *s.task.restart.lock() = Some(Restart {
         nr,
         deadline: Some(deadline),
         ..Default::default()
@@ -292,7 +292,9 @@ fn sleep_until(s: &mut Sys<'_>, nr: u64, deadline: u64, rem: u64) -> Flow {
 
 /// The deadline a re-executed sleep kept, if this is one.
 fn kept_deadline(s: &Sys<'_>, nr: u64) -> Option<u64> {
-    crate::task::lock(&s.task.restart)
+    s.task
+        .restart
+        .lock()
         .as_ref()
         .filter(|r| r.nr == nr)
         .and_then(|r| r.deadline)

@@ -58,7 +58,7 @@ fn do_clone(s: &mut Sys<'_>, nr: u64, args: CloneArgs) -> Flow {
     if args.flags & CLONE_VFORK != 0 {
         let done = lock(&child.vfork_done).clone();
         if let Some(c) = done {
-            *lock(&s.task.restart) = Some(Restart {
+            *s.task.restart.lock() = Some(Restart {
                 nr,
                 vfork: Some((c, pid)),
                 ..Default::default()
@@ -72,7 +72,7 @@ fn do_clone(s: &mut Sys<'_>, nr: u64, args: CloneArgs) -> Flow {
 /// A vfork parent (re)checking its child: the pid once the child exec'd
 /// or exited; else sleep (killable).
 fn vfork_wait(s: &mut Sys<'_>, nr: u64) -> Option<Flow> {
-    let r = lock(&s.task.restart).clone()?;
+    let r = s.task.restart.lock().clone()?;
     if r.nr != nr {
         return None;
     }

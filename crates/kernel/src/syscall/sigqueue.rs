@@ -47,7 +47,7 @@ fn sigtimedwait(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
     let [uthese, uinfo, uts, sigsetsize, _, _] = a;
     let t = s.task;
     // Woken from the sleep: put the mask back first, whatever follows.
-    let resumed = lock(&t.restart).clone().filter(|r| r.nr == RT_SIGTIMEDWAIT);
+    let resumed = t.restart.lock().clone().filter(|r| r.nr == RT_SIGTIMEDWAIT);
     if let Some(r) = &resumed {
         lock(&t.sig).blocked = r.done;
         // The restored mask may leave something to deliver.
@@ -84,7 +84,7 @@ fn sigtimedwait(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
         sg.blocked &= !these;
         old
     };
-    *lock(&t.restart) = Some(Restart {
+    *t.restart.lock() = Some(Restart {
         nr: RT_SIGTIMEDWAIT,
         deadline,
         done: saved,

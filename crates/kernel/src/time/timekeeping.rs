@@ -58,7 +58,15 @@ pub fn is_cputime_clock(id: u64) -> bool {
     )
 }
 
+/// The host's CLOCK_MONOTONIC in ns: the run queue's clock in parallel
+/// mode (a vDSO read, with none of `Instant`'s checked arithmetic).
+#[inline]
+pub fn host_monotonic_ns() -> u64 {
+    host_clock_ns(CLOCK_MONOTONIC).unwrap_or(0)
+}
+
 /// The host's clock `id`, in ns.
+#[inline]
 fn host_clock_ns(id: i32) -> Result<u64, Errno> {
     let mut ts = libc::timespec {
         tv_sec: 0,
