@@ -25,6 +25,7 @@ use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use mm::fault::{handle_mm_fault, Access as FaultAccess, FaultError};
 use mm::percpu::Cpu;
 use mm::pgtable::FlushRange;
+use mm::vmstat::VmEventItem;
 use rv64::{Access, Exit, Hart};
 
 use crate::errno;
@@ -59,6 +60,7 @@ const TRAP_BRKPT: i32 = 1;
 /// as Linux's idle loop answers IPIs.
 pub fn hart_main(k: &Kernel, id: usize) {
     let mut hart = Hart::new(id, k.machine.clone());
+    sched::set_this_hart(id);
     let _det = crate::time::det::hart_enter(k, id);
     let stop = || k.panic.panicked();
     let poll = || k.poll_tty_signals();
@@ -69,6 +71,10 @@ pub fn hart_main(k: &Kernel, id: usize) {
     // The CPU, claimed from the first task to the next wait for work: a
     // hart going from one task to the next keeps it.
     let mut cpu: Option<Cpu<'static>> = None;
+    // System calls made here, for `--stats` (added up at the end, as
+    // `instructions`: one shared counter bumped per call would move its
+    // cache line between harts each time).
+    let mut calls = 0u64;
     loop {
         let picked = {
             let mut idle = || cpu = None;
@@ -96,7 +102,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_in(t, &k.rq, id, &task);
         }
-        let leave = run_task(k, c, &mut hart, &task, &mut now);
+        let leave = run_task(k, c, &mut hart, &task, &mut now, &mut calls);
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_out(t, &k.rq, id, &task);
         }
@@ -107,6 +113,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         sched::put_prev_task(&task, id, now);
     }
     drop(cpu);
+    k.syscalls.fetch_add(calls, Relaxed);
     k.instructions.fetch_add(hart.instret(), Relaxed);
 }
 
@@ -186,6 +193,7 @@ fn run_task(
     hart: &mut Hart,
     task: &TaskRef,
     now: &mut u64,
+    calls: &mut u64,
 ) -> Leave {
     wait::finish_wait(task);
     lock(&task.regs).restore(hart);
@@ -209,9 +217,7 @@ fn run_task(
         mm,
         fs,
     };
-    let mut calls = 0;
-    let end = run_user(&mut s, hart, now, &mut calls);
-    k.syscalls.fetch_add(calls, Relaxed);
+    let end = run_user(&mut s, hart, now, calls);
     drop(s);
     match end {
         End::Leave(l) => l,
@@ -441,9 +447,8 @@ enum SysOutcome {
 /// `do_trap_ecall_u`: run the system call in a7 with a0..a5.
 fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart, calls: &mut u64) -> SysOutcome {
     let (k, cpu, task) = (s.k, s.cpu, s.task);
-    // The count for `--stats`, added up per run (one shared counter
-    // bumped per call would move its cache line between harts each
-    // time); fault injection numbers each call at once.
+    // The count for `--stats` (see `hart_main`); fault injection numbers
+    // each call at once.
     *calls += 1;
     #[cfg(feature = "fault-injection")]
     {
@@ -464,11 +469,12 @@ fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart, calls: &mut u64) -> SysOutcome
     if syscall::needs_regs(nr) {
         lock(&task.regs).save(hart);
     }
+    let faults = s.mm.mem().vmstat.event(VmEventItem::PgFault);
     let flow = syscall::dispatch(s, nr, args);
     if k.config.strace {
         strace::trace(s, nr, args, flow);
     }
-    if touches_mm(nr) {
+    if touches_mm(nr, faults != s.mm.mem().vmstat.event(VmEventItem::PgFault)) {
         sync_tlb(k, hart, &s.mm);
     }
     if !matches!(flow, Flow::Block) {
@@ -662,21 +668,19 @@ fn force_sig_fault(task: &TaskRef, sig: i32, code: i32, addr: u64) {
 
 /// Syscalls that cannot change a page table (so need no TLB maintenance
 /// afterwards): the identity calls and the scheduler's.
-fn touches_mm(nr: u64) -> bool {
+fn touches_mm(nr: u64, faulted: bool) -> bool {
     use syscall::nr::*;
-    !matches!(
-        nr,
-        GETPID
-            | GETTID
-            | GETPPID
-            | GETUID
-            | GETEUID
-            | GETGID
-            | GETEGID
-            | SCHED_YIELD
-            | EXIT
-            | EXIT_GROUP
-    )
+    match nr {
+        GETPID | GETTID | GETPPID | GETUID | GETEUID | GETGID | GETEGID | SCHED_YIELD | EXIT
+        | EXIT_GROUP => false,
+        // Their only way to change a page table is a fault on the user
+        // buffer (copy-on-write, demand paging), counted in PGFAULT (by
+        // any CPU: another's fault meanwhile only costs a needless look).
+        READ | WRITE | READV | WRITEV | PREAD64 | PWRITE64 | CLOCK_GETTIME | GETTIMEOFDAY => {
+            faulted
+        }
+        _ => true,
+    }
 }
 
 /// Carry out the TLB flushes the mm recorded (`flush_tlb_range` /

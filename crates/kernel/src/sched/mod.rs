@@ -36,7 +36,9 @@ pub mod loadavg;
 pub mod wait;
 
 use std::collections::BinaryHeap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
+};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -401,6 +403,13 @@ impl RunQueue {
         // (through the idle lock, which it holds from its check until it
         // waits). A hart that is not parked is not notified: no host
         // futex call per wake-up of a running or polling hart.
+        // The caller's own hart is running (it is the caller): it needs no
+        // kick, and a kick of nobody else needs no fence.
+        let me = HART_ID.with(|c| c.get());
+        let k = match me {
+            Some(me) => Kick(k.0 & !(1u64 << (me % 64))),
+            None => k,
+        };
         if k.0 == 0 {
             return;
         }
@@ -708,7 +717,10 @@ pub fn try_to_wake_up(task: &TaskRef, mask: u32) -> bool {
         return false;
     }
     s.state = TASK_RUNNING;
-    task.timer_seq.fetch_add(1, SeqCst);
+    // Wake-ups are the only writers and hold `task.sched`: no locked
+    // read-modify-write needed.
+    let seq = task.timer_seq.load(Relaxed);
+    task.timer_seq.store(seq.wrapping_add(1), Release);
     stamp_ready(&task.rq, &mut s);
     if !s.on_rq && !s.on_cpu {
         s.on_rq = true;
@@ -724,6 +736,13 @@ thread_local! {
     /// The calling hart's last reading of [`RunQueue::now`] (0 on threads
     /// that are not harts): see [`RunQueue::now_hart`].
     static HART_CLOCK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The calling thread's hart (`smp_processor_id()`), or None.
+    static HART_ID: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// The calling thread is hart `id` from now on (trap.rs `hart_main`).
+pub fn set_this_hart(id: usize) {
+    HART_ID.with(|c| c.set(Some(id)));
 }
 
 /// Hart code read the clock: `now` is [`RunQueue::now`] at this moment.

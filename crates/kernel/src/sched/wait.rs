@@ -16,16 +16,27 @@
 //! queues, which [`finish_wait`] empties when the task runs again. Entries
 //! live on the host heap.
 
+use std::sync::atomic::{
+    AtomicUsize,
+    Ordering::{Acquire, Release},
+};
 use std::sync::{Arc, Mutex};
 
 use crate::task::{lock, Task, TaskRef};
 
 use super::{try_to_wake_up, TASK_INTERRUPTIBLE, TASK_NORMAL};
 
+/// The waiters of one queue: inline for the usual one or two.
+type Waiters = smallvec::SmallVec<[TaskRef; 2]>;
+
 /// `wait_queue_head_t`.
 #[derive(Default)]
 pub struct WaitQueue {
-    head: crate::task::SpinLock<Vec<TaskRef>>,
+    head: crate::task::SpinLock<Waiters>,
+    /// How many wait (written under `head`'s lock): a woken task that
+    /// finds 0 was taken off already and need not lock the queue (Linux's
+    /// `list_empty_careful` in `finish_wait`).
+    len: AtomicUsize,
 }
 
 impl WaitQueue {
@@ -37,21 +48,16 @@ impl WaitQueue {
     /// `wake_up_all`: wake every waiter (they re-check their condition),
     /// and take them off the queue (`autoremove_wake_function`).
     pub fn wake_up_all(&self) {
-        let mut waiters = {
+        let waiters = {
             let mut q = lock(&self.head);
             if q.is_empty() {
                 return;
             }
+            self.len.store(0, Release);
             std::mem::take(&mut *q)
         };
-        for t in waiters.drain(..) {
+        for t in waiters {
             try_to_wake_up(&t, TASK_NORMAL);
-        }
-        // Give the list's storage back, so the next sleeper's
-        // `prepare_to_wait` does not allocate.
-        let mut q = lock(&self.head);
-        if q.is_empty() && q.capacity() == 0 {
-            *q = waiters;
         }
     }
 
@@ -62,6 +68,7 @@ impl WaitQueue {
         let mut q = lock(&self.head);
         while woken < n && !q.is_empty() {
             let t = q.remove(0);
+            self.len.store(q.len(), Release);
             if try_to_wake_up(&t, TASK_NORMAL) {
                 woken += 1;
             }
@@ -74,8 +81,16 @@ impl WaitQueue {
         !lock(&self.head).is_empty()
     }
 
+    /// Take `t` off the queue if it is on it.
     fn remove(&self, t: &Task) {
-        lock(&self.head).retain(|w| !std::ptr::eq(w.as_ptr(), t));
+        // Only `t` itself queues `t`, and the caller is `t`: a queue that
+        // was empty after `t` queued itself no longer holds it.
+        if self.len.load(Acquire) == 0 {
+            return;
+        }
+        let mut q = lock(&self.head);
+        q.retain(|w| !std::ptr::eq(w.as_ptr(), t));
+        self.len.store(q.len(), Release);
     }
 }
 
@@ -89,6 +104,7 @@ pub fn prepare_to_wait(wq: &Arc<WaitQueue>, task: &TaskRef, state: u32) {
         let mut q = lock(&wq.head);
         if !q.iter().any(|w| TaskRef::ptr_eq(w, task)) {
             q.push(task.clone());
+            wq.len.store(q.len(), Release);
         }
     }
     {

@@ -203,6 +203,9 @@ fn flow(r: Result<Flow, Errno>) -> Flow {
 fn io_flow(s: &Sys<'_>, nr: u64, io: Io) -> Flow {
     match io {
         Io::Done(n) => Flow::Return(n as i64),
+        // Nothing moved yet: nothing to keep (the slot was emptied after
+        // the last call, and an empty one reads as 0 bytes done).
+        Io::Block(0) => Flow::Block,
         Io::Block(done) => {
             *s.task.restart.lock() = Some(Restart {
                 nr,
