@@ -313,6 +313,14 @@ impl Drop for RestartGuard<'_> {
     }
 }
 
+/// See [`Task::run_ctx`].
+pub struct RunCtx {
+    /// `current->mm` (an `mm_count` reference, as `active_mm`).
+    pub mm: crate::mm_ref::MmGrab,
+    /// `current->files` and `current->fs`.
+    pub fs: Arc<Fs>,
+}
+
 /// `CAP_LAST_CAP` (CAP_CHECKPOINT_RESTORE).
 pub const CAP_LAST_CAP: u32 = 40;
 /// `CAP_VALID_MASK`: every capability Linux knows.
@@ -428,6 +436,12 @@ pub struct Task {
     pub mm: SpinLock<Option<MmUser>>,
     /// `fs` + `files` (None after exit).
     pub files: SpinLock<Option<Arc<Fs>>>,
+    /// The references to its mm and files that its runs use (trap.rs
+    /// `run_task`), kept from one run to the next: taking them is one
+    /// lock rather than two locks and two reference counts per switch.
+    /// Only the task changes its mm and files (exec, exit), in a run,
+    /// which puts back the new ones (or none, at exit).
+    pub run_ctx: SpinLock<Option<RunCtx>>,
     /// The thread group.
     pub signal: SignalRef,
     /// The dispositions (replaced by exec when shared).

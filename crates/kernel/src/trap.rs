@@ -98,6 +98,9 @@ pub fn hart_main(k: &Kernel, id: usize) {
         let Some(c) = cpu.as_ref() else {
             break;
         };
+        // A drain another CPU asked of this one (memory pressure) is
+        // served at every switch, as it was when the CPU was let go.
+        c.poll();
         task.cpu.store(id as i32, Relaxed);
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_in(t, &k.rq, id, &task);
@@ -198,18 +201,27 @@ fn run_task(
     wait::finish_wait(task);
     lock(&task.regs).restore(hart);
     set_current_task(cpu, task);
-    let Some(mm) = task.mm_grab() else {
-        return Leave::Dead;
-    };
-    if !switch_mm(k, hart, &mm) {
-        return die(k, cpu, task, SIGSEGV);
-    }
     // `current->mm` and `current->files` for the whole run: a system call
     // borrows them, taking no reference of its own. Only the task itself
-    // replaces them (exec, exit), and it does so here.
-    let Some(fs) = task.fs() else {
-        return die(k, cpu, task, sigcore::SIGKILL);
+    // replaces them (exec, exit), and it does so here; they are kept in
+    // the task between its runs.
+    let ctx = lock(&task.run_ctx).take();
+    let (mm, fs) = match ctx {
+        Some(c) => (c.mm, c.fs),
+        None => {
+            let Some(mm) = task.mm_grab() else {
+                return Leave::Dead;
+            };
+            let Some(fs) = task.fs() else {
+                return die(k, cpu, task, sigcore::SIGKILL);
+            };
+            (mm, fs)
+        }
     };
+    if !switch_mm(k, hart, &mm) {
+        drop((mm, fs));
+        return die(k, cpu, task, SIGSEGV);
+    }
     let mut s = Sys {
         cpu,
         k,
@@ -218,7 +230,11 @@ fn run_task(
         fs,
     };
     let end = run_user(&mut s, hart, now, calls);
-    drop(s);
+    if let End::Leave(Leave::Switch) = end {
+        *lock(&task.run_ctx) = Some(crate::task::RunCtx { mm: s.mm, fs: s.fs });
+    } else {
+        drop(s);
+    }
     match end {
         End::Leave(l) => l,
         End::Exit(status) => {
