@@ -444,6 +444,14 @@ fn pipes_match_qemu() {
     same_as_qemu("pipes", &[]);
 }
 
+/// A descriptor used by a read or write and then closed, replaced by
+/// dup2, closed by another thread or reused names the file it names now
+/// (ferrite keeps the files of a task's last reads and writes).
+#[test]
+fn fd_reuse_after_io_matches_qemu() {
+    same_as_qemu("fdcache", &[]);
+}
+
 /// Credentials (the set*id family, groups, capabilities) with Linux's
 /// permission rules in a child that gives up root, prctl, priorities,
 /// rusage and times of a child, sigtimedwait and sigqueue, POSIX timers

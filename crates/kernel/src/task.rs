@@ -319,6 +319,8 @@ pub struct RunCtx {
     pub mm: crate::mm_ref::MmGrab,
     /// `current->files` and `current->fs`.
     pub fs: Arc<Fs>,
+    /// The files of its last reads and writes.
+    pub fd_cache: crate::syscall::file::FdCache,
 }
 
 /// `CAP_LAST_CAP` (CAP_CHECKPOINT_RESTORE).

@@ -206,8 +206,8 @@ fn run_task(
     // replaces them (exec, exit), and it does so here; they are kept in
     // the task between its runs.
     let ctx = lock(&task.run_ctx).take();
-    let (mm, fs) = match ctx {
-        Some(c) => (c.mm, c.fs),
+    let (mm, fs, fd_cache) = match ctx {
+        Some(c) => (c.mm, c.fs, c.fd_cache),
         None => {
             let Some(mm) = task.mm_grab() else {
                 return Leave::Dead;
@@ -215,11 +215,11 @@ fn run_task(
             let Some(fs) = task.fs() else {
                 return die(k, cpu, task, sigcore::SIGKILL);
             };
-            (mm, fs)
+            (mm, fs, Default::default())
         }
     };
     if !switch_mm(k, hart, &mm) {
-        drop((mm, fs));
+        drop((mm, fs, fd_cache));
         return die(k, cpu, task, SIGSEGV);
     }
     let mut s = Sys {
@@ -228,10 +228,15 @@ fn run_task(
         task,
         mm,
         fs,
+        fd_cache,
     };
     let end = run_user(&mut s, hart, now, calls);
     if let End::Leave(Leave::Switch) = end {
-        *lock(&task.run_ctx) = Some(crate::task::RunCtx { mm: s.mm, fs: s.fs });
+        *lock(&task.run_ctx) = Some(crate::task::RunCtx {
+            mm: s.mm,
+            fs: s.fs,
+            fd_cache: s.fd_cache,
+        });
     } else {
         drop(s);
     }
@@ -484,6 +489,9 @@ fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart, calls: &mut u64) -> SysOutcome
     hart.set_pc(hart.pc().wrapping_add(4));
     if syscall::needs_regs(nr) {
         lock(&task.regs).save(hart);
+    }
+    if !syscall::file::FdCache::keeps(nr) {
+        s.fd_cache.clear();
     }
     let faults = s.mm.mem().vmstat.event(VmEventItem::PgFault);
     let flow = syscall::dispatch(s, nr, args);

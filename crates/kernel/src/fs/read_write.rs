@@ -136,6 +136,21 @@ impl IoFile {
         self.0.flags()
     }
 
+    /// `vfs_read`'s (or, for `write`, `vfs_write`'s) checks of the open
+    /// file: ESPIPE for a positioned transfer on a stream, EBADF if it is
+    /// not open for that direction.
+    pub fn check(&self, positioned: bool, write: bool) -> Result<(), Errno> {
+        let f = &self.0;
+        if positioned && !f.can_pread() {
+            return Err(ESPIPE);
+        }
+        let mode = if write { FMODE_WRITE } else { FMODE_READ };
+        if f.fmode & mode == 0 || f.is_path() {
+            return Err(EBADF);
+        }
+        Ok(())
+    }
+
     /// The open file description.
     pub(crate) fn open_file(&self) -> &OpenFile {
         &self.0
@@ -206,26 +221,24 @@ impl Fs {
     /// ESPIPE for a positioned read (`pread`) of a stream, EBADF for one
     /// not open for reading.
     pub fn fget_read(&self, fd: i32, positioned: bool) -> Result<IoFile, Errno> {
-        let f = self.file(fd)?;
-        if positioned && !f.can_pread() {
-            return Err(ESPIPE);
-        }
-        if f.fmode & FMODE_READ == 0 || f.is_path() {
-            return Err(EBADF);
-        }
-        Ok(IoFile(f))
+        let f = IoFile(self.file(fd)?);
+        f.check(positioned, false)?;
+        Ok(f)
     }
 
     /// `fdget` and `vfs_write`'s mode checks (as [`Fs::fget_read`]).
     pub fn fget_write(&self, fd: i32, positioned: bool) -> Result<IoFile, Errno> {
-        let f = self.file(fd)?;
-        if positioned && !f.can_pread() {
-            return Err(ESPIPE);
-        }
-        if f.fmode & FMODE_WRITE == 0 || f.is_path() {
-            return Err(EBADF);
-        }
-        Ok(IoFile(f))
+        let f = IoFile(self.file(fd)?);
+        f.check(positioned, true)?;
+        Ok(f)
+    }
+
+    /// Whether the descriptor table is the caller's alone: `me` is the
+    /// caller's reference to this `Fs` and `held` the references it knows
+    /// of (its task's and its run's). Then only the caller's own system
+    /// calls change the table (Linux's `fdget` takes no reference then).
+    pub fn files_exclusive(me: &Arc<Fs>, held: usize) -> bool {
+        Arc::strong_count(me) <= held && !me.files_shared()
     }
 
     /// Read up to `count` bytes of `file` into `to`: at `at` (pread), or

@@ -304,22 +304,134 @@ fn do_write(
     Ok(Flow::Return(n as i64))
 }
 
+/// How many descriptors a task's [`FdCache`] holds.
+const FD_CACHE: usize = 4;
+
+/// The open files of a task's last reads and writes, by descriptor, kept
+/// from call to call (and, in the task, from run to run). Linux's `fdget`
+/// takes no reference on the file when the task's descriptor table is its
+/// own, since only the task can change it; ferrite keeps the reference it
+/// took for the next call instead, which saves the table's lock and the
+/// reference count per call. The cache is used only while the table is
+/// the task's alone ([`crate::fs::Fs::files_exclusive`]), and the trap loop empties
+/// it before any system call that might change the table (every call
+/// but those of [`FdCache::keeps`]), so an entry always is what the table
+/// holds at that descriptor. Emptying it drops only extra references: a
+/// `close` still releases the file when it returns.
+#[derive(Default)]
+pub struct FdCache {
+    /// (descriptor, file); `None` slots are free.
+    slots: [Option<(i32, IoFile)>; FD_CACHE],
+    /// The slot the next new entry replaces when all are in use.
+    next: u8,
+    /// Whether any slot is in use.
+    any: bool,
+}
+
+impl FdCache {
+    /// Whether system call `nr` leaves the descriptor table alone (so the
+    /// cache stays valid across it).
+    #[inline]
+    pub fn keeps(nr: u64) -> bool {
+        use super::nr::*;
+        matches!(
+            nr,
+            READ | WRITE
+                | READV
+                | WRITEV
+                | PREAD64
+                | PWRITE64
+                | GETPID
+                | GETTID
+                | CLOCK_GETTIME
+                | GETTIMEOFDAY
+                | SCHED_YIELD
+        )
+    }
+
+    /// Forget every entry.
+    #[inline]
+    pub fn clear(&mut self) {
+        if std::mem::take(&mut self.any) {
+            self.slots = Default::default();
+        }
+    }
+
+    /// Take the entry of `fd` out, if there is one.
+    #[inline]
+    fn take(&mut self, fd: i32) -> Option<IoFile> {
+        if !self.any {
+            return None;
+        }
+        for slot in &mut self.slots {
+            if matches!(slot, Some((f, _)) if *f == fd) {
+                return slot.take().map(|(_, file)| file);
+            }
+        }
+        None
+    }
+
+    /// Keep `file` as the entry of `fd` (which has none).
+    #[inline]
+    fn put(&mut self, fd: i32, file: IoFile) {
+        self.any = true;
+        for slot in &mut self.slots {
+            if slot.is_none() {
+                *slot = Some((fd, file));
+                return;
+            }
+        }
+        let i = self.next as usize % FD_CACHE;
+        self.next = self.next.wrapping_add(1);
+        self.slots[i] = Some((fd, file));
+    }
+}
+
+/// `fdget` .. `fdput` around `f`: the file at descriptor `fd`, checked
+/// for a transfer (`write` or a read; `positioned` for pread/pwrite),
+/// from the task's [`FdCache`] when it has it.
+#[inline]
+fn with_file<'a, R>(
+    s: &mut Sys<'a>,
+    fd: i32,
+    positioned: bool,
+    write: bool,
+    f: impl FnOnce(&mut Sys<'a>, &IoFile) -> Result<R, Errno>,
+) -> Result<R, Errno> {
+    // Held by the task and by its run ([`Sys`]), and nobody else.
+    let exclusive = crate::fs::Fs::files_exclusive(&s.fs, 2);
+    let file = match if exclusive { s.fd_cache.take(fd) } else { None } {
+        Some(file) => {
+            if let Err(e) = file.check(positioned, write) {
+                s.fd_cache.put(fd, file);
+                return Err(e);
+            }
+            file
+        }
+        None if write => s.fs.fget_write(fd, positioned)?,
+        None => s.fs.fget_read(fd, positioned)?,
+    };
+    let r = f(s, &file);
+    if exclusive {
+        s.fd_cache.put(fd, file);
+    }
+    r
+}
+
 /// `read(2)`.
 pub fn sys_read(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> Flow {
-    flow((|| {
-        let file = s.fs.fget_read(fd(f), false)?;
+    flow(with_file(s, fd(f), false, false, |s, file| {
         let segs = single_range(buf, count)?;
-        do_read(s, super::nr::READ, &file, None, segs, count as usize)
-    })())
+        do_read(s, super::nr::READ, file, None, segs, count as usize)
+    }))
 }
 
 /// `write(2)`.
 pub fn sys_write(s: &mut Sys<'_>, f: u64, buf: u64, count: u64) -> Flow {
-    flow((|| {
-        let file = s.fs.fget_write(fd(f), false)?;
+    flow(with_file(s, fd(f), false, true, |s, file| {
         let segs = single_range(buf, count)?;
-        do_write(s, super::nr::WRITE, &file, None, segs, count as usize)
-    })())
+        do_write(s, super::nr::WRITE, file, None, segs, count as usize)
+    }))
 }
 
 /// The value of a [`Flow::Return`] (positioned calls never sleep).
@@ -335,16 +447,10 @@ pub fn sys_pread(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sys
     if (off as i64) < 0 {
         return Err(EINVAL);
     }
-    let file = s.fs.fget_read(fd(f), true)?;
-    let segs = single_range(buf, count)?;
-    value(do_read(
-        s,
-        super::nr::PREAD64,
-        &file,
-        Some(off),
-        segs,
-        count as usize,
-    ))
+    value(with_file(s, fd(f), true, false, |s, file| {
+        let segs = single_range(buf, count)?;
+        do_read(s, super::nr::PREAD64, file, Some(off), segs, count as usize)
+    }))
 }
 
 /// `pwrite64(2)`.
@@ -352,16 +458,17 @@ pub fn sys_pwrite(s: &mut Sys<'_>, f: u64, buf: u64, count: u64, off: u64) -> Sy
     if (off as i64) < 0 {
         return Err(EINVAL);
     }
-    let file = s.fs.fget_write(fd(f), true)?;
-    let segs = single_range(buf, count)?;
-    value(do_write(
-        s,
-        super::nr::PWRITE64,
-        &file,
-        Some(off),
-        segs,
-        count as usize,
-    ))
+    value(with_file(s, fd(f), true, true, |s, file| {
+        let segs = single_range(buf, count)?;
+        do_write(
+            s,
+            super::nr::PWRITE64,
+            file,
+            Some(off),
+            segs,
+            count as usize,
+        )
+    }))
 }
 
 /// `readv(2)` and `preadv(2)` (`at`) as syscall `nr`: a zero total
@@ -374,12 +481,13 @@ fn readv_at(
     cnt: u64,
     at: Option<u64>,
 ) -> Result<Flow, Errno> {
-    let file = s.fs.fget_read(fd(f), at.is_some())?;
-    let (segs, total) = import_iovec(s, iov, cnt)?;
-    if total == 0 {
-        return Ok(Flow::Return(0));
-    }
-    do_read(s, nr, &file, at, segs, total)
+    with_file(s, fd(f), at.is_some(), false, |s, file| {
+        let (segs, total) = import_iovec(s, iov, cnt)?;
+        if total == 0 {
+            return Ok(Flow::Return(0));
+        }
+        do_read(s, nr, file, at, segs, total)
+    })
 }
 
 /// `writev(2)` and `pwritev(2)` (`at`) as syscall `nr`.
@@ -391,12 +499,13 @@ fn writev_at(
     cnt: u64,
     at: Option<u64>,
 ) -> Result<Flow, Errno> {
-    let file = s.fs.fget_write(fd(f), at.is_some())?;
-    let (segs, total) = import_iovec(s, iov, cnt)?;
-    if total == 0 {
-        return Ok(Flow::Return(0));
-    }
-    do_write(s, nr, &file, at, segs, total)
+    with_file(s, fd(f), at.is_some(), true, |s, file| {
+        let (segs, total) = import_iovec(s, iov, cnt)?;
+        if total == 0 {
+            return Ok(Flow::Return(0));
+        }
+        do_write(s, nr, file, at, segs, total)
+    })
 }
 
 /// `readv(2)`.

@@ -81,6 +81,8 @@ pub struct Sys<'a> {
     pub mm: MmGrab,
     /// The caller's files (held for the call).
     pub fs: Arc<Fs>,
+    /// The files of its last reads and writes (see [`file::FdCache`]).
+    pub fd_cache: file::FdCache,
 }
 
 /// A syscall's result: a value or an errno.
@@ -97,6 +99,7 @@ impl<'a> Sys<'a> {
             task,
             mm,
             fs,
+            fd_cache: Default::default(),
         }
     }
 
