@@ -117,7 +117,7 @@ pub fn do_exit(k: &Kernel, cpu: &Cpu<'static>, t: &TaskRef, code: i32) {
     t.signal
         .dead_stime
         .fetch_add(t.stime.load(Relaxed), Relaxed);
-    wait::finish_wait(t);
+    wait::exit_waits(t);
     exit_notify(k, t, code);
     if t.signal.live.load(SeqCst) == 0 {
         // The group is dead: `exit_itimers` (its POSIX timers go now).

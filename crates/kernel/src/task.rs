@@ -470,8 +470,9 @@ pub struct Task {
     pub exit_code: AtomicI32,
     /// What a sleeping system call keeps across its restart.
     pub restart: RestartSlot,
-    /// The wait queues this task is on (`finish_wait` on wake-up).
-    pub waits: SpinLock<Vec<Arc<WaitQueue>>>,
+    /// The wait queues this task is on (`finish_wait` on wake-up), each
+    /// with whether it is on it now (the last few stay, off).
+    pub waits: SpinLock<Vec<(Arc<WaitQueue>, bool)>>,
     /// `vfork_done`: completed when this (vfork) child releases its mm.
     pub vfork_done: Mutex<Option<Arc<Completion>>>,
     /// `exe_file`'s guest path.

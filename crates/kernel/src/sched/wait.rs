@@ -12,8 +12,10 @@
 //! task's pc is put back on its `ecall`, and the call runs again from the
 //! start when the task is woken (what it must remember across the sleep
 //! is in `task.restart`). The queue entries are therefore not on a stack
-//! but in the queue (a reference to the task) and in the task's list of
-//! queues, which [`finish_wait`] empties when the task runs again. Entries
+//! but in the queue (a reference to the task, inline for one or two
+//! waiters) and in the task's list of queues, which [`finish_wait`] goes
+//! through when the task runs again (keeping the last two queues, off, so
+//! that the next sleep on one of them takes no new reference). Entries
 //! live on the host heap.
 
 use std::sync::atomic::{
@@ -109,12 +111,18 @@ pub fn prepare_to_wait(wq: &Arc<WaitQueue>, task: &TaskRef, state: u32) {
     }
     {
         let mut w = lock(&task.waits);
-        if !w.iter().any(|x| Arc::ptr_eq(x, wq)) {
-            w.push(wq.clone());
+        match w.iter_mut().find(|(x, _)| Arc::ptr_eq(x, wq)) {
+            Some((_, on)) => *on = true,
+            None => w.push((wq.clone(), true)),
         }
     }
     super::set_current_state(task, state);
 }
+
+/// How many queues a task's list keeps after it stopped waiting on them:
+/// a task that sleeps on the same queue again (a pipe's reader) finds it
+/// there and takes no new reference.
+const WAITS_KEPT: usize = 2;
 
 /// [`prepare_to_wait`] in `TASK_INTERRUPTIBLE`.
 pub fn prepare_to_wait_interruptible(wq: &Arc<WaitQueue>, task: &TaskRef) {
@@ -127,9 +135,22 @@ pub fn finish_wait(task: &Task) {
     // list while holding a queue's lock). The list keeps its storage for
     // the next sleep.
     let mut w = lock(&task.waits);
-    for q in w.drain(..) {
-        q.remove(task);
+    for (q, on) in w.iter_mut() {
+        if std::mem::take(on) {
+            q.remove(task);
+        }
     }
+    if w.len() > WAITS_KEPT {
+        let n = w.len() - WAITS_KEPT;
+        w.drain(..n);
+    }
+}
+
+/// [`finish_wait`] at exit: the task's list lets go of every queue.
+pub fn exit_waits(task: &Task) {
+    finish_wait(task);
+    let gone = std::mem::take(&mut *lock(&task.waits));
+    drop(gone);
 }
 
 /// `struct completion`: a one-shot event (vfork's `vfork_done`).

@@ -521,12 +521,17 @@ impl<'m> MmStruct<'m> {
     /// `cpumask_set_cpu` comes before the `satp` (x86: CR3) write, a full
     /// barrier, and from the full barrier between the PTE update and the
     /// read of `mm_cpumask` in the flush path.
+    ///
+    /// A bit already set was set by this CPU (only CPU n sets bit n; bits
+    /// are never cleared) with the fence after it: every later walk of the
+    /// CPU is ordered after that fence, which is all the pattern needs, so
+    /// a switch to an mm the CPU ran before takes no fence.
     pub fn mm_cpumask_set_cpu(&self, cpu: usize) {
         let bit = 1u64 << cpu.min(63);
         if self.mm_cpumask.load(Relaxed) & bit == 0 {
             self.mm_cpumask.fetch_or(bit, SeqCst);
+            fence(SeqCst);
         }
-        fence(SeqCst);
     }
 
     /// `mm_cpumask(mm)`: the harts that may hold translations of this mm,
