@@ -12,7 +12,7 @@
 //! the table has, per percentile, the median of the runs.
 //!
 //! Three cases: the waker busy-waits a gap of 20 µs (the worker's hart is
-//! still polling for work when the wake comes: `sched::IDLE_POLL` is
+//! still polling for work when the wake comes: `sched::IDLE_POLL_START_NS` is
 //! 50 µs) or 1000 µs (it has parked its host thread, and the wake-up
 //! includes the host's), or sleeps 1000 µs in `usleep` (both harts go
 //! idle between wake-ups; schbench's message thread sleeps too).

@@ -40,7 +40,7 @@ use std::sync::atomic::{
     AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
 };
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use ::sched::{
     Kick, MigrateReason, SchedAttr, SchedEntities, SchedError, SchedObserver, SchedTask, TaskId,
@@ -141,11 +141,26 @@ struct Idle {
     m: Mutex<()>,
     cv: Condvar,
     parked: AtomicBool,
+    /// How long this hart polls before it parks, in ns (see
+    /// [`IDLE_POLL_START_NS`]); only the hart itself writes it.
+    poll_ns: AtomicU64,
 }
 
 /// How long an idle hart polls the run queue before it parks its host
-/// thread.
-pub const IDLE_POLL: Duration = Duration::from_micros(50);
+/// thread, at first and at least. The window adapts as Linux's haltpoll
+/// governor's (drivers/cpuidle/governors/haltpoll.c): it doubles, up to
+/// [`IDLE_POLL_MAX_NS`], when the hart parked but work came within that
+/// maximum, and halves when an idle spell outlasted it. So a hart that
+/// is idle in short spells (a parent waiting for a child on another
+/// hart, a pipe's partner) keeps polling through them, and one idle for
+/// long parks at once.
+pub const IDLE_POLL_START_NS: u64 = 50_000;
+
+/// The longest poll before parking. Linux's haltpoll stops at 200 µs;
+/// a parked host thread here takes 50 to 150 µs to wake (against a few
+/// µs for a real CPU leaving a halt), so spells of up to 1 ms are worth
+/// polling through.
+pub const IDLE_POLL_MAX_NS: u64 = 1_000_000;
 
 /// `TASK_RUNNING`.
 pub const TASK_RUNNING: u32 = 0;
@@ -277,7 +292,12 @@ impl RunQueue {
     pub fn new(nr_cpus: usize, det: Option<Arc<Det>>) -> Self {
         RunQueue {
             sched: Sched::new(nr_cpus.clamp(1, 64), TraceHook::default()),
-            idle: (0..nr_cpus.clamp(1, 64)).map(|_| Idle::default()).collect(),
+            idle: (0..nr_cpus.clamp(1, 64))
+                .map(|_| Idle {
+                    poll_ns: AtomicU64::new(IDLE_POLL_START_NS),
+                    ..Idle::default()
+                })
+                .collect(),
             shutdown: AtomicBool::new(false),
             timers: Mutex::default(),
             next_timer: AtomicU64::new(u64::MAX),
@@ -445,22 +465,46 @@ impl RunQueue {
         self.sched.need_resched(cpu) || self.shutdown.load(Relaxed)
     }
 
-    /// An idle hart's short poll before it parks (Linux's `poll_idle`
-    /// before a deep idle state): work that comes within [`IDLE_POLL`]
-    /// is taken without the host's wake-up of a parked thread, which
-    /// costs 10 to 15 µs when the host CPU itself is idle. True if work
-    /// came.
-    fn poll_idle(&self, cpu: usize) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < IDLE_POLL {
+    /// An idle hart's poll before it parks (Linux's `poll_idle` before a
+    /// deep idle state): work that comes within the hart's window (see
+    /// [`IDLE_POLL_START_NS`]) is taken without the host's wake-up of a
+    /// parked thread. True if work came or the timer at `next` is due.
+    fn poll_idle(&self, cpu: usize, next: u64) -> bool {
+        let limit = self.idle[cpu].poll_ns.load(Relaxed);
+        let start = self.now();
+        loop {
             if self.has_work(cpu) {
                 return true;
             }
             for _ in 0..64 {
                 std::hint::spin_loop();
             }
+            let t = self.now();
+            if t >= next {
+                return true;
+            }
+            if t.saturating_sub(start) >= limit {
+                return false;
+            }
         }
-        false
+    }
+
+    /// Adapt hart `cpu`'s poll window after an idle spell of `idle_ns`
+    /// that ended in a park (`parked`) or within the poll.
+    fn adjust_idle_poll(&self, cpu: usize, idle_ns: u64, parked: bool) {
+        let p = &self.idle[cpu].poll_ns;
+        let cur = p.load(Relaxed);
+        let new = if idle_ns > IDLE_POLL_MAX_NS {
+            (cur / 2).max(IDLE_POLL_START_NS)
+        } else if parked {
+            cur.saturating_mul(2)
+                .clamp(IDLE_POLL_START_NS, IDLE_POLL_MAX_NS)
+        } else {
+            cur
+        };
+        if new != cur {
+            p.store(new, Relaxed);
+        }
     }
 
     /// `schedule()` for hart `cpu`'s idle loop: the next task to run, or
@@ -489,6 +533,9 @@ impl RunQueue {
         // this rq's clock for the first look (`update_rq_clock` once per
         // schedule); a look after waiting reads it again.
         let mut now = now;
+        // When this hart went idle, and whether it parked since.
+        let mut idle_since: Option<u64> = None;
+        let mut parked = false;
         loop {
             self.run_timers_at(now);
             poll();
@@ -501,6 +548,9 @@ impl RunQueue {
                 s.on_rq = false;
                 s.on_cpu = true;
                 drop(s);
+                if let Some(since) = idle_since {
+                    self.adjust_idle_poll(cpu, now.saturating_sub(since), parked);
+                }
                 return Some((t, now));
             }
             let next = self.next_timer.load(SeqCst);
@@ -508,11 +558,13 @@ impl RunQueue {
             if next <= now {
                 continue;
             }
+            idle_since.get_or_insert(now);
             idle();
-            if self.poll_idle(cpu) {
+            if self.poll_idle(cpu, next) {
                 now = self.now();
                 continue;
             }
+            parked = true;
             let idle = &self.idle[cpu];
             let g = lock(&idle.m);
             idle.parked.store(true, SeqCst);
