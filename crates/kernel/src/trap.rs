@@ -333,7 +333,7 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) ->
             slice = slice.saturating_sub(hart.instret() - at);
             let (ran, t1) = t0.lap(k, hart, false);
             seen(&t1);
-            account_user(k, task, hart_id, ran);
+            account_cputime(k, task, hart_id, ran, true);
             if k.panic.panicked() || k.rq.is_shutdown() {
                 return End::Leave(Leave::Halt);
             }
@@ -352,7 +352,7 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) ->
                 let (sys, t2) = t1.lap(k, hart, true);
                 seen(&t2);
                 since_tick += sys;
-                account_system(k, task, hart_id, sys);
+                account_cputime(k, task, hart_id, sys, false);
                 match r {
                     SysOutcome::Continue(l) => {
                         last = l;
@@ -440,24 +440,23 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) ->
     }
 }
 
-/// `account_user_time`: `ns` of guest execution of `task` on `cpu`.
+/// `account_user_time` (`user`) or `account_system_time`: `ns` of guest
+/// execution or of kernel work for `task` on `cpu`.
 #[inline]
-fn account_user(k: &Kernel, task: &TaskRef, cpu: usize, ns: u64) {
-    crate::task::add_own(&task.utime, ns);
-    if let Some(c) = k.rq.cpustat.get(cpu) {
-        c.account_user(ns);
+fn account_cputime(k: &Kernel, task: &TaskRef, cpu: usize, ns: u64, user: bool) {
+    let c = k.rq.cpustat.get(cpu);
+    if user {
+        crate::task::add_own(&task.utime, ns);
+        if let Some(c) = c {
+            c.account_user(ns);
+        }
+    } else {
+        crate::task::add_own(&task.stime, ns);
+        if let Some(c) = c {
+            c.account_system(ns);
+        }
     }
-    crate::itimer::account_cpu(task, ns, true);
-}
-
-/// `account_system_time`: `ns` of kernel work for `task` on `cpu`.
-#[inline]
-fn account_system(k: &Kernel, task: &TaskRef, cpu: usize, ns: u64) {
-    crate::task::add_own(&task.stime, ns);
-    if let Some(c) = k.rq.cpustat.get(cpu) {
-        c.account_system(ns);
-    }
-    crate::itimer::account_cpu(task, ns, false);
+    crate::itimer::account_cpu(task, ns, user);
 }
 
 enum SysOutcome {
