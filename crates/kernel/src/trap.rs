@@ -36,6 +36,7 @@ use crate::sigcore::{self, Deliver, SigQueued, Target};
 use crate::strace;
 use crate::syscall::{self, Flow, Sys};
 use crate::task::{lock, TaskRef};
+use crate::time::clocksource::HartClock;
 use crate::time::Stopwatch;
 
 pub use crate::sigcore::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP};
@@ -75,6 +76,9 @@ pub fn hart_main(k: &Kernel, id: usize) {
     // `instructions`: one shared counter bumped per call would move its
     // cache line between harts each time).
     let mut calls = 0u64;
+    // The hart's clock between readings of the run queue's (the trap edges
+    // inside a run).
+    let mut clock = HartClock::default();
     loop {
         let picked = {
             let mut idle = || cpu = None;
@@ -105,7 +109,7 @@ pub fn hart_main(k: &Kernel, id: usize) {
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_in(t, &k.rq, id, &task);
         }
-        let leave = run_task(k, c, &mut hart, &task, &mut now, &mut calls);
+        let leave = run_task(k, c, &mut hart, &task, &mut now, &mut calls, &mut clock);
         if let Some(t) = &k.config.trace {
             crate::trace::hooks::switch_out(t, &k.rq, id, &task);
         }
@@ -197,6 +201,7 @@ fn run_task(
     task: &TaskRef,
     now: &mut u64,
     calls: &mut u64,
+    clock: &mut HartClock,
 ) -> Leave {
     wait::finish_wait(task);
     lock(&task.regs).restore(hart);
@@ -230,7 +235,13 @@ fn run_task(
         fs,
         fd_cache,
     };
-    let end = run_user(&mut s, hart, now, calls);
+    let start = *now;
+    let end = run_user(&mut s, hart, now, calls, clock);
+    if *now == start {
+        // It left without a system call's last lap (preempted, stopped,
+        // dead): the switch's time is read now.
+        *now = k.rq.now();
+    }
     if let End::Leave(Leave::Switch) = end {
         *lock(&task.run_ctx) = Some(crate::task::RunCtx {
             mm: s.mm,
@@ -252,7 +263,13 @@ fn run_task(
 
 /// The trap loop of one run of `s.task`: user mode until a trap, the
 /// trap's handling, `ret_to_user` (signals, preemption), again.
-fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) -> End {
+fn run_user(
+    s: &mut Sys<'_>,
+    hart: &mut Hart,
+    now: &mut u64,
+    calls: &mut u64,
+    clock: &mut HartClock,
+) -> End {
     let (k, cpu, task) = (s.k, s.cpu, s.task);
     // A task that slept in a system call re-executes it first (it finds
     // its signal itself and returns -ERESTART*): no delivery before that.
@@ -276,9 +293,11 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) ->
     // stopwatch measured it) since the last tick: no clock read of its own.
     let mut since_tick: u64 = 0;
     // The clock at the last trap edge, for the caller.
-    let mut seen = |w: &Stopwatch| {
+    // The hart's last reading, for wake-ups it makes; `now` takes only the
+    // run queue's clock (the run's last lap): timers and the scheduler
+    // never see an interpolated time.
+    let seen = |w: &Stopwatch| {
         if let Some(t) = w.started() {
-            *now = t;
             sched::note_hart_clock(t);
         }
     };
@@ -331,7 +350,7 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) ->
             let at = hart.instret();
             let exit = hart.run(budget);
             slice = slice.saturating_sub(hart.instret() - at);
-            let (ran, t1) = t0.lap(k, hart, false);
+            let (ran, t1) = t0.lap_on(k, hart, false, clock);
             seen(&t1);
             account_cputime(k, task, hart_id, ran, true);
             if k.panic.panicked() || k.rq.is_shutdown() {
@@ -349,7 +368,18 @@ fn run_user(s: &mut Sys<'_>, hart: &mut Hart, now: &mut u64, calls: &mut u64) ->
         match exit {
             Exit::Ecall => {
                 let r = syscall_trap(s, hart, calls);
-                let (sys, t2) = t1.lap(k, hart, true);
+                // The run's last reading is the run queue's clock (the
+                // switch's time); the others are the hart's.
+                let (sys, t2) = if matches!(r, SysOutcome::Leave(_)) {
+                    let l = t1.lap(k, hart, true);
+                    if let Some(t) = l.1.started() {
+                        clock.anchor(t);
+                        *now = t;
+                    }
+                    l
+                } else {
+                    t1.lap_on(k, hart, true, clock)
+                };
                 seen(&t2);
                 since_tick += sys;
                 account_cputime(k, task, hart_id, sys, false);
