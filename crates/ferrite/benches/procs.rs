@@ -29,12 +29,10 @@
 //!
 //! Needs `make -C user` and qemu-user.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::{median, root, which};
 
 const REPS: usize = 5;
 
@@ -111,11 +109,6 @@ fn measure(mut cmd: Command) -> Result<f64, String> {
         .ok_or_else(|| format!("no figure in {stdout:?}"))
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Runner {
     Ferrite(usize),
@@ -140,15 +133,6 @@ fn command(r: Runner, test: &str, n: u64) -> Command {
             c
         }
     }
-}
-
-fn which(name: &str) -> Option<String> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-            .map(|p| p.to_string_lossy().into_owned())
-    })
 }
 
 fn fmt(r: &Result<f64, String>) -> String {

@@ -22,7 +22,7 @@
 use std::process::Command;
 
 mod common;
-use common::{median, root, run_timed};
+use common::{median, root, run_timed, which};
 
 const REPS: usize = 3;
 const N: u64 = 2000;
@@ -38,15 +38,6 @@ fn measure(mut cmd: Command) -> Result<[f64; 4], String> {
         (Some(a), Some(b), Some(c), Some(d)) => Ok([a, b, c, d]),
         _ => Err(format!("no figures in {stdout:?}")),
     }
-}
-
-fn which(name: &str) -> Option<String> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-            .map(|p| p.to_string_lossy().into_owned())
-    })
 }
 
 fn command(ferrite: bool, gap: u64, spin: bool) -> Command {

@@ -292,7 +292,6 @@ fn run_user(
     // Time this task has run on the hart (user and system, as the
     // stopwatch measured it) since the last tick: no clock read of its own.
     let mut since_tick: u64 = 0;
-    // The clock at the last trap edge, for the caller.
     // The hart's last reading, for wake-ups it makes; `now` takes only the
     // run queue's clock (the run's last lap): timers and the scheduler
     // never see an interpolated time.

@@ -127,15 +127,7 @@ impl<T: SchedTask> SchedClass<T> for RtClass {
 
     fn yield_task(&self, rq: &mut RqInner<T>, _cx: &Ctx) {
         let Some(p) = rq.curr() else { return };
-        let i = idx(p);
-        if rq.rt.queues[i].len() > 1 {
-            // SAFETY: the current rt task is on queue i.
-            unsafe {
-                rq.rt.queues[i].remove(p);
-                rq.rt.queues[i].push_back(p);
-            }
-            rq.resched_curr();
-        }
+        requeue_tail(rq, p);
     }
 
     fn wakeup_preempt(&self, rq: &mut RqInner<T>, p: NonNull<T>, _cx: &Ctx) {
@@ -189,15 +181,7 @@ impl<T: SchedTask> SchedClass<T> for RtClass {
             return;
         }
         d.rt.time_slice = RR_TIMESLICE_NS;
-        let i = idx(p);
-        if rq.rt.queues[i].len() > 1 {
-            // SAFETY: the current rt task is on queue i.
-            unsafe {
-                rq.rt.queues[i].remove(p);
-                rq.rt.queues[i].push_back(p);
-            }
-            rq.resched_curr();
-        }
+        requeue_tail(rq, p);
     }
 
     fn select_task_rq(
@@ -226,6 +210,21 @@ impl<T: SchedTask> SchedClass<T> for RtClass {
         } else {
             0
         }
+    }
+}
+
+/// The current task `p` goes to the tail of its priority's queue and the
+/// CPU reschedules, if another task waits at that priority (`yield`, the
+/// end of an RR slice).
+fn requeue_tail<T: SchedTask>(rq: &mut RqInner<T>, p: NonNull<T>) {
+    let i = idx(p);
+    if rq.rt.queues[i].len() > 1 {
+        // SAFETY: the current rt task is on queue i, under the rq lock.
+        unsafe {
+            rq.rt.queues[i].remove(p);
+            rq.rt.queues[i].push_back(p);
+        }
+        rq.resched_curr();
     }
 }
 

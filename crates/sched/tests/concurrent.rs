@@ -13,38 +13,8 @@ use std::time::{Duration, Instant};
 
 use sched::*;
 
-#[derive(Default)]
-struct St {
-    running: bool,
-    dead: bool,
-    on_rq: bool,
-    on_cpu: bool,
-}
-
-struct T {
-    pid: i32,
-    tgid: i32,
-    mask: AtomicU64,
-    pi: Mutex<St>,
-    ent: SchedEntities<T>,
-}
-
-// SAFETY: the entities are a field of the Arc'd object, which never moves.
-unsafe impl SchedTask for T {
-    type Ref = Arc<T>;
-    fn entities(&self) -> &SchedEntities<Self> {
-        &self.ent
-    }
-    fn pid(&self) -> i32 {
-        self.pid
-    }
-    fn tgid(&self) -> i32 {
-        self.tgid
-    }
-    fn cpus_allowed(&self) -> u64 {
-        self.mask.load(Relaxed)
-    }
-}
+mod common;
+use common::{PiState as St, SimTask as T};
 
 struct World {
     s: Sched<T>,
@@ -82,6 +52,7 @@ impl World {
             pid,
             tgid: tgid.unwrap_or(pid),
             mask: AtomicU64::new(0),
+            asleep: AtomicBool::new(false),
             pi: Mutex::new(St {
                 running: true,
                 ..St::default()

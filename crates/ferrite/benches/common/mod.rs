@@ -1,6 +1,6 @@
-//! What the whole-run benchmarks share (`deterministic`, `scaling`,
-//! `wakeup`): the workspace root, running a command to its end with its
-//! host time, and medians.
+//! What the whole-run benchmarks share (`deterministic`, `procs`,
+//! `scaling`, `wakeup`): the workspace root, running a command to its end
+//! with its host time, medians, and finding a program on PATH.
 
 #![allow(dead_code)] // each bench uses the part it needs
 
@@ -38,4 +38,14 @@ pub fn run_timed(cmd: &mut Command) -> Result<(Output, f64), String> {
 pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
+}
+
+/// The path of program `name` on PATH, if it is there.
+pub fn which(name: &str) -> Option<String> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+            .map(|p| p.to_string_lossy().into_owned())
+    })
 }

@@ -177,6 +177,35 @@ fn partial(done: usize, err: Errno) -> Result<usize, Errno> {
     }
 }
 
+/// Copy up to `count` bytes from `pos` on out to `to`, in pieces of at
+/// most [`CHUNK`] bytes that `read(at, buf)` fills (a short piece is the
+/// end): the bytes copied, or the first error if none were.
+fn read_chunked(
+    pos: u64,
+    count: usize,
+    to: &mut dyn UserIter,
+    mut read: impl FnMut(u64, &mut [u8]) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let n = match read(pos + done as u64, &mut buf[..want]) {
+            Ok(n) => n,
+            Err(e) => return partial(done, e),
+        };
+        let m = to.copy_out(&buf[..n]);
+        done += m;
+        if m < n {
+            return partial(done, EFAULT);
+        }
+        if n < want {
+            break;
+        }
+    }
+    Ok(done)
+}
+
 /// `rw_verify_area` for a positioned file: `pos + count` must stay within
 /// `loff_t`.
 fn verify_area(pos: u64, count: usize) -> Result<(), Errno> {
@@ -341,25 +370,7 @@ impl Fs {
                 // In pieces of at most CHUNK bytes, each computed where it
                 // is read.
                 live.check(pos, count)?;
-                let mut buf = vec![0u8; count.min(CHUNK)];
-                let mut done = 0;
-                while done < count {
-                    let want = (count - done).min(buf.len());
-                    let n = match live.read_at(pos + done as u64, &mut buf[..want]) {
-                        Ok(n) => n,
-                        Err(e) if done == 0 => return Err(e),
-                        Err(_) => break,
-                    };
-                    let m = to.copy_out(&buf[..n]);
-                    done += m;
-                    if m < n {
-                        return partial(done, EFAULT);
-                    }
-                    if n < want {
-                        break;
-                    }
-                }
-                Ok(done)
+                read_chunked(pos, count, to, |at, buf| live.read_at(at, buf))
             }
             Kind::Proc { data, .. } => {
                 if f.is_dir() {
@@ -379,30 +390,13 @@ impl Fs {
                 dev,
                 ino,
                 regular: true,
-            } => {
-                let mut buf = vec![0u8; count.min(CHUNK)];
-                let mut done = 0;
-                while done < count {
-                    let want = (count - done).min(CHUNK);
-                    let at = pos + done as u64;
-                    let n = match retry(|| file.read_at(&mut buf[..want], at)) {
-                        Ok(n) => n,
-                        Err(e) => return partial(done, e),
-                    };
-                    self.host
-                        .cache
-                        .overlay_read(cpu, *dev, *ino, at, &mut buf[..n]);
-                    let m = to.copy_out(&buf[..n]);
-                    done += m;
-                    if m < n {
-                        return partial(done, EFAULT);
-                    }
-                    if n < want {
-                        break;
-                    }
-                }
-                Ok(done)
-            }
+            } => read_chunked(pos, count, to, |at, buf| {
+                let n = retry(|| file.read_at(buf, at))?;
+                self.host
+                    .cache
+                    .overlay_read(cpu, *dev, *ino, at, &mut buf[..n]);
+                Ok(n)
+            }),
             Kind::Dev(DevNode::Shm(inode)) => inode.read(cpu, pos, count, to),
             Kind::Dir { .. } | Kind::Dev(DevNode::Dir(_)) => Err(EISDIR),
             _ => Err(EBADF),

@@ -317,10 +317,11 @@ impl RunQueue {
         self.sched.observer.sink.set(sink).is_ok()
     }
 
-    /// [`Self::now`] as the calling hart last read it at a trap edge or a
-    /// switch (at most one system call ago: Linux's `rq->clock`, updated
-    /// at such points rather than at each use), for a wake-up's enqueue; a
-    /// fresh reading on other threads and in deterministic mode.
+    /// [`Self::now`] as the calling hart last knew it: its reading at a
+    /// switch, or its interpolated clock at a trap edge (at most one system
+    /// call ago: Linux's `rq->clock`, updated at such points rather than
+    /// at each use), for a wake-up's enqueue; a fresh reading on other
+    /// threads and in deterministic mode.
     pub fn now_hart(&self) -> u64 {
         match HART_CLOCK.with(|c| c.get()) {
             t if t != 0 && self.det.is_none() => t,

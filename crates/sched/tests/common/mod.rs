@@ -10,11 +10,22 @@ use sched::*;
 
 pub const MS: u64 = 1_000_000;
 
+/// A task's state under its own lock (Linux's `pi_lock`), for the tests
+/// that run the kernel's locking protocol (tests/concurrent.rs).
+#[derive(Default)]
+pub struct PiState {
+    pub running: bool,
+    pub dead: bool,
+    pub on_rq: bool,
+    pub on_cpu: bool,
+}
+
 pub struct SimTask {
     pub pid: i32,
     pub tgid: i32,
     pub mask: AtomicU64,
     pub asleep: AtomicBool,
+    pub pi: Mutex<PiState>,
     pub ent: SchedEntities<SimTask>,
 }
 
@@ -161,6 +172,7 @@ impl Sim {
             tgid: tgid.unwrap_or(pid),
             mask: AtomicU64::new(mask),
             asleep: AtomicBool::new(false),
+            pi: Mutex::default(),
             ent: SchedEntities::new(policy, param),
         });
         self.tasks.push(t.clone());
