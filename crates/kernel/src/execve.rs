@@ -38,8 +38,8 @@ pub const MAX_ARG_STRINGS: usize = 0x7fff_ffff;
 pub struct Binary {
     /// Its page cache (the loader maps from it).
     pub mmap: MmapFile,
-    /// Its bytes (for the headers).
-    pub data: Vec<u8>,
+    /// Its size when opened (the headers are read through `mmap`).
+    pub size: u64,
     /// Its guest path (`/proc/PID/exe`).
     pub path: Vec<u8>,
 }
@@ -95,7 +95,12 @@ pub fn do_execve(
     envp: &[Vec<u8>],
     execfn: &[u8],
 ) -> Result<Regs, ExecFail> {
-    let image = match exec::parse(&bin.data) {
+    let src = exec::elf::CachedFile {
+        file: &bin.mmap,
+        size: bin.size,
+        cpu,
+    };
+    let image = match exec::parse_file(&src) {
         Ok(i) => i,
         Err(e) => {
             bin.mmap.put(cpu);

@@ -174,8 +174,7 @@ pub fn get_futex_key(
 }
 
 fn read_u32(s: &Sys<'_>, uaddr: u64) -> Result<u32, Errno> {
-    let b = s.read_user(uaddr, 4)?;
-    Ok(u32::from_le_bytes(b.try_into().map_err(|_| EFAULT)?))
+    s.read_array(uaddr).map(u32::from_le_bytes)
 }
 
 /// A timeout argument: relative for FUTEX_WAIT, absolute (on the monotonic
@@ -189,7 +188,7 @@ fn deadline(
     if timeout == 0 {
         return Ok(None);
     }
-    let b = s.read_user(timeout, 16)?;
+    let b = s.read_array::<16>(timeout)?;
     let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
     let nsec = i64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {

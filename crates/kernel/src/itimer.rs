@@ -165,7 +165,7 @@ fn timeval(ns: u64) -> [u8; 16] {
 }
 
 fn read_timeval(s: &Sys<'_>, addr: u64) -> Result<u64, Errno> {
-    let b = s.read_user(addr, 16)?;
+    let b = s.read_array::<16>(addr)?;
     let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
     let usec = i64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
     if sec < 0 || !(0..1_000_000).contains(&usec) {

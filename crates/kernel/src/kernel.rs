@@ -481,17 +481,22 @@ impl Kernel {
         mm::fault::init(&cpu).map_err(|_| RunError::Init("out of memory".into()))?;
         #[cfg(feature = "fault-injection")]
         crate::panic::inject_at_syscall(0);
-        // Parse the bytes read through the page cache's own file handle, not
-        // the copy `run` checked before booting: the mappings must match
-        // the image even if the file was replaced in between.
-        let (mmap_file, data) = self
+        // Parse the headers read through the page cache, not the copy
+        // `run` checked before booting: the mappings must match the image
+        // even if the file was replaced in between.
+        let (mmap_file, size) = self
             .hostfs
             .open_exec(program)
             .map_err(|e| RunError::Program {
                 path: program.to_path_buf(),
                 err: std::io::Error::from_raw_os_error(e),
             })?;
-        let image_err = exec::parse(&data).err();
+        let src = exec::elf::CachedFile {
+            file: &mmap_file,
+            size,
+            cpu: &cpu,
+        };
+        let image_err = exec::parse_file(&src).err();
         if let Some(err) = image_err {
             mmap_file.put(&cpu);
             return Err(RunError::Exec {
@@ -511,7 +516,7 @@ impl Kernel {
         init.signal.session.store(0, Relaxed);
         let bin = crate::execve::Binary {
             mmap: mmap_file,
-            data,
+            size,
             path: self.hostfs.guest_path(program),
         };
         match crate::execve::do_execve(self, &cpu, &init, bin, argv, envp, &execfn) {

@@ -532,7 +532,7 @@ pub fn sys_timer_settime(s: &mut Sys<'_>, id: u64, flags: u64, new: u64, old: u6
     if new == 0 {
         return Err(EINVAL);
     }
-    let b = s.read_user(new, 32)?;
+    let b = s.read_array::<32>(new)?;
     let ts = |off: usize| -> Result<u64, Errno> {
         let sec = i64::from_le_bytes(b[off..off + 8].try_into().map_err(|_| EINVAL)?);
         let nsec = i64::from_le_bytes(b[off + 8..off + 16].try_into().map_err(|_| EINVAL)?);

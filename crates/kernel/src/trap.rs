@@ -402,9 +402,9 @@ fn run_user(
                         sync_tlb(k, hart, &s.mm);
                         // A fault on a PTE that was already fixed (another
                         // hart, or a stale TLB entry): flush this page, as
-                        // Linux's spurious-fault path does.
-                        let page = addr & !0xfff;
-                        hart.flush_tlb(Some((page, page + 0x1000)));
+                        // Linux's spurious-fault path does
+                        // (for this address space: its ASID's entry).
+                        hart.flush_tlb_page(addr);
                     }
                     Err(FaultError::Oom) => {
                         // `pagefault_out_of_memory`: the OOM killer picks a

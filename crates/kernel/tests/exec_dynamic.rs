@@ -574,7 +574,7 @@ fn dyn_load_through_the_root_leaks_nothing() {
     let run = || {
         let cpu = mem.cpu(0).unwrap();
         let prog = fs.open_exec(b"/bin/prog").unwrap();
-        let image = parse(&prog.data).unwrap();
+        let image = kernel::exec::parse_file(&prog.elf(&cpu)).unwrap();
         let interp = open_interp(&cpu, &fs, image.interp().unwrap()).unwrap();
         let mm = MmStruct::new(&cpu).unwrap();
         let l = load(
@@ -649,7 +649,7 @@ fn dyn_real_glibc_program_and_ld_so() {
     let host = Arc::new(HostFs::new(&root, mem).unwrap());
     let fs = Fs::new(host, Arc::new(common::NoProc)).unwrap();
     let prog = fs.open_exec(b"/bin/hello").unwrap();
-    let image = parse(&prog.data).unwrap();
+    let image = kernel::exec::parse_file(&prog.elf(&cpu)).unwrap();
     assert!(image.is_pie());
     let path = format!("/lib/{LD_SO}");
     assert_eq!(image.interp(), Some(path.as_bytes()));

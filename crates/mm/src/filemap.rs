@@ -100,7 +100,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{
-    AtomicUsize,
+    AtomicU64, AtomicUsize,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 
@@ -300,6 +300,14 @@ pub struct AddressSpace<'m> {
     /// (taken under the LRU lock while a page is listed, so the object is
     /// alive); eviction waits for none to be left before freeing it.
     reclaim_pins: AtomicUsize,
+    /// The file's size in pages as the fault path last read it (Linux's
+    /// `i_size` in the inode): a fault below it needs no size query of the
+    /// backing (a host `fstat` for hostfs). It can only be too small: a
+    /// fault at or past it asks the backing again, and [`Self::truncate`]
+    /// (every shrink ferrite makes) sets it, both under `i_size_lock`.
+    i_size_pages: AtomicU64,
+    /// Orders the updates of `i_size_pages` (a refresh against a truncate).
+    i_size_lock: SpinLock<()>,
     /// The slab cache the object lives in (`inode_cache`,
     /// `shmem_inode_cache`); None: a host `Box` ([`AddressSpace::new`]).
     slab: Option<&'m KmemCache>,
@@ -406,6 +414,8 @@ impl<'m> AddressSpace<'m> {
             i_count: AtomicUsize::new(1),
             counted: false,
             reclaim_pins: AtomicUsize::new(0),
+            i_size_pages: AtomicU64::new(0),
+            i_size_lock: SpinLock::new(()),
             slab: None,
         }))
     }
@@ -430,6 +440,8 @@ impl<'m> AddressSpace<'m> {
                 i_count: AtomicUsize::new(1),
                 counted: true,
                 reclaim_pins: AtomicUsize::new(0),
+                i_size_pages: AtomicU64::new(0),
+                i_size_lock: SpinLock::new(()),
                 slab: Some(space_cache(mem, INODE_CACHE)?),
             },
         )
@@ -474,6 +486,20 @@ impl<'m> AddressSpace<'m> {
     /// `i_size_read`.
     pub fn size(&self) -> u64 {
         self.backing().size()
+    }
+
+    /// Whether page `index` lies inside the file (before `EOF`): the
+    /// fault path's `i_size_read` check, from the size last seen unless
+    /// `index` is past it.
+    fn page_in_file(&self, index: usize) -> bool {
+        let index = index as u64;
+        if index < self.i_size_pages.load(Acquire) {
+            return true;
+        }
+        let _g = self.i_size_lock.lock();
+        let pages = size_pages(self.size());
+        self.i_size_pages.store(pages, Release);
+        index < pages
     }
 
     /// `mapping->nrpages`.
@@ -622,10 +648,34 @@ impl<'m> AddressSpace<'m> {
         }
     }
 
+    /// `filemap_read` into a kernel buffer (`kernel_read`): the bytes at
+    /// `pos..pos + buf.len()` through the cache, each page read in if
+    /// missing (and left cached, as Linux leaves it). The caller keeps the
+    /// range inside the file: a page past its end reads as zeros.
+    pub fn filemap_read(&self, cpu: &Cpu<'_>, pos: u64, buf: &mut [u8]) -> Result<(), i32> {
+        let mut done = 0;
+        while done < buf.len() {
+            let at = pos.checked_add(done as u64).ok_or(EINVAL)?;
+            let index = usize::try_from(at / PAGE_SIZE as u64).map_err(|_| EINVAL)?;
+            let in_page = (at % PAGE_SIZE as u64) as usize;
+            let n = (PAGE_SIZE - in_page).min(buf.len() - done);
+            let page = self.read_cache_page(cpu, index)?;
+            crate::vmscan::mark_page_accessed(self.mem, page);
+            let src = self.mem.page_address(page).as_ptr();
+            // SAFETY: a cached page of ferrite RAM held by the reference
+            // `read_cache_page` gave; `in_page + n <= PAGE_SIZE`.
+            let bytes = unsafe { core::slice::from_raw_parts(src.add(in_page), n) };
+            buf[done..done + n].copy_from_slice(bytes);
+            let _ = cpu.put_page(page);
+            done += n;
+        }
+        Ok(())
+    }
+
     /// `filemap_fault`: the page for `vmf`, with a reference for the
     /// caller; SIGBUS past the end of the file.
     pub fn filemap_fault(&self, cpu: &Cpu<'_>, vmf: &VmFault) -> VmFaultResult {
-        if vmf.pgoff as u64 >= size_pages(self.size()) {
+        if !self.page_in_file(vmf.pgoff) {
             return VmFaultResult::Sigbus;
         }
         let cached = match self.find_get_page(vmf.pgoff) {
@@ -787,7 +837,11 @@ impl<'m> AddressSpace<'m> {
     /// `truncate_setsize` + `truncate_pagecache`: set the size, zero the
     /// tail of a partial last page, unmap and drop every page past it.
     pub fn truncate(&self, cpu: &Cpu<'_>, size: u64) -> Result<(), i32> {
-        self.backing().set_size(size)?;
+        {
+            let _g = self.i_size_lock.lock();
+            self.backing().set_size(size)?;
+            self.i_size_pages.store(size_pages(size), Release);
+        }
         let first = usize::try_from(size_pages(size)).map_err(|_| EINVAL)?;
         self.unmap_mapping_range(cpu, first);
         self.truncate_inode_pages(cpu, first);
@@ -1390,6 +1444,8 @@ fn shmem_new<'m>(
             i_count: AtomicUsize::new(1),
             counted: false,
             reclaim_pins: AtomicUsize::new(0),
+            i_size_pages: AtomicU64::new(0),
+            i_size_lock: SpinLock::new(()),
             slab: Some(space_cache(mem, SHMEM_INODE_CACHE)?),
         },
     )
@@ -1517,7 +1573,7 @@ impl VmOperations for FileVmOps {
         };
         // SAFETY: as above.
         let m = unsafe { file.as_ref() };
-        if vmf.pgoff as u64 >= size_pages(m.size()) {
+        if !m.page_in_file(vmf.pgoff) {
             return VmFaultResult::Sigbus;
         }
         VmFaultResult::NoPage

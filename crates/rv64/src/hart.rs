@@ -140,6 +140,14 @@ impl Hart {
         self.cpu.tlb.flush_asid(asid, range);
     }
 
+    /// The local flush of one page after a spurious fault
+    /// (`flush_tlb_fix_spurious_fault`): the current ASID's entry for the
+    /// page at `va` and the global one (what a lookup could hit).
+    pub fn flush_tlb_page(&mut self, va: u64) {
+        let asid = satp_asid(self.cpu.satp);
+        self.cpu.tlb.flush_page(asid, va);
+    }
+
     /// Local fence.i.
     pub fn flush_icache(&mut self) {
         self.icache.flush();

@@ -240,15 +240,20 @@ fn check_ident(bytes: &[u8]) -> Result<(), ExecError> {
 
 /// `PT_INTERP`'s checks in `load_elf_binary`: the path read from the
 /// file, up to its first NUL.
-fn read_interp(bytes: &[u8], i: usize, p: &Segment) -> Result<Vec<u8>, ExecError> {
+fn read_interp(
+    src: &(impl ElfSource + ?Sized),
+    i: usize,
+    p: &Segment,
+) -> Result<Vec<u8>, ExecError> {
     if p.p_filesz > PATH_MAX || p.p_filesz < 2 {
         return Err(bad(i, "PT_INTERP size not between 2 and PATH_MAX"));
     }
-    // p_filesz <= PATH_MAX: no overflow, and a small host allocation.
-    let raw = usize::try_from(p.p_offset)
-        .ok()
-        .and_then(|s| bytes.get(s..s.checked_add(p.p_filesz as usize)?))
-        .ok_or(ExecError::InterpPastEof)?;
+    // p_filesz <= PATH_MAX: a small host allocation.
+    match p.p_offset.checked_add(p.p_filesz) {
+        Some(end) if end <= src.size() => {}
+        _ => return Err(ExecError::InterpPastEof),
+    }
+    let raw = src.read_at(p.p_offset, p.p_filesz as usize)?;
     if raw.last() != Some(&0) {
         return Err(bad(i, "PT_INTERP not NUL-terminated"));
     }
@@ -311,16 +316,76 @@ fn check_tls(i: usize, t: &Segment, loads: &[Segment], file_len: u64) -> Result<
     Ok(())
 }
 
+/// Where the checks read an executable from, as Linux's `elf_read` reads
+/// through `kernel_read`: its size and the few ranges the checks need
+/// (the ELF header, the program-header table, the `PT_INTERP` path), never
+/// the whole file.
+pub trait ElfSource {
+    /// The file's size in bytes.
+    fn size(&self) -> u64;
+    /// The `len` bytes at `off`, which the caller checked lie in the file;
+    /// `len` is at most 64 KiB (the program-header table's limit).
+    fn read_at(&self, off: u64, len: usize) -> Result<Vec<u8>, ExecError>;
+}
+
+impl ElfSource for [u8] {
+    fn size(&self) -> u64 {
+        self.len() as u64
+    }
+
+    fn read_at(&self, off: u64, len: usize) -> Result<Vec<u8>, ExecError> {
+        usize::try_from(off)
+            .ok()
+            .and_then(|s| self.get(s..s.checked_add(len)?))
+            .map(<[u8]>::to_vec)
+            .ok_or(ExecError::Read(crate::errno::EIO))
+    }
+}
+
+/// A file opened for exec, read through its page cache (the pages the
+/// loader then maps: the headers checked are the bytes that run).
+pub struct CachedFile<'a> {
+    /// The file.
+    pub file: &'a crate::fs::MmapFile,
+    /// Its size when opened.
+    pub size: u64,
+    /// The CPU that reads pages in.
+    pub cpu: &'a mm::Cpu<'a>,
+}
+
+impl ElfSource for CachedFile<'_> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&self, off: u64, len: usize) -> Result<Vec<u8>, ExecError> {
+        let mut buf = vec![0; len];
+        self.file
+            .read_at(self.cpu, off, &mut buf)
+            .map_err(ExecError::Read)?;
+        Ok(buf)
+    }
+}
+
 /// Parse and validate an executable from its bytes. Never panics.
 pub fn parse(bytes: &[u8]) -> Result<ElfImage, ExecError> {
     parse_image(bytes, true)
 }
 
+/// [`parse`] of a file, reading only the ranges the checks need.
+pub fn parse_file(src: &(impl ElfSource + ?Sized)) -> Result<ElfImage, ExecError> {
+    parse_image(src, true)
+}
+
 /// [`parse`], reading the `PT_INTERP` or (for an interpreter, whose
 /// own `PT_INTERP` Linux never looks at) not.
-pub(crate) fn parse_image(bytes: &[u8], with_interp: bool) -> Result<ElfImage, ExecError> {
-    check_ident(bytes)?;
-    let file_len = bytes.len() as u64;
+pub(crate) fn parse_image(
+    src: &(impl ElfSource + ?Sized),
+    with_interp: bool,
+) -> Result<ElfImage, ExecError> {
+    let file_len = src.size();
+    let bytes = src.read_at(0, file_len.min(EHDR_SIZE as u64) as usize)?;
+    check_ident(&bytes)?;
     let tail = bytes
         .get(EI_NIDENT..EHDR_SIZE)
         .ok_or(ExecError::TruncatedHeader)?;
@@ -348,12 +413,13 @@ pub(crate) fn parse_image(bytes: &[u8], with_interp: bool) -> Result<ElfImage, E
         let end = phoff
             .checked_add((i + 1) * PHDR_SIZE)
             .ok_or(ExecError::TruncatedPhdr(i))?;
-        if end > bytes.len() {
+        if end as u64 > file_len {
             return Err(ExecError::TruncatedPhdr(i));
         }
     }
     let table_end = phoff + phnum * PHDR_SIZE;
-    let table = SegmentTable::new(LittleEndian, Class::ELF64, &bytes[phoff..table_end]);
+    let table_bytes = src.read_at(phoff as u64, phnum * PHDR_SIZE)?;
+    let table = SegmentTable::new(LittleEndian, Class::ELF64, &table_bytes);
     let mut phdrs = Vec::with_capacity(phnum);
     for i in 0..phnum {
         let p = table.get(i).map_err(|_| ExecError::TruncatedPhdr(i))?;
@@ -366,7 +432,7 @@ pub(crate) fn parse_image(bytes: &[u8], with_interp: bool) -> Result<ElfImage, E
         .enumerate()
         .find(|(_, p)| p.p_type == PT_INTERP)
     {
-        Some((i, p)) if with_interp => Some(read_interp(bytes, i, p)?),
+        Some((i, p)) if with_interp => Some(read_interp(src, i, p)?),
         _ => None,
     };
 

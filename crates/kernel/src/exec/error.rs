@@ -100,6 +100,9 @@ pub enum ExecError {
     },
     /// Writing the initial stack or clearing the bss faulted (`EFAULT`).
     Fault(&'static str),
+    /// Reading the headers from the file failed (`kernel_read`'s errno:
+    /// `EIO`, `ENOMEM`).
+    Read(Errno),
 }
 
 /// A name for the common `e_machine` values (for the message).
@@ -203,6 +206,10 @@ impl fmt::Display for ExecError {
                 write!(f, "exec: {what} failed ({name})")
             }
             ExecError::Fault(what) => write!(f, "exec: fault while {what}"),
+            ExecError::Read(errno) => {
+                let name = crate::errno::describe(*errno).map_or("?", |d| d.0);
+                write!(f, "exec: reading the file failed ({name})")
+            }
         }
     }
 }
@@ -227,6 +234,7 @@ impl ExecError {
             ExecError::NoStackRoom => ENOMEM,
             ExecError::Mm { errno, .. } => *errno,
             ExecError::Fault(_) => EFAULT,
+            ExecError::Read(errno) => *errno,
             ExecError::BadEntry(_) => EINVAL,
             _ => ENOEXEC,
         }

@@ -33,14 +33,22 @@ const EHDR_SIZE: usize = 64;
 /// Check the interpreter `path`'s bytes: its parsed image, or
 /// [`ExecError::BadInterp`].
 pub fn parse_interp(path: &[u8], bytes: &[u8]) -> Result<ElfImage, ExecError> {
+    parse_interp_file(path, bytes)
+}
+
+/// [`parse_interp`] of a file, reading only the ranges the checks need.
+pub fn parse_interp_file(
+    path: &[u8],
+    src: &(impl elf::ElfSource + ?Sized),
+) -> Result<ElfImage, ExecError> {
     let bad = |why| ExecError::BadInterp {
         interp: elf::shown(path),
         why: Box::new(why),
     };
-    if bytes.len() < EHDR_SIZE {
+    if src.size() < EHDR_SIZE as u64 {
         return Err(bad(ExecError::TruncatedHeader));
     }
-    elf::parse_image(bytes, false).map_err(bad)
+    elf::parse_image(src, false).map_err(bad)
 }
 
 /// An interpreter opened for an exec: its file (page cache, bytes, path)
@@ -75,7 +83,7 @@ pub fn open_interp(cpu: &Cpu<'_>, fs: &Fs, path: &[u8]) -> Result<OpenInterp, Ex
         interp: elf::shown(path),
         errno,
     })?;
-    match parse_interp(path, &file.data) {
+    match parse_interp_file(path, &file.elf(cpu)) {
         Ok(image) => Ok(OpenInterp { file, image }),
         Err(e) => {
             file.mmap.put(cpu);

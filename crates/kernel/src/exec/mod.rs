@@ -69,7 +69,7 @@ pub mod script;
 pub mod stack;
 pub mod vdso;
 
-pub use self::elf::{parse, ElfImage, Segment};
+pub use self::elf::{parse, parse_file, ElfImage, Segment};
 pub use self::error::ExecError;
 pub use self::interp::{open_interp, parse_interp, OpenInterp};
 pub use self::load::{load, Interp, ELF_ET_DYN_BASE};

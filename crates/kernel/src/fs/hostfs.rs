@@ -238,7 +238,8 @@ impl HostFs {
 
     /// Open the host file `host_path` (any host path: the first program
     /// may lie outside the root) for execution: its page cache, opened
-    /// for reading, and its whole contents. EACCES unless it is a regular
+    /// for reading, and its size (the loader reads the headers through
+    /// the page cache: nothing is read here). EACCES unless it is a regular
     /// file with an execute bit (Linux says EACCES for a directory, a
     /// device or a FIFO too): the file is opened `O_NONBLOCK` and checked
     /// before anything is read, so a FIFO or /dev/zero cannot block or
@@ -246,7 +247,7 @@ impl HostFs {
     ///
     /// /proc/PID/maps names the file by its path in the guest when it
     /// lies in the root, else `(unreachable)`.
-    pub fn open_exec(&self, host_path: &Path) -> Result<(MmapFile, Vec<u8>), Errno> {
+    pub fn open_exec(&self, host_path: &Path) -> Result<(MmapFile, u64), Errno> {
         let file = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -320,15 +321,11 @@ impl HostFs {
         &self,
         file: File,
         guest: &[u8],
-    ) -> Result<(MmapFile, Vec<u8>), Errno> {
+    ) -> Result<(MmapFile, u64), Errno> {
         let meta = file.metadata().map_err(|e| host_errno(&e))?;
         if !meta.is_file() || meta.mode() & 0o111 == 0 {
             return Err(EACCES);
         }
-        // At most the size the file has: it may grow while it is read.
-        let mut data = Vec::new();
-        io::Read::read_to_end(&mut io::Read::take(&file, meta.len()), &mut data)
-            .map_err(|e| host_errno(&e))?;
         let mapping = self
             .cache
             .get_or_create(&file, meta.dev(), meta.ino(), false, guest)?;
@@ -340,7 +337,7 @@ impl HostFs {
             meta.len(),
         );
         lock_exec(&self.exec_cache).note(mapping, (meta.dev(), meta.ino()), sig, meta.nlink() > 0);
-        Ok((MmapFile::new(mapping, mm::filemap::FMODE_READ), data))
+        Ok((MmapFile::new(mapping, mm::filemap::FMODE_READ), meta.len()))
     }
 
     /// Write every dirty page of every cached file back to the host

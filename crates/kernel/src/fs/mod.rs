@@ -130,15 +130,35 @@ pub const FILES_STRUCT_SIZE: usize = std::mem::size_of::<mm::kbox::KArcInner<Spi
 
 /// An executable opened by [`Fs::open_exec`].
 pub struct ExecFile {
-    /// Its page cache, opened for reading (for the loader's mappings).
+    /// Its page cache, opened for reading (for the loader's mappings and
+    /// the header reads).
     pub mmap: MmapFile,
-    /// The whole file.
-    pub data: Vec<u8>,
+    /// Its size when opened.
+    pub size: u64,
     /// Its guest path with symlinks resolved (`/proc/self/exe`), or
     /// `(unreachable)`.
     pub path: Vec<u8>,
     /// Its inode (for `deny_write_access`).
     pub key: writecount::InodeKey,
+}
+
+impl ExecFile {
+    /// The file's first bytes, at most `BINPRM_BUF_SIZE` (`bprm->buf`,
+    /// where binfmt_script looks for `#!`), read through the page cache.
+    pub fn head(&self, cpu: &mm::Cpu<'_>) -> Result<Vec<u8>, Errno> {
+        let mut buf = vec![0; self.size.min(crate::exec::script::BINPRM_BUF_SIZE as u64) as usize];
+        self.mmap.read_at(cpu, 0, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// The file as the ELF checks read it.
+    pub fn elf<'a>(&'a self, cpu: &'a mm::Cpu<'a>) -> crate::exec::elf::CachedFile<'a> {
+        crate::exec::elf::CachedFile {
+            file: &self.mmap,
+            size: self.size,
+            cpu,
+        }
+    }
 }
 
 impl Fs {

@@ -774,10 +774,10 @@ impl Fs {
                 let opened = File::from(opened.map_err(rx)?);
                 let path = self.host.d_path_bytes(&opened);
                 let key = (meta.dev(), meta.ino());
-                let (mmap, data) = self.host.open_exec_file(opened, &path)?;
+                let (mmap, size) = self.host.open_exec_file(opened, &path)?;
                 Ok(ExecFile {
                     mmap,
-                    data,
+                    size,
                     path,
                     key,
                 })

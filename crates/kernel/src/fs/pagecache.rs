@@ -37,7 +37,10 @@
 //! `read` does not populate the cache); a dirty page is written back by
 //! fsync/sync, by reclaim (mm's vmscan) before its frame is reused, and
 //! when the last mapping goes. Changes made to the host file by other host
-//! processes are not seen by pages already cached. While an inode is being
+//! processes are not seen by pages already cached, and the fault path
+//! learns of a host-side shrink only when ferrite truncates (the size it
+//! checks faults against is re-read from the host when a fault goes past
+//! it, as a write through another descriptor may have grown the file). While an inode is being
 //! evicted (its last reference gone, its pages being written back) a new
 //! mapping of it gets a new address space at once, which may read the host
 //! file before the old one's write-back finished.
@@ -92,6 +95,12 @@ impl MmapFile {
     /// `FMODE_READ` / `FMODE_WRITE` of the descriptor.
     pub fn f_mode(&self) -> u32 {
         self.f_mode
+    }
+
+    /// `kernel_read`: the `buf.len()` bytes at `off` (inside the file),
+    /// through the page cache.
+    pub fn read_at(&self, cpu: &Cpu<'_>, off: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        self.mapping.filemap_read(cpu, off, buf)
     }
 }
 

@@ -252,7 +252,7 @@ fn timeout(s: &Sys<'_>, nr: u64, tsp: u64) -> Result<Timeout, Errno> {
     if tsp == 0 {
         return Ok(Timeout::Infinite);
     }
-    let b = s.read_user(tsp, 16)?;
+    let b = s.read_array::<16>(tsp)?;
     let word = |i: usize| {
         let mut w = [0u8; 8];
         w.copy_from_slice(&b[i..i + 8]);

@@ -419,7 +419,7 @@ pub fn sys_shmctl(s: &mut Sys<'_>, shmid: u64, cmd: u64, buf: u64) -> SysResult 
     let cred = s.task.cred();
     // IPC_SET reads its argument before anything else.
     let set = if cmd == IPC_SET {
-        Some(s.read_user(buf, 112)?)
+        Some(s.read_array::<112>(buf)?)
     } else {
         None
     };

@@ -424,7 +424,7 @@ pub fn sys_setgroups(s: &mut Sys<'_>, size: u64, list: u64) -> SysResult {
 /// version 1, 2 for versions 2 and 3); an unknown version is written back
 /// as version 3 and is EINVAL.
 fn cap_validate_magic(s: &Sys<'_>, header: u64) -> Result<usize, Errno> {
-    let b = s.read_user(header, 4)?;
+    let b = s.read_array::<4>(header)?;
     let version = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     match version {
         CAP_VERSION_1 => Ok(1),
@@ -437,7 +437,7 @@ fn cap_validate_magic(s: &Sys<'_>, header: u64) -> Result<usize, Errno> {
 }
 
 fn read_i32(s: &Sys<'_>, addr: u64) -> Result<i32, Errno> {
-    let b = s.read_user(addr, 4)?;
+    let b = s.read_array::<4>(addr)?;
     Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 

@@ -697,7 +697,7 @@ fn tty_ioctl(s: &Sys<'_>, fd: i32, cmd: u64, arg: u64) -> Option<SysResult> {
             s.fs.ioctl_tcgets(fd)?;
             job_control(s, s.fs.tty_check_change(fd, c), crate::sigcore::SIGTTOU)?;
             s.fs.tty_getpgrp(fd, c)?;
-            let b = s.read_user(arg, 4)?;
+            let b = s.read_array::<4>(arg)?;
             let pg = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             check_pgrp(s, pg)?;
             s.fs.tty_setpgrp(fd, c, pg)?;
@@ -991,7 +991,7 @@ pub fn sys_fchownat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
 pub fn sys_utimensat(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
     let (dirfd, path, utimes, flags) = (fd(a[0]), a[1], a[2], a[3] as i32);
     let times = if utimes != 0 {
-        let b = s.read_user(utimes, 32)?;
+        let b = s.read_array::<32>(utimes)?;
         let word = |i: usize| {
             let mut w = [0u8; 8];
             w.copy_from_slice(&b[i * 8..i * 8 + 8]);

@@ -63,7 +63,7 @@ fn rlimit_bytes(r: Rlimit) -> [u8; 16] {
 }
 
 fn read_rlimit(s: &Sys<'_>, addr: u64) -> Result<Rlimit, Errno> {
-    let b = s.read_user(addr, 16)?;
+    let b = s.read_array::<16>(addr)?;
     let cur = u64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
     let max = u64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
     Ok(Rlimit { cur, max })
@@ -244,7 +244,7 @@ pub fn sys_gettimeofday(s: &mut Sys<'_>, tv: u64, tz: u64) -> SysResult {
 
 /// A user `struct timespec`, checked as `timespec64_valid` does.
 fn read_timespec(s: &Sys<'_>, addr: u64) -> Result<Duration, Errno> {
-    let b = s.read_user(addr, 16)?;
+    let b = s.read_array::<16>(addr)?;
     let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
     let nsec = i64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {

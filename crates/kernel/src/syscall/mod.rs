@@ -130,10 +130,19 @@ impl<'a> Sys<'a> {
         uaccess::copy_to_user(self.cpu, self.mm(), addr as usize, data)
     }
 
+    /// `copy_from_user` of a small fixed-size argument (a `struct
+    /// timespec`, a futex word), into a buffer on the stack.
+    pub fn read_array<const N: usize>(&self, addr: u64) -> Result<[u8; N], Errno> {
+        let mut buf = [0u8; N];
+        if N > 0 {
+            uaccess::copy_from_user(self.cpu, self.mm(), &mut buf, addr as usize)?;
+        }
+        Ok(buf)
+    }
+
     /// `get_user` of a u64.
     pub fn read_u64(&self, addr: u64) -> Result<u64, Errno> {
-        let b = self.read_user(addr, 8)?;
-        Ok(u64::from_le_bytes(b.try_into().map_err(|_| EFAULT)?))
+        self.read_array(addr).map(u64::from_le_bytes)
     }
 
     /// `put_user` of a u64.

@@ -135,7 +135,14 @@ fn do_execve_user(
     // binfmt_script: `#!interp [arg]` runs the interpreter with the script
     // as its argument (one level: an interpreter that is a script again
     // is ENOEXEC here, where Linux allows a few levels).
-    if let Some(r) = crate::exec::script::parse(&ef.data) {
+    let head = match ef.head(s.cpu) {
+        Ok(h) => h,
+        Err(e) => {
+            ef.mmap.put(s.cpu);
+            return Err(e);
+        }
+    };
+    if let Some(r) = crate::exec::script::parse(&head) {
         ef.mmap.put(s.cpu);
         let (interp, arg) = r.map_err(|e| e.errno())?;
         // `script::argv` drops argv[0] itself.
@@ -143,9 +150,12 @@ fn do_execve_user(
         argv = crate::exec::script::argv(&interp, arg.as_deref(), &filename, &old);
         filename = interp;
         ef = s.fs.open_exec(&filename)?;
-        if ef.data.starts_with(b"#!") {
-            ef.mmap.put(s.cpu);
-            return Err(crate::errno::ENOEXEC);
+        match ef.head(s.cpu) {
+            Ok(h) if !h.starts_with(b"#!") => {}
+            r => {
+                ef.mmap.put(s.cpu);
+                return Err(r.err().unwrap_or(crate::errno::ENOEXEC));
+            }
         }
     }
     // `de_thread`: the other threads die first; sleep (killable) until
@@ -184,7 +194,7 @@ fn do_execve_user(
     let name = ef.path.clone();
     let bin = crate::execve::Binary {
         mmap: ef.mmap,
-        data: ef.data,
+        size: ef.size,
         path: ef.path,
     };
     let regs = crate::execve::do_execve(s.k, s.cpu, s.task, bin, &argv, &envp, &execfn)

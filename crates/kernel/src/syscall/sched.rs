@@ -143,7 +143,7 @@ fn do_setscheduler(s: &mut Sys<'_>, pid: u64, policy: Option<i32>, param: u64) -
     if param == 0 || pid < 0 {
         return Err(EINVAL);
     }
-    let b = s.read_user(param, 4)?;
+    let b = s.read_array::<4>(param)?;
     let prio = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
     let p = find(s, pid)?;
     let info = sched::task_info(&p);
@@ -262,7 +262,7 @@ pub fn sys_sched_setattr(s: &mut Sys<'_>, pid: u64, uattr: u64, flags: u64) -> S
         return Err(EINVAL);
     }
     // `sched_copy_attr`: the size first; a bigger struct's tail must be 0.
-    let b = s.read_user(uattr, 4)?;
+    let b = s.read_array::<4>(uattr)?;
     let mut size = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
     if size == 0 {
         size = SCHED_ATTR_SIZE_VER0;

@@ -45,7 +45,7 @@ pub fn sys_rt_sigaction(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
         if sig == SIGKILL || sig == SIGSTOP {
             return Err(EINVAL);
         }
-        let b = s.read_user(act, 24)?;
+        let b = s.read_array::<24>(act)?;
         let word = |i: usize| {
             b[i * 8..i * 8 + 8]
                 .try_into()

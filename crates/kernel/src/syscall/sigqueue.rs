@@ -24,7 +24,7 @@ use crate::task::lock;
 
 /// A `struct timespec` that must be valid (`timespec64_valid`), in ns.
 pub fn read_timespec_ns(s: &Sys<'_>, addr: u64) -> Result<u64, Errno> {
-    let b = s.read_user(addr, 16)?;
+    let b = s.read_array::<16>(addr)?;
     let sec = i64::from_le_bytes(b[..8].try_into().map_err(|_| EFAULT)?);
     let nsec = i64::from_le_bytes(b[8..].try_into().map_err(|_| EFAULT)?);
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {

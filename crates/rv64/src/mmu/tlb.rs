@@ -35,6 +35,9 @@ pub const ASID_BITS: u32 = 11;
 pub const ASID_MASK: u64 = (1 << ASID_BITS) - 1;
 /// The key field value of a global entry.
 pub const GLOBAL: u64 = 1 << ASID_BITS;
+/// Ranges of at most this many pages are flushed by probing their slots
+/// ([`Tlb::flush_asid`]); longer ones by a scan of every entry.
+const PROBE_PAGES: u64 = 32;
 /// The VPN bits of a key.
 const VPN_MASK: u64 = (1 << 52) - 1;
 
@@ -157,7 +160,39 @@ impl Tlb {
     /// `asid`, all of them or those whose page overlaps `[start, end)`.
     pub fn flush_asid(&mut self, asid: u64, range: Option<(u64, u64)>) {
         let asid = asid & ASID_MASK;
+        if let Some((start, end)) = range {
+            let (s, e) = (start >> 12, end.saturating_add(0xfff) >> 12);
+            if e.saturating_sub(s) <= PROBE_PAGES {
+                // A few pages: each can sit in one slot only, so look
+                // there instead of scanning both TLBs.
+                for vpn in s..e {
+                    self.drop_key(vpn ^ asid_key(asid));
+                }
+                return;
+            }
+        }
         self.flush_where(|field| field == asid, range);
+    }
+
+    /// Drops the entries of key `key` (both TLBs), wherever it is cached.
+    fn drop_key(&mut self, key: u64) {
+        let d = &mut self.d[slot(key)];
+        if d.key() == key {
+            d.clear();
+        }
+        let i = &mut self.i[slot(key)];
+        if i.tag == key {
+            i.tag = NO_TAG;
+        }
+    }
+
+    /// The spurious-fault flush of one page (`flush_tlb_fix_spurious_fault`)
+    /// for the address space of ASID `asid`: its entry for the page and
+    /// the global one, the only two a lookup under `asid` can hit.
+    pub fn flush_page(&mut self, asid: u64, va: u64) {
+        let vpn = (va >> 12) & VPN_MASK;
+        self.drop_key(vpn ^ asid_key(asid & ASID_MASK));
+        self.drop_key(vpn ^ asid_key(GLOBAL));
     }
 
     fn flush_where(&mut self, field_hit: impl Fn(u64) -> bool, range: Option<(u64, u64)>) {
@@ -218,5 +253,72 @@ mod tests {
         assert_eq!(asid_key(0), 0);
         // the same page of two ASIDs goes to different slots
         assert_ne!(slot(0x10 ^ asid_key(1)), slot(0x10 ^ asid_key(2)));
+    }
+
+    /// A TLB holding pages `vpns` of each field in `fields`, as read-only
+    /// data and as code.
+    fn filled(fields: &[u64], vpns: &[u64]) -> Tlb {
+        let mut t = Tlb::default();
+        for &f in fields {
+            for &v in vpns {
+                let key = v ^ asid_key(f);
+                t.d[slot(key)] = DEntry {
+                    rtag: key,
+                    wtag: NO_TAG,
+                    ctag: NO_TAG,
+                    addend: 0,
+                };
+                t.i[slot(key)] = IEntry {
+                    tag: key,
+                    pa_page: v << 12,
+                };
+            }
+        }
+        t
+    }
+
+    fn cached(t: &Tlb, field: u64, vpn: u64) -> (bool, bool) {
+        let key = vpn ^ asid_key(field);
+        (t.d[slot(key)].key() == key, t.i[slot(key)].tag == key)
+    }
+
+    #[test]
+    fn probed_and_scanned_asid_flushes_agree() {
+        // 3 pages then 40 (over PROBE_PAGES): both paths drop exactly the
+        // ASID's pages in the range, nothing of another ASID or global.
+        let vpns: Vec<u64> = (0x100..0x140).collect();
+        for pages in [3u64, 40] {
+            let mut t = filled(&[5, 7, GLOBAL], &vpns);
+            // Entries that share a slot evicted each other: look at the
+            // ones that were cached.
+            let before = |f| -> Vec<bool> { vpns.iter().map(|&v| cached(&t, f, v).0).collect() };
+            let was = [before(5), before(7), before(GLOBAL)];
+            let n: Vec<usize> = was
+                .iter()
+                .map(|w| w.iter().filter(|&&c| c).count())
+                .collect();
+            assert!(n.iter().all(|&c| c >= 16), "{n:?}");
+            let (s, e) = (0x110u64, 0x110 + pages);
+            t.flush_asid(5, Some((s << 12, (e << 12) - 1)));
+            for (j, &v) in vpns.iter().enumerate() {
+                let inside = v >= s && v < e;
+                for (f, w) in [(5, &was[0]), (7, &was[1]), (GLOBAL, &was[2])] {
+                    if w[j] {
+                        let kept = f != 5 || !inside;
+                        assert_eq!(cached(&t, f, v), (kept, kept), "field {f} vpn {v:#x}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn page_flush_drops_the_asid_and_global_entries() {
+        let mut t = filled(&[5, 9, GLOBAL], &[0x200, 0x201]);
+        t.flush_page(5, 0x200_123);
+        assert_eq!(cached(&t, 5, 0x200), (false, false));
+        assert_eq!(cached(&t, GLOBAL, 0x200), (false, false));
+        assert_eq!(cached(&t, 9, 0x200), (true, true));
+        assert_eq!(cached(&t, 5, 0x201), (true, true));
     }
 }
