@@ -452,6 +452,19 @@ fn fd_reuse_after_io_matches_qemu() {
     same_as_qemu("fdcache", &[]);
 }
 
+/// The futex operations beyond WAIT/WAKE: REQUEUE and CMP_REQUEUE
+/// (counts, EAGAIN, queue order across the hash's buckets), WAKE_OP,
+/// bitsets, and the errors.
+#[test]
+fn futex_ops_match_qemu() {
+    let f = same_as_qemu("futexops", &[]);
+    assert!(
+        f.stdout.contains("woken in order: 0 1 2 3 4\n"),
+        "{}",
+        f.stdout
+    );
+}
+
 /// Credentials (the set*id family, groups, capabilities) with Linux's
 /// permission rules in a child that gives up root, prctl, priorities,
 /// rusage and times of a child, sigtimedwait and sigqueue, POSIX timers

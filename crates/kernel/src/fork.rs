@@ -193,12 +193,14 @@ pub fn alloc_task(k: &Kernel, cpu: &Cpu<'static>, n: NewTask) -> Result<TaskRef,
         pid: AtomicI32::new(n.pid),
         tgid: n.tgid,
         thread_pid: Mutex::new(Some(n.thread_pid)),
-        comm: SpinLock::new(n.comm),
+        comm: crate::task::Comm::new(n.comm),
         sched: SpinLock::new(SchedState::default()),
-        regs: SpinLock::new(n.regs),
+        thread: SpinLock::new(crate::task::ThreadStruct {
+            regs: n.regs,
+            run_ctx: None,
+        }),
         mm: SpinLock::new(Some(n.mm)),
         files: SpinLock::new(Some(n.fs)),
-        run_ctx: SpinLock::new(None),
         signal: n.signal,
         sighand: Mutex::new(n.sighand),
         cred: Mutex::new(n.cred),
@@ -439,7 +441,7 @@ pub fn kernel_clone_nr(
     let exit_signal = if thread { -1 } else { a.exit_signal };
     // Copied before the allocation: no lock of ours may be held while it
     // waits for memory (see `copy_mm` above).
-    let comm = *lock(&me.comm);
+    let comm = me.comm.get();
     let exe = lock(&me.exe).clone();
     let cmdline = lock(&me.cmdline).clone();
     let child = alloc_task(

@@ -520,7 +520,7 @@ impl Kernel {
             path: self.hostfs.guest_path(program),
         };
         match crate::execve::do_execve(self, &cpu, &init, bin, argv, envp, &execfn) {
-            Ok(regs) => *crate::task::lock(&init.regs) = regs,
+            Ok(regs) => crate::task::lock(&init.thread).regs = regs,
             Err(crate::execve::ExecFail::Exec(err)) => {
                 return Err(RunError::Exec {
                     path: program.to_path_buf(),

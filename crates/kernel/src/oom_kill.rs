@@ -88,14 +88,7 @@ pub fn out_of_memory(k: &Kernel, cpu: &Cpu<'static>, current: &TaskRef) -> OomAc
     k.console(&format!(
         "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{}kB, file-rss:{}kB, shmem-rss:{}kB, UID:{} pgtables:0kB oom_score_adj:0\n",
         victim.tgid,
-        victim
-            .comm
-            .try_lock()
-            .map(|c| {
-                let end = c.iter().position(|&b| b == 0).unwrap_or(c.len());
-                String::from_utf8_lossy(&c[..end]).into_owned()
-            })
-            .unwrap_or_default(),
+        victim.comm(),
         total_vm * kb,
         anon * kb,
         file * kb,

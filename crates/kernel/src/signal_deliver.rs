@@ -96,7 +96,7 @@ pub fn setup_rt_frame(
 /// `rt_sigreturn`: the registers, mask and alternate stack saved in the
 /// frame at the user sp (from `task.regs`, saved by the trap loop).
 pub fn restore_rt_frame(s: &mut Sys<'_>) -> Result<(), Errno> {
-    let sp = lock(&s.task.regs).x[2];
+    let sp = lock(&s.task.thread).regs.x[2];
     let (cpu, mm) = (s.cpu, &s.mm);
     let mut read = |addr: u64, b: &mut [u8]| -> Result<(), Errno> {
         mm::uaccess::copy_from_user(cpu, mm, b, addr as usize)
@@ -109,7 +109,7 @@ pub fn restore_rt_frame(s: &mut Sys<'_>) -> Result<(), Errno> {
         alt.restore(&r.uc_stack, r.regs.x[2]);
         t.altstack = alt;
     }
-    *lock(&s.task.regs) = r.regs;
+    lock(&s.task.thread).regs = r.regs;
     s.task.restart.lock().take();
     // The restored mask may unblock something pending.
     s.task
@@ -120,7 +120,7 @@ pub fn restore_rt_frame(s: &mut Sys<'_>) -> Result<(), Errno> {
 
 /// `sigaltstack(2)`.
 pub fn sys_sigaltstack(s: &mut Sys<'_>, uss: u64, uoss: u64) -> SysResult {
-    let sp = lock(&s.task.regs).x[2];
+    let sp = lock(&s.task.thread).regs.x[2];
     let new = if uss != 0 {
         let b = s.read_user(uss, crate::signal::STACK_T_SIZE)?;
         let arr: [u8; crate::signal::STACK_T_SIZE] = b.try_into().map_err(|_| EFAULT)?;

@@ -313,7 +313,56 @@ impl Drop for RestartGuard<'_> {
     }
 }
 
-/// See [`Task::run_ctx`].
+/// Linux's `thread_struct` (with the `pt_regs` it saves at the top of the
+/// kernel stack): what a switch saves and restores, under one lock, so
+/// that switching a task in or out takes it once: its user registers and
+/// its run context.
+pub struct ThreadStruct {
+    /// The user registers while off a hart.
+    pub regs: Regs,
+    /// `current->mm` and `current->files` as the task's runs borrow them
+    /// (`run_task`), kept from one run to the next: taking them is part
+    /// of the switch's one lock rather than two locks and two reference
+    /// counts. Only the task changes its mm and files (exec, exit), in a
+    /// run, which puts back the new ones (or none, at exit).
+    pub run_ctx: Option<RunCtx>,
+}
+
+/// `comm`: the task's name, NUL-padded, read without a lock (a switch
+/// reads it for `current`). A read racing with a rename may see half of
+/// each name, as Linux's unlocked readers of `comm` may; renames are the
+/// task's own (exec, `PR_SET_NAME`) or a sibling's (`/proc/PID/comm`).
+pub struct Comm([AtomicU64; 2]);
+
+impl Comm {
+    /// A name of exactly [`TASK_COMM_LEN`] bytes.
+    pub fn new(c: [u8; TASK_COMM_LEN]) -> Comm {
+        let w = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&c[i * 8..i * 8 + 8]);
+            AtomicU64::new(u64::from_le_bytes(b))
+        };
+        Comm([w(0), w(1)])
+    }
+
+    /// The name's bytes.
+    pub fn get(&self) -> [u8; TASK_COMM_LEN] {
+        let mut c = [0u8; TASK_COMM_LEN];
+        c[..8].copy_from_slice(&self.0[0].load(Relaxed).to_le_bytes());
+        c[8..].copy_from_slice(&self.0[1].load(Relaxed).to_le_bytes());
+        c
+    }
+
+    /// Replace the name.
+    pub fn set(&self, c: [u8; TASK_COMM_LEN]) {
+        let n = Comm::new(c);
+        for (w, v) in self.0.iter().zip(n.0) {
+            w.store(v.into_inner(), Relaxed);
+        }
+    }
+}
+
+/// See [`ThreadStruct::run_ctx`].
 pub struct RunCtx {
     /// `current->mm` (an `mm_count` reference, as `active_mm`).
     pub mm: crate::mm_ref::MmGrab,
@@ -429,21 +478,15 @@ pub struct Task {
     /// `thread_pid`: this task's `struct pid` (None once released).
     pub thread_pid: Mutex<Option<crate::pid::PidRef>>,
     /// `comm`.
-    pub comm: SpinLock<[u8; TASK_COMM_LEN]>,
+    pub comm: Comm,
     /// `__state`, `on_rq`, `on_cpu` under `pi_lock`.
     pub sched: SpinLock<SchedState>,
-    /// The user registers while off a hart (`thread.regs`).
-    pub regs: SpinLock<Regs>,
+    /// `thread`: the registers and run context a switch saves and restores.
+    pub thread: SpinLock<ThreadStruct>,
     /// `mm` (None after exit).
     pub mm: SpinLock<Option<MmUser>>,
     /// `fs` + `files` (None after exit).
     pub files: SpinLock<Option<Arc<Fs>>>,
-    /// The references to its mm and files that its runs use (trap.rs
-    /// `run_task`), kept from one run to the next: taking them is one
-    /// lock rather than two locks and two reference counts per switch.
-    /// Only the task changes its mm and files (exec, exit), in a run,
-    /// which puts back the new ones (or none, at exit).
-    pub run_ctx: SpinLock<Option<RunCtx>>,
     /// The thread group.
     pub signal: SignalRef,
     /// The dispositions (replaced by exec when shared).
@@ -517,7 +560,7 @@ pub struct Task {
 impl Task {
     /// `comm` as text.
     pub fn comm(&self) -> String {
-        let c = *lock(&self.comm);
+        let c = self.comm.get();
         let end = c.iter().position(|&b| b == 0).unwrap_or(TASK_COMM_LEN);
         String::from_utf8_lossy(&c[..end]).into_owned()
     }
@@ -527,7 +570,7 @@ impl Task {
         let mut c = [0u8; TASK_COMM_LEN];
         let n = name.len().min(TASK_COMM_LEN - 1);
         c[..n].copy_from_slice(&name[..n]);
-        *lock(&self.comm) = c;
+        self.comm.set(c);
     }
 
     /// The thread id.

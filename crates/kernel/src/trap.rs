@@ -176,7 +176,7 @@ fn switch_mm(k: &Kernel, hart: &mut Hart, mm: &MmGrab) -> bool {
 /// `current` is `task` on this hart (for /proc's and the panic report's
 /// comm): copies its name, allocating and checking nothing.
 fn set_current_task(cpu: &Cpu<'static>, task: &TaskRef) {
-    let c = *lock(&task.comm);
+    let c = task.comm.get();
     cpu.set_comm_bytes(&c);
     crate::panic::set_current(task.pid(), &c);
 }
@@ -204,13 +204,16 @@ fn run_task(
     clock: &mut HartClock,
 ) -> Leave {
     wait::finish_wait(task);
-    lock(&task.regs).restore(hart);
+    // The registers, and `current->mm` and `current->files` for the whole
+    // run: a system call borrows them, taking no reference of its own.
+    // Only the task itself replaces them (exec, exit), and it does so
+    // here; they are kept in the task between its runs.
+    let ctx = {
+        let mut t = lock(&task.thread);
+        t.regs.restore(hart);
+        t.run_ctx.take()
+    };
     set_current_task(cpu, task);
-    // `current->mm` and `current->files` for the whole run: a system call
-    // borrows them, taking no reference of its own. Only the task itself
-    // replaces them (exec, exit), and it does so here; they are kept in
-    // the task between its runs.
-    let ctx = lock(&task.run_ctx).take();
     let (mm, fs, fd_cache) = match ctx {
         Some(c) => (c.mm, c.fs, c.fd_cache),
         None => {
@@ -243,7 +246,11 @@ fn run_task(
         *now = k.rq.now();
     }
     if let End::Leave(Leave::Switch) = end {
-        *lock(&task.run_ctx) = Some(crate::task::RunCtx {
+        // `switch_to`'s save, before `put_prev_task` lets another hart
+        // take the task.
+        let mut t = lock(&task.thread);
+        t.regs.save(hart);
+        t.run_ctx = Some(crate::task::RunCtx {
             mm: s.mm,
             fs: s.fs,
             fd_cache: s.fd_cache,
@@ -323,7 +330,6 @@ fn run_user(
                 SigOutcome::Run => {}
                 SigOutcome::Exit(code) => return End::ExitGroup(code),
                 SigOutcome::Stop => {
-                    lock(&task.regs).save(hart);
                     return End::Leave(Leave::Switch);
                 }
             }
@@ -335,7 +341,6 @@ fn run_user(
         // wake-up or a policy change asked this hart to reschedule.
         if k.rq.need_resched(hart_id) {
             crate::task::add_own(&task.nivcsw, 1);
-            lock(&task.regs).save(hart);
             return End::Leave(Leave::Switch);
         }
         let t0 = stamp.take().unwrap_or_else(|| Stopwatch::user(k, hart));
@@ -414,7 +419,6 @@ fn run_user(
                             crate::oom_kill::OomAction::Retry => {
                                 sched::set_current_state(task, sched::TASK_INTERRUPTIBLE);
                                 k.rq.arm_wake(task, k.rq.now() + 1_000_000);
-                                lock(&task.regs).save(hart);
                                 return End::Leave(Leave::Switch);
                             }
                             crate::oom_kill::OomAction::KillCurrent => sigcore::send_sig_info(
@@ -516,7 +520,7 @@ fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart, calls: &mut u64) -> SysOutcome
     ];
     hart.set_pc(hart.pc().wrapping_add(4));
     if syscall::needs_regs(nr) {
-        lock(&task.regs).save(hart);
+        lock(&task.thread).regs.save(hart);
     }
     if !syscall::file::FdCache::keeps(nr) {
         s.fd_cache.clear();
@@ -547,7 +551,6 @@ fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart, calls: &mut u64) -> SysOutcome
             // reschedule if another task of its class waits.
             k.rq.sched.yield_task(hart.id(), task, k.rq.now());
             if k.rq.need_resched(hart.id()) {
-                lock(&task.regs).save(hart);
                 return SysOutcome::Leave(End::Leave(Leave::Switch));
             }
             SysOutcome::Continue(None)
@@ -556,17 +559,16 @@ fn syscall_trap(s: &mut Sys<'_>, hart: &mut Hart, calls: &mut u64) -> SysOutcome
             // Sleep; run the call again when woken (pc back on the ecall,
             // the arguments untouched).
             hart.set_pc(hart.pc().wrapping_sub(4));
-            lock(&task.regs).save(hart);
             task.count_nvcsw();
             task.restart_in_syscall.store(true, Relaxed);
             SysOutcome::Leave(End::Leave(Leave::Switch))
         }
         Flow::NewRegs => {
-            lock(&task.regs).restore(hart);
+            lock(&task.thread).regs.restore(hart);
             SysOutcome::Continue(None)
         }
         Flow::Exec => {
-            lock(&task.regs).restore(hart);
+            lock(&task.thread).regs.restore(hart);
             let Some(new) = task.mm_grab() else {
                 return SysOutcome::Leave(End::ExitGroup(SIGSEGV));
             };

@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::decode::decode;
-use crate::exec::icache::{set_of, ICache, MAX_BLOCK};
+use crate::exec::icache::{ICache, MAX_BLOCK};
 use crate::exec::ops::Slot;
 use crate::exec::{Cpu, ICACHE_ALL, ICACHE_NONE};
 use crate::machine::{hart_bit, Machine, Mailbox, REQ_ICACHE, REQ_TLB, REQ_TLB_ASID};
@@ -336,8 +336,7 @@ impl Hart {
             });
         }
         let pa = self.cpu.fetch_pa(pc)?;
-        let set = set_of(pa);
-        if self.icache.blocks[set].pa == pa {
+        if let Some(set) = self.icache.find(pa) {
             return Ok(set);
         }
         if self

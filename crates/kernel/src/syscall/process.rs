@@ -50,7 +50,7 @@ pub fn sys_clone3(s: &mut Sys<'_>, uargs: u64, size: u64) -> Flow {
 }
 
 fn do_clone(s: &mut Sys<'_>, nr: u64, args: CloneArgs) -> Flow {
-    let regs = lock(&s.task.regs).clone();
+    let regs = lock(&s.task.thread).regs.clone();
     let (child, pid) = match fork::kernel_clone_nr(s.k, s.cpu, s.task, &regs, args) {
         Ok(c) => c,
         Err(e) => return ret(Err(e)),
@@ -205,7 +205,7 @@ fn do_execve_user(
     }
     // The old program may be written again (`allow_write_access`).
     *lock(&s.task.signal.exe_deny) = Some(deny);
-    *lock(&s.task.regs) = regs;
+    lock(&s.task.thread).regs = regs;
     Ok(true)
 }
 

@@ -78,7 +78,7 @@ pub fn sys_prctl(s: &mut Sys<'_>, a: [u64; 6]) -> SysResult {
             Ok(0)
         }
         PR_GET_NAME => {
-            let c = *lock(&t.comm);
+            let c = t.comm.get();
             s.write_user(arg2, &c)?;
             Ok(0)
         }

@@ -12,6 +12,11 @@
 //! code without `fence.i` runs the new code soon after, never stale code
 //! forever.
 //!
+//! The cache is two-way: a block lives in its set ([`set_of`]) or in the
+//! neighbouring slot (`set ^ 1`); a fill moves the set's block to the
+//! neighbour and takes the set, so two hot blocks whose addresses share a
+//! set (a call and its callee, say) do not evict each other on every pass.
+//!
 //! An instruction whose two halves straddle a page boundary is decoded into
 //! a one-instruction scratch block each time (its bytes come from two
 //! separate translations, so it cannot be keyed by one physical address).
@@ -81,6 +86,19 @@ pub fn set_of(pa: u64) -> usize {
 }
 
 impl ICache {
+    /// The slot holding the block at physical address `pa`, if cached.
+    #[inline(always)]
+    pub fn find(&self, pa: u64) -> Option<usize> {
+        let set = set_of(pa);
+        if self.blocks[set].pa == pa {
+            Some(set)
+        } else if self.blocks[set ^ 1].pa == pa {
+            Some(set ^ 1)
+        } else {
+            None
+        }
+    }
+
     /// Drops every block (fence.i).
     pub fn flush(&mut self) {
         for b in &mut self.blocks {
@@ -109,6 +127,11 @@ impl ICache {
     /// one straddling the page end; `lo` is its first parcel.
     pub fn fill(&mut self, ram: &Ram, pa: u64) -> Result<usize, u16> {
         let set = set_of(pa);
+        if self.blocks[set].pa != u64::MAX {
+            // The set's block becomes the neighbour's (least recently
+            // filled of the two goes).
+            self.blocks.swap(set, set ^ 1);
+        }
         let page_end = (pa | 0xfff) + 1;
         let b = &mut self.blocks[set];
         b.slots.clear();
