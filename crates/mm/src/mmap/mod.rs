@@ -274,6 +274,10 @@ pub struct MmStruct<'m> {
     /// `mm_cpumask(mm)`: bit n = hart n may hold translations of this mm
     /// (set by [`MmStruct::mm_cpumask_set_cpu`] when a hart loads it).
     mm_cpumask: AtomicU64,
+    /// The page table's `satp` value (its root's page number), 0 once
+    /// the table is freed (`exit_mmap`): read at every switch without the
+    /// page-table lock.
+    satp: AtomicU64,
     /// `context.icache_stale_mask`: harts that must `fence.i` before
     /// they next run this mm (set by `riscv_flush_icache`).
     pub icache_stale_mask: AtomicU64,
@@ -338,6 +342,7 @@ impl<'m> MmStruct<'m> {
             return Err(EINVAL);
         }
         let pt = PageTable::new(cpu).map_err(|e| e.errno())?;
+        let satp = pt.satp();
         let mm = MmStruct {
             mem,
             mmap_lock: RwLock::new(MmapState {
@@ -377,6 +382,7 @@ impl<'m> MmStruct<'m> {
             mm_users: AtomicU32::new(1),
             mm_count: AtomicU32::new(1),
             mm_cpumask: AtomicU64::new(0),
+            satp: AtomicU64::new(satp),
             icache_stale_mask: AtomicU64::new(0),
             context_id: AtomicU64::new(0),
             rss_stat: Default::default(),
@@ -545,7 +551,10 @@ impl<'m> MmStruct<'m> {
 
     /// The page table's `satp` value, if it still exists.
     pub fn satp(&self) -> Option<u64> {
-        self.page_table_lock.lock().pt.as_ref().map(|p| p.satp())
+        match self.satp.load(Acquire) {
+            0 => None,
+            s => Some(s),
+        }
     }
 
     /// Take the TLB flushes recorded so far, for the harts of the mm's
@@ -678,6 +687,7 @@ impl<'m> MmStruct<'m> {
         st.exec_vm = 0;
         st.stack_vm = 0;
         if let Some(pt) = pt.take() {
+            self.satp.store(0, Release);
             tlb.flush_all();
             pt.destroy(cpu);
         }
