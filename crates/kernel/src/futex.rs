@@ -155,8 +155,10 @@ impl FutexHash {
 
     /// Wake up to `n` waiters on `key` whose bitset meets `bitset`.
     fn wake(&self, key: Key, n: u32, bitset: u32) -> u32 {
-        let mut b = lock(self.bucket(key));
-        wake_in(&mut b, key, n, bitset)
+        let mut wq = WakeQ::new();
+        let n = wake_in(&mut lock(self.bucket(key)), key, n, bitset, &mut wq);
+        wake_up_q(wq);
+        n
     }
 
     /// Take `q` off its queue if it is still queued (afterwards its
@@ -188,21 +190,36 @@ impl FutexHash {
     }
 }
 
-/// Wake up to `n` waiters on `key` in bucket `b` (locked).
-fn wake_in(b: &mut Vec<(Key, Arc<FutexQ>)>, key: Key, n: u32, bitset: u32) -> u32 {
+/// The tasks a wake took off their queues, woken once the bucket's lock
+/// is dropped (Linux's `wake_q`): the waker's hold of the lock is short,
+/// and a woken task that runs at once on another hart does not find the
+/// lock still held. A task whose entry was taken may have left its sleep
+/// meanwhile (a signal): the wake-up is then a spurious one, which every
+/// sleep here tolerates (the call runs again and looks at its condition).
+type WakeQ = smallvec::SmallVec<[TaskRef; 2]>;
+
+/// Take up to `n` waiters on `key` off bucket `b` (locked), marked woken.
+fn wake_in(b: &mut Vec<(Key, Arc<FutexQ>)>, key: Key, n: u32, bitset: u32, wq: &mut WakeQ) -> u32 {
     let mut woken = 0;
     let mut i = 0;
     while i < b.len() && woken < n {
         if b[i].0 == key && b[i].1.bitset & bitset != 0 {
             let (_, q) = b.remove(i);
             q.woken.store(true, SeqCst);
-            sched::wake_up_process(&q.task);
+            wq.push(q.task.clone());
             woken += 1;
         } else {
             i += 1;
         }
     }
     woken
+}
+
+/// `wake_up_q`.
+fn wake_up_q(wq: WakeQ) {
+    for t in wq {
+        sched::wake_up_process(&t);
+    }
 }
 
 fn key_of(s: &Sys<'_>, uaddr: u64, private: bool) -> Result<Key, Errno> {
@@ -359,9 +376,10 @@ fn futex(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
             *g[p1].1 = others;
             let mut done = 0u64;
             let mut waiters = waiters.drain(..).map(|(_, q)| q);
+            let mut wq = WakeQ::new();
             for q in waiters.by_ref().take(nr_wake as usize) {
                 q.woken.store(true, SeqCst);
-                sched::wake_up_process(&q.task);
+                wq.push(q.task.clone());
                 done += 1;
             }
             for q in waiters.by_ref().take(nr_requeue as usize) {
@@ -370,6 +388,8 @@ fn futex(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
                 done += 1;
             }
             g[p1].1.extend(waiters.map(|q| (k1, q)));
+            drop(g);
+            wake_up_q(wq);
             // Both count the woken and the requeued (`futex_requeue`'s
             // `task_count`; the man page says REQUEUE counts only the
             // woken, the kernel does not).
