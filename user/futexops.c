@@ -134,6 +134,16 @@ static void wake_one(int *f)
 	}
 }
 
+/* One waiter on f1 (number `id`) and one on f2 (`id + 1`), f2 = 0. */
+static void start_pair(struct waiter *w, int id)
+{
+	f2 = 0;
+	start(&w[0], id, &f1, 0, FUTEX_BITSET_MATCH_ANY);
+	start(&w[1], id + 1, &f2, 0, FUTEX_BITSET_MATCH_ANY);
+	wait_queued(&f1, 0, 1);
+	wait_queued(&f2, 0, 1);
+}
+
 int main(void)
 {
 	struct waiter w[8];
@@ -164,21 +174,13 @@ int main(void)
 
 	/* WAKE_OP: *f2 = op(*f2, arg), wake f1, and f2 too if the old value
 	 * passes the comparison. */
-	f2 = 0;
-	start(&w[0], 10, &f1, 0, FUTEX_BITSET_MATCH_ANY);
-	start(&w[1], 11, &f2, 0, FUTEX_BITSET_MATCH_ANY);
-	wait_queued(&f1, 0, 1);
-	wait_queued(&f2, 0, 1);
+	start_pair(w, 10);
 	show("wake_op set 5 if old == 0",
 	     futex(&f1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &f2, FUTEX_OP(FUTEX_OP_SET, 5, FUTEX_OP_CMP_EQ, 0)));
 	printf("f2 = %d\n", f2);
 	join(w, 2);
 	norder = 0;
-	f2 = 0;
-	start(&w[0], 12, &f1, 0, FUTEX_BITSET_MATCH_ANY);
-	start(&w[1], 13, &f2, 0, FUTEX_BITSET_MATCH_ANY);
-	wait_queued(&f1, 0, 1);
-	wait_queued(&f2, 0, 1);
+	start_pair(w, 12);
 	show("wake_op add 3 if old > 0",
 	     futex(&f1, FUTEX_WAKE_OP_PRIVATE, 1, 1, &f2, FUTEX_OP(FUTEX_OP_ADD, 3, FUTEX_OP_CMP_GT, 0)));
 	printf("f2 = %d, queued on f2: %ld\n", f2, queued(&f2, 3));
