@@ -234,6 +234,47 @@ fn native(name: &str) -> Run {
     r
 }
 
+/// Several signals pending at once are delivered together, each frame on
+/// top of the last (the handler set up last runs first), each under the
+/// mask of the handler below it. qemu-riscv64 applies no mask between the
+/// frames it stacks, so the same program built for the host and run on
+/// the host's Linux is the oracle.
+#[test]
+fn stacked_signal_frames_match_native_linux() {
+    let want = native("signest");
+    for cpus in ["1", "2"] {
+        let f = ferrite(&["--cpus", cpus], "signest", &[]);
+        assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+        assert_eq!(f.stdout, want.stdout, "signest differs from native Linux");
+    }
+    assert!(
+        want.stdout.contains("masking USR2: 10 1 12 \n"),
+        "{}",
+        want.stdout
+    );
+}
+
+/// fork leaves a shared area's page-table entries behind (the child's
+/// RssShmem is 0 until it touches the pages, which it then finds with
+/// their contents) and copies a private one's, as Linux's `vma_needs_copy`
+/// has it. qemu-riscv64's /proc/self is the host process's, so the host's
+/// Linux is the oracle.
+#[test]
+fn fork_leaves_shared_ptes_as_native_linux() {
+    let want = native("forkshared");
+    let f = ferrite(&[], "forkshared", &[]);
+    assert_eq!(f.status, 0, "ferrite: {}", f.stderr);
+    assert_eq!(
+        f.stdout, want.stdout,
+        "forkshared differs from native Linux"
+    );
+    assert!(
+        want.stdout.contains("child after fork: shmem 0 kB"),
+        "{}",
+        want.stdout
+    );
+}
+
 /// futex_waitv: the argument checks, EAGAIN, absolute timeouts on both
 /// clocks, the woken index (threads, and a shared page across fork),
 /// EINTR. qemu-riscv64 7.2 has no futex_waitv, so the same program built

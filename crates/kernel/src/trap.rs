@@ -326,11 +326,19 @@ fn run_user(
         }
         if !resuming && task.sigpending.load(SeqCst) {
             stamp = None;
-            match do_signal(k, cpu, hart, task, &s.mm, last.take()) {
-                SigOutcome::Run => {}
-                SigOutcome::Exit(code) => return End::ExitGroup(code),
-                SigOutcome::Stop => {
-                    return End::Leave(Leave::Switch);
+            // `exit_to_user_mode_loop`: while a signal the mask (now the
+            // last handler's) lets through is pending, it gets its frame
+            // on top of the last, so the handler set up last runs first.
+            // Only the first may restart the interrupted call.
+            let mut l = last.take();
+            loop {
+                match do_signal(k, cpu, hart, task, &s.mm, l.take()) {
+                    SigOutcome::Frame if task.sigpending.load(SeqCst) => {}
+                    SigOutcome::Run | SigOutcome::Frame => break,
+                    SigOutcome::Exit(code) => return End::ExitGroup(code),
+                    SigOutcome::Stop => {
+                        return End::Leave(Leave::Switch);
+                    }
                 }
             }
         } else if let Some(l) = last.take() {
@@ -603,6 +611,8 @@ fn die_status(k: &Kernel, cpu: &Cpu<'static>, task: &TaskRef, status: i32) -> Le
 /// What `do_signal` left the task to do.
 enum SigOutcome {
     Run,
+    /// A handler's frame was set up: the task runs it.
+    Frame,
     Exit(i32),
     Stop,
 }
@@ -682,7 +692,7 @@ fn handle_signal(
     match crate::signal_deliver::setup_rt_frame(k, cpu, hart, task, mm, &info, &action) {
         Ok(()) => {
             sigcore::recalc_sigpending(task);
-            SigOutcome::Run
+            SigOutcome::Frame
         }
         // A frame that cannot be written: SIGSEGV (`force_sigsegv`).
         Err(_) => {

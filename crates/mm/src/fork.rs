@@ -4,10 +4,14 @@
 //! counts it with [`MmStruct::mmget`]).
 //!
 //! Every VMA is copied except `VM_DONTCOPY` ones (`VM_LOCKED` is not
-//! inherited; `VM_WIPEONFORK` areas are copied empty). The PTEs are copied:
-//! in a private area that may become writable (a CoW mapping), a writable
-//! PTE is write-protected in both parent and child (the parent's change is
-//! recorded in its TLB flush); shared areas stay shared and writable. Each
+//! inherited; `VM_WIPEONFORK` areas are copied empty). The PTEs of private
+//! areas are copied: in one that may become writable (a CoW mapping), a
+//! writable PTE is write-protected in both parent and child (the parent's
+//! change is recorded in its TLB flush). Shared areas are copied empty, as
+//! Linux's `vma_needs_copy` has it: the child's faults find their pages in
+//! the page cache or the shmem object. Where ferrite differs: Linux also
+//! skips private areas that never had an anonymous page (no `anon_vma`);
+//! ferrite keeps one anon_vma per mm, not per area, so it copies those. Each
 //! page copied gains one reference and one mapcount; the zero page is
 //! copied as the special entry it is. The child is "old" (A clear), as in
 //! Linux. The child joins the parent's anon_vma family ([`crate::rmap`]).
@@ -75,7 +79,15 @@ fn dup_mmap<'m>(
         }
 
         nst.insert_vma(cpu, c)?;
-        if !v.vm_flags.contains(VmFlags::VM_WIPEONFORK) {
+        // `vma_needs_copy`: a shared area's pages are found again by the
+        // child's faults (page cache, shmem), so its PTEs are not copied
+        // (fork is much lighter with large shared mappings, as Linux has
+        // it); a private area may hold anonymous pages, which only the
+        // copy can give the child.
+        if !v
+            .vm_flags
+            .intersects(VmFlags::VM_WIPEONFORK | VmFlags::VM_SHARED)
+        {
             copy_page_range(cpu, old, new, v)?;
         }
     }
@@ -90,13 +102,11 @@ fn copy_page_range<'m>(
     vma: &VmAreaStruct,
 ) -> Result<(), i32> {
     let mem = src.mem();
-    let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
-    let cow = vma.vm_flags & (VmFlags::VM_SHARED | VmFlags::VM_MAYWRITE) == VmFlags::VM_MAYWRITE;
-    let ctr = if shared {
-        RssCounter::ShmemPages
-    } else {
-        RssCounter::AnonPages
-    };
+    // A private area (shared ones are not copied): a CoW mapping if it
+    // may become writable.
+    debug_assert!(!vma.vm_flags.contains(VmFlags::VM_SHARED));
+    let cow = vma.vm_flags.contains(VmFlags::VM_MAYWRITE);
+    let ctr = RssCounter::AnonPages;
     // Lock order: the child's table lock, then the parent's (Linux nests
     // the source PTL inside the destination's).
     let mut dpg = dst.page_table_lock.lock();
@@ -137,9 +147,6 @@ fn copy_page_range<'m>(
                 slot.fetch_and(!(e.val() ^ ro.val()), AcqRel);
                 child = ro;
                 wrprotected = true;
-            }
-            if shared {
-                child = child.mkclean();
             }
             child = child.mkold();
             let dt = match dst_t {

@@ -173,13 +173,18 @@ fn shared_mappings_stay_shared_across_fork() {
             .unwrap();
         write_u64(&cpu, &parent, BASE, 5);
         let child = dup_mm(&cpu, &parent).unwrap();
-        let e = common::pte(&child, BASE).unwrap();
-        assert!(e.is_write() && !e.is_dirty());
+        // No PTE of a shared area is copied (`vma_needs_copy`): the
+        // child's fault finds the page in the shmem object.
+        assert!(common::pte(&child, BASE).is_none());
         assert!(common::pte(&parent, BASE).unwrap().is_write());
         // The shmem object's page cache holds a reference too.
+        assert_eq!(counts(page_at(&k.mem, &parent, BASE)), (2, 1));
+        assert_eq!(child.get_mm_counter(RssCounter::ShmemPages), 0);
+        assert_eq!(read_u64(&cpu, &child, BASE), 5);
         assert_eq!(counts(page_at(&k.mem, &parent, BASE)), (3, 2));
         assert_eq!(child.get_mm_counter(RssCounter::ShmemPages), 1);
         write_u64(&cpu, &child, BASE, 6);
+        assert!(common::pte(&child, BASE).unwrap().is_write());
         assert_eq!(read_u64(&cpu, &parent, BASE), 6);
         assert_eq!(
             common::pte(&child, BASE).unwrap().pfn(),
