@@ -21,7 +21,8 @@
 //! futex's key is the physical page, so a page moved while a waiter sleeps
 //! (reclaim) strands it until a timeout or signal.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::SeqCst};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
 use mm::percpu::Cpu;
@@ -77,148 +78,55 @@ pub struct FutexQ {
     /// futex_waitv: the entries of the vector after this one (the first
     /// entry is the one the restart record holds).
     rest: Vec<Arc<FutexQ>>,
-    /// The bucket it is queued in (`lock_ptr`): changed by a requeue,
-    /// under both buckets' locks.
-    bucket: std::sync::atomic::AtomicUsize,
 }
 
-/// How many hash buckets there are (Linux: 256 per CPU, rounded up to a
-/// power of two).
-const FUTEX_HASH_SIZE: usize = 1024;
-
-/// One bucket of the hash (`struct futex_hash_bucket`): the waiters whose
-/// keys hash here, in queue order. A host mutex, not a spin lock: a waiter
-/// reads its futex word under it, which may fault.
-type Bucket = Mutex<Vec<(Key, Arc<FutexQ>)>>;
-
-/// A locked bucket, with its index.
-type Locked<'a> = (usize, std::sync::MutexGuard<'a, Vec<(Key, Arc<FutexQ>)>>);
-
-/// The futex hash table (`futex_queues`): buckets each under its own
-/// lock, found by a seeded hash of the key (as Linux's `jhash2` with a
-/// boot-time random seed), so that unrelated futexes do not share a lock
-/// and a program cannot aim its futexes at one bucket without knowing
-/// the seed.
+/// The futex hash table.
+#[derive(Default)]
 pub struct FutexHash {
-    buckets: Box<[Bucket]>,
-    seed: u64,
-}
-
-impl Default for FutexHash {
-    fn default() -> Self {
-        let seed = crate::random::random_bytes(8)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .map_or(0x9e37_79b9_7f4a_7c15, u64::from_le_bytes);
-        FutexHash {
-            buckets: (0..FUTEX_HASH_SIZE).map(|_| Bucket::default()).collect(),
-            seed,
-        }
-    }
-}
-
-/// A 64-bit mix (the finaliser of MurmurHash3): every input bit moves
-/// every output bit.
-fn mix64(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
+    q: Mutex<HashMap<Key, Vec<Arc<FutexQ>>>>,
 }
 
 impl FutexHash {
-    /// `futex_hash`: the bucket index of `key`.
-    fn hash(&self, key: Key) -> usize {
-        let (a, b) = match key {
-            Key::Private(mm, addr) => (mm as u64, addr),
-            Key::Shared(pa) => (!0, pa as u64),
-        };
-        let h = mix64(mix64(a ^ self.seed).wrapping_add(b));
-        h as usize & (FUTEX_HASH_SIZE - 1)
-    }
-
-    fn bucket(&self, key: Key) -> &Bucket {
-        &self.buckets[self.hash(key)]
-    }
-
-    /// The buckets of `keys`, locked in index order (`double_lock_hb`,
-    /// generalised for futex_waitv): the guards by bucket index.
-    fn lock_buckets(&self, keys: &[Key]) -> Vec<Locked<'_>> {
-        let mut idx: Vec<usize> = keys.iter().map(|&k| self.hash(k)).collect();
-        idx.sort_unstable();
-        idx.dedup();
-        idx.into_iter()
-            .map(|i| (i, lock(&self.buckets[i])))
-            .collect()
-    }
-
     /// Wake up to `n` waiters on `key` whose bitset meets `bitset`.
     fn wake(&self, key: Key, n: u32, bitset: u32) -> u32 {
-        let mut wq = WakeQ::new();
-        let n = wake_in(&mut lock(self.bucket(key)), key, n, bitset, &mut wq);
-        wake_up_q(wq);
-        n
+        let mut h = lock(&self.q);
+        let mut woken = 0;
+        if let Some(v) = h.get_mut(&key) {
+            let mut i = 0;
+            while i < v.len() && woken < n {
+                if v[i].bitset & bitset != 0 {
+                    let q = v.remove(i);
+                    q.woken.store(true, SeqCst);
+                    sched::wake_up_process(&q.task);
+                    woken += 1;
+                } else {
+                    i += 1;
+                }
+            }
+            if v.is_empty() {
+                h.remove(&key);
+            }
+        }
+        woken
     }
 
-    /// Take `q` off its queue if it is still queued (afterwards its
-    /// `woken` flag is final).
     fn unqueue(&self, q: &Arc<FutexQ>) {
         self.unqueue_all(std::slice::from_ref(q));
     }
 
-    /// [`Self::unqueue`] of every entry of `qs`.
+    /// Take every entry of `qs` that is still queued off its queue (one
+    /// hold of the lock: afterwards their `woken` flags are final).
     fn unqueue_all(&self, qs: &[Arc<FutexQ>]) {
-        for q in qs {
-            // A requeue may move it meanwhile: look where it is now, under
-            // that bucket's lock (`futex_unqueue`'s `lock_ptr` retry).
-            loop {
-                let i = q.bucket.load(SeqCst);
-                let mut b = lock(&self.buckets[i]);
-                if q.bucket.load(SeqCst) != i {
-                    continue;
-                }
-                b.retain(|(_, x)| !Arc::ptr_eq(x, q));
-                break;
-            }
-        }
+        let mut h = lock(&self.q);
+        h.retain(|_, v| {
+            v.retain(|x| !qs.iter().any(|q| Arc::ptr_eq(x, q)));
+            !v.is_empty()
+        });
     }
 
     /// Waiters queued in all (for tests and /proc).
     pub fn nr_waiters(&self) -> usize {
-        self.buckets.iter().map(|b| lock(b).len()).sum()
-    }
-}
-
-/// The tasks a wake took off their queues, woken once the bucket's lock
-/// is dropped (Linux's `wake_q`): the waker's hold of the lock is short,
-/// and a woken task that runs at once on another hart does not find the
-/// lock still held. A task whose entry was taken may have left its sleep
-/// meanwhile (a signal): the wake-up is then a spurious one, which every
-/// sleep here tolerates (the call runs again and looks at its condition).
-type WakeQ = smallvec::SmallVec<[TaskRef; 2]>;
-
-/// Take up to `n` waiters on `key` off bucket `b` (locked), marked woken.
-fn wake_in(b: &mut Vec<(Key, Arc<FutexQ>)>, key: Key, n: u32, bitset: u32, wq: &mut WakeQ) -> u32 {
-    let mut woken = 0;
-    let mut i = 0;
-    while i < b.len() && woken < n {
-        if b[i].0 == key && b[i].1.bitset & bitset != 0 {
-            let (_, q) = b.remove(i);
-            q.woken.store(true, SeqCst);
-            wq.push(q.task.clone());
-            woken += 1;
-        } else {
-            i += 1;
-        }
-    }
-    woken
-}
-
-/// `wake_up_q`.
-fn wake_up_q(wq: WakeQ) {
-    for t in wq {
-        sched::wake_up_process(&t);
+        lock(&self.q).values().map(Vec::len).sum()
     }
 }
 
@@ -362,34 +270,31 @@ fn futex(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
             }
             let k1 = key_of(s, uaddr, private)?;
             let k2 = key_of(s, uaddr2, private)?;
+            let mut h = lock(&s.k.futex.q);
+            // The comparison is made under the lock, as `futex_wait`'s.
             if cmd == FUTEX_CMP_REQUEUE && read_u32(s, uaddr)? != val3 as u32 {
                 return Err(EAGAIN);
             }
-            let h = &s.k.futex;
-            let (i1, i2) = (h.hash(k1), h.hash(k2));
-            let mut g = h.lock_buckets(&[k1, k2]);
-            let at = |i: usize| g.iter().position(|(j, _)| *j == i).unwrap_or(0);
-            let (p1, p2) = (at(i1), at(i2));
-            // k1's waiters, in queue order, out of their bucket.
-            let (mut waiters, others): (Vec<_>, Vec<_>) =
-                g[p1].1.drain(..).partition(|(k, _)| *k == k1);
-            *g[p1].1 = others;
+            let mut waiters = h.remove(&k1).unwrap_or_default();
             let mut done = 0u64;
-            let mut waiters = waiters.drain(..).map(|(_, q)| q);
-            let mut wq = WakeQ::new();
-            for q in waiters.by_ref().take(nr_wake as usize) {
+            let mut woken = 0u32;
+            while woken < nr_wake && !waiters.is_empty() {
+                let q = waiters.remove(0);
                 q.woken.store(true, SeqCst);
-                wq.push(q.task.clone());
+                sched::wake_up_process(&q.task);
+                woken += 1;
                 done += 1;
             }
-            for q in waiters.by_ref().take(nr_requeue as usize) {
-                q.bucket.store(i2, SeqCst);
-                g[p2].1.push((k2, q));
-                done += 1;
+            let moved: Vec<_> = waiters
+                .drain(..waiters.len().min(nr_requeue as usize))
+                .collect();
+            done += moved.len() as u64;
+            if !waiters.is_empty() {
+                h.insert(k1, waiters);
             }
-            g[p1].1.extend(waiters.map(|q| (k1, q)));
-            drop(g);
-            wake_up_q(wq);
+            if !moved.is_empty() {
+                h.entry(k2).or_default().extend(moved);
+            }
             // Both count the woken and the requeued (`futex_requeue`'s
             // `task_count`; the man page says REQUEUE counts only the
             // woken, the kernel does not).
@@ -513,10 +418,9 @@ fn futex_wait(
         bitset,
         woken: AtomicBool::new(false),
         rest: Vec::new(),
-        bucket: AtomicUsize::new(s.k.futex.hash(key)),
     });
     {
-        let mut h = lock(s.k.futex.bucket(key));
+        let mut h = lock(&s.k.futex.q);
         let cur = read_u32(s, uaddr)?;
         if cur != val {
             return Err(EAGAIN);
@@ -525,7 +429,7 @@ fn futex_wait(
             return Err(ETIMEDOUT);
         }
         sched::set_current_state(s.task, TASK_INTERRUPTIBLE);
-        h.push((key, q.clone()));
+        h.entry(key).or_default().push(q.clone());
     }
     *s.task.restart.lock() = Some(Restart {
         nr: crate::syscall::nr::FUTEX,
@@ -647,7 +551,6 @@ fn futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
             bitset: FUTEX_BITSET_MATCH_ANY,
             woken: AtomicBool::new(false),
             rest,
-            bucket: AtomicUsize::new(0),
         })
     };
     let rest: Vec<Arc<FutexQ>> = (1..ws.len()).map(|_| entry(Vec::new())).collect();
@@ -657,7 +560,7 @@ fn futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
     {
         // `futex_wait_multiple_setup`: every value checked and every
         // entry queued under the lock, so no wake-up falls between.
-        let mut g = s.k.futex.lock_buckets(&keys);
+        let mut h = lock(&s.k.futex.q);
         for w in &ws {
             if read_u32(s, w.uaddr)? != w.val {
                 return Err(EAGAIN);
@@ -668,11 +571,7 @@ fn futex_waitv(s: &mut Sys<'_>, a: [u64; 6]) -> Result<Flow, Errno> {
         }
         sched::set_current_state(s.task, TASK_INTERRUPTIBLE);
         for (k, q) in keys.iter().zip(&qs) {
-            let i = s.k.futex.hash(*k);
-            q.bucket.store(i, SeqCst);
-            if let Some((_, b)) = g.iter_mut().find(|(j, _)| *j == i) {
-                b.push((*k, q.clone()));
-            }
+            h.entry(*k).or_default().push(q.clone());
         }
     }
     *s.task.restart.lock() = Some(Restart {
