@@ -41,15 +41,20 @@
  *   killed   a child sleeping in sigsuspend() is killed by SIGKILL
  *   sigchld  a child exits while SIGCHLD is ignored (reaped by the kernel
  *            at once, SA_NOCLDWAIT semantics)
+ *   falloc   a memfd grown by fallocate, mapped shared, a hole punched by
+ *            fallocate and one by MADV_REMOVE, closed and unmapped
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -316,6 +321,21 @@ static void w_sigchld(void)
 	signal(SIGCHLD, SIG_DFL);
 }
 
+static void w_falloc(void)
+{
+	int m = memfd_create("leak", 0);
+	CHECK(m >= 0);
+	CHECK(fallocate(m, 0, 0, 32 * 4096) == 0);
+	char *p = mmap(NULL, 32 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+	CHECK(p != MAP_FAILED);
+	memset(p, 1, 32 * 4096);
+	CHECK(fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4096, 8 * 4096 + 100) == 0);
+	CHECK(madvise(p + 16 * 4096, 8 * 4096, MADV_REMOVE) == 0);
+	CHECK(p[4096] == 0 && p[20 * 4096] == 0 && p[31 * 4096] == 1);
+	close(m);
+	munmap(p, 32 * 4096);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -324,6 +344,7 @@ static const struct {
 	{"fork", w_fork, 1},     {"vfork", w_vfork, 1},     {"exec", w_exec, 4},
 	{"thread", w_thread, 1}, {"group", w_group, 4},     {"execthr", w_execthr, 4},
 	{"orphan", w_orphan, 2}, {"killed", w_killed, 2},   {"sigchld", w_sigchld, 1},
+	{"falloc", w_falloc, 4},
 };
 
 int main(int argc, char **argv)

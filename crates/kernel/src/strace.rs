@@ -80,6 +80,7 @@ fn formats(n: u64) -> Option<&'static [A]> {
         UNLINKAT => &[Dirfd, Path, X],
         MKDIRAT => &[Dirfd, Path, Mode],
         FTRUNCATE => &[Fd, D],
+        FALLOCATE => &[Fd, X, D, D],
         DUP | FCHDIR => &[Fd],
         DUP3 => &[Fd, Fd, X],
         FCNTL => &[Fd, D, X],

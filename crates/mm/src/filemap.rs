@@ -141,6 +141,12 @@ pub trait FileBacking: Send + Sync {
     fn set_size(&self, _size: u64) -> Result<(), i32> {
         Err(EINVAL)
     }
+    /// `fallocate(mode, offset, len)` on the file itself (the file
+    /// system's `fallocate` operation; the cache is the caller's): used by
+    /// MADV_REMOVE on a shared mapping. None by default (EOPNOTSUPP).
+    fn fallocate(&self, _mode: u32, _offset: u64, _len: u64) -> Result<(), i32> {
+        Err(crate::mmap::errno::EOPNOTSUPP)
+    }
     /// How /proc/PID/maps names the file: its path, device and inode
     /// (`d_path`, `s_dev`, `i_ino`). None: an unnamed file (tests).
     fn identity(&self) -> Option<FileIdentity> {
@@ -261,6 +267,23 @@ impl FileBacking for MemFile {
         Ok(())
     }
 
+    /// Holes only (`FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE`): the
+    /// bytes of the range inside the file become zeros.
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), i32> {
+        use crate::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
+        if mode != FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE {
+            return Err(crate::mmap::errno::EOPNOTSUPP);
+        }
+        let mut d = self.data.lock();
+        let n = d.len() as u64;
+        let (s, e) = (
+            offset.min(n) as usize,
+            offset.saturating_add(len).min(n) as usize,
+        );
+        d[s..e].fill(0);
+        Ok(())
+    }
+
     fn set_size(&self, size: u64) -> Result<(), i32> {
         self.data
             .lock()
@@ -276,7 +299,7 @@ fn size_pages(size: u64) -> u64 {
 
 /// `struct address_space`: the page cache of one file.
 pub struct AddressSpace<'m> {
-    mem: &'m Mem,
+    pub(crate) mem: &'m Mem,
     backing: Contents<'m>,
     /// Index → pfn + 1, one-index ranges (Linux's `i_pages` xarray).
     pages: SpinLock<MapleTree<'m>>,
@@ -713,24 +736,15 @@ impl<'m> AddressSpace<'m> {
     /// `first` and above (dirty data is discarded, as on truncate). Pages
     /// still mapped keep the mappers' references.
     pub fn truncate_inode_pages(&self, cpu: &Cpu<'_>, first: usize) {
-        self.truncate_inode_pages_range(cpu, first, usize::MAX, false);
+        self.truncate_inode_pages_range(cpu, first, usize::MAX);
     }
 
-    /// `truncate_inode_pages_range(first..end)`; with `unmapped_only`,
-    /// pages still mapped somewhere are kept.
-    fn truncate_inode_pages_range(
-        &self,
-        cpu: &Cpu<'_>,
-        first: usize,
-        end: usize,
-        unmapped_only: bool,
-    ) {
+    /// `truncate_inode_pages_range(first..end)`: drop the cache's pages
+    /// of `[first, end)` (dirty data is discarded).
+    pub(crate) fn truncate_inode_pages_range(&self, cpu: &Cpu<'_>, first: usize, end: usize) {
         for (index, page) in self.cached_from(first) {
             if index >= end {
                 break;
-            }
-            if unmapped_only && page.mapcount() > 0 {
-                continue;
             }
             self.pages.lock().erase(cpu, index);
             clear_page_dirty(self.mem, page);
@@ -746,33 +760,43 @@ impl<'m> AddressSpace<'m> {
         }
     }
 
-    /// `shmem_fallocate(FALLOC_FL_PUNCH_HOLE)` for MADV_REMOVE: drop the
-    /// pages of `[first, end)` that no page table maps any more (the
-    /// caller has unmapped its own range).
-    pub(crate) fn punch_hole(&self, cpu: &Cpu<'_>, first: usize, end: usize) {
-        self.truncate_inode_pages_range(cpu, first, end, true);
+    /// Set the cached size from the backing's (after the file system
+    /// changed it behind the cache, as `fallocate` may).
+    pub(crate) fn refresh_i_size(&self) {
+        let _g = self.i_size_lock.lock();
+        self.i_size_pages
+            .store(size_pages(self.backing().size()), Release);
     }
 
     /// `unmap_mapping_range(first.., even_cows)`: unmap every page at file
     /// index `first` and above (private copies included) from every mm
     /// mapping the file.
     pub fn unmap_mapping_range(&self, cpu: &Cpu<'_>, first: usize) {
+        self.unmap_mapping_pages(cpu, first, usize::MAX, true);
+    }
+
+    /// `unmap_mapping_pages`: unmap the pages of file indices
+    /// `[first, end)` from every mm mapping the file; the private copies
+    /// (anonymous pages of private mappings) too if `even_cows`, else
+    /// only the page-cache pages (a hole punched in a file leaves what a
+    /// private mapping wrote to its own copies).
+    pub fn unmap_mapping_pages(&self, cpu: &Cpu<'_>, first: usize, end: usize, even_cows: bool) {
         let mem = self.mem;
         self.for_each_vma(cpu, |mm, v, pt, tlb| {
-            if v.vm_pgoff + v.pages() <= first {
+            let lo = first.max(v.vm_pgoff);
+            let hi = end.min(v.vm_pgoff + v.pages());
+            if lo >= hi {
                 return;
             }
-            let s = if v.vm_pgoff >= first {
-                v.vm_start
-            } else {
-                v.vm_start + (first - v.vm_pgoff) * PAGE_SIZE
-            };
+            let s = v.vm_start + (lo - v.vm_pgoff) * PAGE_SIZE;
+            let e = v.vm_start + (hi - v.vm_pgoff) * PAGE_SIZE;
             // Linux's `mmu_gather`: the references of the pages unmapped
             // (a private area's copies may be the last ones) are put only
             // after the mm's harts have flushed; a full batch flushes
             // everything of the mm and puts its pages.
             let mut batch = PageBatch::default();
-            crate::mmap::zap_with(mm, pt, tlb, v, s, v.vm_end, &mut |p| {
+            let details = crate::mmap::ZapDetails { even_cows };
+            crate::mmap::zap_with_details(mm, pt, tlb, v, s, e, &details, &mut |p| {
                 if batch.is_full() {
                     let mut all = TlbFlush::new(0);
                     all.flush_all();

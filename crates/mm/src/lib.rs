@@ -20,6 +20,7 @@
 extern crate alloc;
 
 pub mod error;
+pub mod falloc;
 pub mod fault;
 pub mod filemap;
 pub mod fork;

@@ -353,13 +353,9 @@ fn dontfork_areas_are_skipped_and_wipeonfork_areas_copied_empty() {
             .unwrap();
         write_u64(&cpu, &parent, BASE, 1);
         write_u64(&cpu, &parent, BASE + 4 * P, 2);
+        parent.madvise(&cpu, BASE, P, MADV_DONTFORK).unwrap();
         parent
-            .mmap_write_lock(&cpu)
-            .madvise(&cpu, &parent, BASE, P, MADV_DONTFORK)
-            .unwrap();
-        parent
-            .mmap_write_lock(&cpu)
-            .madvise(&cpu, &parent, BASE + 4 * P, P, MADV_WIPEONFORK)
+            .madvise(&cpu, BASE + 4 * P, P, MADV_WIPEONFORK)
             .unwrap();
         let mut child = dup_mm(&cpu, &parent).unwrap();
         assert!(child.find_vma_intersection(BASE, BASE + P).is_none());

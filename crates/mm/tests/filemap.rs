@@ -12,7 +12,7 @@ use mm::fault::{handle_mm_fault, Access, FaultError};
 use mm::filemap::{AddressSpace, File, MemFile, FMODE_READ, FMODE_WRITE};
 use mm::fork::dup_mm;
 use mm::mmap::errno::*;
-use mm::mmap::madvise::MADV_DONTNEED;
+use mm::mmap::madvise::{MADV_DONTNEED, MADV_REMOVE};
 use mm::mmap::mremap::{MREMAP_FIXED, MREMAP_MAYMOVE};
 use mm::mmap::*;
 use mm::uaccess::{user_load, user_store};
@@ -30,6 +30,12 @@ fn pattern(n: usize) -> Vec<u8> {
 
 fn space(mem: &Mem, bytes: usize) -> Box<AddressSpace<'_>> {
     AddressSpace::new(mem, Box::new(MemFile::new(pattern(bytes)))).unwrap()
+}
+
+/// The whole file as its backing holds it (whole pages).
+fn contents(a: &AddressSpace<'_>) -> Vec<u8> {
+    let pages = (a.backing().size() as usize).div_ceil(P) as u64;
+    (0..pages).flat_map(|i| file_page(a, i)).collect()
 }
 
 fn file_page(a: &AddressSpace<'_>, index: u64) -> Vec<u8> {
@@ -419,6 +425,107 @@ fn truncate_unmaps_pages_from_every_mapper() {
         assert_eq!(stat(&k.mem, NodeStatItem::NrFileMapped), 0);
         a.release(&cpu);
         assert_eq!(stat(&k.mem, NodeStatItem::NrFilePages), 0);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn madv_remove_punches_the_file_for_every_mapper_but_keeps_private_copies() {
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 4 * P);
+        let f = File::open(&a, RDWR);
+        let mm1 = MmStruct::new(&cpu).unwrap();
+        let mm2 = MmStruct::new(&cpu).unwrap();
+        mm1.do_mmap_file(&cpu, BASE, 4 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        mm2.do_mmap_file(&cpu, BASE, 4 * P, RW, MAP_PRIVATE | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        for i in 0..4 {
+            load(&cpu, &mm1, BASE + i * P, 1);
+            load(&cpu, &mm2, BASE + i * P, 1);
+        }
+        // mm2's own copy of page 2; mm1 dirties page 3 through its mapping.
+        user_store(&cpu, &mm2, BASE + 2 * P, b"mine").unwrap();
+        user_store(&cpu, &mm1, BASE + 3 * P + 8, b"dirty").unwrap();
+        // Linux's errors: a private file mapping is EACCES, private
+        // anonymous memory EINVAL.
+        assert_eq!(mm2.madvise(&cpu, BASE, P, MADV_REMOVE), Err(EACCES));
+        let anon = mm2
+            .do_mmap(&cpu, 0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS)
+            .unwrap();
+        assert_eq!(mm2.madvise(&cpu, anon, P, MADV_REMOVE), Err(EINVAL));
+        // Pages 1 and 2 of the file: both unmapped in both mms where they
+        // map the cache's page, dropped from the cache, zeros in the file.
+        mm1.madvise(&cpu, BASE + P, 2 * P, MADV_REMOVE).unwrap();
+        assert_eq!(a.nrpages(), 2);
+        for i in 1..3 {
+            assert!(common::pte(&mm1, BASE + i * P).is_none(), "page {i}");
+            assert!(load(&cpu, &mm1, BASE + i * P, P).iter().all(|&x| x == 0));
+        }
+        assert!(common::pte(&mm2, BASE + P).is_none());
+        assert!(load(&cpu, &mm2, BASE + P, P).iter().all(|&x| x == 0));
+        // mm2's private copy stays (`even_cows` is off for a hole).
+        assert_eq!(load(&cpu, &mm2, BASE + 2 * P, 4), b"mine");
+        // The pages outside the hole are untouched, dirty data included.
+        assert_eq!(load(&cpu, &mm1, BASE, 8), pattern(4 * P)[..8]);
+        assert_eq!(load(&cpu, &mm2, BASE + 3 * P + 8, 5), b"dirty");
+        let d = contents(&a);
+        assert!(d[P..3 * P].iter().all(|&x| x == 0));
+        assert_eq!(d[..P], pattern(4 * P)[..P]);
+        mm1.free(&cpu);
+        mm2.free(&cpu);
+        a.release(&cpu);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+#[test]
+fn a_hole_zeroes_the_partial_pages_at_its_ends() {
+    use mm::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let a = space(&k.mem, 4 * P);
+        let f = File::open(&a, RDWR);
+        let mm = MmStruct::new(&cpu).unwrap();
+        mm.do_mmap_file(&cpu, BASE, 4 * P, RW, MAP_SHARED | MAP_FIXED, Some(&f), 0)
+            .unwrap();
+        for i in 0..4 {
+            load(&cpu, &mm, BASE + i * P, 1);
+        }
+        let mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+        // Bytes [P + 100, 3P + 200): page 2 goes, pages 1 and 3 are zeroed
+        // in part, in place (still mapped).
+        let (off, len) = ((P + 100) as u64, (2 * P + 100) as u64);
+        a.fallocate(&cpu, (mode, off, len), 0, || {
+            a.backing().fallocate(mode, off, len)
+        })
+        .unwrap();
+        assert_eq!(a.nrpages(), 3);
+        assert!(common::pte(&mm, BASE + P).is_some());
+        assert!(common::pte(&mm, BASE + 2 * P).is_none());
+        assert!(common::pte(&mm, BASE + 3 * P).is_some());
+        let got = load(&cpu, &mm, BASE, 4 * P);
+        let mut want = pattern(4 * P);
+        want[P + 100..3 * P + 200].fill(0);
+        assert!(got == want);
+        // Inside one page.
+        a.fallocate(&cpu, (mode, 10, 20), 0, || {
+            a.backing().fallocate(mode, 10, 20)
+        })
+        .unwrap();
+        want[10..30].fill(0);
+        assert!(load(&cpu, &mm, BASE, 4 * P) == want);
+        // A mode the file refuses leaves the cache as it was.
+        let r = a.fallocate(&cpu, (mode, 0, P as u64), 0, || Err(EOPNOTSUPP));
+        assert_eq!(r, Err(EOPNOTSUPP));
+        assert!(load(&cpu, &mm, BASE, 4 * P) == want);
+        a.writeback(&cpu).unwrap();
+        assert!(contents(&a) == want);
+        mm.free(&cpu);
+        a.release(&cpu);
     }
     assert_eq!(common::settle(&k.mem), before);
 }

@@ -1,8 +1,8 @@
 //! Shared anonymous memory backed by a shmem object (`shmem_zero_setup`):
 //! pages of a `MAP_SHARED | MAP_ANONYMOUS` mapping are shared across fork
 //! even when first touched after it, count as RssShmem and meminfo's
-//! Shmem (not anonymous), survive splits, are freed by MADV_REMOVE once
-//! unmapped everywhere, and go with the last mapping.
+//! Shmem (not anonymous), survive splits, are freed by MADV_REMOVE from
+//! every mapper, and go with the last mapping.
 
 mod common;
 
@@ -107,11 +107,14 @@ fn splits_madv_remove_and_growth_follow_the_object() {
         // Two separate shared mappings are separate objects.
         let other = mm.do_mmap(&cpu, 0, P, RW, SHARED).unwrap();
         assert_eq!(read_u64(&cpu, &mm, other), 0);
-        // MADV_REMOVE frees pages no one maps any more: the child never
-        // mapped page 2 (fork copies no PTE of a shared area), so the
-        // parent's call frees it; after it, it reads back as zero.
+        // MADV_REMOVE punches a hole in the object: the page goes from
+        // every mapper (the child mapped it too) and reads back as zero.
+        assert_eq!(read_u64(&cpu, &child, BASE + 2 * P), 12);
+        assert!(common::pte(&child, BASE + 2 * P).is_some());
         mm.madvise(&cpu, BASE + 2 * P, P, MADV_REMOVE).unwrap();
         assert_eq!(k.mem.vmstat.get(NodeStatItem::NrShmem), 4);
+        assert!(common::pte(&child, BASE + 2 * P).is_none());
+        assert_eq!(read_u64(&cpu, &child, BASE + 2 * P), 0);
         child.madvise(&cpu, BASE + 2 * P, P, MADV_REMOVE).unwrap();
         assert_eq!(k.mem.vmstat.get(NodeStatItem::NrShmem), 4);
         assert_eq!(read_u64(&cpu, &mm, BASE + 2 * P), 0);
@@ -138,6 +141,59 @@ fn splits_madv_remove_and_growth_follow_the_object() {
         );
         mm.free(&cpu);
         assert_eq!(k.mem.vmstat.get(NodeStatItem::NrShmem), 0);
+    }
+    assert_eq!(common::settle(&k.mem), before);
+}
+
+/// `shmem_fallocate`: an allocation puts zeroed pages in the object and
+/// grows it (unless KEEP_SIZE); one that runs out of room takes out only
+/// the pages it added and leaves the size; holes drop whole pages and zero
+/// partial ones; the modes tmpfs lacks are EOPNOTSUPP.
+#[test]
+fn shmem_fallocate_allocates_and_undoes_what_it_added() {
+    use mm::falloc::*;
+    use mm::filemap::{iput, shmem_file_setup, FileIdentity};
+    use mm::mmap::errno::{ENOSPC, EOPNOTSUPP};
+    let (k, before) = common::boot_vm();
+    {
+        let cpu = k.mem.cpu(0).unwrap();
+        let s = shmem_file_setup(&k.mem, 0, FileIdentity::default()).unwrap();
+        let fs = || -> Result<(), i32> { unreachable!("shmem has no file system operation") };
+        let shmem = || k.mem.vmstat.get(NodeStatItem::NrShmem);
+        s.fallocate(&cpu, (0, 2 * P as u64, P as u64), usize::MAX, fs)
+            .unwrap();
+        assert_eq!((s.nrpages(), s.size()), (1, 3 * P as u64));
+        // Pages 0..6 with room for 3 new ones: pages 0, 1 and 3 are added,
+        // page 4 finds no room; the three go again, page 2 stays.
+        let r = s.fallocate(&cpu, (FALLOC_FL_KEEP_SIZE, 0, 6 * P as u64), 3, fs);
+        assert_eq!(r, Err(ENOSPC));
+        assert_eq!((s.nrpages(), s.size(), shmem()), (1, 3 * P as u64, 1));
+        assert!(s
+            .find_get_page(2)
+            .inspect(|p| {
+                let _ = cpu.put_page(p);
+            })
+            .is_some());
+        s.fallocate(&cpu, (FALLOC_FL_KEEP_SIZE, 0, 6 * P as u64), 5, fs)
+            .unwrap();
+        assert_eq!((s.nrpages(), s.size(), shmem()), (6, 3 * P as u64, 6));
+        // A hole over pages 1..4 and parts of 0 and 4.
+        let hole = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+        s.fallocate(&cpu, (hole, 100, 4 * P as u64), 0, fs).unwrap();
+        assert_eq!((s.nrpages(), shmem()), (3, 3));
+        for mode in [
+            FALLOC_FL_ZERO_RANGE,
+            FALLOC_FL_COLLAPSE_RANGE,
+            FALLOC_FL_INSERT_RANGE,
+        ] {
+            assert_eq!(
+                s.fallocate(&cpu, (mode, 0, P as u64), 0, fs),
+                Err(EOPNOTSUPP)
+            );
+        }
+        // SAFETY: the reference `shmem_file_setup` gave this test.
+        unsafe { iput(&cpu, s) };
+        assert_eq!(shmem(), 0);
     }
     assert_eq!(common::settle(&k.mem), before);
 }

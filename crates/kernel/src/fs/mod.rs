@@ -45,6 +45,7 @@
 pub mod attr;
 mod dev;
 pub mod eventfd;
+mod falloc;
 mod fdtable;
 pub mod flags;
 mod hostfs;

@@ -194,6 +194,14 @@ impl FileBacking for Backing {
         Some(self.host.identity.clone())
     }
 
+    fn fallocate(&self, mode: u32, offset: u64, len: u64) -> Result<(), i32> {
+        let g = self.host.file.read().map_err(|_| EIO)?;
+        if !g.1 {
+            return Err(EBADF);
+        }
+        super::falloc::host_fallocate(&g.0, mode, offset, len)
+    }
+
     fn set_size(&self, size: u64) -> Result<(), i32> {
         if self.size() == size {
             return Ok(());
@@ -401,6 +409,18 @@ impl PageCache {
     ) -> Result<(), Errno> {
         self.with_space(cpu, dev, ino, |space| space.truncate(cpu, size))
             .unwrap_or(Ok(()))
+    }
+
+    /// `fallocate` on the host file of (dev, ino) through `op`, its cache
+    /// following the change ([`mm::falloc`]); None if it has no cache.
+    pub(crate) fn fallocate(
+        &self,
+        cpu: &Cpu<'_>,
+        (dev, ino): (u64, u64),
+        args: (u32, u64, u64),
+        op: impl FnOnce() -> Result<(), Errno>,
+    ) -> Option<Result<(), Errno>> {
+        self.with_space(cpu, dev, ino, |space| space.fallocate(cpu, args, 0, op))
     }
 
     /// Write the dirty pages of (dev, ino) back.

@@ -453,6 +453,34 @@ impl ShmInode {
         Ok(())
     }
 
+    /// `shmem_fallocate`, after `vfs_fallocate`'s checks: a hole or an
+    /// allocation of at most `room` new pages, the seals allowing (a hole
+    /// is a write; growing past the size needs no `F_SEAL_GROW`).
+    pub(crate) fn fallocate(
+        &self,
+        cpu: &Cpu<'_>,
+        (mode, offset, len): (u32, u64, u64),
+        room: usize,
+    ) -> Result<(), Errno> {
+        use mm::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
+        if mode & !(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE) != 0 {
+            return Err(EOPNOTSUPP);
+        }
+        let _g = cpu.blocking(|| lock(&self.rw));
+        let seals = self.seals();
+        if mode & FALLOC_FL_PUNCH_HOLE != 0 {
+            if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+                return Err(EPERM);
+            }
+        } else if seals & F_SEAL_GROW != 0 && offset.saturating_add(len) > self.size() {
+            return Err(EPERM);
+        }
+        self.space
+            .fallocate(cpu, (mode, offset, len), room, || Err(EOPNOTSUPP))?;
+        self.touch_modified();
+        Ok(())
+    }
+
     /// `F_ADD_SEALS` (`memfd_add_seals`); `writable`: the descriptor is
     /// open for writing.
     pub(crate) fn add_seals(&self, cpu: &Cpu<'_>, seals: u32, writable: bool) -> Result<(), Errno> {

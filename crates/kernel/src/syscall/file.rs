@@ -812,6 +812,12 @@ pub fn sys_ftruncate(s: &mut Sys<'_>, f: u64, len: u64) -> SysResult {
     Ok(0)
 }
 
+/// `fallocate(2)`.
+pub fn sys_fallocate(s: &mut Sys<'_>, f: u64, mode: u64, offset: u64, len: u64) -> SysResult {
+    s.fs.fallocate(s.cpu, fd(f), mode as u32, offset as i64, len as i64)?;
+    Ok(0)
+}
+
 /// `fsync(2)` and `fdatasync(2)`.
 pub fn sys_fsync(s: &mut Sys<'_>, f: u64) -> SysResult {
     s.fs.fsync(s.cpu, fd(f))?;

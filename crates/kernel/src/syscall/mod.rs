@@ -221,6 +221,7 @@ pub fn dispatch(s: &mut Sys<'_>, nr: u64, a: [u64; 6]) -> Flow {
         UNLINKAT => file::sys_unlinkat(s, a[0], a[1], a[2]),
         MKDIRAT => file::sys_mkdirat(s, a[0], a[1], a[2]),
         FTRUNCATE => file::sys_ftruncate(s, a[0], a[1]),
+        FALLOCATE => file::sys_fallocate(s, a[0], a[1], a[2], a[3]),
         FSYNC | FDATASYNC => file::sys_fsync(s, a[0]),
         DUP => file::sys_dup(s, a[0]),
         DUP3 => file::sys_dup3(s, a[0], a[1], a[2]),

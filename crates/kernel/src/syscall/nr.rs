@@ -33,6 +33,7 @@ syscalls! {
     STATFS = 43, "statfs";
     FSTATFS = 44, "fstatfs";
     FTRUNCATE = 46, "ftruncate";
+    FALLOCATE = 47, "fallocate";
     FACCESSAT = 48, "faccessat";
     CHDIR = 49, "chdir";
     FCHDIR = 50, "fchdir";

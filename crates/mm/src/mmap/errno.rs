@@ -17,6 +17,10 @@ pub const EFAULT: i32 = 14;
 pub const EEXIST: i32 = 17;
 /// Invalid argument.
 pub const EINVAL: i32 = 22;
+/// File too large.
+pub const EFBIG: i32 = 27;
+/// No space left on device.
+pub const ENOSPC: i32 = 28;
 /// Value too large for defined data type.
 pub const EOVERFLOW: i32 = 75;
 /// Operation not supported.

@@ -7,7 +7,8 @@
 //! `MADV_DONTNEED` and `MADV_DONTNEED_LOCKED` (the pages are zapped through
 //! the routine munmap uses; the areas stay, so a later read sees zero
 //! fill), `MADV_FREE` (validates; with no reclaim the pages simply stay,
-//! which Linux allows), `MADV_REMOVE` (shared areas: zapped),
+//! which Linux allows), `MADV_REMOVE` (a hole punched in the file of a
+//! shared writable area, without the mmap lock: [`crate::falloc`]),
 //! `MADV_DONTFORK`/`MADV_DOFORK`, `MADV_DONTDUMP`/`MADV_DODUMP`,
 //! `MADV_WIPEONFORK`/`MADV_KEEPONFORK`, `MADV_COLD`/`MADV_PAGEOUT`
 //! (validated only: they do not yet move pages on the LRU lists). Flag changes split the areas at the ends of the
@@ -103,15 +104,54 @@ fn can_madv_lru(v: &VmAreaStruct) -> bool {
         .intersects(VmFlags::VM_LOCKED | VmFlags::VM_PFNMAP | VmFlags::VM_HUGETLB)
 }
 
+/// The hole a `MADV_REMOVE` punches in a shared mapping's file, once the
+/// mmap lock is dropped (`madvise_remove` calls `vfs_fallocate` without
+/// it: the punch unmaps the range from every mm, this one included).
+struct Hole {
+    /// The file, with a reference of its own (`get_file`).
+    file: crate::filemap::FilePtr,
+    offset: u64,
+    len: u64,
+}
+
+impl Hole {
+    /// `vfs_fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)`, then
+    /// `fput`.
+    fn punch(self, cpu: &Cpu<'_>) -> Result<(), i32> {
+        use crate::falloc::{FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE};
+        // SAFETY: the reference taken with the hole keeps it live.
+        let m = unsafe { self.file.as_ref() };
+        let mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+        let r = m.fallocate(cpu, (mode, self.offset, self.len), 0, || {
+            m.backing().fallocate(mode, self.offset, self.len)
+        });
+        // SAFETY: gives back the reference taken with the hole.
+        unsafe { crate::filemap::iput(cpu, m) };
+        r
+    }
+}
+
+/// Where a pass of [`MmapState::madvise`] over the areas stands.
+struct Walk {
+    /// The next address to advise.
+    at: usize,
+    /// ENOMEM once a gap in the range was passed (reported at the end).
+    unmapped: Result<(), i32>,
+    /// A hole to punch before going on.
+    hole: Option<Hole>,
+}
+
 impl MmapState<'_> {
-    /// `madvise(start, len, advice)`.
-    pub fn madvise(
+    /// `madvise(start, len, advice)` from `w.at` on; stops early, with
+    /// `w.hole` set, at an area whose advice must be finished without the
+    /// mmap lock (MADV_REMOVE).
+    fn madvise(
         &mut self,
         cpu: &Cpu<'_>,
         mm: &MmStruct<'_>,
-        start: usize,
-        len_in: usize,
+        (start, len_in): (usize, usize),
         advice: usize,
+        w: &mut Walk,
     ) -> Result<(), i32> {
         if !madvise_behavior_valid(advice) || start % PAGE_SIZE != 0 {
             return Err(EINVAL);
@@ -127,26 +167,32 @@ impl MmapState<'_> {
         if end == start {
             return Ok(());
         }
-        let mut unmapped = Ok(());
-        let mut s = start;
+        let mut s = w.at;
         let result = loop {
             let Some(v) = self.tree_vma(s).cloned() else {
                 break Err(ENOMEM);
             };
             if s < v.vm_start {
-                unmapped = Err(ENOMEM);
+                w.unmapped = Err(ENOMEM);
                 s = v.vm_start;
                 if s >= end {
-                    break unmapped;
+                    break w.unmapped;
                 }
             }
             let tmp = v.vm_end.min(end);
-            if let Err(e) = self.madvise_vma(cpu, mm, &v, s, tmp, advice) {
+            if let Err(e) = self.madvise_vma(cpu, mm, &v, s, tmp, advice, &mut w.hole) {
                 break Err(e);
             }
             s = tmp;
+            if w.hole.is_some() {
+                w.at = s;
+                if s >= end {
+                    w.at = end;
+                }
+                return Ok(());
+            }
             if s >= end {
-                break unmapped;
+                break w.unmapped;
             }
         };
         self.merge_range(cpu, start, s.min(end));
@@ -154,6 +200,7 @@ impl MmapState<'_> {
     }
 
     /// The advice for `[start, end)`, which lies inside the area `v`.
+    #[allow(clippy::too_many_arguments)]
     fn madvise_vma(
         &mut self,
         cpu: &Cpu<'_>,
@@ -162,6 +209,7 @@ impl MmapState<'_> {
         start: usize,
         end: usize,
         advice: usize,
+        hole: &mut Option<Hole>,
     ) -> Result<(), i32> {
         let f = v.vm_flags;
         let newflags = match advice {
@@ -186,22 +234,25 @@ impl MmapState<'_> {
                 return Ok(());
             }
             MADV_REMOVE => {
-                if f.contains(VmFlags::VM_LOCKED) || !f.contains(VmFlags::VM_MAYSHARE) {
+                // `madvise_remove`: the file's hole, punched by the caller.
+                if f.contains(VmFlags::VM_LOCKED) {
                     return Err(EINVAL);
                 }
+                let Some(file) = v.vm_file else {
+                    return Err(EINVAL);
+                };
                 if !f.contains(VmFlags::VM_SHARED | VmFlags::VM_MAYWRITE) {
                     return Err(EACCES);
                 }
-                self.zap_range(cpu, mm, v, start, end);
-                if let (true, Some(file)) = (v.shmem != 0, v.vm_file) {
-                    // Punch the hole in the shmem object: its pages no
-                    // page table maps any more are freed.
-                    let first = crate::rmap::linear_page_index(v, start);
-                    let last = crate::rmap::linear_page_index(v, end);
-                    // SAFETY: a VMA's `vm_file` names a live address space
-                    // (the VMA's reference), and the VMA is ours (`&mut self`).
-                    let m = unsafe { file.as_ref() };
-                    m.punch_hole(cpu, first, last);
+                // SAFETY: a VMA's `vm_file` names a live address space
+                // (the VMA's reference), and the VMA is ours (`&mut self`).
+                if unsafe { file.as_ref() }.igrab() {
+                    let offset = (crate::rmap::linear_page_index(v, start) * PAGE_SIZE) as u64;
+                    *hole = Some(Hole {
+                        file,
+                        offset,
+                        len: (end - start) as u64,
+                    });
                 }
                 return Ok(());
             }
@@ -269,7 +320,22 @@ impl MmStruct<'_> {
         len: usize,
         advice: usize,
     ) -> Result<(), i32> {
-        self.mmap_write_lock(cpu)
-            .madvise(cpu, self, start, len, advice)
+        let mut w = Walk {
+            at: start,
+            unmapped: Ok(()),
+            hole: None,
+        };
+        loop {
+            let r = self
+                .mmap_write_lock(cpu)
+                .madvise(cpu, self, (start, len), advice, &mut w);
+            let Some(hole) = w.hole.take() else {
+                return r;
+            };
+            hole.punch(cpu)?;
+            if w.at >= start.wrapping_add(page_align_wrap(len)) {
+                return w.unmapped;
+            }
+        }
     }
 }

@@ -71,7 +71,7 @@ use crate::mem::Mem;
 use crate::page::{Page, PAGE_SIZE};
 use crate::percpu::Cpu;
 use crate::pgtable::tlb::{flush_tlb_others, PageBatch};
-use crate::pgtable::{PageTable, TlbFlush, TASK_SIZE};
+use crate::pgtable::{PageTable, Pte, TlbFlush, TASK_SIZE};
 use crate::slab::{KmemCache, StdCache};
 use crate::sync::{cpu_relax, RwLock, RwLockReadGuard, RwLockWriteGuard, SpinLock};
 use errno::{EINVAL, ENOMEM};
@@ -754,12 +754,39 @@ pub(crate) fn zap_with(
     e: usize,
     put: &mut dyn FnMut(&Page),
 ) {
+    let all = ZapDetails { even_cows: true };
+    zap_with_details(mm, pt, tlb, vma, s, e, &all, put);
+}
+
+/// What a zap leaves (Linux's `struct zap_details`).
+pub(crate) struct ZapDetails {
+    /// Zap the anonymous copies of a private file mapping too (a
+    /// truncate does; a hole punched in the file does not).
+    pub even_cows: bool,
+}
+
+/// [`zap_with`], zapping only what `details` allows (`should_zap_page`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn zap_with_details(
+    mm: &MmStruct<'_>,
+    pt: &mut PageTable<'_>,
+    tlb: &mut TlbFlush,
+    vma: &VmAreaStruct,
+    s: usize,
+    e: usize,
+    details: &ZapDetails,
+    put: &mut dyn FnMut(&Page),
+) {
     let shared = vma.vm_flags.contains(VmFlags::VM_SHARED);
     let mem = mm.mem;
     let mut n = 0isize;
     let mut nf = 0isize;
     let mut ns = 0isize;
-    pt.unmap_range(s, e, tlb, |_, pte| {
+    let even_cows = details.even_cows;
+    let wanted = |pte: Pte| {
+        even_cows || crate::fault::mapped_page(mem, pte).is_none_or(crate::filemap::page_is_file)
+    };
+    pt.unmap_range_if(s, e, tlb, wanted, |_, pte| {
         if let Some(p) = crate::fault::mapped_page(mem, pte) {
             if crate::filemap::page_is_file(p) {
                 // The page stays in the page cache (its reference is the

@@ -369,6 +369,20 @@ impl<'m> PageTable<'m> {
         start: usize,
         end: usize,
         tlb: &mut TlbFlush,
+        f: impl FnMut(usize, Pte),
+    ) -> usize {
+        self.unmap_range_if(start, end, tlb, |_| true, f)
+    }
+
+    /// [`Self::unmap_range`] of only the entries `wanted` accepts (the
+    /// others stay mapped). The caller holds the page-table lock, so an
+    /// entry can change meanwhile only in its accessed and dirty bits.
+    pub fn unmap_range_if(
+        &mut self,
+        start: usize,
+        end: usize,
+        tlb: &mut TlbFlush,
+        wanted: impl Fn(Pte) -> bool,
         mut f: impl FnMut(usize, Pte),
     ) -> usize {
         let Some((start, end)) = self.user_range(start, end) else {
@@ -376,6 +390,10 @@ impl<'m> PageTable<'m> {
         };
         let mut n = 0;
         self.for_each_leaf(self.pgd, 0, 0, start, end, &mut |va, slot| {
+            let cur = Pte(slot.load(Acquire));
+            if cur.is_none() || !wanted(cur) {
+                return;
+            }
             let old = Pte(slot.swap(0, AcqRel));
             if !old.is_none() {
                 tlb.add_page(va);
