@@ -289,6 +289,61 @@ fn fallocate_and_madv_remove_match_native_linux() {
     }
 }
 
+/// Advisory locks against qemu-riscv64 (whose processes are host
+/// processes, so the host's Linux holds their locks): POSIX record locks
+/// (what F_GETLK reports after merges and splits, release at any close,
+/// none inherited by fork, F_SETLKW until the unlock, EDEADLK for one of
+/// two processes that would deadlock, EINTR), OFD locks and flock(2).
+#[test]
+fn file_locks_match_qemu() {
+    let q = same_as_qemu_in(Cwd::Build, "locks", &[]);
+    let f = ferrite_in(Cwd::Build, &["--cpus", "2"], "locks", &[]);
+    if f.stdout != q.stdout {
+        panic!(
+            "locks on 2 harts differs from qemu-riscv64's\n{}",
+            diff(&q.stdout, &f.stdout)
+        );
+    }
+    for line in [
+        "child WR 260+1: RD 260+140 whence 0 pid holder\n",
+        "deadlocks reported: 1\n",
+        "child waits, alarm: Interrupted system call\n",
+        "ofd view from b: WR 0+10 whence 0 pid -1\n",
+    ] {
+        assert!(q.stdout.contains(line), "{line}{}", q.stdout);
+    }
+}
+
+/// /proc/locks in Linux's format (`lock_get_status`), the newest first:
+/// the class, the type, the holder (-1 for an OFD lock), the file's
+/// device and inode, the range.
+#[test]
+fn proc_locks_lists_every_lock_as_linux() {
+    use std::os::unix::fs::MetadataExt;
+    let f = ferrite_in(Cwd::Build, &[], "locks", &["proc"]);
+    assert_eq!(f.status, 0, "{}", f.stderr);
+    let dir = root().join("user/build");
+    let id = |name: &str| {
+        let m = std::fs::metadata(dir.join(name)).unwrap();
+        let dev = m.dev();
+        let (major, minor) = (
+            ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff),
+            (dev & 0xff) | ((dev >> 12) & !0xff),
+        );
+        format!("{major:02x}:{minor:02x}:{}", m.ino())
+    };
+    let (one, two) = (id("locks1.dat"), id("locks2.dat"));
+    let want = format!(
+        "1: FLOCK  ADVISORY  READ 1 {two} 0 EOF\n\
+         2: OFDLCK ADVISORY  READ -1 {one} 20 24\n\
+         3: POSIX  ADVISORY  READ 1 {one} 100 EOF\n\
+         4: POSIX  ADVISORY  WRITE 1 {one} 0 9\n"
+    );
+    let _ = std::fs::remove_file(dir.join("locks1.dat"));
+    let _ = std::fs::remove_file(dir.join("locks2.dat"));
+    assert_eq!(f.stdout, want);
+}
+
 /// fork leaves a shared area's page-table entries behind (the child's
 /// RssShmem is 0 until it touches the pages, which it then finds with
 /// their contents) and copies a private one's, as Linux's `vma_needs_copy`

@@ -153,8 +153,9 @@ const TID_ENTRIES: [(&str, u8); 15] = [
 ];
 
 /// The files of /proc itself besides the pid directories.
-const ROOT_FILES: [&str; 12] = [
+const ROOT_FILES: [&str; 13] = [
     "stat",
+    "locks",
     "sched_debug",
     "schedstat",
     "loadavg",
@@ -260,6 +261,7 @@ impl ProcView {
                 crate::sched::debug::sysctl(&self.rq, &n["sys/kernel/".len()..])?
             }
             "loadavg" => self.loadavg(),
+            "locks" => self.table.find(self.pid)?.fs()?.hostfs().locks.proc_locks(),
             "uptime" => self.uptime(),
             "cpuinfo" => cpuinfo(self.nr_cpus),
             "version" => {

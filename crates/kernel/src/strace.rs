@@ -80,6 +80,7 @@ fn formats(n: u64) -> Option<&'static [A]> {
         UNLINKAT => &[Dirfd, Path, X],
         MKDIRAT => &[Dirfd, Path, Mode],
         FTRUNCATE => &[Fd, D],
+        FLOCK => &[Fd, X],
         FALLOCATE => &[Fd, X, D, D],
         DUP | FCHDIR => &[Fd],
         DUP3 => &[Fd, Fd, X],

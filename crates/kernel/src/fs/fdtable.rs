@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use crate::errno::{Errno, EBADF, EMFILE};
 
 use super::flags::NR_OPEN;
+use super::locks::{lock_key, FileLocks, Owner};
 
 /// What an open file is.
 pub(crate) enum Kind {
@@ -67,6 +68,18 @@ pub(crate) struct OpenFile {
     /// The write access of a regular file open for writing
     /// (`get_write_access`), given back when the description goes.
     pub(crate) _write_count: Option<super::writecount::WriteCount>,
+    /// Where its OFD and flock locks are, once it took one: they go with
+    /// the description (`locks_remove_file`).
+    pub(crate) locks: std::sync::OnceLock<std::sync::Weak<FileLocks>>,
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        if let Some(l) = self.locks.get().and_then(std::sync::Weak::upgrade) {
+            let me = self as *const OpenFile as usize;
+            l.remove(lock_key(self), Owner::File(me));
+        }
+    }
 }
 
 pub(crate) use crate::task::lock;
@@ -89,6 +102,7 @@ impl OpenFile {
             flags: std::sync::atomic::AtomicI32::new(flags),
             pos: Mutex::new(0),
             _write_count: write_count,
+            locks: std::sync::OnceLock::new(),
         })
     }
 
@@ -138,9 +152,33 @@ pub(crate) struct FdTable {
     /// One past the highest descriptor ever installed (Linux's table
     /// grows and never shrinks: see [`FdTable::max_fds`]).
     hwm: usize,
+    /// The machine's file locks: the table's POSIX locks on a file go when
+    /// it closes a descriptor of the file, all of them when it is freed.
+    pub(crate) locks: Option<Arc<FileLocks>>,
+}
+
+impl Drop for FdTable {
+    fn drop(&mut self) {
+        if let Some(l) = &self.locks {
+            l.remove_files(self.owner());
+        }
+    }
 }
 
 impl FdTable {
+    /// This table as the owner of POSIX locks (`fl_owner`: its address,
+    /// which stays while it lives in its `files_struct`).
+    pub(crate) fn owner(&self) -> usize {
+        self as *const FdTable as usize
+    }
+
+    /// `locks_remove_posix`: a descriptor of `file` was closed.
+    fn closed(&self, file: &OpenFile) {
+        if let Some(l) = &self.locks {
+            l.remove(lock_key(file), Owner::Files(self.owner()));
+        }
+    }
+
     /// The descriptor `fd`, or EBADF.
     pub(crate) fn get(&self, fd: i32) -> Result<&Fd, Errno> {
         usize::try_from(fd)
@@ -179,7 +217,11 @@ impl FdTable {
             self.fds.resize(i + 1, None);
         }
         self.hwm = self.hwm.max(i + 1);
-        self.fds[i].replace(fd)
+        let old = self.fds[i].replace(fd);
+        if let Some(o) = &old {
+            self.closed(&o.file);
+        }
+        old
     }
 
     /// Remove descriptor `fd`.
@@ -190,15 +232,20 @@ impl FdTable {
         while self.fds.last().is_some_and(Option::is_none) {
             self.fds.pop();
         }
+        self.closed(&old.file);
         Ok(old)
     }
 
     /// Close every close-on-exec descriptor.
     pub(crate) fn close_on_exec(&mut self) {
+        let mut closed = Vec::new();
         for s in &mut self.fds {
             if s.as_ref().is_some_and(|f| f.cloexec) {
-                *s = None;
+                closed.extend(s.take());
             }
+        }
+        for f in &closed {
+            self.closed(&f.file);
         }
         while self.fds.last().is_some_and(Option::is_none) {
             self.fds.pop();

@@ -69,6 +69,8 @@ pub struct HostFs {
     exec_cache: Mutex<ExecCache>,
     /// `i_writecount` of the guest's files (ETXTBSY).
     pub(crate) write_counts: Arc<super::writecount::WriteCounts>,
+    /// Every file lock (locks.rs).
+    pub(crate) locks: Arc<super::locks::FileLocks>,
     /// Where `files_struct`s come from (the `files_cache` slab cache).
     files_cache: &'static super::FilesCache,
     /// Where `fs_struct`s come from (the `fs_cache` slab cache).
@@ -180,6 +182,7 @@ impl HostFs {
             exec_cache: Mutex::default(),
             write_counts: Arc::default(),
             pipefs: super::pipe::PipeFs::new(),
+            locks: super::locks::FileLocks::new(),
             // A typed view of the machine's cache, kept as long as the
             // objects it hands out may live.
             files_cache: Box::leak(Box::new(files)),

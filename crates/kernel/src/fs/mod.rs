@@ -50,6 +50,7 @@ mod fdtable;
 pub mod flags;
 mod hostfs;
 pub mod link;
+pub mod locks;
 mod namei;
 pub(crate) mod open;
 mod pagecache;
@@ -168,6 +169,7 @@ impl Fs {
     /// ENOMEM when the `files_struct` cannot be allocated.
     pub fn new(root: Arc<HostFs>, proc: Arc<dyn ProcSource>) -> Result<Fs, Errno> {
         let mut table = FdTable::default();
+        table.locks = Some(root.locks.clone());
         for (i, f) in root.stdio.iter().enumerate() {
             let flags = [flags::O_RDONLY, flags::O_WRONLY, flags::O_WRONLY][i] | flags::O_LARGEFILE;
             let fmode = [

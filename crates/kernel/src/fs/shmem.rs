@@ -180,7 +180,7 @@ impl ShmInode {
         self.space.set_shmem_identity(self.identity());
     }
 
-    fn identity(&self) -> FileIdentity {
+    pub(crate) fn identity(&self) -> FileIdentity {
         FileIdentity {
             path: String::from_utf8_lossy(&self.path()).into_owned(),
             dev_major: 0,

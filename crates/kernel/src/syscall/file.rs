@@ -839,8 +839,49 @@ pub fn sys_dup3(s: &mut Sys<'_>, old: u64, new: u64, flags: u64) -> SysResult {
 /// `fcntl(2)` (F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL,
 /// F_SETFL, F_ADD_SEALS/F_GET_SEALS on memfds and tmpfs files,
 /// F_GETPIPE_SZ/F_SETPIPE_SZ on pipes).
-pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> SysResult {
+pub fn sys_fcntl(s: &mut Sys<'_>, f: u64, cmd: u64, arg: u64) -> Flow {
+    use crate::fs::locks::*;
     let cmd = cmd as i32;
+    if matches!(
+        cmd,
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW
+    ) {
+        return flow(fcntl_lock(s, fd(f), cmd, arg));
+    }
+    flow(fcntl(s, f, cmd, arg).map(|v| Flow::Return(v as i64)))
+}
+
+/// The record-lock commands of `fcntl(2)` (fs/locks.c): the `struct
+/// flock` at `arg` is read, and written back for `F_GETLK`.
+fn fcntl_lock(s: &mut Sys<'_>, fd: i32, cmd: i32, arg: u64) -> Result<Flow, Errno> {
+    use crate::fs::locks::*;
+    let mut l = Flock(s.read_array::<32>(arg)?);
+    let r = s.fs.fcntl_lock(s.task, fd, cmd, &mut l);
+    if matches!(cmd, F_SETLKW | F_OFD_SETLKW) && !matches!(r, Ok(Locked::Block)) {
+        s.fs.forget_lock_waiter(s.task.pid());
+    }
+    match r? {
+        Locked::Block => Ok(Flow::Block),
+        Locked::Done => {
+            if matches!(cmd, F_GETLK | F_OFD_GETLK) {
+                s.write_user(arg, &l.0)?;
+            }
+            Ok(Flow::Return(0))
+        }
+    }
+}
+
+/// `flock(2)`.
+pub fn sys_flock(s: &mut Sys<'_>, f: u64, cmd: u64) -> Flow {
+    flow(match s.fs.flock(s.task, fd(f), cmd as u32) {
+        Ok(crate::fs::locks::Locked::Block) => Ok(Flow::Block),
+        Ok(crate::fs::locks::Locked::Done) => Ok(Flow::Return(0)),
+        Err(e) => Err(e),
+    })
+}
+
+/// The other `fcntl(2)` commands.
+fn fcntl(s: &mut Sys<'_>, f: u64, cmd: i32, arg: u64) -> SysResult {
     if cmd == F_GETPIPE_SZ || cmd == F_SETPIPE_SZ {
         // CAP_SYS_RESOURCE: ferrite's credentials have no capability
         // sets yet; root has them all.

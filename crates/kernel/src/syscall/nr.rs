@@ -24,6 +24,7 @@ syscalls! {
     DUP3 = 24, "dup3";
     FCNTL = 25, "fcntl";
     IOCTL = 29, "ioctl";
+    FLOCK = 32, "flock";
     MKNODAT = 33, "mknodat";
     MKDIRAT = 34, "mkdirat";
     UNLINKAT = 35, "unlinkat";
