@@ -19,7 +19,9 @@
 # `user` (so test and bench) and demo also build user/build/busybox from
 # Debian's busybox source package (scripts/busybox.sh): the first time it
 # downloads 2.5 MB and builds for 1 to 3 minutes on 2 cores; after that it
-# does nothing until its configuration changes or `make -C user clean`.
+# does nothing until its configuration changes or `make -C user clean`;
+# likewise user/build/sqlite3, SQLite's shell, from Debian's sqlite3 source
+# package (scripts/sqlite.sh: 14 MB, half a minute).
 # Nothing here reads stdin, so CI=true with no terminal works.
 
 SHELL := /bin/bash
@@ -51,7 +53,7 @@ deps:
 	@bash scripts/user-deps.sh
 
 user: deps
-	$(MAKE) -s -C user all busybox
+	$(MAKE) -s -C user all busybox sqlite
 
 build: deps
 	@$(call quiet,building ferrite,build,$(CARGO) build --release -p ferrite)
