@@ -12,7 +12,9 @@
  * ptrace, setrlimit (prlimit64 only reads), timers and itimers (their
  * signals kill), every wait and sleep (nanosleep, clock_nanosleep, ppoll,
  * pselect6, epoll_pwait(2), wait4, waitid, futex and futex_waitv,
- * rt_sigsuspend, rt_sigtimedwait, io_getevents), pipes, sockets,
+ * rt_sigsuspend, rt_sigtimedwait, io_getevents, and the waiting lock
+ * calls: F_SETLKW and F_OFD_SETLKW become F_SETLK and F_OFD_SETLK, flock
+ * gets LOCK_NB), pipes, sockets,
  * eventfd/timerfd/signalfd/inotify (their reads block), userfaultfd,
  * io_uring, process_vm_writev, rseq, close_range, unshare/setns and
  * mknodat (opening a FIFO it made would wait for a writer).
@@ -118,7 +120,7 @@ static int skipped(long nr)
 
 /* The calls ferrite implements (and their neighbours), chosen most often. */
 static const uint64_t common[] = {
-    17, 23, 24, 25, 29, 34, 35, 36, 37, 38, 46, 48, 49, 50, 53, 54, 56, 57,
+    17, 23, 24, 25, 29, 32, 34, 35, 36, 37, 38, 46, 47, 48, 49, 50, 53, 54, 56, 57,
     61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 78, 79, 80, 81, 82, 83, 99, 100,
     113, 114, 124, 134, 135, 155, 156, 160, 163, 165, 166, 169, 172, 173,
     174, 175, 176, 177, 178, 179, 214, 215, 216, 222, 226, 227, 228, 229,
@@ -259,6 +261,13 @@ static void confine(long nr, uint64_t *a)
         break;
     case 261:
         a[2] = 0; /* prlimit64 reads only */
+        break;
+    case 25: /* fcntl: the lock calls that wait become the ones that fail */
+        if ((uint32_t)a[1] == 7 || (uint32_t)a[1] == 38)
+            a[1] -= 1;
+        break;
+    case 32: /* flock: never waits */
+        a[1] |= 4;
         break;
     }
 }
