@@ -344,6 +344,32 @@ fn proc_locks_lists_every_lock_as_linux() {
     assert_eq!(f.stdout, want);
 }
 
+/// epoll against qemu-riscv64: epoll_ctl's errors in Linux's order,
+/// level- and edge-triggered and one-shot readiness of pipes and
+/// eventfds, the ready list's order under `maxevents`, entries that
+/// outlive their descriptor, nested epoll files, a wait woken by another
+/// process, timeouts, EINTR under SA_RESTART, epoll_pwait's mask.
+#[test]
+fn epoll_matches_qemu() {
+    let q = same_as_qemu("epoll", &[]);
+    let f = ferrite(&["--cpus", "2"], "epoll", &[]);
+    if f.stdout != q.stdout {
+        panic!(
+            "epoll on 2 harts differs from qemu-riscv64's\n{}",
+            diff(&q.stdout, &f.stdout)
+        );
+    }
+    for line in [
+        "written, max 1: 1 [2:0x4]\n",
+        "edge again: 1 [2:0x4]\n",
+        "oneshot fired: 1 [2:0x4]\n",
+        "outer: 1 [9:0x1]\n",
+        "interrupted (SA_RESTART): Interrupted system call\n",
+    ] {
+        assert!(q.stdout.contains(line), "{line}{}", q.stdout);
+    }
+}
+
 /// fork leaves a shared area's page-table entries behind (the child's
 /// RssShmem is 0 until it touches the pages, which it then finds with
 /// their contents) and copies a private one's, as Linux's `vma_needs_copy`

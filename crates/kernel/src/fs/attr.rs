@@ -339,7 +339,11 @@ impl Fs {
                     Ok(())
                 }
             },
-            Kind::Stdio { .. } | Kind::Proc { .. } | Kind::Dev(_) | Kind::EventFd(_) => Err(EPERM),
+            Kind::Stdio { .. }
+            | Kind::Proc { .. }
+            | Kind::Dev(_)
+            | Kind::EventFd(_)
+            | Kind::Epoll(_) => Err(EPERM),
         }
     }
 
@@ -381,7 +385,7 @@ impl Fs {
                 Some(file) => host_chown(file, uid, gid),
                 None => end.pipe.chown(id(uid), id(gid)),
             },
-            Kind::Dev(_) | Kind::EventFd(_) => proc_chown(uid, gid),
+            Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) => proc_chown(uid, gid),
         }
     }
 
@@ -439,7 +443,7 @@ impl Fs {
                         Ok(())
                     }
                 },
-                Kind::Dev(_) | Kind::EventFd(_) => proc_utimes(times),
+                Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) => proc_utimes(times),
             };
         };
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
@@ -484,7 +488,7 @@ impl Fs {
                 Some(file) => StatFs::host(&**file),
                 None => Ok(StatFs::pseudo(super::pipe::PIPEFS_MAGIC)),
             },
-            Kind::EventFd(_) => Ok(StatFs::pseudo(ANON_INODE_FS_MAGIC)),
+            Kind::EventFd(_) | Kind::Epoll(_) => Ok(StatFs::pseudo(ANON_INODE_FS_MAGIC)),
         }
     }
 }

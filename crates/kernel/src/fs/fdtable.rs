@@ -51,6 +51,8 @@ pub(crate) enum Kind {
     Pipe(super::pipe::PipeEnd),
     /// An eventfd (eventfd.rs).
     EventFd(Arc<super::eventfd::EventFd>),
+    /// An epoll instance (eventpoll.rs).
+    Epoll(Arc<super::eventpoll::EventPoll>),
 }
 
 /// An open file description (`struct file`).

@@ -24,8 +24,10 @@
 //!   `memfd_create` and the seals' `fcntl` in open.rs, `mmap`'s view of a
 //!   descriptor ([`Fs::mmap_source`]) here.
 //! - pipe.rs (pipe2, pipe reads and writes, F_GETPIPE_SZ/F_SETPIPE_SZ),
-//!   eventfd.rs (eventfd2), poll.rs (ppoll, pselect6 and each file's
-//!   readiness).
+//!   eventfd.rs (eventfd2), poll.rs (ppoll, pselect6, epoll_pwait and
+//!   each file's readiness), eventpoll.rs (epoll instances and
+//!   epoll_ctl), locks.rs (record locks, OFD locks, flock, /proc/locks),
+//!   falloc.rs (fallocate).
 //! - stat.rs (`struct stat`'s bytes) and flags.rs (the ABI's values).
 //!
 //! Methods that move file data (`read`, `write`, `pread`, `pwrite`,
@@ -45,6 +47,7 @@
 pub mod attr;
 mod dev;
 pub mod eventfd;
+pub mod eventpoll;
 mod falloc;
 mod fdtable;
 pub mod flags;
@@ -309,6 +312,7 @@ impl Fs {
                 None => format!("pipe:[{}]", end.pipe.ino).into_bytes(),
             },
             Kind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
+            Kind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
         })
     }
 
@@ -609,7 +613,7 @@ impl ProcNames for Fs {
                     // A named FIFO reopens by its host file; reopening an
                     // anonymous pipe as a FIFO is not supported.
                     Kind::Pipe(end) => end.fifo.clone().map(Jump::Host),
-                    Kind::EventFd(_) => None,
+                    Kind::EventFd(_) | Kind::Epoll(_) => None,
                 }
             }
             _ => None,

@@ -462,7 +462,10 @@ impl Fs {
                 // O_DIRECT needs `direct_IO`, which pipes and anonymous
                 // inodes do not have.
                 if (arg as i32 ^ d.file.flags()) & O_DIRECT != 0
-                    && matches!(d.file.kind, Kind::Pipe(_) | Kind::EventFd(_))
+                    && matches!(
+                        d.file.kind,
+                        Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_)
+                    )
                 {
                     return Err(EINVAL);
                 }
@@ -835,7 +838,7 @@ impl Fs {
                 Kind::Dev(node) => return Ok(Target::Dev(node.clone())),
                 // A lookup's target cannot be a pipe or an eventfd (no
                 // name reaches them).
-                Kind::Pipe(_) | Kind::EventFd(_) => return Err(ENOENT),
+                Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) => return Err(ENOENT),
             }
         };
         let meta = file.metadata().map_err(|e| host_errno(&e))?;

@@ -100,7 +100,7 @@ pub struct PollTable {
 }
 
 impl PollTable {
-    fn add(&mut self, q: &Arc<WaitQueue>) {
+    pub(crate) fn add(&mut self, q: &Arc<WaitQueue>) {
         if self.wait && !self.queues.iter().any(|x| Arc::ptr_eq(x, q)) {
             self.queues.push(q.clone());
         }
@@ -146,6 +146,7 @@ impl OpenFile {
                 pt.add(&e.wq);
                 e.poll()
             }
+            Kind::Epoll(ep) => ep.poll(fs, pt, 0),
             Kind::Stdio { file } => {
                 pt.host = true;
                 host_poll(&**file, HOST_EVENTS)
@@ -600,4 +601,105 @@ fn core_sys_select(s: &Sys<'_>, n: i32, ptrs: [u64; 3], tmo: Timeout) -> Next {
         }
     }
     Next::Done(r)
+}
+
+/// `EP_MAX_EVENTS`: the most events one wait may ask for.
+const EP_MAX_EVENTS: usize = i32::MAX as usize / super::eventpoll::EPOLL_EVENT_SIZE;
+
+/// `epoll_pwait(2)` (`timeout` in milliseconds, negative: none) and
+/// `epoll_pwait2(2)` (a `struct timespec`, NULL: none): `(epfd, events,
+/// maxevents, timeout, sigmask, sigsetsize)`. A signal ends the wait with
+/// EINTR, never a restart (`ep_poll`).
+pub fn sys_epoll_pwait(s: &mut Sys<'_>, a: [u64; 6], nr: u64) -> Flow {
+    let [epfd, events, maxevents, to, sigmask, sigsetsize] = a;
+    let tmo = if nr == nr::EPOLL_PWAIT2 {
+        timeout(s, nr, to)
+    } else {
+        Ok(ms_timeout(s, nr, to as i32))
+    };
+    let tmo = match tmo {
+        Ok(t) => t,
+        Err(e) => return Flow::Return(-(e as i64)),
+    };
+    if sigmask != 0 {
+        if sigsetsize != 8 {
+            return Flow::Return(-(EINVAL as i64));
+        }
+        match s.read_u64(sigmask) {
+            Ok(m) => set_user_sigmask(s, m),
+            Err(e) => return Flow::Return(-(e as i64)),
+        }
+    }
+    let ret = match do_epoll_wait(s, nr, epfd as i32, events, maxevents as i32, tmo) {
+        Next::Sleep => return Flow::Block,
+        Next::Done(Err(ERESTARTNOHAND)) => Err(EINTR),
+        Next::Done(r) => r,
+    };
+    // The old mask back, unless a handler is to run first.
+    if ret != Err(EINTR) {
+        let mut t = tlock(&s.task.sig);
+        if let Some(m) = t.saved_mask.take() {
+            t.blocked = m;
+            drop(t);
+            s.task
+                .sigpending
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+    Flow::Return(crate::syscall::encode(ret))
+}
+
+/// A timeout in milliseconds (`ep_timeout_to_timespec`), or the deadline
+/// the call kept across its sleep.
+fn ms_timeout(s: &Sys<'_>, nr: u64, ms: i32) -> Timeout {
+    let kept = s
+        .task
+        .restart
+        .lock()
+        .as_ref()
+        .filter(|r| r.nr == nr)
+        .map(|r| r.deadline);
+    match (kept, ms) {
+        (Some(d), _) => d.map_or(Timeout::Infinite, Timeout::At),
+        (None, ms) if ms < 0 => Timeout::Infinite,
+        (None, 0) => Timeout::Zero,
+        (None, ms) => Timeout::At(s.k.rq.now().saturating_add(ms as u64 * 1_000_000)),
+    }
+}
+
+/// `do_epoll_wait`: the checks, the wait, the events copied out.
+fn do_epoll_wait(s: &Sys<'_>, nr: u64, epfd: i32, events: u64, max: i32, tmo: Timeout) -> Next {
+    use super::eventpoll::EPOLL_EVENT_SIZE;
+    if max <= 0 || max as usize > EP_MAX_EVENTS {
+        return Next::Done(Err(EINVAL));
+    }
+    let len = max as u64 * EPOLL_EVENT_SIZE as u64;
+    if events
+        .checked_add(len)
+        .is_none_or(|end| end > mm::pgtable::TASK_SIZE as u64)
+    {
+        return Next::Done(Err(EFAULT));
+    }
+    let ep = match s.fs.epoll_of(epfd) {
+        Ok(ep) => ep,
+        Err(e) => return Next::Done(Err(e)),
+    };
+    let mut found = Vec::new();
+    let next = wait_loop(s, nr, tmo, |pt| {
+        found = ep.scan(&s.fs, pt, max as usize, 0);
+        found.len() as u64
+    });
+    if !matches!(next, Next::Done(Ok(n)) if n > 0) {
+        return next;
+    }
+    // `ep_send_events`: the fields, not the padding between them.
+    for (i, r) in found.iter().enumerate() {
+        let at = events + (i * EPOLL_EVENT_SIZE) as u64;
+        let ok = s.write_user(at, &r.events.to_le_bytes()).is_ok()
+            && s.write_user(at + 8, &r.data.to_le_bytes()).is_ok();
+        if !ok {
+            return Next::Done(if i == 0 { Err(EFAULT) } else { Ok(i as u64) });
+        }
+    }
+    Next::Done(Ok(found.len() as u64))
 }

@@ -239,7 +239,7 @@ impl OpenFile {
             | Kind::HostPath { .. } => true,
             Kind::Dev(DevNode::Chr(c)) => !c.is_stream(),
             Kind::Dev(_) => true,
-            Kind::Pipe(_) | Kind::EventFd(_) => false,
+            Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) => false,
             _ => self.stream().is_ok_and(|mut s| s.stream_position().is_ok()),
         }
     }
@@ -297,6 +297,8 @@ impl Fs {
                     super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
                 };
             }
+            // No read method (`FMODE_CAN_READ` unset).
+            Kind::Epoll(_) => return Err(EINVAL),
             _ => {}
         }
         let positioned = matches!(
@@ -426,6 +428,8 @@ impl Fs {
             Kind::EventFd(e) => match e.write(true, from, count, None)? {
                 super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
             },
+            // No write method (`FMODE_CAN_WRITE` unset).
+            Kind::Epoll(_) => Err(EINVAL),
             Kind::Dev(DevNode::Shm(inode)) => {
                 super::dev::flush(&self.host.shm, cpu);
                 let mut guard = match at {
@@ -628,9 +632,12 @@ impl Fs {
             // The host's cookies (readdir.rs).
             return self.dir_llseek(&f, file, off, whence);
         }
-        if matches!(f.kind, Kind::Pipe(_) | Kind::EventFd(_)) {
-            // `no_llseek`: pipes and anonymous-inode files cannot seek.
-            return Err(ESPIPE);
+        match f.kind {
+            // `no_llseek`: pipes cannot seek.
+            Kind::Pipe(_) => return Err(ESPIPE),
+            // `noop_llseek`: an eventfd or epoll file stays where it is.
+            Kind::EventFd(_) | Kind::Epoll(_) => return Ok(*lock(&f.pos)),
+            _ => {}
         }
         if let Kind::Dev(DevNode::Chr(c)) = &f.kind {
             // `null_lseek` (and `noop_llseek` of the generators, whose
@@ -742,7 +749,8 @@ impl Fs {
             | Kind::HostPath { .. }
             | Kind::Dev(_)
             | Kind::Pipe(_)
-            | Kind::EventFd(_) => Err(EINVAL),
+            | Kind::EventFd(_)
+            | Kind::Epoll(_) => Err(EINVAL),
         }
     }
 }

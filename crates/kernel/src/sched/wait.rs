@@ -39,6 +39,9 @@ pub struct WaitQueue {
     /// finds 0 was taken off already and need not lock the queue (Linux's
     /// `list_empty_careful` in `finish_wait`).
     len: AtomicUsize,
+    /// How many times it was woken (epoll's edge-triggered entries look
+    /// for a change).
+    wakes: std::sync::atomic::AtomicU64,
 }
 
 impl WaitQueue {
@@ -50,6 +53,7 @@ impl WaitQueue {
     /// `wake_up_all`: wake every waiter (they re-check their condition),
     /// and take them off the queue (`autoremove_wake_function`).
     pub fn wake_up_all(&self) {
+        self.wakes.fetch_add(1, Release);
         let waiters = {
             let mut q = lock(&self.head);
             if q.is_empty() {
@@ -66,6 +70,7 @@ impl WaitQueue {
     /// `wake_up_nr`-like: wake at most `n` waiters in queue order, return
     /// how many were woken.
     pub fn wake_up_nr(&self, n: usize) -> usize {
+        self.wakes.fetch_add(1, Release);
         let mut woken = 0;
         let mut q = lock(&self.head);
         while woken < n && !q.is_empty() {
@@ -76,6 +81,11 @@ impl WaitQueue {
             }
         }
         woken
+    }
+
+    /// How many times the queue was woken.
+    pub fn wakes(&self) -> u64 {
+        self.wakes.load(Acquire)
     }
 
     /// Whether anyone waits.

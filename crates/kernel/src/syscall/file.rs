@@ -818,6 +818,31 @@ pub fn sys_fallocate(s: &mut Sys<'_>, f: u64, mode: u64, offset: u64, len: u64) 
     Ok(0)
 }
 
+/// `epoll_create1(2)`.
+pub fn sys_epoll_create1(s: &mut Sys<'_>, flags: u64) -> SysResult {
+    s.fs.epoll_create1(flags as i32).map(|fd| fd as u64)
+}
+
+/// `epoll_ctl(2)`: the `struct epoll_event` (events, 4 bytes of padding,
+/// data) is read first unless the op is EPOLL_CTL_DEL.
+pub fn sys_epoll_ctl(s: &mut Sys<'_>, epfd: u64, op: u64, f: u64, event: u64) -> SysResult {
+    let op = op as i32;
+    let ev = if op == crate::fs::eventpoll::EPOLL_CTL_DEL {
+        Ok((0, 0))
+    } else {
+        s.read_array::<16>(event).map(|b| {
+            let mut d = [0u8; 8];
+            d.copy_from_slice(&b[8..]);
+            (
+                u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                u64::from_le_bytes(d),
+            )
+        })
+    };
+    s.fs.epoll_ctl(fd(epfd), op, fd(f), ev)?;
+    Ok(0)
+}
+
 /// `fsync(2)` and `fdatasync(2)`.
 pub fn sys_fsync(s: &mut Sys<'_>, f: u64) -> SysResult {
     s.fs.fsync(s.cpu, fd(f))?;

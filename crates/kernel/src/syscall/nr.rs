@@ -20,6 +20,9 @@ macro_rules! syscalls {
 syscalls! {
     GETCWD = 17, "getcwd";
     EVENTFD2 = 19, "eventfd2";
+    EPOLL_CREATE1 = 20, "epoll_create1";
+    EPOLL_CTL = 21, "epoll_ctl";
+    EPOLL_PWAIT = 22, "epoll_pwait";
     DUP = 23, "dup";
     DUP3 = 24, "dup3";
     FCNTL = 25, "fcntl";
@@ -173,6 +176,7 @@ syscalls! {
     RSEQ = 293, "rseq";
     CLONE3 = 435, "clone3";
     FACCESSAT2 = 439, "faccessat2";
+    EPOLL_PWAIT2 = 441, "epoll_pwait2";
     FUTEX_WAITV = 449, "futex_waitv";
     FCHMODAT2 = 452, "fchmodat2";
     SCHED_SETWEIGHT = 500, "sched_setweight";
