@@ -116,3 +116,15 @@ ensure_apt_source() {
     fi
     apt_knows_source "$1" || fail "apt still knows no $1 source package"
 }
+
+# `apt-get source $1` into directory $2 (emptied first); its Debian
+# version goes to $2/fetched ("Debian PKG VERSION").
+fetch_apt_source() {
+    local pkg=$1 dir=$2 dsc
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    echo "${APT_WHO:-apt}: apt-get source $pkg (into ${dir#"${top:-}"/})"
+    (cd "$dir" && step apt-get source "$pkg")
+    for dsc in "$dir/${pkg}"_*.dsc; do :; done
+    echo "Debian $pkg $(sed -n 's/^Version: //p' "$dsc")" >"$dir/fetched"
+}

@@ -190,14 +190,7 @@ if [ -n "${BUSYBOX_SRC:-}" ]; then
     fi
     version="busybox source tree $src"
 else
-    if ! have_source; then
-        rm -rf "$cache"
-        mkdir -p "$cache"
-        echo "busybox: apt-get source busybox (into ${cache#"$top"/})"
-        (cd "$cache" && step apt-get source busybox)
-        for dsc in "$cache"/busybox_*.dsc; do :; done
-        echo "Debian busybox $(sed -n 's/^Version: //p' "$dsc")" >"$fetched"
-    fi
+    have_source || fetch_apt_source busybox "$cache"
     version="$(cat "$fetched")"
     for f in "$cache"/busybox-*/Makefile; do src="$(dirname "$f")"; done
 fi

@@ -134,14 +134,7 @@ if [ -n "${SQLITE_SRC:-}" ]; then
     fi
     version="sqlite source tree $src"
 else
-    if ! have_source; then
-        rm -rf "$cache"
-        mkdir -p "$cache"
-        echo "sqlite: apt-get source sqlite3 (into ${cache#"$top"/})"
-        (cd "$cache" && step apt-get source sqlite3)
-        for dsc in "$cache"/sqlite3_*.dsc; do :; done
-        echo "Debian sqlite3 $(sed -n 's/^Version: //p' "$dsc")" >"$fetched"
-    fi
+    have_source || fetch_apt_source sqlite3 "$cache"
     version="$(cat "$fetched")"
     for f in "$cache"/sqlite3-*/configure; do src="$(dirname "$f")"; done
 fi

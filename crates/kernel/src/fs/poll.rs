@@ -272,6 +272,19 @@ fn timeout(s: &Sys<'_>, nr: u64, tsp: u64) -> Result<Timeout, Errno> {
     Ok(Timeout::At(s.k.rq.now().saturating_add(d)))
 }
 
+/// The call's `(sigmask, sigsetsize)` arguments: none (0), or the mask at
+/// `sigmask` installed for the call (EINVAL unless the size is 8, EFAULT).
+fn user_sigmask(s: &Sys<'_>, sigmask: u64, sigsetsize: u64) -> Result<(), Errno> {
+    if sigmask == 0 {
+        return Ok(());
+    }
+    if sigsetsize != 8 {
+        return Err(EINVAL);
+    }
+    set_user_sigmask(s, s.read_u64(sigmask)?);
+    Ok(())
+}
+
 /// `set_user_sigmask`: install `mask` for the call, keeping the old one
 /// in `saved_mask` (once: a call run again after a sleep finds it kept).
 fn set_user_sigmask(s: &Sys<'_>, mask: u64) {
@@ -401,14 +414,8 @@ pub fn sys_ppoll(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
         Ok(t) => t,
         Err(e) => return Flow::Return(-(e as i64)),
     };
-    if sigmask != 0 {
-        if sigsetsize != 8 {
-            return Flow::Return(-(EINVAL as i64));
-        }
-        match s.read_u64(sigmask) {
-            Ok(m) => set_user_sigmask(s, m),
-            Err(e) => return Flow::Return(-(e as i64)),
-        }
+    if let Err(e) = user_sigmask(s, sigmask, sigsetsize) {
+        return Flow::Return(-(e as i64));
     }
     let r = do_sys_poll(s, ufds, nfds as u32, tmo);
     match r {
@@ -505,14 +512,8 @@ pub fn sys_pselect6(s: &mut Sys<'_>, a: [u64; 6]) -> Flow {
             }
             Err(e) => return Flow::Return(-(e as i64)),
         };
-        if ss != 0 {
-            if len != 8 {
-                return Flow::Return(-(EINVAL as i64));
-            }
-            match s.read_u64(ss) {
-                Ok(m) => set_user_sigmask(s, m),
-                Err(e) => return Flow::Return(-(e as i64)),
-            }
+        if let Err(e) = user_sigmask(s, ss, len) {
+            return Flow::Return(-(e as i64));
         }
     }
     match core_sys_select(s, n as i32, [inp, outp, exp], tmo) {
@@ -621,14 +622,8 @@ pub fn sys_epoll_pwait(s: &mut Sys<'_>, a: [u64; 6], nr: u64) -> Flow {
         Ok(t) => t,
         Err(e) => return Flow::Return(-(e as i64)),
     };
-    if sigmask != 0 {
-        if sigsetsize != 8 {
-            return Flow::Return(-(EINVAL as i64));
-        }
-        match s.read_u64(sigmask) {
-            Ok(m) => set_user_sigmask(s, m),
-            Err(e) => return Flow::Return(-(e as i64)),
-        }
+    if let Err(e) = user_sigmask(s, sigmask, sigsetsize) {
+        return Flow::Return(-(e as i64));
     }
     let ret = match do_epoll_wait(s, nr, epfd as i32, events, maxevents as i32, tmo) {
         Next::Sleep => return Flow::Block,
