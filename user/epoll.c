@@ -231,9 +231,40 @@ static void waits(void)
 	close(ep);
 }
 
-int main(void)
+/* `epoll watches`: add entries until the machine's limit (ENOSPC), then
+ * free one instance's and add again (ferrite's test: Linux's limit
+ * depends on its memory). */
+static int watches(void)
+{
+	enum { FDS = 500 };
+	static int fds[FDS], eps[400];
+	fds[0] = eventfd(0, 0);
+	for (int i = 1; i < FDS; i++)
+		fds[i] = dup(fds[0]);
+	long total = 0;
+	int n = 0, err = 0;
+	while (n < 400 && !err) {
+		eps[n] = epoll_create1(0);
+		for (int i = 0; i < FDS; i++) {
+			if (add(eps[n], fds[i], EPOLLIN, i) != 0) {
+				err = errno;
+				break;
+			}
+			total++;
+		}
+		n++;
+	}
+	printf("entries %ld, then %s\n", total, strerror(err));
+	close(eps[0]);
+	say("after closing one instance", add(eps[n - 1], fds[FDS - 1], EPOLLIN, 0));
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "watches"))
+		return watches();
 	errors();
 	readiness();
 	lifetime();

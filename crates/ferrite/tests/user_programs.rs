@@ -370,6 +370,23 @@ fn epoll_matches_qemu() {
     }
 }
 
+/// The guest cannot grow epoll's entries (host memory) without bound:
+/// the machine holds at most `MAX_USER_WATCHES` (ENOSPC past it, as
+/// Linux's `max_user_watches`), and an instance's last close gives its
+/// entries back.
+#[test]
+fn epoll_entries_are_bounded() {
+    let f = ferrite(&[], "epoll", &["watches"]);
+    assert_eq!(f.status, 0, "{}", f.stderr);
+    assert_eq!(
+        f.stdout,
+        format!(
+            "entries {}, then No space left on device\nafter closing one instance: 0\n",
+            kernel::fs::eventpoll::MAX_USER_WATCHES
+        )
+    );
+}
+
 /// fork leaves a shared area's page-table entries behind (the child's
 /// RssShmem is 0 until it touches the pages, which it then finds with
 /// their contents) and copies a private one's, as Linux's `vma_needs_copy`

@@ -26,11 +26,12 @@
 //! follow those in the order they were added, not in the order their
 //! files woke (ferrite records no callback on the files' queues); the
 //! interest list and its entries are on the host heap (Linux's
-//! `epi_cache`), at most [`EP_MAX_ITEMS`] per instance (ENOSPC past it,
-//! as `max_user_watches` gives); EPOLLWAKEUP is ignored, as Linux ignores
+//! `epi_cache`), at most [`MAX_USER_WATCHES`] on the machine (ENOSPC past
+//! it, as Linux's `max_user_watches` gives); EPOLLWAKEUP is ignored, as Linux ignores
 //! it without CAP_BLOCK_SUSPEND; EPOLLEXCLUSIVE is accepted and wakes
 //! every waiter.
 
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
 
 use mm::filemap::{FMODE_READ, FMODE_WRITE};
@@ -70,8 +71,9 @@ const EPOLLEXCLUSIVE_OK_BITS: u32 =
     POLLIN | super::poll::POLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
 /// How deep epoll files may watch each other.
 pub const EP_MAX_NESTS: usize = 4;
-/// The most entries one instance holds.
-pub const EP_MAX_ITEMS: usize = 1 << 16;
+/// The most entries all instances of the machine hold together
+/// (`max_user_watches`, which Linux sizes by memory): past it, ENOSPC.
+pub const MAX_USER_WATCHES: usize = 1 << 17;
 /// `sizeof(struct epoll_event)` on riscv64 (not packed: 4 bytes of
 /// padding after `events`).
 pub const EPOLL_EVENT_SIZE: usize = 16;
@@ -104,9 +106,11 @@ struct EpState {
 }
 
 /// An epoll instance (`struct eventpoll`).
-#[derive(Default)]
 pub struct EventPoll {
     state: Mutex<EpState>,
+    /// The machine's count of entries (`epoll_watches`), shared by every
+    /// instance: each entry adds one while it lives.
+    watches: Arc<AtomicUsize>,
     /// Those polling this epoll file itself (woken by `epoll_ctl`).
     pub(crate) wq: Arc<WaitQueue>,
 }
@@ -117,7 +121,30 @@ pub struct Ready {
     pub data: u64,
 }
 
+impl Drop for EventPoll {
+    fn drop(&mut self) {
+        let n = self.lock().items.len();
+        self.watches.fetch_sub(n, Relaxed);
+    }
+}
+
 impl EventPoll {
+    /// A new instance counting its entries in `watches`.
+    fn new(watches: Arc<AtomicUsize>) -> EventPoll {
+        EventPoll {
+            state: Mutex::default(),
+            wq: Arc::default(),
+            watches,
+        }
+    }
+
+    /// Drop the entries whose file is gone (uncounting them).
+    fn purge(&self, items: &mut Vec<EpItem>) {
+        let before = items.len();
+        items.retain(|i| i.file.strong_count() > 0);
+        self.watches.fetch_sub(before - items.len(), Relaxed);
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, EpState> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -130,7 +157,7 @@ impl EventPoll {
         let mut st = self.lock();
         let EpState { items, rdllist, .. } = &mut *st;
         // Entries whose file is gone go now.
-        items.retain(|i| i.file.strong_count() > 0);
+        self.purge(items);
         rdllist.retain(|id| items.iter().any(|i| i.id == *id));
         // The ready list first, then the others in the order they were
         // added (those that became ready since the last look).
@@ -277,7 +304,7 @@ impl Fs {
             return Err(EINVAL);
         }
         let file = OpenFile::new(
-            Kind::Epoll(Arc::new(EventPoll::default())),
+            Kind::Epoll(Arc::new(EventPoll::new(self.host.epoll_watches.clone()))),
             FMODE_READ | FMODE_WRITE,
             O_RDWR,
         );
@@ -363,14 +390,15 @@ impl Fs {
             rdllist,
             next_id,
         } = &mut *st;
-        items.retain(|i| i.file.strong_count() > 0);
+        ep.purge(items);
         let at = items
             .iter()
             .position(|i| i.fd == fd && std::ptr::eq(i.file.as_ptr(), Arc::as_ptr(&target)));
         let id = match (op, at) {
             (EPOLL_CTL_ADD, Some(_)) => return Err(EEXIST),
             (EPOLL_CTL_ADD, None) => {
-                if items.len() >= EP_MAX_ITEMS {
+                if ep.watches.fetch_add(1, Relaxed) >= MAX_USER_WATCHES {
+                    ep.watches.fetch_sub(1, Relaxed);
                     return Err(ENOSPC);
                 }
                 *next_id += 1;
@@ -385,6 +413,7 @@ impl Fs {
                 *next_id
             }
             (EPOLL_CTL_DEL, Some(i)) => {
+                ep.watches.fetch_sub(1, Relaxed);
                 let id = items.remove(i).id;
                 rdllist.retain(|x| *x != id);
                 id

@@ -71,6 +71,8 @@ pub struct HostFs {
     pub(crate) write_counts: Arc<super::writecount::WriteCounts>,
     /// Every file lock (locks.rs).
     pub(crate) locks: Arc<super::locks::FileLocks>,
+    /// How many epoll entries there are (eventpoll.rs).
+    pub(crate) epoll_watches: Arc<std::sync::atomic::AtomicUsize>,
     /// Where `files_struct`s come from (the `files_cache` slab cache).
     files_cache: &'static super::FilesCache,
     /// Where `fs_struct`s come from (the `fs_cache` slab cache).
@@ -183,6 +185,7 @@ impl HostFs {
             write_counts: Arc::default(),
             pipefs: super::pipe::PipeFs::new(),
             locks: super::locks::FileLocks::new(),
+            epoll_watches: Arc::default(),
             // A typed view of the machine's cache, kept as long as the
             // objects it hands out may live.
             files_cache: Box::leak(Box::new(files)),
