@@ -387,6 +387,30 @@ fn epoll_entries_are_bounded() {
     );
 }
 
+/// timerfd against qemu-riscv64: the errors, one-shot and interval
+/// timers, relative and absolute settings, blocking reads, the old
+/// setting, a new setting dropping the count, a timerfd in poll and
+/// epoll (the sleeper woken at the expiry), EINTR.
+#[test]
+fn timerfd_matches_qemu() {
+    let q = same_as_qemu("timerfd", &[]);
+    let f = ferrite(&["--cpus", "2"], "timerfd", &[]);
+    if f.stdout != q.stdout {
+        panic!(
+            "timerfd on 2 harts differs from qemu-riscv64's\n{}",
+            diff(&q.stdout, &f.stdout)
+        );
+    }
+    for line in [
+        "count after 75 ms: >= 6 1\n",
+        "blocking read, absolute: 1\n",
+        "epoll: 1 [42:0x1]\n",
+        "read interrupted: Interrupted system call\n",
+    ] {
+        assert!(q.stdout.contains(line), "{line}{}", q.stdout);
+    }
+}
+
 /// fork leaves a shared area's page-table entries behind (the child's
 /// RssShmem is 0 until it touches the pages, which it then finds with
 /// their contents) and copies a private one's, as Linux's `vma_needs_copy`

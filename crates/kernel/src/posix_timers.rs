@@ -491,8 +491,24 @@ fn timer_get(t: &mut KItimer, now: u64) -> (u64, u64) {
     }
 }
 
+/// A `struct itimerspec`'s (interval, value) in ns; EINVAL for a negative
+/// or unnormalised time (`itimerspec64_valid`).
+pub(crate) fn itimerspec_ns(b: &[u8; 32]) -> Result<(u64, u64), Errno> {
+    let ts = |off: usize| -> Result<u64, Errno> {
+        let sec = i64::from_le_bytes(b[off..off + 8].try_into().map_err(|_| EINVAL)?);
+        let nsec = i64::from_le_bytes(b[off + 8..off + 16].try_into().map_err(|_| EINVAL)?);
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(EINVAL);
+        }
+        Ok((sec as u64)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(nsec as u64))
+    };
+    Ok((ts(0)?, ts(16)?))
+}
+
 /// `struct itimerspec` { it_interval, it_value }.
-fn itimerspec(interval: u64, value: u64) -> [u8; 32] {
+pub(crate) fn itimerspec(interval: u64, value: u64) -> [u8; 32] {
     let mut b = [0u8; 32];
     b[0..8].copy_from_slice(&(interval / 1_000_000_000).to_le_bytes());
     b[8..16].copy_from_slice(&(interval % 1_000_000_000).to_le_bytes());
@@ -532,19 +548,7 @@ pub fn sys_timer_settime(s: &mut Sys<'_>, id: u64, flags: u64, new: u64, old: u6
     if new == 0 {
         return Err(EINVAL);
     }
-    let b = s.read_array::<32>(new)?;
-    let ts = |off: usize| -> Result<u64, Errno> {
-        let sec = i64::from_le_bytes(b[off..off + 8].try_into().map_err(|_| EINVAL)?);
-        let nsec = i64::from_le_bytes(b[off + 8..off + 16].try_into().map_err(|_| EINVAL)?);
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(EINVAL);
-        }
-        Ok((sec as u64)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(nsec as u64))
-    };
-    let interval = ts(0)?;
-    let value = ts(16)?;
+    let (interval, value) = itimerspec_ns(&s.read_array::<32>(new)?)?;
     let id = id as i32;
     let now = s.k.rq.now();
     let sig = s.task.signal.clone();

@@ -343,7 +343,8 @@ impl Fs {
             | Kind::Proc { .. }
             | Kind::Dev(_)
             | Kind::EventFd(_)
-            | Kind::Epoll(_) => Err(EPERM),
+            | Kind::Epoll(_)
+            | Kind::TimerFd(_) => Err(EPERM),
         }
     }
 
@@ -385,7 +386,9 @@ impl Fs {
                 Some(file) => host_chown(file, uid, gid),
                 None => end.pipe.chown(id(uid), id(gid)),
             },
-            Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) => proc_chown(uid, gid),
+            Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => {
+                proc_chown(uid, gid)
+            }
         }
     }
 
@@ -443,7 +446,9 @@ impl Fs {
                         Ok(())
                     }
                 },
-                Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) => proc_utimes(times),
+                Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => {
+                    proc_utimes(times)
+                }
             };
         };
         if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
@@ -488,7 +493,9 @@ impl Fs {
                 Some(file) => StatFs::host(&**file),
                 None => Ok(StatFs::pseudo(super::pipe::PIPEFS_MAGIC)),
             },
-            Kind::EventFd(_) | Kind::Epoll(_) => Ok(StatFs::pseudo(ANON_INODE_FS_MAGIC)),
+            Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => {
+                Ok(StatFs::pseudo(ANON_INODE_FS_MAGIC))
+            }
         }
     }
 }

@@ -31,6 +31,7 @@
 //! it without CAP_BLOCK_SUSPEND; EPOLLEXCLUSIVE is accepted and wakes
 //! every waiter.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
 
@@ -82,7 +83,6 @@ pub const EPOLL_EVENT_SIZE: usize = 16;
 struct EpItem {
     /// Its name in the ready list.
     id: u64,
-    fd: i32,
     file: Weak<OpenFile>,
     /// The events asked for, with the private flags (`event.events`).
     events: u32,
@@ -95,9 +95,13 @@ struct EpItem {
 /// The entries of an instance and its ready list.
 #[derive(Default)]
 struct EpState {
-    /// In the order they were added.
-    items: Vec<EpItem>,
+    /// By id: ids grow, so this is the order they were added.
+    items: BTreeMap<u64, EpItem>,
+    /// (descriptor, file address) to id (`ep_find`'s tree).
+    index: HashMap<(i32, usize), u64>,
     /// `rdllist`: the entries known ready, in the order they became so
+    /// (an id whose entry is gone, or listed twice, is skipped; the list
+    /// is rebuilt at each wait and compacted when it grows)
     /// (ids): ready when added or modified, or reported by a level-
     /// triggered wait (which puts them at the tail), or left over by a
     /// wait that reported `maxevents` before reaching them (at the head).
@@ -139,10 +143,19 @@ impl EventPoll {
     }
 
     /// Drop the entries whose file is gone (uncounting them).
-    fn purge(&self, items: &mut Vec<EpItem>) {
-        let before = items.len();
-        items.retain(|i| i.file.strong_count() > 0);
-        self.watches.fetch_sub(before - items.len(), Relaxed);
+    fn purge(&self, st: &mut EpState) {
+        let dead: HashSet<u64> = st
+            .items
+            .iter()
+            .filter(|(_, i)| i.file.strong_count() == 0)
+            .map(|(&id, _)| id)
+            .collect();
+        if dead.is_empty() {
+            return;
+        }
+        st.items.retain(|id, _| !dead.contains(id));
+        st.index.retain(|_, id| !dead.contains(id));
+        self.watches.fetch_sub(dead.len(), Relaxed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, EpState> {
@@ -155,26 +168,31 @@ impl EventPoll {
     pub(crate) fn scan(&self, fs: &Fs, pt: &mut PollTable, max: usize, depth: usize) -> Vec<Ready> {
         let mut out = Vec::new();
         let mut st = self.lock();
-        let EpState { items, rdllist, .. } = &mut *st;
         // Entries whose file is gone go now.
-        self.purge(items);
-        rdllist.retain(|id| items.iter().any(|i| i.id == *id));
+        self.purge(&mut st);
+        let EpState { items, rdllist, .. } = &mut *st;
         // The ready list first, then the others in the order they were
         // added (those that became ready since the last look).
-        let order: Vec<usize> = rdllist
+        let mut listed = HashSet::new();
+        let order: Vec<u64> = rdllist
             .iter()
-            .filter_map(|id| items.iter().position(|i| i.id == *id))
-            .chain((0..items.len()).filter(|&x| !rdllist.contains(&items[x].id)))
+            .copied()
+            .filter(|id| items.contains_key(id) && listed.insert(*id))
+            .collect::<Vec<u64>>()
+            .into_iter()
+            .chain(items.keys().copied().filter(|id| !listed.contains(id)))
             .collect();
         let old_list = std::mem::take(rdllist);
         let mut requeue = Vec::new();
         let mut examined = 0;
-        for &x in &order {
+        for id in &order {
             if out.len() >= max {
                 break;
             }
             examined += 1;
-            let item = &mut items[x];
+            let Some(item) = items.get_mut(id) else {
+                continue;
+            };
             let Some(file) = item.file.upgrade() else {
                 continue;
             };
@@ -195,6 +213,7 @@ impl EventPoll {
                 }
             }
             pt.host |= own.host;
+            pt.wake_at(own.wake_at);
             if mask == 0 {
                 continue;
             }
@@ -216,10 +235,11 @@ impl EventPoll {
         }
         // `ep_done_scan`: what was not reached goes back at the head, the
         // level-triggered entries reported at the tail.
-        let reached: Vec<u64> = order[..examined].iter().map(|&x| items[x].id).collect();
+        let reached: HashSet<u64> = order[..examined].iter().copied().collect();
+        let mut again = HashSet::new();
         *rdllist = old_list
             .into_iter()
-            .filter(|id| !reached.contains(id))
+            .filter(|id| items.contains_key(id) && !reached.contains(id) && again.insert(*id))
             .chain(requeue)
             .collect();
         out
@@ -234,7 +254,7 @@ impl EventPoll {
         // Look without consuming: an edge-triggered or one-shot entry is
         // reported by a wait, not by a poll of the epoll file.
         let st = self.lock();
-        for item in st.items.iter() {
+        for item in st.items.values() {
             let asked = item.events & !EP_PRIVATE_BITS;
             let Some(file) = item.file.upgrade().filter(|_| asked != 0) else {
                 continue;
@@ -248,6 +268,7 @@ impl EventPoll {
                 pt.add(q);
             }
             pt.host |= own.host;
+            pt.wake_at(own.wake_at);
             let edge_seen = item.events & EPOLLET != 0
                 && item.seen == Some(own.queues.iter().map(|q| q.wakes()).sum());
             if mask != 0 && !edge_seen {
@@ -266,7 +287,7 @@ impl EventPoll {
         let inner: Vec<Arc<EventPoll>> = self
             .lock()
             .items
-            .iter()
+            .values()
             .filter_map(|i| i.file.upgrade())
             .filter_map(|f| match &f.kind {
                 Kind::Epoll(ep) => Some(ep.clone()),
@@ -290,7 +311,11 @@ fn poll_file(file: &OpenFile, fs: &Fs, pt: &mut PollTable, depth: usize) -> u32 
 fn can_poll(file: &OpenFile) -> bool {
     use super::dev::{CharDev, DevNode};
     match &file.kind {
-        Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) | Kind::Stdio { .. } => true,
+        Kind::Pipe(_)
+        | Kind::EventFd(_)
+        | Kind::Epoll(_)
+        | Kind::TimerFd(_)
+        | Kind::Stdio { .. } => true,
         Kind::Host { regular, .. } => !regular,
         Kind::Dev(DevNode::Chr(CharDev::Tty | CharDev::Random)) => true,
         _ => false,
@@ -385,15 +410,21 @@ impl Fs {
             && poll_file(&target, self, &mut PollTable::default(), 0) & events & !EP_PRIVATE_BITS
                 != 0;
         let mut st = ep.lock();
+        let key = (fd, Arc::as_ptr(&target) as usize);
+        // A dead entry under this key (its file gone) is no entry.
+        if let Some(id) = st.index.get(&key).copied() {
+            if st.items.get(&id).is_none_or(|i| i.file.strong_count() == 0) {
+                ep.purge(&mut st);
+                st.index.remove(&key);
+            }
+        }
         let EpState {
             items,
+            index,
             rdllist,
             next_id,
         } = &mut *st;
-        ep.purge(items);
-        let at = items
-            .iter()
-            .position(|i| i.fd == fd && std::ptr::eq(i.file.as_ptr(), Arc::as_ptr(&target)));
+        let at = index.get(&key).copied();
         let id = match (op, at) {
             (EPOLL_CTL_ADD, Some(_)) => return Err(EEXIST),
             (EPOLL_CTL_ADD, None) => {
@@ -402,36 +433,46 @@ impl Fs {
                     return Err(ENOSPC);
                 }
                 *next_id += 1;
-                items.push(EpItem {
-                    id: *next_id,
-                    fd,
-                    file: Arc::downgrade(&target),
-                    events,
-                    data,
-                    seen: None,
-                });
+                items.insert(
+                    *next_id,
+                    EpItem {
+                        id: *next_id,
+                        file: Arc::downgrade(&target),
+                        events,
+                        data,
+                        seen: None,
+                    },
+                );
+                index.insert(key, *next_id);
                 *next_id
             }
-            (EPOLL_CTL_DEL, Some(i)) => {
+            (EPOLL_CTL_DEL, Some(id)) => {
                 ep.watches.fetch_sub(1, Relaxed);
-                let id = items.remove(i).id;
-                rdllist.retain(|x| *x != id);
+                items.remove(&id);
+                index.remove(&key);
                 id
             }
-            (EPOLL_CTL_MOD, Some(i)) => {
-                if items[i].events & EPOLLEXCLUSIVE != 0 {
+            (EPOLL_CTL_MOD, Some(id)) => {
+                let item = items.get_mut(&id).ok_or(ENOENT)?;
+                if item.events & EPOLLEXCLUSIVE != 0 {
                     return Err(EINVAL);
                 }
-                items[i].events = events;
-                items[i].data = data;
-                items[i].seen = None;
-                items[i].id
+                item.events = events;
+                item.data = data;
+                item.seen = None;
+                id
             }
             (EPOLL_CTL_DEL | EPOLL_CTL_MOD, None) => return Err(ENOENT),
             _ => return Err(EINVAL),
         };
-        if ready && !rdllist.contains(&id) {
+        // (A second listing of an id is skipped at the next wait; a list
+        // grown by adds and deletes without a wait is compacted.)
+        if ready {
             rdllist.push(id);
+        }
+        if rdllist.len() > 2 * items.len() + 64 {
+            let mut once = HashSet::new();
+            rdllist.retain(|id| items.contains_key(id) && once.insert(*id));
         }
         drop(st);
         // Pollers of this epoll file look again.

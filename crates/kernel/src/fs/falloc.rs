@@ -127,7 +127,7 @@ impl Fs {
                 Err(EOPNOTSUPP)
             }
             Kind::HostPath { .. } => Err(EBADF),
-            Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) => Err(ENODEV),
+            Kind::Dev(_) | Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => Err(ENODEV),
         }
     }
 }

@@ -53,6 +53,8 @@ pub(crate) enum Kind {
     EventFd(Arc<super::eventfd::EventFd>),
     /// An epoll instance (eventpoll.rs).
     Epoll(Arc<super::eventpoll::EventPoll>),
+    /// A timerfd (timerfd.rs).
+    TimerFd(Arc<super::timerfd::TimerFd>),
 }
 
 /// An open file description (`struct file`).

@@ -256,13 +256,8 @@ impl FileLocks {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Recount after a change (`nr` is only a hint for the fast path).
-    fn recount(&self, inner: &mut Inner) {
-        inner.nr_locks = inner
-            .files
-            .values()
-            .map(|f| f.posix.len() + f.flock.len())
-            .sum::<usize>();
+    /// Publish the counts (`nr` is only a hint for the fast path).
+    fn publish(&self, inner: &Inner) {
         self.nr.store(inner.nr_locks + inner.blocked.len(), Relaxed);
     }
 
@@ -320,6 +315,7 @@ impl FileLocks {
             ident,
             ..InodeLocks::default()
         });
+        let before = file.posix.len() + file.flock.len();
         *seq += 1;
         let new = FileLock {
             seq: *seq,
@@ -393,27 +389,32 @@ impl FileLocks {
                 }
             }
         };
-        self.finish(guard, key, changed, r)
+        self.finish(guard, key, before, changed, r)
     }
 
-    /// Drop an empty file's entry, recount, and wake the file's waiters
-    /// if its locks changed.
+    /// Count the change to file `key`'s locks (it held `before`), drop
+    /// its entry if it is empty, and wake its waiters if its locks
+    /// changed.
     fn finish(
         &self,
         mut inner: std::sync::MutexGuard<'_, Inner>,
         key: LockKey,
+        before: usize,
         changed: bool,
         r: Result<Locked, Errno>,
     ) -> Result<Locked, Errno> {
-        let wq = inner.files.get(&key).map(|f| f.wq.clone());
-        if inner
-            .files
-            .get(&key)
-            .is_some_and(|f| f.posix.is_empty() && f.flock.is_empty() && !f.wq.active())
-        {
+        let (wq, after, empty) = match inner.files.get(&key) {
+            Some(f) => {
+                let n = f.posix.len() + f.flock.len();
+                (Some(f.wq.clone()), n, n == 0 && !f.wq.active())
+            }
+            None => (None, 0, false),
+        };
+        if empty {
             inner.files.remove(&key);
         }
-        self.recount(&mut inner);
+        inner.nr_locks = (inner.nr_locks + after).saturating_sub(before);
+        self.publish(&inner);
         drop(inner);
         if changed {
             if let Some(wq) = wq {
@@ -430,7 +431,7 @@ impl FileLocks {
         }
         let mut inner = self.lock();
         inner.blocked.retain(|b| b.tid != tid);
-        self.recount(&mut inner);
+        self.publish(&inner);
     }
 
     /// Remove the locks of `owner` on `key` (both lists), waking waiters.
@@ -447,7 +448,7 @@ impl FileLocks {
         f.posix.retain(|l| l.owner != owner);
         f.flock.retain(|l| l.owner != owner);
         let changed = f.posix.len() + f.flock.len() != before;
-        let _ = self.finish(inner, key, changed, Ok(Locked::Done));
+        let _ = self.finish(inner, key, before, changed, Ok(Locked::Done));
     }
 
     /// A descriptor table is freed: its POSIX locks and waiters go.
@@ -458,17 +459,20 @@ impl FileLocks {
         let mut inner = self.lock();
         inner.blocked.retain(|b| b.owner != table);
         let mut woken = Vec::new();
+        let mut removed = 0;
         for f in inner.files.values_mut() {
             let before = f.posix.len();
             f.posix.retain(|l| l.owner != Owner::Files(table));
             if f.posix.len() != before {
+                removed += before - f.posix.len();
                 woken.push(f.wq.clone());
             }
         }
         inner
             .files
             .retain(|_, f| !(f.posix.is_empty() && f.flock.is_empty() && !f.wq.active()));
-        self.recount(&mut inner);
+        inner.nr_locks = inner.nr_locks.saturating_sub(removed);
+        self.publish(&inner);
         drop(inner);
         for wq in woken {
             wq.wake_up_all();

@@ -26,7 +26,8 @@
 //! - pipe.rs (pipe2, pipe reads and writes, F_GETPIPE_SZ/F_SETPIPE_SZ),
 //!   eventfd.rs (eventfd2), poll.rs (ppoll, pselect6, epoll_pwait and
 //!   each file's readiness), eventpoll.rs (epoll instances and
-//!   epoll_ctl), locks.rs (record locks, OFD locks, flock, /proc/locks),
+//!   epoll_ctl), timerfd.rs (timerfd_create/settime/gettime and its
+//!   reads), locks.rs (record locks, OFD locks, flock, /proc/locks),
 //!   falloc.rs (fallocate).
 //! - stat.rs (`struct stat`'s bytes) and flags.rs (the ABI's values).
 //!
@@ -65,6 +66,7 @@ pub mod readdir;
 mod shmem;
 pub mod stat;
 mod stat_calls;
+pub mod timerfd;
 pub mod tty;
 pub mod writecount;
 
@@ -313,6 +315,7 @@ impl Fs {
             },
             Kind::EventFd(_) => b"anon_inode:[eventfd]".to_vec(),
             Kind::Epoll(_) => b"anon_inode:[eventpoll]".to_vec(),
+            Kind::TimerFd(_) => b"anon_inode:[timerfd]".to_vec(),
         })
     }
 
@@ -613,7 +616,7 @@ impl ProcNames for Fs {
                     // A named FIFO reopens by its host file; reopening an
                     // anonymous pipe as a FIFO is not supported.
                     Kind::Pipe(end) => end.fifo.clone().map(Jump::Host),
-                    Kind::EventFd(_) | Kind::Epoll(_) => None,
+                    Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => None,
                 }
             }
             _ => None,

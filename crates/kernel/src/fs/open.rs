@@ -464,7 +464,7 @@ impl Fs {
                 if (arg as i32 ^ d.file.flags()) & O_DIRECT != 0
                     && matches!(
                         d.file.kind,
-                        Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_)
+                        Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_)
                     )
                 {
                     return Err(EINVAL);
@@ -838,7 +838,9 @@ impl Fs {
                 Kind::Dev(node) => return Ok(Target::Dev(node.clone())),
                 // A lookup's target cannot be a pipe or an eventfd (no
                 // name reaches them).
-                Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) => return Err(ENOENT),
+                Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => {
+                    return Err(ENOENT)
+                }
             }
         };
         let meta = file.metadata().map_err(|e| host_errno(&e))?;

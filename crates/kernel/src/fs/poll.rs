@@ -97,13 +97,43 @@ pub struct PollTable {
     pub queues: Vec<Arc<WaitQueue>>,
     /// A host stream was polled: no queue will wake the sleeper.
     pub host: bool,
+    /// The earliest time a polled file changes by itself (a timerfd's
+    /// next expiry): the sleeper is woken then to look again.
+    pub wake_at: Option<u64>,
+    /// The queues' addresses, once there are many (an epoll set may
+    /// watch thousands of files: the check stays O(1)).
+    pub(crate) seen: std::collections::HashSet<usize>,
 }
 
+/// How many queues a table compares one by one before it indexes them.
+const POLL_TABLE_LINEAR: usize = 16;
+
 impl PollTable {
-    pub(crate) fn add(&mut self, q: &Arc<WaitQueue>) {
-        if self.wait && !self.queues.iter().any(|x| Arc::ptr_eq(x, q)) {
-            self.queues.push(q.clone());
+    /// A polled file changes by itself at `at`.
+    pub(crate) fn wake_at(&mut self, at: Option<u64>) {
+        if let Some(t) = at {
+            self.wake_at = Some(self.wake_at.map_or(t, |w| w.min(t)));
         }
+    }
+
+    pub(crate) fn add(&mut self, q: &Arc<WaitQueue>) {
+        if !self.wait {
+            return;
+        }
+        if self.queues.len() < POLL_TABLE_LINEAR {
+            if self.queues.iter().any(|x| Arc::ptr_eq(x, q)) {
+                return;
+            }
+        } else {
+            if self.seen.is_empty() {
+                let known = self.queues.iter().map(|x| Arc::as_ptr(x) as usize);
+                self.seen.extend(known);
+            }
+            if !self.seen.insert(Arc::as_ptr(q) as usize) {
+                return;
+            }
+        }
+        self.queues.push(q.clone());
     }
 }
 
@@ -147,6 +177,12 @@ impl OpenFile {
                 e.poll()
             }
             Kind::Epoll(ep) => ep.poll(fs, pt, 0),
+            Kind::TimerFd(t) => {
+                pt.add(&t.wq);
+                let (mask, next) = t.poll();
+                pt.wake_at(next);
+                mask
+            }
             Kind::Stdio { file } => {
                 pt.host = true;
                 host_poll(&**file, HOST_EVENTS)
@@ -387,12 +423,14 @@ fn wait_loop(
         deadline,
         ..Default::default()
     });
-    let wake = if pt.host {
-        let poll_again = now.saturating_add(HOST_POLL_INTERVAL_NS);
-        Some(deadline.map_or(poll_again, |d| d.min(poll_again)))
-    } else {
-        deadline
-    };
+    let mut wake = deadline;
+    let mut sooner = |t: u64| wake = Some(wake.map_or(t, |w: u64| w.min(t)));
+    if pt.host {
+        sooner(now.saturating_add(HOST_POLL_INTERVAL_NS));
+    }
+    if let Some(t) = pt.wake_at {
+        sooner(t);
+    }
     if let Some(w) = wake {
         s.k.rq.arm_wake(s.task, w);
     }

@@ -123,6 +123,14 @@ impl IoFile {
         }
     }
 
+    /// The timerfd this is, if it is one.
+    pub fn timerfd(&self) -> Option<&super::timerfd::TimerFd> {
+        match &self.0.kind {
+            Kind::TimerFd(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The eventfd this is, if it is one.
     pub fn eventfd(&self) -> Option<&super::eventfd::EventFd> {
         match &self.0.kind {
@@ -239,7 +247,7 @@ impl OpenFile {
             | Kind::HostPath { .. } => true,
             Kind::Dev(DevNode::Chr(c)) => !c.is_stream(),
             Kind::Dev(_) => true,
-            Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) => false,
+            Kind::Pipe(_) | Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => false,
             _ => self.stream().is_ok_and(|mut s| s.stream_position().is_ok()),
         }
     }
@@ -294,6 +302,11 @@ impl Fs {
             }
             Kind::EventFd(e) => {
                 return match e.read(nonblock, to, count, None)? {
+                    super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
+                };
+            }
+            Kind::TimerFd(t) => {
+                return match t.read(nonblock, to, count, None)? {
                     super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
                 };
             }
@@ -429,7 +442,7 @@ impl Fs {
                 super::pipe::Io::Done(n) | super::pipe::Io::Block(n) => Ok(n),
             },
             // No write method (`FMODE_CAN_WRITE` unset).
-            Kind::Epoll(_) => Err(EINVAL),
+            Kind::Epoll(_) | Kind::TimerFd(_) => Err(EINVAL),
             Kind::Dev(DevNode::Shm(inode)) => {
                 super::dev::flush(&self.host.shm, cpu);
                 let mut guard = match at {
@@ -636,7 +649,7 @@ impl Fs {
             // `no_llseek`: pipes cannot seek.
             Kind::Pipe(_) => return Err(ESPIPE),
             // `noop_llseek`: an eventfd or epoll file stays where it is.
-            Kind::EventFd(_) | Kind::Epoll(_) => return Ok(*lock(&f.pos)),
+            Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => return Ok(*lock(&f.pos)),
             _ => {}
         }
         if let Kind::Dev(DevNode::Chr(c)) = &f.kind {
@@ -750,7 +763,8 @@ impl Fs {
             | Kind::Dev(_)
             | Kind::Pipe(_)
             | Kind::EventFd(_)
-            | Kind::Epoll(_) => Err(EINVAL),
+            | Kind::Epoll(_)
+            | Kind::TimerFd(_) => Err(EINVAL),
         }
     }
 }

@@ -32,7 +32,9 @@ impl Fs {
                 Some(file) => file.metadata(),
                 None => return Ok(end.pipe.stat()),
             },
-            Kind::EventFd(_) | Kind::Epoll(_) => return Ok(super::eventfd::EventFd::stat()),
+            Kind::EventFd(_) | Kind::Epoll(_) | Kind::TimerFd(_) => {
+                return Ok(super::eventfd::EventFd::stat())
+            }
         };
         meta.map(|m| Stat::from_host(&m))
             .map_err(|e| host_errno(&e))

@@ -250,6 +250,10 @@ fn do_read(
         let io = e.read(nonblock, &mut it, total, Some(s.task))?;
         return Ok(io_flow(s, nr, io));
     }
+    if let Some(t) = file.timerfd() {
+        let io = t.read(nonblock, &mut it, total, Some(s.task))?;
+        return Ok(io_flow(s, nr, io));
+    }
     // A background job reading its terminal: SIGTTIN (`job_control`).
     job_control(
         s,
@@ -815,6 +819,39 @@ pub fn sys_ftruncate(s: &mut Sys<'_>, f: u64, len: u64) -> SysResult {
 /// `fallocate(2)`.
 pub fn sys_fallocate(s: &mut Sys<'_>, f: u64, mode: u64, offset: u64, len: u64) -> SysResult {
     s.fs.fallocate(s.cpu, fd(f), mode as u32, offset as i64, len as i64)?;
+    Ok(0)
+}
+
+/// `timerfd_create(2)` (the alarm clocks need `CAP_WAKE_ALARM`: root).
+pub fn sys_timerfd_create(s: &mut Sys<'_>, clock: u64, flags: u64) -> SysResult {
+    let root = s.task.cred().euid == 0;
+    s.fs.timerfd_create(&s.k.rq, clock as i32, flags as i32, root)
+        .map(|fd| fd as u64)
+}
+
+/// `timerfd_settime(2)`: the new setting is read (EFAULT) and checked
+/// (EINVAL) before the descriptor, as Linux does.
+pub fn sys_timerfd_settime(s: &mut Sys<'_>, f: u64, flags: u64, new: u64, old: u64) -> SysResult {
+    use crate::fs::timerfd::{TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET};
+    use crate::posix_timers::{itimerspec, itimerspec_ns};
+    let b = s.read_array::<32>(new)?;
+    let flags = flags as i32;
+    if flags & !(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET) != 0 {
+        return Err(EINVAL);
+    }
+    let (interval, value) = itimerspec_ns(&b)?;
+    let t = s.fs.timerfd_of(fd(f))?;
+    let (left, every) = t.settime(flags, value, interval);
+    if old != 0 {
+        s.write_user(old, &itimerspec(every, left))?;
+    }
+    Ok(0)
+}
+
+/// `timerfd_gettime(2)`.
+pub fn sys_timerfd_gettime(s: &mut Sys<'_>, f: u64, cur: u64) -> SysResult {
+    let (left, every) = s.fs.timerfd_of(fd(f))?.gettime();
+    s.write_user(cur, &crate::posix_timers::itimerspec(every, left))?;
     Ok(0)
 }
 

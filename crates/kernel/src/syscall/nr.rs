@@ -66,6 +66,9 @@ syscalls! {
     SYNC = 81, "sync";
     FSYNC = 82, "fsync";
     FDATASYNC = 83, "fdatasync";
+    TIMERFD_CREATE = 85, "timerfd_create";
+    TIMERFD_SETTIME = 86, "timerfd_settime";
+    TIMERFD_GETTIME = 87, "timerfd_gettime";
     UTIMENSAT = 88, "utimensat";
     CAPGET = 90, "capget";
     CAPSET = 91, "capset";

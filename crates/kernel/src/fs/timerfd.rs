@@ -1,0 +1,238 @@
+//! timerfd: fs/timerfd.c (`timerfd_create`, `timerfd_settime`,
+//! `timerfd_gettime`, the file's read and poll).
+//!
+//! A timerfd counts its expirations; a read returns the count (8 bytes)
+//! and zeroes it, waiting for the first expiry unless `O_NONBLOCK`
+//! (EAGAIN); poll reports POLLIN while the count is not zero. The count
+//! is brought up to date whenever the timer is looked at: an expired
+//! timer adds one, an interval timer one per interval that went by, and
+//! moves its next expiry past now (Linux's `hrtimer_forward_now`). A
+//! sleeper (a read, or a poll or epoll wait with the timerfd in its set)
+//! is woken at the next expiry by the kernel's timer queue
+//! ([`crate::sched::RunQueue::arm_wake`]), and looks again.
+//!
+//! Where ferrite differs: the clocks all advance with the same monotonic
+//! source, and ferrite has no `clock_settime`, so `TFD_TIMER_CANCEL_ON_SET`
+//! is accepted and never fires; the alarm clocks are the plain ones
+//! (nothing to wake from suspend), for root (`CAP_WAKE_ALARM`), EPERM
+//! for others; `TFD_IOC_SET_TICKS` is not there (ENOTTY).
+
+use std::sync::{Arc, Mutex};
+
+use mm::filemap::{FMODE_READ, FMODE_WRITE};
+
+use crate::errno::*;
+use crate::posix_timers::{
+    CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
+};
+use crate::sched::wait::{prepare_to_wait_interruptible, WaitQueue};
+use crate::sched::RunQueue;
+use crate::task::TaskRef;
+
+use super::fdtable::{lock, Fd, Kind, OpenFile};
+use super::flags::{O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use super::pipe::Io;
+use super::read_write::UserIter;
+use super::Fs;
+
+/// `TFD_CLOEXEC`.
+pub const TFD_CLOEXEC: i32 = O_CLOEXEC;
+/// `TFD_NONBLOCK`.
+pub const TFD_NONBLOCK: i32 = O_NONBLOCK;
+/// `TFD_TIMER_ABSTIME`.
+pub const TFD_TIMER_ABSTIME: i32 = 1;
+/// `TFD_TIMER_CANCEL_ON_SET`.
+pub const TFD_TIMER_CANCEL_ON_SET: i32 = 2;
+
+/// The timer: its next expiry on the run queue's clock, its interval, and
+/// the expirations not read yet.
+#[derive(Default)]
+struct State {
+    deadline: Option<u64>,
+    interval: u64,
+    ticks: u64,
+}
+
+impl State {
+    /// Count what expired by `now` (`timerfd_tmrproc` and the forward).
+    fn expire(&mut self, now: u64) {
+        let Some(d) = self.deadline.filter(|&d| now >= d) else {
+            return;
+        };
+        match (now - d).checked_div(self.interval) {
+            // One-shot: once.
+            None => {
+                self.ticks = self.ticks.saturating_add(1);
+                self.deadline = None;
+            }
+            // Every interval gone by, and the next one after now.
+            Some(k) => {
+                let n = k + 1;
+                self.ticks = self.ticks.saturating_add(n);
+                self.deadline = Some(d.saturating_add(n.saturating_mul(self.interval)));
+            }
+        }
+    }
+}
+
+/// A timerfd (`struct timerfd_ctx`).
+pub struct TimerFd {
+    clock: i32,
+    state: Mutex<State>,
+    /// Readers and pollers.
+    pub(crate) wq: Arc<WaitQueue>,
+    rq: Arc<RunQueue>,
+}
+
+impl TimerFd {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The clock's time now, for an absolute setting.
+    fn clock_now(&self) -> u64 {
+        match self.clock {
+            CLOCK_REALTIME | CLOCK_REALTIME_ALARM => crate::syscall::info::realtime_ns(),
+            _ => crate::syscall::info::monotonic_ns(),
+        }
+    }
+
+    /// `timerfd_poll`: POLLIN once it expired; `wake_at` is when it will.
+    pub(crate) fn poll(&self) -> (u32, Option<u64>) {
+        let mut st = self.lock();
+        st.expire(self.rq.now());
+        let mask = if st.ticks > 0 {
+            super::poll::POLLIN | super::poll::POLLRDNORM
+        } else {
+            0
+        };
+        (mask, st.deadline)
+    }
+
+    /// `timerfd_read`: the count, or a sleep until the next expiry.
+    pub(crate) fn read(
+        &self,
+        nonblock: bool,
+        to: &mut dyn UserIter,
+        count: usize,
+        waiter: Option<&TaskRef>,
+    ) -> Result<Io, Errno> {
+        if count < 8 {
+            return Err(EINVAL);
+        }
+        let mut st = self.lock();
+        st.expire(self.rq.now());
+        if st.ticks == 0 {
+            let Some(task) = waiter.filter(|_| !nonblock) else {
+                return Err(EAGAIN);
+            };
+            prepare_to_wait_interruptible(&self.wq, task);
+            if crate::sigcore::signal_pending(task) {
+                crate::sched::set_running(task);
+                return Err(ERESTARTSYS);
+            }
+            if let Some(d) = st.deadline {
+                self.rq.arm_wake(task, d);
+            }
+            return Ok(Io::Block(0));
+        }
+        if to.copy_out(&st.ticks.to_le_bytes()) != 8 {
+            return Err(EFAULT);
+        }
+        st.ticks = 0;
+        Ok(Io::Done(8))
+    }
+
+    /// `timerfd_gettime`: (time to the next expiry, interval), zeros
+    /// when disarmed.
+    pub(crate) fn gettime(&self) -> (u64, u64) {
+        let now = self.rq.now();
+        let mut st = self.lock();
+        st.expire(now);
+        (
+            st.deadline.map_or(0, |d| d.saturating_sub(now).max(1)),
+            st.interval,
+        )
+    }
+
+    /// `timerfd_setup`: arm at `value` (absolute on the clock with
+    /// TFD_TIMER_ABSTIME, else from now; 0 disarms), re-arming every
+    /// `interval`; the expirations not read are dropped. Returns the old
+    /// setting as [`Self::gettime`] does.
+    pub(crate) fn settime(&self, flags: i32, value: u64, interval: u64) -> (u64, u64) {
+        let old = self.gettime();
+        let now = self.rq.now();
+        let mut st = self.lock();
+        st.ticks = 0;
+        st.interval = interval;
+        st.deadline = if value == 0 {
+            None
+        } else if flags & TFD_TIMER_ABSTIME != 0 {
+            Some(now.saturating_add(value.saturating_sub(self.clock_now())))
+        } else {
+            Some(now.saturating_add(value))
+        };
+        drop(st);
+        // Sleepers look at the new setting.
+        self.wq.wake_up_all();
+        old
+    }
+}
+
+impl Fs {
+    /// `timerfd_create(clockid, flags)`; `root`: the caller may use the
+    /// alarm clocks (`CAP_WAKE_ALARM`).
+    pub fn timerfd_create(
+        &self,
+        rq: &Arc<RunQueue>,
+        clock: i32,
+        flags: i32,
+        root: bool,
+    ) -> Result<i32, Errno> {
+        if flags & !(TFD_CLOEXEC | TFD_NONBLOCK) != 0
+            || ![
+                CLOCK_MONOTONIC,
+                CLOCK_REALTIME,
+                CLOCK_REALTIME_ALARM,
+                CLOCK_BOOTTIME,
+                CLOCK_BOOTTIME_ALARM,
+            ]
+            .contains(&clock)
+        {
+            return Err(EINVAL);
+        }
+        if (clock == CLOCK_REALTIME_ALARM || clock == CLOCK_BOOTTIME_ALARM) && !root {
+            return Err(EPERM);
+        }
+        let t = TimerFd {
+            clock,
+            state: Mutex::default(),
+            wq: WaitQueue::new(),
+            rq: rq.clone(),
+        };
+        let file = OpenFile::new(
+            Kind::TimerFd(Arc::new(t)),
+            FMODE_READ | FMODE_WRITE,
+            O_RDWR | (flags & O_NONBLOCK),
+        );
+        lock(&self.table).install(
+            0,
+            Fd {
+                file,
+                cloexec: flags & TFD_CLOEXEC != 0,
+            },
+        )
+    }
+
+    /// The timerfd of `fd` (EBADF; EINVAL if it is not one).
+    pub fn timerfd_of(&self, fd: i32) -> Result<Arc<TimerFd>, Errno> {
+        let f = self.file(fd)?;
+        if f.is_path() {
+            return Err(EBADF);
+        }
+        match &f.kind {
+            Kind::TimerFd(t) => Ok(t.clone()),
+            _ => Err(EINVAL),
+        }
+    }
+}
