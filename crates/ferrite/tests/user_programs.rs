@@ -204,6 +204,23 @@ fn same_as_qemu_in(cwd: Cwd, name: &str, args: &[&str]) -> Run {
     f
 }
 
+/// [`same_as_qemu_in`] (one hart), then the same output on two harts,
+/// and each of `expect`'s lines in it (so that a program broken the same
+/// way under both cannot pass).
+fn same_as_qemu_on_two_harts(cwd: Cwd, name: &str, expect: &[&str]) {
+    let q = same_as_qemu_in(cwd, name, &[]);
+    let f = ferrite_in(cwd, &["--cpus", "2"], name, &[]);
+    if f.stdout != q.stdout {
+        panic!(
+            "{name} on 2 harts differs from qemu-riscv64's\n{}",
+            diff(&q.stdout, &f.stdout)
+        );
+    }
+    for line in expect {
+        assert!(q.stdout.contains(line), "{line:?} in\n{}", q.stdout);
+    }
+}
+
 #[test]
 fn hello() {
     same_as_qemu("hello", &[]);
@@ -296,22 +313,16 @@ fn fallocate_and_madv_remove_match_native_linux() {
 /// two processes that would deadlock, EINTR), OFD locks and flock(2).
 #[test]
 fn file_locks_match_qemu() {
-    let q = same_as_qemu_in(Cwd::Build, "locks", &[]);
-    let f = ferrite_in(Cwd::Build, &["--cpus", "2"], "locks", &[]);
-    if f.stdout != q.stdout {
-        panic!(
-            "locks on 2 harts differs from qemu-riscv64's\n{}",
-            diff(&q.stdout, &f.stdout)
-        );
-    }
-    for line in [
-        "child WR 260+1: RD 260+140 whence 0 pid holder\n",
-        "deadlocks reported: 1\n",
-        "child waits, alarm: Interrupted system call\n",
-        "ofd view from b: WR 0+10 whence 0 pid -1\n",
-    ] {
-        assert!(q.stdout.contains(line), "{line}{}", q.stdout);
-    }
+    same_as_qemu_on_two_harts(
+        Cwd::Build,
+        "locks",
+        &[
+            "child WR 260+1: RD 260+140 whence 0 pid holder\n",
+            "deadlocks reported: 1\n",
+            "child waits, alarm: Interrupted system call\n",
+            "ofd view from b: WR 0+10 whence 0 pid -1\n",
+        ],
+    );
 }
 
 /// /proc/locks in Linux's format (`lock_get_status`), the newest first:
@@ -351,23 +362,17 @@ fn proc_locks_lists_every_lock_as_linux() {
 /// process, timeouts, EINTR under SA_RESTART, epoll_pwait's mask.
 #[test]
 fn epoll_matches_qemu() {
-    let q = same_as_qemu("epoll", &[]);
-    let f = ferrite(&["--cpus", "2"], "epoll", &[]);
-    if f.stdout != q.stdout {
-        panic!(
-            "epoll on 2 harts differs from qemu-riscv64's\n{}",
-            diff(&q.stdout, &f.stdout)
-        );
-    }
-    for line in [
-        "written, max 1: 1 [2:0x4]\n",
-        "edge again: 1 [2:0x4]\n",
-        "oneshot fired: 1 [2:0x4]\n",
-        "outer: 1 [9:0x1]\n",
-        "interrupted (SA_RESTART): Interrupted system call\n",
-    ] {
-        assert!(q.stdout.contains(line), "{line}{}", q.stdout);
-    }
+    same_as_qemu_on_two_harts(
+        Cwd::Root,
+        "epoll",
+        &[
+            "written, max 1: 1 [2:0x4]\n",
+            "edge again: 1 [2:0x4]\n",
+            "oneshot fired: 1 [2:0x4]\n",
+            "outer: 1 [9:0x1]\n",
+            "interrupted (SA_RESTART): Interrupted system call\n",
+        ],
+    );
 }
 
 /// The guest cannot grow epoll's entries (host memory) without bound:
@@ -393,22 +398,16 @@ fn epoll_entries_are_bounded() {
 /// epoll (the sleeper woken at the expiry), EINTR.
 #[test]
 fn timerfd_matches_qemu() {
-    let q = same_as_qemu("timerfd", &[]);
-    let f = ferrite(&["--cpus", "2"], "timerfd", &[]);
-    if f.stdout != q.stdout {
-        panic!(
-            "timerfd on 2 harts differs from qemu-riscv64's\n{}",
-            diff(&q.stdout, &f.stdout)
-        );
-    }
-    for line in [
-        "count after 75 ms: >= 6 1\n",
-        "blocking read, absolute: 1\n",
-        "epoll: 1 [42:0x1]\n",
-        "read interrupted: Interrupted system call\n",
-    ] {
-        assert!(q.stdout.contains(line), "{line}{}", q.stdout);
-    }
+    same_as_qemu_on_two_harts(
+        Cwd::Root,
+        "timerfd",
+        &[
+            "count after 75 ms: >= 6 1\n",
+            "blocking read, absolute: 1\n",
+            "epoll: 1 [42:0x1]\n",
+            "read interrupted: Interrupted system call\n",
+        ],
+    );
 }
 
 /// fork leaves a shared area's page-table entries behind (the child's

@@ -17,14 +17,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use mm::filemap::{FMODE_READ, FMODE_WRITE};
-
 use crate::errno::*;
 use crate::sched::wait::{prepare_to_wait_interruptible, WaitQueue};
 use crate::sigcore;
 use crate::task::TaskRef;
 
-use super::fdtable::{lock, Fd, Kind, OpenFile};
+use super::fdtable::{lock, Kind};
 use super::flags::*;
 use super::pipe::Io;
 use super::poll::{POLLERR, POLLIN, POLLOUT};
@@ -173,17 +171,10 @@ impl Fs {
             wq: WaitQueue::new(),
         };
         // `anon_inode_getfile` keeps the access mode and O_NONBLOCK.
-        let file = OpenFile::new(
+        self.anon_inode_getfd(
             Kind::EventFd(Arc::new(ctx)),
-            FMODE_READ | FMODE_WRITE,
-            O_RDWR | (flags & O_NONBLOCK),
-        );
-        lock(&self.table).install(
-            0,
-            Fd {
-                file,
-                cloexec: flags & EFD_CLOEXEC != 0,
-            },
+            flags,
+            flags & EFD_CLOEXEC != 0,
         )
     }
 }

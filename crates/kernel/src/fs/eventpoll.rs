@@ -35,13 +35,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
 
-use mm::filemap::{FMODE_READ, FMODE_WRITE};
-
 use crate::errno::*;
 use crate::sched::wait::WaitQueue;
 
-use super::fdtable::{lock, Fd, Kind, OpenFile};
-use super::flags::{O_CLOEXEC, O_RDWR};
+use super::fdtable::{Kind, OpenFile};
+use super::flags::O_CLOEXEC;
 use super::poll::{PollTable, POLLIN, POLLRDNORM};
 use super::Fs;
 
@@ -328,30 +326,16 @@ impl Fs {
         if flags & !EPOLL_CLOEXEC != 0 {
             return Err(EINVAL);
         }
-        let file = OpenFile::new(
-            Kind::Epoll(Arc::new(EventPoll::new(self.host.epoll_watches.clone()))),
-            FMODE_READ | FMODE_WRITE,
-            O_RDWR,
-        );
-        lock(&self.table).install(
-            0,
-            Fd {
-                file,
-                cloexec: flags & EPOLL_CLOEXEC != 0,
-            },
-        )
+        let ep = EventPoll::new(self.host.epoll_watches.clone());
+        self.anon_inode_getfd(Kind::Epoll(Arc::new(ep)), 0, flags & EPOLL_CLOEXEC != 0)
     }
 
     /// The epoll instance of `epfd` (EBADF, EINVAL if it is not one).
     pub(crate) fn epoll_of(&self, epfd: i32) -> Result<Arc<EventPoll>, Errno> {
-        let f = self.file(epfd)?;
-        if f.is_path() {
-            return Err(EBADF);
-        }
-        match &f.kind {
-            Kind::Epoll(ep) => Ok(ep.clone()),
-            _ => Err(EINVAL),
-        }
+        self.anon_file(epfd, |k| match k {
+            Kind::Epoll(ep) => Some(ep.clone()),
+            _ => None,
+        })
     }
 
     /// `epoll_ctl(epfd, op, fd, event)`; `event` is (events, data), None

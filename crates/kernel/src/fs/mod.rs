@@ -351,6 +351,29 @@ impl Fs {
         Ok(lock(&self.table).get(fd)?.file.clone())
     }
 
+    /// `anon_inode_getfd`: a new read-write description of `kind` (an
+    /// eventfd, epoll or timerfd; `O_NONBLOCK` taken from `flags`), at the
+    /// lowest free descriptor.
+    fn anon_inode_getfd(&self, kind: Kind, flags: i32, cloexec: bool) -> Result<i32, Errno> {
+        use mm::filemap::{FMODE_READ, FMODE_WRITE};
+        let file = OpenFile::new(
+            kind,
+            FMODE_READ | FMODE_WRITE,
+            flags::O_RDWR | (flags & flags::O_NONBLOCK),
+        );
+        lock(&self.table).install(0, Fd { file, cloexec })
+    }
+
+    /// What `pick` finds in the file of `fd` (EBADF for none or an
+    /// `O_PATH` one; EINVAL for a file of another kind).
+    fn anon_file<T>(&self, fd: i32, pick: impl FnOnce(&Kind) -> Option<T>) -> Result<T, Errno> {
+        let f = self.file(fd)?;
+        if f.is_path() {
+            return Err(EBADF);
+        }
+        pick(&f.kind).ok_or(crate::errno::EINVAL)
+    }
+
     /// Where a relative `path` starts: the working directory or `dirfd`'s
     /// directory (EBADF, ENOTDIR). Absolute paths ignore `dirfd`.
     fn start(&self, dirfd: i32, path: &[u8]) -> Result<Pos, Errno> {

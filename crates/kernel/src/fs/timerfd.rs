@@ -19,8 +19,6 @@
 
 use std::sync::{Arc, Mutex};
 
-use mm::filemap::{FMODE_READ, FMODE_WRITE};
-
 use crate::errno::*;
 use crate::posix_timers::{
     CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
@@ -29,8 +27,8 @@ use crate::sched::wait::{prepare_to_wait_interruptible, WaitQueue};
 use crate::sched::RunQueue;
 use crate::task::TaskRef;
 
-use super::fdtable::{lock, Fd, Kind, OpenFile};
-use super::flags::{O_CLOEXEC, O_NONBLOCK, O_RDWR};
+use super::fdtable::Kind;
+use super::flags::{O_CLOEXEC, O_NONBLOCK};
 use super::pipe::Io;
 use super::read_write::UserIter;
 use super::Fs;
@@ -210,29 +208,14 @@ impl Fs {
             wq: WaitQueue::new(),
             rq: rq.clone(),
         };
-        let file = OpenFile::new(
-            Kind::TimerFd(Arc::new(t)),
-            FMODE_READ | FMODE_WRITE,
-            O_RDWR | (flags & O_NONBLOCK),
-        );
-        lock(&self.table).install(
-            0,
-            Fd {
-                file,
-                cloexec: flags & TFD_CLOEXEC != 0,
-            },
-        )
+        self.anon_inode_getfd(Kind::TimerFd(Arc::new(t)), flags, flags & TFD_CLOEXEC != 0)
     }
 
     /// The timerfd of `fd` (EBADF; EINVAL if it is not one).
     pub fn timerfd_of(&self, fd: i32) -> Result<Arc<TimerFd>, Errno> {
-        let f = self.file(fd)?;
-        if f.is_path() {
-            return Err(EBADF);
-        }
-        match &f.kind {
-            Kind::TimerFd(t) => Ok(t.clone()),
-            _ => Err(EINVAL),
-        }
+        self.anon_file(fd, |k| match k {
+            Kind::TimerFd(t) => Some(t.clone()),
+            _ => None,
+        })
     }
 }
