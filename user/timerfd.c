@@ -163,6 +163,15 @@ static void waits(void)
 	printf("epoll: %d [%llu:%#x]\n", n, (unsigned long long)got[0].data.u64, got[0].events);
 	say("read", ticks(t));
 	say("epoll, nothing left", epoll_wait(ep, got, 2, 20));
+	/* Edge-triggered: every expiry is a new event. */
+	e.events = EPOLLIN | EPOLLET;
+	epoll_ctl(ep, EPOLL_CTL_MOD, t, &e);
+	arm(t, 0, 10 * MS, 10 * MS);
+	say("edge, first expiry", epoll_wait(ep, got, 2, 2000));
+	say("edge, next expiry", epoll_wait(ep, got, 2, 2000));
+	printf("edge, count >= 2: %d\n", ticks(t) >= 2);
+	e.events = EPOLLIN;
+	epoll_ctl(ep, EPOLL_CTL_MOD, t, &e);
 	struct sigaction sa = {.sa_handler = on_alarm};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGALRM, &sa, NULL);

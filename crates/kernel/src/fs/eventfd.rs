@@ -18,8 +18,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::errno::*;
-use crate::sched::wait::{prepare_to_wait_interruptible, WaitQueue};
-use crate::sigcore;
+use crate::sched::wait::{wait_interruptible, WaitQueue};
 use crate::task::TaskRef;
 
 use super::fdtable::{lock, Kind};
@@ -68,11 +67,7 @@ impl EventFd {
             let Some(task) = waiter.filter(|_| !nonblock) else {
                 return Err(EAGAIN);
             };
-            prepare_to_wait_interruptible(&self.wq, task);
-            if sigcore::signal_pending(task) {
-                crate::sched::set_running(task);
-                return Err(ERESTARTSYS);
-            }
+            wait_interruptible(&self.wq, task)?;
             return Ok(Io::Block(0));
         }
         let v = if self.semaphore { 1 } else { *c };
@@ -115,11 +110,7 @@ impl EventFd {
         let Some(task) = waiter.filter(|_| !nonblock) else {
             return Err(EAGAIN);
         };
-        prepare_to_wait_interruptible(&self.wq, task);
-        if sigcore::signal_pending(task) {
-            crate::sched::set_running(task);
-            return Err(ERESTARTSYS);
-        }
+        wait_interruptible(&self.wq, task)?;
         Ok(Io::Block(0))
     }
 

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use crate::errno::*;
-use crate::sched::wait::{prepare_to_wait_interruptible, WaitQueue};
+use crate::sched::wait::{wait_interruptible, WaitQueue};
 use crate::task::TaskRef;
 
 use super::dev::DevNode;
@@ -372,11 +372,7 @@ impl FileLocks {
                 if me.is_some_and(|me| deadlocks(blocked, me, c.owner)) {
                     Err(EDEADLK)
                 } else {
-                    prepare_to_wait_interruptible(&file.wq, task);
-                    if crate::sigcore::signal_pending(task) {
-                        crate::sched::set_running(task);
-                        Err(ERESTARTSYS)
-                    } else {
+                    wait_interruptible(&file.wq, task).map(|()| {
                         if let Some(me) = me {
                             blocked.push(Blocked {
                                 tid: task.pid(),
@@ -384,8 +380,8 @@ impl FileLocks {
                                 blocker: c.owner,
                             });
                         }
-                        Ok(Locked::Block)
-                    }
+                        Locked::Block
+                    })
                 }
             }
         };

@@ -62,7 +62,7 @@ use mm::filemap::{FMODE_READ, FMODE_WRITE};
 use mm::{Cpu, Gfp, PAGE_SIZE};
 
 use crate::errno::*;
-use crate::sched::wait::{prepare_to_wait_interruptible, WaitQueue};
+use crate::sched::wait::{prepare_to_wait_interruptible, wait_interruptible, WaitQueue};
 use crate::sigcore::{self, SigQueued, Target};
 use crate::task::TaskRef;
 
@@ -407,11 +407,7 @@ impl Pipe {
             let Some(task) = waiter.filter(|_| !nonblock) else {
                 return Err(EAGAIN);
             };
-            prepare_to_wait_interruptible(&self.rd_wait, task);
-            if sigcore::signal_pending(task) {
-                crate::sched::set_running(task);
-                return Err(ERESTARTSYS);
-            }
+            wait_interruptible(&self.rd_wait, task)?;
             return Ok(Io::Block(0));
         }
         if ret == 0 && fault {

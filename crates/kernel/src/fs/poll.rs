@@ -337,20 +337,26 @@ fn set_user_sigmask(s: &Sys<'_>, mask: u64) {
         .store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
+/// The mask `set_user_sigmask` kept, back in place (`restore_saved_sigmask`).
+fn restore_saved_sigmask(s: &Sys<'_>) {
+    let mut t = tlock(&s.task.sig);
+    if let Some(m) = t.saved_mask.take() {
+        t.blocked = m;
+        drop(t);
+        // The old mask may unblock a pending signal.
+        s.task
+            .sigpending
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// `poll_select_finish`: the old signal mask back unless the call
 /// returns -ERESTARTNOHAND (then it comes back after the handler), the
 /// time left written to the timeout; if that write faults, a restart
 /// becomes EINTR.
 fn finish(s: &Sys<'_>, tmo: Timeout, tsp: u64, ret: Result<u64, Errno>) -> Flow {
     if ret != Err(ERESTARTNOHAND) {
-        let mut t = tlock(&s.task.sig);
-        if let Some(m) = t.saved_mask.take() {
-            t.blocked = m;
-            drop(t);
-            s.task
-                .sigpending
-                .store(true, std::sync::atomic::Ordering::SeqCst);
-        }
+        restore_saved_sigmask(s);
     }
     let mut ret = ret;
     if let (Timeout::At(d), true) = (tmo, tsp != 0) {
@@ -670,14 +676,7 @@ pub fn sys_epoll_pwait(s: &mut Sys<'_>, a: [u64; 6], nr: u64) -> Flow {
     };
     // The old mask back, unless a handler is to run first.
     if ret != Err(EINTR) {
-        let mut t = tlock(&s.task.sig);
-        if let Some(m) = t.saved_mask.take() {
-            t.blocked = m;
-            drop(t);
-            s.task
-                .sigpending
-                .store(true, std::sync::atomic::Ordering::SeqCst);
-        }
+        restore_saved_sigmask(s);
     }
     Flow::Return(crate::syscall::encode(ret))
 }

@@ -3,10 +3,13 @@
 //!
 //! A timerfd counts its expirations; a read returns the count (8 bytes)
 //! and zeroes it, waiting for the first expiry unless `O_NONBLOCK`
-//! (EAGAIN); poll reports POLLIN while the count is not zero. The count
-//! is brought up to date whenever the timer is looked at: an expired
-//! timer adds one, an interval timer one per interval that went by, and
-//! moves its next expiry past now (Linux's `hrtimer_forward_now`). A
+//! (EAGAIN); poll reports POLLIN while the count is not zero. The timer
+//! is run lazily, whenever it is looked at: a due timer that was running
+//! counts one expiry and wakes the timerfd's queue (Linux's callback,
+//! `timerfd_tmrproc`); an interval timer that fired is then counted up to
+//! now and restarted past it only by a read, `timerfd_gettime` or a new
+//! setting (`hrtimer_forward_now`), as in Linux, so an edge-triggered
+//! epoll entry sees one event per restart. A
 //! sleeper (a read, or a poll or epoll wait with the timerfd in its set)
 //! is woken at the next expiry by the kernel's timer queue
 //! ([`crate::sched::RunQueue::arm_wake`]), and looks again.
@@ -23,7 +26,7 @@ use crate::errno::*;
 use crate::posix_timers::{
     CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
 };
-use crate::sched::wait::{prepare_to_wait_interruptible, WaitQueue};
+use crate::sched::wait::{wait_interruptible, WaitQueue};
 use crate::sched::RunQueue;
 use crate::task::TaskRef;
 
@@ -42,33 +45,49 @@ pub const TFD_TIMER_ABSTIME: i32 = 1;
 /// `TFD_TIMER_CANCEL_ON_SET`.
 pub const TFD_TIMER_CANCEL_ON_SET: i32 = 2;
 
-/// The timer: its next expiry on the run queue's clock, its interval, and
-/// the expirations not read yet.
+/// The timer: its next expiry on the run queue's clock, its interval,
+/// the expirations not read yet, and whether it fired since it was last
+/// (re)started (`ctx->expired`: an interval timer is restarted only by a
+/// read, `timerfd_gettime` or a new setting, as Linux's is).
 #[derive(Default)]
 struct State {
     deadline: Option<u64>,
     interval: u64,
     ticks: u64,
+    expired: bool,
 }
 
 impl State {
-    /// Count what expired by `now` (`timerfd_tmrproc` and the forward).
-    fn expire(&mut self, now: u64) {
-        let Some(d) = self.deadline.filter(|&d| now >= d) else {
+    /// The timer's callback (`timerfd_tmrproc`), run late: one expiry
+    /// counted if it was running and is due. Whether it fired.
+    fn tick(&mut self, now: u64) -> bool {
+        if self.expired || self.deadline.is_none_or(|d| now < d) {
+            return false;
+        }
+        self.ticks = self.ticks.saturating_add(1);
+        self.expired = true;
+        if self.interval == 0 {
+            self.deadline = None;
+        }
+        true
+    }
+
+    /// An interval timer that fired is counted up to `now` and restarted
+    /// at its next expiry after now (`hrtimer_forward_now` and
+    /// `hrtimer_restart`).
+    fn forward(&mut self, now: u64) {
+        if !self.expired {
+            return;
+        }
+        self.expired = false;
+        let Some(d) = self.deadline else {
             return;
         };
-        match (now - d).checked_div(self.interval) {
-            // One-shot: once.
-            None => {
-                self.ticks = self.ticks.saturating_add(1);
-                self.deadline = None;
-            }
-            // Every interval gone by, and the next one after now.
-            Some(k) => {
-                let n = k + 1;
-                self.ticks = self.ticks.saturating_add(n);
-                self.deadline = Some(d.saturating_add(n.saturating_mul(self.interval)));
-            }
+        if let Some(k) = now.saturating_sub(d).checked_div(self.interval) {
+            // The expiry the callback counted, and k more since.
+            let n = k + 1;
+            self.ticks = self.ticks.saturating_add(k);
+            self.deadline = Some(d.saturating_add(n.saturating_mul(self.interval)));
         }
     }
 }
@@ -87,6 +106,19 @@ impl TimerFd {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The state with the timer's callback run if it is due. It wakes the
+    /// queue as Linux's callback does, so that an edge-triggered epoll
+    /// entry sees a new event.
+    fn current(&self, now: u64) -> std::sync::MutexGuard<'_, State> {
+        let mut st = self.lock();
+        if st.tick(now) {
+            drop(st);
+            self.wq.wake_up_all();
+            st = self.lock();
+        }
+        st
+    }
+
     /// The clock's time now, for an absolute setting.
     fn clock_now(&self) -> u64 {
         match self.clock {
@@ -97,14 +129,14 @@ impl TimerFd {
 
     /// `timerfd_poll`: POLLIN once it expired; `wake_at` is when it will.
     pub(crate) fn poll(&self) -> (u32, Option<u64>) {
-        let mut st = self.lock();
-        st.expire(self.rq.now());
+        let st = self.current(self.rq.now());
         let mask = if st.ticks > 0 {
             super::poll::POLLIN | super::poll::POLLRDNORM
         } else {
             0
         };
-        (mask, st.deadline)
+        // A timer that fired changes no more until it is restarted.
+        (mask, st.deadline.filter(|_| !st.expired))
     }
 
     /// `timerfd_read`: the count, or a sleep until the next expiry.
@@ -118,22 +150,18 @@ impl TimerFd {
         if count < 8 {
             return Err(EINVAL);
         }
-        let mut st = self.lock();
-        st.expire(self.rq.now());
+        let mut st = self.current(self.rq.now());
         if st.ticks == 0 {
             let Some(task) = waiter.filter(|_| !nonblock) else {
                 return Err(EAGAIN);
             };
-            prepare_to_wait_interruptible(&self.wq, task);
-            if crate::sigcore::signal_pending(task) {
-                crate::sched::set_running(task);
-                return Err(ERESTARTSYS);
-            }
+            wait_interruptible(&self.wq, task)?;
             if let Some(d) = st.deadline {
                 self.rq.arm_wake(task, d);
             }
             return Ok(Io::Block(0));
         }
+        st.forward(self.rq.now());
         if to.copy_out(&st.ticks.to_le_bytes()) != 8 {
             return Err(EFAULT);
         }
@@ -145,8 +173,8 @@ impl TimerFd {
     /// when disarmed.
     pub(crate) fn gettime(&self) -> (u64, u64) {
         let now = self.rq.now();
-        let mut st = self.lock();
-        st.expire(now);
+        let mut st = self.current(now);
+        st.forward(now);
         (
             st.deadline.map_or(0, |d| d.saturating_sub(now).max(1)),
             st.interval,
@@ -162,6 +190,7 @@ impl TimerFd {
         let now = self.rq.now();
         let mut st = self.lock();
         st.ticks = 0;
+        st.expired = false;
         st.interval = interval;
         st.deadline = if value == 0 {
             None

@@ -129,6 +129,18 @@ pub fn prepare_to_wait(wq: &Arc<WaitQueue>, task: &TaskRef, state: u32) {
     super::set_current_state(task, state);
 }
 
+/// A call about to sleep on `wq` (`prepare_to_wait` in
+/// TASK_INTERRUPTIBLE, then `signal_pending`): queued and asleep, or, with
+/// a signal pending, running again and ERESTARTSYS.
+pub fn wait_interruptible(wq: &Arc<WaitQueue>, task: &TaskRef) -> Result<(), crate::errno::Errno> {
+    prepare_to_wait_interruptible(wq, task);
+    if crate::sigcore::signal_pending(task) {
+        super::set_running(task);
+        return Err(crate::errno::ERESTARTSYS);
+    }
+    Ok(())
+}
+
 /// How many queues a task's list keeps after it stopped waiting on them:
 /// a task that sleeps on the same queue again (a pipe's reader) finds it
 /// there and takes no new reference.
